@@ -1,0 +1,61 @@
+"""The FastAPI application factory: one app serving every feature's endpoints."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI, Request, Response
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from merge_assist.health.endpoints import router as health_router
+from merge_assist.kit.db import create_engine, create_sessionmaker
+from merge_assist.kit.metrics import HTTP_LATENCY, HTTP_REQUESTS
+from merge_assist.kit.settings import Settings, get_settings
+from merge_assist.kit.web import AppResources, install_error_handlers
+
+
+def create_app(settings: Settings | None = None, engine: AsyncEngine | None = None) -> FastAPI:
+    """Build the app; it owns the engine unless one is given (tests share theirs)."""
+    settings = settings or get_settings()
+    owns_engine = engine is None
+    engine = engine or create_engine(settings.effective_database_url)
+    res = AppResources(settings=settings, engine=engine, sessions=create_sessionmaker(engine))
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        settings.resolved_secret_key()  # fail at start, not at the first login
+        yield
+        if owns_engine:
+            await engine.dispose()
+
+    app = FastAPI(
+        title="Merge Assist",
+        version="0.1.0",
+        description="Merge queue, vault and GitLab sandbox companion.",
+        lifespan=lifespan,
+    )
+    app.state.resources = res
+    install_error_handlers(app)
+
+    @app.middleware("http")
+    async def _metrics(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        started = time.perf_counter()
+        response = await call_next(request)
+        route = request.scope.get("route")
+        path = getattr(route, "path", "unmatched")
+        HTTP_REQUESTS.labels(request.method, path, str(response.status_code)).inc()
+        HTTP_LATENCY.labels(request.method, path).observe(time.perf_counter() - started)
+        return response
+
+    for router in _routers():
+        app.include_router(router)
+    return app
+
+
+def _routers() -> list[APIRouter]:
+    """Every feature's router, in one list so features add one line each."""
+    return [health_router]

@@ -1,0 +1,23 @@
+"""The ``merge-assist`` command: every process and administration task."""
+
+from __future__ import annotations
+
+import typer
+
+from merge_assist.server.commands import register_serve_commands
+from merge_assist.server.db_cli import db_app
+
+app = typer.Typer(
+    name="merge-assist",
+    help="Merge Assist: a GitLab merge queue that keeps the target branch green, "
+    "and a vault for files that cannot be merged.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+app.add_typer(db_app, name="db", help="Apply or inspect database migrations.")
+register_serve_commands(app)
+
+
+def main() -> None:
+    """Entry point of the ``merge-assist`` console script."""
+    app()

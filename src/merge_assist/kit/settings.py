@@ -1,0 +1,105 @@
+"""One settings object for the whole product (env prefix ``MERGE_ASSIST_``, optional ``.env``)."""
+
+from __future__ import annotations
+
+import enum
+import os
+import secrets
+import stat
+from functools import lru_cache
+from pathlib import Path
+
+import platformdirs
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+SECRET_KEY_FILE = "secret.key"  # noqa: S105 - a file name, not a secret
+
+
+class Environment(enum.StrEnum):
+    """Where the product runs; production refuses unsafe defaults."""
+
+    development = "development"
+    test = "test"
+    production = "production"
+
+
+def default_data_dir() -> Path:
+    """The per-user data folder of the platform (e.g. ``~/.local/share/merge-assist``)."""
+    return Path(platformdirs.user_data_dir("merge-assist", appauthor=False))
+
+
+class Settings(BaseSettings):
+    """Runtime configuration; every field can be set as ``MERGE_ASSIST_<NAME>``."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="MERGE_ASSIST_", env_file=".env", extra="ignore", env_file_encoding="utf-8"
+    )
+
+    environment: Environment = Environment.development
+    data_dir: Path = Field(default_factory=default_data_dir)
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy async URL; SQLite in the data folder when unset."
+    )
+    redis_url: str | None = Field(default=None, description="Redis Streams bus when set.")
+    secret_key: SecretStr | None = Field(
+        default=None, description="Signs tokens; generated into the data folder when unset."
+    )
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=1, le=65535)
+    log_level: str = "INFO"
+    access_token_minutes: int = Field(default=15, ge=1, le=1440)
+    refresh_token_days: int = Field(default=14, ge=1, le=365)
+    login_max_failures_per_user: int = Field(default=5, ge=1)
+    login_max_failures_per_address: int = Field(default=20, ge=1)
+    login_window_seconds: int = Field(default=900, ge=1)
+    secrets_provider: str = Field(
+        default="env", description="env | file | aws | mounted — where product secrets live."
+    )
+    secrets_file: Path | None = None
+    secrets_mount_dir: Path = Path("/var/run/secrets/merge-assist")
+    aws_region: str | None = None
+    aws_endpoint_url: str | None = None
+    gitlab_url: str | None = None
+    default_role: str = "member"
+
+    @field_validator("log_level")
+    @classmethod
+    def _upper_level(cls, value: str) -> str:
+        return value.upper()
+
+    @property
+    def effective_database_url(self) -> str:
+        """The configured database URL, or SQLite in the data folder."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{self.data_dir / 'merge-assist.sqlite3'}"
+
+    def resolved_secret_key(self) -> str:
+        """The signing key: configured, or generated once into the data folder (mode 0600)."""
+        if self.secret_key is not None and self.secret_key.get_secret_value():
+            return self.secret_key.get_secret_value()
+        if self.environment is Environment.production:
+            raise RuntimeError(
+                "MERGE_ASSIST_SECRET_KEY must be set in production "
+                "(generated keys are only for the embedded default)."
+            )
+        return load_or_create_key_file(self.data_dir / SECRET_KEY_FILE)
+
+
+def load_or_create_key_file(path: Path) -> str:
+    """Read a key file, creating it with a random key and owner-only permissions if absent."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.exists():
+        return path.read_text(encoding="utf-8").strip()
+    key = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, stat.S_IRUSR | stat.S_IWUSR)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(key)
+    return key
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings (cached; tests build their own ``Settings``)."""
+    return Settings()

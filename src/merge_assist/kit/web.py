@@ -1,0 +1,103 @@
+"""Request plumbing shared by every feature: the app's resources, sessions, error responses."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from merge_assist.kit.errors import MergeAssistError, TooManyRequests
+from merge_assist.kit.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class AppResources:
+    """What a running app holds: settings, database, and feature services registered at start."""
+
+    settings: Settings
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+def resources(request: Request) -> AppResources:
+    """The app's resources (set on ``app.state.resources`` by the factory)."""
+    res: AppResources = request.app.state.resources
+    return res
+
+
+async def db_session(
+    res: Annotated[AppResources, Depends(resources)],
+) -> AsyncIterator[AsyncSession]:
+    """One session per request, committed once when the endpoint returns without error."""
+    async with res.sessions() as session:
+        try:
+            yield session
+            await session.commit()
+        except BaseException:
+            await session.rollback()
+            raise
+
+
+Session = Annotated[AsyncSession, Depends(db_session)]
+Resources = Annotated[AppResources, Depends(resources)]
+
+
+def _describe_validation(errors: list[dict[str, Any]]) -> str:
+    parts = []
+    for error in errors[:5]:
+        if error.get("type") == "json_invalid":
+            return "The request body is not valid JSON."
+        location = ".".join(str(p) for p in error.get("loc", ()) if p not in ("body", "query"))
+        parts.append(f"{location or 'request'}: {error.get('msg', 'invalid')}")
+    return "Invalid request: " + "; ".join(parts)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Turn every expected refusal into ``{"detail": sentence, "code": ...}``."""
+
+    @app.exception_handler(MergeAssistError)
+    async def _domain_error(_request: Request, exc: MergeAssistError) -> JSONResponse:
+        headers = {}
+        if isinstance(exc, TooManyRequests):
+            headers["Retry-After"] = str(exc.retry_after)
+        body: dict[str, Any] = {"detail": exc.message, "code": exc.code}
+        if exc.details:
+            body["details"] = exc.details
+        return JSONResponse(body, status_code=exc.status_code, headers=headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [{k: v for k, v in e.items() if k in ("loc", "msg", "type")} for e in exc.errors()]
+        return JSONResponse(
+            {"detail": _describe_validation(errors), "code": "invalid", "errors": errors},
+            status_code=422,
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return JSONResponse(
+            {"detail": exc.detail, "code": "http_error"},
+            status_code=exc.status_code,
+            headers=getattr(exc, "headers", None),
+        )
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unexpected error", exc_info=exc)
+        return JSONResponse(
+            {
+                "detail": "Internal error; the administrators have the details in the log.",
+                "code": "internal",
+            },
+            status_code=500,
+        )

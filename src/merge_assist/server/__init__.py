@@ -1,0 +1,1 @@
+"""Processes: serve, api, demo, workers; migrations command."""

@@ -1,0 +1,118 @@
+"""Shared fixtures: the database under test (SQLite or PostgreSQL), settings, app and client.
+
+Select the database with ``--db sqlite|postgres`` (or ``MERGE_ASSIST_TEST_DB``). PostgreSQL needs
+``MERGE_ASSIST_TEST_POSTGRES_URL`` (``scripts/test-services start`` prints it). Tests that use
+the database are marked ``db`` automatically, so the PostgreSQL pass can run only those.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.pool import NullPool
+
+from merge_assist.kit.db import create_engine, create_sessionmaker
+from merge_assist.kit.settings import Environment, Settings
+from merge_assist.models import metadata
+
+DB_FIXTURES = {"database_url", "engine", "sessions", "app", "client", "settings"}
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--db",
+        choices=("sqlite", "postgres"),
+        default=os.environ.get("MERGE_ASSIST_TEST_DB", "sqlite"),
+        help="database the suite runs against",
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if DB_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.db)
+
+
+@pytest.fixture(scope="session")
+def db_kind(request: pytest.FixtureRequest) -> str:
+    kind: str = request.config.getoption("--db")
+    return kind
+
+
+@pytest.fixture(scope="session")
+def postgres_server_url(db_kind: str) -> str | None:
+    if db_kind != "postgres":
+        return None
+    url = os.environ.get("MERGE_ASSIST_TEST_POSTGRES_URL")
+    if not url:
+        pytest.fail("--db postgres needs MERGE_ASSIST_TEST_POSTGRES_URL (scripts/test-services)")
+    return url
+
+
+async def _admin(url: str, statement: str) -> None:
+    engine = create_engine(url, poolclass=NullPool, isolation_level="AUTOCOMMIT")
+    async with engine.connect() as connection:
+        await connection.execute(text(statement))
+    await engine.dispose()
+
+
+@pytest.fixture
+async def database_url(
+    db_kind: str, postgres_server_url: str | None, tmp_path: Path
+) -> AsyncIterator[str]:
+    """An empty database of the selected kind, dropped after the test."""
+    if db_kind == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'test.sqlite3'}"
+        return
+    assert postgres_server_url is not None
+    name = f"ma_test_{uuid.uuid4().hex[:12]}"
+    await _admin(postgres_server_url, f'CREATE DATABASE "{name}"')
+    yield postgres_server_url.rsplit("/", 1)[0] + f"/{name}"
+    await _admin(postgres_server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    """An engine on a database holding the current schema."""
+    eng = create_engine(database_url, poolclass=NullPool)
+    async with eng.begin() as connection:
+        await connection.run_sync(metadata.create_all)
+    yield eng
+    await eng.dispose()
+
+
+@pytest.fixture
+def sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return create_sessionmaker(engine)
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    return Settings(
+        environment=Environment.test,
+        data_dir=tmp_path / "data",
+        database_url=database_url,
+        secret_key="test-secret-key-" + uuid.uuid4().hex,  # type: ignore[arg-type]
+        _env_file=None,  # type: ignore[call-arg]
+    )
+
+
+@pytest.fixture
+def app(settings: Settings, engine: AsyncEngine) -> Iterator[object]:
+    from merge_assist.app import create_app
+
+    return create_app(settings, engine=engine)
+
+
+@pytest.fixture
+async def client(app: object) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+        yield c

@@ -1,0 +1,28 @@
+from __future__ import annotations
+
+import httpx
+
+
+async def test_live(client: httpx.AsyncClient) -> None:
+    response = await client.get("/api/health")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+async def test_ready_reports_database(client: httpx.AsyncClient, db_kind: str) -> None:
+    response = await client.get("/api/health/ready")
+    assert response.status_code == 200
+    expected = "sqlite" if db_kind == "sqlite" else "postgresql"
+    assert response.json()["database"] == expected
+
+
+async def test_metrics_counts_requests(client: httpx.AsyncClient) -> None:
+    await client.get("/api/health")
+    body = (await client.get("/metrics")).text
+    assert 'merge_assist_http_requests_total{method="GET",route="/api/health",status="200"}' in body
+
+
+async def test_unknown_route_is_json_404(client: httpx.AsyncClient) -> None:
+    response = await client.get("/api/nope")
+    assert response.status_code == 404
+    assert response.json()["detail"] == "Not Found"
