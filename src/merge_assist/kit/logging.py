@@ -10,6 +10,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 _REDACTIONS = [
+    # bearer credentials in headers
+    (re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/\-]+=*"), r"\1 [redacted]"),
     # token-like query parameters and headers
     (
         re.compile(

@@ -1,0 +1,5 @@
+"""``python -m merge_assist`` runs the command line."""
+
+from merge_assist.cli import main
+
+main()
