@@ -20,7 +20,10 @@ def test_help_lists_every_command_with_purpose() -> None:
 
 def test_console_script_runs() -> None:
     completed = subprocess.run(
-        [sys.executable, "-m", "merge_assist", "--help"], capture_output=True, text=True, check=False
+        [sys.executable, "-m", "merge_assist", "--help"],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert completed.returncode == 0, completed.stderr
     assert "serve" in completed.stdout
