@@ -35,9 +35,12 @@ class AwsSecretProvider:
     kind = "aws"
     writable = True
 
-    def __init__(self, client: Any, *, prefix: str = DEFAULT_PREFIX) -> None:
+    def __init__(
+        self, client: Any, *, prefix: str = DEFAULT_PREFIX, page_size: int | None = None
+    ) -> None:
         self._client = client
         self.prefix = prefix
+        self._pagination = {"PageSize": page_size} if page_size else {}
 
     @classmethod
     def from_settings(cls, settings: Settings) -> AwsSecretProvider:
@@ -96,21 +99,22 @@ class AwsSecretProvider:
 
         def store() -> None:
             try:
-                self._client.put_secret_value(SecretId=secret_id, SecretString=value)
-                return
+                description = self._client.describe_secret(SecretId=secret_id)
             except ClientError as error:
-                if _scheduled_for_deletion(error):
-                    self._client.restore_secret(SecretId=secret_id)
-                elif _error_code(error) == "ResourceNotFoundException":
-                    try:
-                        self._client.create_secret(Name=secret_id, SecretString=value)
-                        return
-                    except ClientError as create_error:
-                        # Another writer created it between our two calls: put over it.
-                        if _error_code(create_error) != "ResourceExistsException":
-                            raise
-                else:
+                if _error_code(error) != "ResourceNotFoundException":
                     raise
+                try:
+                    self._client.create_secret(Name=secret_id, SecretString=value)
+                    return
+                except ClientError as create_error:
+                    # Another writer created it between our two calls: put over it.
+                    if _error_code(create_error) != "ResourceExistsException":
+                        raise
+            else:
+                if description.get("DeletedDate"):
+                    # Scheduled for deletion (by delete() or by hand): AWS refuses new
+                    # values until the secret is restored.
+                    self._client.restore_secret(SecretId=secret_id)
             self._client.put_secret_value(SecretId=secret_id, SecretString=value)
 
         self._call(f"store {name!r}", store)
@@ -133,7 +137,8 @@ class AwsSecretProvider:
         def collect() -> list[str]:
             names: list[str] = []
             pages = self._client.get_paginator("list_secrets").paginate(
-                Filters=[{"Key": "name", "Values": [self.prefix]}]
+                Filters=[{"Key": "name", "Values": [self.prefix]}],
+                PaginationConfig=self._pagination,
             )
             for page in pages:
                 for entry in page.get("SecretList", []):

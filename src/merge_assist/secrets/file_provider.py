@@ -3,7 +3,8 @@
 ``secrets.json`` maps each name to a :mod:`merge_assist.kit.crypto` envelope sealed for that
 name (an envelope copied to another name does not open). ``secrets.keys`` is a JSON list of
 versioned random keys, generated on first use. Both files are 0600, replaced atomically, and
-every change happens under an exclusive lock on ``secrets.json.lock``.
+every change happens under an exclusive lock on ``secrets.json.lock``. A file that group or
+others may read or write is refused (not just warned about), as ssh does with private keys.
 
 Limit: each entry is authenticated, the file as a whole is not, so someone able to write the
 file can delete entries or put back an older envelope of the same name (a rollback).
