@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from merge_assist.secrets.cli import secrets_app
 from merge_assist.server.commands import register_serve_commands
 from merge_assist.server.db_cli import db_app
 
@@ -15,6 +16,11 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(db_app, name="db", help="Apply or inspect database migrations.")
+app.add_typer(
+    secrets_app,
+    name="secrets",
+    help="Store and read product secrets (GitLab bot token, webhook secrets, ...).",
+)
 register_serve_commands(app)
 
 

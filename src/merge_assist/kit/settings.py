@@ -45,6 +45,11 @@ class Settings(BaseSettings):
     secret_key: SecretStr | None = Field(
         default=None, description="Signs tokens; generated into the data folder when unset."
     )
+    encryption_keys: SecretStr | None = Field(
+        default=None,
+        description="Versioned keys for data encrypted at rest, '2:<new>,1:<old>' (highest "
+        "version encrypts); when unset, version 1 is the secret key.",
+    )
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=1, le=65535)
     log_level: str = "INFO"
