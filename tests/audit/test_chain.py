@@ -84,11 +84,14 @@ def test_no_secret_named_key_survives_at_any_depth(details: dict[str, Any]) -> N
     clean, _dropped = chain.normalise_details({"outer": details, **details})
 
     def keys(value: Any) -> list[str]:
+        found: list[str] = []
         if isinstance(value, dict):
-            return [k for k, v in value.items() for k in [k, *keys(v)]]
-        if isinstance(value, list):
-            return [k for item in value for k in keys(item)]
-        return []
+            for key, item in value.items():
+                found += [key, *keys(item)]
+        elif isinstance(value, list):
+            for item in value:
+                found += keys(item)
+        return found
 
     assert not any(chain.is_secret_key(key) for key in keys(clean))
 

@@ -236,3 +236,20 @@ async def test_the_database_refuses_a_fork(
                     entry_hash="f" * 64,
                 )
             )
+
+
+async def test_search_combines_filters_and_pages(
+    record_entries: RecordEntries, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    early = await record_entries(2)
+    late = await record_entries(3, actor_name="bob", action="vault.checkin")
+    async with sessions() as session:
+        page = await service.search(session, actor="bob", action="vault.*", limit=2, offset=0)
+        assert [e.id for e in page.items] == [late[2].id, late[1].id]
+        assert page.total == 3
+        before = await service.search(session, until=late[0].occurred_at)
+        assert {e.id for e in before.items} == {e.id for e in early}
+        none = await service.search(session, actor="bob", success=False)
+        assert (none.items, none.total) == ([], 0)
+        exported = [e.id async for e in service.export(session, page_size=2)]
+        assert exported == [e.id for e in early + late]

@@ -305,3 +305,15 @@ def test_bus_from_settings(tmp_path: Path) -> None:
     )
     assert isinstance(bus_from_settings(plain), InProcessBus)
     assert isinstance(bus_from_settings(with_redis), RedisStreamsBus)
+
+
+async def test_in_process_group_keeps_the_newest_events_when_full(topic: str) -> None:
+    bus = InProcessBus(idle_ms=IDLE_MS, maxlen=2)
+    try:
+        async with bus.subscribe(topic, "workers", "w1") as subscription:
+            ids = [await bus.publish(topic, {"n": n}) for n in range(3)]
+            received = [(await _next(subscription)).event.id for _ in range(2)]
+            assert received == ids[1:]
+            assert await subscription.next(0.0) is None
+    finally:
+        await bus.close()

@@ -22,6 +22,8 @@ class AuditEntry(Base):
     """
 
     __tablename__ = "audit_entries"
+    # SQLite: AUTOINCREMENT so an id is never reused, even after the newest row is deleted.
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: Mapped[int] = mapped_column(_ID_TYPE, primary_key=True, autoincrement=True)
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

@@ -5,6 +5,9 @@ changed"), and a periodic reconcile makes a lost wake-up harmless. So payloads c
 kinds only, never secrets, and the buses never log payload values (topics, groups, consumers
 and event ids only).
 
+Groups are long-lived role names ("workers", "dashboard"), consumers name a process or task
+("worker-<host>-<pid>"); do not create a group per connection, groups are kept.
+
 Semantics shared by every implementation (the contract tests in ``tests/kit/test_bus.py``):
 - a *group* sees every event published to its topic after the group was created (creating it
   is ``Subscription.start()``, done by ``async with`` or the first read);

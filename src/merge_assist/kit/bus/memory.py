@@ -48,6 +48,7 @@ class _Group:
     new: deque[Event] = field(init=False)
     pending: dict[str, _Pending] = field(default_factory=dict)
     changed: asyncio.Condition = field(default_factory=asyncio.Condition)
+    overflowing: bool = False
 
     def __post_init__(self) -> None:
         self.new = deque(maxlen=self.maxlen)
@@ -76,11 +77,13 @@ class InProcessBus:
         event = Event(topic=topic, payload=data, id=f"{self._sequence}-0")
         for name, group in self._groups.get(topic, {}).items():
             async with group.changed:
-                if len(group.new) == group.maxlen:
+                if len(group.new) == group.maxlen and not group.overflowing:
+                    # Once per episode: a group nobody reads would otherwise log every publish.
                     log.warning(
-                        "bus group full; oldest undelivered event dropped",
+                        "bus group full; oldest undelivered events are dropped",
                         extra={"topic": topic, "group": name},
                     )
+                group.overflowing = len(group.new) == group.maxlen
                 group.new.append(event)
                 group.changed.notify_all()
         return event.id
