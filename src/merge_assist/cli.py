@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from merge_assist.audit.cli import audit_app
 from merge_assist.secrets.cli import secrets_app
 from merge_assist.server.commands import register_serve_commands
 from merge_assist.server.db_cli import db_app
@@ -21,6 +22,7 @@ app.add_typer(
     name="secrets",
     help="Store and read product secrets (GitLab bot token, webhook secrets, ...).",
 )
+app.add_typer(audit_app, name="audit", help="Verify, list and export the audit log.")
 register_serve_commands(app)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import merge_assist.audit.models  # noqa: F401
 from merge_assist.kit.db import Base
 
 # Feature model modules register their tables on Base.metadata when imported: one line each.

@@ -1,0 +1,104 @@
+"""``merge-assist audit``: verify, list and export the audit log from the command line."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import TextIO, TypeVar
+
+import typer
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from merge_assist.audit import service
+from merge_assist.audit.formats import ExportFormat, render
+from merge_assist.audit.models import AuditEntry
+from merge_assist.kit.db import create_engine, create_sessionmaker
+from merge_assist.kit.settings import get_settings
+
+audit_app = typer.Typer(no_args_is_help=True, help="Verify, list and export the audit log.")
+
+T = TypeVar("T")
+
+
+def _run(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    """Run ``work`` in a read session on the configured database; exit 2 if it cannot."""
+
+    async def main() -> T:
+        engine = create_engine(get_settings().effective_database_url)
+        try:
+            async with create_sessionmaker(engine)() as session:
+                return await work(session)
+        finally:
+            await engine.dispose()
+
+    try:
+        return asyncio.run(main())
+    except DBAPIError as exc:
+        typer.echo(
+            f"cannot read the audit log: {exc.orig} "
+            "(is the database reachable and migrated? try `merge-assist db upgrade`)",
+            err=True,
+        )
+        raise typer.Exit(2) from None
+
+
+@audit_app.command("verify")
+def verify() -> None:
+    """Check the hash chain; exit 1 and name the first broken entry if it does not hold."""
+    result = _run(service.verify)
+    if result.ok:
+        typer.echo(f"audit log intact: {result.checked} entries")
+        if result.head_hash:
+            typer.echo(f"head hash: {result.head_hash}")
+        return
+    typer.echo(f"audit log broken at entry #{result.first_broken_id}: {result.reason}", err=True)
+    raise typer.Exit(1)
+
+
+def _describe(entry: AuditEntry) -> str:
+    target = f"{entry.target_type or '-'}:{entry.target_id or '-'}"
+    outcome = "ok" if entry.success else "FAILED"
+    when = entry.occurred_at.isoformat(timespec="seconds")
+    return f"#{entry.id}  {when}  {entry.actor_name}  {entry.action}  {target}  {outcome}"
+
+
+@audit_app.command("list")
+def list_entries(
+    action: str | None = typer.Option(None, help="Exact action, or a prefix ending in *."),
+    actor: str | None = typer.Option(None, help="Actor name."),
+    limit: int = typer.Option(50, min=1, max=500, help="How many entries, newest first."),
+) -> None:
+    """Show the newest entries, optionally filtered."""
+
+    async def work(session: AsyncSession) -> service.AuditPage:
+        return await service.search(session, action=action, actor=actor, limit=limit)
+
+    page = _run(work)
+    for entry in page.items:
+        typer.echo(_describe(entry))
+    typer.echo(f"{len(page.items)} of {page.total} entries")
+
+
+@audit_app.command("export")
+def export(
+    fmt: ExportFormat = typer.Option(ExportFormat.jsonl, "--format", help="jsonl or csv."),
+    output: Path | None = typer.Option(None, "--output", "-o", help="File (default stdout)."),
+) -> None:
+    """Write every entry, in chain order, as JSON Lines or CSV."""
+
+    async def write(session: AsyncSession, stream: TextIO) -> int:
+        written = 0
+        async for chunk in render(service.export(session), fmt):
+            stream.write(chunk)
+            written += 1
+        return written
+
+    if output is None:
+        _run(lambda session: write(session, sys.stdout))
+        return
+    with output.open("w", encoding="utf-8", newline="") as handle:
+        lines = _run(lambda session: write(session, handle))
+    typer.echo(f"wrote {lines} lines to {output}", err=True)

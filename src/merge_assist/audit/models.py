@@ -1,0 +1,43 @@
+"""The ``audit_entries`` table: an append-only, hash-chained record of who did what."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Boolean, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from merge_assist.kit.db import Base, UTCDateTime
+
+# BIGINT on PostgreSQL (years of entries), INTEGER on SQLite so the column is the ROWID alias.
+_ID_TYPE = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class AuditEntry(Base):
+    """One audited action; ``id`` is the chain order, ``entry_hash`` seals the row.
+
+    ``actor_id`` deliberately has no foreign key: deleting a user must not break (or cascade
+    into) the chain, so ``actor_name`` keeps who it was.
+    """
+
+    __tablename__ = "audit_entries"
+    # SQLite: AUTOINCREMENT so an id is never reused, even after the newest row is deleted.
+    __table_args__ = {"sqlite_autoincrement": True}
+
+    id: Mapped[int] = mapped_column(_ID_TYPE, primary_key=True, autoincrement=True)
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    actor_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    actor_name: Mapped[str] = mapped_column(String(255), index=True)
+    action: Mapped[str] = mapped_column(String(100), index=True)
+    target_type: Mapped[str | None] = mapped_column(String(64))
+    target_id: Mapped[str | None] = mapped_column(String(255), index=True)
+    success: Mapped[bool] = mapped_column(Boolean)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # Unique: two entries can never link to the same predecessor, so even a locking mistake
+    # fails loudly (IntegrityError) instead of forking the chain.
+    prev_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    entry_hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+    def __repr__(self) -> str:
+        return f"<AuditEntry #{self.id} {self.action} by {self.actor_name!r}>"
