@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from merge_assist.kit.db import Base
-
 # Feature model modules register their tables on Base.metadata when imported: one line each.
-# (none yet)
+import merge_assist.auth.models
+import merge_assist.projects.models  # noqa: F401
+from merge_assist.kit.db import Base
 
 metadata = Base.metadata
