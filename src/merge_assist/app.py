@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import APIRouter, FastAPI, Request, Response
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from merge_assist.auth.endpoints import router as auth_router
 from merge_assist.health.endpoints import router as health_router
 from merge_assist.kit.db import create_engine, create_sessionmaker
 from merge_assist.kit.metrics import HTTP_LATENCY, HTTP_REQUESTS
@@ -58,4 +59,4 @@ def create_app(settings: Settings | None = None, engine: AsyncEngine | None = No
 
 def _routers() -> list[APIRouter]:
     """Every feature's router, in one list so features add one line each."""
-    return [health_router]
+    return [health_router, auth_router]

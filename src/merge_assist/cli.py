@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from merge_assist.auth.cli import users_app
 from merge_assist.server.commands import register_serve_commands
 from merge_assist.server.db_cli import db_app
 
@@ -15,6 +16,7 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(db_app, name="db", help="Apply or inspect database migrations.")
+app.add_typer(users_app, name="users", help="Create and manage users and their roles.")
 register_serve_commands(app)
 
 
