@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+import shutil
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 import pytest
 from click.testing import Result
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.pool import NullPool
 from typer.testing import CliRunner
@@ -30,10 +34,56 @@ def settings(settings: Settings) -> Settings:
     return settings.model_copy(update={"password_hash_profile": "test"})
 
 
+async def _server_statement(server_url: str, statement: str) -> None:
+    engine = create_engine(server_url, poolclass=NullPool, isolation_level="AUTOCOMMIT")
+    async with engine.connect() as connection:
+        await connection.execute(text(statement))
+    await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def migrated_template(
+    db_kind: str, postgres_server_url: str | None, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """A database migrated once per session (roles seeded); each test gets a copy of it."""
+    if db_kind == "sqlite":
+        path = tmp_path_factory.mktemp("auth-template") / "template.sqlite3"
+        migrate.upgrade(f"sqlite+aiosqlite:///{path}")
+        yield str(path)
+        return
+    assert postgres_server_url is not None
+    name = f"ma_auth_template_{uuid.uuid4().hex[:12]}"
+    asyncio.run(_server_statement(postgres_server_url, f'CREATE DATABASE "{name}"'))
+    try:
+        migrate.upgrade(postgres_server_url.rsplit("/", 1)[0] + f"/{name}")
+        yield name
+    finally:
+        statement = f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'
+        asyncio.run(_server_statement(postgres_server_url, statement))
+
+
+@pytest.fixture
+async def database_url(
+    db_kind: str, postgres_server_url: str | None, tmp_path: Path, migrated_template: str
+) -> AsyncIterator[str]:
+    """A fresh copy of the migrated template, dropped after the test."""
+    if db_kind == "sqlite":
+        path = tmp_path / "test.sqlite3"
+        shutil.copyfile(migrated_template, path)
+        yield f"sqlite+aiosqlite:///{path}"
+        return
+    assert postgres_server_url is not None
+    name = f"ma_test_{uuid.uuid4().hex[:12]}"
+    await _server_statement(
+        postgres_server_url, f'CREATE DATABASE "{name}" TEMPLATE "{migrated_template}"'
+    )
+    yield postgres_server_url.rsplit("/", 1)[0] + f"/{name}"
+    await _server_statement(postgres_server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 @pytest.fixture
 async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
-    """The schema built by the migrations (roles seeded), as production has it."""
-    await asyncio.to_thread(migrate.upgrade, database_url)
+    """An engine on the migrated schema (as production has it, roles seeded)."""
     eng = create_engine(database_url, poolclass=NullPool)
     yield eng
     await eng.dispose()

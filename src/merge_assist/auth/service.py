@@ -287,7 +287,7 @@ async def _issue(
             token_hash=hash_token(raw),
             created_at=now,
             expires_at=now + timedelta(days=settings.refresh_token_days),
-            user_agent=(client.user_agent or None) and client.user_agent[:256],
+            user_agent=client.user_agent[:256] if client.user_agent else None,
             ip=client.address,
         ),
     )
