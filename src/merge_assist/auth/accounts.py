@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from merge_assist.auth import repository
 from merge_assist.auth.models import User
 from merge_assist.auth.passwords import check_password_policy, password_hashing
-from merge_assist.auth.roles import RoleName
+from merge_assist.auth.roles import ROLE_NAMES, RoleName
 from merge_assist.auth.schemas import UserCreate, UserUpdate
 from merge_assist.auth.service import AuditSink
 from merge_assist.kit.clock import utcnow
@@ -55,7 +55,7 @@ async def create_user(
     """Create a user with a password; Conflict when the username is taken."""
     if await repository.user_by_username(session, data.username) is not None:
         raise Conflict(f"The username {data.username!r} is already taken.")
-    role_names = data.roles if data.roles is not None else [RoleName(settings.default_role)]
+    role_names = data.roles if data.roles is not None else [_default_role(settings)]
     password_hash = await password_hashing(settings).hash_async(data.password)
     now = utcnow()
     user = User(
@@ -161,6 +161,15 @@ async def reset_password(
     await session.flush()
     await _audit(audit, session, actor_id, "user.reset_password", user, {})
     return user
+
+
+def _default_role(settings: Settings) -> RoleName:
+    if settings.default_role not in ROLE_NAMES:
+        raise RuntimeError(
+            f"MERGE_ASSIST_DEFAULT_ROLE is {settings.default_role!r}, which is not a role; "
+            f"use one of {', '.join(ROLE_NAMES)}."
+        )
+    return RoleName(settings.default_role)
 
 
 async def _set_roles(session: AsyncSession, user: User, roles: Sequence[RoleName]) -> None:
