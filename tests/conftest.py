@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -18,11 +18,11 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.pool import NullPool
 
-from merge_assist.kit.db import create_engine, create_sessionmaker
+from merge_assist.kit.db import create_engine, create_sessionmaker, unit_of_work
 from merge_assist.kit.settings import Environment, Settings
 from merge_assist.models import metadata
 
-DB_FIXTURES = {"database_url", "engine", "sessions", "app", "client", "settings"}
+DB_FIXTURES = {"database_url", "engine", "sessions", "app", "client", "settings", "make_account"}
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -100,6 +100,7 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         data_dir=tmp_path / "data",
         database_url=database_url,
         secret_key="test-secret-key-" + uuid.uuid4().hex,  # type: ignore[arg-type]
+        password_hash_profile="test",
         _env_file=None,  # type: ignore[call-arg]
     )
 
@@ -116,3 +117,35 @@ async def client(app: object) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
         yield c
+
+
+MakeAccount = Callable[..., Awaitable[dict[str, str]]]
+
+
+@pytest.fixture
+def make_account(sessions: async_sessionmaker[AsyncSession], settings: Settings) -> MakeAccount:
+    """Create a user with ``roles`` in the database; returns its ``Authorization`` header."""
+    from merge_assist.auth import accounts
+    from merge_assist.auth.schemas import UserCreate
+    from merge_assist.auth.service import NullAuditSink
+    from merge_assist.auth.tokens import issue_access_token
+
+    async def make(username: str, *roles: str) -> dict[str, str]:
+        async with unit_of_work(sessions) as session:
+            user = await accounts.create_user(
+                session,
+                settings,
+                NullAuditSink(),
+                actor_id=None,
+                data=UserCreate(
+                    username=username,
+                    password=f"{username}-password-long-enough",
+                    roles=list(roles) or None,  # type: ignore[arg-type]
+                ),
+            )
+        token = issue_access_token(
+            user.id, key=settings.resolved_secret_key(), minutes=settings.access_token_minutes
+        )
+        return {"Authorization": f"Bearer {token.token}"}
+
+    return make

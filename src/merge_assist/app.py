@@ -9,6 +9,11 @@ from contextlib import asynccontextmanager
 from fastapi import APIRouter, FastAPI, Request, Response
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from merge_assist.audit.endpoints import build_router as build_audit_router
+from merge_assist.audit.sink import AuditLogSink
+from merge_assist.auth.dependencies import AdminUser
+from merge_assist.auth.endpoints import router as auth_router
+from merge_assist.auth.service import AUDIT_EXTRAS_KEY
 from merge_assist.health.endpoints import router as health_router
 from merge_assist.kit.db import create_engine, create_sessionmaker
 from merge_assist.kit.metrics import HTTP_LATENCY, HTTP_REQUESTS
@@ -22,6 +27,7 @@ def create_app(settings: Settings | None = None, engine: AsyncEngine | None = No
     owns_engine = engine is None
     engine = engine or create_engine(settings.effective_database_url)
     res = AppResources(settings=settings, engine=engine, sessions=create_sessionmaker(engine))
+    res.extras[AUDIT_EXTRAS_KEY] = AuditLogSink()
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -58,4 +64,4 @@ def create_app(settings: Settings | None = None, engine: AsyncEngine | None = No
 
 def _routers() -> list[APIRouter]:
     """Every feature's router, in one list so features add one line each."""
-    return [health_router]
+    return [health_router, auth_router, build_audit_router(AdminUser)]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from merge_assist.audit.cli import audit_app
+from merge_assist.auth.cli import users_app
 from merge_assist.secrets.cli import secrets_app
 from merge_assist.server.commands import register_serve_commands
 from merge_assist.server.db_cli import db_app
@@ -23,6 +24,7 @@ app.add_typer(
     help="Store and read product secrets (GitLab bot token, webhook secrets, ...).",
 )
 app.add_typer(audit_app, name="audit", help="Verify, list and export the audit log.")
+app.add_typer(users_app, name="users", help="Create and manage users and their roles.")
 register_serve_commands(app)
 
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import merge_assist.audit.models  # noqa: F401
-from merge_assist.kit.db import Base
-
 # Feature model modules register their tables on Base.metadata when imported: one line each.
-# (none yet)
+import merge_assist.audit.models
+import merge_assist.auth.models
+import merge_assist.projects.models  # noqa: F401
+from merge_assist.kit.db import Base
 
 metadata = Base.metadata

@@ -1,4 +1,4 @@
-"""The audit router, wired with a stand-in admin check (auth is another feature's job)."""
+"""The audit endpoints on the real app, with real accounts."""
 
 from __future__ import annotations
 
@@ -6,39 +6,36 @@ import csv
 import io
 import json
 from collections.abc import AsyncIterator
-from typing import Annotated
 
 import httpx
 import pytest
-from fastapi import FastAPI, Header
+from fastapi import FastAPI
 
-from merge_assist.audit.endpoints import build_router
-from merge_assist.kit.errors import Forbidden
 from tests.audit.conftest import RecordEntries
+from tests.conftest import MakeAccount
 
-ADMIN = {"X-Test-Role": "admin"}
-
-
-def stub_admin(x_test_role: Annotated[str | None, Header()] = None) -> str:
-    """Stands in for auth's AdminUser: only the test's admin header passes."""
-    if x_test_role != "admin":
-        raise Forbidden("Only administrators can read the audit log.")
-    return "admin"
+ADMIN: dict[str, str] = {}
 
 
 @pytest.fixture
-async def audit_client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    app.include_router(build_router(stub_admin))
+async def audit_client(app: FastAPI, make_account: MakeAccount) -> AsyncIterator[httpx.AsyncClient]:
+    """A client on the real app; ``ADMIN`` holds a signed-in administrator's header."""
+    ADMIN.clear()
+    ADMIN.update(await make_account("auditor", "admin"))
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
         yield client
 
 
-async def test_non_admins_are_refused(audit_client: httpx.AsyncClient) -> None:
+async def test_non_admins_are_refused(
+    audit_client: httpx.AsyncClient, make_account: MakeAccount
+) -> None:
+    viewer = await make_account("watcher", "viewer")
     for path in ("/api/audit", "/api/audit/export"):
-        response = await audit_client.get(path)
+        assert (await audit_client.get(path)).status_code == 401
+        response = await audit_client.get(path, headers=viewer)
         assert response.status_code == 403
-        assert response.json()["detail"] == "Only administrators can read the audit log."
+        assert "admin" in response.json()["detail"]
 
 
 async def test_list_is_newest_first_and_paginated(

@@ -8,6 +8,7 @@ import secrets
 import stat
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 import platformdirs
 from pydantic import Field, SecretStr, field_validator
@@ -67,6 +68,11 @@ class Settings(BaseSettings):
     aws_endpoint_url: str | None = None
     gitlab_url: str | None = None
     default_role: str = "member"
+    password_hash_profile: Literal["recommended", "test"] = Field(
+        default="recommended",
+        description="argon2 cost: 'recommended' is argon2-cffi's default (RFC 9106 low memory); "
+        "'test' is a very cheap profile for the test suite only and is refused in production.",
+    )
 
     @field_validator("log_level")
     @classmethod

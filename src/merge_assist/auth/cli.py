@@ -1,0 +1,226 @@
+"""``merge-assist users``: create and manage users from the server's shell.
+
+Passwords are read from stdin (``--password-stdin``, or whatever is piped in) or generated and
+printed once; there is no default password.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import select
+import sys
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+import typer
+from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from merge_assist.audit.sink import AuditLogSink
+from merge_assist.auth import accounts
+from merge_assist.auth.models import User
+from merge_assist.auth.passwords import generate_password
+from merge_assist.auth.roles import ROLE_NAMES, RoleName
+from merge_assist.auth.schemas import UserCreate
+from merge_assist.kit import migrate
+from merge_assist.kit.db import create_engine, create_sessionmaker, unit_of_work
+from merge_assist.kit.errors import MergeAssistError
+from merge_assist.kit.settings import Settings, get_settings
+
+users_app = typer.Typer(no_args_is_help=True)
+
+T = TypeVar("T")
+Work = Callable[[AsyncSession, Settings], Awaitable[T]]
+
+STDIN_HELP = "Read the password from the first line of stdin."
+
+
+def _run(work: Work[T]) -> T:
+    """Migrate, then run ``work`` in one committed unit of work; refusals exit with status 1."""
+    settings = get_settings()
+    migrate.upgrade(settings.effective_database_url)
+    try:
+        return asyncio.run(_in_unit_of_work(settings, work))
+    except MergeAssistError as exc:
+        typer.echo(exc.message, err=True)
+        raise typer.Exit(1) from exc
+
+
+async def _in_unit_of_work(settings: Settings, work: Work[T]) -> T:
+    engine = create_engine(settings.effective_database_url)
+    try:
+        async with unit_of_work(create_sessionmaker(engine)) as session:
+            return await work(session, settings)
+    finally:
+        await engine.dispose()
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.echo(message, err=True)
+    return typer.Exit(1)
+
+
+def _stdin_has_data() -> bool:
+    stream = sys.stdin
+    if stream is None or stream.isatty():
+        return False
+    try:
+        descriptor = stream.fileno()
+    except (OSError, ValueError, io.UnsupportedOperation):
+        return True  # an in-memory stream (tests): reading it never blocks
+    try:
+        ready, _, _ = select.select([descriptor], [], [], 0)
+    except (OSError, ValueError):
+        return False
+    return bool(ready)
+
+
+def _password(from_stdin: bool) -> tuple[str, bool]:
+    """The password to set and whether it was generated (and so must be shown once)."""
+    if from_stdin or _stdin_has_data():
+        line = sys.stdin.readline().rstrip("\r\n")
+        if line:
+            return line, False
+        if from_stdin:
+            raise _fail("No password on stdin.")
+    return generate_password(), True
+
+
+def _roles(names: list[str]) -> list[RoleName]:
+    unknown = [name for name in names if name not in ROLE_NAMES]
+    if unknown:
+        raise _fail(f"Unknown role {unknown[0]!r}; known roles: {', '.join(ROLE_NAMES)}.")
+    return [RoleName(name) for name in names]
+
+
+def _describe(user: User) -> str:
+    state = "active" if user.is_active else "inactive"
+    roles = ",".join(sorted(user.role_names)) or "-"
+    return f"{user.id:>5}  {user.username:<24} {state:<8}  {roles:<32} {user.display_name}"
+
+
+def _show_password_once(username: str, password: str) -> None:
+    typer.echo(f"Password for {username} (shown only now; store it safely): {password}")
+
+
+@users_app.command("create")
+def create(
+    username: str = typer.Argument(..., help="Login name (3-64 letters, digits, . _ -)."),
+    role: list[str] = typer.Option(
+        [], "--role", "-r", help=f"Role to grant (repeatable): {', '.join(ROLE_NAMES)}."
+    ),
+    display_name: str | None = typer.Option(None, help="Name shown in the dashboard."),
+    email: str | None = typer.Option(None, help="Email address."),
+    password_stdin: bool = typer.Option(False, "--password-stdin", help=STDIN_HELP),
+) -> None:
+    """Create a user; without a password on stdin one is generated and printed once."""
+    roles = _roles(role) if role else None
+    password, generated = _password(password_stdin)
+    try:
+        data = UserCreate(
+            username=username,
+            display_name=display_name,
+            email=email,
+            password=password,
+            roles=roles,
+        )
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
+        )
+        raise _fail(f"Cannot create the user: {problems}") from exc
+
+    async def work(session: AsyncSession, settings: Settings) -> User:
+        return await accounts.create_user(
+            session, settings, AuditLogSink(unattributed_actor="cli"), actor_id=None, data=data
+        )
+
+    user = _run(work)
+    typer.echo(
+        f"Created user {user.username} (id {user.id}) with roles: "
+        f"{', '.join(sorted(user.role_names)) or 'none'}."
+    )
+    if generated:
+        _show_password_once(user.username, password)
+
+
+@users_app.command("list")
+def list_users() -> None:
+    """List every user with their roles."""
+
+    async def work(session: AsyncSession, _settings: Settings) -> list[str]:
+        lines: list[str] = []
+        page = 1
+        while True:
+            users, total = await accounts.list_users(session, page=page, per_page=200)
+            lines.extend(_describe(user) for user in users)
+            if page * 200 >= total:
+                return lines
+            page += 1
+
+    lines = _run(work)
+    typer.echo(f"{'id':>5}  {'username':<24} {'state':<8}  {'roles':<32} display name")
+    for line in lines:
+        typer.echo(line)
+
+
+@users_app.command("set-role")
+def set_role(
+    username: str = typer.Argument(..., help="The user."),
+    roles: list[str] = typer.Argument(..., help=f"Their roles from now: {', '.join(ROLE_NAMES)}."),
+) -> None:
+    """Replace a user's roles."""
+    wanted = _roles(roles)
+
+    async def work(session: AsyncSession, _settings: Settings) -> User:
+        user = await accounts.get_user_by_username(session, username)
+        return await accounts.set_roles(
+            session,
+            AuditLogSink(unattributed_actor="cli"),
+            actor_id=None,
+            user_id=user.id,
+            roles=wanted,
+        )
+
+    user = _run(work)
+    typer.echo(f"{user.username} now has roles: {', '.join(sorted(user.role_names)) or 'none'}.")
+
+
+@users_app.command("deactivate")
+def deactivate(username: str = typer.Argument(..., help="The user.")) -> None:
+    """Deactivate a user and end their sign-ins."""
+
+    async def work(session: AsyncSession, _settings: Settings) -> User:
+        user = await accounts.get_user_by_username(session, username)
+        return await accounts.deactivate_user(
+            session, AuditLogSink(unattributed_actor="cli"), actor_id=None, user_id=user.id
+        )
+
+    user = _run(work)
+    typer.echo(f"Deactivated {user.username}; their sign-ins have ended.")
+
+
+@users_app.command("reset-password")
+def reset_password(
+    username: str = typer.Argument(..., help="The user."),
+    password_stdin: bool = typer.Option(False, "--password-stdin", help=STDIN_HELP),
+) -> None:
+    """Set a new password (from stdin, or generated and printed once) and end their sign-ins."""
+    password, generated = _password(password_stdin)
+
+    async def work(session: AsyncSession, settings: Settings) -> User:
+        user = await accounts.get_user_by_username(session, username)
+        return await accounts.reset_password(
+            session,
+            settings,
+            AuditLogSink(unattributed_actor="cli"),
+            actor_id=None,
+            user_id=user.id,
+            password=password,
+        )
+
+    user = _run(work)
+    typer.echo(f"New password set for {user.username}; their sign-ins have ended.")
+    if generated:
+        _show_password_once(user.username, password)

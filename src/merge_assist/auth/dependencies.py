@@ -1,0 +1,74 @@
+"""Request authentication: ``CurrentUser``, ``require_roles`` and ``AdminUser``.
+
+The bearer token comes from the ``Authorization`` header only, never from the query string.
+The user and their roles are read from the database on every request, so deactivation and
+role changes take effect at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Annotated
+
+from fastapi import Depends, HTTPException
+from fastapi.security import OAuth2PasswordBearer
+
+from merge_assist.auth.principal import Principal
+from merge_assist.auth.roles import ROLE_NAMES
+from merge_assist.auth.service import load_principal
+from merge_assist.auth.tokens import InvalidAccessToken, read_access_token
+from merge_assist.kit.errors import Forbidden
+from merge_assist.kit.web import Resources, Session
+
+__all__ = ["AdminUser", "CurrentUser", "Principal", "current_principal", "require_roles"]
+
+_bearer = OAuth2PasswordBearer(tokenUrl="/api/auth/login", auto_error=False)
+
+
+def _challenge(message: str, *, invalid_token: bool) -> HTTPException:
+    # kit's error handler sets no WWW-Authenticate header, so a 401 for bearer auth goes
+    # through Starlette's HTTPException, which carries headers (same {"detail": ...} body).
+    header = 'Bearer error="invalid_token"' if invalid_token else "Bearer"
+    return HTTPException(status_code=401, detail=message, headers={"WWW-Authenticate": header})
+
+
+async def current_principal(
+    token: Annotated[str | None, Depends(_bearer)], session: Session, res: Resources
+) -> Principal:
+    """The signed-in, active user of this request; 401 otherwise."""
+    if not token:
+        raise _challenge(
+            "Sign in first: send your access token in an 'Authorization: Bearer' header.",
+            invalid_token=False,
+        )
+    try:
+        user_id = read_access_token(token, key=res.settings.resolved_secret_key())
+    except InvalidAccessToken as exc:
+        raise _challenge(exc.reason, invalid_token=True) from exc
+    principal = await load_principal(session, user_id)
+    if principal is None:
+        raise _challenge(
+            "This account is deactivated or no longer exists; sign in again.", invalid_token=True
+        )
+    return principal
+
+
+CurrentUser = Annotated[Principal, Depends(current_principal)]
+
+
+def require_roles(*names: str) -> Callable[[Principal], Awaitable[Principal]]:
+    """A dependency letting through users with one of ``names`` (admin always); 403 otherwise."""
+    unknown = [name for name in names if name not in ROLE_NAMES]
+    if unknown or not names:
+        raise ValueError(f"require_roles needs known role names, got {names!r}")
+    wanted = ", ".join(names)
+
+    async def _require(principal: CurrentUser) -> Principal:
+        if not principal.has_any_role(*names):
+            raise Forbidden(f"This needs one of these roles: {wanted}.")
+        return principal
+
+    return _require
+
+
+AdminUser = Annotated[Principal, Depends(require_roles("admin"))]

@@ -1,0 +1,211 @@
+"""HTTP wiring of sign-in (``/api/auth``) and user administration (``/api/users``)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi.exceptions import RequestValidationError
+from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from merge_assist.auth import accounts, service
+from merge_assist.auth.dependencies import AdminUser, CurrentUser
+from merge_assist.auth.schemas import (
+    LoginRequest,
+    LogoutRequest,
+    MeOut,
+    RefreshRequest,
+    TokenResponse,
+    UserCreate,
+    UserOut,
+    UserPage,
+    UserUpdate,
+)
+from merge_assist.auth.service import ClientInfo, TokenPair, audit_sink
+from merge_assist.kit.errors import MergeAssistError, PayloadTooLarge
+from merge_assist.kit.web import Resources, Session
+
+router = APIRouter()
+
+MAX_LOGIN_BODY_BYTES = 16 * 1024
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+UserId = Annotated[int, Path(ge=1, le=2**31 - 1, description="The user's id.")]
+
+_LOGIN_FORM_SCHEMA = {
+    "type": "object",
+    "required": ["username", "password"],
+    "properties": {
+        "username": {"type": "string"},
+        "password": {"type": "string", "format": "password"},
+        "grant_type": {"type": "string", "enum": ["password"]},
+    },
+}
+_LOGIN_OPENAPI: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {"schema": LoginRequest.model_json_schema()},
+            "application/x-www-form-urlencoded": {"schema": _LOGIN_FORM_SCHEMA},
+        },
+    }
+}
+
+
+@asynccontextmanager
+async def session_keeping_refusals(
+    sessions: async_sessionmaker[AsyncSession],
+) -> AsyncIterator[AsyncSession]:
+    """A unit of work that also commits when it ends in an expected refusal, so a failed
+    sign-in's record and a family revoked after token reuse are kept."""
+    async with sessions() as session:
+        try:
+            yield session
+        except MergeAssistError:
+            await session.commit()
+            raise
+        except BaseException:
+            await session.rollback()
+            raise
+        await session.commit()
+
+
+def _client(request: Request) -> ClientInfo:
+    return ClientInfo(
+        address=request.client.host if request.client else None,
+        user_agent=request.headers.get("user-agent"),
+    )
+
+
+def _tokens(pair: TokenPair) -> TokenResponse:
+    return TokenResponse(
+        access_token=pair.access_token, expires_in=pair.expires_in, refresh_token=pair.refresh_token
+    )
+
+
+async def _login_request(request: Request) -> LoginRequest:
+    """The credentials, from JSON or from the OAuth2 password form."""
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    try:
+        if content_type in FORM_TYPES:
+            form = await request.form(max_files=0, max_fields=16)
+            fields = {key: value for key, value in form.items() if isinstance(value, str)}
+            return LoginRequest.model_validate(fields)
+        body = await request.body()
+        if len(body) > MAX_LOGIN_BODY_BYTES:
+            raise PayloadTooLarge("The sign-in request is too large.")
+        return LoginRequest.model_validate_json(body)
+    except ValidationError as exc:
+        raise RequestValidationError(exc.errors(include_input=False)) from exc
+
+
+@router.post(
+    "/api/auth/login",
+    tags=["auth"],
+    openapi_extra=_LOGIN_OPENAPI,
+    summary="Sign in with a username and password (JSON or OAuth2 password form)",
+)
+async def login(request: Request, res: Resources) -> TokenResponse:
+    """Tokens for a correct username and password; 401 otherwise, 429 when throttled."""
+    credentials = await _login_request(request)
+    async with session_keeping_refusals(res.sessions) as session:
+        pair = await service.login(
+            session,
+            res.settings,
+            audit_sink(res.extras),
+            username=credentials.username,
+            password=credentials.password,
+            client=_client(request),
+        )
+    return _tokens(pair)
+
+
+@router.post("/api/auth/refresh", tags=["auth"])
+async def refresh(body: RefreshRequest, request: Request, res: Resources) -> TokenResponse:
+    """New tokens for a refresh token, which stops working; reusing it ends the sign-in."""
+    async with session_keeping_refusals(res.sessions) as session:
+        pair = await service.refresh(
+            session,
+            res.settings,
+            audit_sink(res.extras),
+            refresh_token=body.refresh_token,
+            client=_client(request),
+        )
+    return _tokens(pair)
+
+
+@router.post("/api/auth/logout", tags=["auth"], status_code=204)
+async def logout(body: LogoutRequest, session: Session, res: Resources) -> Response:
+    """End the sign-in of the refresh token (with ``everywhere``, every sign-in of the user)."""
+    audit = audit_sink(res.extras)
+    await service.logout(
+        session, audit, refresh_token=body.refresh_token, everywhere=body.everywhere
+    )
+    return Response(status_code=204)
+
+
+@router.get("/api/auth/me", tags=["auth"])
+async def me(principal: CurrentUser, session: Session) -> MeOut:
+    """The signed-in user."""
+    return MeOut.of(await accounts.get_user(session, principal.id))
+
+
+@router.get("/api/users", tags=["users"])
+async def list_users(
+    _admin: AdminUser,
+    session: Session,
+    q: Annotated[str | None, Query(max_length=128, description="Part of a name or email.")] = None,
+    page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
+    per_page: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> UserPage:
+    """Users by username, a page at a time (admin)."""
+    users, total = await accounts.list_users(session, query=q, page=page, per_page=per_page)
+    return UserPage(
+        items=[UserOut.of(user) for user in users], total=total, page=page, per_page=per_page
+    )
+
+
+@router.post("/api/users", tags=["users"], status_code=201)
+async def create_user(
+    body: UserCreate, admin: AdminUser, session: Session, res: Resources
+) -> UserOut:
+    """Create a user with a password (admin)."""
+    user = await accounts.create_user(
+        session, res.settings, audit_sink(res.extras), actor_id=admin.id, data=body
+    )
+    return UserOut.of(user)
+
+
+@router.get("/api/users/{user_id}", tags=["users"])
+async def get_user(user_id: UserId, _admin: AdminUser, session: Session) -> UserOut:
+    """One user (admin)."""
+    return UserOut.of(await accounts.get_user(session, user_id))
+
+
+@router.patch("/api/users/{user_id}", tags=["users"])
+async def update_user(
+    user_id: UserId, body: UserUpdate, admin: AdminUser, session: Session, res: Resources
+) -> UserOut:
+    """Change a user's name, email, roles, password or active flag (admin)."""
+    user = await accounts.update_user(
+        session,
+        res.settings,
+        audit_sink(res.extras),
+        actor_id=admin.id,
+        user_id=user_id,
+        data=body,
+    )
+    return UserOut.of(user)
+
+
+@router.post("/api/users/{user_id}/deactivate", tags=["users"])
+async def deactivate_user(
+    user_id: UserId, admin: AdminUser, session: Session, res: Resources
+) -> UserOut:
+    """Deactivate a user and end their sign-ins (admin; not yourself, not the last admin)."""
+    user = await accounts.deactivate_user(
+        session, audit_sink(res.extras), actor_id=admin.id, user_id=user_id
+    )
+    return UserOut.of(user)

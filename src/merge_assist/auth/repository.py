@@ -1,0 +1,179 @@
+"""Queries of users and access (no rules here: see ``service``)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, delete, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from merge_assist.auth.models import LoginAttempt, RefreshToken, Role, User, UserRole
+from merge_assist.auth.roles import RoleName
+
+
+async def user_by_id(session: AsyncSession, user_id: int) -> User | None:
+    """The user with ``user_id`` (roles loaded)."""
+    return await session.get(User, user_id)
+
+
+async def user_by_username(session: AsyncSession, username: str) -> User | None:
+    """The user whose (lowercase) username is ``username``."""
+    result = await session.execute(select(User).where(User.username == username.lower()))
+    return result.scalar_one_or_none()
+
+
+async def list_users(
+    session: AsyncSession, *, query: str | None, offset: int, limit: int
+) -> tuple[Sequence[User], int]:
+    """A page of users ordered by username, optionally matching ``query``, and the total."""
+    statement = select(User)
+    if query:
+        pattern = "%" + query.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        pattern += "%"
+        statement = statement.where(
+            or_(
+                User.username.like(pattern, escape="\\"),
+                func.lower(User.display_name).like(pattern, escape="\\"),
+                func.lower(User.email).like(pattern, escape="\\"),
+            )
+        )
+    total = await session.scalar(select(func.count()).select_from(statement.subquery()))
+    rows = await session.scalars(statement.order_by(User.username).offset(offset).limit(limit))
+    return rows.all(), total or 0
+
+
+async def roles_named(session: AsyncSession, names: Iterable[str]) -> list[Role]:
+    """The role rows for ``names`` (known role names only), creating any that are missing.
+
+    The first migration seeds them; creating here keeps schemas built from the models alone
+    (other features' tests) working.
+    """
+    wanted = sorted({RoleName(name).value for name in names})
+    if not wanted:
+        return []
+    found = {
+        role.name: role for role in await session.scalars(select(Role).where(Role.name.in_(wanted)))
+    }
+    for name in wanted:
+        if name not in found:
+            found[name] = Role(name=name)
+            session.add(found[name])
+    if len(found) != len(wanted) or any(role.id is None for role in found.values()):
+        await session.flush()
+    return [found[name] for name in wanted]
+
+
+async def active_admin_ids(session: AsyncSession) -> list[int]:
+    """Ids of active admins, locked until the transaction ends (PostgreSQL) so two
+    concurrent demotions cannot both see the other admin as still there."""
+    statement = (
+        select(User.id)
+        .join(UserRole, UserRole.user_id == User.id)
+        .join(Role, Role.id == UserRole.role_id)
+        .where(Role.name == RoleName.admin.value, User.is_active.is_(True))
+        .order_by(User.id)
+        .with_for_update(of=User)
+    )
+    return list(await session.scalars(statement))
+
+
+async def add_refresh_token(session: AsyncSession, token: RefreshToken) -> RefreshToken:
+    """Store a refresh token row and give it an id."""
+    session.add(token)
+    await session.flush()
+    return token
+
+
+async def refresh_token_by_hash(session: AsyncSession, token_hash: str) -> RefreshToken | None:
+    """The refresh token row whose hash is ``token_hash``."""
+    result = await session.execute(
+        select(RefreshToken).where(RefreshToken.token_hash == token_hash)
+    )
+    return result.scalar_one_or_none()
+
+
+async def claim_refresh_token(session: AsyncSession, token_id: int, now: datetime) -> bool:
+    """Atomically revoke a still-live token; False when someone else revoked it first."""
+    result = await session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.id == token_id, RefreshToken.revoked_at.is_(None))
+        .values(revoked_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return getattr(result, "rowcount", 0) == 1
+
+
+async def revoke_family(session: AsyncSession, family_id: str, now: datetime) -> None:
+    """Revoke every live token of a sign-in."""
+    await session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.family_id == family_id, RefreshToken.revoked_at.is_(None))
+        .values(revoked_at=now)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def revoke_user_tokens(session: AsyncSession, user_id: int, now: datetime) -> None:
+    """Revoke every live refresh token of a user (sign out everywhere)."""
+    await session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.user_id == user_id, RefreshToken.revoked_at.is_(None))
+        .values(revoked_at=now)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def set_replaced_by(session: AsyncSession, token_id: int, replaced_by_id: int) -> None:
+    """Record which token replaced a rotated one (so its reuse is recognised)."""
+    await session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.id == token_id)
+        .values(replaced_by_id=replaced_by_id)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def record_login_attempt(
+    session: AsyncSession, *, username: str, address: str | None, at: datetime, success: bool
+) -> None:
+    """Store one login attempt."""
+    session.add(LoginAttempt(username=username, address=address, at=at, success=success))
+    await session.flush()
+
+
+async def recent_failures_for_user(
+    session: AsyncSession, username: str, since: datetime, limit: int
+) -> list[datetime]:
+    """Times of the newest failures for ``username`` after ``since`` and after its last success."""
+    last_success = await session.scalar(
+        select(func.max(LoginAttempt.at)).where(
+            LoginAttempt.username == username, LoginAttempt.success.is_(True)
+        )
+    )
+    start = max(since, last_success) if last_success is not None else since
+    return await _failure_times(session, LoginAttempt.username == username, start, limit)
+
+
+async def recent_failures_from_address(
+    session: AsyncSession, address: str, since: datetime, limit: int
+) -> list[datetime]:
+    """Times of the newest failures from ``address`` after ``since``."""
+    return await _failure_times(session, LoginAttempt.address == address, since, limit)
+
+
+async def _failure_times(
+    session: AsyncSession, condition: ColumnElement[bool], since: datetime, limit: int
+) -> list[datetime]:
+    rows = await session.scalars(
+        select(LoginAttempt.at)
+        .where(condition, LoginAttempt.success.is_(False), LoginAttempt.at > since)
+        .order_by(LoginAttempt.at.desc())
+        .limit(limit)
+    )
+    return list(rows)
+
+
+async def prune_login_attempts(session: AsyncSession, before: datetime) -> None:
+    """Forget attempts older than the throttling window."""
+    await session.execute(delete(LoginAttempt).where(LoginAttempt.at < before))

@@ -1,0 +1,309 @@
+"""Signing in and out: password login with throttling, rotating refresh tokens, principals.
+
+Services never commit. Refusals raised here may leave records in the session that must be
+kept (a failed attempt, a family revoked after token reuse): callers commit on
+``MergeAssistError`` too (see ``endpoints.session_keeping_refusals``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from merge_assist.auth import repository
+from merge_assist.auth.models import RefreshToken, User
+from merge_assist.auth.passwords import password_hashing
+from merge_assist.auth.principal import Principal
+from merge_assist.auth.throttling import seconds_until_allowed
+from merge_assist.auth.tokens import (
+    hash_token,
+    issue_access_token,
+    new_family_id,
+    new_refresh_token,
+)
+from merge_assist.kit.clock import utcnow
+from merge_assist.kit.errors import NotAuthenticated, TooManyRequests
+from merge_assist.kit.settings import Settings
+
+AUDIT_EXTRAS_KEY = "audit"
+BAD_CREDENTIALS = "The username or password is not correct."
+BAD_REFRESH_TOKEN = "The refresh token is not valid; sign in again."  # noqa: S105 - a message
+
+
+class AuditSink(Protocol):
+    """Where security-relevant actions are recorded (the audit feature provides the real one)."""
+
+    async def record(
+        self,
+        session: AsyncSession,
+        *,
+        actor_id: int | None,
+        action: str,
+        target: str,
+        success: bool,
+        details: dict[str, Any],
+    ) -> None:
+        """Record one action in ``session`` (so it commits with the action itself)."""
+        ...
+
+
+class NullAuditSink:
+    """Records nothing: the default until the audit log is wired in."""
+
+    async def record(
+        self,
+        session: AsyncSession,
+        *,
+        actor_id: int | None,
+        action: str,
+        target: str,
+        success: bool,
+        details: dict[str, Any],
+    ) -> None:
+        """Do nothing."""
+        return None
+
+
+def audit_sink(extras: Mapping[str, Any]) -> AuditSink:
+    """The sink registered on the app's resources under ``"audit"``, or the no-op one."""
+    sink: AuditSink | None = extras.get(AUDIT_EXTRAS_KEY)
+    return sink if sink is not None else NullAuditSink()
+
+
+@dataclass(frozen=True)
+class ClientInfo:
+    """Where a request comes from (kept with refresh tokens and used for throttling)."""
+
+    address: str | None = None
+    user_agent: str | None = None
+
+
+@dataclass(frozen=True)
+class TokenPair:
+    """What a sign-in or a refresh hands to the client."""
+
+    access_token: str
+    expires_in: int
+    refresh_token: str
+
+
+async def login(
+    session: AsyncSession,
+    settings: Settings,
+    audit: AuditSink,
+    *,
+    username: str,
+    password: str,
+    client: ClientInfo,
+) -> TokenPair:
+    """Check a username and password and start a session; throttled per user and address."""
+    now = utcnow()
+    name = username.strip().lower()
+    await _refuse_when_throttled(session, settings, audit, name, client, now)
+    user = await repository.user_by_username(session, name)
+    hashing = password_hashing(settings)
+    # Unknown users cost a verification too, so timing does not tell which usernames exist.
+    check = await hashing.verify_async(user.password_hash if user else None, password)
+    if user is None or not check.ok or not user.is_active:
+        await repository.record_login_attempt(
+            session, username=name, address=client.address, at=now, success=False
+        )
+        reason = "bad_credentials" if user is None or not check.ok else "deactivated"
+        await audit.record(
+            session,
+            actor_id=user.id if user else None,
+            action="auth.login",
+            target=f"user:{name}",
+            success=False,
+            details={"reason": reason, "address": client.address},
+        )
+        if reason == "deactivated":
+            raise NotAuthenticated("This account is deactivated; ask an administrator.")
+        raise NotAuthenticated(BAD_CREDENTIALS)
+    if check.new_hash is not None:
+        user.password_hash = check.new_hash
+    await repository.record_login_attempt(
+        session, username=name, address=client.address, at=now, success=True
+    )
+    await repository.prune_login_attempts(
+        session, now - timedelta(seconds=settings.login_window_seconds)
+    )
+    pair = await _issue(session, settings, user, new_family_id(), client, now)
+    await audit.record(
+        session,
+        actor_id=user.id,
+        action="auth.login",
+        target=f"user:{user.id}",
+        success=True,
+        details={"address": client.address},
+    )
+    return pair
+
+
+async def _refuse_when_throttled(
+    session: AsyncSession,
+    settings: Settings,
+    audit: AuditSink,
+    name: str,
+    client: ClientInfo,
+    now: datetime,
+) -> None:
+    window = timedelta(seconds=settings.login_window_seconds)
+    waits = [
+        seconds_until_allowed(
+            await repository.recent_failures_for_user(
+                session, name, now - window, settings.login_max_failures_per_user
+            ),
+            limit=settings.login_max_failures_per_user,
+            window=window,
+            now=now,
+        )
+    ]
+    if client.address is not None:
+        failures = await repository.recent_failures_from_address(
+            session, client.address, now - window, settings.login_max_failures_per_address
+        )
+        waits.append(
+            seconds_until_allowed(
+                failures, limit=settings.login_max_failures_per_address, window=window, now=now
+            )
+        )
+    wait = max((w for w in waits if w is not None), default=None)
+    if wait is None:
+        return
+    await audit.record(
+        session,
+        actor_id=None,
+        action="auth.login",
+        target=f"user:{name}",
+        success=False,
+        details={"reason": "throttled", "address": client.address},
+    )
+    raise TooManyRequests(
+        f"Too many failed sign-ins; try again in {wait} seconds.", retry_after=wait
+    )
+
+
+async def refresh(
+    session: AsyncSession,
+    settings: Settings,
+    audit: AuditSink,
+    *,
+    refresh_token: str,
+    client: ClientInfo,
+) -> TokenPair:
+    """Trade a refresh token for new tokens; a reused (already rotated) one ends its family."""
+    now = utcnow()
+    row = await repository.refresh_token_by_hash(session, hash_token(refresh_token))
+    if row is None:
+        raise NotAuthenticated(BAD_REFRESH_TOKEN)
+    if row.revoked_at is not None:
+        if row.replaced_by_id is not None:
+            await _end_family_after_reuse(session, audit, row, client, now)
+        raise NotAuthenticated(BAD_REFRESH_TOKEN)
+    if row.expires_at <= now:
+        raise NotAuthenticated("The refresh token has expired; sign in again.")
+    user = await repository.user_by_id(session, row.user_id)
+    if user is None or not user.is_active:
+        await repository.revoke_family(session, row.family_id, now)
+        raise NotAuthenticated("This account is deactivated; ask an administrator.")
+    if not await repository.claim_refresh_token(session, row.id, now):
+        # Another request rotated it between our read and our update: that is reuse too.
+        await _end_family_after_reuse(session, audit, row, client, now)
+    return await _issue(session, settings, user, row.family_id, client, now, replaces=row.id)
+
+
+async def _end_family_after_reuse(
+    session: AsyncSession,
+    audit: AuditSink,
+    row: RefreshToken,
+    client: ClientInfo,
+    now: datetime,
+) -> None:
+    await repository.revoke_family(session, row.family_id, now)
+    await audit.record(
+        session,
+        actor_id=row.user_id,
+        action="auth.refresh_reuse",
+        target=f"user:{row.user_id}",
+        success=False,
+        details={"family": row.family_id, "address": client.address},
+    )
+    raise NotAuthenticated(
+        "This refresh token was already used, so every session of this sign-in was ended; "
+        "sign in again."
+    )
+
+
+async def logout(
+    session: AsyncSession, audit: AuditSink, *, refresh_token: str, everywhere: bool
+) -> None:
+    """End the sign-in of ``refresh_token`` (or every sign-in of its user); unknown: no-op."""
+    now = utcnow()
+    row = await repository.refresh_token_by_hash(session, hash_token(refresh_token))
+    if row is None:
+        return
+    if everywhere:
+        await repository.revoke_user_tokens(session, row.user_id, now)
+    else:
+        await repository.revoke_family(session, row.family_id, now)
+    await audit.record(
+        session,
+        actor_id=row.user_id,
+        action="auth.logout",
+        target=f"user:{row.user_id}",
+        success=True,
+        details={"everywhere": everywhere},
+    )
+
+
+async def _issue(
+    session: AsyncSession,
+    settings: Settings,
+    user: User,
+    family_id: str,
+    client: ClientInfo,
+    now: datetime,
+    *,
+    replaces: int | None = None,
+) -> TokenPair:
+    """A new access token and a new refresh token in ``family_id`` (linked to its predecessor)."""
+    access = issue_access_token(
+        user.id,
+        key=settings.resolved_secret_key(),
+        minutes=settings.access_token_minutes,
+        now=now,
+    )
+    raw = new_refresh_token()
+    stored = await repository.add_refresh_token(
+        session,
+        RefreshToken(
+            user_id=user.id,
+            family_id=family_id,
+            token_hash=hash_token(raw),
+            created_at=now,
+            expires_at=now + timedelta(days=settings.refresh_token_days),
+            user_agent=client.user_agent[:256] if client.user_agent else None,
+            ip=client.address,
+        ),
+    )
+    if replaces is not None:
+        await repository.set_replaced_by(session, replaces, stored.id)
+    return TokenPair(access.token, access.expires_in, raw)
+
+
+async def load_principal(session: AsyncSession, user_id: int) -> Principal | None:
+    """The active user ``user_id`` with the roles they hold now; None if gone or deactivated."""
+    user = await repository.user_by_id(session, user_id)
+    if user is None or not user.is_active:
+        return None
+    return Principal(
+        id=user.id,
+        username=user.username,
+        display_name=user.display_name,
+        roles=user.role_names,
+    )
