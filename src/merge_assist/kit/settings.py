@@ -29,6 +29,15 @@ def default_data_dir() -> Path:
     return Path(platformdirs.user_data_dir("merge-assist", appauthor=False))
 
 
+def default_web_dist_dir() -> Path:
+    """The built dashboard: ``web/dist`` of the checkout, else ``web_dist`` in the package."""
+    package_dir = Path(__file__).resolve().parents[1]
+    checkout = package_dir.parents[1]
+    if (checkout / "web" / "package.json").is_file():
+        return checkout / "web" / "dist"
+    return package_dir / "web_dist"
+
+
 class Settings(BaseSettings):
     """Runtime configuration; every field can be set as ``MERGE_ASSIST_<NAME>``."""
 
@@ -62,6 +71,9 @@ class Settings(BaseSettings):
     aws_endpoint_url: str | None = None
     gitlab_url: str | None = None
     default_role: str = "member"
+    web_dist_dir: Path = Field(
+        default_factory=default_web_dist_dir, description="The built dashboard served on /."
+    )
 
     @field_validator("log_level")
     @classmethod
