@@ -97,10 +97,14 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
   const baseUrl = options.baseUrl ?? "";
   const doFetch = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
 
-  async function send(method: HttpMethod, path: string, opts: RequestOptions): Promise<Response> {
+  async function send(
+    method: HttpMethod,
+    path: string,
+    opts: RequestOptions,
+    token: string | null,
+  ): Promise<Response> {
     const headers: Record<string, string> = { Accept: "application/json", ...opts.headers };
     if (opts.body !== undefined) headers["Content-Type"] = "application/json";
-    const token = opts.anonymous ? null : options.getAccessToken();
     if (token) headers.Authorization = `Bearer ${token}`;
     const init: RequestInit = { method, headers, credentials: opts.credentials ?? "same-origin" };
     if (opts.body !== undefined) init.body = JSON.stringify(opts.body);
@@ -118,10 +122,14 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
     path: string,
     opts: RequestOptions = {},
   ): Promise<T> {
-    let response = await send(method, path, opts);
+    const token = () => (opts.anonymous ? null : options.getAccessToken());
+    const sentWith = token();
+    let response = await send(method, path, opts, sentWith);
     if (response.status === 401 && !opts.anonymous) {
-      // The access token expired (or was revoked): one silent refresh, then one retry.
-      if (await options.refresh()) response = await send(method, path, opts);
+      // The access token expired (or was revoked): one silent refresh, then one retry. When
+      // another request renewed it meanwhile, retry with that token instead of refreshing again.
+      const renewed = token() !== sentWith && token() !== null ? true : await options.refresh();
+      if (renewed) response = await send(method, path, opts, token());
       if (response.status === 401) options.onUnauthenticated?.();
     }
     if (!response.ok) throw await errorFromResponse(response);

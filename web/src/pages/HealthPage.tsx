@@ -1,6 +1,6 @@
 import { useEffect, useState } from "react";
-import { api } from "../api/auth";
 import { ApiError } from "../api/client";
+import { useSession } from "../auth/AuthContext";
 import { EmptyState } from "../components/EmptyState";
 
 interface Readiness {
@@ -12,6 +12,7 @@ type Check = { state: "loading" } | { state: "ready"; readiness: Readiness } | {
 
 /** What the server says about itself now; heartbeats of the other processes come later. */
 export function HealthPage() {
+  const { api } = useSession().auth;
   const [check, setCheck] = useState<Check>({ state: "loading" });
 
   useEffect(() => {
@@ -26,7 +27,7 @@ export function HealthPage() {
     return () => {
       cancelled = true;
     };
-  }, []);
+  }, [api]);
 
   return (
     <EmptyState

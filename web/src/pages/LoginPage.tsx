@@ -16,7 +16,11 @@ export function personalAccessTokenPage(gitlabUrl: string): string {
   return `${gitlabUrl.replace(/\/+$/, "")}/-/user_settings/personal_access_tokens`;
 }
 
+export const METHOD_NOT_OFFERED = "This server does not offer this way of signing in.";
+
 function sentenceOf(error: unknown): string {
+  // A 404 here means the server has no such sign-in endpoint (disabled, or an older server).
+  if (error instanceof ApiError && error.status === 404) return METHOD_NOT_OFFERED;
   if (error instanceof ApiError) return error.detail;
   return "Signing in failed unexpectedly. Try again, and tell an administrator if it persists.";
 }
