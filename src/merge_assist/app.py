@@ -19,6 +19,7 @@ from merge_assist.kit.db import create_engine, create_sessionmaker
 from merge_assist.kit.metrics import HTTP_LATENCY, HTTP_REQUESTS
 from merge_assist.kit.settings import Settings, get_settings
 from merge_assist.kit.web import AppResources, install_error_handlers
+from merge_assist.server.web import mount_dashboard
 
 
 def create_app(settings: Settings | None = None, engine: AsyncEngine | None = None) -> FastAPI:
@@ -59,6 +60,7 @@ def create_app(settings: Settings | None = None, engine: AsyncEngine | None = No
 
     for router in _routers():
         app.include_router(router)
+    mount_dashboard(app, settings.web_dist_dir)  # last: the API's routes always win
     return app
 
 

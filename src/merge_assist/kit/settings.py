@@ -30,6 +30,15 @@ def default_data_dir() -> Path:
     return Path(platformdirs.user_data_dir("merge-assist", appauthor=False))
 
 
+def default_web_dist_dir() -> Path:
+    """The built dashboard: ``web/dist`` of the checkout, else ``web_dist`` in the package."""
+    package_dir = Path(__file__).resolve().parents[1]
+    checkout = package_dir.parents[1]
+    if (checkout / "web" / "package.json").is_file():
+        return checkout / "web" / "dist"
+    return package_dir / "web_dist"
+
+
 class Settings(BaseSettings):
     """Runtime configuration; every field can be set as ``MERGE_ASSIST_<NAME>``."""
 
@@ -72,6 +81,9 @@ class Settings(BaseSettings):
         default="recommended",
         description="argon2 cost: 'recommended' is argon2-cffi's default (RFC 9106 low memory); "
         "'test' is a very cheap profile for the test suite only and is refused in production.",
+    )
+    web_dist_dir: Path = Field(
+        default_factory=default_web_dist_dir, description="The built dashboard served on /."
     )
 
     @field_validator("log_level")

@@ -1,0 +1,27 @@
+import { mkdirSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import type { Page } from "@playwright/test";
+
+/** Where the README's pictures live (committed, so keep them small). */
+export const SCREENSHOTS_DIR = fileURLToPath(new URL("../../docs/screenshots/", import.meta.url));
+
+export async function screenshot(page: Page, name: string): Promise<void> {
+  mkdirSync(SCREENSHOTS_DIR, { recursive: true });
+  await page.screenshot({ path: `${SCREENSHOTS_DIR}${name}.png`, scale: "css", animations: "disabled" });
+}
+
+/** The password field (the tab panel shares the name "Password", so ask for the input). */
+export function passwordInput(page: Page) {
+  return page.getByRole("tabpanel").locator("input[name=password]");
+}
+
+/** Sign in through the login form as the administrator made by global setup. */
+export async function signIn(page: Page): Promise<void> {
+  const password = process.env.MERGE_ASSIST_E2E_ADMIN_PASSWORD;
+  if (!password) throw new Error("global setup did not create the e2e administrator");
+  await page.goto("/login");
+  await page.getByLabel("Username").fill("admin");
+  await passwordInput(page).fill(password);
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
+  await page.getByRole("navigation", { name: "Main" }).waitFor();
+}

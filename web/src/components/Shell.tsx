@@ -1,0 +1,145 @@
+import { useEffect, useState } from "react";
+import { NavLink, Outlet, useNavigate } from "react-router";
+import { type LiveStatus, LiveUpdates } from "../api/live";
+import { useSession } from "../auth/AuthContext";
+import { ThemeToggle } from "./ThemeToggle";
+import { useToast } from "./Toasts";
+import { UserMenu } from "./UserMenu";
+
+export const SECTIONS = [
+  { path: "/queue", label: "Merge queue" },
+  { path: "/vault", label: "Vault" },
+  { path: "/messages", label: "Messages" },
+  { path: "/logs", label: "Logs" },
+  { path: "/health", label: "Health" },
+  { path: "/admin", label: "Administration" },
+] as const;
+
+const LIVE_LABEL: Record<LiveStatus, string> = {
+  idle: "Live updates off",
+  connecting: "Live updates connecting",
+  open: "Live updates on",
+  waiting: "Live updates reconnecting",
+  unavailable: "Live updates not available on this server",
+};
+
+/** Live updates for as long as the shell is shown; its status for the header. */
+function useLiveStatus(getToken: () => string | null): LiveStatus {
+  const [status, setStatus] = useState<LiveStatus>("idle");
+  useEffect(() => {
+    const live = new LiveUpdates({ getToken });
+    const unsubscribe = live.onStatus(setStatus);
+    live.start();
+    return () => {
+      unsubscribe();
+      live.stop();
+    };
+  }, [getToken]);
+  return status;
+}
+
+function MessagesButton({ unread }: { unread: number }) {
+  const navigate = useNavigate();
+  const label = unread > 0 ? `Messages, ${unread} unread` : "Messages";
+  return (
+    <button
+      type="button"
+      aria-label={label}
+      title={label}
+      onClick={() => navigate("/messages")}
+      className="relative rounded-md p-2 text-slate-600 hover:bg-slate-200 focus-visible:outline-2 focus-visible:outline-indigo-500 dark:text-slate-300 dark:hover:bg-slate-800"
+    >
+      <span aria-hidden="true">✉</span>
+      {unread > 0 ? (
+        <span
+          aria-hidden="true"
+          className="absolute -top-0.5 -right-0.5 min-w-4 rounded-full bg-red-600 px-1 text-center text-[10px] leading-4 font-semibold text-white"
+        >
+          {unread > 99 ? "99+" : unread}
+        </span>
+      ) : null}
+    </button>
+  );
+}
+
+function ProjectSelector() {
+  return (
+    <label className="flex items-center gap-2 text-sm">
+      <span className="sr-only sm:not-sr-only">Project</span>
+      <select
+        disabled
+        title="Projects appear here once they are connected to Merge Assist."
+        className="rounded-md border border-slate-300 bg-white px-2 py-1 text-sm disabled:opacity-70 dark:border-slate-600 dark:bg-slate-800"
+      >
+        <option>All projects</option>
+      </select>
+    </label>
+  );
+}
+
+/** The frame around every signed-in page: header, navigation and the page itself. */
+export function Shell({ unreadMessages = 0 }: { unreadMessages?: number }) {
+  const session = useSession();
+  const navigate = useNavigate();
+  const toast = useToast();
+  const liveStatus = useLiveStatus(session.auth.accessToken);
+
+  async function logout() {
+    await session.logout();
+    toast.show("You are signed out.", "info");
+    navigate("/login", { replace: true });
+  }
+
+  return (
+    <div className="flex min-h-screen flex-col">
+      <a
+        href="#main"
+        className="sr-only focus:not-sr-only focus:absolute focus:top-2 focus:left-2 focus:z-50 focus:rounded focus:bg-white focus:px-3 focus:py-2 focus:text-indigo-700"
+      >
+        Skip to main content
+      </a>
+      <header className="flex items-center gap-4 border-b border-slate-200 bg-white px-4 py-2 dark:border-slate-800 dark:bg-slate-900">
+        <NavLink to="/queue" className="text-lg font-semibold text-indigo-700 dark:text-indigo-300">
+          Merge Assist
+        </NavLink>
+        <ProjectSelector />
+        <div className="ml-auto flex items-center gap-1">
+          <span
+            role="img"
+            aria-label={LIVE_LABEL[liveStatus]}
+            title={LIVE_LABEL[liveStatus]}
+            className={`mr-2 inline-block h-2 w-2 rounded-full ${liveStatus === "open" ? "bg-emerald-500" : "bg-slate-400"}`}
+          />
+          <MessagesButton unread={unreadMessages} />
+          <ThemeToggle />
+          <UserMenu user={session.user} onLogout={() => void logout()} />
+        </div>
+      </header>
+      <div className="flex flex-1 flex-col md:flex-row">
+        <nav aria-label="Main" className="border-b border-slate-200 p-3 md:w-52 md:border-r md:border-b-0 dark:border-slate-800">
+          <ul className="flex gap-1 overflow-x-auto md:flex-col">
+            {SECTIONS.map((section) => (
+              <li key={section.path}>
+                <NavLink
+                  to={section.path}
+                  className={({ isActive }) =>
+                    `block rounded-md px-3 py-2 text-sm whitespace-nowrap focus-visible:outline-2 focus-visible:outline-indigo-500 ${
+                      isActive
+                        ? "bg-indigo-50 font-medium text-indigo-800 dark:bg-indigo-950 dark:text-indigo-200"
+                        : "text-slate-700 hover:bg-slate-100 dark:text-slate-300 dark:hover:bg-slate-800"
+                    }`
+                  }
+                >
+                  {section.label}
+                </NavLink>
+              </li>
+            ))}
+          </ul>
+        </nav>
+        <main id="main" tabIndex={-1} className="flex-1 p-6 focus:outline-none">
+          <Outlet />
+        </main>
+      </div>
+    </div>
+  );
+}

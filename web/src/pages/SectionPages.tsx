@@ -1,0 +1,82 @@
+/** The sections whose features are still to come: each says what it will show. */
+import { EmptyState } from "../components/EmptyState";
+
+export function MergeQueuePage() {
+  return (
+    <EmptyState
+      title="Merge queue"
+      summary="No merge requests are queued yet."
+      upcoming={[
+        "Merge requests marked for the queue, in landing order, per project and target branch.",
+        "Each one's pipeline status, priority, strikes and the batch it rides in.",
+        "Actions to raise a priority or take a merge request out of the queue.",
+      ]}
+    />
+  );
+}
+
+export function VaultPage() {
+  return (
+    <EmptyState
+      title="Vault"
+      summary="No vault files yet."
+      upcoming={[
+        "Files that cannot be merged (binaries, spreadsheets, models), with who holds each one.",
+        "Check out with a reason, check in a new version, undo a check-out.",
+        "History with diffs and rollback, downloads, and the audit trail of every file.",
+      ]}
+    />
+  );
+}
+
+export function MessagesPage() {
+  return (
+    <EmptyState
+      title="Messages"
+      summary="No messages."
+      upcoming={[
+        "Messages from teammates and from Merge Assist, newest first, unread ones marked.",
+        "Compose a message to a person, optionally about a vault file.",
+        "Notices such as “someone asks for the file you hold”.",
+      ]}
+    />
+  );
+}
+
+export function LogsPage() {
+  return (
+    <EmptyState
+      title="Logs"
+      summary="Nothing has been logged yet."
+      upcoming={[
+        "The audit log: merges, check-outs, check-ins, role changes, sign-ins.",
+        "Filters by project, person, action and time.",
+        "The merge queue's decisions for each merge request, with their reasons.",
+      ]}
+    />
+  );
+}
+
+export function AdministrationPage() {
+  return (
+    <EmptyState
+      title="Administration"
+      summary="Administration tools are on their way."
+      upcoming={[
+        "People and their roles (admin, project owner, priority manager, member, viewer).",
+        "Projects: connecting them, their merge-queue settings and per-project permissions.",
+        "Secrets, GitLab connection and notification channels.",
+      ]}
+    />
+  );
+}
+
+export function NotFoundPage() {
+  return (
+    <EmptyState
+      title="Page not found"
+      summary="There is no page at this address."
+      upcoming={["Use the navigation to go to one of the sections."]}
+    />
+  );
+}
