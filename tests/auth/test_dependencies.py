@@ -8,6 +8,7 @@ from datetime import timedelta
 import httpx
 import pytest
 from fastapi import Depends, FastAPI
+from fastapi.routing import APIRoute
 
 from merge_assist.auth.dependencies import Principal, require_roles
 from merge_assist.auth.tokens import issue_access_token
@@ -124,11 +125,13 @@ async def test_role_change_applies_at_once(admin: Account, make_user: MakeUser) 
 async def test_require_roles_lets_listed_roles_and_admin_through(
     app: FastAPI, admin: Account, make_user: MakeUser
 ) -> None:
-    @app.get("/api/test-priority")
     async def _priority(
         principal: Principal = Depends(require_roles("priority_manager", "project_owner")),
     ) -> dict[str, str]:
         return {"user": principal.username}
+
+    # Ahead of the dashboard's catch-all mount, like the API's own routes.
+    app.router.routes.insert(0, APIRoute("/api/test-priority", _priority, methods=["GET"]))
 
     manager = await make_user("max", "priority_manager")
     member = await make_user("meg", "member")

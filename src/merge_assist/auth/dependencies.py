@@ -10,14 +10,14 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Annotated
 
-from fastapi import Depends, HTTPException
+from fastapi import Depends
 from fastapi.security import OAuth2PasswordBearer
 
 from merge_assist.auth.principal import Principal
 from merge_assist.auth.roles import ROLE_NAMES
 from merge_assist.auth.service import load_principal
 from merge_assist.auth.tokens import InvalidAccessToken, read_access_token
-from merge_assist.kit.errors import Forbidden
+from merge_assist.kit.errors import Forbidden, NotAuthenticated
 from merge_assist.kit.web import Resources, Session
 
 __all__ = ["AdminUser", "CurrentUser", "Principal", "current_principal", "require_roles"]
@@ -25,11 +25,9 @@ __all__ = ["AdminUser", "CurrentUser", "Principal", "current_principal", "requir
 _bearer = OAuth2PasswordBearer(tokenUrl="/api/auth/login", auto_error=False)
 
 
-def _challenge(message: str, *, invalid_token: bool) -> HTTPException:
-    # kit's error handler sets no WWW-Authenticate header, so a 401 for bearer auth goes
-    # through Starlette's HTTPException, which carries headers (same {"detail": ...} body).
+def _challenge(message: str, *, invalid_token: bool) -> NotAuthenticated:
     header = 'Bearer error="invalid_token"' if invalid_token else "Bearer"
-    return HTTPException(status_code=401, detail=message, headers={"WWW-Authenticate": header})
+    return NotAuthenticated(message, headers={"WWW-Authenticate": header})
 
 
 async def current_principal(

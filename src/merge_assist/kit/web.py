@@ -67,7 +67,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(MergeAssistError)
     async def _domain_error(_request: Request, exc: MergeAssistError) -> JSONResponse:
-        headers = {}
+        headers = dict(exc.headers)
         if isinstance(exc, TooManyRequests):
             headers["Retry-After"] = str(exc.retry_after)
         body: dict[str, Any] = {"detail": exc.message, "code": exc.code}
