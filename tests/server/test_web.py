@@ -99,7 +99,7 @@ async def test_missing_files_are_404_not_the_page(web: httpx.AsyncClient, addres
     ("method", "address"),
     [
         ("GET", "/api/nope"),
-        ("POST", "/api/auth/login"),
+        ("POST", "/api/no-such-action"),
         ("GET", "/api"),
         ("GET", "/webhook/gitlab"),
         ("POST", "/webhook/gitlab"),
