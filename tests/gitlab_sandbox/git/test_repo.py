@@ -16,6 +16,7 @@ from gitlab_sandbox.git import (
     StaleFile,
     UnknownRevision,
 )
+from gitlab_sandbox.git.objects import ActionKind
 from tests.gitlab_sandbox.git.conftest import ANN, BOB
 
 
@@ -67,7 +68,7 @@ def test_create_on_existing_file_is_refused(repo: BareRepo) -> None:
 
 
 @pytest.mark.parametrize("kind", ["update", "delete", "chmod"])
-def test_actions_on_missing_file_are_refused(repo: BareRepo, kind: str) -> None:
+def test_actions_on_missing_file_are_refused(repo: BareRepo, kind: ActionKind) -> None:
     _seed(repo)
     with pytest.raises(GitError, match="doesn't exist"):
         repo.commit_files("main", [FileAction(kind, "nope.txt", b"x")], "m", ANN)
