@@ -116,3 +116,15 @@ def _merge_with_base(
 
 def _conflict(paths: list[str]) -> MergeConflict:
     return MergeConflict(f"Merge conflict in: {', '.join(paths)}", paths)
+
+
+def default_merge_message(
+    source_branch: str, target_branch: str, title: str, reference: str, description: str = ""
+) -> str:
+    """GitLab's default merge commit message (template without issue references):
+    ``Merge branch 'src' into 'dst'``, the MR title, and ``See merge request group/project!1``."""
+    parts = [f"Merge branch '{source_branch}' into '{target_branch}'", title.strip()]
+    if description.strip():
+        parts.append(description.strip())
+    parts.append(f"See merge request {reference}")
+    return "\n\n".join(part for part in parts if part)
