@@ -33,9 +33,8 @@ def merge_trees(repo: BareRepo, ours: str, theirs: str) -> tuple[str, list[str]]
 
 
 def conflicting_paths(repo: BareRepo, target: str, source: str) -> list[str]:
-    """Paths that conflict when ``source`` is merged into ``target``; ``[]`` when mergeable."""
-    if repo.is_ancestor(source, target) or repo.is_ancestor(target, source):
-        return []
+    """Paths that conflict when ``source`` is merged into ``target``; ``[]`` when mergeable
+    (one ``git merge-tree`` run; an ancestor on either side merges cleanly)."""
     return merge_trees(repo, target, source)[1]
 
 

@@ -145,6 +145,8 @@ class _GitEndpoints(Generic[PrincipalT]):
                 raise _unauthorized()
         if target is None or not self.access.can_read(principal, target):
             raise _plain(404, _NOT_FOUND)
+        if not target.repo.path.is_dir():
+            raise _plain(404, _NOT_FOUND)  # a project whose repository was never created
         return principal, target
 
     async def info_refs(self, path: str, request: Request) -> Response:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import os
 import subprocess
@@ -100,7 +101,10 @@ class ServerThread:
 
 @pytest.fixture
 def git_access(repo: BareRepo) -> FakeAccess:
-    return FakeAccess(GitTarget(repo=repo, project_id=1, full_path="group/project"))
+    lock = asyncio.Lock()
+    return FakeAccess(
+        GitTarget(repo=repo, project_id=1, full_path="group/project", write_lock=lock)
+    )
 
 
 @pytest.fixture

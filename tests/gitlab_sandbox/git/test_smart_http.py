@@ -60,6 +60,19 @@ def test_clone_push_fetch_round_trip(
     assert git_cli("rev-parse", "origin/main", cwd=clone).stdout.strip() == server_side
 
 
+def test_push_into_an_empty_repository(
+    repo: BareRepo, git_server: str, git_access: FakeAccess, git_cli: GitCli, tmp_path: Path
+) -> None:
+    result = git_cli("clone", _url(git_server), "empty")
+    assert "empty repository" in result.stderr
+    clone = tmp_path / "empty"
+    git_cli("checkout", "-q", "-b", "main", cwd=clone)
+    first = _commit_file(git_cli, clone, "first.txt", "1\n")
+    git_cli("push", "-q", "origin", "main", cwd=clone)
+    assert repo.branches() == {"main": first}
+    assert git_access.pushes == [[RefUpdate("refs/heads/main", ZERO_SHA, first)]]
+
+
 def test_protocol_v0_clone_works(
     repo: BareRepo, seeded: str, git_server: str, git_cli: GitCli, tmp_path: Path
 ) -> None:
