@@ -88,8 +88,8 @@ class PipelineRun:
         return active[-1] if active else None
 
 
-def job_log(run: PipelineRun, job: CiJob, passed: bool, reason: str) -> str:
-    """A GitLab-runner-like trace that says why the job failed."""
+def job_log(run: PipelineRun, job: CiJob, passed: bool | None, reason: str = "") -> str:
+    """A GitLab-runner-like trace that says why the job failed (``passed=None``: still running)."""
     lines = [
         "Running with gitlab-runner 17.0.0 (sandbox)",
         "  on sandbox-runner",
@@ -99,7 +99,9 @@ def job_log(run: PipelineRun, job: CiJob, passed: bool, reason: str) -> str:
         f'Executing "step_script" stage of the job script (attempt {run.attempt})',
         "$ sandbox-ci check",
     ]
-    if passed:
+    if passed is None:
+        pass
+    elif passed:
         lines += ["All checks passed.", "Job succeeded"]
     else:
         lines += [reason, "ERROR: Job failed: exit code 1"]

@@ -214,6 +214,7 @@ class CiSimulator:
         if job is not None:
             job.status, job.started_at = PipelineStatus.running, now
             job.queued_duration = run.queued_duration
+            job.log = job_log(run, job, None)
         self._verdicts[run.id] = verdict
         duration = pipeline_duration(self.rules, self.seed, run.id, run.attempt)
         self._durations[run.id] = duration

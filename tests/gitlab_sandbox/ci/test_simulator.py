@@ -92,6 +92,10 @@ async def test_frozen_clock_keeps_pipelines_running_until_time_moves() -> None:
     assert first is not None
     assert second is not None
     assert (first.status, second.status) == (PipelineStatus.running, PipelineStatus.pending)
+    running_job = first.current_job
+    assert running_job is not None
+    assert "$ sandbox-ci check" in running_job.log
+    assert "Job succeeded" not in running_job.log
     clock.advance(60)
     await until(lambda: first.status is PipelineStatus.success)
     await until(lambda: second.status is PipelineStatus.running)
