@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
@@ -65,8 +66,10 @@ def set_clock(params: ParamsDep, sandbox: AdminDep) -> dict[str, Any]:
 
 @router.get("/faults")
 def get_faults(sandbox: AdminDep) -> dict[str, Any]:
+    """HTTP fault rules with counters, slow operations and webhook faults."""
     webhooks = sandbox.webhooks.faults
     return {
+        **sandbox.faults.snapshot(),
         "mergeability_check_seconds": sandbox.config.mergeability_check_seconds,
         "rebase_seconds": sandbox.config.rebase_seconds,
         "webhooks": {
@@ -80,22 +83,50 @@ def get_faults(sandbox: AdminDep) -> dict[str, Any]:
 @router.put("/faults")
 @router.post("/faults")
 async def set_faults(request: Request, sandbox: AdminDep) -> dict[str, Any]:
-    """Change fault settings: ``mergeability_check_seconds``, ``rebase_seconds``, ``webhooks``."""
+    """Change faults: ``rules``, ``seed``, ``slow_rebase_seconds``, ``long_checking_seconds``
+    (HTTP and slow operations), ``webhooks`` (drop/duplicate/reorder rates), and the base
+    ``mergeability_check_seconds`` / ``rebase_seconds``. Keys left out stay as they are."""
     body = await request.json()
     if not isinstance(body, dict):
         raise ApiError(400, "The faults must be a JSON object.")
     try:
+        own = {}
         for name in ("mergeability_check_seconds", "rebase_seconds"):
             if name in body:
-                value = float(body[name])
-                if value < 0:
+                own[name] = float(body.pop(name))
+                if own[name] < 0:
                     raise ValueError(f"{name} must be at least 0.")
-                setattr(sandbox.config, name, value)
-        if "webhooks" in body:
-            sandbox.webhooks.set_faults(WebhookFaults(**body["webhooks"]))
+        webhooks = WebhookFaults(**body.pop("webhooks")) if "webhooks" in body else None
+        sandbox.faults.configure(body)
     except (TypeError, ValueError) as error:
         raise ApiError(400, str(error)) from None
+    for name, value in own.items():
+        setattr(sandbox.config, name, value)
+    if webhooks is not None:
+        sandbox.webhooks.set_faults(webhooks)
     return get_faults(sandbox)
+
+
+@router.get("/green-main")
+def green_main(sandbox: AdminDep) -> dict[str, Any]:
+    """For every project: each new tip of a protected branch and whether its tree passed CI."""
+    reports = [sandbox.green_main.report(path) for path in sandbox.green_main.projects()]
+    return {"projects": reports, "green": all(report["green"] for report in reports)}
+
+
+@router.post("/reset")
+async def reset(request: Request, sandbox: AdminDep) -> dict[str, Any]:
+    """Forget everything (users, projects, repositories, pipelines, counters, faults); a JSON
+    scenario in the body is applied afterwards."""
+    raw = await request.body()
+    await sandbox.reset()
+    if raw.strip():
+        try:
+            result = await apply_scenario(sandbox, load_scenario(json.loads(raw)))
+        except (ScenarioError, ValueError) as error:
+            raise ApiError(400, str(error)) from None
+        return result.as_dict()
+    return {"tokens": {}, "projects": [], "merge_requests": []}
 
 
 @router.get("/stats")
@@ -110,6 +141,7 @@ def stats(sandbox: AdminDep) -> dict[str, Any]:
         },
         "users": len(store.users),
         "projects": len(store.projects),
+        "calls": sandbox.accounting.snapshot(),
     }
 
 

@@ -12,8 +12,10 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from gitlab_sandbox import admin, lfs
+from gitlab_sandbox.accounting import AccountingMiddleware
 from gitlab_sandbox.api import build_api_router
 from gitlab_sandbox.api.errors import install_error_handlers
+from gitlab_sandbox.faults import FaultMiddleware
 from gitlab_sandbox.git.smart_http import build_git_router
 from gitlab_sandbox.git_access import SandboxGitAccess
 from gitlab_sandbox.sandbox import Sandbox
@@ -34,7 +36,8 @@ class EncodedSlashMiddleware:
             raw = scope.get("raw_path")
             if raw and b"%2" in raw:
                 text = raw.decode("latin-1").split("?", 1)[0]
-                scope = dict(scope, path=unquote(_ENCODED_SLASH.sub("%252F", text)))
+                # In place: the accounting middleware reads the routed scope afterwards.
+                scope["path"] = unquote(_ENCODED_SLASH.sub("%252F", text))
         await self.app(scope, receive, send)
 
 
@@ -73,5 +76,10 @@ def create_app(
     app.include_router(admin.router)
     app.include_router(lfs.router)
     app.include_router(build_git_router(SandboxGitAccess(sandbox)))
+    # Added last = outermost: accounting sees faulted calls too; faults come before routing.
     app.add_middleware(EncodedSlashMiddleware)
+    app.add_middleware(FaultMiddleware, injector=sandbox.faults)
+    app.add_middleware(
+        AccountingMiddleware, accounting=sandbox.accounting, token_label=sandbox.token_label
+    )
     return app

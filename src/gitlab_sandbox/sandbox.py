@@ -10,15 +10,19 @@ from __future__ import annotations
 import asyncio
 import hmac
 import logging
+import shutil
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from gitlab_sandbox.accounting import CallAccounting
 from gitlab_sandbox.ci import CiRules, CiSimulator, PipelineRun
 from gitlab_sandbox.clock import SandboxClock
+from gitlab_sandbox.faults import FaultInjector
 from gitlab_sandbox.git.repo import BareRepo
+from gitlab_sandbox.greenmain import GreenMainRecord
 from gitlab_sandbox.hooks.dispatcher import WebhookDispatcher
 from gitlab_sandbox.store import Project, Store, hash_token
 
@@ -59,6 +63,9 @@ class Sandbox:
             config.ci_rules, self.clock, config.seed, self.read_tree, self._pipeline_changed
         )
         self.webhooks = WebhookDispatcher(instance_url=self.base_url, seed=config.seed)
+        self.faults = FaultInjector(seed=config.seed)
+        self.accounting = CallAccounting()
+        self.green_main = GreenMainRecord(self.clock)
         # Services subscribe here to pipeline status changes (MR updates, webhooks, auto-merge).
         self.pipeline_listeners: list[Callable[[PipelineRun], Awaitable[None]]] = []
 
@@ -80,11 +87,19 @@ class Sandbox:
 
     def rebase_seconds(self) -> float:
         """Simulated seconds a rebase takes (a fault can make rebases slow)."""
-        return self.config.rebase_seconds
+        return self.config.rebase_seconds + self.faults.slow_rebase.seconds
 
     def checking_seconds(self) -> float:
         """Simulated seconds an MR reads ``checking`` after a change (a fault can lengthen it)."""
-        return self.config.mergeability_check_seconds
+        return self.config.mergeability_check_seconds + self.faults.long_checking.seconds
+
+    def token_label(self, raw: str) -> str | None:
+        """How call accounting names a token: its id, name and owner (never its value)."""
+        token = self.store.token_by_value(raw)
+        if token is None:
+            return None
+        user = self.store.users.get(token.user_id)
+        return f"pat:{token.id} {token.name} ({user.username if user else '?'})"
 
     def now(self) -> datetime:
         """The simulated current time."""
@@ -146,6 +161,23 @@ class Sandbox:
         """Start the background work (the CI simulator's loop)."""
         self.loop = asyncio.get_running_loop()
         self._ci_task = self.loop.create_task(self.ci.run(), name="ci")
+
+    async def reset(self) -> None:
+        """Forget everything: records, repositories, pipelines, deliveries, counters, faults."""
+        for task in list(self._tasks):
+            task.cancel()
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+        self.ci.reset()
+        self.webhooks.reset()
+        self.faults.reset()
+        self.accounting.reset()
+        self.green_main.reset()
+        self.store = Store()
+        for repo in self._repos.values():
+            repo.close()
+        self._repos.clear()
+        await asyncio.to_thread(shutil.rmtree, self.repos_dir, True)
 
     async def close(self) -> None:
         """Stop CI, cancel background tasks and close the repositories' reader processes."""

@@ -169,7 +169,9 @@ async def commit_actions(
         )
     except GitError as error:
         raise bad_request(error.message) from None
-    await branches_updated(sandbox, project, [BranchUpdate(branch, old, info.id)], caller_user)
+    await branches_updated(
+        sandbox, project, [BranchUpdate(branch, old, info.id)], caller_user, how="api"
+    )
     return info
 
 

@@ -35,7 +35,7 @@ from gitlab_sandbox.services.merge_requests import (
 )
 from gitlab_sandbox.services.mr_updates import update_merge_request
 from gitlab_sandbox.services.pipelines import create_mr_pipeline
-from gitlab_sandbox.store import AccessLevel, MergeRequest, Project
+from gitlab_sandbox.store import AccessLevel, DiffVersion, MergeRequest, Project
 
 router = APIRouter()
 
@@ -251,3 +251,56 @@ async def create_mr_pipeline_endpoint(
         raise ApiError(400, "Cannot create a pipeline for this merge request.")
     pipeline = create_mr_pipeline(sandbox, project, mr, caller.user.id)
     return pipeline_full(sandbox, project, pipeline)
+
+
+def _version_json(mr: MergeRequest, version: DiffVersion) -> dict[str, Any]:
+    return {
+        "id": version.id,
+        "head_commit_sha": version.head_commit_sha,
+        "base_commit_sha": version.base_commit_sha,
+        "start_commit_sha": version.start_commit_sha,
+        "created_at": render.iso(version.created_at),
+        "merge_request_id": mr.id,
+        "state": "collected",
+        "real_size": "1",
+        "patch_id_sha": None,
+    }
+
+
+@router.get("/projects/{project_id}/merge_requests/{iid}/versions")
+async def mr_versions(
+    project_id: str,
+    iid: int,
+    request: Request,
+    params: ParamsDep,
+    caller: ReaderDep,
+    sandbox: SandboxDep,
+) -> JSONResponse:
+    """The MR's diff versions, newest first."""
+    project = project_for(sandbox, caller, project_id)
+    mr = merge_request_for(sandbox, project, iid)
+    await refresh_facts(sandbox, project, mr)
+    page, headers = paginate(request, params, list(reversed(mr.versions)))
+    return JSONResponse([_version_json(mr, v) for v in page], headers=headers)
+
+
+@router.get("/projects/{project_id}/merge_requests/{iid}/versions/{version_id}")
+async def mr_version(
+    project_id: str, iid: int, version_id: int, caller: ReaderDep, sandbox: SandboxDep
+) -> dict[str, Any]:
+    project = project_for(sandbox, caller, project_id)
+    mr = merge_request_for(sandbox, project, iid)
+    version = next((v for v in mr.versions if v.id == version_id), None)
+    if version is None:
+        raise ApiError(404, "404 Not found")
+    repo = sandbox.repo(project)
+    base = version.base_commit_sha or version.start_commit_sha or version.head_commit_sha
+
+    def details() -> dict[str, Any]:
+        commits = list(reversed(repo.commits_between(base, version.head_commit_sha)))
+        data = _version_json(mr, version)
+        data["commits"] = [render.commit(sandbox, project, c) for c in commits]
+        data["diffs"] = [diff_json(d) for d in repo.diff(base, version.head_commit_sha)]
+        return data
+
+    return await asyncio.to_thread(details)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from gitlab_sandbox.mergeability import MergeFacts, detailed_merge_status
 from gitlab_sandbox.sandbox import Sandbox
-from gitlab_sandbox.store import BranchFacts, Label, MergeRequest, Project, User
+from gitlab_sandbox.store import BranchFacts, DiffVersion, Label, MergeRequest, Project, User
 
 
 class MergeRequestError(ValueError):
@@ -149,6 +149,16 @@ async def refresh_facts(sandbox: Sandbox, project: Project, mr: MergeRequest) ->
             mr.sha = facts.source_sha
             mr.base_sha = facts.merge_base
             mr.start_sha = facts.target_sha
+            if not mr.versions or mr.versions[-1].head_commit_sha != mr.sha:
+                mr.versions.append(
+                    DiffVersion(
+                        id=sandbox.store.next_id("diff_version"),
+                        head_commit_sha=mr.sha,
+                        base_commit_sha=mr.base_sha,
+                        start_commit_sha=mr.start_sha,
+                        created_at=sandbox.now(),
+                    )
+                )
     return mr.facts
 
 

@@ -198,7 +198,7 @@ async def _after_merge(
                 updates.append(BranchUpdate(mr.source_branch, old, None))
             except GitError:
                 log.info("source branch %s was not removed", mr.source_branch)
-    await branches_updated(sandbox, project, updates, user)
+    await branches_updated(sandbox, project, updates, user, how="merge")
 
 
 async def merge_when_pipeline_succeeds(
@@ -270,6 +270,8 @@ async def _rebase(
                 return
         if moved is not None:
             update = BranchUpdate(mr.source_branch, moved[0], moved[1])
-            await branches_updated(sandbox, project, [update], user, run_pipelines=not skip_ci)
+            await branches_updated(
+                sandbox, project, [update], user, run_pipelines=not skip_ci, how="rebase"
+            )
     finally:
         mr.rebase_in_progress = False

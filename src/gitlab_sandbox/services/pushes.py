@@ -40,11 +40,13 @@ async def branches_updated(
     user: User | None,
     *,
     run_pipelines: bool = True,
+    how: str = "push",
 ) -> None:
-    """React to branch updates as GitLab's post-receive does."""
+    """React to branch updates as GitLab's post-receive does (``how`` names the cause in
+    the green-main record: push, merge, rebase, api)."""
     sandbox.store.touch(project, sandbox.now())
     for update in updates:
-        await _branch_updated(sandbox, project, update, user, run_pipelines=run_pipelines)
+        await _branch_updated(sandbox, project, update, user, run_pipelines=run_pipelines, how=how)
 
 
 async def _branch_updated(
@@ -54,6 +56,7 @@ async def _branch_updated(
     user: User | None,
     *,
     run_pipelines: bool,
+    how: str,
 ) -> None:
     repo = sandbox.repo(project)
     commits: list[CommitInfo] = []
@@ -73,7 +76,7 @@ async def _branch_updated(
             update.branch == project.default_branch
         ):
             tree_id = await asyncio.to_thread(repo.tree_id, update.new)
-            green.record_tip(sandbox, project, update.branch, update.new, tree_id)
+            green.record_tip(sandbox, project, update.branch, update.new, tree_id, how)
     events.push_event(sandbox, project, user, update.branch, update.old, update.new, commits)
     for mr in sandbox.store.open_merge_requests(project.id):
         if mr.source_branch == update.branch:

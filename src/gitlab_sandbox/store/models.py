@@ -174,6 +174,17 @@ class BranchFacts:
     changes_count: int = 0
 
 
+@dataclass(frozen=True)
+class DiffVersion:
+    """One version of an MR's diff (GitLab makes one per new head)."""
+
+    id: int
+    head_commit_sha: str
+    base_commit_sha: str | None
+    start_commit_sha: str | None
+    created_at: datetime
+
+
 @dataclass
 class MergeRequest:
     id: int
@@ -215,6 +226,7 @@ class MergeRequest:
     # (simulated monotonic seconds) the MR reads "checking".
     checking_until: float = 0.0
     facts: BranchFacts | None = None
+    versions: list[DiffVersion] = field(default_factory=list)
 
     @property
     def has_conflicts(self) -> bool:

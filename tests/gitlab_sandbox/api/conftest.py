@@ -18,15 +18,29 @@ BASE_SCENARIO: dict[str, Any] = {
         {"username": "alice"},
         {"username": "bob"},
         {"username": "reader", "tokens": [{"name": "ro", "scopes": ["read_api"]}]},
-        {"username": "expired", "tokens": [{"name": "old", "scopes": ["api"], "expires_at": "2001-01-01"}]},
+        {
+            "username": "expired",
+            "tokens": [{"name": "old", "scopes": ["api"], "expires_at": "2001-01-01"}],
+        },
         {"username": "outsider"},
     ],
     "projects": [
         {
             "path": "acme/app",
             "owner": "root",
-            "members": {"alice": "developer", "bob": "maintainer", "reader": "reporter", "expired": "developer"},
-            "protected_branches": [{"name": "main", "push_access_level": "maintainer", "merge_access_level": "developer"}],
+            "members": {
+                "alice": "developer",
+                "bob": "maintainer",
+                "reader": "reporter",
+                "expired": "developer",
+            },
+            "protected_branches": [
+                {
+                    "name": "main",
+                    "push_access_level": "maintainer",
+                    "merge_access_level": "developer",
+                }
+            ],
             "labels": ["bug", "feature"],
             "files": {"README.md": "# app\n", "src/app.py": "print('hello')\n"},
             "merge_requests": [
@@ -70,6 +84,8 @@ def client(sandbox: RunningSandbox) -> Callable[[str], gitlab.Gitlab]:
     """python-gitlab, unmodified, authenticated as a scenario user."""
 
     def make(username: str) -> gitlab.Gitlab:
-        return gitlab.Gitlab(sandbox.url, private_token=sandbox.token_for(username), retry_transient_errors=False)
+        return gitlab.Gitlab(
+            sandbox.url, private_token=sandbox.token_for(username), retry_transient_errors=False
+        )
 
     return make

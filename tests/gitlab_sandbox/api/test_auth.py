@@ -67,7 +67,9 @@ def test_non_members_do_not_see_private_projects(client: Callable[[str], gitlab.
     assert missing.value.error_message == "404 Project Not Found"
 
 
-def test_project_by_encoded_path_and_id_are_the_same(client: Callable[[str], gitlab.Gitlab]) -> None:
+def test_project_by_encoded_path_and_id_are_the_same(
+    client: Callable[[str], gitlab.Gitlab],
+) -> None:
     gl = client("alice")
     by_path = gl.projects.get("acme/app")
     by_id = gl.projects.get(by_path.id)
