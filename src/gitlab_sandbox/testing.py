@@ -170,7 +170,7 @@ def run_sandbox(
             rebase_seconds=float(data.get("rebase_seconds", 0.0)),
         )
         sandbox = build_sandbox(config)
-        app = create_app(sandbox, scenario=data)
+        app = create_app(sandbox)
         server = uvicorn.Server(
             uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on", ws="none")
         )
@@ -182,8 +182,10 @@ def run_sandbox(
                 if not thread.is_alive() or time.monotonic() > deadline:
                     raise RuntimeError("The sandbox server did not start.")
                 time.sleep(0.02)
-            result = app.state.seed_result
-            yield RunningSandbox(url, admin, sandbox, folder, dict(result.tokens))
+            running = RunningSandbox(url, admin, sandbox, folder)
+            # Seed on the server's loop so a bad scenario raises its ScenarioError here.
+            running.tokens.update(running.run(apply_scenario(sandbox, data)).tokens)
+            yield running
         finally:
             server.should_exit = True
             thread.join(timeout=30)

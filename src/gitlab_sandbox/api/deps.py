@@ -79,9 +79,38 @@ def authenticate(request: Request, sandbox: Sandbox) -> Caller:
     if user is None or user.state != "active":
         raise unauthorized()
     token.last_used_at = now
+    sudo = request.headers.get("sudo") or request.query_params.get("sudo")
+    if sudo:
+        user = _sudo_user(sandbox, user, token, sudo)
     request.state.caller = Caller(user, token)
     caller: Caller = request.state.caller
     return caller
+
+
+def _sudo_user(sandbox: Sandbox, admin: User, token: AccessToken, target: str) -> User:
+    """GitLab's ``Sudo``: an admin token with the ``sudo`` scope acts as another user."""
+    if not admin.is_admin:
+        raise forbidden("403 Forbidden - Must be admin to use sudo")
+    if "sudo" not in token.scopes:
+        raise ApiError(
+            403,
+            "insufficient_scope",
+            key="error",
+            extra={
+                "error_description": (
+                    "The request requires higher privileges than provided by the access token."
+                ),
+                "scope": "sudo",
+            },
+        )
+    found = (
+        sandbox.store.users.get(int(target))
+        if target.isdigit()
+        else sandbox.store.user_by_username(target)
+    )
+    if found is None:
+        raise ApiError(404, f"404 User with ID or username '{target}' Not Found")
+    return found
 
 
 def _require_scopes(caller: Caller, accepted: frozenset[str]) -> None:

@@ -76,3 +76,24 @@ def test_project_by_encoded_path_and_id_are_the_same(
     assert by_id.path_with_namespace == by_path.path_with_namespace
     assert by_path.permissions["project_access"]["access_level"] == 30
     assert by_path.http_url_to_repo.endswith("/acme/app.git")
+
+
+def test_sudo_needs_an_admin_token_with_the_sudo_scope(sandbox: RunningSandbox) -> None:
+    sandbox.seed(
+        {"users": [{"username": "boss", "admin": True, "tokens": [{"scopes": ["api", "sudo"]}]}]}
+    )
+    as_alice = httpx.get(
+        f"{sandbox.api_url}/user",
+        headers={"PRIVATE-TOKEN": sandbox.token_for("boss"), "Sudo": "alice"},
+    )
+    assert as_alice.json()["username"] == "alice"
+    no_scope = httpx.get(
+        f"{sandbox.api_url}/user",
+        headers={"PRIVATE-TOKEN": sandbox.token_for("root"), "Sudo": "alice"},
+    )
+    assert no_scope.status_code == 403
+    not_admin = httpx.get(
+        f"{sandbox.api_url}/user",
+        headers={"PRIVATE-TOKEN": sandbox.token_for("bob"), "Sudo": "alice"},
+    )
+    assert not_admin.status_code == 403
