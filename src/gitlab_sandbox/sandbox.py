@@ -28,7 +28,7 @@ from gitlab_sandbox.store import Project, Store, hash_token
 
 log = logging.getLogger("gitlab_sandbox")
 
-GITLAB_VERSION = "17.5.0"
+GITLAB_VERSION = "17.5.0-ee"
 GITLAB_REVISION = "sandbox"
 
 
