@@ -1,0 +1,1 @@
+"""The sandbox's GitLab behaviour: accounts, merge requests, pushes, pipelines, merging, events."""

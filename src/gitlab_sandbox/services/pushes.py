@@ -1,0 +1,150 @@
+"""What GitLab does after a branch moves: pipelines, MR updates, merged detection, hooks.
+
+Every way a branch can move (git push over HTTP, the commits API, branch create/delete, a merge
+or a rebase) ends here, so the reactions are the same whichever door the change came through.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+from gitlab_sandbox.git.objects import ZERO_SHA, CommitInfo
+from gitlab_sandbox.sandbox import Sandbox
+from gitlab_sandbox.services import events, green
+from gitlab_sandbox.services.merge_requests import refresh_facts, start_checking
+from gitlab_sandbox.services.pipelines import create_pipeline
+from gitlab_sandbox.store import MergeRequest, Project, User
+
+MAX_PUSH_COMMITS = 100
+
+
+@dataclass(frozen=True)
+class BranchUpdate:
+    """A branch moved from ``old`` to ``new`` (None: created / deleted)."""
+
+    branch: str
+    old: str | None
+    new: str | None
+
+    @classmethod
+    def from_shas(cls, branch: str, old: str, new: str) -> BranchUpdate:
+        """From git's notation where forty zeros mean "absent"."""
+        return cls(branch, None if old == ZERO_SHA else old, None if new == ZERO_SHA else new)
+
+
+async def branches_updated(
+    sandbox: Sandbox,
+    project: Project,
+    updates: list[BranchUpdate],
+    user: User | None,
+    *,
+    run_pipelines: bool = True,
+    how: str = "push",
+) -> None:
+    """React to branch updates as GitLab's post-receive does (``how`` names the cause in
+    the green-main record: push, merge, rebase, api)."""
+    sandbox.store.touch(project, sandbox.now())
+    for update in updates:
+        await _branch_updated(sandbox, project, update, user, run_pipelines=run_pipelines, how=how)
+
+
+async def _branch_updated(
+    sandbox: Sandbox,
+    project: Project,
+    update: BranchUpdate,
+    user: User | None,
+    *,
+    run_pipelines: bool,
+    how: str,
+) -> None:
+    repo = sandbox.repo(project)
+    commits: list[CommitInfo] = []
+    if update.new is not None:
+        commits = await asyncio.to_thread(_pushed_commits, sandbox, project, update)
+        if run_pipelines:
+            create_pipeline(
+                sandbox,
+                project,
+                sha=update.new,
+                ref=update.branch,
+                source="push",
+                user_id=user.id if user else None,
+                before_sha=update.old,
+            )
+        if sandbox.store.protection_for(project, update.branch) is not None or (
+            update.branch == project.default_branch
+        ):
+            tree_id = await asyncio.to_thread(repo.tree_id, update.new)
+            green.record_tip(sandbox, project, update.branch, update.new, tree_id, how)
+    events.push_event(sandbox, project, user, update.branch, update.old, update.new, commits)
+    for mr in sandbox.store.open_merge_requests(project.id):
+        if mr.source_branch == update.branch:
+            await _source_moved(sandbox, project, mr, user)
+        elif mr.target_branch == update.branch:
+            await _target_moved(sandbox, project, mr, update, user)
+
+
+def _pushed_commits(sandbox: Sandbox, project: Project, update: BranchUpdate) -> list[CommitInfo]:
+    repo = sandbox.repo(project)
+    assert update.new is not None
+    if update.old is None:
+        return repo.log(update.new, limit=1)
+    try:
+        return repo.commits_between(update.old, update.new)[-MAX_PUSH_COMMITS:]
+    except Exception:  # force push onto unrelated history: report the new tip only
+        return repo.log(update.new, limit=1)
+
+
+async def _source_moved(
+    sandbox: Sandbox, project: Project, mr: MergeRequest, user: User | None
+) -> None:
+    """New code on the MR: new head, approvals reset if configured, re-check, ``update`` hook."""
+    old_sha = mr.sha
+    start_checking(sandbox, mr)
+    await refresh_facts(sandbox, project, mr)
+    if mr.sha == old_sha:
+        return
+    if project.settings.reset_approvals_on_push:
+        mr.approvals.clear()
+    mr.merge_error = None
+    mr.updated_at = sandbox.now()
+    events.merge_request_event(sandbox, project, mr, "update", user, oldrev=old_sha)
+
+
+async def _target_moved(
+    sandbox: Sandbox, project: Project, mr: MergeRequest, update: BranchUpdate, user: User | None
+) -> None:
+    """The target moved: if it now contains the MR's head the MR is merged (as GitLab marks
+    it, without merge commit or merger); otherwise mergeability is re-checked."""
+    repo = sandbox.repo(project)
+    if update.new is not None and mr.sha is not None:
+        contained = await asyncio.to_thread(repo.is_ancestor, mr.sha, update.new)
+        if contained and mr.state == "opened":
+            mark_merged(sandbox, mr, merge_commit_sha=None, merged_by=None)
+            events.merge_request_event(sandbox, project, mr, "merge", user)
+            return
+    start_checking(sandbox, mr)
+    await refresh_facts(sandbox, project, mr)
+
+
+def mark_merged(
+    sandbox: Sandbox,
+    mr: MergeRequest,
+    *,
+    merge_commit_sha: str | None,
+    merged_by: User | None,
+    squash_commit_sha: str | None = None,
+) -> None:
+    """Record an MR as merged."""
+    now = sandbox.now()
+    mr.state = "merged"
+    mr.merge_commit_sha = merge_commit_sha
+    mr.squash_commit_sha = squash_commit_sha
+    mr.merged_by_id = merged_by.id if merged_by else None
+    mr.merge_user_id = merged_by.id if merged_by else None
+    mr.merged_at = now
+    mr.updated_at = now
+    mr.merge_when_pipeline_succeeds = False
+    mr.merge_error = None
+    mr.rebase_in_progress = False

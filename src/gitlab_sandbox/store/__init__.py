@@ -1,0 +1,46 @@
+"""The sandbox's in-memory state: records (``models``), the ``Store`` and token hashing."""
+
+from gitlab_sandbox.store.models import (
+    AccessLevel,
+    AccessToken,
+    Approval,
+    BranchFacts,
+    DiffVersion,
+    Discussion,
+    Label,
+    LfsLock,
+    MergeRequest,
+    Note,
+    Pipeline,
+    Project,
+    ProjectHook,
+    ProjectSettings,
+    ProtectedBranch,
+    User,
+    is_draft_title,
+)
+from gitlab_sandbox.store.store import Store
+from gitlab_sandbox.store.tokens import hash_token, new_token_value
+
+__all__ = [
+    "AccessLevel",
+    "AccessToken",
+    "Approval",
+    "BranchFacts",
+    "DiffVersion",
+    "Discussion",
+    "Label",
+    "LfsLock",
+    "MergeRequest",
+    "Note",
+    "Pipeline",
+    "Project",
+    "ProjectHook",
+    "ProjectSettings",
+    "ProtectedBranch",
+    "Store",
+    "User",
+    "hash_token",
+    "is_draft_title",
+    "new_token_value",
+]

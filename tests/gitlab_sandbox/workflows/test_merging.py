@@ -1,0 +1,178 @@
+"""Merging through the API with each merge method, checked with the git CLI."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import gitlab
+import pytest
+
+from gitlab_sandbox.testing import RunningSandbox
+from tests.gitlab_sandbox.workflows.conftest import GitClone, api, workflow_scenario
+
+
+def _move_main(sandbox: RunningSandbox) -> None:
+    """Put an unrelated commit on main so the MR's source no longer contains the target."""
+    api(sandbox, "lead").projects.get("team/svc").commits.create(
+        {
+            "branch": "main",
+            "commit_message": "Unrelated",
+            "actions": [{"action": "create", "file_path": "other.txt", "content": "o\n"}],
+        }
+    )
+
+
+def test_merge_method_merge_creates_a_merge_commit(
+    make_sandbox: Callable[..., RunningSandbox], clone: Callable[..., GitClone]
+) -> None:
+    sandbox = make_sandbox(workflow_scenario("merge"))
+    _move_main(sandbox)
+    mr = api(sandbox, "dev").projects.get("team/svc").mergerequests.get(1)
+    head = mr.sha
+    mr.merge(sha=head)
+    assert mr.state == "merged"
+    work = clone(sandbox, "dev", "team/svc")
+    assert work.rev("origin/main") == mr.merge_commit_sha
+    parents = work.parents("origin/main")
+    assert len(parents) == 2
+    assert parents[1] == head
+    assert (
+        "See merge request team/svc!1" in work.git("log", "-1", "--format=%B", "origin/main").stdout
+    )
+
+
+def test_rebase_merge_needs_rebase_then_merges_semi_linearly(
+    make_sandbox: Callable[..., RunningSandbox], clone: Callable[..., GitClone]
+) -> None:
+    sandbox = make_sandbox(workflow_scenario("rebase_merge"))
+    _move_main(sandbox)
+    project = api(sandbox, "dev").projects.get("team/svc")
+    mr = project.mergerequests.get(1)
+    assert mr.detailed_merge_status == "need_rebase"
+    with pytest.raises(gitlab.GitlabMRClosedError) as refused:
+        mr.merge()
+    assert refused.value.response_code == 406
+    mr.rebase()
+    sandbox.wait_until(
+        lambda: (
+            not project.mergerequests.get(1, include_rebase_in_progress=True).rebase_in_progress
+        ),
+        what="the rebase",
+    )
+    mr = project.mergerequests.get(1)
+    assert mr.merge_error is None
+    assert mr.detailed_merge_status == "mergeable"
+    mr.merge()
+    work = clone(sandbox, "dev", "team/svc")
+    first, second = work.parents("origin/main")
+    assert second == mr.sha
+    assert work.parents(second) == [first]  # the source sits directly on the old target
+
+
+def test_fast_forward_only(
+    make_sandbox: Callable[..., RunningSandbox], clone: Callable[..., GitClone]
+) -> None:
+    sandbox = make_sandbox(workflow_scenario("ff"))
+    project = api(sandbox, "dev").projects.get("team/svc")
+    mr = project.mergerequests.get(1)
+    mr.merge()
+    work = clone(sandbox, "dev", "team/svc")
+    assert work.rev("origin/main") == mr.sha
+    assert mr.merge_commit_sha == mr.sha
+    assert len(work.parents("origin/main")) == 1
+
+
+def test_fast_forward_refuses_when_behind(make_sandbox: Callable[..., RunningSandbox]) -> None:
+    sandbox = make_sandbox(workflow_scenario("ff"))
+    _move_main(sandbox)
+    mr = api(sandbox, "dev").projects.get("team/svc").mergerequests.get(1)
+    with pytest.raises(gitlab.GitlabMRClosedError) as refused:
+        mr.merge()
+    assert refused.value.response_code == 406
+    assert refused.value.error_message == "Branch cannot be merged"
+
+
+def test_squash_merge(
+    make_sandbox: Callable[..., RunningSandbox], clone: Callable[..., GitClone]
+) -> None:
+    sandbox = make_sandbox(workflow_scenario("ff"))
+    project = api(sandbox, "dev").projects.get("team/svc")
+    project.files.create(
+        {
+            "file_path": "second.txt",
+            "branch": "feature",
+            "content": "2\n",
+            "commit_message": "Second",
+        }
+    )
+    mr = project.mergerequests.get(1)
+    mr.merge(squash=True, squash_commit_message="Feature, squashed")
+    assert mr.squash_commit_sha is not None
+    work = clone(sandbox, "dev", "team/svc")
+    assert work.git("log", "-1", "--format=%s", "origin/main").stdout.strip() == "Feature, squashed"
+    assert work.git("show", "--name-only", "--format=", "origin/main").stdout.split() == [
+        "feature.txt",
+        "second.txt",
+    ]
+
+
+def test_stale_sha_is_refused_with_409(make_sandbox: Callable[..., RunningSandbox]) -> None:
+    sandbox = make_sandbox(workflow_scenario())
+    mr = api(sandbox, "dev").projects.get("team/svc").mergerequests.get(1)
+    with pytest.raises(gitlab.GitlabMRClosedError) as refused:
+        mr.merge(sha="0" * 40)
+    assert refused.value.response_code == 409
+    assert "SHA does not match HEAD of source branch" in refused.value.error_message
+
+
+def test_conflicts_are_reported_and_refused(
+    make_sandbox: Callable[..., RunningSandbox],
+) -> None:
+    scenario = workflow_scenario()
+    scenario["projects"][0]["merge_requests"] = [
+        {"source_branch": "left", "title": "Left", "author": "dev", "files": {"app.py": "left\n"}},
+        {
+            "source_branch": "right",
+            "title": "Right",
+            "author": "dev",
+            "files": {"app.py": "right\n"},
+        },
+    ]
+    sandbox = make_sandbox(scenario)
+    project = api(sandbox, "dev").projects.get("team/svc")
+    project.mergerequests.get(1).merge()
+    right = project.mergerequests.get(2)
+    assert right.has_conflicts is True
+    assert right.detailed_merge_status == "conflict"
+    with pytest.raises(gitlab.GitlabMRClosedError) as refused:
+        right.merge()
+    assert refused.value.response_code == 406
+    right.rebase()
+    sandbox.wait_until(
+        lambda: (
+            not project.mergerequests.get(2, include_rebase_in_progress=True).rebase_in_progress
+        ),
+        what="the rebase",
+    )
+    assert project.mergerequests.get(2).merge_error.startswith("Rebase failed")
+
+
+def test_draft_and_pipeline_requirements_answer_405(
+    make_sandbox: Callable[..., RunningSandbox],
+) -> None:
+    scenario = workflow_scenario(only_allow_merge_if_pipeline_succeeds=True)
+    scenario["ci"]["duration_seconds"] = [600, 600]
+    sandbox = make_sandbox(scenario, clock_speed=0)
+    project = api(sandbox, "dev").projects.get("team/svc")
+    mr = project.mergerequests.get(1)
+    assert mr.detailed_merge_status == "ci_still_running"
+    with pytest.raises(gitlab.GitlabMRClosedError) as refused:
+        mr.merge()
+    assert refused.value.response_code == 405
+    mr.merge(merge_when_pipeline_succeeds=True)
+    assert mr.merge_when_pipeline_succeeds is True
+    assert mr.state == "opened"
+    sandbox.advance_clock(601)
+    sandbox.wait_until(lambda: project.mergerequests.get(1).state == "merged", what="auto-merge")
+    merged = project.mergerequests.get(1)
+    assert merged.merged_by["username"] == "dev"
