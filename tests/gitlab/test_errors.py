@@ -91,3 +91,21 @@ def test_sentences_are_bounded_capitalised_and_punctuated(text: str) -> None:
     assert sentence[-1] in ".!?…"
     assert sentence[0] == sentence[0].upper()
     assert "\n" not in sentence
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=30),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4)
+    ),
+    max_leaves=12,
+)
+
+
+@given(status=st.integers(min_value=400, max_value=599), body=json_values)
+def test_any_refusal_becomes_a_typed_error_with_a_sentence(status: int, body: object) -> None:
+    error = error_from_response(status, {"message": body}, operation="mr.get")
+    assert isinstance(error, error_class_for(status))
+    assert error.status == status
+    assert error.message
+    assert error.message[-1] in ".!?…"

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import httpx
 
@@ -49,7 +49,8 @@ def split_base_url(base_url: str) -> tuple[str, str]:
         raise ValueError("The GitLab URL must start with http:// or https://.")
     if root.endswith(API_SUFFIX):
         root = root[: -len(API_SUFFIX)]
-    if "@" in httpx.URL(root).netloc.decode():
+    parts = urlsplit(root)
+    if parts.username or parts.password:
         raise ValueError("The GitLab URL must not carry credentials; pass the token separately.")
     return root, root + API_SUFFIX
 
