@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from pathlib import Path
 
 import pytest
 
@@ -13,6 +14,7 @@ from merge_assist.gitlab import (
     GitLabRebaseTimeout,
 )
 from merge_assist.gitlab.models import CommitAction
+from merge_assist.kit.settings import Environment, Settings
 from tests.gitlab.conftest import TOKEN, ScriptedGitLab, SleepRecorder
 from tests.gitlab.test_core import MR_PATH, mr_json
 
@@ -206,9 +208,14 @@ async def test_missing_resources_raise_not_found(
     scripted: ScriptedGitLab, gitlab: GitLabClient
 ) -> None:
     scripted.expect("GET", "/api/v4/projects/7/repository/branches/gone", status=404, json={})
+    scripted.expect("DELETE", "/api/v4/projects/7/repository/branches/gone", status=404)
+    scripted.expect("DELETE", "/api/v4/projects/7/repository/branches/gone", status=404)
 
     with pytest.raises(GitLabNotFound):
         await gitlab.get_branch(7, "gone")
+    with pytest.raises(GitLabNotFound):
+        await gitlab.delete_branch(7, "gone")
+    await gitlab.delete_branch(7, "gone", missing_ok=True)
 
 
 async def test_pipelines_jobs_and_trace(scripted: ScriptedGitLab, gitlab: GitLabClient) -> None:
@@ -266,3 +273,22 @@ async def test_token_self_and_hooks(scripted: ScriptedGitLab, gitlab: GitLabClie
     assert body["token"] == "hook-secret"
     assert body["merge_requests_events"] is True
     assert body["push_events"] is False
+
+
+async def test_client_from_settings(scripted: ScriptedGitLab, tmp_path: Path) -> None:
+    settings = Settings(
+        environment=Environment.test,
+        data_dir=tmp_path,
+        gitlab_url=scripted.url,
+        gitlab_read_timeout_seconds=7,
+        gitlab_max_retries=1,
+        _env_file=None,  # type: ignore[call-arg]
+    )
+    scripted.expect("GET", "/api/v4/version", json={"version": "17.5.0", "revision": "abc"})
+
+    async with GitLabClient.from_settings(settings, TOKEN) as client:
+        version = await client.get_version()
+
+    assert version.version == "17.5.0"
+    assert client.timeout.read == 7
+    assert client.policy.max_retries == 1

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from merge_assist.gitlab.core import GitLabCore, ProjectRef
+from merge_assist.gitlab.errors import GitLabNotFound
 from merge_assist.gitlab.models import (
     Branch,
     Commit,
@@ -59,15 +60,25 @@ class RepositoryApi(GitLabCore):
         )
         return Branch.model_validate(await self.json(call))
 
-    async def delete_branch(self, project: ProjectRef, branch: str) -> None:
-        """Delete a branch (``DELETE .../repository/branches/:branch``); 404 if absent."""
+    async def delete_branch(
+        self, project: ProjectRef, branch: str, *, missing_ok: bool = False
+    ) -> None:
+        """Delete a branch (``DELETE .../repository/branches/:branch``).
+
+        A DELETE is retried after an ambiguous failure, so a 404 may mean an earlier attempt
+        already deleted it: clean-ups pass ``missing_ok=True``.
+        """
         call = self.api_call(
             "DELETE",
             REPO + "/branches/{branch}",
             operation="branch.delete",
             path_params={"project": project, "branch": branch},
         )
-        await self.send(call)
+        try:
+            await self.send(call)
+        except GitLabNotFound:
+            if not missing_ok:
+                raise
 
     async def get_commit(self, project: ProjectRef, sha: str) -> Commit:
         """One commit by sha, branch or tag (``GET .../repository/commits/:sha``)."""
