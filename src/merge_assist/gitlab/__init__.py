@@ -1,1 +1,35 @@
-"""gitlab."""
+"""GitLab: the typed async REST client, its errors and models, and the git CLI wrapper."""
+
+from merge_assist.gitlab.client import GitLabClient
+from merge_assist.gitlab.core import ProjectRef
+from merge_assist.gitlab.errors import (
+    GitLabAuthError,
+    GitLabConflict,
+    GitLabError,
+    GitLabForbidden,
+    GitLabLockConflict,
+    GitLabNotFound,
+    GitLabNotMergeable,
+    GitLabRateLimited,
+    GitLabRebaseTimeout,
+    GitLabTooManyPages,
+    GitLabUnavailable,
+    GitLabValidationError,
+)
+
+__all__ = [
+    "GitLabAuthError",
+    "GitLabClient",
+    "GitLabConflict",
+    "GitLabError",
+    "GitLabForbidden",
+    "GitLabLockConflict",
+    "GitLabNotFound",
+    "GitLabNotMergeable",
+    "GitLabRateLimited",
+    "GitLabRebaseTimeout",
+    "GitLabTooManyPages",
+    "GitLabUnavailable",
+    "GitLabValidationError",
+    "ProjectRef",
+]

@@ -76,6 +76,16 @@ class Settings(BaseSettings):
     aws_region: str | None = None
     aws_endpoint_url: str | None = None
     gitlab_url: str | None = None
+    gitlab_connect_timeout_seconds: float = Field(default=5.0, gt=0, le=120)
+    gitlab_read_timeout_seconds: float = Field(default=30.0, gt=0, le=600)
+    gitlab_max_retries: int = Field(default=4, ge=0, le=10)
+    gitlab_backoff_seconds: float = Field(default=0.5, ge=0, le=60)
+    gitlab_max_retry_after_seconds: float = Field(
+        default=120.0, ge=0, description="Longest Retry-After a call waits for before giving up."
+    )
+    git_timeout_seconds: float = Field(
+        default=600.0, gt=0, description="Time limit of one git command (clone, fetch, push)."
+    )
     default_role: str = "member"
     password_hash_profile: Literal["recommended", "test"] = Field(
         default="recommended",

@@ -1,0 +1,315 @@
+"""Merge requests: read, update, create, merge, rebase, notes, discussions, approvals."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, Literal
+
+from merge_assist.gitlab.core import GitLabCore, ProjectRef
+from merge_assist.gitlab.errors import GitLabNotFound, GitLabRebaseTimeout
+from merge_assist.gitlab.models import (
+    Approvals,
+    Commit,
+    Diff,
+    Discussion,
+    MergeRequest,
+    Note,
+    PipelineRef,
+)
+
+MR = "/projects/{project}/merge_requests/{iid}"
+
+
+def _csv(values: Sequence[str] | None) -> str | None:
+    return None if values is None else ",".join(values)
+
+
+class MergeRequestsApi(GitLabCore):
+    """Everything the merge engine does to a merge request through the REST API."""
+
+    async def list_merge_requests(
+        self,
+        project: ProjectRef,
+        *,
+        state: Literal["opened", "closed", "locked", "merged", "all"] = "opened",
+        target_branch: str | None = None,
+        source_branch: str | None = None,
+        assignee_id: int | None = None,
+        reviewer_id: int | None = None,
+        labels: Sequence[str] | None = None,
+        updated_after: datetime | None = None,
+        order_by: Literal["created_at", "updated_at"] = "updated_at",
+        sort: Literal["asc", "desc"] = "asc",
+        max_pages: int | None = None,
+    ) -> list[MergeRequest]:
+        """A project's merge requests (``GET /projects/:id/merge_requests``), all pages.
+
+        GitLab filters assignees and reviewers separately: to find merge requests where the
+        bot is either, call once with ``assignee_id`` and once with ``reviewer_id``.
+        """
+        params = {
+            "state": state,
+            "target_branch": target_branch,
+            "source_branch": source_branch,
+            "assignee_id": assignee_id,
+            "reviewer_id": reviewer_id,
+            "labels": _csv(labels),
+            "updated_after": updated_after,
+            "order_by": order_by,
+            "sort": sort,
+        }
+        return [
+            MergeRequest.model_validate(item)
+            async for item in self.paginate(
+                "/projects/{project}/merge_requests",
+                params,
+                path_params={"project": project},
+                operation="mr.list",
+                max_pages=max_pages,
+            )
+        ]
+
+    async def get_merge_request(
+        self, project: ProjectRef, iid: int, *, include_rebase_in_progress: bool = True
+    ) -> MergeRequest:
+        """One merge request (``GET /projects/:id/merge_requests/:iid``)."""
+        call = self.api_call(
+            "GET",
+            MR,
+            operation="mr.get",
+            path_params={"project": project, "iid": iid},
+            params={"include_rebase_in_progress": include_rebase_in_progress},
+        )
+        return MergeRequest.model_validate(await self.json(call))
+
+    async def update_merge_request(
+        self,
+        project: ProjectRef,
+        iid: int,
+        *,
+        add_labels: Sequence[str] | None = None,
+        remove_labels: Sequence[str] | None = None,
+        assignee_ids: Sequence[int] | None = None,
+        reviewer_ids: Sequence[int] | None = None,
+        state_event: Literal["close", "reopen"] | None = None,
+        title: str | None = None,
+        description: str | None = None,
+        target_branch: str | None = None,
+    ) -> MergeRequest:
+        """Change a merge request (``PUT /projects/:id/merge_requests/:iid``).
+
+        Every field *sets* state, so the call is retried safely. An empty ``assignee_ids`` or
+        ``reviewer_ids`` removes them all.
+        """
+        body: dict[str, Any] = {
+            "add_labels": _csv(add_labels),
+            "remove_labels": _csv(remove_labels),
+            "assignee_ids": None if assignee_ids is None else list(assignee_ids),
+            "reviewer_ids": None if reviewer_ids is None else list(reviewer_ids),
+            "state_event": state_event,
+            "title": title,
+            "description": description,
+            "target_branch": target_branch,
+        }
+        call = self.api_call(
+            "PUT",
+            MR,
+            operation="mr.update",
+            path_params={"project": project, "iid": iid},
+            json=body,
+            retry_safe=True,
+        )
+        return MergeRequest.model_validate(await self.json(call))
+
+    async def create_merge_request(
+        self,
+        project: ProjectRef,
+        *,
+        source_branch: str,
+        target_branch: str,
+        title: str,
+        description: str | None = None,
+        assignee_ids: Sequence[int] | None = None,
+        reviewer_ids: Sequence[int] | None = None,
+        labels: Sequence[str] | None = None,
+        remove_source_branch: bool | None = None,
+        squash: bool | None = None,
+    ) -> MergeRequest:
+        """Open a merge request (``POST /projects/:id/merge_requests``); 409 if one is open."""
+        body: dict[str, Any] = {
+            "source_branch": source_branch,
+            "target_branch": target_branch,
+            "title": title,
+            "description": description,
+            "assignee_ids": None if assignee_ids is None else list(assignee_ids),
+            "reviewer_ids": None if reviewer_ids is None else list(reviewer_ids),
+            "labels": _csv(labels),
+            "remove_source_branch": remove_source_branch,
+            "squash": squash,
+        }
+        call = self.api_call(
+            "POST",
+            "/projects/{project}/merge_requests",
+            operation="mr.create",
+            path_params={"project": project},
+            json=body,
+        )
+        return MergeRequest.model_validate(await self.json(call))
+
+    async def merge_merge_request(
+        self,
+        project: ProjectRef,
+        iid: int,
+        *,
+        sha: str | None,
+        squash: bool | None = None,
+        should_remove_source_branch: bool | None = None,
+        merge_commit_message: str | None = None,
+        squash_commit_message: str | None = None,
+    ) -> MergeRequest:
+        """Merge now (``PUT .../merge``), pinned to ``sha`` — the head that passed CI.
+
+        Raises :class:`GitLabConflict` (409) when the head moved past ``sha`` and
+        :class:`GitLabNotMergeable` (405/406) when GitLab refuses (draft, conflicts, pipeline,
+        closed). Only resent when the request never reached GitLab: after an ambiguous
+        failure the caller must re-read the merge request (it may be merged already).
+        """
+        body = {
+            "sha": sha,
+            "squash": squash,
+            "should_remove_source_branch": should_remove_source_branch,
+            "merge_commit_message": merge_commit_message,
+            "squash_commit_message": squash_commit_message,
+        }
+        call = self.api_call(
+            "PUT",
+            MR + "/merge",
+            operation="mr.merge",
+            path_params={"project": project, "iid": iid},
+            json=body,
+        )
+        return MergeRequest.model_validate(await self.json(call))
+
+    async def rebase_merge_request(
+        self, project: ProjectRef, iid: int, *, skip_ci: bool = False
+    ) -> bool:
+        """Ask GitLab to rebase the source branch (``PUT .../rebase``); True while it runs.
+
+        The rebase is asynchronous: follow with :meth:`wait_for_rebase`. A 409 means a rebase
+        is already in progress; a 403 that the bot may not push to the source branch.
+        """
+        call = self.api_call(
+            "PUT",
+            MR + "/rebase",
+            operation="mr.rebase",
+            path_params={"project": project, "iid": iid},
+            json={"skip_ci": skip_ci} if skip_ci else None,
+        )
+        body = await self.json(call)
+        return bool(isinstance(body, dict) and body.get("rebase_in_progress", True))
+
+    async def wait_for_rebase(
+        self, project: ProjectRef, iid: int, *, max_wait: float = 300.0, interval: float = 2.0
+    ) -> MergeRequest:
+        """Poll until GitLab finishes the rebase; the result carries ``merge_error`` if it failed.
+
+        Polls at most ``max_wait / interval`` times, then raises :class:`GitLabRebaseTimeout`.
+        """
+        polls = max(1, math.ceil(max_wait / interval))
+        for poll in range(polls):
+            mr = await self.get_merge_request(project, iid, include_rebase_in_progress=True)
+            if not mr.rebase_in_progress:
+                return mr
+            if poll + 1 < polls:
+                await self._sleep(interval)
+        raise GitLabRebaseTimeout(
+            f"The rebase of merge request !{iid} was still running after {max_wait:g} seconds.",
+            operation="mr.rebase",
+        )
+
+    async def mr_notes(
+        self, project: ProjectRef, iid: int, *, sort: Literal["asc", "desc"] = "asc"
+    ) -> list[Note]:
+        """The merge request's comments, system notes included (``GET .../notes``)."""
+        return [
+            Note.model_validate(item)
+            async for item in self.paginate(
+                MR + "/notes",
+                {"sort": sort, "order_by": "created_at"},
+                path_params={"project": project, "iid": iid},
+                operation="mr.notes",
+            )
+        ]
+
+    async def create_note(self, project: ProjectRef, iid: int, body: str) -> Note:
+        """Comment on the merge request (``POST .../notes``); never resent (no duplicates)."""
+        call = self.api_call(
+            "POST",
+            MR + "/notes",
+            operation="mr.note.create",
+            path_params={"project": project, "iid": iid},
+            json={"body": body},
+        )
+        return Note.model_validate(await self.json(call))
+
+    async def mr_discussions(self, project: ProjectRef, iid: int) -> list[Discussion]:
+        """The merge request's threads (``GET .../discussions``)."""
+        return [
+            Discussion.model_validate(item)
+            async for item in self.paginate(
+                MR + "/discussions",
+                path_params={"project": project, "iid": iid},
+                operation="mr.discussions",
+            )
+        ]
+
+    async def mr_approvals(self, project: ProjectRef, iid: int) -> Approvals:
+        """Approval state (``GET .../approvals``)."""
+        call = self.api_call(
+            "GET",
+            MR + "/approvals",
+            operation="mr.approvals",
+            path_params={"project": project, "iid": iid},
+        )
+        return Approvals.model_validate(await self.json(call))
+
+    async def mr_pipelines(self, project: ProjectRef, iid: int) -> list[PipelineRef]:
+        """Pipelines of the merge request, newest first (``GET .../pipelines``)."""
+        return [
+            PipelineRef.model_validate(item)
+            async for item in self.paginate(
+                MR + "/pipelines",
+                path_params={"project": project, "iid": iid},
+                operation="mr.pipelines",
+            )
+        ]
+
+    async def mr_changes(self, project: ProjectRef, iid: int) -> list[Diff]:
+        """Files changed by the merge request (``GET .../diffs``; ``.../changes`` before 15.7)."""
+        path_params = {"project": project, "iid": iid}
+        try:
+            return [
+                Diff.model_validate(item)
+                async for item in self.paginate(
+                    MR + "/diffs", path_params=path_params, operation="mr.changes"
+                )
+            ]
+        except GitLabNotFound:
+            call = self.api_call(
+                "GET", MR + "/changes", operation="mr.changes", path_params=path_params
+            )
+            body = await self.json(call)
+            return [Diff.model_validate(item) for item in body.get("changes", [])]
+
+    async def mr_commits(self, project: ProjectRef, iid: int) -> list[Commit]:
+        """Commits of the merge request (``GET .../commits``)."""
+        return [
+            Commit.model_validate(item)
+            async for item in self.paginate(
+                MR + "/commits",
+                path_params={"project": project, "iid": iid},
+                operation="mr.commits",
+            )
+        ]

@@ -1,0 +1,187 @@
+"""A scripted HTTP server for the client's transport behaviour (real HTTP over loopback).
+
+Each test lists the requests it expects, in order, with the replies to send. The server fails
+closed: a request that is not the next expected one is answered 418 and recorded, and the test
+fails at teardown; so does an expectation left unused. Full GitLab behaviour is tested against
+the GitLab sandbox, not here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json as jsonlib
+import socket
+import threading
+import time
+from collections import deque
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl
+
+import httpx
+import pytest
+import uvicorn
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
+
+from merge_assist.gitlab import GitLabClient
+
+TOKEN = "glpat-transporttest0123456789"
+
+
+@dataclass
+class Expected:
+    method: str
+    path: str
+    status: int = 200
+    json: Any = None
+    body: bytes | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0
+    media_type: str = "application/json"
+
+
+@dataclass
+class Received:
+    method: str
+    path: str
+    query: dict[str, str]
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self) -> Any:
+        return jsonlib.loads(self.body)
+
+
+class ScriptedGitLab:
+    """The ASGI app: answers the scripted requests in order, refuses anything else."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.expected: deque[Expected] = deque()
+        self.received: list[Received] = []
+        self.unexpected: list[str] = []
+        self.url = ""
+
+    def expect(self, method: str, path: str, **reply: Any) -> None:
+        """Expect ``method path`` next (path as sent, percent-encoded) and answer ``reply``."""
+        with self._lock:
+            self.expected.append(Expected(method, path, **reply))
+
+    def reset(self) -> None:
+        with self._lock:
+            self.expected.clear()
+            self.received.clear()
+            self.unexpected.clear()
+
+    def _take(self, received: Received) -> Expected | None:
+        with self._lock:
+            self.received.append(received)
+            nxt = self.expected[0] if self.expected else None
+            if nxt is None or (nxt.method, nxt.path) != (received.method, received.path):
+                self.unexpected.append(f"{received.method} {received.path}")
+                return None
+            return self.expected.popleft()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return
+        request = Request(scope, receive)
+        received = Received(
+            method=request.method,
+            path=scope["raw_path"].decode("ascii"),
+            query=dict(parse_qsl(scope["query_string"].decode("ascii"), keep_blank_values=True)),
+            headers={k.lower(): v for k, v in request.headers.items()},
+            body=await request.body(),
+        )
+        reply = self._take(received)
+        if reply is None:
+            response = Response(b'{"message":"unexpected request"}', status_code=418)
+        else:
+            if reply.delay:
+                await asyncio.sleep(reply.delay)
+            content = reply.body if reply.body is not None else jsonlib.dumps(reply.json).encode()
+            if reply.json is None and reply.body is None:
+                content = b""
+            response = Response(
+                content,
+                status_code=reply.status,
+                headers=reply.headers,
+                media_type=reply.media_type,
+            )
+        await response(scope, receive, send)
+
+
+@pytest.fixture(scope="session")
+def gitlab_server() -> Iterator[ScriptedGitLab]:
+    app = ScriptedGitLab()
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    app.url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    config = uvicorn.Config(
+        app,
+        lifespan="off",
+        log_level="critical",
+        access_log=False,
+        ws="none",
+        http="h11",
+        timeout_graceful_shutdown=1,
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            pytest.fail("the scripted GitLab server did not start")
+        time.sleep(0.01)
+    yield app
+    server.should_exit = True
+    thread.join(timeout=10)
+    sock.close()
+
+
+@pytest.fixture
+def scripted(gitlab_server: ScriptedGitLab) -> Iterator[ScriptedGitLab]:
+    """The server with an empty script; fails the test on unexpected or unused requests."""
+    gitlab_server.reset()
+    yield gitlab_server
+    unexpected = list(gitlab_server.unexpected)
+    unused = [f"{e.method} {e.path}" for e in gitlab_server.expected]
+    gitlab_server.reset()
+    assert not unexpected, f"unexpected requests: {unexpected}"
+    assert not unused, f"expected requests never sent: {unused}"
+
+
+class SleepRecorder:
+    """Really sleeps, and remembers how long the client asked to wait."""
+
+    def __init__(self) -> None:
+        self.delays: list[float] = []
+
+    async def __call__(self, seconds: float) -> None:
+        self.delays.append(seconds)
+        await asyncio.sleep(seconds)
+
+
+@pytest.fixture
+def sleeps() -> SleepRecorder:
+    return SleepRecorder()
+
+
+@pytest.fixture
+async def gitlab(scripted: ScriptedGitLab, sleeps: SleepRecorder) -> AsyncIterator[GitLabClient]:
+    client = GitLabClient(
+        scripted.url,
+        TOKEN,
+        timeout=httpx.Timeout(5.0),
+        max_retries=3,
+        backoff=0.01,
+        max_retry_after=5,
+        sleep=sleeps,
+    )
+    async with client:
+        yield client
