@@ -145,6 +145,18 @@ def create(
         _show_password_once(user.username, password)
 
 
+def create_user_now(username: str, password: str, roles: list[RoleName]) -> User:
+    """Create a user in the settings database (migrating it first); for ``merge-assist demo``."""
+    data = UserCreate(username=username, password=password, roles=roles)
+
+    async def work(session: AsyncSession, settings: Settings) -> User:
+        return await accounts.create_user(
+            session, settings, AuditLogSink(unattributed_actor="cli"), actor_id=None, data=data
+        )
+
+    return _run(work)
+
+
 @users_app.command("list")
 def list_users() -> None:
     """List every user with their roles."""

@@ -1,4 +1,4 @@
-"""Process commands: ``serve``, ``api`` and (until the engine lands) ``demo``."""
+"""Process commands: ``serve``, ``api`` and ``demo``."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from merge_assist.kit.logging import configure_logging
 from merge_assist.kit.settings import get_settings
 
 
-def _run_api(host: str | None, port: int | None) -> None:
+def run_api(host: str | None, port: int | None) -> None:
+    """Migrate the settings database, then serve the API and dashboard until interrupted."""
     from merge_assist.app import create_app
 
     settings = get_settings()
@@ -34,7 +35,7 @@ def register_serve_commands(app: typer.Typer) -> None:
         port: int | None = typer.Option(None, help="Port (default 8080)."),
     ) -> None:
         """Run everything in one process (API now; engine roles as they land)."""
-        _run_api(host, port)
+        run_api(host, port)
 
     @app.command("api")
     def api(
@@ -42,12 +43,22 @@ def register_serve_commands(app: typer.Typer) -> None:
         port: int | None = typer.Option(None, help="Port."),
     ) -> None:
         """Run the REST API and dashboard only."""
-        _run_api(host, port)
+        run_api(host, port)
 
     @app.command("demo")
     def demo(
-        port: int | None = typer.Option(None, help="Port."),
+        port: int | None = typer.Option(None, help="Dashboard port (default 8080 if free)."),
+        keep: bool = typer.Option(False, help="Keep the demo folder after stopping."),
     ) -> None:
-        """Start the GitLab sandbox and the product with demo data (merge engine coming)."""
-        typer.echo("The merge-queue demo is coming with the merge engine; serving the API now.")
-        _run_api("127.0.0.1", port)
+        """Start the GitLab sandbox with a demo project and the product against it."""
+        from merge_assist.server.demo import run_demo
+
+        run_demo(port, keep)
+
+
+def create_admin_with_password(username: str, password: str) -> None:
+    """Create an administrator in the (freshly configured) settings database."""
+    from merge_assist.auth.cli import create_user_now
+
+    get_settings.cache_clear()
+    create_user_now(username, password, ["admin"])

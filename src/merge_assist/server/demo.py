@@ -1,0 +1,131 @@
+"""``merge-assist demo``: the GitLab sandbox with a demo project, and the product against it.
+
+The sandbox runs as its own process (``gitlab-sandbox serve``): the product talks to it over
+HTTP only, exactly as it would to a real GitLab. Everything lives in a fresh folder that is
+removed when the demo stops; the admin password is generated and shown once.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+import typer
+
+from merge_assist.server.demo_world import PROJECT, demo_scenario
+
+
+def free_port(preferred: int | None = None) -> int:
+    """``preferred`` if it is free on loopback, else any free port."""
+    for candidate in ([preferred] if preferred else []) + [0]:
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", candidate))
+            except OSError:
+                continue
+            port: int = probe.getsockname()[1]
+            return port
+    raise RuntimeError("no free port on 127.0.0.1")
+
+
+def _sandbox_command() -> list[str]:
+    script = Path(sys.executable).with_name("gitlab-sandbox")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "gitlab_sandbox.cli"]
+
+
+def start_sandbox(
+    folder: Path, port: int, bot_token: str, admin_token: str
+) -> subprocess.Popen[bytes]:
+    """Start the sandbox with the demo world and wait until it answers."""
+    scenario = folder / "scenario.json"
+    scenario.write_text(json.dumps(demo_scenario(bot_token)), encoding="utf-8")
+    log = (folder / "sandbox.log").open("wb")
+    process = subprocess.Popen(
+        [
+            *_sandbox_command(),
+            "serve",
+            "--port",
+            str(port),
+            "--data-dir",
+            str(folder / "gitlab"),
+            "--scenario",
+            str(scenario),
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, "GITLAB_SANDBOX_ADMIN_TOKEN": admin_token},
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the GitLab sandbox stopped; see {folder / 'sandbox.log'}")
+        try:
+            answer = httpx.get(
+                f"http://127.0.0.1:{port}/api/v4/user",
+                headers={"PRIVATE-TOKEN": bot_token},
+                timeout=2,
+            )
+            if answer.status_code == 200:
+                return process
+        except httpx.TransportError:
+            pass
+        time.sleep(0.3)
+    process.terminate()
+    raise RuntimeError("the GitLab sandbox did not start within 60 seconds")
+
+
+def run_demo(port: int | None, keep: bool) -> None:
+    """Start sandbox and product, print where to go, serve until interrupted."""
+    from merge_assist.server.commands import create_admin_with_password, run_api
+
+    folder = Path(tempfile.mkdtemp(prefix="merge-assist-demo-"))
+    bot_token, admin_token = secrets.token_urlsafe(24), secrets.token_urlsafe(24)
+    sandbox_port, product_port = free_port(8929), free_port(port or 8080)
+    typer.echo("Starting the GitLab sandbox with the demo project ...")
+    sandbox = start_sandbox(folder, sandbox_port, bot_token, admin_token)
+    try:
+        os.environ.update(
+            {
+                "MERGE_ASSIST_DATA_DIR": str(folder / "product"),
+                "MERGE_ASSIST_GITLAB_URL": f"http://127.0.0.1:{sandbox_port}",
+                "MERGE_ASSIST_SECRET_GITLAB_BOT_TOKEN": bot_token,
+                "MERGE_ASSIST_PUBLIC_URL": f"http://127.0.0.1:{product_port}",
+            }
+        )
+        password = secrets.token_urlsafe(12)
+        create_admin_with_password("admin", password)
+        typer.echo(
+            "\n".join(
+                [
+                    "",
+                    f"  Dashboard:       http://127.0.0.1:{product_port}/",
+                    "  Sign in as:      admin",
+                    f"  Password:        {password}   (shown once; generated for this demo)",
+                    f"  GitLab sandbox:  http://127.0.0.1:{sandbox_port}/ (project {PROJECT})",
+                    f"  Demo folder:     {folder}",
+                    "",
+                    "  The merge queue engine is coming: the sandbox already holds ten merge",
+                    "  requests assigned to the bot (two break CI, one conflicts).",
+                    "  Press Ctrl+C to stop.",
+                    "",
+                ]
+            )
+        )
+        run_api("127.0.0.1", product_port)
+    finally:
+        sandbox.terminate()
+        try:
+            sandbox.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            sandbox.kill()
+        if not keep:
+            shutil.rmtree(folder, ignore_errors=True)

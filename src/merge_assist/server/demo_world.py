@@ -1,0 +1,79 @@
+"""The demo's GitLab world: one project, a bot, two developers and a stream of merge requests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+BOT = "merge-assist-bot"
+PROJECT = "demo/widgets"
+BREAKS_CI = "sandbox-ci: fail"
+
+
+def _mr(number: int, author: str, files: dict[str, str], title: str) -> dict[str, Any]:
+    return {
+        "project": PROJECT,
+        "source_branch": f"feature/{number:02d}",
+        "target_branch": "main",
+        "title": title,
+        "author": author,
+        "assignees": [BOT],
+        "files": files,
+    }
+
+
+def demo_scenario(bot_token: str) -> dict[str, Any]:
+    """A project with ten MRs assigned to the bot: two break CI, one conflicts with another."""
+    mrs = [
+        _mr(n, "alice" if n % 2 else "bob", {f"widgets/w{n:02d}.py": f"WIDGET = {n}\n"}, t)
+        for n, t in enumerate(
+            [
+                "Add gear widget",
+                "Add spring widget",
+                "Add lever widget",
+                "Add cam widget",
+                "Add pulley widget",
+                "Add ratchet widget",
+            ],
+            start=1,
+        )
+    ]
+    mrs.append(_mr(7, "alice", {"widgets/w08.py": f"# {BREAKS_CI}\n"}, "Refactor axle widget"))
+    mrs.append(_mr(8, "bob", {"widgets/w09.py": f"# {BREAKS_CI}\n"}, "Speed up bearing widget"))
+    mrs.append(_mr(9, "bob", {"README.md": "# Widgets (renamed)\n"}, "Rename the project"))
+    mrs.append(_mr(10, "alice", {"README.md": "# Gadgets\n"}, "Rename to gadgets"))
+    return {
+        "seed": 7,
+        "clock_speed": 30,
+        "ci": {"duration_seconds": [60, 240], "runner_capacity": 2, "flake_rate": 0.0},
+        "users": [
+            {"username": "root", "admin": True},
+            {
+                "username": BOT,
+                "name": "Merge Assist Bot",
+                "bot": True,
+                "tokens": [{"name": "merge-assist", "value": bot_token, "scopes": ["api"]}],
+            },
+            {"username": "alice", "name": "Alice Machinist"},
+            {"username": "bob", "name": "Bob Programmer"},
+        ],
+        "projects": [
+            {
+                "path": PROJECT,
+                "default_branch": "main",
+                "settings": {
+                    "merge_method": "merge",
+                    "only_allow_merge_if_pipeline_succeeds": True,
+                },
+                "members": {BOT: "maintainer", "alice": "developer", "bob": "developer"},
+                "protected_branches": [
+                    {
+                        "name": "main",
+                        "push_access_level": "maintainer",
+                        "merge_access_level": "developer",
+                    }
+                ],
+                "files": {"README.md": "# Widgets\n", "widgets/__init__.py": ""},
+            }
+        ],
+        "merge_requests": mrs,
+    }

@@ -1,0 +1,81 @@
+"""``merge-assist demo`` started the way a new user starts it, as a process."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from merge_assist.server.demo import free_port
+from merge_assist.server.demo_world import BOT, BREAKS_CI, demo_scenario
+
+
+def test_demo_world_holds_ten_mrs_two_breaking_and_a_conflicting_pair() -> None:
+    world = demo_scenario("token-for-the-test")
+    mrs = world["merge_requests"]
+    assert len(mrs) == 10
+    assert all(mr["assignees"] == [BOT] for mr in mrs)
+    breaking = [mr for mr in mrs if any(BREAKS_CI in c for c in mr["files"].values())]
+    assert len(breaking) == 2
+    readme = [mr for mr in mrs if "README.md" in mr["files"]]
+    assert len(readme) == 2
+    assert readme[0]["files"]["README.md"] != readme[1]["files"]["README.md"]
+
+
+def _read_until(process: subprocess.Popen[str], pattern: str, limit: float) -> str:
+    assert process.stdout is not None
+    seen = ""
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line and process.poll() is not None:
+            break
+        seen += line
+        if re.search(pattern, seen):
+            return seen
+    raise AssertionError(f"demo did not print {pattern!r}; output so far:\n{seen}")
+
+
+def test_demo_serves_dashboard_and_one_time_admin(tmp_path: Path) -> None:
+    port = free_port()
+    env = {**os.environ, "TMPDIR": str(tmp_path), "MERGE_ASSIST_LOG_LEVEL": "WARNING"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "merge_assist", "demo", "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env=env,
+    )
+    try:
+        output = _read_until(process, r"Press Ctrl\+C", 90)
+        password = re.search(r"Password:\s+(\S+)", output)
+        sandbox = re.search(r"GitLab sandbox:\s+(\S+)", output)
+        assert password
+        assert sandbox
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(100):
+            try:
+                if httpx.get(f"{base}/api/health", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.2)
+        login = httpx.post(
+            f"{base}/api/auth/login", json={"username": "admin", "password": password.group(1)}
+        )
+        assert login.status_code == 200, login.text
+        me = httpx.get(
+            f"{base}/api/auth/me",
+            headers={"Authorization": f"Bearer {login.json()['access_token']}"},
+        )
+        assert me.json()["roles"] == ["admin"]
+        assert httpx.get(f"{sandbox.group(1)}api/v4/version").status_code == 401
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=30)
+    assert not list(tmp_path.glob("merge-assist-demo-*")), "the demo folder was left behind"
