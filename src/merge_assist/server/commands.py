@@ -59,6 +59,7 @@ def register_serve_commands(app: typer.Typer) -> None:
 def create_admin_with_password(username: str, password: str) -> None:
     """Create an administrator in the (freshly configured) settings database."""
     from merge_assist.auth.cli import create_user_now
+    from merge_assist.auth.roles import RoleName
 
     get_settings.cache_clear()
-    create_user_now(username, password, ["admin"])
+    create_user_now(username, password, [RoleName.admin])
