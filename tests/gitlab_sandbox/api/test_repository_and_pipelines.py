@@ -126,14 +126,11 @@ def test_gitlab_rebase_keeps_approvals_a_later_push_resets_them(
     )
     before = bob.mergerequests.get(1).sha
     bob.mergerequests.get(1).rebase()
-    rebased = sandbox.wait_until(
-        lambda: (
-            None
-            if (mr := bob.mergerequests.get(1, include_rebase_in_progress=True)).rebase_in_progress
-            else mr
-        ),
+    sandbox.wait_until(
+        lambda: not bob.mergerequests.get(1, include_rebase_in_progress=True).rebase_in_progress,
         what="the rebase",
     )
+    rebased = bob.mergerequests.get(1)
     assert rebased.sha != before
     assert rebased.merge_error is None
     assert bob.mergerequests.get(1).approvals.get().approvals_left == 0
