@@ -269,6 +269,7 @@ async def _rebase(
                 mr.merge_error = REBASE_FAILED
                 return
         if moved is not None:
+            mr.rebase_commit_sha = moved[1]
             update = BranchUpdate(mr.source_branch, moved[0], moved[1])
             await branches_updated(
                 sandbox, project, [update], user, run_pipelines=not skip_ci, how="rebase"

@@ -105,7 +105,8 @@ async def _source_moved(
     await refresh_facts(sandbox, project, mr)
     if mr.sha == old_sha:
         return
-    if project.settings.reset_approvals_on_push:
+    # A head made by GitLab's own rebase keeps the approvals: the change is the reviewed one.
+    if project.settings.reset_approvals_on_push and mr.sha != mr.rebase_commit_sha:
         mr.approvals.clear()
     mr.merge_error = None
     mr.updated_at = sandbox.now()

@@ -217,6 +217,9 @@ class MergeRequest:
     merge_params: dict[str, object] = field(default_factory=dict)
     merge_error: str | None = None
     rebase_in_progress: bool = False
+    # The head GitLab's own rebase produced: pushing it does not reset approvals (EE's
+    # ResetApprovalsService skips ``newrev == rebase_commit_sha``).
+    rebase_commit_sha: str | None = None
     merged_by_id: int | None = None
     merge_user_id: int | None = None
     merged_at: datetime | None = None

@@ -110,3 +110,31 @@ def test_approvals_reset_on_push(client: Callable[[str], gitlab.Gitlab]) -> None
     )
     assert bob.mergerequests.get(1).approvals.get().approvals_left == 1
     assert bob.mergerequests.get(1).detailed_merge_status == "not_approved"
+
+
+def test_gitlab_rebase_keeps_approvals_a_later_push_resets_them(
+    client: Callable[[str], gitlab.Gitlab], sandbox: RunningSandbox
+) -> None:
+    """EE's ResetApprovalsService skips the head GitLab's own rebase made (marge-bot's
+    ``--rebase-remotely`` relies on it); any other new head resets the approvals."""
+    bob = client("bob").projects.get("acme/app")
+    bob.approvals_before_merge = 1
+    bob.save()
+    bob.mergerequests.get(1).approve()
+    bob.files.create(
+        {"file_path": "main.txt", "branch": "main", "content": "m\n", "commit_message": "Main"}
+    )
+    before = bob.mergerequests.get(1).sha
+    bob.mergerequests.get(1).rebase()
+    sandbox.wait_until(
+        lambda: not bob.mergerequests.get(1, include_rebase_in_progress=True).rebase_in_progress,
+        what="the rebase",
+    )
+    rebased = bob.mergerequests.get(1)
+    assert rebased.sha != before
+    assert rebased.merge_error is None
+    assert bob.mergerequests.get(1).approvals.get().approvals_left == 0
+    client("alice").projects.get("acme/app").files.create(
+        {"file_path": "more.txt", "branch": "feature-a", "content": "m\n", "commit_message": "More"}
+    )
+    assert bob.mergerequests.get(1).approvals.get().approvals_left == 1

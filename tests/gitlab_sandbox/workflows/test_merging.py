@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 
 import gitlab
 import pytest
@@ -176,3 +177,36 @@ def test_draft_and_pipeline_requirements_answer_405(
     sandbox.wait_until(lambda: project.mergerequests.get(1).state == "merged", what="auto-merge")
     merged = project.mergerequests.get(1)
     assert merged.merged_by["username"] == "dev"
+
+
+def test_api_rebase_writes_the_commits_git_rebase_would(
+    make_sandbox: Callable[..., RunningSandbox], clone: Callable[..., GitClone]
+) -> None:
+    """Same author, author date, message and parent; committer = the user who asked, at the
+    server's time: a client rebasing locally as that user in that second gets the same SHA
+    (marge-bot's ``--rebase-remotely`` compares them)."""
+    sandbox = make_sandbox(workflow_scenario("ff"))
+    _move_main(sandbox)
+    lead = api(sandbox, "lead")
+    lead.auth()
+    assert lead.user is not None
+    frozen = datetime.fromisoformat(sandbox.set_clock_speed(0)["now"])
+    work = clone(sandbox, "dev", "team/svc")
+    work.env |= {
+        "GIT_COMMITTER_NAME": lead.user.name,
+        "GIT_COMMITTER_EMAIL": lead.user.email,
+        "GIT_COMMITTER_DATE": f"{int(frozen.timestamp())} +0000",
+    }
+    work.git("checkout", "-q", "-b", "feature", "origin/feature")
+    work.git("rebase", "-q", "origin/main")
+    project = lead.projects.get("team/svc")
+    project.mergerequests.get(1).rebase()
+    sandbox.wait_until(
+        lambda: (
+            not project.mergerequests.get(1, include_rebase_in_progress=True).rebase_in_progress
+        ),
+        what="the rebase",
+    )
+    rebased = project.mergerequests.get(1)
+    assert rebased.merge_error is None
+    assert rebased.sha == work.rev("HEAD")
