@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 
 from tests.messaging.conftest import Deactivate, MakePerson, People, Person, Send
 
 
-async def _inbox(client: httpx.AsyncClient, person: Person, query: str = "") -> dict:  # type: ignore[type-arg]
+async def _inbox(client: httpx.AsyncClient, person: Person, query: str = "") -> dict[str, Any]:
     response = await client.get(f"/api/messages{query}", headers=person.headers)
     assert response.status_code == 200, response.text
-    body: dict = response.json()  # type: ignore[type-arg]
+    body: dict[str, Any] = response.json()
     return body
 
 

@@ -66,12 +66,12 @@ class LiveEvent:
             raise ValueError("live event data must not carry its own 'type'")
 
     @classmethod
-    def for_users(cls, type: str, user_ids: Iterable[int], **data: Any) -> LiveEvent:
+    def for_users(cls, type: str, user_ids: Iterable[int], /, **data: Any) -> LiveEvent:
         """An event only the given users' connections receive."""
         return cls(type, data, frozenset(user_ids))
 
     @classmethod
-    def for_everyone(cls, type: str, **data: Any) -> LiveEvent:
+    def for_everyone(cls, type: str, /, **data: Any) -> LiveEvent:
         """An event every signed-in connection receives (nothing user-specific in it)."""
         return cls(type, data, None)
 
