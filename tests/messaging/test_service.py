@@ -87,7 +87,8 @@ async def test_system_broadcast_goes_to_every_active_user(
 ) -> None:
     async with unit_of_work(sessions) as session:
         message = await service.send_system(session, to_all=True, subject="Upgrade", body="b")
-    assert message is not None and message.is_broadcast
+    assert message is not None
+    assert message.is_broadcast
     async with sessions() as session:
         for person in people.values():
             assert await service.unread_count(session, person.id) == 1

@@ -27,16 +27,16 @@ from merge_assist.audit import service as audit
 from merge_assist.auth.principal import Principal
 from merge_assist.kit.clock import utcnow
 from merge_assist.kit.errors import NotFound, Unprocessable
-from merge_assist.messaging import notify, repository, rules
+from merge_assist.messaging import notify, repository, rules, views
 from merge_assist.messaging.models import Message, SenderKind
-from merge_assist.messaging.repository import MessageBox, MessageFilter, MessageRow
+from merge_assist.messaging.repository import MessageBox, MessageFilter
+from merge_assist.messaging.views import SYSTEM_DISPLAY_NAME, MessagePage, MessageView
 
 SYSTEM_NAME = "system"
-SYSTEM_DISPLAY_NAME = "Merge Assist"
-GONE_SENDER = "a deleted user"
 MAX_PAGE = 200
 
 __all__ = [
+    "SYSTEM_DISPLAY_NAME",
     "MessageBox",
     "MessagePage",
     "MessageView",
@@ -52,29 +52,6 @@ __all__ = [
     "sent",
     "unread_count",
 ]
-
-
-@dataclass(frozen=True)
-class MessageView:
-    """A message as one user sees it."""
-
-    message: Message
-    sender_username: str | None
-    sender_display_name: str
-    to: list[str] | Literal["all"]
-    is_recipient: bool
-    read_at: datetime | None
-    sent_by_viewer: bool
-
-
-@dataclass(frozen=True)
-class MessagePage:
-    """One page of a listing, newest first, with the number of matches."""
-
-    items: list[MessageView]
-    total: int
-    limit: int
-    offset: int
 
 
 @dataclass(frozen=True)
@@ -267,39 +244,50 @@ async def list_messages(
     )
     rows = await repository.list_messages(session, filters, limit=limit, offset=offset)
     total = await repository.count_messages(session, filters)
-    return MessagePage(await _views(session, user_id, rows), total, limit, offset)
+    return MessagePage(await views.build(session, user_id, rows), total, limit, offset)
 
 
-async def inbox(session: AsyncSession, user_id: int, **filters: Any) -> MessagePage:
-    """``list_messages`` of the messages ``user_id`` received (and has not deleted)."""
-    return await list_messages(session, user_id, box=MessageBox.inbox, **filters)
+async def inbox(
+    session: AsyncSession,
+    user_id: int,
+    *,
+    unread_only: bool = False,
+    related_file: str | None = None,
+    related_mr: str | tuple[int | str, int] | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> MessagePage:
+    """The messages ``user_id`` received and has not deleted, newest first."""
+    return await list_messages(
+        session,
+        user_id,
+        box=MessageBox.inbox,
+        unread_only=unread_only,
+        related_file=related_file,
+        related_mr=related_mr,
+        limit=limit,
+        offset=offset,
+    )
 
 
-async def sent(session: AsyncSession, user_id: int, **filters: Any) -> MessagePage:
-    """``list_messages`` of the messages ``user_id`` sent."""
-    return await list_messages(session, user_id, box=MessageBox.sent, **filters)
-
-
-async def _views(session: AsyncSession, user_id: int, rows: list[MessageRow]) -> list[MessageView]:
-    named = [row.message.id for row in rows if not row.message.is_broadcast]
-    recipients = await repository.recipient_names(session, named)
-    return [_view(row, user_id, recipients.get(row.message.id, [])) for row in rows]
-
-
-def _view(row: MessageRow, user_id: int, recipients: list[str]) -> MessageView:
-    message = row.message
-    if message.sender_kind == SenderKind.system:
-        display_name = SYSTEM_DISPLAY_NAME
-    else:
-        display_name = row.sender_display_name or GONE_SENDER
-    return MessageView(
-        message=message,
-        sender_username=row.sender_username,
-        sender_display_name=display_name,
-        to=rules.BROADCAST if message.is_broadcast else recipients,
-        is_recipient=row.is_recipient,
-        read_at=row.read_at,
-        sent_by_viewer=message.sender_id is not None and message.sender_id == user_id,
+async def sent(
+    session: AsyncSession,
+    user_id: int,
+    *,
+    related_file: str | None = None,
+    related_mr: str | tuple[int | str, int] | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> MessagePage:
+    """The messages ``user_id`` sent (and did not delete for everyone), newest first."""
+    return await list_messages(
+        session,
+        user_id,
+        box=MessageBox.sent,
+        related_file=related_file,
+        related_mr=related_mr,
+        limit=limit,
+        offset=offset,
     )
 
 
@@ -308,7 +296,7 @@ async def get(session: AsyncSession, user_id: int, message_id: int) -> MessageVi
     row = await repository.visible_message(session, user_id, message_id)
     if row is None:
         raise NotFound(f"There is no message {message_id} you can see.")
-    return (await _views(session, user_id, [row]))[0]
+    return (await views.build(session, user_id, [row]))[0]
 
 
 async def unread_count(session: AsyncSession, user_id: int) -> int:
