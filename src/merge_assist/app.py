@@ -19,6 +19,8 @@ from merge_assist.kit.db import create_engine, create_sessionmaker
 from merge_assist.kit.metrics import HTTP_LATENCY, HTTP_REQUESTS
 from merge_assist.kit.settings import Settings, get_settings
 from merge_assist.kit.web import AppResources, install_error_handlers
+from merge_assist.messaging.endpoints import router as messaging_router
+from merge_assist.server.updates import router as updates_router
 from merge_assist.server.web import mount_dashboard
 
 
@@ -66,4 +68,10 @@ def create_app(settings: Settings | None = None, engine: AsyncEngine | None = No
 
 def _routers() -> list[APIRouter]:
     """Every feature's router, in one list so features add one line each."""
-    return [health_router, auth_router, build_audit_router(AdminUser)]
+    return [
+        health_router,
+        auth_router,
+        build_audit_router(AdminUser),
+        messaging_router,
+        updates_router,
+    ]

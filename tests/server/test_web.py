@@ -176,8 +176,8 @@ async def test_unknown_websocket_is_closed(tmp_path: Path, dist: Path) -> None:
 
     scope = {
         "type": "websocket",
-        "path": "/api/ws/updates",
-        "raw_path": b"/api/ws/updates",
+        "path": "/api/ws/no-such-socket",
+        "raw_path": b"/api/ws/no-such-socket",
         "root_path": "",
         "query_string": b"",
         "headers": [],

@@ -1,0 +1,116 @@
+"""HTTP wiring of messaging (``/api/messages``).
+
+Any signed-in user reads their own messages; sending needs the member role or above (viewers
+only read). Endpoints that change messages use ``LiveSession``: their live events go out once
+the request's transaction has committed.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Query, Response
+
+from merge_assist.auth.dependencies import CurrentUser, Principal, require_roles
+from merge_assist.kit.web import Session
+from merge_assist.messaging import rules, service
+from merge_assist.messaging.repository import MessageBox
+from merge_assist.messaging.schemas import (
+    MessageCreate,
+    MessageOut,
+    MessagePageOut,
+    ReadAllOut,
+    ReadOut,
+    UnreadCountOut,
+)
+from merge_assist.server.updates import LiveSession
+
+router = APIRouter(prefix="/api/messages", tags=["messages"])
+
+Sender = Annotated[Principal, Depends(require_roles("member", "priority_manager", "project_owner"))]
+MessageId = Annotated[int, Path(ge=1, le=2**31 - 1, description="The message's id.")]
+
+
+@router.get("")
+async def list_messages(
+    principal: CurrentUser,
+    session: Session,
+    box: Annotated[MessageBox, Query(description="inbox (received), sent, or all.")] = (
+        MessageBox.inbox
+    ),
+    unread: Annotated[bool, Query(description="Only unread received messages.")] = False,
+    related_file: Annotated[str | None, Query(max_length=rules.MAX_FILE_REF)] = None,
+    related_mr: Annotated[
+        str | None, Query(max_length=rules.MAX_MR_REF, description="'group/project!12' or '42!12'.")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=service.MAX_PAGE)] = 50,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> MessagePageOut:
+    """The caller's messages, newest first."""
+    page = await service.list_messages(
+        session,
+        principal.id,
+        box=box,
+        unread_only=unread,
+        related_file=related_file,
+        related_mr=related_mr,
+        limit=limit,
+        offset=offset,
+    )
+    return MessagePageOut.of(page)
+
+
+@router.get("/unread-count")
+async def unread_count(principal: CurrentUser, session: Session) -> UnreadCountOut:
+    """How many of the caller's received messages are unread."""
+    return UnreadCountOut(unread_count=await service.unread_count(session, principal.id))
+
+
+@router.post("", status_code=201)
+async def send_message(body: MessageCreate, sender: Sender, session: LiveSession) -> MessageOut:
+    """Send a message to a user, a list of users, or ``all`` (members and above)."""
+    message = await service.send(
+        session,
+        sender=sender,
+        to=body.to,
+        subject=body.subject,
+        body=body.body,
+        related_file=body.related_file,
+        related_mr=body.mr_ref(),
+    )
+    return MessageOut.of(await service.get(session, sender.id, message.id))
+
+
+@router.post("/read-all")
+async def mark_all_read(principal: CurrentUser, session: LiveSession) -> ReadAllOut:
+    """Mark every received message read."""
+    marked = await service.mark_all_read(session, principal.id)
+    return ReadAllOut(marked=marked, unread_count=await service.unread_count(session, principal.id))
+
+
+@router.get("/{message_id}")
+async def get_message(
+    message_id: MessageId, principal: CurrentUser, session: Session
+) -> MessageOut:
+    """One message the caller received or sent."""
+    return MessageOut.of(await service.get(session, principal.id, message_id))
+
+
+@router.post("/{message_id}/read")
+async def mark_read(message_id: MessageId, principal: CurrentUser, session: LiveSession) -> ReadOut:
+    """Mark the caller's copy read (only for the caller: others' copies stay unread)."""
+    read_at = await service.mark_read(session, principal.id, message_id)
+    return ReadOut(
+        message_id=message_id,
+        read_at=read_at,
+        unread_count=await service.unread_count(session, principal.id),
+    )
+
+
+@router.delete("/{message_id}", status_code=204)
+async def delete_message(
+    message_id: MessageId, principal: CurrentUser, session: LiveSession
+) -> Response:
+    """Delete the caller's copy, or (for its sender) the message for everyone."""
+    await service.delete(session, principal, message_id)
+    return Response(status_code=204)
