@@ -26,3 +26,15 @@ async def test_unknown_route_is_json_404(client: httpx.AsyncClient) -> None:
     response = await client.get("/api/nope")
     assert response.status_code == 404
     assert response.json()["detail"] == "Not Found"
+
+
+def test_validation_sentences_keep_field_names_that_look_like_locations() -> None:
+    from merge_assist.kit.web import _describe_validation
+
+    sentence = _describe_validation(
+        [{"loc": ("body", "body"), "msg": "String should have at most 5000 characters"}]
+    )
+    assert sentence == "Invalid request: body: String should have at most 5000 characters"
+    assert _describe_validation([{"loc": ("query", "limit"), "msg": "too big"}]) == (
+        "Invalid request: limit: too big"
+    )

@@ -57,7 +57,10 @@ def _describe_validation(errors: list[dict[str, Any]]) -> str:
     for error in errors[:5]:
         if error.get("type") == "json_invalid":
             return "The request body is not valid JSON."
-        location = ".".join(str(p) for p in error.get("loc", ()) if p not in ("body", "query"))
+        loc = list(error.get("loc", ()))
+        if loc and loc[0] in ("body", "query", "path", "header", "cookie"):
+            loc = loc[1:]  # where it came from, not a field name (a field may be called "body")
+        location = ".".join(str(p) for p in loc)
         parts.append(f"{location or 'request'}: {error.get('msg', 'invalid')}")
     return "Invalid request: " + "; ".join(parts)
 
