@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from gitlab_sandbox.testing import RunningSandbox, run_sandbox
@@ -82,6 +83,12 @@ def _scenario() -> dict[str, Any]:
                         "author": "alice",
                         "draft": True,
                         "files": {"src/d.py": "d = 1\n"},
+                    },
+                    {
+                        "source_branch": "feature-clash",
+                        "title": "Clashes with main",
+                        "author": "alice",
+                        "files": {"README.md": "# clash\n"},
                     },
                     {
                         "source_branch": "feature-rebase",
@@ -199,9 +206,19 @@ async def test_notes(bot: GitLabClient) -> None:
     assert note.id in [n.id for n in notes]
 
 
-async def test_approvals(bot: GitLabClient, alice: GitLabClient) -> None:
-    approvals = await bot.mr_approvals(PROJECT, 1)
-    assert approvals.approver_usernames == []
+async def test_approvals(bot: GitLabClient, sandbox: RunningSandbox) -> None:
+    assert (await bot.mr_approvals(PROJECT, 2)).approver_usernames == []
+    project = await bot.get_project(PROJECT)
+    # The client has no approve call (the bot never approves): root approves directly.
+    async with httpx.AsyncClient(timeout=10) as http:
+        approved = await http.post(
+            f"{sandbox.api_url}/projects/{project.id}/merge_requests/2/approve",
+            headers={"PRIVATE-TOKEN": sandbox.token_for("root")},
+        )
+    assert approved.status_code == 201
+    approvals = await bot.mr_approvals(PROJECT, 2)
+    assert approvals.approver_usernames == ["root"]
+    assert approvals.approved
 
 
 # -- pipelines ---------------------------------------------------------------------------------
@@ -293,17 +310,17 @@ async def test_rebase_then_merge(bot: GitLabClient, sandbox: RunningSandbox) -> 
         "Move main",
         [CommitAction(action="create", file_path="moved.txt", content="moved\n")],
     )
-    old = await bot.get_merge_request(PROJECT, 4)
-    assert await bot.rebase_merge_request(PROJECT, 4)
-    rebased = await bot.wait_for_rebase(PROJECT, 4, max_wait=30, interval=0.1)
+    old = await bot.get_merge_request(PROJECT, 5)
+    assert await bot.rebase_merge_request(PROJECT, 5)
+    rebased = await bot.wait_for_rebase(PROJECT, 5, max_wait=30, interval=0.1)
     assert rebased.merge_error is None
     assert rebased.sha != old.sha
     compare = await bot.compare(PROJECT, "main", "feature-rebase")
     assert len(compare.commits) == 1
     assert old.sha
     with pytest.raises(GitLabConflict):
-        await bot.merge_merge_request(PROJECT, 4, sha=old.sha)
-    merged = await _merge_when_checked(bot, 4, rebased.sha)
+        await bot.merge_merge_request(PROJECT, 5, sha=old.sha)
+    merged = await _merge_when_checked(bot, 5, rebased.sha)
     assert merged.state == "merged"
     assert merged.merge_commit_sha
 
@@ -315,6 +332,20 @@ async def _merge_when_checked(bot: GitLabClient, iid: int, sha: str | None) -> A
             break
         await asyncio.sleep(0.05)
     return await bot.merge_merge_request(PROJECT, iid, sha=sha)
+
+
+async def test_conflicting_branch_is_not_mergeable(bot: GitLabClient) -> None:
+    await bot.create_commit(
+        PROJECT,
+        "main",
+        "Rewrite the readme on main",
+        [CommitAction(action="update", file_path="README.md", content="# main moved\n")],
+    )
+    with pytest.raises(GitLabNotMergeable) as refused:
+        await _merge_when_checked(bot, 4, (await bot.get_merge_request(PROJECT, 4)).sha)
+    assert refused.value.status in (406, 422)
+    assert "cannot be merged" in str(refused.value)
+    assert (await bot.get_merge_request(PROJECT, 4)).has_conflicts
 
 
 async def test_draft_is_not_mergeable(bot: GitLabClient) -> None:
