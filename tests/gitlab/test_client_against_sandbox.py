@@ -13,18 +13,21 @@ import pytest
 
 from gitlab_sandbox.testing import RunningSandbox, run_sandbox
 from merge_assist.gitlab import (
+    GitLabAuthError,
     GitLabClient,
     GitLabConflict,
+    GitLabForbidden,
     GitLabLockConflict,
     GitLabNotMergeable,
     GitLabUnavailable,
     GitLabValidationError,
 )
 from merge_assist.gitlab.git import GitCli
-from merge_assist.gitlab.models import CommitAction
+from merge_assist.gitlab.models import CommitAction, Pipeline
 
 PROJECT = "acme/webapp"
 MANY_MRS = 105  # more than one page of 100
+FAIL_MARKER = "sandbox-ci: fail"
 
 
 def _scenario() -> dict[str, Any]:
@@ -41,7 +44,12 @@ def _scenario() -> dict[str, Any]:
         "seed": 3,
         "clock_speed": 60,
         "run_pipelines": False,
-        "ci": {"duration_seconds": [5, 10], "runner_capacity": 8, "flake_rate": 0.0},
+        "ci": {
+            "duration_seconds": [5, 10],
+            "runner_capacity": 8,
+            "flake_rate": 0.0,
+            "fail_marker": FAIL_MARKER,
+        },
         "users": [
             {"username": "root", "admin": True},
             {
@@ -51,12 +59,13 @@ def _scenario() -> dict[str, Any]:
                 "tokens": [{"name": "bot", "scopes": ["api"], "expires_at": "2031-01-01"}],
             },
             {"username": "alice", "name": "Alice"},
+            {"username": "viewer", "tokens": [{"name": "read", "scopes": ["read_api"]}]},
         ],
         "projects": [
             {
                 "path": PROJECT,
                 "owner": "root",
-                "members": {"marge-bot": "maintainer", "alice": "developer"},
+                "members": {"marge-bot": "maintainer", "alice": "developer", "viewer": "reporter"},
                 "labels": ["bug", "ready"],
                 "files": {"README.md": "# webapp\n", "src/app.py": "print('hello')\n"},
                 "branches": {"topic": {"files": {"src/topic.py": "x = 1\n"}}},
@@ -156,6 +165,18 @@ async def test_get_project_by_id_and_path(bot: GitLabClient) -> None:
     assert by_id.default_branch == "main"
 
 
+async def test_tokens_are_checked(sandbox: RunningSandbox) -> None:
+    async with GitLabClient(sandbox.url, "glpat-not-a-token-of-anyone") as stranger:
+        with pytest.raises(GitLabAuthError) as unknown:
+            await stranger.current_user()
+    assert unknown.value.status == 401
+    async with GitLabClient(sandbox.url, sandbox.token_for("viewer")) as viewer:
+        assert (await viewer.get_merge_request(PROJECT, 1)).iid == 1
+        with pytest.raises(GitLabForbidden) as read_only:
+            await viewer.create_note(PROJECT, 1, "Cannot write with read_api.")
+    assert read_only.value.status == 403
+
+
 # -- merge requests ---------------------------------------------------------------------------
 
 
@@ -231,17 +252,37 @@ async def test_pipeline_runs_to_success(bot: GitLabClient) -> None:
     listed = await bot.list_pipelines(PROJECT, sha=mr.sha)
     assert pipeline.id in [p.id for p in listed]
     assert pipeline.id in [p.id for p in await bot.mr_pipelines(PROJECT, 1)]
-    for _ in range(300):
-        pipeline = await bot.get_pipeline(PROJECT, pipeline.id)
-        if pipeline.status in ("success", "failed", "canceled"):
-            break
-        await asyncio.sleep(0.05)
+    pipeline = await _finished(bot, pipeline)
     assert pipeline.status == "success"
     jobs = await bot.pipeline_jobs(PROJECT, pipeline.id)
     assert jobs
     assert all(job.status == "success" for job in jobs)
     trace = await bot.job_trace(PROJECT, jobs[0].id)
     assert trace.strip()
+
+
+async def _finished(bot: GitLabClient, pipeline: Pipeline) -> Pipeline:
+    for _ in range(300):
+        pipeline = await bot.get_pipeline(PROJECT, pipeline.id)
+        if pipeline.status in ("success", "failed", "canceled"):
+            return pipeline
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"pipeline {pipeline.id} did not finish")
+
+
+async def test_pipeline_fails_on_the_marker(bot: GitLabClient) -> None:
+    await bot.create_branch(PROJECT, "broken", "main")
+    await bot.create_commit(
+        PROJECT,
+        "broken",
+        "Break CI",
+        [CommitAction(action="create", file_path="broken.txt", content=FAIL_MARKER + "\n")],
+    )
+    pipeline = await _finished(bot, await bot.create_pipeline(PROJECT, "broken"))
+    assert pipeline.status == "failed"
+    jobs = await bot.pipeline_jobs(PROJECT, pipeline.id)
+    assert any(job.status == "failed" for job in jobs)
+    await bot.delete_branch(PROJECT, "broken")
 
 
 # -- repository --------------------------------------------------------------------------------
