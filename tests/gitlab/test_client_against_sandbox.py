@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import base64
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from gitlab_sandbox.testing import RunningSandbox, run_sandbox
+from gitlab_sandbox.testing import RunningSandbox
 from merge_assist.gitlab import (
     GitLabAuthError,
     GitLabClient,
@@ -19,130 +17,10 @@ from merge_assist.gitlab import (
     GitLabForbidden,
     GitLabLockConflict,
     GitLabNotMergeable,
-    GitLabUnavailable,
     GitLabValidationError,
 )
-from merge_assist.gitlab.git import GitCli
 from merge_assist.gitlab.models import CommitAction, Pipeline
-
-PROJECT = "acme/webapp"
-MANY_MRS = 105  # more than one page of 100
-FAIL_MARKER = "sandbox-ci: fail"
-
-
-def _scenario() -> dict[str, Any]:
-    many = [
-        {
-            "source_branch": f"many-{n:03d}",
-            "title": f"Many {n}",
-            "author": "alice",
-            "files": {f"many/{n:03d}.txt": f"{n}\n"},
-        }
-        for n in range(MANY_MRS)
-    ]
-    return {
-        "seed": 3,
-        "clock_speed": 60,
-        "run_pipelines": False,
-        "ci": {
-            "duration_seconds": [5, 10],
-            "runner_capacity": 8,
-            "flake_rate": 0.0,
-            "fail_marker": FAIL_MARKER,
-        },
-        "users": [
-            {"username": "root", "admin": True},
-            {
-                "username": "marge-bot",
-                "name": "Marge Bot",
-                "bot": True,
-                "tokens": [{"name": "bot", "scopes": ["api"], "expires_at": "2031-01-01"}],
-            },
-            {"username": "alice", "name": "Alice"},
-            {"username": "viewer", "tokens": [{"name": "read", "scopes": ["read_api"]}]},
-        ],
-        "projects": [
-            {
-                "path": PROJECT,
-                "owner": "root",
-                "members": {"marge-bot": "maintainer", "alice": "developer", "viewer": "reporter"},
-                "labels": ["bug", "ready"],
-                "files": {"README.md": "# webapp\n", "src/app.py": "print('hello')\n"},
-                "branches": {"topic": {"files": {"src/topic.py": "x = 1\n"}}},
-                "merge_requests": [
-                    {
-                        "source_branch": "feature-a",
-                        "title": "Add feature A",
-                        "author": "alice",
-                        "assignees": ["marge-bot"],
-                        "reviewers": ["alice"],
-                        "labels": ["ready"],
-                        "files": {"src/a.py": "a = 1\n"},
-                    },
-                    {
-                        "source_branch": "feature-b",
-                        "title": "Add feature B",
-                        "author": "alice",
-                        "reviewers": ["marge-bot"],
-                        "files": {"src/b.py": "b = 1\n"},
-                    },
-                    {
-                        "source_branch": "feature-draft",
-                        "title": "Unfinished",
-                        "author": "alice",
-                        "draft": True,
-                        "files": {"src/d.py": "d = 1\n"},
-                    },
-                    {
-                        "source_branch": "feature-clash",
-                        "title": "Clashes with main",
-                        "author": "alice",
-                        "files": {"README.md": "# clash\n"},
-                    },
-                    {
-                        "source_branch": "feature-rebase",
-                        "title": "Needs a rebase",
-                        "author": "alice",
-                        "files": {"src/r.py": "r = 1\n"},
-                    },
-                ],
-            },
-            {
-                "path": "acme/many",
-                "owner": "root",
-                "members": {"marge-bot": "maintainer", "alice": "developer"},
-                "files": {"README.md": "# many\n"},
-                "merge_requests": many,
-            },
-        ],
-    }
-
-
-@pytest.fixture(scope="module")
-def sandbox() -> Iterator[RunningSandbox]:
-    with run_sandbox(_scenario()) as running:
-        yield running
-
-
-@pytest.fixture(autouse=True)
-def no_faults(sandbox: RunningSandbox) -> Iterator[None]:
-    yield
-    sandbox.faults(rules=[])
-
-
-@pytest.fixture
-async def bot(sandbox: RunningSandbox) -> AsyncIterator[GitLabClient]:
-    async with GitLabClient(
-        sandbox.url, sandbox.token_for("marge-bot"), max_retries=2, backoff=0.01
-    ) as client:
-        yield client
-
-
-@pytest.fixture
-async def alice(sandbox: RunningSandbox) -> AsyncIterator[GitLabClient]:
-    async with GitLabClient(sandbox.url, sandbox.token_for("alice"), max_retries=0) as client:
-        yield client
-
+from tests.gitlab.conftest import FAIL_MARKER, MANY_MRS, PROJECT
 
 # -- users, tokens, projects ------------------------------------------------------------------
 
@@ -424,106 +302,3 @@ async def test_lfs_locks(bot: GitLabClient, alice: GitLabClient) -> None:
     released = await bot.lfs_unlock(PROJECT, lock.id, force=True)
     assert released.id == lock.id
     assert await bot.lfs_locks(PROJECT) == []
-
-
-# -- resilience under the sandbox's fault injection --------------------------------------------
-
-
-class RecordedSleeps:
-    """Really sleeps, and remembers how long the client asked to wait."""
-
-    def __init__(self) -> None:
-        self.delays: list[float] = []
-
-    async def __call__(self, seconds: float) -> None:
-        self.delays.append(seconds)
-        await asyncio.sleep(seconds)
-
-
-def _bot_calls(sandbox: RunningSandbox) -> int:
-    by_token: dict[str, int] = sandbox.stats()["calls"]["by_token"]
-    return sum(n for label, n in by_token.items() if label.endswith("(marge-bot)"))
-
-
-def _statuses(sandbox: RunningSandbox) -> dict[str, int]:
-    return dict(sandbox.stats()["calls"]["by_status"])
-
-
-async def test_unavailable_after_max_retries(bot: GitLabClient, sandbox: RunningSandbox) -> None:
-    project = await bot.get_project(PROJECT)
-    rule = {"path": r"/repository/branches", "method": "GET", "error_rate": 1.0}
-    sandbox.faults(rules=[{**rule, "statuses": [503]}], seed=1)
-    before = _bot_calls(sandbox)
-    with pytest.raises(GitLabUnavailable) as failed:
-        await bot.get_branch(project.id, "main")
-    assert failed.value.status == 503
-    assert _bot_calls(sandbox) - before == bot.policy.max_retries + 1
-    assert "3 attempts" in str(failed.value)
-
-
-async def test_half_failing_reads_succeed(sandbox: RunningSandbox) -> None:
-    sandbox.faults(
-        rules=[
-            {"path": r"/merge_requests/1$", "method": "GET", "error_rate": 0.5, "statuses": [500]}
-        ],
-        seed=7,
-    )
-    errors_before = _statuses(sandbox).get("500", 0)
-    async with GitLabClient(
-        sandbox.url, sandbox.token_for("marge-bot"), max_retries=8, backoff=0.001
-    ) as client:
-        for _ in range(10):
-            assert (await client.get_merge_request(PROJECT, 1)).iid == 1
-        assert client.calls["mr.get"] > 10
-    assert _statuses(sandbox).get("500", 0) - errors_before == client.calls["mr.get"] - 10
-
-
-async def test_rate_limit_waits_retry_after(sandbox: RunningSandbox) -> None:
-    sandbox.faults(
-        rules=[{"path": r"^/api/v4/user$", "error_rate": 0.5, "statuses": [429], "retry_after": 1}],
-        seed=2,
-    )
-    sleeps = RecordedSleeps()
-    async with GitLabClient(
-        sandbox.url, sandbox.token_for("marge-bot"), max_retries=8, sleep=sleeps
-    ) as client:
-        for _ in range(4):
-            assert (await client.current_user()).username == "marge-bot"
-    assert sleeps.delays
-    assert set(sleeps.delays) == {1.0}
-    assert client.calls["user.current"] == 4 + len(sleeps.delays)
-
-
-async def test_merge_is_not_retried(bot: GitLabClient, sandbox: RunningSandbox) -> None:
-    mr = await bot.get_merge_request(PROJECT, 1)
-    sandbox.faults(
-        rules=[{"path": r"/merge$", "method": "PUT", "error_rate": 1.0, "statuses": [500]}]
-    )
-    before = _bot_calls(sandbox)
-    with pytest.raises(GitLabUnavailable):
-        await bot.merge_merge_request(PROJECT, 1, sha=mr.sha)
-    assert _bot_calls(sandbox) - before == 1
-    assert bot.calls["mr.merge"] == 1
-    sandbox.faults(rules=[])
-    assert (await bot.get_merge_request(PROJECT, 1)).state == "opened"
-
-
-# -- the git CLI wrapper over smart HTTP ----------------------------------------------------------
-
-
-async def test_git_clone_commit_push(
-    bot: GitLabClient, sandbox: RunningSandbox, tmp_path: Path
-) -> None:
-    token = sandbox.token_for("marge-bot")
-    git = GitCli(tmp_path / "home", token=token, time_limit=60)
-    repo = await git.clone(sandbox.clone_url(PROJECT), tmp_path / "work", branch="main")
-    await repo.configure_identity("Marge Bot", "marge-bot@example.com")
-    await repo.create_branch("pushed-by-git", "main")
-    (repo.path / "pushed.txt").write_text("over smart HTTP\n", encoding="utf-8")
-    sha = await repo.commit("Push over smart HTTP")
-    await repo.push("pushed-by-git")
-    branch = await bot.get_branch(PROJECT, "pushed-by-git")
-    assert branch.commit
-    assert branch.commit.id == sha
-    assert token not in (repo.path / ".git" / "config").read_text(encoding="utf-8")
-    assert token not in await repo.remote_url()
