@@ -302,3 +302,52 @@ async def test_lfs_locks(bot: GitLabClient, alice: GitLabClient) -> None:
     released = await bot.lfs_unlock(PROJECT, lock.id, force=True)
     assert released.id == lock.id
     assert await bot.lfs_locks(PROJECT) == []
+
+
+# -- reads the merge engine and the vault rely on ----------------------------------------------
+
+
+async def test_merge_request_changes_commits_and_discussions(bot: GitLabClient) -> None:
+    changes = await bot.mr_changes(PROJECT, 1)
+    assert [(d.new_path, d.new_file) for d in changes] == [("src/a.py", True)]
+    commits = await bot.mr_commits(PROJECT, 1)
+    mr = await bot.get_merge_request(PROJECT, 1)
+    assert [c.id for c in commits] == [mr.sha]
+    assert isinstance(await bot.mr_discussions(PROJECT, 1), list)
+    refs = await bot.commit_refs(PROJECT, mr.sha or "", ref_type="branch")
+    assert [(r.type, r.name) for r in refs] == [("branch", "feature-a")]
+
+
+async def test_tree_history_labels_users_version(bot: GitLabClient) -> None:
+    tree = await bot.tree(PROJECT, ref="topic", recursive=True)
+    assert {"README.md", "src/app.py", "src/topic.py"} <= {e.path for e in tree if e.type == "blob"}
+    history = await bot.file_history(PROJECT, "src/topic.py", ref="topic")
+    assert len(history) == 1
+    assert history[0].id == (await bot.get_commit(PROJECT, "topic")).id
+    assert {label.name for label in await bot.list_labels(PROJECT)} >= {"bug", "ready"}
+    alice = await bot.find_user("alice")
+    assert alice is not None
+    assert alice.username == "alice"
+    assert await bot.find_user("nobody-by-that-name") is None
+    assert (await bot.get_version()).version
+
+
+async def test_commit_refs_of_main(bot: GitLabClient) -> None:
+    main = await bot.get_commit(PROJECT, "main")
+    names = {r.name for r in await bot.commit_refs(PROJECT, main.id, ref_type="branch")}
+    assert "main" in names
+    assert await bot.commit_refs(PROJECT, main.id, ref_type="tag") == []
+
+
+async def test_commit_refs_refuses_an_unknown_type(
+    bot: GitLabClient, sandbox: RunningSandbox
+) -> None:
+    project = await bot.get_project(PROJECT)
+    async with httpx.AsyncClient(timeout=10) as http:
+        answer = await http.get(
+            f"{sandbox.api_url}/projects/{project.id}/repository/commits/main/refs",
+            params={"type": "bogus"},
+            headers={"PRIVATE-TOKEN": sandbox.token_for("alice")},
+        )
+    assert answer.status_code == 400
+    assert answer.json() == {"error": "type does not have a valid value"}
