@@ -351,3 +351,45 @@ async def test_commit_refs_refuses_an_unknown_type(
         )
     assert answer.status_code == 400
     assert answer.json() == {"error": "type does not have a valid value"}
+
+
+async def test_projects_and_labels(bot: GitLabClient) -> None:
+    mine = [p.path_with_namespace for p in await bot.list_projects(min_access_level=40)]
+    assert sorted(mine) == ["acme/many", PROJECT]
+    label = await bot.create_label(PROJECT, "queued", color="#0000ff", description="In the queue")
+    assert label.name == "queued"
+    with pytest.raises(GitLabConflict) as exists:
+        await bot.create_label(PROJECT, "queued", color="#0000ff")
+    assert exists.value.status == 409
+
+
+async def test_create_merge_request_once(bot: GitLabClient, alice: GitLabClient) -> None:
+    await bot.create_branch(PROJECT, "feature-new", "topic")
+    alice_id = (await alice.current_user()).id
+    mr = await bot.create_merge_request(
+        PROJECT,
+        source_branch="feature-new",
+        target_branch="main",
+        title="New feature",
+        reviewer_ids=[alice_id],
+        labels=["bug"],
+    )
+    assert mr.state == "opened"
+    assert mr.labels == ["bug"]
+    assert [u.username for u in mr.reviewers] == ["alice"]
+    with pytest.raises(GitLabConflict) as duplicate:
+        await bot.create_merge_request(
+            PROJECT, source_branch="feature-new", target_branch="main", title="Again"
+        )
+    assert duplicate.value.status == 409
+    closed = await bot.update_merge_request(PROJECT, mr.iid, state_event="close")
+    assert closed.state == "closed"
+
+
+async def test_cancel_and_retry_pipeline(bot: GitLabClient) -> None:
+    pipeline = await bot.create_pipeline(PROJECT, "topic")
+    canceled = await bot.cancel_pipeline(PROJECT, pipeline.id)
+    assert canceled.status == "canceled"
+    retried = await bot.retry_pipeline(PROJECT, pipeline.id)
+    assert retried.id == pipeline.id
+    assert retried.status != "canceled"
