@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from gitlab_sandbox.testing import RunningSandbox
-from merge_assist.gitlab import GitLabClient, GitLabUnavailable
+from merge_assist.gitlab import GitLabClient, GitLabRateLimited, GitLabUnavailable
 from merge_assist.gitlab.git import GitCli
 from tests.gitlab.conftest import PROJECT, sandbox_scenario
 
@@ -127,3 +127,34 @@ async def test_git_clone_commit_push(
     assert branch.commit.id == sha
     assert token not in (repo.path / ".git" / "config").read_text(encoding="utf-8")
     assert token not in await repo.remote_url()
+
+
+async def test_long_rate_limit_is_handed_to_the_caller(sandbox: RunningSandbox) -> None:
+    sandbox.faults(
+        rules=[{"path": r"^/api/v4/user$", "error_rate": 1.0, "statuses": [429], "retry_after": 60}]
+    )
+    sleeps = RecordedSleeps()
+    async with GitLabClient(
+        sandbox.url, sandbox.token_for("marge-bot"), max_retry_after=5, sleep=sleeps
+    ) as client:
+        with pytest.raises(GitLabRateLimited) as limited:
+            await client.current_user()
+    assert limited.value.retry_after == 60
+    assert sleeps.delays == []
+    assert client.calls["user.current"] == 1
+
+
+async def test_timed_out_merge_is_not_resent(bot: GitLabClient, sandbox: RunningSandbox) -> None:
+    mr = await bot.get_merge_request(PROJECT, 2)
+    sandbox.faults(
+        rules=[{"path": r"/merge$", "method": "PUT", "timeout_rate": 1.0, "timeout_seconds": 2.0}]
+    )
+    before = _bot_calls(sandbox)
+    async with GitLabClient(
+        sandbox.url, sandbox.token_for("marge-bot"), timeout=0.5, max_retries=3
+    ) as client:
+        with pytest.raises(GitLabUnavailable) as failed:
+            await client.merge_merge_request(PROJECT, 2, sha=mr.sha)
+    assert "timed out" in str(failed.value)
+    assert client.calls["mr.merge"] == 1
+    sandbox.wait_until(lambda: _bot_calls(sandbox) - before == 1, timeout=10, what="the 504")
