@@ -26,6 +26,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
+from gitlab_sandbox.testing import RunningSandbox, run_sandbox
 from merge_assist.gitlab import GitLabClient
 
 TOKEN = "glpat-transporttest0123456789"
@@ -184,4 +185,126 @@ async def gitlab(scripted: ScriptedGitLab, sleeps: SleepRecorder) -> AsyncIterat
         sleep=sleeps,
     )
     async with client:
+        yield client
+
+
+# -- a GitLab sandbox per test module (tests/gitlab/test_*_against_sandbox.py) ----------------
+
+PROJECT = "acme/webapp"
+MANY_MRS = 105  # more than one page of 100
+FAIL_MARKER = "sandbox-ci: fail"
+
+
+def sandbox_scenario(many_mrs: int = MANY_MRS) -> dict[str, Any]:
+    """Users, tokens, a project with branches and MRs, CI rules; ``acme/many`` for paging."""
+    many = [
+        {
+            "source_branch": f"many-{n:03d}",
+            "title": f"Many {n}",
+            "author": "alice",
+            "files": {f"many/{n:03d}.txt": f"{n}\n"},
+        }
+        for n in range(many_mrs)
+    ]
+    return {
+        "seed": 3,
+        "clock_speed": 60,
+        "run_pipelines": False,
+        "ci": {
+            "duration_seconds": [5, 10],
+            "runner_capacity": 8,
+            "flake_rate": 0.0,
+            "fail_marker": FAIL_MARKER,
+        },
+        "users": [
+            {"username": "root", "admin": True},
+            {
+                "username": "marge-bot",
+                "name": "Marge Bot",
+                "bot": True,
+                "tokens": [{"name": "bot", "scopes": ["api"], "expires_at": "2031-01-01"}],
+            },
+            {"username": "alice", "name": "Alice"},
+            {"username": "viewer", "tokens": [{"name": "read", "scopes": ["read_api"]}]},
+        ],
+        "projects": [
+            {
+                "path": PROJECT,
+                "owner": "root",
+                "members": {"marge-bot": "maintainer", "alice": "developer", "viewer": "reporter"},
+                "labels": ["bug", "ready"],
+                "files": {"README.md": "# webapp\n", "src/app.py": "print('hello')\n"},
+                "branches": {"topic": {"files": {"src/topic.py": "x = 1\n"}}},
+                "merge_requests": [
+                    {
+                        "source_branch": "feature-a",
+                        "title": "Add feature A",
+                        "author": "alice",
+                        "assignees": ["marge-bot"],
+                        "reviewers": ["alice"],
+                        "labels": ["ready"],
+                        "files": {"src/a.py": "a = 1\n"},
+                    },
+                    {
+                        "source_branch": "feature-b",
+                        "title": "Add feature B",
+                        "author": "alice",
+                        "reviewers": ["marge-bot"],
+                        "files": {"src/b.py": "b = 1\n"},
+                    },
+                    {
+                        "source_branch": "feature-draft",
+                        "title": "Unfinished",
+                        "author": "alice",
+                        "draft": True,
+                        "files": {"src/d.py": "d = 1\n"},
+                    },
+                    {
+                        "source_branch": "feature-clash",
+                        "title": "Clashes with main",
+                        "author": "alice",
+                        "files": {"README.md": "# clash\n"},
+                    },
+                    {
+                        "source_branch": "feature-rebase",
+                        "title": "Needs a rebase",
+                        "author": "alice",
+                        "files": {"src/r.py": "r = 1\n"},
+                    },
+                ],
+            },
+            {
+                "path": "acme/many",
+                "owner": "root",
+                "members": {"marge-bot": "maintainer", "alice": "developer"},
+                "files": {"README.md": "# many\n"},
+                "merge_requests": many,
+            },
+        ],
+    }
+
+
+@pytest.fixture(scope="module")
+def scenario() -> dict[str, Any]:
+    """The scenario of the module's sandbox; a module may override it."""
+    return sandbox_scenario()
+
+
+@pytest.fixture(scope="module")
+def sandbox(scenario: dict[str, Any]) -> Iterator[RunningSandbox]:
+    with run_sandbox(scenario) as running:
+        yield running
+
+
+@pytest.fixture
+async def bot(sandbox: RunningSandbox) -> AsyncIterator[GitLabClient]:
+    async with GitLabClient(
+        sandbox.url, sandbox.token_for("marge-bot"), max_retries=2, backoff=0.01
+    ) as client:
+        yield client
+
+
+@pytest.fixture
+async def alice(sandbox: RunningSandbox) -> AsyncIterator[GitLabClient]:
+    async with GitLabClient(sandbox.url, sandbox.token_for("alice"), max_retries=0) as client:
         yield client

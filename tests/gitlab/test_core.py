@@ -228,7 +228,14 @@ async def test_read_timeout_is_not_retried_for_a_merge(
             GitLabNotMergeable,
             "Branch cannot be merged.",
         ),
-        (422, {"message": {"title": ["is too long"]}}, GitLabValidationError, "Title is too long."),
+        # GitLab 16+ answers 422 where older versions answered 406.
+        (
+            422,
+            {"message": "Branch cannot be merged"},
+            GitLabNotMergeable,
+            "Branch cannot be merged.",
+        ),
+        (400, {"message": {"title": ["is too long"]}}, GitLabValidationError, "Title is too long."),
         (400, {"error": "labels is invalid"}, GitLabValidationError, "Labels is invalid."),
         (
             401,

@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse
 from gitlab_sandbox.api import render
 from gitlab_sandbox.api.deps import ParamsDep, ReaderDep, SandboxDep, WriterDep, project_for
 from gitlab_sandbox.api.errors import ApiError, bad_request, forbidden, invalid, missing, not_found
-from gitlab_sandbox.api.pagination import DEFAULT_PER_PAGE, MAX_PER_PAGE
+from gitlab_sandbox.api.pagination import DEFAULT_PER_PAGE, MAX_PER_PAGE, paginate
 from gitlab_sandbox.api.params import Params
 from gitlab_sandbox.api.render_mr import merge_request as render_mr
 from gitlab_sandbox.git.objects import FileAction, FileDiff, GitError, Identity, UnknownRevision
@@ -229,6 +229,30 @@ async def commit_merge_requests(
         if full in (mr.sha, mr.merge_commit_sha, mr.squash_commit_sha)
     ]
     return [render_mr(sandbox, project, mr, caller.user, detailed=False) for mr in found]
+
+
+@router.get("/projects/{project_id}/repository/commits/{sha}/refs")
+async def commit_refs(
+    project_id: str,
+    sha: str,
+    request: Request,
+    params: ParamsDep,
+    caller: ReaderDep,
+    sandbox: SandboxDep,
+) -> JSONResponse:
+    """Branches and tags containing ``sha`` (``type``: branch, tag or all, the default)."""
+    project = project_for(sandbox, caller, project_id)
+    kind = params.str("type") or "all"
+    if kind not in ("branch", "tag", "all"):
+        raise ApiError(400, "type does not have a valid value", key="error")  # Grape's values check
+    repo = sandbox.repo(project)
+    full = await asyncio.to_thread(repo.resolve, sha)
+    if full is None:
+        raise not_found("Commit")
+    refs = await asyncio.to_thread(repo.refs_containing, full)
+    wanted = [{"type": t, "name": n} for t, n in refs if kind in ("all", t)]
+    page, headers = paginate(request, params, wanted)
+    return JSONResponse(page, headers=headers)
 
 
 @router.get("/projects/{project_id}/repository/commits/{sha}/statuses")

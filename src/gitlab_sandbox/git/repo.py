@@ -151,6 +151,20 @@ class BareRepo:
             found[ref.removeprefix("refs/heads/")] = sha
         return found
 
+    def refs_containing(self, sha: str) -> list[tuple[str, str]]:
+        """Branches and tags whose history contains ``sha``: ``(type, name)``, sorted."""
+        _, out = self.git(
+            "for-each-ref", "--format=%(refname)", f"--contains={self.require(sha)}",
+            "refs/heads/", "refs/tags/",
+        )  # fmt: skip
+        found = []
+        for ref in out.decode(errors="surrogateescape").splitlines():
+            if ref.startswith("refs/heads/"):
+                found.append(("branch", ref.removeprefix("refs/heads/")))
+            elif ref.startswith("refs/tags/"):
+                found.append(("tag", ref.removeprefix("refs/tags/")))
+        return sorted(found)
+
     def branch_sha(self, name: str) -> str | None:
         """The commit a branch points to, or None when there is no such branch."""
         if not is_valid_branch_name(name):

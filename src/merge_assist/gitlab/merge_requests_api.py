@@ -8,7 +8,12 @@ from datetime import datetime
 from typing import Any, Literal
 
 from merge_assist.gitlab.core import GitLabCore, ProjectRef
-from merge_assist.gitlab.errors import GitLabNotFound, GitLabRebaseTimeout
+from merge_assist.gitlab.errors import (
+    GitLabNotFound,
+    GitLabNotMergeable,
+    GitLabRebaseTimeout,
+    GitLabValidationError,
+)
 from merge_assist.gitlab.models import (
     Approvals,
     Commit,
@@ -172,9 +177,10 @@ class MergeRequestsApi(GitLabCore):
         """Merge now (``PUT .../merge``), pinned to ``sha`` — the head that passed CI.
 
         Raises :class:`GitLabConflict` (409) when the head moved past ``sha`` and
-        :class:`GitLabNotMergeable` (405/406) when GitLab refuses (draft, conflicts, pipeline,
-        closed). Only resent when the request never reached GitLab: after an ambiguous
-        failure the caller must re-read the merge request (it may be merged already).
+        :class:`GitLabNotMergeable` when GitLab refuses (405: draft, pipeline, closed; 406
+        before GitLab 16, 422 since: "Branch cannot be merged"). Only resent when the request
+        never reached GitLab: after an ambiguous failure the caller must re-read the merge
+        request (it may be merged already).
         """
         body = {
             "sha": sha,
@@ -190,7 +196,15 @@ class MergeRequestsApi(GitLabCore):
             path_params={"project": project, "iid": iid},
             json=body,
         )
-        return MergeRequest.model_validate(await self.json(call))
+        try:
+            return MergeRequest.model_validate(await self.json(call))
+        except GitLabValidationError as exc:
+            # GitLab 16+ answers "422 Branch cannot be merged" where older versions sent 406.
+            if exc.status != 422:
+                raise
+            raise GitLabNotMergeable(
+                exc.message, status=exc.status, operation=exc.operation, body=exc.body
+            ) from exc
 
     async def rebase_merge_request(
         self, project: ProjectRef, iid: int, *, skip_ci: bool = False
