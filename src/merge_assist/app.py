@@ -19,6 +19,8 @@ from merge_assist.kit.db import create_engine, create_sessionmaker
 from merge_assist.kit.metrics import HTTP_LATENCY, HTTP_REQUESTS
 from merge_assist.kit.settings import Settings, get_settings
 from merge_assist.kit.web import AppResources, install_error_handlers
+from merge_assist.projects.endpoints import router as projects_router
+from merge_assist.projects.gitlab_access import GITLAB_CLIENT_FACTORY_KEY, gitlab_client_factory
 from merge_assist.server.web import mount_dashboard
 
 
@@ -29,6 +31,7 @@ def create_app(settings: Settings | None = None, engine: AsyncEngine | None = No
     engine = engine or create_engine(settings.effective_database_url)
     res = AppResources(settings=settings, engine=engine, sessions=create_sessionmaker(engine))
     res.extras[AUDIT_EXTRAS_KEY] = AuditLogSink()
+    res.extras[GITLAB_CLIENT_FACTORY_KEY] = gitlab_client_factory(settings)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -66,4 +69,4 @@ def create_app(settings: Settings | None = None, engine: AsyncEngine | None = No
 
 def _routers() -> list[APIRouter]:
     """Every feature's router, in one list so features add one line each."""
-    return [health_router, auth_router, build_audit_router(AdminUser)]
+    return [health_router, auth_router, build_audit_router(AdminUser), projects_router]
