@@ -66,6 +66,11 @@ async def get_project(session: AsyncSession, project_id: int) -> Project:
     return project
 
 
+async def all_projects(session: AsyncSession, *, include_inactive: bool) -> Sequence[Project]:
+    """Every onboarded project by path (for operators and the product's own services)."""
+    return await repository.list_projects(session, include_inactive=include_inactive)
+
+
 async def visible_projects(session: AsyncSession, principal: Principal) -> Sequence[Project]:
     """The projects ``principal`` may see (see the module's rules)."""
     if principal.is_admin:
