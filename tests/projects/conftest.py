@@ -12,7 +12,7 @@ import pytest
 from gitlab_sandbox.testing import RunningSandbox, run_sandbox
 from merge_assist.kit.settings import Environment, Settings
 
-BOT_TOKEN_VARIABLE = "MERGE_ASSIST_SECRET_GITLAB_BOT_TOKEN"  # noqa: S105 - a variable name
+BOT_TOKEN_VARIABLE = "MERGE_ASSIST_SECRET_GITLAB_BOT_TOKEN"
 PUBLIC_URL = "http://merge-assist.example:8080"
 
 SCENARIO: dict[str, Any] = {
