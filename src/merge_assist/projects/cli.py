@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated, TypeVar
 
 import typer
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from merge_assist.kit.db import create_engine, create_sessionmaker, unit_of_work
@@ -39,6 +40,13 @@ def _run(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
     except MergeAssistError as exc:
         typer.echo(f"Error: {exc.message}", err=True)
         raise typer.Exit(1) from exc
+    except DBAPIError as exc:
+        typer.echo(
+            "Error: the database cannot be used (is MERGE_ASSIST_DATABASE_URL right, and "
+            f"`merge-assist db upgrade` done?): {type(exc.orig).__name__}",
+            err=True,
+        )
+        raise typer.Exit(2) from exc
 
 
 @projects_app.command("add")
