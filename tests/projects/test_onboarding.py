@@ -6,12 +6,14 @@ import asyncio
 from pathlib import Path
 
 import httpx
+import pytest
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from gitlab_sandbox.testing import RunningSandbox
 from merge_assist.audit.models import AuditEntry
 from merge_assist.gitlab import GitLabClient
+from merge_assist.kit.errors import NotFound
 from merge_assist.kit.settings import Settings
 from merge_assist.projects import service
 from merge_assist.projects.gitlab_access import GITLAB_CLIENT_FACTORY_KEY
@@ -150,7 +152,11 @@ async def test_missing_bot_token_is_explained(
 
 
 async def test_deactivate_removes_the_hook_and_reonboarding_reactivates(
-    client: httpx.AsyncClient, make_account: MakeAccount, sandbox: RunningSandbox
+    client: httpx.AsyncClient,
+    make_account: MakeAccount,
+    sandbox: RunningSandbox,
+    sessions: async_sessionmaker[AsyncSession],
+    settings: Settings,
 ) -> None:
     admin = await make_account("ada", "admin")
     viewer = await make_account("vic", "viewer")
@@ -159,10 +165,19 @@ async def test_deactivate_removes_the_hook_and_reonboarding_reactivates(
     assert (
         await client.delete(f"/api/projects/{project['id']}", headers=viewer)
     ).status_code == 403
+    gitlab_id = sandbox.sandbox.store.project_by_ref("acme/webapp").id  # type: ignore[union-attr]
+    async with sessions() as session:
+        found = await service.find_by_gitlab_id(session, gitlab_id)
+        assert found is not None
+        assert found.id == project["id"]
+        assert await service.webhook_secret(session, settings, project["id"])
     gone = await client.delete(f"/api/projects/{project['id']}", headers=admin)
     assert gone.status_code == 200
     assert gone.json()["is_active"] is False
     assert sandbox_hooks(sandbox, "acme/webapp") == []
+    async with sessions() as session:
+        with pytest.raises(NotFound):
+            await service.webhook_secret(session, settings, project["id"])
     assert (await client.get(f"/api/projects/{project['id']}", headers=viewer)).status_code == 404
     assert (await client.get(f"/api/projects/{project['id']}", headers=admin)).status_code == 200
     assert (await client.delete(f"/api/projects/{project['id']}", headers=admin)).status_code == 409

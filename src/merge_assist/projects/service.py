@@ -66,6 +66,11 @@ async def get_project(session: AsyncSession, project_id: int) -> Project:
     return project
 
 
+async def find_by_gitlab_id(session: AsyncSession, gitlab_project_id: int) -> Project | None:
+    """The onboarded project for GitLab's project id (active or not), e.g. for the listener."""
+    return await repository.project_by_gitlab_id(session, gitlab_project_id)
+
+
 async def all_projects(session: AsyncSession, *, include_inactive: bool) -> Sequence[Project]:
     """Every onboarded project by path (for operators and the product's own services)."""
     return await repository.list_projects(session, include_inactive=include_inactive)
@@ -165,10 +170,11 @@ def seal_webhook_secret(settings: Settings, gitlab_project_id: int, secret: str)
 async def webhook_secret(session: AsyncSession, settings: Settings, project_id: int) -> str:
     """The project's webhook secret in clear, for the listener's constant-time check.
 
-    NotFound when the project has no webhook secret (never onboarded with a hook).
+    NotFound when the project is deactivated or has no webhook secret: its events are not
+    accepted then.
     """
     project = await get_project(session, project_id)
-    if not project.webhook_secret_encrypted:
+    if not project.is_active or not project.webhook_secret_encrypted:
         raise NotFound(f"The project with id {project_id} has no webhook secret.")
     plain = _keyring(settings).decrypt(
         project.webhook_secret_encrypted,
