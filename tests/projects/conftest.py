@@ -37,6 +37,12 @@ SCENARIO: dict[str, Any] = {
             "files": {"README.md": "# tools\n"},
         },
         {
+            "path": "acme/docs",
+            "owner": "root",
+            "members": {"marge-bot": "developer"},
+            "files": {"README.md": "# docs\n"},
+        },
+        {
             "path": "hidden/secret-project",
             "owner": "root",
             "visibility": "private",

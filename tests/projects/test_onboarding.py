@@ -127,6 +127,26 @@ async def test_duplicate_unknown_and_invalid_onboarding(
     assert no_path.status_code == 422
 
 
+async def test_a_bot_that_may_not_manage_hooks_is_explained(
+    client: httpx.AsyncClient, make_account: MakeAccount, sandbox: RunningSandbox
+) -> None:
+    admin = await make_account("ada", "admin")
+    refused = await onboard(client, admin, "acme/docs")
+    assert refused.status_code == 502
+    assert "make it a Maintainer" in refused.json()["detail"]
+    listed = await client.get("/api/projects", headers=admin)
+    assert listed.json() == []
+
+    without_hook = await client.post(
+        "/api/projects",
+        json={"gitlab_project": "acme/docs", "webhook_enabled": False},
+        headers=admin,
+    )
+    assert without_hook.status_code == 201, without_hook.text
+    assert without_hook.json()["webhook_id"] is None
+    assert sandbox_hooks(sandbox, "acme/docs") == []
+
+
 async def test_unreachable_gitlab_is_a_502_with_a_sentence(
     client: httpx.AsyncClient, make_account: MakeAccount, app: object, settings: Settings
 ) -> None:

@@ -95,6 +95,11 @@ async def register_hook(
         return await client.create_project_hook(
             gitlab_project_id, webhook_url(settings), token=secret, events=WEBHOOK_EVENTS
         )
+    except GitLabForbidden as exc:
+        raise GitLabBadGateway(
+            f"The bot user may not manage the webhooks of the project {gitlab_project_id}: "
+            "make it a Maintainer of the project, or onboard with webhook_enabled false."
+        ) from exc
     except GitLabError as exc:
         raise _translate(exc, f"the project {gitlab_project_id}") from exc
 
