@@ -20,6 +20,8 @@ from merge_assist.kit.metrics import HTTP_LATENCY, HTTP_REQUESTS
 from merge_assist.kit.settings import Settings, get_settings
 from merge_assist.kit.web import AppResources, install_error_handlers
 from merge_assist.messaging.endpoints import router as messaging_router
+from merge_assist.projects.endpoints import router as projects_router
+from merge_assist.projects.gitlab_access import GITLAB_CLIENT_FACTORY_KEY, gitlab_client_factory
 from merge_assist.server.updates import router as updates_router
 from merge_assist.server.web import mount_dashboard
 
@@ -31,6 +33,7 @@ def create_app(settings: Settings | None = None, engine: AsyncEngine | None = No
     engine = engine or create_engine(settings.effective_database_url)
     res = AppResources(settings=settings, engine=engine, sessions=create_sessionmaker(engine))
     res.extras[AUDIT_EXTRAS_KEY] = AuditLogSink()
+    res.extras[GITLAB_CLIENT_FACTORY_KEY] = gitlab_client_factory(settings)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -72,6 +75,7 @@ def _routers() -> list[APIRouter]:
         health_router,
         auth_router,
         build_audit_router(AdminUser),
+        projects_router,
         messaging_router,
         updates_router,
     ]

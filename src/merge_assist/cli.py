@@ -6,6 +6,7 @@ import typer
 
 from merge_assist.audit.cli import audit_app
 from merge_assist.auth.cli import users_app
+from merge_assist.projects.cli import projects_app
 from merge_assist.secrets.cli import secrets_app
 from merge_assist.server.commands import register_serve_commands
 from merge_assist.server.db_cli import db_app
@@ -25,6 +26,7 @@ app.add_typer(
 )
 app.add_typer(audit_app, name="audit", help="Verify, list and export the audit log.")
 app.add_typer(users_app, name="users", help="Create and manage users and their roles.")
+app.add_typer(projects_app, name="projects", help="Onboard and list GitLab projects.")
 register_serve_commands(app)
 
 

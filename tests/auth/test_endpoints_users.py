@@ -104,7 +104,7 @@ async def test_unknown_user_is_404(admin: Account, method: str, path: str) -> No
 async def test_bad_user_id_is_422(admin: Account, user_id: str) -> None:
     response = await admin.client.get(f"/api/users/{user_id}")
     assert response.status_code == 422
-    assert response.json()["detail"].startswith("Invalid request: path.user_id")
+    assert response.json()["detail"].startswith("Invalid request: user_id")
 
 
 async def test_list_is_paginated_and_searchable(admin: Account, make_user: MakeUser) -> None:

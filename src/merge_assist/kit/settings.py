@@ -87,6 +87,14 @@ class Settings(BaseSettings):
         default=600.0, gt=0, description="Time limit of one git command (clone, fetch, push)."
     )
     default_role: str = "member"
+    public_url: str | None = Field(
+        default=None,
+        description="The address GitLab reaches this server at (webhooks go to "
+        "<public url>/webhook/gitlab); http://<host>:<port> when unset.",
+    )
+    max_batch_size: int = Field(
+        default=20, ge=1, le=200, description="Largest batch size a project may configure."
+    )
     password_hash_profile: Literal["recommended", "test"] = Field(
         default="recommended",
         description="argon2 cost: 'recommended' is argon2-cffi's default (RFC 9106 low memory); "
@@ -107,6 +115,13 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite+aiosqlite:///{self.data_dir / 'merge-assist.sqlite3'}"
+
+    @property
+    def effective_public_url(self) -> str:
+        """The public base URL without a trailing slash (``http://<host>:<port>`` by default)."""
+        if self.public_url and self.public_url.strip():
+            return self.public_url.strip().rstrip("/")
+        return f"http://{self.host}:{self.port}"
 
     def resolved_secret_key(self) -> str:
         """The signing key: configured, or generated once into the data folder (mode 0600)."""

@@ -1,10 +1,11 @@
-"""Projects: the GitLab projects Merge Assist serves (the merge-queue feature extends this)."""
+"""Projects: the GitLab projects Merge Assist serves, and each one's merge-queue configuration."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import BigInteger, Integer, String
+from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Integer, String, Text, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from merge_assist.kit.clock import utcnow
@@ -12,7 +13,7 @@ from merge_assist.kit.db import Base, UTCDateTime
 
 
 class Project(Base):
-    """A GitLab project onboarded into Merge Assist."""
+    """A GitLab project onboarded into Merge Assist (deactivated, never deleted: history stays)."""
 
     __tablename__ = "projects"
 
@@ -20,4 +21,32 @@ class Project(Base):
     gitlab_project_id: Mapped[int] = mapped_column(BigInteger, unique=True)
     path_with_namespace: Mapped[str] = mapped_column(String(512))
     name: Mapped[str] = mapped_column(String(255))
+    web_url: Mapped[str | None] = mapped_column(String(1024))
+    default_branch: Mapped[str | None] = mapped_column(String(255))
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    webhook_id: Mapped[int | None] = mapped_column(BigInteger)
+    # An envelope of kit.crypto (purpose "webhook-secret", associated data "project:<gitlab id>").
+    webhook_secret_encrypted: Mapped[str | None] = mapped_column(Text)
+
+
+class ProjectConfigRow(Base):
+    """How the merge queue runs one project (validated by ``projects.config``)."""
+
+    __tablename__ = "project_config"
+
+    project_id: Mapped[int] = mapped_column(
+        ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True
+    )
+    target_branches: Mapped[list[str]] = mapped_column(JSON)
+    strategy: Mapped[str] = mapped_column(String(16))
+    batch_size: Mapped[int] = mapped_column(Integer)
+    train_depth: Mapped[int] = mapped_column(Integer)
+    polling_interval_seconds: Mapped[int] = mapped_column(Integer)
+    labels: Mapped[dict[str, Any]] = mapped_column(JSON)
+    webhook_enabled: Mapped[bool] = mapped_column(Boolean)
+    max_rejections: Mapped[int] = mapped_column(Integer)
+    landing: Mapped[str] = mapped_column(String(16))
+    ai_debug_enabled: Mapped[bool] = mapped_column(Boolean)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+    updated_by: Mapped[str | None] = mapped_column(String(255))

@@ -1,0 +1,112 @@
+"""``merge-assist projects``: onboard a GitLab project and list the onboarded ones."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Annotated, TypeVar
+
+import typer
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from merge_assist.kit.db import create_engine, create_sessionmaker, unit_of_work
+from merge_assist.kit.errors import MergeAssistError
+from merge_assist.kit.settings import get_settings
+from merge_assist.projects import service
+from merge_assist.projects.gitlab_access import gitlab_client_factory
+from merge_assist.projects.schemas import OnboardRequest
+from merge_assist.projects.service import Actor
+
+projects_app = typer.Typer(no_args_is_help=True, help="Onboard and list GitLab projects.")
+
+T = TypeVar("T")
+CLI_ACTOR = Actor(id=None, name="cli")
+
+
+def _run(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    """Run ``work`` in one committed unit of work; exit 1 with the sentence on a refusal."""
+
+    async def main() -> T:
+        engine = create_engine(get_settings().effective_database_url)
+        try:
+            async with unit_of_work(create_sessionmaker(engine)) as session:
+                return await work(session)
+        finally:
+            await engine.dispose()
+
+    try:
+        return asyncio.run(main())
+    except MergeAssistError as exc:
+        typer.echo(f"Error: {exc.message}", err=True)
+        raise typer.Exit(1) from exc
+    except DBAPIError as exc:
+        typer.echo(
+            "Error: the database cannot be used (is MERGE_ASSIST_DATABASE_URL right, and "
+            f"`merge-assist db upgrade` done?): {type(exc.orig).__name__}",
+            err=True,
+        )
+        raise typer.Exit(2) from exc
+
+
+@projects_app.command("add")
+def add_project(
+    project: Annotated[str, typer.Argument(help="GitLab project id or full path (group/app).")],
+    target_branch: Annotated[
+        list[str] | None,
+        typer.Option("--target-branch", "-b", help="A target branch (repeat for several)."),
+    ] = None,
+    strategy: Annotated[str | None, typer.Option(help="single or batch.")] = None,
+    no_webhook: Annotated[
+        bool, typer.Option("--no-webhook", help="Do not register a GitLab webhook (poll only).")
+    ] = False,
+) -> None:
+    """Onboard a GitLab project: read it as the bot and register the webhook."""
+    try:
+        request = OnboardRequest(gitlab_project=project)
+    except ValueError as exc:
+        message = f"Error: {project!r} is neither a project id nor a path like group/app."
+        typer.echo(message, err=True)
+        raise typer.Exit(2) from exc
+    changes: dict[str, object] = {}
+    if target_branch:
+        changes["target_branches"] = target_branch
+    if strategy:
+        changes["strategy"] = strategy
+    if no_webhook:
+        changes["webhook_enabled"] = False
+    settings = get_settings()
+
+    async def work(session: AsyncSession) -> str:
+        onboarded = await service.onboard(
+            session,
+            settings,
+            gitlab_client_factory(settings),
+            CLI_ACTOR,
+            request.gitlab_project,
+            changes,
+        )
+        hook = f"webhook {onboarded.webhook_id}" if onboarded.webhook_id else "no webhook"
+        return f"Onboarded {onboarded.path_with_namespace} as project {onboarded.id} ({hook})."
+
+    typer.echo(_run(work))
+
+
+@projects_app.command("list")
+def list_projects(
+    all_projects: Annotated[
+        bool, typer.Option("--all", help="Include deactivated projects.")
+    ] = False,
+) -> None:
+    """The onboarded projects: id, GitLab id, path, state."""
+
+    async def work(session: AsyncSession) -> list[str]:
+        projects = await service.all_projects(session, include_inactive=all_projects)
+        return [
+            f"{p.id}\t{p.gitlab_project_id}\t{p.path_with_namespace}\t"
+            f"{'active' if p.is_active else 'deactivated'}"
+            for p in projects
+        ]
+
+    lines = _run(work)
+    typer.echo("\n".join(lines) if lines else "No projects are onboarded yet.")

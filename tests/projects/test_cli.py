@@ -1,0 +1,108 @@
+"""``merge-assist projects add|list`` against the GitLab sandbox and a real database."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import Result
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from typer.testing import CliRunner
+
+from gitlab_sandbox.testing import RunningSandbox
+from merge_assist.cli import app
+from merge_assist.kit.settings import Settings, get_settings
+from merge_assist.projects import service
+from tests.projects.conftest import PUBLIC_URL, sandbox_hooks
+
+
+@pytest.fixture
+def configured(
+    settings: Settings,
+    sandbox: RunningSandbox,
+    sessions: async_sessionmaker[AsyncSession],  # the schema exists
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> Iterator[None]:
+    assert settings.database_url is not None
+    monkeypatch.setenv("MERGE_ASSIST_DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("MERGE_ASSIST_DATA_DIR", str(settings.data_dir))
+    monkeypatch.setenv("MERGE_ASSIST_SECRET_KEY", settings.resolved_secret_key())
+    monkeypatch.setenv("MERGE_ASSIST_GITLAB_URL", sandbox.url)
+    monkeypatch.setenv("MERGE_ASSIST_GITLAB_MAX_RETRIES", "0")
+    monkeypatch.setenv("MERGE_ASSIST_PUBLIC_URL", PUBLIC_URL)
+    monkeypatch.chdir(tmp_path)  # no stray .env
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
+async def invoke(*args: str) -> Result:
+    # In a thread: the command runs its own event loop, as it does from a shell.
+    return await asyncio.to_thread(CliRunner().invoke, app, ["projects", *args])
+
+
+@pytest.mark.usefixtures("configured")
+async def test_add_then_list(
+    sandbox: RunningSandbox, sessions: async_sessionmaker[AsyncSession], settings: Settings
+) -> None:
+    empty = await invoke("list")
+    assert empty.exit_code == 0, empty.output
+    assert "No projects are onboarded yet." in empty.output
+
+    added = await invoke(
+        "add", "acme/webapp", "-b", "main", "-b", "release/1.0", "--strategy", "batch"
+    )
+    assert added.exit_code == 0, added.output
+    assert "Onboarded acme/webapp as project" in added.output
+    hooks = sandbox_hooks(sandbox, "acme/webapp")
+    assert len(hooks) == 1
+    assert hooks[0].url == f"{PUBLIC_URL}/webhook/gitlab"
+
+    listed = await invoke("list")
+    assert listed.exit_code == 0
+    assert "acme/webapp\tactive" in listed.output
+
+    async with sessions() as session:
+        (project,) = await service.all_projects(session, include_inactive=True)
+        config = await service.get_config(session, project.id)
+        assert await service.webhook_secret(session, settings, project.id) == hooks[0].token
+    assert config.target_branches == ("main", "release/1.0")
+    assert config.strategy == "batch"
+
+    again = await invoke("add", "acme/webapp")
+    assert again.exit_code == 1
+    assert "onboarded already" in again.output
+
+
+@pytest.mark.usefixtures("configured")
+async def test_add_refusals(sandbox: RunningSandbox) -> None:
+    unknown = await invoke("add", "nobody/nothing")
+    assert unknown.exit_code == 1
+    assert "bot user cannot see it" in unknown.output
+
+    bad = await invoke("add", "not-a-path")
+    assert bad.exit_code == 2
+    assert "neither a project id nor a path" in bad.output
+
+    no_hook = await invoke("add", "acme/tools", "--no-webhook")
+    assert no_hook.exit_code == 0, no_hook.output
+    assert "no webhook" in no_hook.output
+    assert sandbox_hooks(sandbox, "acme/tools") == []
+
+
+async def test_a_database_without_schema_is_explained(
+    database_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("MERGE_ASSIST_DATABASE_URL", database_url)
+    monkeypatch.setenv("MERGE_ASSIST_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.chdir(tmp_path)
+    get_settings.cache_clear()
+    try:
+        result = await invoke("list")
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 2
+    assert "merge-assist db upgrade" in result.output
