@@ -4,7 +4,7 @@ by hand, retargeted), plus following each MR's head: the author's pushes vs the 
 from __future__ import annotations
 
 from merge_assist.merging.actions import Unassign
-from merge_assist.merging.labels import NO_LABELS
+from merge_assist.merging.labels import NO_LABELS, REJECTED
 from merge_assist.merging.lifecycle import attempt_of, forget, release, set_labels
 from merge_assist.merging.observations import MergeRequestSnapshot, RebaseResult
 from merge_assist.merging.state import MAX_REMEMBERED_BOT_SHAS, Phase, QueuedMergeRequest
@@ -101,7 +101,11 @@ def _why_left(snapshot: MergeRequestSnapshot) -> str:
 
 def _leave(step: Step, iid: int, reason: str) -> None:
     mr = step.mrs[iid]
-    set_labels(step, iid, NO_LABELS)
+    snapshot = step.snapshots.get(iid)
+    # A Rejected label present here was put by a rejection whose new state was lost: keep it.
+    rejected = step.config.labels.rejected
+    keep = REJECTED if snapshot is not None and rejected in snapshot.labels else NO_LABELS
+    set_labels(step, iid, keep)
     step.history("removed", (iid,), f"removed:{iid}:{mr.head_sha}:{step.steps}", reason=reason)
     forget(step, iid, reason)
 
