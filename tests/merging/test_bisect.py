@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from merge_assist.merging import bisect
-from merge_assist.merging.bisect import BisectState, Culprit, TrialOutcome, Trial
+from merge_assist.merging.bisect import BisectState, Culprit, Trial, TrialOutcome
 
 Oracle = Callable[[tuple[int, ...]], bool]  # True: the tree of these MRs on the base passes
 

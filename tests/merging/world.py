@@ -243,7 +243,7 @@ class World:
                 results.append(result)
         return tuple(results)
 
-    def _apply(self, action: act.Action) -> ActionResult | None:  # noqa: C901
+    def _apply(self, action: act.Action) -> ActionResult | None:
         match action:
             case act.AddLabels(iid=iid, labels=labels):
                 self.mrs[iid].labels |= set(labels)

@@ -56,6 +56,13 @@ def begin(step: Step, attempt: Attempt) -> None:
 
 def progress(step: Step, attempt: Attempt) -> AttemptReport:
     """Advance ``attempt`` as far as the observations allow."""
+    if _landed_already(step, attempt):
+        size = sum(1 for m in attempt.members if m.status == "merged")
+        return AttemptReport(
+            kind="landed",
+            outcome=TrialOutcome(passed_prefix=size, failed=False),
+            landed_sha=step.target_sha,
+        )
     moved = step.target_sha != attempt.base_sha
     if not attempt.probe and attempt.status in ("building", "testing") and moved:
         return AttemptReport(kind="aborted", reason="the target branch moved", target_moved=True)
@@ -156,7 +163,6 @@ def _open_batch_mr(step: Step, attempt: Attempt) -> None:
             labels=(step.config.labels.batch_mr,),
         )
     )
-    step.update_attempt(attempt.id, batch_mr_requested=True)
 
 
 def _testing(step: Step, attempt: Attempt) -> tuple[AttemptReport | None, Attempt]:
@@ -196,8 +202,9 @@ def _testing(step: Step, attempt: Attempt) -> tuple[AttemptReport | None, Attemp
     if step.config.landing == "merge_api" and attempt.batch_mr_iid is None:
         if created is not None and created.status == "failed":
             return AttemptReport(kind="aborted", reason="the batch MR could not be opened"), attempt
-        if not attempt.batch_mr_requested:
-            _open_batch_mr(step, attempt)
+        # Asked again until its iid is known: the result may have been lost, and the
+        # executor reuses the open MR of the branch.
+        _open_batch_mr(step, attempt)
         return RUNNING, attempt
     attempt = step.update_attempt(attempt.id, status="landing")
     _emit_landing(step, attempt)
@@ -285,3 +292,14 @@ def _announce(step: Step, attempt: Attempt) -> None:
             batch_link=link,
             members=", ".join(others) or "no other merge request",
         )
+
+
+def _landed_already(step: Step, attempt: Attempt) -> bool:
+    """The landing went through but the worker died before storing that it had started."""
+    if attempt.probe or attempt.status != "testing" or attempt.tested_sha is None:
+        return False
+    if step.target_sha == attempt.tested_sha:
+        return True
+    members = [m for m in attempt.members if m.status == "merged"]
+    snapshots = [step.snapshots.get(m.iid) for m in members]
+    return bool(members) and all(s is not None and s.state == "merged" for s in snapshots)

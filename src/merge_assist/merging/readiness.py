@@ -27,6 +27,8 @@ def assess(step: Step) -> None:
         snapshot = step.snapshots.get(iid)
         if mr.phase == Phase.MERGED or snapshot is None:
             continue
+        if snapshot.state != "opened":
+            continue  # merged or closed during this step: membership settles it next step
         busy = engaged(step, iid)
         verdict = validate(
             snapshot,

@@ -55,6 +55,11 @@ def _progress(step: Step, attempt: Attempt) -> None:
     if iid not in step.mrs or iid not in step.snapshots:
         abort_attempt(step, attempt.id, f"!{iid} cannot be followed")
         return
+    if step.snapshots[iid].state == "merged":
+        # Our MergeMR went through but its result was lost (the worker died before storing).
+        mark_landed(step, iid, step.target_sha or step.snapshots[iid].head_sha)
+        step.update_attempt(attempt.id, status="done")
+        return
     if attempt.status == "rebasing":
         attempt = _rebasing(step, attempt, iid)
     if attempt.status == "testing":

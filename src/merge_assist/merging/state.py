@@ -86,7 +86,6 @@ class Attempt(Frozen):
     pipeline_requested: tuple[str, ...] = ()  # shas we asked to run
     batch_mr_iid: int | None = None
     batch_mr_url: str | None = None
-    batch_mr_requested: bool = False
 
     def member(self, iid: int) -> AttemptMember | None:
         """The member ``iid``, if any."""
