@@ -190,3 +190,11 @@ def test_state_round_trips_through_json() -> None:
     text = decision.state.to_json()
     assert TargetQueueState.from_json(text) == decision.state
     assert decision.state.attempts  # the single attempt in flight survived the trip
+
+
+def test_a_ready_mr_without_a_snapshot_is_not_started() -> None:
+    first = step(empty_state(), observe(snapshot(1), target_sha=None))
+    assert first.state.merge_request(1).phase == Phase.READY
+    for strategy in ("single", "batch"):
+        decision = step(first.state, observe(), EngineConfig(strategy=strategy))
+        assert kinds(decision) == ["wait"]

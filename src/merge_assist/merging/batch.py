@@ -21,7 +21,11 @@ def start(step: Step) -> None:
         return
     if any(attempt.active for attempt in step.attempts.values()):
         return
-    ready = [mr for mr in queue_order(step.mrs.values()) if mr.phase == Phase.READY]
+    ready = [
+        mr
+        for mr in queue_order(step.mrs.values())
+        if mr.phase == Phase.READY and mr.iid in step.snapshots
+    ]
     members = ready[: step.config.batch_size]
     if not members:
         return

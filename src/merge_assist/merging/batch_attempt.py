@@ -101,31 +101,12 @@ def _building(step: Step, attempt: Attempt) -> tuple[AttemptReport | None, Attem
                 kind="aborted", reason="the batch branch could not be made"
             ), attempt
         attempt = step.update_attempt(attempt.id, branch_sha=result.sha)
-    members = list(attempt.members)
-    merges = {r.iid: r for r in step.results(BatchMergeResult) if r.attempt_id == attempt.id}
-    for index, member in enumerate(members):
-        merged = merges.get(member.iid)
-        if member.status != "pending" or merged is None:
-            continue
-        if merged.status == "failed":
-            return AttemptReport(kind="aborted", reason=f"merging !{member.iid} failed"), attempt
-        members[index] = member.model_copy(
-            update={"status": merged.status, "prefix_sha": merged.prefix_sha}
-        )
-    attempt = step.update_attempt(attempt.id, members=tuple(members))
-    waiting = [m for m in members if m.status == "pending"]
-    if waiting:
-        for position, member in enumerate(members):
-            if member.status == "pending":
-                step.emit(
-                    MergeIntoBatch(
-                        attempt_id=attempt.id,
-                        branch=attempt.branch,
-                        iid=member.iid,
-                        source_sha=member.source_sha,
-                        position=position,
-                    )
-                )
+    failure, attempt = _record_merges(step, attempt)
+    if failure is not None:
+        return failure, attempt
+    members = attempt.members
+    if any(m.status == "pending" for m in members):
+        _emit_merges(step, attempt)
         return RUNNING, attempt
     conflicts = tuple(m.iid for m in members if m.status == "conflict")
     if conflicts:
@@ -141,6 +122,39 @@ def _building(step: Step, attempt: Attempt) -> tuple[AttemptReport | None, Attem
     if not attempt.probe:
         _open_batch_mr(step, attempt)
     return None, attempt
+
+
+def _record_merges(step: Step, attempt: Attempt) -> tuple[AttemptReport | None, Attempt]:
+    """Apply the ``MergeIntoBatch`` results of this step to the members."""
+    members = list(attempt.members)
+    merges = {r.iid: r for r in step.results(BatchMergeResult) if r.attempt_id == attempt.id}
+    for index, member in enumerate(members):
+        merged = merges.get(member.iid)
+        if member.status != "pending" or merged is None:
+            continue
+        if merged.status == "failed":
+            return AttemptReport(kind="aborted", reason=f"merging !{member.iid} failed"), attempt
+        members[index] = member.model_copy(
+            update={"status": merged.status, "prefix_sha": merged.prefix_sha}
+        )
+    return None, step.update_attempt(attempt.id, members=tuple(members))
+
+
+def _emit_merges(step: Step, attempt: Attempt) -> None:
+    """Merge every member still pending, in order (the executor stops at nothing: a
+    conflicting member is skipped and the next one merged on top)."""
+    assert attempt.branch is not None
+    for position, member in enumerate(attempt.members):
+        if member.status == "pending":
+            step.emit(
+                MergeIntoBatch(
+                    attempt_id=attempt.id,
+                    branch=attempt.branch,
+                    iid=member.iid,
+                    source_sha=member.source_sha,
+                    position=position,
+                )
+            )
 
 
 def _tested_sha(members: tuple[AttemptMember, ...], branch_sha: str | None) -> str | None:

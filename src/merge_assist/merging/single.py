@@ -25,7 +25,11 @@ def start(step: Step) -> None:
         return
     if any(attempt.active for attempt in step.attempts.values()):
         return
-    ready = [mr for mr in queue_order(step.mrs.values()) if mr.phase == Phase.READY]
+    ready = [
+        mr
+        for mr in queue_order(step.mrs.values())
+        if mr.phase == Phase.READY and mr.iid in step.snapshots
+    ]
     if not ready:
         return
     mr = ready[0]
@@ -52,8 +56,12 @@ def start(step: Step) -> None:
 
 def _progress(step: Step, attempt: Attempt) -> None:
     iid = attempt.members[0].iid
-    if iid not in step.mrs or iid not in step.snapshots:
-        abort_attempt(step, attempt.id, f"!{iid} cannot be followed")
+    if iid not in step.mrs:
+        abort_attempt(step, attempt.id, f"!{iid} left the queue")
+        return
+    if iid not in step.snapshots:
+        step.note(f"attempt {attempt.id} waits: no snapshot of !{iid}")
+        step.busy = True
         return
     if step.snapshots[iid].state == "merged":
         # Our MergeMR went through but its result was lost (the worker died before storing).
