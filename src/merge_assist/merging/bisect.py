@@ -1,0 +1,164 @@
+"""Bisection of a failed batch: isolate the culprits, land the rest, never land a failed set.
+
+The planner is a pure state machine. Members are tried in queue order on top of what this run
+has already landed (the current target): a passing test lands its members at once, so the
+target only ever moves to a tree that was tested. ``known_failing = k`` records a real test
+result: ``landed + pending[:k]`` failed. Halving ``k`` finds the first member that breaks the
+landed tree; that member is the suspect. Probes on the run's original base then tell a culprit
+that fails alone from one that fails only together with an earlier member (a pair), whose
+partner is found by bisecting the landed members. Probes are never landed.
+"""
+
+from __future__ import annotations
+
+from merge_assist.merging.values import Frozen
+
+
+class Culprit(Frozen):
+    """A member that breaks the build; ``partners`` are the members it fails together with."""
+
+    iid: int
+    partners: tuple[int, ...] = ()
+
+
+class PartnerSearch(Frozen):
+    """Probing ``suspect``: ``landed[:high] + suspect`` fails; ``landed[:low] + suspect`` passes.
+
+    ``low`` is -1 until the suspect was tested alone.
+    """
+
+    suspect: int
+    low: int
+    high: int
+
+
+class BisectState(Frozen):
+    """Where a batch run stands."""
+
+    pending: tuple[int, ...]
+    landed: tuple[int, ...] = ()
+    culprits: tuple[Culprit, ...] = ()
+    known_failing: int | None = None
+    search: PartnerSearch | None = None
+    tests: int = 0
+
+
+class Trial(Frozen):
+    """Build ``members`` in order on the current target (``probe`` False, landable if it
+    passes) or on the run's original base (``probe`` True, diagnosis only)."""
+
+    members: tuple[int, ...]
+    probe: bool = False
+
+
+class TrialOutcome(Frozen):
+    """A finished test: ``passed_prefix`` leading members are known to pass; ``failed`` says
+    whether the set up to the next member failed (push landing only knows all-or-nothing)."""
+
+    passed_prefix: int
+    failed: bool
+
+
+def start(members: tuple[int, ...]) -> BisectState:
+    """A run over ``members`` (queue order); its first test is the whole batch."""
+    return BisectState(pending=tuple(dict.fromkeys(members)))
+
+
+def next_test(state: BisectState) -> Trial | None:
+    """The next test to run, or None when every member is landed or a culprit."""
+    search = state.search
+    if search is not None:
+        if search.low < 0:
+            return Trial(members=(search.suspect,), probe=True)
+        middle = (search.low + search.high) // 2
+        return Trial(members=(*state.landed[:middle], search.suspect), probe=True)
+    if not state.pending:
+        return None
+    if state.known_failing is None:
+        return Trial(members=state.pending)
+    return Trial(members=state.pending[: max(1, state.known_failing // 2)])
+
+
+def record(state: BisectState, plan: Trial, outcome: TrialOutcome) -> BisectState:
+    """Learn from a finished test. A plan that no longer matches the state is ignored."""
+    if plan != next_test(state):
+        return state
+    state = state.model_copy(update={"tests": state.tests + 1})
+    if plan.probe:
+        failed = outcome.failed or outcome.passed_prefix < len(plan.members)
+        return _record_probe(state, failed)
+    return _record_landing_test(state, plan, outcome)
+
+
+def _record_landing_test(state: BisectState, plan: Trial, outcome: TrialOutcome) -> BisectState:
+    size = len(plan.members)
+    passed = size if not outcome.failed else min(max(outcome.passed_prefix, 0), size - 1)
+    landed = state.landed + state.pending[:passed]
+    pending = state.pending[passed:]
+    if outcome.failed:
+        known: int | None = size - passed
+    elif state.known_failing is not None and state.known_failing > size:
+        known = state.known_failing - size  # the same failing set, minus what just landed
+    else:
+        known = None
+    state = state.model_copy(update={"landed": landed, "pending": pending, "known_failing": known})
+    return _suspect_found(state) if known == 1 else state
+
+
+def _suspect_found(state: BisectState) -> BisectState:
+    """``landed + pending[0]`` failed while ``landed`` passed: pending[0] is a culprit."""
+    suspect = state.pending[0]
+    if not state.landed:
+        return _conclude(state, Culprit(iid=suspect))
+    search = PartnerSearch(suspect=suspect, low=-1, high=len(state.landed))
+    return state.model_copy(update={"search": search})
+
+
+def _record_probe(state: BisectState, failed: bool) -> BisectState:
+    search = state.search
+    if search is None:  # pragma: no cover - guarded by the plan check in record()
+        return state
+    if search.low < 0:
+        if failed:
+            return _conclude(state, Culprit(iid=search.suspect))
+        search = search.model_copy(update={"low": 0})
+    else:
+        middle = (search.low + search.high) // 2
+        update = {"high": middle} if failed else {"low": middle}
+        search = search.model_copy(update=update)
+    if search.high - search.low <= 1:
+        partner = state.landed[search.high - 1]
+        return _conclude(state, Culprit(iid=search.suspect, partners=(partner,)))
+    return state.model_copy(update={"search": search})
+
+
+def _conclude(state: BisectState, culprit: Culprit) -> BisectState:
+    pending = tuple(iid for iid in state.pending if iid != culprit.iid)
+    return state.model_copy(
+        update={
+            "pending": pending,
+            "culprits": (*state.culprits, culprit),
+            "known_failing": None,
+            "search": None,
+        }
+    )
+
+
+def drop(state: BisectState, iid: int) -> BisectState:
+    """Take ``iid`` out of the run (closed, pushed, conflicting); landed members stay."""
+    if iid not in state.pending:
+        return state
+    index = state.pending.index(iid)
+    known = state.known_failing
+    if known is not None and index < known:
+        known = None  # the failing set we knew of no longer exists
+    search = state.search
+    if search is not None and search.suspect == iid:
+        search = None
+    pending = tuple(member for member in state.pending if member != iid)
+    return state.model_copy(update={"pending": pending, "known_failing": known, "search": search})
+
+
+def is_done(state: BisectState) -> bool:
+    """Every member is landed or a culprit (or was dropped)."""
+    return next_test(state) is None

@@ -1,0 +1,88 @@
+"""Comment templates and their rendering (pure): signed, no secrets, no stack traces."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+from merge_assist.kit.logging import redact
+
+TEMPLATES: dict[str, str] = {
+    "not_ready": (
+        "This merge request is not ready for merge (attempt {attempt}/{max_attempts}):\n\n"
+        "{reasons}\n\nFix the points above; the queue tries again after your next push."
+    ),
+    "rejected": (
+        "This merge request was rejected by the merge queue after {max_attempts} failed "
+        "attempts:\n\n{reasons}\n\nThe bot has been unassigned. Assign it again (as assignee "
+        "or reviewer) to start over."
+    ),
+    "rebase_failed": (
+        "Rebasing onto `{target_branch}` failed (attempt {attempt}/{max_attempts}): {reason}\n\n"
+        "Rebase the branch yourself and push; the queue tries again after your push."
+    ),
+    "batch_conflict": (
+        "This merge request conflicts with the batch for `{target_branch}` "
+        "(attempt {attempt}/{max_attempts}). It was left out of the batch: {reason}"
+    ),
+    "batch_failed": (
+        "The batch pipeline failed because of this merge request{partners} "
+        "(attempt {attempt}/{max_attempts}). The other members were not held back."
+    ),
+    "batch_in_progress": (
+        "This merge request is being tested in batch {batch_link} together with {members}."
+    ),
+    "merged_single": "Merged into `{target_branch}` at {sha}.",
+    "merged_batch": (
+        "Merged into `{target_branch}` at {sha} as part of batch {batch} ({members})."
+    ),
+    "error": (
+        "The merge queue could not process this merge request: {reason}. "
+        "The administrators have been alerted."
+    ),
+}
+
+MAX_PARAM_LENGTH = 2000
+_TRACEBACK = re.compile(r"(?s)Traceback \(most recent call last\):.*")
+_FRAME_LINE = re.compile(r'(?m)^\s*File ".*", line \d+.*$')
+_MARKER = "<!-- merge-assist:{key} -->"
+
+
+def clean_param(value: str) -> str:
+    """A parameter safe to publish: credentials redacted, tracebacks cut, length bounded."""
+    text = _TRACEBACK.sub("(details are in the server log)", value)
+    text = _FRAME_LINE.sub("", text)
+    text = redact(text).replace("<!--", "").replace("-->", "")
+    if len(text) > MAX_PARAM_LENGTH:
+        text = text[: MAX_PARAM_LENGTH - 1] + "…"
+    return text
+
+
+class _Params(dict[str, str]):
+    def __missing__(self, key: str) -> str:
+        return "?"
+
+
+def render(template: str, params: Mapping[str, str], signature: str = "Merge Assist") -> str:
+    """The comment body for ``template``; an unknown template renders as a generic error."""
+    text = TEMPLATES.get(template)
+    safe = _Params({key: clean_param(str(value)) for key, value in params.items()})
+    if text is None:
+        text = TEMPLATES["error"]
+        safe = _Params({"reason": "an unexpected condition occurred"})
+    return f"{text.format_map(safe)}\n\n— *{clean_param(signature)}*"
+
+
+def with_marker(body: str, key: str) -> str:
+    """Append the hidden idempotency marker the executor looks for before posting."""
+    return f"{body}\n\n{_MARKER.format(key=clean_param(key))}"
+
+
+def marker(key: str) -> str:
+    """The hidden marker for ``key``."""
+    return _MARKER.format(key=clean_param(key))
+
+
+def bullet_list(items: list[str]) -> str:
+    """Markdown bullets, one per item."""
+    return "\n".join(f"- {item}" for item in items)
