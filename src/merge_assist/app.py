@@ -22,6 +22,7 @@ from merge_assist.kit.web import AppResources, install_error_handlers
 from merge_assist.messaging.endpoints import router as messaging_router
 from merge_assist.projects.endpoints import router as projects_router
 from merge_assist.projects.gitlab_access import GITLAB_CLIENT_FACTORY_KEY, gitlab_client_factory
+from merge_assist.server.public_config import router as public_config_router
 from merge_assist.server.updates import router as updates_router
 from merge_assist.server.web import mount_dashboard
 
@@ -73,6 +74,7 @@ def _routers() -> list[APIRouter]:
     """Every feature's router, in one list so features add one line each."""
     return [
         health_router,
+        public_config_router,
         auth_router,
         build_audit_router(AdminUser),
         projects_router,
