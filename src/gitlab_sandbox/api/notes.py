@@ -59,6 +59,24 @@ def _find_discussion(mr: MergeRequest, discussion_id: str) -> Discussion:
     return found
 
 
+def _start_discussion(
+    sandbox: Sandbox,
+    caller: Caller,
+    project: Project,
+    mr: MergeRequest,
+    body: str,
+    *,
+    threaded: bool,
+) -> tuple[Discussion, Note]:
+    """A new discussion holding one note: a plain note, or the start of a resolvable thread."""
+    discussion = Discussion(id=secrets.token_hex(20), individual_note=not threaded)
+    note = _new_note(sandbox, caller, body, discussion.id, threaded=threaded)
+    discussion.notes.append(note)
+    mr.discussions.append(discussion)
+    _posted(sandbox, project, mr, note, caller)
+    return discussion, note
+
+
 def _posted(
     sandbox: Sandbox, project: Project, mr: MergeRequest, note: Note, caller: Caller
 ) -> None:
@@ -107,11 +125,7 @@ async def create_note(
 ) -> dict[str, Any]:
     project = project_for(sandbox, caller, project_id)
     mr = merge_request_for(sandbox, project, iid)
-    discussion = Discussion(id=secrets.token_hex(20), individual_note=True)
-    note = _new_note(sandbox, caller, _body(params), discussion.id, threaded=False)
-    discussion.notes.append(note)
-    mr.discussions.append(discussion)
-    _posted(sandbox, project, mr, note, caller)
+    _, note = _start_discussion(sandbox, caller, project, mr, _body(params), threaded=False)
     return render_mr.note(sandbox, project, mr, note)
 
 
@@ -188,11 +202,7 @@ async def create_discussion(
     """Start a thread; its notes are resolvable (they block merging when required)."""
     project = project_for(sandbox, caller, project_id)
     mr = merge_request_for(sandbox, project, iid)
-    discussion = Discussion(id=secrets.token_hex(20), individual_note=False)
-    note = _new_note(sandbox, caller, _body(params), discussion.id, threaded=True)
-    discussion.notes.append(note)
-    mr.discussions.append(discussion)
-    _posted(sandbox, project, mr, note, caller)
+    discussion, _ = _start_discussion(sandbox, caller, project, mr, _body(params), threaded=True)
     return render_mr.discussion(sandbox, project, mr, discussion)
 
 
