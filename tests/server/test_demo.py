@@ -74,6 +74,12 @@ def test_demo_serves_dashboard_and_one_time_admin(tmp_path: Path) -> None:
             headers={"Authorization": f"Bearer {login.json()['access_token']}"},
         )
         assert me.json()["roles"] == ["admin"]
+        projects = httpx.get(
+            f"{base}/api/projects",
+            headers={"Authorization": f"Bearer {login.json()['access_token']}"},
+        )
+        assert [p["path_with_namespace"] for p in projects.json()] == ["demo/widgets"]
+        assert "Queue:           demo/widgets" in output
         assert httpx.get(f"{sandbox.group(1)}api/v4/version").status_code == 401
     finally:
         process.send_signal(signal.SIGINT)

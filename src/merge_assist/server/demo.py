@@ -21,6 +21,7 @@ from pathlib import Path
 import httpx
 import typer
 
+from merge_assist.server.demo_stream import MergeRequestStream
 from merge_assist.server.demo_world import PROJECT, demo_scenario
 
 
@@ -43,11 +44,16 @@ def _sandbox_command() -> list[str]:
 
 
 def start_sandbox(
-    folder: Path, port: int, bot_token: str, admin_token: str
+    folder: Path,
+    port: int,
+    bot_token: str,
+    admin_token: str,
+    people_tokens: dict[str, str] | None = None,
 ) -> subprocess.Popen[bytes]:
     """Start the sandbox with the demo world and wait until it answers."""
     scenario = folder / "scenario.json"
-    scenario.write_text(json.dumps(demo_scenario(bot_token)), encoding="utf-8")
+    world = demo_scenario(bot_token, people_tokens)
+    scenario.write_text(json.dumps(world), encoding="utf-8")
     log = (folder / "sandbox.log").open("wb")
     process = subprocess.Popen(
         [
@@ -83,15 +89,50 @@ def start_sandbox(
     raise RuntimeError("the GitLab sandbox did not start within 60 seconds")
 
 
-def run_demo(port: int | None, keep: bool) -> None:
+def onboard_demo_project() -> str:
+    """Onboard the demo project (batch strategy) in the settings database; its summary line."""
+    import asyncio
+
+    from merge_assist.kit.db import create_engine, create_sessionmaker, unit_of_work
+    from merge_assist.kit.settings import get_settings
+    from merge_assist.projects import service
+    from merge_assist.projects.gitlab_access import gitlab_client_factory
+
+    get_settings.cache_clear()
+    settings = get_settings()
+
+    async def work() -> str:
+        engine = create_engine(settings.effective_database_url)
+        try:
+            async with unit_of_work(create_sessionmaker(engine)) as session:
+                project = await service.onboard(
+                    session,
+                    settings,
+                    gitlab_client_factory(settings),
+                    service.Actor(id=None, name="demo"),
+                    PROJECT,
+                    {"strategy": "batch", "batch_size": 4, "polling_interval_seconds": 15},
+                )
+                return f"{project.path_with_namespace} (project {project.id}, batch strategy)"
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(work())
+
+
+def run_demo(port: int | None, keep: bool, stream_interval: float = 45.0) -> None:
     """Start sandbox and product, print where to go, serve until interrupted."""
     from merge_assist.server.commands import create_admin_with_password, run_api
 
     folder = Path(tempfile.mkdtemp(prefix="merge-assist-demo-"))
     bot_token, admin_token = secrets.token_urlsafe(24), secrets.token_urlsafe(24)
+    people = {name: f"glpat-{secrets.token_urlsafe(20)}" for name in ("alice", "bob")}
     sandbox_port, product_port = free_port(8929), free_port(port or 8080)
     typer.echo("Starting the GitLab sandbox with the demo project ...")
-    sandbox = start_sandbox(folder, sandbox_port, bot_token, admin_token)
+    sandbox = start_sandbox(folder, sandbox_port, bot_token, admin_token, people)
+    stream = MergeRequestStream(
+        f"http://127.0.0.1:{sandbox_port}", admin_token, interval=stream_interval, limit=200
+    )
     try:
         os.environ.update(
             {
@@ -103,6 +144,8 @@ def run_demo(port: int | None, keep: bool) -> None:
         )
         password = secrets.token_urlsafe(12)
         create_admin_with_password("admin", password)
+        onboarded = onboard_demo_project()
+        stream.start()
         typer.echo(
             "\n".join(
                 [
@@ -110,18 +153,20 @@ def run_demo(port: int | None, keep: bool) -> None:
                     f"  Dashboard:       http://127.0.0.1:{product_port}/",
                     "  Sign in as:      admin",
                     f"  Password:        {password}   (shown once; generated for this demo)",
-                    f"  GitLab sandbox:  http://127.0.0.1:{sandbox_port}/ (project {PROJECT})",
+                    f"  GitLab token:    alice {people['alice']}  (GitLab Token tab)",
+                    f"  GitLab sandbox:  http://127.0.0.1:{sandbox_port}/",
+                    f"  Queue:           {onboarded}",
                     f"  Demo folder:     {folder}",
                     "",
-                    "  The merge queue engine is coming: the sandbox already holds ten merge",
-                    "  requests assigned to the bot (two break CI, one conflicts).",
-                    "  Press Ctrl+C to stop.",
+                    "  Ten merge requests wait for the bot (two break CI, two conflict); a new",
+                    f"  one arrives every {stream_interval:g} seconds. Press Ctrl+C to stop.",
                     "",
                 ]
             )
         )
         run_api("127.0.0.1", product_port)
     finally:
+        stream.stop()
         sandbox.terminate()
         try:
             sandbox.wait(timeout=10)

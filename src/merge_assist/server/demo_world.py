@@ -21,8 +21,21 @@ def _mr(number: int, author: str, files: dict[str, str], title: str) -> dict[str
     }
 
 
-def demo_scenario(bot_token: str) -> dict[str, Any]:
-    """A project with ten MRs assigned to the bot: two break CI, one conflicts with another."""
+def _person(username: str, name: str, token: str | None) -> dict[str, Any]:
+    email = f"{username}@example.com"
+    person: dict[str, Any] = {"username": username, "name": name, "email": email}
+    if token:
+        person["tokens"] = [{"name": "dashboard", "value": token, "scopes": ["api"]}]
+    return person
+
+
+def demo_scenario(bot_token: str, people_tokens: dict[str, str] | None = None) -> dict[str, Any]:
+    """A project with ten MRs assigned to the bot: two break CI, one conflicts with another.
+
+    ``people_tokens`` gives alice and bob personal access tokens (scope ``api``), so they can
+    sign in to the dashboard with the GitLab Token tab.
+    """
+    tokens = people_tokens or {}
     mrs = [
         _mr(n, "alice" if n % 2 else "bob", {f"widgets/w{n:02d}.py": f"WIDGET = {n}\n"}, t)
         for n, t in enumerate(
@@ -53,8 +66,8 @@ def demo_scenario(bot_token: str) -> dict[str, Any]:
                 "bot": True,
                 "tokens": [{"name": "merge-assist", "value": bot_token, "scopes": ["api"]}],
             },
-            {"username": "alice", "name": "Alice Machinist"},
-            {"username": "bob", "name": "Bob Programmer"},
+            _person("alice", "Alice Machinist", tokens.get("alice")),
+            _person("bob", "Bob Programmer", tokens.get("bob")),
         ],
         "projects": [
             {
