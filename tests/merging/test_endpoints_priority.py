@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import httpx
 from fastapi import FastAPI
 from sqlalchemy import select
@@ -138,3 +140,46 @@ async def test_refusals_are_409_or_422_with_a_reason(
     assert (await _set(client, 9999, 1, admin)).status_code == 404
     assert (await mr_row(sessions, third)).priority == 0
     assert (await mr_row(sessions, first)).priority == 9
+
+
+async def test_concurrent_raises_respect_the_cap(
+    client: httpx.AsyncClient, sessions: Sessions, make_account: MakeAccount
+) -> None:
+    admin = await make_account("ada", "admin")
+    project = await add_project(sessions, batch_size=1)
+    mrs = [await add_mr(sessions, project, iid) for iid in (1, 2, 3)]
+
+    answers = await asyncio.gather(*(_set(client, mr, 5, admin) for mr in mrs))
+
+    assert sorted(answer.status_code for answer in answers) == [200, 409, 409]
+    priorities = [(await mr_row(sessions, mr)).priority for mr in mrs]
+    assert sorted(priorities) == [0, 0, 5]
+
+
+async def test_live_events_reach_only_those_who_see_the_project(
+    client: httpx.AsyncClient, sessions: Sessions, make_account: MakeAccount, app: FastAPI
+) -> None:
+    admin = await make_account("ada", "admin")
+    await make_account("rolf", "viewer")
+    rolf = await user_id(sessions, "rolf")
+    assert (await client.patch(f"/api/users/{rolf}", json={"roles": []}, headers=admin)).is_success
+    project = await add_project(sessions)
+    mr = await add_mr(sessions, project, 1)
+    hub = hub_of(app.state.resources)
+    outsider = hub.connect(rolf)
+    insider = hub.connect(await user_id(sessions, "ada"))
+
+    assert (await _set(client, mr, 2, admin)).status_code == 200
+
+    assert outsider.queue.qsize() == 0
+    assert insider.queue.qsize() == 2
+    await grant(sessions, project, "rolf", can_set_priority=True)
+    assert (await _set(client, mr, 1, admin)).status_code == 200
+    assert outsider.queue.qsize() == 2
+
+
+async def test_the_queue_api_is_in_the_openapi_document(client: httpx.AsyncClient) -> None:
+    paths = (await client.get("/openapi.json")).json()["paths"]
+    assert paths["/api/mrs/{mr_id}/priority"]["post"]["tags"] == ["merge queue"]
+    for path in ("/api/projects/{project_id}/mrs", "/api/logs", "/api/projects/{project_id}/stats"):
+        assert "get" in paths[path]
