@@ -109,6 +109,11 @@ async def test_who_may_set_priorities(
     assert (await _set(client, elsewhere, 5, admin)).status_code == 200
     assert (await mr_row(sessions, mr)).priority == 5
     assert (await client.post(f"/api/mrs/{mr}/priority", json={"priority": 1})).status_code == 401
+    hidden = await add_mr(sessions, await add_project(sessions, "acme/old", active=False), 1)
+    manager = await make_account("pat", "priority_manager")
+    invisible = await _set(client, hidden, 5, manager)
+    assert invisible.status_code == 404
+    assert invisible.json()["detail"] == f"There is no merge request with id {hidden}."
 
 
 async def test_refusals_are_409_or_422_with_a_reason(
