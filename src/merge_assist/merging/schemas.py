@@ -52,6 +52,25 @@ class MergeRequestOut(BaseModel):
     position: int | None = None
 
 
+class HistoryOut(BaseModel):
+    """One event of the queue's history (recognised, struck, rejected, merged, ...)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    target_branch: str
+    event: str
+    iids: list[int]
+    details: dict[str, Any]
+    created_at: datetime
+
+
+class MergeRequestDetail(MergeRequestOut):
+    """``GET /api/mrs/{id}``: the MR and the history entries naming it, oldest first."""
+
+    history: list[HistoryOut]
+
+
 class MergeRequestList(BaseModel):
     """``GET /api/projects/{id}/mrs?state=&target_branch=``: queue order first, then newest."""
 

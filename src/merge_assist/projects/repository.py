@@ -7,7 +7,8 @@ from collections.abc import Sequence
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from merge_assist.auth.models import ProjectPermission, User
+from merge_assist.auth.models import ProjectPermission, Role, User, UserRole
+from merge_assist.auth.roles import RoleName
 from merge_assist.projects.models import Project, ProjectConfigRow
 
 
@@ -71,3 +72,21 @@ async def permissions_of_project(
         .order_by(User.username)
     )
     return [(row, username) for row, username in found.all()]
+
+
+async def audience_ids(session: AsyncSession, project_id: int, *, active: bool) -> set[int]:
+    """Active users who may see the project: admins; for an active project also every user
+    holding a global role and every user with a permission row on it."""
+    with_role = select(UserRole.user_id).join(Role, Role.id == UserRole.role_id)
+    if not active:
+        with_role = with_role.where(Role.name == RoleName.admin.value)
+    seers = select(User.id).where(User.is_active.is_(True), User.id.in_(with_role))
+    found = set((await session.execute(seers)).scalars().all())
+    if active:
+        granted = (
+            select(User.id)
+            .join(ProjectPermission, ProjectPermission.user_id == User.id)
+            .where(User.is_active.is_(True), ProjectPermission.project_id == project_id)
+        )
+        found.update((await session.execute(granted)).scalars().all())
+    return found

@@ -103,6 +103,11 @@ async def get_visible_project(
     raise NotFound(f"There is no project with id {project_id}.")
 
 
+async def audience(session: AsyncSession, project: Project) -> frozenset[int]:
+    """The ids of the active users who may see ``project`` (for its live events)."""
+    return frozenset(await repository.audience_ids(session, project.id, active=project.is_active))
+
+
 async def can_manage(session: AsyncSession, principal: Principal, project_id: int) -> bool:
     """Whether ``principal`` may configure the project (admin, or project_owner + can_manage)."""
     if principal.is_admin:
