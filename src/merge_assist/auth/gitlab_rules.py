@@ -123,8 +123,9 @@ def username_candidates(gitlab_username: str, gitlab_user_id: int) -> Iterator[s
     base = _NOT_USERNAME.sub("-", gitlab_username.lower()).strip("-") or "gitlab"
     if len(base) < USERNAME_MIN:
         base = f"{base}{DISTINCT_SUFFIX}"
-    yield base[:USERNAME_MAX]
+    names = [base[:USERNAME_MAX]]
     for number in range(1, 10):
         suffix = DISTINCT_SUFFIX if number == 1 else f"{DISTINCT_SUFFIX}-{number}"
-        yield base[: USERNAME_MAX - len(suffix)] + suffix
-    yield f"gitlab-{gitlab_user_id}"
+        names.append(base[: USERNAME_MAX - len(suffix)] + suffix)
+    names.append(f"gitlab-{gitlab_user_id}")
+    yield from dict.fromkeys(names)  # in order, each once
