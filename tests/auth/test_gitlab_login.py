@@ -337,3 +337,18 @@ async def test_the_token_is_never_stored_logged_or_returned_in_plain_text(
         user = await session.scalar(select(User))
         assert user is not None
         assert await gitlab_token_for(session, settings, user.id) == ALICE_SOON
+
+
+async def test_a_browser_gets_the_refresh_token_of_a_gitlab_sign_in_as_a_cookie(
+    client: httpx.AsyncClient,
+) -> None:
+    response = await client.post(
+        "/api/auth/login-gitlab", json={"token": ALICE}, headers={"X-Refresh-Transport": "cookie"}
+    )
+    assert response.status_code == 200, response.text
+    assert "refresh_token" not in response.json()
+    assert response.json()["gitlab_token_expires_at"] is None
+    refreshed = await client.post(
+        "/api/auth/refresh", headers={"X-CSRF-Token": client.cookies["merge_assist_csrf"]}
+    )
+    assert refreshed.status_code == 200, refreshed.text

@@ -177,7 +177,7 @@ OptionalLogout = Annotated[LogoutRequest | None, Body()]
 
 
 @router.post("/api/auth/refresh", tags=["auth"], response_model=TokenResponse)
-async def refresh(body: OptionalRefresh, request: Request, res: Resources) -> Response:
+async def refresh(request: Request, res: Resources, body: OptionalRefresh = None) -> Response:
     """New tokens for a refresh token, which stops working; reusing it ends the sign-in.
 
     The token comes from the body (API clients) or from the cookie set at sign-in (browsers;
@@ -204,7 +204,7 @@ def _cookie_token(request: Request, settings: Settings) -> str | None:
 
 @router.post("/api/auth/logout", tags=["auth"], status_code=204)
 async def logout(
-    body: OptionalLogout, request: Request, session: Session, res: Resources
+    request: Request, session: Session, res: Resources, body: OptionalLogout = None
 ) -> Response:
     """End the sign-in of the refresh token (with ``everywhere``, every sign-in of the user).
 
