@@ -25,7 +25,7 @@ ALICE_READ_USER = "sandboxpat-alice-readuser-6f7a8b9c0d"
 ALICE_EXPIRED = "sandboxpat-alice-expired-0e1d2c3b4a"
 CAROL = "sandboxpat-carol-api-5b6c7d8e9f0a"
 BOT = "sandboxpat-projectbot-9a8b7c6d5e4f"
-BLOCKED = "sandboxpat-blocked-3c4d5e6f7a8b"
+ALICE_LEAST = "sandboxpat-alice-least-2b3c4d5e6f"
 
 SCENARIO: dict[str, Any] = {
     "users": [
@@ -38,6 +38,11 @@ SCENARIO: dict[str, Any] = {
                 {"name": "soon", "scopes": ["api"], "expires_in_days": 3, "value": ALICE_SOON},
                 {"name": "read-api", "scopes": ["read_api"], "value": ALICE_READ_API},
                 {"name": "read-user", "scopes": ["read_user"], "value": ALICE_READ_USER},
+                {
+                    "name": "least",
+                    "scopes": ["read_api", "read_repository", "write_repository"],
+                    "value": ALICE_LEAST,
+                },
                 {
                     "name": "old",
                     "scopes": ["api"],
@@ -173,8 +178,8 @@ async def test_a_same_named_local_account_is_never_taken_over(
     [
         ("sandboxpat-nobody-knows-this-one", 401, "GitLab does not accept this token"),
         (ALICE_EXPIRED, 401, "This GitLab token has expired"),
-        (ALICE_READ_API, 403, "does not have the 'api' scope"),
-        (ALICE_READ_USER, 403, "does not have the 'api' scope"),
+        (ALICE_READ_API, 403, "does not have the scopes"),
+        (ALICE_READ_USER, 403, "does not have the scopes"),
         (BOT, 403, "project or group access token"),
     ],
 )
@@ -352,3 +357,14 @@ async def test_a_browser_gets_the_refresh_token_of_a_gitlab_sign_in_as_a_cookie(
         "/api/auth/refresh", headers={"X-CSRF-Token": client.cookies["merge_assist_csrf"]}
     )
     assert refreshed.status_code == 200, refreshed.text
+
+
+async def test_read_api_with_both_repository_scopes_is_enough(
+    client: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    response = await gitlab_sign_in(client, ALICE_LEAST)
+    assert response.status_code == 200, response.text
+    async with sessions() as session:
+        identity = await session.scalar(select(GitLabIdentity))
+        assert identity is not None
+        assert identity.scopes == "read_api read_repository write_repository"

@@ -14,6 +14,7 @@ from merge_assist.auth.gitlab_rules import (
     assess_token,
     expiry_instant,
     expiry_warning,
+    has_sufficient_scopes,
     username_candidates,
 )
 from merge_assist.auth.roles import ROLE_NAMES
@@ -48,8 +49,8 @@ def test_a_token_with_api_scope_and_no_expiry_passes_without_warning() -> None:
         ({"expires_at": "2026-01-01"}, NotAuthenticated, "expired on 2026-01-01"),
         ({"active": False}, NotAuthenticated, "no longer active"),
         ({"user_id": 8}, NotAuthenticated, "no longer active"),
-        ({"scopes": ["read_api", "read_repository"]}, Forbidden, "'api' scope"),
-        ({"scopes": []}, Forbidden, "'api' scope"),
+        ({"scopes": ["read_api", "read_repository"]}, Forbidden, "does not have the scopes"),
+        ({"scopes": []}, Forbidden, "does not have the scopes"),
     ],
 )
 def test_unusable_tokens_are_refused_with_the_reason(
@@ -57,6 +58,37 @@ def test_unusable_tokens_are_refused_with_the_reason(
 ) -> None:
     with pytest.raises(error, match=re.escape(words)):
         assess_token(USER, token(**changes), now=NOW, warning_days=7)
+
+
+@pytest.mark.parametrize(
+    "scopes",
+    [
+        ["api"],
+        ["read_api", "read_repository", "write_repository"],
+        ["write_repository", "read_repository", "read_api", "read_user"],
+    ],
+)
+def test_api_or_read_api_with_both_repository_scopes_pass(scopes: list[str]) -> None:
+    assert assess_token(USER, token(scopes=scopes), now=NOW, warning_days=7).scopes == tuple(scopes)
+
+
+@given(
+    scopes=st.sets(
+        st.sampled_from(
+            [
+                "read_api",
+                "read_repository",
+                "write_repository",
+                "read_user",
+                "sudo",
+                "read_registry",
+            ]
+        )
+    )
+)
+def test_without_api_every_one_of_the_three_least_scopes_is_needed(scopes: set[str]) -> None:
+    enough = {"read_api", "read_repository", "write_repository"} <= scopes
+    assert has_sufficient_scopes(scopes) == enough
 
 
 def test_blocked_and_bot_users_are_refused() -> None:

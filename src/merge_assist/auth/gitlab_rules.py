@@ -7,16 +7,19 @@ can act on. :func:`username_candidates` picks local usernames for a GitLab user 
 for the first time: the GitLab username when it is free, otherwise a distinct one — a GitLab
 account never takes over a same-named local account.
 
-Why the ``api`` scope: Merge Assist uses the token to act as its owner — the vault commits
-check-ins authored by them and takes Git LFS locks in their name — which needs write access to
-the API. ``read_api`` or ``read_user`` alone would let a person sign in and then fail at their
-first check-in.
+Which scopes: Merge Assist uses the token to act as its owner — the vault commits check-ins
+authored by them and takes Git LFS locks in their name — so it needs to read through the API
+and to write to repositories. A token passes with ``api`` (everything), or with ``read_api``
+together with ``read_repository`` and ``write_repository`` (the least it takes: API reads,
+git push and LFS locks over HTTP; REST commits then are not possible, so the vault commits
+with git). ``read_api`` or ``read_user`` alone would let a person sign in and then fail at
+their first check-in, so they are refused at sign-in.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -24,7 +27,11 @@ from merge_assist.gitlab.models import PersonalAccessToken
 from merge_assist.gitlab.models import User as GitLabUser
 from merge_assist.kit.errors import Forbidden, NotAuthenticated
 
-REQUIRED_SCOPE = "api"
+# A token passes with every scope of one of these sets (see the module docstring).
+SUFFICIENT_SCOPES: tuple[frozenset[str], ...] = (
+    frozenset({"api"}),
+    frozenset({"read_api", "read_repository", "write_repository"}),
+)
 USERNAME_MIN = 3
 USERNAME_MAX = 64
 DISTINCT_SUFFIX = "-gitlab"
@@ -78,7 +85,7 @@ def assess_token(
         raise Forbidden(
             f"Your GitLab account is {user.state}; ask a GitLab administrator to reactivate it."
         )
-    if REQUIRED_SCOPE not in token.scopes:
+    if not has_sufficient_scopes(token.scopes):
         raise Forbidden(missing_scope_sentence())
     return AcceptedToken(
         scopes=tuple(token.scopes),
@@ -87,12 +94,18 @@ def assess_token(
     )
 
 
+def has_sufficient_scopes(scopes: Iterable[str]) -> bool:
+    """Whether ``scopes`` hold every scope of one of :data:`SUFFICIENT_SCOPES`."""
+    held = set(scopes)
+    return any(needed <= held for needed in SUFFICIENT_SCOPES)
+
+
 def missing_scope_sentence() -> str:
-    """Why a token without the ``api`` scope is refused."""
+    """Why a token without enough scopes is refused."""
     return (
-        f"This GitLab token does not have the '{REQUIRED_SCOPE}' scope, which Merge Assist needs "
-        "to commit your check-ins as you; create a personal access token with the "
-        f"'{REQUIRED_SCOPE}' scope."
+        "This GitLab token does not have the scopes Merge Assist needs to commit your "
+        "check-ins as you; create a personal access token with the 'api' scope, or with "
+        "'read_api', 'read_repository' and 'write_repository'."
     )
 
 
