@@ -368,3 +368,14 @@ async def test_read_api_with_both_repository_scopes_is_enough(
         identity = await session.scalar(select(GitLabIdentity))
         assert identity is not None
         assert identity.scopes == "read_api read_repository write_repository"
+
+
+async def test_a_gitlab_address_that_is_not_a_gitlab_is_a_503_with_a_reason(
+    app: Any, client: httpx.AsyncClient, settings: Settings, sandbox: RunningSandbox
+) -> None:
+    app.state.resources.settings = settings.model_copy(
+        update={"gitlab_url": f"{sandbox.url}/not-gitlab"}
+    )
+    response = await gitlab_sign_in(client, ALICE)
+    assert response.status_code == 503
+    assert "check MERGE_ASSIST_GITLAB_URL" in response.json()["detail"]

@@ -31,7 +31,7 @@ from merge_assist.auth.gitlab_rules import (
 from merge_assist.auth.models import GitLabIdentity, User
 from merge_assist.auth.service import AuditSink, ClientInfo, TokenPair, refuse_when_throttled
 from merge_assist.auth.service import start_session as start_auth_session
-from merge_assist.gitlab import GitLabAuthError, GitLabClient, GitLabForbidden
+from merge_assist.gitlab import GitLabAuthError, GitLabClient, GitLabForbidden, GitLabNotFound
 from merge_assist.gitlab.models import PersonalAccessToken
 from merge_assist.gitlab.models import User as GitLabUser
 from merge_assist.kit.clock import utcnow
@@ -122,6 +122,12 @@ async def _ask_gitlab(settings: Settings, token: str) -> tuple[GitLabUser, Perso
             raise NotAuthenticated(_unaccepted_sentence(exc.message)) from None
         except GitLabForbidden:
             raise Forbidden(missing_scope_sentence()) from None
+        except GitLabNotFound as exc:
+            # A wrong MERGE_ASSIST_GITLAB_URL, or a GitLab older than 15.5 (no .../self).
+            raise ServiceUnavailable(
+                f"GitLab answered 404 to {exc.operation}: check MERGE_ASSIST_GITLAB_URL; "
+                "signing in with a GitLab token needs GitLab 15.5 or newer."
+            ) from None
     return gitlab_user, token_info
 
 
