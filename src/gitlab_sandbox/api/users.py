@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
 from gitlab_sandbox.api import render
@@ -78,6 +78,23 @@ def list_users(
 def token_self(caller: ReaderDep, sandbox: SandboxDep) -> dict[str, Any]:
     """The token the request used."""
     return render.token(sandbox, caller.token)
+
+
+@router.delete("/personal_access_tokens/self", status_code=204)
+def revoke_token_self(caller: ReaderDep) -> Response:
+    """Revoke the token the request used (GitLab answers 204)."""
+    caller.token.revoked = True
+    return Response(status_code=204)
+
+
+@router.delete("/personal_access_tokens/{token_id}", status_code=204)
+def revoke_token(token_id: int, caller: ReaderDep, sandbox: SandboxDep) -> Response:
+    """Revoke one of the caller's tokens (an admin: anyone's)."""
+    token = sandbox.store.tokens.get(token_id)
+    if token is None or (token.user_id != caller.user.id and not caller.user.is_admin):
+        raise ApiError(404, "404 Not Found")
+    token.revoked = True
+    return Response(status_code=204)
 
 
 @router.get("/personal_access_tokens/{token_id}")

@@ -6,14 +6,17 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import APIRouter, Body, Path, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from merge_assist.auth import accounts, service
+from merge_assist.auth import accounts, cookies, gitlab_login, service
 from merge_assist.auth.dependencies import AdminUser, CurrentUser
 from merge_assist.auth.schemas import (
+    GitLabLoginRequest,
+    GitLabLoginResponse,
     LoginRequest,
     LogoutRequest,
     MeOut,
@@ -25,7 +28,8 @@ from merge_assist.auth.schemas import (
     UserUpdate,
 )
 from merge_assist.auth.service import ClientInfo, TokenPair, audit_sink
-from merge_assist.kit.errors import MergeAssistError, PayloadTooLarge
+from merge_assist.kit.errors import MergeAssistError, NotAuthenticated, PayloadTooLarge
+from merge_assist.kit.settings import Settings
 from merge_assist.kit.web import Resources, Session
 
 router = APIRouter()
@@ -79,6 +83,17 @@ def _client(request: Request) -> ClientInfo:
     )
 
 
+def _token_response(settings: Settings, body: TokenResponse, *, cookie: bool) -> Response:
+    """The tokens as JSON; with cookie transport the refresh token goes into a cookie instead."""
+    if not cookie:
+        return JSONResponse(body.model_dump(mode="json"))
+    refresh_token = body.refresh_token
+    response = JSONResponse(body.model_dump(mode="json", exclude={"refresh_token"}))
+    assert refresh_token is not None  # every sign-in and refresh issues one
+    cookies.set_session_cookies(response, settings, refresh_token)
+    return response
+
+
 def _tokens(pair: TokenPair) -> TokenResponse:
     return TokenResponse(
         access_token=pair.access_token, expires_in=pair.expires_in, refresh_token=pair.refresh_token
@@ -107,8 +122,12 @@ async def _login_request(request: Request) -> LoginRequest:
     openapi_extra=_LOGIN_OPENAPI,
     summary="Sign in with a username and password (JSON or OAuth2 password form)",
 )
-async def login(request: Request, res: Resources) -> TokenResponse:
-    """Tokens for a correct username and password; 401 otherwise, 429 when throttled."""
+async def login(request: Request, res: Resources) -> Response:
+    """Tokens for a correct username and password; 401 otherwise, 429 when throttled.
+
+    With the header ``X-Refresh-Transport: cookie`` the refresh token is set as an httpOnly
+    cookie (plus a CSRF cookie) and left out of the body.
+    """
     credentials = await _login_request(request)
     async with session_keeping_refusals(res.sessions) as session:
         pair = await service.login(
@@ -119,31 +138,99 @@ async def login(request: Request, res: Resources) -> TokenResponse:
             password=credentials.password,
             client=_client(request),
         )
-    return _tokens(pair)
+    return _token_response(res.settings, _tokens(pair), cookie=cookies.wants_cookie(request))
 
 
-@router.post("/api/auth/refresh", tags=["auth"])
-async def refresh(body: RefreshRequest, request: Request, res: Resources) -> TokenResponse:
-    """New tokens for a refresh token, which stops working; reusing it ends the sign-in."""
+@router.post(
+    "/api/auth/login-gitlab",
+    tags=["auth"],
+    response_model=GitLabLoginResponse,
+    summary="Sign in with a GitLab personal access token (scope api)",
+)
+async def login_gitlab(body: GitLabLoginRequest, request: Request, res: Resources) -> Response:
+    """Tokens for a valid GitLab token; registers the GitLab user on their first sign-in.
+
+    401 for an unknown, expired or revoked token, 403 without the ``api`` scope, 429 when
+    throttled. ``warning`` is set when the GitLab token expires within a few days.
+    """
+    async with session_keeping_refusals(res.sessions) as session:
+        signed_in = await gitlab_login.login_with_gitlab_token(
+            session,
+            res.settings,
+            audit_sink(res.extras),
+            token=body.token,
+            client=_client(request),
+        )
+    pair = signed_in.pair
+    answer = GitLabLoginResponse(
+        access_token=pair.access_token,
+        expires_in=pair.expires_in,
+        refresh_token=pair.refresh_token,
+        gitlab_token_expires_at=signed_in.gitlab_token_expires_at,
+        warning=signed_in.warning,
+    )
+    return _token_response(res.settings, answer, cookie=cookies.wants_cookie(request))
+
+
+OptionalRefresh = Annotated[RefreshRequest | None, Body()]
+OptionalLogout = Annotated[LogoutRequest | None, Body()]
+
+
+@router.post("/api/auth/refresh", tags=["auth"], response_model=TokenResponse)
+async def refresh(request: Request, res: Resources, body: OptionalRefresh = None) -> Response:
+    """New tokens for a refresh token, which stops working; reusing it ends the sign-in.
+
+    The token comes from the body (API clients) or from the cookie set at sign-in (browsers;
+    then the ``X-CSRF-Token`` header must match, else 403) and the answer goes the same way.
+    """
+    from_cookie = body is None
+    token = body.refresh_token if body is not None else _cookie_token(request, res.settings)
+    if token is None:
+        raise NotAuthenticated("There is no refresh token: send it in the body, or sign in again.")
     async with session_keeping_refusals(res.sessions) as session:
         pair = await service.refresh(
             session,
             res.settings,
             audit_sink(res.extras),
-            refresh_token=body.refresh_token,
+            refresh_token=token,
             client=_client(request),
         )
-    return _tokens(pair)
+    return _token_response(res.settings, _tokens(pair), cookie=from_cookie)
+
+
+def _cookie_token(request: Request, settings: Settings) -> str | None:
+    return cookies.refresh_token_from_cookie(request, settings)
 
 
 @router.post("/api/auth/logout", tags=["auth"], status_code=204)
-async def logout(body: LogoutRequest, session: Session, res: Resources) -> Response:
-    """End the sign-in of the refresh token (with ``everywhere``, every sign-in of the user)."""
-    audit = audit_sink(res.extras)
-    await service.logout(
-        session, audit, refresh_token=body.refresh_token, everywhere=body.everywhere
-    )
-    return Response(status_code=204)
+async def logout(
+    request: Request, session: Session, res: Resources, body: OptionalLogout = None
+) -> Response:
+    """End the sign-in of the refresh token (with ``everywhere``, every sign-in of the user).
+
+    The token comes from the body or from the cookie (with the ``X-CSRF-Token`` header); both
+    cookies are cleared either way.
+    """
+    token = body.refresh_token if body is not None else _cookie_token(request, res.settings)
+    if token is not None:
+        await service.logout(
+            session,
+            audit_sink(res.extras),
+            refresh_token=token,
+            everywhere=body.everywhere if body is not None else False,
+        )
+    response = Response(status_code=204)
+    cookies.clear_session_cookies(response, res.settings)
+    return response
+
+
+@router.post("/api/auth/logout-all", tags=["auth"], status_code=204)
+async def logout_all(principal: CurrentUser, session: Session, res: Resources) -> Response:
+    """End every sign-in of the signed-in user (all their refresh tokens), and clear cookies."""
+    await service.logout_all(session, audit_sink(res.extras), user_id=principal.id)
+    response = Response(status_code=204)
+    cookies.clear_session_cookies(response, res.settings)
+    return response
 
 
 @router.get("/api/auth/me", tags=["auth"])

@@ -1,10 +1,20 @@
-"""Tables of users and access: users, roles, refresh tokens, login attempts, permissions."""
+"""Tables of users and access: users, roles, refresh tokens, login attempts, permissions, and
+the GitLab identities of users who signed in with a GitLab token."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from merge_assist.kit.clock import utcnow
@@ -108,3 +118,27 @@ class ProjectPermission(Base):
     )
     can_manage: Mapped[bool] = mapped_column(Boolean, default=False)
     can_set_priority: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class GitLabIdentity(Base):
+    """The GitLab account a user signed in with, and their personal access token (encrypted).
+
+    ``token_encrypted`` is a ``kit.crypto`` envelope (keyring purpose ``gitlab-pat``) bound to
+    the user's id, so it cannot be moved to another user's row. The token is never stored,
+    logged or returned in plain text.
+    """
+
+    __tablename__ = "gitlab_identities"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), unique=True)
+    gitlab_user_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    gitlab_username: Mapped[str] = mapped_column(String(255))
+    token_encrypted: Mapped[str] = mapped_column(Text)
+    # Space-separated, as GitLab names them (e.g. "api read_repository").
+    scopes: Mapped[str] = mapped_column(String(1024))
+    # GitLab gives a date; stored as the first instant of that day (UTC), when it stops working.
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    validated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # The expiry the owner was last warned about, so the warning message is sent once per token.
+    expiry_warned_for: Mapped[datetime | None] = mapped_column(UTCDateTime())

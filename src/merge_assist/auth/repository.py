@@ -8,7 +8,14 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from merge_assist.auth.models import LoginAttempt, RefreshToken, Role, User, UserRole
+from merge_assist.auth.models import (
+    GitLabIdentity,
+    LoginAttempt,
+    RefreshToken,
+    Role,
+    User,
+    UserRole,
+)
 from merge_assist.auth.roles import RoleName
 
 
@@ -177,3 +184,29 @@ async def _failure_times(
 async def prune_login_attempts(session: AsyncSession, before: datetime) -> None:
     """Forget attempts older than the throttling window."""
     await session.execute(delete(LoginAttempt).where(LoginAttempt.at < before))
+
+
+async def user_by_gitlab_id(session: AsyncSession, gitlab_user_id: int) -> User | None:
+    """The user linked to the GitLab account ``gitlab_user_id``."""
+    result = await session.execute(select(User).where(User.gitlab_user_id == gitlab_user_id))
+    return result.scalar_one_or_none()
+
+
+async def usernames_taken(session: AsyncSession, usernames: Iterable[str]) -> set[str]:
+    """Which of ``usernames`` (lowercase) some user holds."""
+    wanted = list(usernames)
+    rows = await session.scalars(select(User.username).where(User.username.in_(wanted)))
+    return set(rows)
+
+
+async def gitlab_identity_of(session: AsyncSession, user_id: int) -> GitLabIdentity | None:
+    """The GitLab identity (and encrypted token) of ``user_id``."""
+    result = await session.execute(select(GitLabIdentity).where(GitLabIdentity.user_id == user_id))
+    return result.scalar_one_or_none()
+
+
+async def add_gitlab_identity(session: AsyncSession, identity: GitLabIdentity) -> GitLabIdentity:
+    """Store a new GitLab identity."""
+    session.add(identity)
+    await session.flush()
+    return identity

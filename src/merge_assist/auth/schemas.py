@@ -63,11 +63,36 @@ class TokenResponse(BaseModel):
     access_token: str
     token_type: Literal["bearer"] = "bearer"  # noqa: S105 - the OAuth2 token type
     expires_in: int = Field(description="Seconds the access token stays valid.")
-    refresh_token: str
+    refresh_token: str | None = Field(
+        default=None,
+        description="Absent when the client asked for it in a cookie "
+        "(header 'X-Refresh-Transport: cookie').",
+    )
+
+
+class GitLabLoginRequest(_Input):
+    """A GitLab personal access token (scope ``api``) to sign in with."""
+
+    # Printable ASCII without spaces: what GitLab tokens are, and safe to put in a header.
+    token: Annotated[
+        str,
+        StringConstraints(strip_whitespace=True, min_length=1, max_length=512, pattern=r"^[!-~]+$"),
+    ]
+
+
+class GitLabLoginResponse(TokenResponse):
+    """Tokens of a GitLab-token sign-in, and when that GitLab token expires."""
+
+    gitlab_token_expires_at: datetime | None = Field(
+        description="When the GitLab token stops working (None: it never expires)."
+    )
+    warning: str | None = Field(
+        default=None, description="Set when the GitLab token expires within a few days."
+    )
 
 
 class RefreshRequest(_Input):
-    """A refresh token to trade for new tokens."""
+    """A refresh token to trade for new tokens (browsers send it as a cookie instead)."""
 
     refresh_token: Annotated[str, StringConstraints(min_length=1, max_length=512)]
 

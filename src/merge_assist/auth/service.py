@@ -103,7 +103,7 @@ async def login(
     """Check a username and password and start a session; throttled per user and address."""
     now = utcnow()
     name = username.strip().lower()
-    await _refuse_when_throttled(session, settings, audit, name, client, now)
+    await refuse_when_throttled(session, settings, audit, name=name, client=client, now=now)
     user = await repository.user_by_username(session, name)
     hashing = password_hashing(settings)
     # Unknown users cost a verification too, so timing does not tell which usernames exist.
@@ -132,7 +132,7 @@ async def login(
     await repository.prune_login_attempts(
         session, now - timedelta(seconds=settings.login_window_seconds)
     )
-    pair = await _issue(session, settings, user, new_family_id(), client, now)
+    pair = await start_session(session, settings, user, client, now)
     await audit.record(
         session,
         actor_id=user.id,
@@ -144,25 +144,29 @@ async def login(
     return pair
 
 
-async def _refuse_when_throttled(
+async def refuse_when_throttled(
     session: AsyncSession,
     settings: Settings,
     audit: AuditSink,
-    name: str,
+    *,
+    name: str | None,
     client: ClientInfo,
     now: datetime,
 ) -> None:
+    """Raise ``TooManyRequests`` while the user ``name`` or the client's address has failed too
+    often in the window; ``name`` None checks the address only (a token sign-in has no name
+    until GitLab has answered)."""
     window = timedelta(seconds=settings.login_window_seconds)
-    waits = [
-        seconds_until_allowed(
-            await repository.recent_failures_for_user(
-                session, name, now - window, settings.login_max_failures_per_user
-            ),
-            limit=settings.login_max_failures_per_user,
-            window=window,
-            now=now,
+    waits: list[int | None] = []
+    if name is not None:
+        failures = await repository.recent_failures_for_user(
+            session, name, now - window, settings.login_max_failures_per_user
         )
-    ]
+        waits.append(
+            seconds_until_allowed(
+                failures, limit=settings.login_max_failures_per_user, window=window, now=now
+            )
+        )
     if client.address is not None:
         failures = await repository.recent_failures_from_address(
             session, client.address, now - window, settings.login_max_failures_per_address
@@ -179,7 +183,7 @@ async def _refuse_when_throttled(
         session,
         actor_id=None,
         action="auth.login",
-        target=f"user:{name}",
+        target=f"user:{name}" if name is not None else "gitlab-token",
         success=False,
         details={"reason": "throttled", "address": client.address},
     )
@@ -258,6 +262,26 @@ async def logout(
         target=f"user:{row.user_id}",
         success=True,
         details={"everywhere": everywhere},
+    )
+
+
+async def start_session(
+    session: AsyncSession, settings: Settings, user: User, client: ClientInfo, now: datetime
+) -> TokenPair:
+    """Tokens of a new sign-in of ``user`` (its own refresh-token family)."""
+    return await _issue(session, settings, user, new_family_id(), client, now)
+
+
+async def logout_all(session: AsyncSession, audit: AuditSink, *, user_id: int) -> None:
+    """End every sign-in of ``user_id`` (all their refresh tokens stop working)."""
+    await repository.revoke_user_tokens(session, user_id, utcnow())
+    await audit.record(
+        session,
+        actor_id=user_id,
+        action="auth.logout",
+        target=f"user:{user_id}",
+        success=True,
+        details={"everywhere": True},
     )
 
 

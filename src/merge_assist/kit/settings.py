@@ -87,6 +87,15 @@ class Settings(BaseSettings):
         default=600.0, gt=0, description="Time limit of one git command (clone, fetch, push)."
     )
     default_role: str = "member"
+    gitlab_login_default_role: Literal[
+        "admin", "project_owner", "priority_manager", "member", "viewer"
+    ] = Field(
+        default="member",
+        description="Role of users registered by their first sign-in with a GitLab token.",
+    )
+    gitlab_token_warning_days: int = Field(
+        default=7, ge=0, le=365, description="Warn this many days before a GitLab token expires."
+    )
     public_url: str | None = Field(
         default=None,
         description="The address GitLab reaches this server at (webhooks go to "

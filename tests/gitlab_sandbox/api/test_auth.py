@@ -97,3 +97,26 @@ def test_sudo_needs_an_admin_token_with_the_sudo_scope(sandbox: RunningSandbox) 
         headers={"PRIVATE-TOKEN": sandbox.token_for("bob"), "Sudo": "alice"},
     )
     assert not_admin.status_code == 403
+
+
+def test_revoking_the_token_itself_makes_it_fail_with_revoked(sandbox: RunningSandbox) -> None:
+    token = sandbox.token_for("bob")
+    headers = {"PRIVATE-TOKEN": token}
+    revoked = httpx.delete(f"{sandbox.api_url}/personal_access_tokens/self", headers=headers)
+    assert revoked.status_code == 204
+    after = httpx.get(f"{sandbox.api_url}/user", headers=headers)
+    assert after.status_code == 401
+    assert after.json()["error_description"] == "Token has been revoked."
+
+
+def test_revoking_a_token_by_id_needs_its_owner_or_an_admin(sandbox: RunningSandbox) -> None:
+    bob = {"PRIVATE-TOKEN": sandbox.token_for("bob")}
+    alice = {"PRIVATE-TOKEN": sandbox.token_for("alice")}
+    bob_token_id = httpx.get(f"{sandbox.api_url}/personal_access_tokens/self", headers=bob).json()[
+        "id"
+    ]
+    url = f"{sandbox.api_url}/personal_access_tokens/{bob_token_id}"
+    assert httpx.delete(url, headers=alice).status_code == 404
+    assert httpx.get(f"{sandbox.api_url}/user", headers=bob).status_code == 200
+    assert httpx.delete(url, headers=bob).status_code == 204
+    assert httpx.get(f"{sandbox.api_url}/user", headers=bob).status_code == 401

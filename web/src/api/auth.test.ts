@@ -2,7 +2,7 @@
 import type { ServerResponse } from "node:http";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { json, type SeenRequest, startServer, type TestServer } from "../testing/server";
-import { createAuth } from "./auth";
+import { createAuth, DASHBOARD_REFRESH_TRANSPORT } from "./auth";
 import { ApiError } from "./client";
 
 /** A tiny auth server: one user, access tokens `a<n>`, rotating refresh tokens `r<n>`. */
@@ -181,5 +181,56 @@ describe("cookie transport", () => {
     const [refresh] = server.seen;
     expect(refresh?.body).toBe("");
     expect(refresh?.headers["x-csrf-token"]).toBe("csrf-value");
+  });
+
+  it("asks for the cookie at sign-in and keeps no refresh token in memory", async () => {
+    server.handle((req, res) => {
+      if (req.url === "/api/auth/login" || req.url === "/api/auth/login-gitlab") {
+        // A cookie-transport answer: no refresh token in the body.
+        return json(res, 200, { access_token: "a1", token_type: "bearer", expires_in: 900 });
+      }
+      if (req.url === "/api/auth/logout") {
+        res.writeHead(204);
+        return res.end();
+      }
+      return json(res, 404, { detail: "Not Found" });
+    });
+    const auth = createAuth({
+      baseUrl: server.url,
+      refreshTransport: "cookie",
+      readCookies: () => "merge_assist_csrf=c1",
+    });
+    await auth.login("ada", "correct horse");
+    await auth.loginWithGitlabToken("glpat-good");
+    expect(auth.accessToken()).toBe("a1");
+    const [login, gitlab] = server.seen;
+    expect(login?.headers["x-refresh-transport"]).toBe("cookie");
+    expect(gitlab?.headers["x-refresh-transport"]).toBe("cookie");
+    await auth.logout();
+    const logout = server.seen.find((req) => req.url === "/api/auth/logout");
+    expect(logout?.body).toBe("");
+    expect(logout?.headers["x-csrf-token"]).toBe("c1");
+    expect(auth.isSignedIn()).toBe(false);
+  });
+
+  it("keeps the session over a reload: a fresh client renews from the cookie", async () => {
+    server.handle((req, res) =>
+      req.url === "/api/auth/refresh" && req.headers["x-csrf-token"] === "c1"
+        ? json(res, 200, { access_token: "after-reload", token_type: "bearer", expires_in: 900 })
+        : json(res, 403, { detail: "The X-CSRF-Token header is missing.", code: "forbidden" }),
+    );
+    const reloaded = createAuth({
+      baseUrl: server.url,
+      refreshTransport: "cookie",
+      readCookies: () => "merge_assist_csrf=c1",
+    });
+    await expect(reloaded.refresh()).resolves.toBe(true);
+    expect(reloaded.isSignedIn()).toBe(true);
+    const withoutCsrf = createAuth({ baseUrl: server.url, refreshTransport: "cookie", readCookies: () => "" });
+    await expect(withoutCsrf.refresh()).resolves.toBe(false);
+  });
+
+  it("is what the dashboard uses", () => {
+    expect(DASHBOARD_REFRESH_TRANSPORT).toBe("cookie");
   });
 });

@@ -3,11 +3,13 @@
  * so a script injected into the page cannot read it back from storage after a reload.
  *
  * The refresh token travels one of two ways, chosen by `refreshTransport`:
- * - `"memory"` (today): the server returns it in the JSON body and it is kept in memory; a
- *   reload signs the person out.
- * - `"cookie"`: the server keeps it in an httpOnly SameSite cookie; the client sends cookies
- *   with the refresh/logout calls plus the CSRF token read from a readable cookie
- *   (double-submit). Switching is one option here once the server supports it.
+ * - `"memory"`: the server returns it in the JSON body and it is kept in memory; a reload
+ *   signs the person out. For API clients and tests.
+ * - `"cookie"` (the dashboard): sign-in sends `X-Refresh-Transport: cookie`, so the server
+ *   keeps the refresh token in an httpOnly SameSite=Strict cookie (never in the body, never
+ *   readable by scripts); the refresh/logout calls send the cookie plus the CSRF token read
+ *   from the readable `merge_assist_csrf` cookie in `X-CSRF-Token` (double-submit). A reload
+ *   keeps the session: the app starts with a silent `refresh()`.
  */
 import { type ApiClient, ApiError, createApiClient } from "./client";
 
@@ -56,6 +58,12 @@ export interface Auth {
   /** Called when the session ends (logout, or refresh refused); returns an unsubscribe. */
   onSessionEnded(listener: () => void): () => void;
 }
+
+/** The header asking the server to put the refresh token into an httpOnly cookie. */
+export const TRANSPORT_HEADER = "X-Refresh-Transport";
+
+/** How the dashboard keeps its refresh token: in the server's httpOnly cookie. */
+export const DASHBOARD_REFRESH_TRANSPORT: RefreshTransport = "cookie";
 
 function readCookie(cookies: string, name: string): string | null {
   for (const part of cookies.split(";")) {
@@ -133,7 +141,10 @@ export function createAuth(options: AuthOptions = {}): Auth {
   }
 
   async function signIn(path: string, body: unknown): Promise<void> {
-    const extra = transport === "cookie" ? { credentials: "include" as const } : {};
+    const extra =
+      transport === "cookie"
+        ? { credentials: "include" as const, headers: { [TRANSPORT_HEADER]: "cookie" } }
+        : {};
     keep(await api.post<TokenResponse>(path, body, { anonymous: true, ...extra }));
   }
 
@@ -168,5 +179,5 @@ export function createAuth(options: AuthOptions = {}): Auth {
 }
 
 /** The dashboard's sign-in state and API client. */
-export const auth = createAuth();
+export const auth = createAuth({ refreshTransport: DASHBOARD_REFRESH_TRANSPORT });
 export const api = auth.api;
