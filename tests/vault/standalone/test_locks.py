@@ -10,7 +10,14 @@ import pytest
 from gitlab_sandbox.testing import RunningSandbox
 from merge_assist.gitlab import GitLabClient, GitLabForbidden
 from merge_assist.kit.errors import Unprocessable
-from merge_assist.vault.standalone import Lock, LockHeld, LockNotYours, NotLocked
+from merge_assist.vault.standalone import (
+    GitLabLockStore,
+    Lock,
+    LockHeld,
+    LockNotYours,
+    NotLocked,
+    SharedJsonDocument,
+)
 from merge_assist.vault.standalone.locks import clean_reason
 from tests.vault.standalone.conftest import PROJECT, lock_store, unique
 
@@ -159,4 +166,14 @@ async def test_bad_reason_takes_no_lock(alice: GitLabClient) -> None:
     path = f"parts/{unique('noreason')}.mcam"
     with pytest.raises(Unprocessable):
         await store.acquire(path, "")
+    assert await alice.lfs_locks(PROJECT, path=path) == []
+
+
+async def test_a_lock_whose_reason_cannot_be_shared_is_given_back(alice: GitLabClient) -> None:
+    # Reasons pointed at the protected main branch: a developer's commit there is refused.
+    reasons = SharedJsonDocument.in_state_folder(alice, PROJECT, unique("locks"), branch="main")
+    store = GitLabLockStore(alice, PROJECT, reasons)
+    path = f"parts/{unique('unexplained')}.mcam"
+    with pytest.raises(GitLabForbidden):
+        await store.acquire(path, "cannot be recorded")
     assert await alice.lfs_locks(PROJECT, path=path) == []
