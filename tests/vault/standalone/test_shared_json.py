@@ -62,6 +62,8 @@ async def test_the_state_branch_is_created_from_the_default_branch(
 
 async def test_an_unchanged_document_writes_nothing(alice: GitLabClient) -> None:
     doc = document(alice, unique("same"))
+    assert await doc.update(lambda data: data.get("n"), message="read only") is None
+    assert (await doc.read()).exists is False  # a change that changes nothing creates nothing
     await doc.update(lambda data: data.update(n=1), message="set")
     before = await doc.read()
     result = await doc.update(lambda data: data.get("n"), message="read only")

@@ -120,7 +120,7 @@ class SharedJsonDocument:
             snapshot = await self.read()
             data = json.loads(json.dumps(snapshot.data))  # a private copy to mutate
             result = change(data)
-            if snapshot.exists and data == snapshot.data:
+            if data == snapshot.data:
                 return result
             try:
                 await self._commit(snapshot, data, message)
