@@ -59,6 +59,8 @@ def test_the_browser_is_skipped_under_ci_or_when_asked(monkeypatch: pytest.Monke
     assert should_open_browser(no_browser=True) is False
     monkeypatch.setenv("CI", "true")
     assert should_open_browser(no_browser=False) is False
+    monkeypatch.setenv("CI", "false")
+    assert should_open_browser(no_browser=False) is True
 
 
 def _free_port() -> int:

@@ -50,7 +50,8 @@ def loopback_host(host: str | None) -> str:
 
 def should_open_browser(no_browser: bool) -> bool:
     """Open the browser unless told not to or running under CI (``CI`` set)."""
-    return not no_browser and not os.environ.get("CI")
+    under_ci = os.environ.get("CI", "").strip().lower() not in {"", "0", "false", "no"}
+    return not no_browser and not under_ci
 
 
 def serve_standalone(host: str | None, port: int | None, *, no_browser: bool = False) -> None:
