@@ -219,6 +219,41 @@ async def test_commit_files_and_compare(bot: GitLabClient) -> None:
     await bot.delete_branch(PROJECT, "files")
 
 
+async def test_update_file_is_a_compare_and_swap(bot: GitLabClient) -> None:
+    await bot.create_branch(PROJECT, "put-cas", "main")
+    before = await bot.get_file(PROJECT, "src/app.py", ref="put-cas")
+    await bot.update_file(
+        PROJECT,
+        "src/app.py",
+        b"print('v2')\n",
+        branch="put-cas",
+        message="Edit app",
+        last_commit_id=before.last_commit_id,
+    )
+    assert await bot.get_raw_file(PROJECT, "src/app.py", ref="put-cas") == b"print('v2')\n"
+    with pytest.raises(GitLabValidationError, match="changed since you started") as stale:
+        await bot.update_file(
+            PROJECT,
+            "src/app.py",
+            b"print('v3')\n",
+            branch="put-cas",
+            message="Stale edit",
+            last_commit_id=before.last_commit_id,
+        )
+    assert stale.value.status == 400
+    assert await bot.get_raw_file(PROJECT, "src/app.py", ref="put-cas") == b"print('v2')\n"
+    await bot.delete_branch(PROJECT, "put-cas")
+
+
+async def test_find_project_member(bot: GitLabClient) -> None:
+    alice = await bot.find_project_member(PROJECT, "Alice")
+    assert alice is not None
+    assert alice.username == "alice"
+    assert await bot.find_project_member(PROJECT, "ali") is None  # exact usernames only
+    assert await bot.find_project_member(PROJECT, "nobody-here") is None
+    assert await bot.find_project_member(PROJECT, " ") is None
+
+
 # -- rebase and merge ----------------------------------------------------------------------------
 
 

@@ -86,6 +86,23 @@ class ProjectsApi(GitLabCore):
             )
         ]
 
+    async def find_project_member(self, project: ProjectRef, username: str) -> User | None:
+        """A member of the project (inherited ones too) by exact username, or None
+        (``GET /projects/:id/members/all?query=``)."""
+        wanted = username.strip().lower()
+        if not wanted:
+            return None
+        async for item in self.paginate(
+            "/projects/{project}/members/all",
+            {"query": wanted},
+            path_params={"project": project},
+            operation="member.find",
+        ):
+            member = User.model_validate(item)
+            if member.username.lower() == wanted:
+                return member
+        return None
+
     async def list_project_hooks(self, project: ProjectRef) -> list[Hook]:
         """The project's webhooks (``GET /projects/:id/hooks``)."""
         return [

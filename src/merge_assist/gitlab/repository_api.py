@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Literal
@@ -184,6 +185,36 @@ class RepositoryApi(GitLabCore):
             params={"ref": ref},
         )
         return RepositoryFile.model_validate(await self.json(call))
+
+    async def update_file(
+        self,
+        project: ProjectRef,
+        path: str,
+        content: bytes,
+        *,
+        branch: str,
+        message: str,
+        last_commit_id: str | None = None,
+    ) -> None:
+        """Replace one file's content (``PUT .../repository/files/:path``); never resent.
+
+        With ``last_commit_id`` it is a compare-and-swap: GitLab refuses it (400) when the
+        file changed since that commit.
+        """
+        call = self.api_call(
+            "PUT",
+            REPO + "/files/{path}",
+            operation="file.update",
+            path_params={"project": project, "path": path},
+            json={
+                "branch": branch,
+                "commit_message": message,
+                "content": base64.b64encode(content).decode("ascii"),
+                "encoding": "base64",
+                "last_commit_id": last_commit_id,
+            },
+        )
+        await self.send(call)
 
     async def get_raw_file(
         self, project: ProjectRef, path: str, *, ref: str, lfs: bool = False

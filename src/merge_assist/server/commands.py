@@ -33,8 +33,19 @@ def register_serve_commands(app: typer.Typer) -> None:
     def serve(
         host: str | None = typer.Option(None, help="Address to bind (default 127.0.0.1)."),
         port: int | None = typer.Option(None, help="Port (default 8080)."),
+        standalone: bool = typer.Option(
+            False,
+            "--standalone",
+            help="One user on this machine: loopback only, opens the browser.",
+        ),
+        no_browser: bool = typer.Option(False, "--no-browser", help="Standalone: do not open it."),
     ) -> None:
         """Run everything in one process (API now; engine roles as they land)."""
+        if standalone:
+            from merge_assist.vault.standalone.launch import serve_standalone
+
+            serve_standalone(host, port, no_browser=no_browser)
+            return
         run_api(host, port)
 
     @app.command("api")

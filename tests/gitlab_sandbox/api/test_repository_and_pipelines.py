@@ -56,6 +56,23 @@ def test_commit_with_actions_and_stale_last_commit_id(
     assert {d["new_path"] for d in compare["diffs"]} >= {"README.md", "docs/guide.md"}
 
 
+def test_update_file_refuses_a_stale_last_commit_id(
+    client: Callable[[str], gitlab.Gitlab],
+) -> None:
+    project = client("bob").projects.get("acme/app")
+    readme = project.files.get("README.md", ref="main")
+    payload = {"branch": "main", "content": "# app v2\n", "commit_message": "Edit readme"}
+    project.files.update("README.md", new_data={**payload, "last_commit_id": readme.last_commit_id})
+    with pytest.raises(gitlab.GitlabUpdateError) as stale:
+        project.files.update(
+            "README.md",
+            new_data={**payload, "content": "x\n", "last_commit_id": readme.last_commit_id},
+        )
+    assert stale.value.response_code == 400
+    assert "changed since you started editing it" in str(stale.value.error_message)
+    assert base64.b64decode(project.files.get("README.md", ref="main").content) == b"# app v2\n"
+
+
 def test_developer_cannot_commit_to_protected_main(client: Callable[[str], gitlab.Gitlab]) -> None:
     project = client("alice").projects.get("acme/app")
     with pytest.raises(gitlab.GitlabCreateError) as refused:
