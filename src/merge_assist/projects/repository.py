@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from merge_assist.auth.models import ProjectPermission, User
+from merge_assist.auth.models import ProjectPermission, Role, User, UserRole
 from merge_assist.projects.models import Project, ProjectConfigRow
 
 
@@ -71,3 +71,21 @@ async def permissions_of_project(
         .order_by(User.username)
     )
     return [(row, username) for row, username in found.all()]
+
+
+async def viewer_ids(session: AsyncSession, project_id: int, *, active: bool) -> list[int]:
+    """Active users who may see the project: admins; for an active project also every holder
+    of a global role and every user with a permission row on it."""
+    admins = select(UserRole.user_id).join(Role, Role.id == UserRole.role_id)
+    admins = admins.where(Role.name == "admin")
+    if active:
+        granted = select(ProjectPermission.user_id).where(
+            ProjectPermission.project_id == project_id
+        )
+        audience = or_(User.id.in_(select(UserRole.user_id)), User.id.in_(granted))
+    else:
+        audience = User.id.in_(admins)
+    found = await session.execute(
+        select(User.id).where(User.is_active.is_(True), audience).order_by(User.id)
+    )
+    return list(found.scalars())

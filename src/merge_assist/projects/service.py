@@ -124,6 +124,12 @@ async def can_set_priority(session: AsyncSession, principal: Principal, project_
     return grant is not None and grant.can_set_priority
 
 
+async def viewer_ids(session: AsyncSession, project: Project) -> list[int]:
+    """Ids of the active users who may see ``project`` (see the module's rules): the audience
+    of live events about it."""
+    return await repository.viewer_ids(session, project.id, active=project.is_active)
+
+
 def config_from_row(row: ProjectConfigRow) -> ProjectConfig:
     """The validated value of a stored configuration row."""
     return ProjectConfig(
