@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from merge_assist.gitlab.errors import GitLabError
 from merge_assist.kit.db import unit_of_work
 from merge_assist.kit.settings import Settings
 from merge_assist.kit.web import AppResources
@@ -42,10 +43,14 @@ class WorldPort:
     after: Hook | None = None
     calls: int = 0
     observed: int = 0
+    failing_observations: int = 0  # this many next observations fail with a GitLab error
     performed: list[Action] = field(default_factory=list)
 
     async def observe(self, state: TargetQueueState) -> Observations:
         self.observed += 1
+        if self.failing_observations > 0:
+            self.failing_observations -= 1
+            raise GitLabError("GitLab answered 503 Service Unavailable", status=503)
         seen = self.world.observe(state, ())
         snapshots = tuple(
             snapshot.model_copy(

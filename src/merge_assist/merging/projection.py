@@ -26,6 +26,7 @@ from merge_assist.merging.observations import Observations, Pipeline, pipelines_
 from merge_assist.merging.ordering import queue_order
 from merge_assist.merging.state import Attempt, Phase, QueuedMergeRequest, TargetQueueState
 
+MERGED_ELSEWHERE = "was merged outside the queue"  # membership._why_left
 QUEUED_STATES = ("waiting", "ready", "not_ready", "merging", "in_batch")
 _BY_PHASE = {
     Phase.WAITING: "waiting",
@@ -252,7 +253,9 @@ def _outcomes(facts: StepFacts) -> dict[int, str]:
     outcomes: dict[int, str] = {}
     for event, outcome in (("removed", "removed"), ("merged", "merged"), ("rejected", "rejected")):
         for record in facts.events(event):
-            outcomes.update(dict.fromkeys(record.iids, outcome))
+            # Merged all the same (by hand, or by us in a step whose new state was lost).
+            elsewhere = dict(record.details).get("reason") == MERGED_ELSEWHERE
+            outcomes.update(dict.fromkeys(record.iids, "merged" if elsewhere else outcome))
     return outcomes
 
 
