@@ -21,7 +21,8 @@ from merge_assist.merging.models import (
     MergeRequestRecord,
     QueueLogEntry,
 )
-from merge_assist.merging.runner import RunOutcome, run_project
+from merge_assist.merging.observations import Observations
+from merge_assist.merging.runner import PENDING_RESULTS_KEY, RunOutcome, run_project
 from merge_assist.merging.state import TargetQueueState
 from merge_assist.merging.store import LostLease, load_state, store_state
 from tests.merging.runner_support import (
@@ -241,3 +242,74 @@ async def test_a_failed_observation_backs_off_without_storing(
     assert outcome.next_check_at == world.now() + timedelta(seconds=30)
     assert port.calls == 0
     assert await _version(sessions) is None
+
+
+async def test_results_of_a_failed_step_are_kept_for_its_retry(
+    settings: Settings, engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    project_id = await add_project(sessions, strategy="batch", batch_size=2)
+    world = World.create([1, 2], bad=set(), bad_pairs=set(), conflict_pairs=set())
+    fail = {"merge_into_batch"}
+
+    async def batch_merge_fails_once(action: act.Action, _call: int) -> None:
+        if action.kind in fail and getattr(action, "iid", None) == 2:
+            fail.clear()
+            raise GitLabError("GitLab answered 500", status=500)
+
+    port = WorldPort(world, project_id, before=batch_merge_fails_once)
+    res = resources(settings, engine, sessions)
+    for _ in range(10):
+        outcome = await _run(res, project_id, port)
+        assert not outcome.lost_lease
+        if not fail:
+            break
+        world.tick()
+    pending = res.extras[PENDING_RESULTS_KEY][(project_id, "main")]
+    assert pending[0] == await _version(sessions)
+    assert [(result.kind, getattr(result, "iid", None)) for result in pending[1]] == [
+        ("batch_merge", 1)
+    ]
+
+    await drive(res, project_id, port)
+    assert res.extras[PENDING_RESULTS_KEY] == {}  # taken by the retry
+    assert world.merged_iids() == {1, 2}
+
+
+async def test_a_run_stops_after_max_steps_and_asks_to_come_back_at_once(
+    settings: Settings, engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    project_id = await add_project(sessions)
+    world = World.create([1, 2], bad=set(), bad_pairs=set(), conflict_pairs=set())
+    port = WorldPort(world, project_id)
+    outcome = await run_project(
+        resources(settings, engine, sessions),
+        project_id,
+        port_for=lambda *_: port,
+        still_owner=always,
+        max_steps=1,
+        clock=world.now,
+    )
+    assert (outcome.steps, outcome.next_check_at, outcome.lost_lease) == (1, world.now(), False)
+    assert await _version(sessions) == 1
+
+
+async def test_a_refused_decision_is_logged_as_a_warning(
+    settings: Settings, engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    project_id = await add_project(sessions)
+    world = World.create([1], bad=set(), bad_pairs=set(), conflict_pairs=set())
+
+    class WrongBranchPort(WorldPort):
+        async def observe(self, state: TargetQueueState) -> Observations:
+            seen = await super().observe(state)
+            return seen.model_copy(update={"target_branch": "elsewhere"})
+
+    port = WrongBranchPort(world, project_id)
+    outcome = await _run(resources(settings, engine, sessions), project_id, port)
+    assert outcome.steps == 1
+    assert port.calls == 0
+    async with sessions() as session:
+        found = await session.execute(select(QueueLogEntry.level, QueueLogEntry.message))
+        lines = found.all()
+    assert [level for level, _ in lines] == ["warning"]
+    assert "elsewhere" in lines[0][1]

@@ -204,11 +204,7 @@ async def _commit(
         projection = await project_step(session, facts)
         lines = [describe_action(action, result) for action, result in performed]
         lines += [describe_history(entry) for entry in entries]
-        if performed:
-            lines += [LogLine("info", note) for note in decision.notes]
-        else:
-            for note in decision.notes:
-                log.debug(note, extra={"project_id": project_id, "target_branch": queue.branch})
+        lines += _note_lines(stored, decision, performed)
         snapshots = {s.iid: s for s in observations.merge_requests}
         lines += await records.notify_authors(
             session, queue.project.path_with_namespace, entries, snapshots
@@ -218,6 +214,21 @@ async def _commit(
         live.publish_step(session, project_id, queue.audience, projection, positions(facts.after))
         live.publish_logs(session, project_id, queue.audience, rows)
     return version
+
+
+def _note_lines(
+    stored: StoredState, decision: Decision, performed: Sequence[object]
+) -> list[LogLine]:
+    """The decision's notes worth a log line: those of a step that acted, and (as warnings)
+    those of a refused step: ``decide`` returns the state unchanged only when it could not
+    trust the observations or hit an internal error. Idle steps' notes repeat every poll."""
+    if decision.state == stored.state:
+        return [LogLine("warning", f"the engine refused to decide: {n}") for n in decision.notes]
+    if performed:
+        return [LogLine("info", note) for note in decision.notes]
+    for note in decision.notes:
+        log.debug(note, extra={"project_id": stored.state.project_id})
+    return []
 
 
 async def _step_failed(
