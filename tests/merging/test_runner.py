@@ -13,8 +13,10 @@ from merge_assist.auth.models import User
 from merge_assist.kit.db import unit_of_work
 from merge_assist.kit.settings import Settings
 from merge_assist.merging.engine_config import engine_config
-from merge_assist.merging.models import MergeRequestRecord, QueueLogEntry
+from merge_assist.merging.models import EngineStateRow, MergeRequestRecord, QueueLogEntry
+from merge_assist.merging.observations import Observations
 from merge_assist.merging.runner import run_project
+from merge_assist.merging.state import TargetQueueState
 from merge_assist.messaging import service as messaging
 from merge_assist.projects.config import default_config
 from merge_assist.projects.models import Project
@@ -243,3 +245,51 @@ async def test_live_events_and_author_notices_follow_the_commit(
         page = await messaging.inbox(session, author.id)
     assert [view.message.subject for view in page.items] == ["Merged: !1 Change 1"]
     assert page.items[0].message.related_mr == "group/app!1"
+
+
+class ReleasePort(WorldPort):
+    """The in-memory GitLab, seen as the ``release`` branch's queue."""
+
+    async def observe(self, state: TargetQueueState) -> Observations:
+        renamed = state.model_copy(update={"target_branch": "main"})
+        seen = await super().observe(renamed)
+        snapshots = tuple(
+            s.model_copy(update={"target_branch": "release"}) for s in seen.merge_requests
+        )
+        return seen.model_copy(update={"target_branch": "release", "merge_requests": snapshots})
+
+
+async def test_every_configured_target_branch_has_its_own_queue(
+    settings: Settings, engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    project_id = await add_project(sessions, target_branches=("main", "release"))
+    main = WorldPort(World.create([1, 2], set(), set(), set()), project_id)
+    release = ReleasePort(World.create([101, 102], set(), set(), set()), project_id)
+    ports = {"main": main, "release": release}
+    res = resources(settings, engine, sessions)
+    for _ in range(60):
+        outcome = await run_project(
+            res,
+            project_id,
+            port_for=lambda _project, branch, _config: ports[branch],
+            still_owner=always,
+            clock=main.world.now,
+        )
+        assert not outcome.lost_lease
+        if main.world.merged_iids() == {1, 2} and release.world.merged_iids() == {101, 102}:
+            break
+        main.world.tick()
+        release.world.tick()
+    records = {
+        row.iid: (row.target_branch, row.queue_state)
+        for row in await rows(sessions, MergeRequestRecord)
+    }
+    assert records == {
+        1: ("main", "merged"),
+        2: ("main", "merged"),
+        101: ("release", "merged"),
+        102: ("release", "merged"),
+    }
+    async with sessions() as session:
+        branches = (await session.execute(select(EngineStateRow.target_branch))).scalars().all()
+    assert sorted(branches) == ["main", "release"]
