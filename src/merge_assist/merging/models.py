@@ -103,7 +103,7 @@ class BatchOperation(Base):
     attempt_id: Mapped[int] = mapped_column(Integer)  # Attempt.id in the engine state
     run_id: Mapped[int | None] = mapped_column(Integer)  # BatchRun.id
     probe: Mapped[bool] = mapped_column(default=False)
-    # building | testing | landing | landed | failed | aborted
+    # building | testing | landing | landed | passed (a probe) | failed | aborted
     status: Mapped[str] = mapped_column(String(16))
     member_iids: Mapped[list[int]] = mapped_column(JSON, default=list)
     landed_iids: Mapped[list[int]] = mapped_column(JSON, default=list)

@@ -49,6 +49,7 @@ class MergeRequestSnapshot(Frozen):
     state: str = "opened"  # opened | closed | merged | locked (404 → report "closed")
     title: str = ""
     author: str = ""
+    author_id: int | None = None  # the author's GitLab user id (for notifications)
     web_url: str = ""
     source_branch: str = ""
     draft: bool = False

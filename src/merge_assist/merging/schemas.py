@@ -98,7 +98,8 @@ class BatchOut(BaseModel):
     attempt_id: int
     run_id: int | None
     probe: bool
-    status: Literal["building", "testing", "landing", "landed", "failed", "aborted"]
+    # passed: a bisection probe whose pipeline passed (probes never land).
+    status: Literal["building", "testing", "landing", "landed", "passed", "failed", "aborted"]
     member_iids: list[int]
     landed_iids: list[int]
     culprit_iids: list[int]
