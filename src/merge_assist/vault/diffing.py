@@ -52,9 +52,10 @@ class FieldChange:
 
 @dataclass(frozen=True)
 class VersionDiff:
-    """A comparison: ``text`` with a unified diff, or ``binary`` with metadata changes only."""
+    """A comparison: ``text`` with a unified diff, or metadata changes only for ``binary``
+    content and for text too large to read as a diff (``too_large``)."""
 
-    kind: Literal["text", "binary"]
+    kind: Literal["text", "binary", "too_large"]
     unified: str | None
     changes: tuple[FieldChange, ...]
     identical: bool
@@ -66,10 +67,10 @@ def compare(
     """Diff two versions of ``path``: a unified diff if both are (small enough) text."""
     changes = metadata_changes(old, new)
     identical = old.content_sha256 == new.content_sha256
-    both_text = is_text(old_content) and is_text(new_content)
-    small = max(len(old_content), len(new_content)) <= MAX_TEXT_DIFF_BYTES
-    if not (both_text and small):
+    if not (is_text(old_content) and is_text(new_content)):
         return VersionDiff("binary", None, changes, identical)
+    if max(len(old_content), len(new_content)) > MAX_TEXT_DIFF_BYTES:
+        return VersionDiff("too_large", None, changes, identical)
     lines = difflib.unified_diff(
         old_content.decode("utf-8").splitlines(keepends=True),
         new_content.decode("utf-8").splitlines(keepends=True),

@@ -157,7 +157,9 @@ class LocalGitStorage:
                 files.append(StoredFile(relative, newest[full], size))
         return files
 
-    async def _newest_versions(self, head: str, spec: list[str], wanted: set[str]) -> dict[str, str]:
+    async def _newest_versions(
+        self, head: str, spec: list[str], wanted: set[str]
+    ) -> dict[str, str]:
         """The newest commit touching each of ``wanted`` (one walk of the history)."""
         out = await self._git("log", "--format=%x01%H", "--name-only", head, "--", *spec)
         newest: dict[str, str] = {}
@@ -174,7 +176,9 @@ class LocalGitStorage:
         rev = checked_version(version) if version else await self._head()
         if rev is None:
             raise VersionNotFound(f"{path!r} has no version yet.")
-        result, stdout = await self._run(("cat-file", "blob", f"{rev}:{self._full(path)}"), None, None)
+        result, stdout = await self._run(
+            ("cat-file", "blob", f"{rev}:{self._full(path)}"), None, None
+        )
         if result.returncode != 0:
             raise VersionNotFound(f"{path!r} has no version {rev[:12]}.")
         return stdout
@@ -197,7 +201,7 @@ class LocalGitStorage:
         if result.returncode != 0:
             raise VersionNotFound(f"There is no version {version!r} of {path!r}.")
         versions = await self._versions(args, path)
-        if not versions or versions[0].id != rev and not versions[0].id.startswith(rev):
+        if not versions or (versions[0].id != rev and not versions[0].id.startswith(rev)):
             raise VersionNotFound(f"{version!r} is not a version of {path!r}.")
         return versions[0]
 
@@ -211,7 +215,7 @@ class LocalGitStorage:
         blobs = (await self._git("cat-file", "--batch-check", stdin=checks)).decode().splitlines()
         versions = []
         for (sha, name, email, date, message), blob_line in zip(commits, blobs, strict=True):
-            blob, kind, size = (blob_line.split() + ["", "", ""])[:3]
+            blob, kind, size = [*blob_line.split(), "", "", ""][:3]
             if kind != "blob":  # the commit deleted the file: not a version of its content
                 continue
             versions.append(

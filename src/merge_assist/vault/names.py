@@ -72,7 +72,9 @@ def _check_segment(segment: str) -> None:
             f"A file or folder name has {len(segment)} characters; at most {MAX_SEGMENT}."
         )
     if segment != segment.strip() or segment.endswith("."):
-        raise Unprocessable("A file or folder name must not start or end with a space or end with '.'.")
+        raise Unprocessable(
+            "A file or folder name must not start or end with a space or end with '.'."
+        )
     if segment.lower() in (".git", ".gitattributes", ".gitignore", ".gitmodules"):
         raise Unprocessable(f"{segment!r} is reserved by git and cannot be a vault file.")
 
