@@ -49,9 +49,12 @@ async def _check_in(
 
 
 async def _audit_actions(sessions: async_sessionmaker[AsyncSession]) -> list[tuple[str, str]]:
+    """The actions that succeeded, in order, with who did them."""
     async with sessions() as session:
         rows = await session.execute(
-            select(AuditEntry.action, AuditEntry.actor_name).order_by(AuditEntry.id)
+            select(AuditEntry.action, AuditEntry.actor_name)
+            .where(AuditEntry.success.is_(True))
+            .order_by(AuditEntry.id)
         )
         return [(row[0], row[1]) for row in rows]
 
@@ -442,5 +445,51 @@ async def test_fifty_concurrent_check_outs_have_one_winner(
         assert body["details"]["holder"]["display_name"] == winner["holder"]["display_name"]
         assert winner["holder"]["display_name"] in body["detail"]
         assert body["details"]["reason"] == winner["reason"]
-    checkouts = [a for a in await _audit_actions(sessions) if a[0] == "vault.checkout"]
-    assert len(checkouts) == 1
+    async with sessions() as session:
+        outcomes = (
+            await session.execute(
+                select(AuditEntry.success, AuditEntry.details).where(
+                    AuditEntry.action == "vault.checkout"
+                )
+            )
+        ).all()
+    assert sorted(row[0] for row in outcomes) == [False] * 49 + [True]
+    refusals = [row[1] for row in outcomes if not row[0]]
+    assert all(details["refusal"] == "lock_held" for details in refusals)
+
+
+async def test_refusals_are_audited_as_failures(
+    client: httpx.AsyncClient,
+    people: People,
+    upload: Upload,
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    alice, bob = people["alice"], people["bob"]
+    created = await upload(alice, "a.nc", GCODE_V1)
+    file_id = created["id"]
+    await _json(await _check_out(client, alice, file_id))
+    assert (await _check_out(client, bob, file_id)).status_code == 409
+    stale = await _check_in(client, alice, file_id, GCODE_V2, "f" * 40)
+    assert stale.status_code == 409
+    bad_name = await client.post(
+        FILES, headers=bob.headers, files={"file": ("f", b"G0\n")}, data={"name": "../x.nc"}
+    )
+    assert bad_name.status_code == 422
+    async with sessions() as session:
+        rows = (
+            await session.execute(
+                select(AuditEntry.action, AuditEntry.actor_name, AuditEntry.details)
+                .where(AuditEntry.success.is_(False))
+                .order_by(AuditEntry.id)
+            )
+        ).all()
+    assert [(row[0], row[1], row[2]["refusal"]) for row in rows] == [
+        ("vault.checkout", "bob", "lock_held"),
+        ("vault.checkin", "alice", "stale_version"),
+        ("vault.upload", "bob", "invalid"),
+    ]
+    assert "Alice Archer" in rows[0][2]["detail"]
+    # The lock and the file are as they were: the refused requests changed nothing.
+    details = await _json(await client.get(f"{FILES}/{file_id}", headers=bob.headers))
+    assert details["lock"]["holder"]["username"] == "alice"
+    assert details["current_version"] == created["current_version"]

@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from merge_assist.audit import service as audit
-from merge_assist.kit.errors import Conflict, Forbidden
+from merge_assist.kit.errors import Conflict, Forbidden, MergeAssistError
 from merge_assist.messaging import service as messaging
 from merge_assist.server.updates import LiveEvent, publish_after_commit
 from merge_assist.vault import names, repository, rules
@@ -63,6 +63,31 @@ async def _record(
         target_type="vault_file",
         target_id=file.id,
         details={"vault_id": file.vault_id, "path": file.path, **details},
+    )
+
+
+async def record_refusal(
+    session: AsyncSession,
+    actor: VaultActor,
+    action: str,
+    *,
+    vault_id: int,
+    file_id: int | None,
+    refusal: MergeAssistError,
+) -> None:
+    """Audit a refused action (``success`` false) with the sentence the user was given.
+
+    Call it in a transaction of its own: the refused request's transaction is rolled back.
+    """
+    await audit.record(
+        session,
+        actor_id=actor.user_id,
+        actor_name=actor.username,
+        action=f"vault.{action}",
+        success=False,
+        target_type="vault_file" if file_id is not None else "vault",
+        target_id=file_id if file_id is not None else vault_id,
+        details={"vault_id": vault_id, "refusal": refusal.code, "detail": refusal.message[:500]},
     )
 
 

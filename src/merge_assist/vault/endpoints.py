@@ -8,6 +8,8 @@ the member role or above (viewers get 403); force unlock needs admin.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Annotated
 from urllib.parse import quote
@@ -16,7 +18,8 @@ from fastapi import APIRouter, Depends, File, Form, Path, Query, Response, Uploa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from merge_assist.auth.dependencies import AdminUser, CurrentUser, Principal, require_roles
-from merge_assist.kit.errors import PayloadTooLarge
+from merge_assist.kit.db import unit_of_work
+from merge_assist.kit.errors import MergeAssistError, PayloadTooLarge
 from merge_assist.kit.web import AppResources, Resources, Session
 from merge_assist.projects.gitlab_access import GITLAB_CLIENT_FACTORY_KEY
 from merge_assist.server.updates import LiveSession
@@ -90,6 +93,26 @@ class VaultCall:
     async def file_out(self, file_id: int) -> FileOut:
         row = await service.file_row(self.session, self.vault, file_id)
         return FileOut.of(row, self.principal.id)
+
+    @asynccontextmanager
+    async def audited(self, action: str, file_id: int | None = None) -> AsyncIterator[None]:
+        """Audit a refusal of ``action`` in a transaction of its own, then let it through."""
+        vault_id = self.vault.id  # read now: the rollback below expires loaded rows
+        try:
+            yield
+        except MergeAssistError as refusal:
+            # Release this request's transaction (and SQLite's writer lock) first.
+            await self.session.rollback()
+            async with unit_of_work(self.res.sessions) as session:
+                await actions.record_refusal(
+                    session,
+                    self.actor,
+                    action,
+                    vault_id=vault_id,
+                    file_id=file_id,
+                    refusal=refusal,
+                )
+            raise
 
 
 async def _call(
@@ -178,17 +201,18 @@ async def upload_file(
     message: Annotated[str | None, Form(max_length=5000)] = None,
 ) -> FileOut:
     """Add a new file (its version 1); ``name`` defaults to the uploaded file's name."""
-    content = await _read_upload(file, call.limits.max_bytes)
-    stored = await actions.upload(
-        call.session,
-        call.vault,
-        await call.storage(),
-        call.actor,
-        name=name if name is not None else (file.filename or ""),
-        content=content,
-        message=message,
-        limits=call.limits,
-    )
+    async with call.audited("upload"):
+        content = await _read_upload(file, call.limits.max_bytes)
+        stored = await actions.upload(
+            call.session,
+            call.vault,
+            await call.storage(),
+            call.actor,
+            name=name if name is not None else (file.filename or ""),
+            content=content,
+            message=message,
+            limits=call.limits,
+        )
     return await call.file_out(stored.id)
 
 
@@ -228,9 +252,9 @@ async def download(call: Reader, file_id: FileId, version: VersionQuery = None) 
 @router.post("/{vault}/files/{file_id}/checkout")
 async def check_out(call: Changer, file_id: FileId, body: ReasonIn) -> FileOut:
     """Take the exclusive lock; 409 naming the holder when someone has it."""
-    await actions.check_out(
-        call.session, call.locks, await call.file(file_id), call.actor, body.reason
-    )
+    async with call.audited("checkout", file_id):
+        file = await call.file(file_id)
+        await actions.check_out(call.session, call.locks, file, call.actor, body.reason)
     return await call.file_out(file_id)
 
 
@@ -244,19 +268,20 @@ async def check_in(
     keep_locked: Annotated[bool, Form(description="Keep the file checked out.")] = False,
 ) -> CheckInOut:
     """Store the holder's new content as a version and release (or keep) the lock."""
-    content = await _read_upload(file, call.limits.max_bytes)
-    result = await actions.check_in(
-        call.session,
-        await call.storage(),
-        call.locks,
-        await call.file(file_id),
-        call.actor,
-        content=content,
-        message=message,
-        base_version=base_version,
-        keep_locked=keep_locked,
-        limits=call.limits,
-    )
+    async with call.audited("checkin", file_id):
+        content = await _read_upload(file, call.limits.max_bytes)
+        result = await actions.check_in(
+            call.session,
+            await call.storage(),
+            call.locks,
+            await call.file(file_id),
+            call.actor,
+            content=content,
+            message=message,
+            base_version=base_version,
+            keep_locked=keep_locked,
+            limits=call.limits,
+        )
     version = VersionOut.of(result.version) if result.version else None
     return CheckInOut(
         file=await call.file_out(file_id),
@@ -269,15 +294,18 @@ async def check_in(
 @router.post("/{vault}/files/{file_id}/undo-checkout")
 async def undo_check_out(call: Changer, file_id: FileId) -> FileOut:
     """Release your own check-out without a new version."""
-    await actions.undo_check_out(call.session, call.locks, await call.file(file_id), call.actor)
+    async with call.audited("undo_checkout", file_id):
+        file = await call.file(file_id)
+        await actions.undo_check_out(call.session, call.locks, file, call.actor)
     return await call.file_out(file_id)
 
 
 @router.post("/{vault}/files/{file_id}/force-unlock")
 async def force_unlock(call: Admin, file_id: FileId, body: ReasonIn) -> FileOut:
     """Release anyone's check-out (admin); the previous holder gets a message."""
-    file = await call.file(file_id)
-    await actions.force_unlock(call.session, call.locks, file, call.actor, body.reason)
+    async with call.audited("force_unlock", file_id):
+        file = await call.file(file_id)
+        await actions.force_unlock(call.session, call.locks, file, call.actor, body.reason)
     return await call.file_out(file_id)
 
 
@@ -305,15 +333,16 @@ async def diff(
 @router.post("/{vault}/files/{file_id}/rollback")
 async def rollback(call: Changer, file_id: FileId, body: RollbackIn) -> CheckInOut:
     """Make a new version equal to an old one (lock holder or admin)."""
-    version = await actions.rollback(
-        call.session,
-        await call.storage(),
-        call.locks,
-        await call.file(file_id),
-        call.actor,
-        version=body.version,
-        message=body.message,
-    )
+    async with call.audited("rollback", file_id):
+        version = await actions.rollback(
+            call.session,
+            await call.storage(),
+            call.locks,
+            await call.file(file_id),
+            call.actor,
+            version=body.version,
+            message=body.message,
+        )
     return CheckInOut(
         file=await call.file_out(file_id),
         version=VersionOut.of(version),
