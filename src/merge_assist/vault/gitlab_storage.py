@@ -6,8 +6,8 @@ so two writers can never both land (GitLab is the arbiter). The commit's author 
 (``author_name``/``author_email``); when the user signed in with a GitLab token, the write goes
 through a client holding *their* token, so GitLab records them as the author and committer.
 
-Version metadata (size, SHA-256) comes from the files API at that commit and is kept per
-process: a commit's content never changes.
+Version metadata (size, SHA-256) comes from ``HEAD`` on the files API at that commit (no
+content transferred) and is kept per process: a commit's content never changes.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from merge_assist.gitlab import GitLabClient, GitLabNotFound, GitLabValidationError
-from merge_assist.gitlab.models import Commit, CommitAction, RepositoryFile
+from merge_assist.gitlab.models import Commit, CommitAction, RepositoryFileMetadata
 from merge_assist.kit.clock import utcnow
 from merge_assist.vault.local_storage import checked_version
 from merge_assist.vault.storage import (
@@ -61,7 +61,7 @@ class GitLabStorage:
         return f"{self.folder}/{path}" if self.folder else path
 
     async def list_files(self) -> list[StoredFile]:
-        """Every file under the folder, with its newest version (one files call per file)."""
+        """Every file under the folder, with its newest version (one HEAD call per file)."""
         async with self.bot() as gitlab:
             try:
                 entries = await gitlab.tree(
@@ -73,7 +73,7 @@ class GitLabStorage:
             for entry in entries:
                 if entry.type != "blob":
                     continue
-                found = await gitlab.get_file(self.project, entry.path, ref=self.branch)
+                found = await gitlab.file_metadata(self.project, entry.path, ref=self.branch)
                 relative = entry.path[len(self.folder) + 1 :] if self.folder else entry.path
                 files.append(StoredFile(relative, found.last_commit_id or "", found.size))
         return sorted(files, key=lambda f: f.path)
@@ -139,7 +139,7 @@ class GitLabStorage:
         async with self.bot() as gitlab:
             try:
                 commit = await gitlab.get_commit(self.project, sha)
-                found = await gitlab.get_file(self.project, full, ref=commit.id)
+                found = await gitlab.file_metadata(self.project, full, ref=commit.id)
             except GitLabNotFound:
                 raise VersionNotFound(f"There is no version {version!r} of {path!r}.") from None
             if found.last_commit_id != commit.id:
@@ -153,7 +153,7 @@ class GitLabStorage:
         if key in _facts:
             return _facts[key]
         try:
-            found = await gitlab.get_file(self.project, full, ref=sha)
+            found = await gitlab.file_metadata(self.project, full, ref=sha)
         except GitLabNotFound:
             return None
         facts = _facts_of(found)
@@ -161,9 +161,8 @@ class GitLabStorage:
         return facts
 
 
-def _facts_of(found: RepositoryFile) -> tuple[int, str]:
-    sha256 = found.content_sha256 or hashlib.sha256(found.decoded()).hexdigest()
-    return found.size, sha256
+def _facts_of(found: RepositoryFileMetadata) -> tuple[int, str]:
+    return found.size, found.content_sha256 or ""
 
 
 def _remember(key: tuple[int | str, str, str], facts: tuple[int, str]) -> None:
