@@ -4,10 +4,12 @@ Every action is audited (``vault.<action>`` on ``vault_file:<id>``) in the calle
 transaction and announced to open dashboards (``vault.file``) after it commits. Refusals are
 sentences: a lock held elsewhere names its holder, a stale base says what to do.
 
-Order of work in a check-in: the storage write (a commit, compare-and-swapped on the file's
-version) comes first; the database row then moves to the new version only if it is still at
-the base (another compare-and-swap). Should the request fail after the commit, the new version
-exists in storage but not in the list; ``sync`` records it.
+Order of work in a check-in: the holder's lock is read exclusively (PostgreSQL: the row is
+locked; SQLite: the writer lock is taken), so a force unlock arriving meanwhile waits; then the
+storage write (a commit, compare-and-swapped on the file's version); then the database row moves
+to the new version only if it is still at the base (another compare-and-swap). Should the
+request fail after the commit, the new version exists in storage but not in the list; ``sync``
+records it.
 """
 
 from __future__ import annotations
@@ -156,8 +158,10 @@ async def check_out(
     return lock
 
 
-async def _held_by(locks: LockStore, file: VaultFile, actor: VaultActor) -> LockInfo:
-    lock = await locks.current(file.id)
+async def _held_by(
+    locks: LockStore, file: VaultFile, actor: VaultActor, *, exclusive: bool = False
+) -> LockInfo:
+    lock = await locks.current(file.id, exclusive=exclusive)
     if lock is None:
         raise Conflict(f"{file.path!r} is not checked out; check it out first.")
     if lock.holder_id != actor.user_id:
@@ -178,8 +182,11 @@ async def check_in(
     keep_locked: bool,
     limits: UploadLimits,
 ) -> CheckInResult:
-    """Store the holder's new content as a version (unchanged content makes none)."""
-    lock = await _held_by(locks, file, actor)
+    """Store the holder's new content as a version (unchanged content makes none).
+
+    The lock is read exclusively: a force unlock arriving meanwhile waits for this check-in.
+    """
+    lock = await _held_by(locks, file, actor, exclusive=True)
     rules.check_size(len(content), limits.max_bytes)
     text = rules.clean_message(message, f"Update {file.path}")
     base = base_version.strip().lower()
@@ -276,7 +283,7 @@ async def rollback(
     message: str | None,
 ) -> FileVersion:
     """Make a new version equal to ``version`` (history is kept); holder or admin only."""
-    lock = await locks.current(file.id)
+    lock = await locks.current(file.id, exclusive=True)
     if not actor.is_admin and (lock is None or lock.holder_id != actor.user_id):
         raise Forbidden(
             f"Only the holder of the check-out of {file.path!r} or an administrator can roll it "

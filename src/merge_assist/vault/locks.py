@@ -72,8 +72,9 @@ class LockStore(Protocol):
         """Take the lock of ``file_id`` or raise ``LockHeld`` naming the current holder."""
         ...
 
-    async def current(self, file_id: int) -> LockInfo | None:
-        """The lock of ``file_id``, if anyone holds it."""
+    async def current(self, file_id: int, *, exclusive: bool = False) -> LockInfo | None:
+        """The lock of ``file_id``, if anyone holds it; ``exclusive`` keeps it from being
+        released by anyone else until this unit of work ends (check-in, rollback)."""
         ...
 
     async def release(self, lock: LockInfo) -> bool:
@@ -118,8 +119,10 @@ class DatabaseLockStore:
             raise Conflict(f"{path!r} could not be checked out; try again.")
         return acquired
 
-    async def current(self, file_id: int) -> LockInfo | None:
-        found = await repository.lock_of(self.session, file_id)
+    async def current(self, file_id: int, *, exclusive: bool = False) -> LockInfo | None:
+        if exclusive:
+            await repository.serialise_writes(self.session)
+        found = await repository.lock_of(self.session, file_id, for_update=exclusive)
         if found is None:
             return None
         lock, user = found

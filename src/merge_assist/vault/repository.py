@@ -178,12 +178,18 @@ async def count_files(session: AsyncSession, filters: FileFilter | None, vault_i
     return int((await session.execute(statement)).scalar_one())
 
 
-async def lock_of(session: AsyncSession, file_id: int) -> tuple[VaultLock, User] | None:
+async def lock_of(
+    session: AsyncSession, file_id: int, *, for_update: bool = False
+) -> tuple[VaultLock, User] | None:
+    """The lock of ``file_id`` and its holder; ``for_update`` holds the row (PostgreSQL) until
+    the transaction ends, so a concurrent force unlock waits for a check-in to finish."""
     statement = (
         select(VaultLock, User)
         .join(User, User.id == VaultLock.holder_id)
         .where(VaultLock.file_id == file_id)
     )
+    if for_update:
+        statement = statement.with_for_update(of=VaultLock)
     found = (await session.execute(statement)).first()
     return (found[0], found[1]) if found is not None else None
 
