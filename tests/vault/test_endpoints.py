@@ -122,6 +122,7 @@ async def test_second_check_out_names_the_holder(
     undo = await client.post(f"{FILES}/{file_id}/undo-checkout", headers=bob.headers)
     assert undo.status_code == 409
     assert "Alice Archer" in undo.json()["detail"]
+    assert "Only the holder can undo the check-out." in undo.json()["detail"]
 
 
 async def test_check_out_reason_is_required_and_bounded(

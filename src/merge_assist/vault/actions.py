@@ -159,13 +159,13 @@ async def check_out(
 
 
 async def _held_by(
-    locks: LockStore, file: VaultFile, actor: VaultActor, *, exclusive: bool = False
+    locks: LockStore, file: VaultFile, actor: VaultActor, what: str, *, exclusive: bool = False
 ) -> LockInfo:
     lock = await locks.current(file.id, exclusive=exclusive)
     if lock is None:
         raise Conflict(f"{file.path!r} is not checked out; check it out first.")
     if lock.holder_id != actor.user_id:
-        raise Conflict(lock.sentence(file.path) + ". Only the holder can check it in.")
+        raise Conflict(f"{lock.sentence(file.path)}. Only the holder can {what}.")
     return lock
 
 
@@ -186,7 +186,7 @@ async def check_in(
 
     The lock is read exclusively: a force unlock arriving meanwhile waits for this check-in.
     """
-    lock = await _held_by(locks, file, actor, exclusive=True)
+    lock = await _held_by(locks, file, actor, "check it in", exclusive=True)
     rules.check_size(len(content), limits.max_bytes)
     text = rules.clean_message(message, f"Update {file.path}")
     base = base_version.strip().lower()
@@ -230,7 +230,7 @@ async def undo_check_out(
     session: AsyncSession, locks: LockStore, file: VaultFile, actor: VaultActor
 ) -> LockInfo:
     """Release the caller's own check-out without a new version."""
-    lock = await _held_by(locks, file, actor)
+    lock = await _held_by(locks, file, actor, "undo the check-out")
     await locks.release(lock)
     await _record(session, actor, "undo_checkout", file, {"held_since": lock.since.isoformat()})
     _announce(session, file, "undo_checkout")
