@@ -26,6 +26,7 @@ from merge_assist.projects.gitlab_access import GITLAB_CLIENT_FACTORY_KEY, gitla
 from merge_assist.server.public_config import router as public_config_router
 from merge_assist.server.updates import router as updates_router
 from merge_assist.server.web import mount_dashboard
+from merge_assist.vault.endpoints import router as vault_router
 
 
 def create_app(settings: Settings | None = None, engine: AsyncEngine | None = None) -> FastAPI:
@@ -82,4 +83,5 @@ def _routers() -> list[APIRouter]:
         messaging_router,
         updates_router,
         merging_router,
+        vault_router,
     ]

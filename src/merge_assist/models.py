@@ -7,7 +7,8 @@ import merge_assist.audit.models
 import merge_assist.auth.models
 import merge_assist.merging.models
 import merge_assist.messaging.models
-import merge_assist.projects.models  # noqa: F401
+import merge_assist.projects.models
+import merge_assist.vault.models  # noqa: F401
 from merge_assist.kit.db import Base
 
 metadata = Base.metadata

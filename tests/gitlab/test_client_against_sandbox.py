@@ -16,6 +16,7 @@ from merge_assist.gitlab import (
     GitLabConflict,
     GitLabForbidden,
     GitLabLockConflict,
+    GitLabNotFound,
     GitLabNotMergeable,
     GitLabValidationError,
 )
@@ -176,6 +177,18 @@ async def test_branches(bot: GitLabClient) -> None:
     await bot.delete_branch(PROJECT, "scratch")
     await bot.delete_branch(PROJECT, "scratch", missing_ok=True)
     assert "scratch" not in [b.name for b in await bot.list_branches(PROJECT)]
+
+
+async def test_file_metadata_without_content(bot: GitLabClient) -> None:
+    full = await bot.get_file(PROJECT, "src/app.py", ref="main")
+    meta = await bot.file_metadata(PROJECT, "src/app.py", ref="main")
+    assert (meta.file_name, meta.file_path, meta.size) == ("app.py", "src/app.py", full.size)
+    assert meta.content_sha256 == full.content_sha256
+    assert (meta.blob_id, meta.last_commit_id) == (full.blob_id, full.last_commit_id)
+    assert meta.execute_filemode is False
+    assert bot.calls["file.head"] == 1
+    with pytest.raises(GitLabNotFound):
+        await bot.file_metadata(PROJECT, "missing.txt", ref="main")
 
 
 async def test_commit_files_and_compare(bot: GitLabClient) -> None:

@@ -27,6 +27,43 @@ async def get_file(
     project_id: str, file_path: str, params: ParamsDep, caller: ReaderDep, sandbox: SandboxDep
 ) -> dict[str, Any]:
     """A file's metadata and base64 content at ``ref``."""
+    return await _file_with_content(project_id, file_path, params, caller, sandbox)
+
+
+# GitLab answers HEAD with the metadata as X-Gitlab-* headers and no content.
+_HEAD_FIELDS = (
+    "blob_id",
+    "commit_id",
+    "content_sha256",
+    "encoding",
+    "file_name",
+    "file_path",
+    "last_commit_id",
+    "ref",
+    "size",
+    "execute_filemode",
+)
+
+
+@router.head("/projects/{project_id}/repository/files/{file_path}")
+async def head_file(
+    project_id: str, file_path: str, params: ParamsDep, caller: ReaderDep, sandbox: SandboxDep
+) -> Response:
+    """A file's metadata at ``ref`` as ``X-Gitlab-*`` headers, without its content."""
+    found = await _file_with_content(project_id, file_path, params, caller, sandbox)
+    headers = {
+        "X-Gitlab-" + "-".join(part.capitalize() for part in name.split("_")): (
+            str(found[name]).lower() if isinstance(found[name], bool) else str(found[name])
+        )
+        for name in _HEAD_FIELDS
+        if found.get(name) is not None
+    }
+    return Response(status_code=200, headers=headers)
+
+
+async def _file_with_content(
+    project_id: str, file_path: str, params: Params, caller: Any, sandbox: Any
+) -> dict[str, Any]:
     project = project_for(sandbox, caller, project_id)
     path = unquote(file_path)
     (ref,) = params.required_str("ref")

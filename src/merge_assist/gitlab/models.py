@@ -8,6 +8,7 @@ merge request unreadable.
 from __future__ import annotations
 
 import base64
+from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any, Literal
 
@@ -297,6 +298,31 @@ class RepositoryFile(GitLabModel):
         if self.encoding == "base64":
             return base64.b64decode(self.content)
         return self.content.encode("utf-8")
+
+
+class RepositoryFileMetadata(GitLabModel):
+    """A file at a ref without its content (``HEAD .../repository/files/:path`` headers)."""
+
+    file_name: str
+    file_path: str
+    size: int
+    content_sha256: str | None = None
+    blob_id: str | None = None
+    commit_id: str | None = None
+    last_commit_id: str | None = None
+    ref: str | None = None
+    execute_filemode: bool = False
+
+    @classmethod
+    def from_headers(cls, headers: Mapping[str, str]) -> RepositoryFileMetadata:
+        """Read GitLab's ``X-Gitlab-*`` headers (any case)."""
+        lowered = {key.lower(): value for key, value in headers.items()}
+        fields = {
+            name: lowered[f"x-gitlab-{name.replace('_', '-')}"]
+            for name in cls.model_fields
+            if f"x-gitlab-{name.replace('_', '-')}" in lowered
+        }
+        return cls.model_validate(fields)
 
 
 class TreeEntry(GitLabModel):

@@ -16,6 +16,7 @@ from merge_assist.gitlab.models import (
     CommitRef,
     Compare,
     RepositoryFile,
+    RepositoryFileMetadata,
     TreeEntry,
 )
 
@@ -215,6 +216,20 @@ class RepositoryApi(GitLabCore):
             },
         )
         await self.send(call)
+
+    async def file_metadata(
+        self, project: ProjectRef, path: str, *, ref: str
+    ) -> RepositoryFileMetadata:
+        """A file's size, hashes and last commit without its content (``HEAD .../files/:path``)."""
+        call = self.api_call(
+            "HEAD",
+            REPO + "/files/{path}",
+            operation="file.head",
+            path_params={"project": project, "path": path},
+            params={"ref": ref},
+        )
+        response = await self.send(call)
+        return RepositoryFileMetadata.from_headers(response.headers)
 
     async def get_raw_file(
         self, project: ProjectRef, path: str, *, ref: str, lfs: bool = False

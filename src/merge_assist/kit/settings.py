@@ -112,6 +112,17 @@ class Settings(BaseSettings):
     web_dist_dir: Path = Field(
         default_factory=default_web_dist_dir, description="The built dashboard served on /."
     )
+    vault_allowed_extensions: str = Field(
+        default=".mcam,.nc,.tap,.emcam,.vnc",
+        description="Comma-separated file extensions the vault accepts (with or without dot).",
+    )
+    vault_max_upload_bytes: int = Field(
+        default=200 * 1024 * 1024, ge=1, description="Largest file the vault accepts, in bytes."
+    )
+    vault_dir: Path | None = Field(
+        default=None,
+        description="Where local vault repositories live; '<data folder>/vault' when unset.",
+    )
 
     @field_validator("log_level")
     @classmethod
@@ -131,6 +142,11 @@ class Settings(BaseSettings):
         if self.public_url and self.public_url.strip():
             return self.public_url.strip().rstrip("/")
         return f"http://{self.host}:{self.port}"
+
+    @property
+    def effective_vault_dir(self) -> Path:
+        """The folder of the local vault repositories (``<data folder>/vault`` by default)."""
+        return self.vault_dir if self.vault_dir is not None else self.data_dir / "vault"
 
     def resolved_secret_key(self) -> str:
         """The signing key: configured, or generated once into the data folder (mode 0600)."""

@@ -1,0 +1,120 @@
+"""``merge-assist vault``: create a vault (local, or bound to an onboarded project), list them."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Annotated, TypeVar
+
+import typer
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from merge_assist.kit.db import create_engine, create_sessionmaker, unit_of_work
+from merge_assist.kit.errors import MergeAssistError, NotFound
+from merge_assist.kit.settings import Settings, get_settings
+from merge_assist.projects import service as projects
+from merge_assist.projects.gitlab_access import gitlab_client_factory
+from merge_assist.vault import service
+from merge_assist.vault.backends import storage_for
+from merge_assist.vault.models import Vault, VaultBackend
+
+vault_app = typer.Typer(no_args_is_help=True, help="Create and list file vaults.")
+
+T = TypeVar("T")
+CLI_NAME = "cli"
+
+
+def _run(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    """Run ``work`` in one committed unit of work; exit 1 with the sentence on a refusal."""
+
+    async def main() -> T:
+        engine = create_engine(get_settings().effective_database_url)
+        try:
+            async with unit_of_work(create_sessionmaker(engine)) as session:
+                return await work(session)
+        finally:
+            await engine.dispose()
+
+    try:
+        return asyncio.run(main())
+    except MergeAssistError as exc:
+        typer.echo(f"Error: {exc.message}", err=True)
+        raise typer.Exit(1) from exc
+    except DBAPIError as exc:
+        typer.echo(
+            "Error: the database cannot be used (is MERGE_ASSIST_DATABASE_URL right, and "
+            f"`merge-assist db upgrade` done?): {type(exc.orig).__name__}",
+            err=True,
+        )
+        raise typer.Exit(2) from exc
+
+
+async def _project_id(session: AsyncSession, ref: str) -> int:
+    """An onboarded project by our id or its GitLab path (``group/app``)."""
+    if ref.isdigit():
+        return (await projects.get_project(session, int(ref))).id
+    for project in await projects.all_projects(session, include_inactive=False):
+        if project.path_with_namespace == ref:
+            return project.id
+    raise NotFound(f"No onboarded project is called {ref!r}; onboard it with `projects add`.")
+
+
+def _describe(vault: Vault) -> str:
+    where = f"project {vault.project_id}" if vault.project_id is not None else "local"
+    return f"{vault.id}\t{vault.name}\t{vault.backend}\t{where}\t{vault.branch}\t/{vault.folder}"
+
+
+async def _sync(session: AsyncSession, settings: Settings, vault: Vault) -> str:
+    gitlab = gitlab_client_factory(settings) if vault.backend == VaultBackend.gitlab else None
+    storage = await storage_for(session, settings, vault, gitlab=gitlab)
+    found = await service.sync(session, vault, storage, actor_name=CLI_NAME)
+    return f"{found.added} file(s) found in the folder"
+
+
+@vault_app.command("create")
+def create_vault(
+    name: Annotated[str, typer.Argument(help="The vault's name (lower-case, digits, - and _).")],
+    project: Annotated[
+        str | None,
+        typer.Option(help="Onboarded project (our id or group/app): a GitLab vault. Omit: local."),
+    ] = None,
+    folder: Annotated[str, typer.Option(help="Folder of the repository holding the files.")] = "",
+    branch: Annotated[
+        str | None, typer.Option(help="Branch (default: the project's default branch, or main).")
+    ] = None,
+    sync: Annotated[
+        bool, typer.Option("--sync/--no-sync", help="Record the files already in the folder.")
+    ] = True,
+) -> None:
+    """Create a vault: a local git repository, or a folder of an onboarded GitLab project."""
+    settings = get_settings()
+
+    async def work(session: AsyncSession) -> str:
+        project_id = await _project_id(session, project) if project else None
+        vault = await service.create_vault(
+            session,
+            name=name,
+            backend=VaultBackend.gitlab if project_id is not None else VaultBackend.local,
+            project_id=project_id,
+            folder=folder,
+            branch=branch,
+            actor_name=CLI_NAME,
+        )
+        found = f"; {await _sync(session, settings, vault)}" if sync else ""
+        return f"Created vault {vault.name!r} (id {vault.id}, {vault.backend}){found}."
+
+    typer.echo(_run(work))
+
+
+@vault_app.command("list")
+def list_vaults() -> None:
+    """The vaults: id, name, backend, project, branch, folder."""
+
+    async def work(session: AsyncSession) -> list[str]:
+        return [_describe(vault) for vault in await service.list_vaults(session)]
+
+    lines = _run(work)
+    typer.echo(
+        "\n".join(lines) if lines else "No vaults yet (the default one appears on first use)."
+    )

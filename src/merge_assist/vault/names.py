@@ -1,0 +1,101 @@
+"""What a vault file may be called, checked without I/O.
+
+A name is a path relative to the vault's folder (``parts/bracket.mcam`` or ``bracket.mcam``):
+segments separated by ``/``, none empty, ``.`` or ``..``, none longer than 255 characters, no
+control characters or backslashes, no leading ``/`` or drive letter, and an allowed extension.
+Every refusal is ``Unprocessable`` (422) with a sentence a person understands.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Iterable
+
+from merge_assist.kit.errors import Unprocessable
+
+MAX_SEGMENT = 255
+MAX_PATH = 1024
+MAX_DEPTH = 16
+
+
+def parse_extensions(value: str | Iterable[str]) -> frozenset[str]:
+    """``".mcam,.nc"`` (or a list) as lower-case extensions with their leading dot."""
+    items = value.split(",") if isinstance(value, str) else list(value)
+    cleaned = set()
+    for item in items:
+        ext = item.strip().lower()
+        if not ext:
+            continue
+        cleaned.add(ext if ext.startswith(".") else "." + ext)
+    return frozenset(cleaned)
+
+
+def _has_controls(text: str) -> bool:
+    return any(unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") for ch in text)
+
+
+def clean_name(name: str, allowed_extensions: frozenset[str]) -> str:
+    """The validated relative path of a vault file (NFC-normalised); 422 otherwise."""
+    value = unicodedata.normalize("NFC", name.strip())
+    if not value:
+        raise Unprocessable("The file name must not be empty.")
+    if len(value) > MAX_PATH:
+        raise Unprocessable(f"The file path has more than {MAX_PATH} characters.")
+    if _has_controls(value):
+        raise Unprocessable("The file name must not contain control characters.")
+    if "\\" in value:
+        raise Unprocessable("Use '/' between folders; '\\' is not allowed in a file name.")
+    if value.startswith("/") or (len(value) > 1 and value[1] == ":"):
+        raise Unprocessable("The file name must be relative to the vault, not an absolute path.")
+    segments = value.split("/")
+    if len(segments) > MAX_DEPTH:
+        raise Unprocessable(f"A file may sit at most {MAX_DEPTH - 1} folders deep.")
+    for segment in segments:
+        _check_segment(segment)
+    extension = _extension(segments[-1])
+    if extension not in allowed_extensions:
+        allowed = ", ".join(sorted(allowed_extensions)) or "none"
+        shown = extension or "no extension"
+        raise Unprocessable(
+            f"Files with {shown!r} cannot be kept in the vault; allowed extensions: {allowed}."
+        )
+    return value
+
+
+def _check_segment(segment: str) -> None:
+    if segment in ("", ".", ".."):
+        raise Unprocessable(
+            "The file name must not contain empty, '.' or '..' parts (no leaving the vault)."
+        )
+    if len(segment) > MAX_SEGMENT:
+        raise Unprocessable(
+            f"A file or folder name has {len(segment)} characters; at most {MAX_SEGMENT}."
+        )
+    if segment != segment.strip() or segment.endswith("."):
+        raise Unprocessable(
+            "A file or folder name must not start or end with a space or end with '.'."
+        )
+    if segment.lower() in (".git", ".gitattributes", ".gitignore", ".gitmodules"):
+        raise Unprocessable(f"{segment!r} is reserved by git and cannot be a vault file.")
+
+
+def _extension(filename: str) -> str:
+    stem, dot, ext = filename.rpartition(".")
+    if not dot or not stem:
+        return ""
+    return "." + ext.lower()
+
+
+def clean_folder(folder: str) -> str:
+    """A vault's folder inside its repository: ``""`` (the root) or ``a/b`` without traversal."""
+    value = folder.strip().strip("/")
+    if not value:
+        return ""
+    if _has_controls(value) or "\\" in value or len(value) > MAX_PATH:
+        raise Unprocessable("The vault folder must be a plain relative path like 'cnc/programs'.")
+    for segment in value.split("/"):
+        if segment in ("", ".", "..") or len(segment) > MAX_SEGMENT:
+            raise Unprocessable(
+                "The vault folder must not contain empty, '.' or '..' parts or over-long names."
+            )
+    return value

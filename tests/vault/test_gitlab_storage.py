@@ -1,0 +1,201 @@
+"""The GitLab backend against the GitLab sandbox over real HTTP, alone and behind the API."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from gitlab_sandbox.testing import RunningSandbox, run_sandbox
+from merge_assist.gitlab import GitLabClient
+from merge_assist.kit.db import unit_of_work
+from merge_assist.kit.settings import Environment, Settings
+from merge_assist.projects.models import Project
+from merge_assist.vault import service
+from merge_assist.vault.gitlab_storage import GitLabStorage
+from merge_assist.vault.models import VaultBackend
+from merge_assist.vault.storage import CommitAuthor, FileExists, StaleVersion, VersionNotFound
+from tests.vault.conftest import People
+
+PROJECT = "acme/cnc"
+AUTHOR = CommitAuthor("Alice Archer", "alice@shop.example")
+SCENARIO: dict[str, Any] = {
+    "users": [
+        {"username": "root", "admin": True},
+        {"username": "marge-bot", "bot": True, "tokens": [{"name": "bot", "scopes": ["api"]}]},
+    ],
+    "projects": [
+        {
+            "path": PROJECT,
+            "owner": "root",
+            "default_branch": "main",
+            "members": {"marge-bot": "maintainer"},
+            "files": {"README.md": "# cnc\n", "programs/existing.nc": "G0 X0\n"},
+        }
+    ],
+}
+
+
+@pytest.fixture(scope="module")
+def sandbox() -> Iterator[RunningSandbox]:
+    with run_sandbox(SCENARIO, seed=0) as running:
+        yield running
+
+
+def _factory(sandbox: RunningSandbox) -> Any:
+    return lambda: GitLabClient(sandbox.url, sandbox.token_for("marge-bot"), max_retries=0)
+
+
+@pytest.fixture
+def storage(sandbox: RunningSandbox) -> GitLabStorage:
+    folder = f"vault-{uuid.uuid4().hex[:8]}"  # each test its own folder of the shared project
+    return GitLabStorage(_factory(sandbox), PROJECT, branch="main", folder=folder)
+
+
+async def test_write_history_read_and_compare_and_swap(storage: GitLabStorage) -> None:
+    assert await storage.list_files() == []
+    v1 = await storage.write(
+        "mill/part.mcam", b"\x00bin-1", message="First cut", author=AUTHOR, base_version=None
+    )
+    v2 = await storage.write(
+        "mill/part.mcam", b"\x00bin-22", message="Second cut", author=AUTHOR, base_version=v1.id
+    )
+    assert (v2.size, v2.author_name, v2.author_email) == (7, "Alice Archer", "alice@shop.example")
+    history = await storage.history("mill/part.mcam")
+    assert [v.id for v in history] == [v2.id, v1.id]
+    assert [v.message for v in history] == ["Second cut", "First cut"]
+    assert history[1].size == 6
+    assert history[0].content_sha256 == v2.content_sha256 != v1.content_sha256
+    assert await storage.read("mill/part.mcam", v1.id) == b"\x00bin-1"
+    assert await storage.read("mill/part.mcam") == b"\x00bin-22"
+    assert (await storage.version("mill/part.mcam", v1.id)).content_sha256 == v1.content_sha256
+    listed = await storage.list_files()
+    assert [(f.path, f.version, f.size) for f in listed] == [("mill/part.mcam", v2.id, 7)]
+
+    with pytest.raises(StaleVersion):
+        await storage.write(
+            "mill/part.mcam", b"late", message="Late", author=AUTHOR, base_version=v1.id
+        )
+    with pytest.raises(FileExists):
+        await storage.write(
+            "mill/part.mcam", b"again", message="Again", author=AUTHOR, base_version=None
+        )
+    assert len(await storage.history("mill/part.mcam")) == 2
+
+
+async def test_unknown_versions_are_not_found(storage: GitLabStorage) -> None:
+    v1 = await storage.write("a.nc", b"G0\n", message="Add", author=AUTHOR, base_version=None)
+    await storage.write("b.nc", b"G1\n", message="Other", author=AUTHOR, base_version=None)
+    with pytest.raises(VersionNotFound):
+        await storage.read("a.nc", "0" * 40)
+    other = (await storage.history("b.nc"))[0].id
+    with pytest.raises(VersionNotFound):
+        await storage.version("a.nc", other)  # a commit, but not one of a.nc
+    assert (await storage.version("a.nc", v1.id)).id == v1.id
+
+
+@pytest.fixture
+def settings(
+    database_url: str, tmp_path: Path, sandbox: RunningSandbox, monkeypatch: pytest.MonkeyPatch
+) -> Settings:
+    """Settings whose GitLab is the sandbox and whose bot is marge-bot."""
+    monkeypatch.setenv("MERGE_ASSIST_SECRET_GITLAB_BOT_TOKEN", sandbox.token_for("marge-bot"))
+    return Settings(
+        environment=Environment.test,
+        data_dir=tmp_path / "data",
+        database_url=database_url,
+        secret_key="test-secret-key-" + uuid.uuid4().hex,  # type: ignore[arg-type]
+        password_hash_profile="test",
+        gitlab_url=sandbox.url,
+        gitlab_max_retries=0,
+        _env_file=None,  # type: ignore[call-arg]
+    )
+
+
+async def test_gitlab_vault_through_the_api(
+    client: httpx.AsyncClient,
+    people: People,
+    sessions: async_sessionmaker[AsyncSession],
+    sandbox: RunningSandbox,
+) -> None:
+    folder = f"shop-{uuid.uuid4().hex[:6]}"
+    gitlab_project = sandbox.sandbox.store.project_by_ref(PROJECT)
+    assert gitlab_project is not None
+    async with unit_of_work(sessions) as session:
+        project = Project(
+            gitlab_project_id=gitlab_project.id, path_with_namespace=PROJECT, name="cnc"
+        )
+        session.add(project)
+        await session.flush()
+        vault = await service.create_vault(
+            session, name="cnc", backend=VaultBackend.gitlab, project_id=project.id, folder=folder
+        )
+    assert vault.branch == "main"
+    files = f"/api/vault/{vault.id}/files"
+    alice = people["alice"]
+    created = await client.post(
+        files, headers=alice.headers, files={"file": ("op10.nc", b"G0 X0\n")}
+    )
+    assert created.status_code == 201, created.text
+    file_id, v1 = created.json()["id"], created.json()["current_version"]
+    checkout = await client.post(
+        f"{files}/{file_id}/checkout", headers=alice.headers, json={"reason": "Tune"}
+    )
+    assert checkout.status_code == 200, checkout.text
+    checked_in = await client.post(
+        f"{files}/{file_id}/checkin",
+        headers=alice.headers,
+        files={"file": ("op10.nc", b"G0 X5\n")},
+        data={"base_version": v1, "message": "Tuned"},
+    )
+    assert checked_in.status_code == 200, checked_in.text
+    v2 = checked_in.json()["version"]["id"]
+
+    async with _factory(sandbox)() as gitlab:
+        commit = await gitlab.get_commit(PROJECT, v2)
+        raw = await gitlab.get_raw_file(PROJECT, f"{folder}/op10.nc", ref="main")
+    assert (commit.author_name, commit.author_email) == ("Alice Archer", "alice@shop.example")
+    assert raw == b"G0 X5\n"
+    history = await client.get(f"/api/vault/cnc/files/{file_id}/history", headers=alice.headers)
+    assert [v["id"] for v in history.json()] == [v2, v1]
+    diff = await client.get(
+        f"{files}/{file_id}/diff", params={"from": v1, "to": v2}, headers=alice.headers
+    )
+    assert diff.json()["kind"] == "text"
+    assert "-G0 X0\n+G0 X5\n" in diff.json()["unified"]
+
+
+async def test_sync_picks_up_files_committed_in_gitlab(
+    client: httpx.AsyncClient,
+    people: People,
+    sessions: async_sessionmaker[AsyncSession],
+    sandbox: RunningSandbox,
+) -> None:
+    gitlab_project = sandbox.sandbox.store.project_by_ref(PROJECT)
+    assert gitlab_project is not None
+    async with unit_of_work(sessions) as session:
+        project = Project(
+            gitlab_project_id=gitlab_project.id, path_with_namespace=PROJECT, name="cnc"
+        )
+        session.add(project)
+        await session.flush()
+        await service.create_vault(
+            session,
+            name="programs",
+            backend=VaultBackend.gitlab,
+            project_id=project.id,
+            folder="programs",
+        )
+    alice = people["alice"]
+    synced = await client.post("/api/vault/programs/sync", headers=alice.headers)
+    assert synced.status_code == 200, synced.text
+    assert synced.json()["added"] >= 1
+    listing = (await client.get("/api/vault/programs/files", headers=alice.headers)).json()
+    assert "existing.nc" in [item["path"] for item in listing["items"]]
+    again = await client.post("/api/vault/programs/sync", headers=alice.headers)
+    assert again.json() == {"added": 0, "updated": 0}
