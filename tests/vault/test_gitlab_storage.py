@@ -28,13 +28,19 @@ SCENARIO: dict[str, Any] = {
     "users": [
         {"username": "root", "admin": True},
         {"username": "marge-bot", "bot": True, "tokens": [{"name": "bot", "scopes": ["api"]}]},
+        {
+            "username": "carol",
+            "name": "Carol Cutter",
+            "email": "carol@shop.example",
+            "tokens": [{"name": "dashboard", "scopes": ["api"]}],
+        },
     ],
     "projects": [
         {
             "path": PROJECT,
             "owner": "root",
             "default_branch": "main",
-            "members": {"marge-bot": "maintainer"},
+            "members": {"marge-bot": "maintainer", "carol": "developer"},
             "files": {"README.md": "# cnc\n", "programs/existing.nc": "G0 X0\n"},
         }
     ],
@@ -199,3 +205,48 @@ async def test_sync_picks_up_files_committed_in_gitlab(
     assert "existing.nc" in [item["path"] for item in listing["items"]]
     again = await client.post("/api/vault/programs/sync", headers=alice.headers)
     assert again.json() == {"added": 0, "updated": 0}
+
+
+async def test_a_gitlab_token_user_checks_in_as_their_gitlab_identity(
+    client: httpx.AsyncClient,
+    people: People,
+    sessions: async_sessionmaker[AsyncSession],
+    sandbox: RunningSandbox,
+) -> None:
+    folder = f"pat-{uuid.uuid4().hex[:6]}"
+    gitlab_project = sandbox.sandbox.store.project_by_ref(PROJECT)
+    assert gitlab_project is not None
+    async with unit_of_work(sessions) as session:
+        project = Project(
+            gitlab_project_id=gitlab_project.id, path_with_namespace=PROJECT, name="cnc"
+        )
+        session.add(project)
+        await session.flush()
+        vault = await service.create_vault(
+            session, name="pat", backend=VaultBackend.gitlab, project_id=project.id, folder=folder
+        )
+    signed_in = await client.post(
+        "/api/auth/login-gitlab", json={"token": sandbox.token_for("carol")}
+    )
+    assert signed_in.status_code == 200, signed_in.text
+    carol = {"Authorization": f"Bearer {signed_in.json()['access_token']}"}
+    files = f"/api/vault/{vault.id}/files"
+    created = await client.post(files, headers=carol, files={"file": ("op20.nc", b"G1 X1\n")})
+    assert created.status_code == 201, created.text
+    file_id, v1 = created.json()["id"], created.json()["current_version"]
+    checkout = await client.post(
+        f"{files}/{file_id}/checkout", headers=carol, json={"reason": "Feed rate"}
+    )
+    assert checkout.status_code == 200, checkout.text
+    checked_in = await client.post(
+        f"{files}/{file_id}/checkin",
+        headers=carol,
+        files={"file": ("op20.nc", b"G1 X2\n")},
+        data={"base_version": v1, "message": "Faster feed"},
+    )
+    assert checked_in.status_code == 200, checked_in.text
+    async with _factory(sandbox)() as gitlab:
+        commit = await gitlab.get_commit(PROJECT, checked_in.json()["version"]["id"])
+    # Committed with carol's own token: GitLab records her as the committer, not the bot.
+    assert (commit.committer_name, commit.committer_email) == ("Carol Cutter", "carol@shop.example")
+    assert commit.author_name == "Carol Cutter"

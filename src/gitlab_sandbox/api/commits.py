@@ -166,6 +166,7 @@ async def commit_actions(
             start_branch=start_branch,
             start_sha=start_sha,
             force=force,
+            committer=identity_of(caller_user),
         )
     except GitError as error:
         raise bad_request(error.message) from None

@@ -44,9 +44,11 @@ def commit_files(
     start_branch: str | None = None,
     start_sha: str | None = None,
     force: bool = False,
+    committer: Identity | None = None,
 ) -> CommitInfo:
     """Apply ``actions`` in one commit on ``branch``; the branch is created from
-    ``start_branch``/``start_sha`` when absent (or overwritten from them with ``force``)."""
+    ``start_branch``/``start_sha`` when absent (or overwritten from them with ``force``).
+    ``committer`` is who made the call (GitLab: the token's user); the author by default."""
     if not actions:
         raise GitError("actions is empty")
     if not message.strip():
@@ -60,7 +62,9 @@ def commit_files(
         _check_last_commit(repo, parent, action)
         _apply(repo, editor, action)
     tree = editor.write()
-    sha = repo.write_commit(tree, [parent] if parent else [], message, author, author)
+    sha = repo.write_commit(
+        tree, [parent] if parent else [], message, author, committer or author
+    )
     expected_old = current if current is not None else ZERO_SHA
     repo.set_branch(branch, sha, expected_old=expected_old)
     return repo.commit(sha)

@@ -248,12 +248,13 @@ class BareRepo:
         start_branch: str | None = None,
         start_sha: str | None = None,
         force: bool = False,
+        committer: Identity | None = None,
     ) -> CommitInfo:
         """One commit of file actions on ``branch`` (GitLab's create-commit API); see
         ``actions.commit_files`` for the rules."""
         return _actions.commit_files(
             self, branch, actions, message, author,
-            start_branch=start_branch, start_sha=start_sha, force=force,
+            start_branch=start_branch, start_sha=start_sha, force=force, committer=committer,
         )  # fmt: skip
 
     def log(

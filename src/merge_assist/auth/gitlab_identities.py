@@ -91,6 +91,17 @@ async def gitlab_token_for(session: AsyncSession, settings: Settings, user_id: i
     return plain.decode("utf-8")
 
 
+async def gitlab_api_token_for(
+    session: AsyncSession, settings: Settings, user_id: int
+) -> str | None:
+    """Like ``gitlab_token_for``, but only a token with the ``api`` scope: writing commits
+    through GitLab's REST API needs it (``read_api`` + repository scopes cannot)."""
+    identity = await repository.gitlab_identity_of(session, user_id)
+    if identity is None or "api" not in identity.scopes.split():
+        return None
+    return await gitlab_token_for(session, settings, user_id)
+
+
 async def gitlab_username_for(session: AsyncSession, user_id: int) -> str | None:
     """The GitLab username ``user_id`` last signed in as; None if they never used a token."""
     identity = await repository.gitlab_identity_of(session, user_id)

@@ -1,9 +1,9 @@
 """Who acts in the vault, and as whom their versions are committed.
 
-``actor_for`` is the one place that decides a user's commit identity. Today versions are
-written through the bot's GitLab client with the user's name and email as the author. When a
-user signed in with their own GitLab token (PAT), that token is put in ``gitlab_token`` here and
-the GitLab backend commits with it, so GitLab records the user as author *and* committer.
+``actor_for`` is the one place that decides a user's commit identity. When a user signed in
+with their own GitLab token (PAT, ``api`` scope), that token is put in ``gitlab_token`` and the
+GitLab backend commits with it, so GitLab records the user as author *and* committer. Otherwise
+versions are written through the bot's client with the user's name and email as the author.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from merge_assist.auth import accounts
+from merge_assist.auth import accounts, gitlab_identities
 from merge_assist.auth.principal import Principal
 from merge_assist.kit.settings import Settings
 from merge_assist.vault.storage import CommitAuthor
@@ -39,8 +39,8 @@ class VaultActor:
 
 
 async def actor_for(principal: Principal, session: AsyncSession, settings: Settings) -> VaultActor:
-    """The vault actor of the signed-in ``principal`` (their PAT plugs in here later)."""
-    del settings  # the PAT's decryption key will come from here
+    """The vault actor of the signed-in ``principal``, with their own GitLab token (``api``
+    scope) when they signed in with one."""
     user = await accounts.get_user(session, principal.id)
     email = user.email or f"{user.username}@{FALLBACK_EMAIL_DOMAIN}"
     return VaultActor(
@@ -49,5 +49,5 @@ async def actor_for(principal: Principal, session: AsyncSession, settings: Setti
         display_name=user.display_name or user.username,
         email=email,
         is_admin=principal.is_admin,
-        gitlab_token=None,
+        gitlab_token=await gitlab_identities.gitlab_api_token_for(session, settings, user.id),
     )

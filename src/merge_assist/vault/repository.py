@@ -203,14 +203,14 @@ async def delete_lock(session: AsyncSession, lock_id: int) -> bool:
 
 async def locked_paths_of_vaults(
     session: AsyncSession, vault_ids: Sequence[int], paths: Sequence[str]
-) -> list[tuple[int, str, str]]:
-    """``(vault id, file path, holder username)`` of locked files among ``paths``."""
+) -> list[tuple[int, str, int, str]]:
+    """``(vault id, file path, holder id, holder username)`` of locked files among ``paths``."""
     if not vault_ids or not paths:
         return []
     statement = (
-        select(VaultFile.vault_id, VaultFile.path, User.username)
+        select(VaultFile.vault_id, VaultFile.path, User.id, User.username)
         .join(VaultLock, VaultLock.file_id == VaultFile.id)
         .join(User, User.id == VaultLock.holder_id)
         .where(and_(VaultFile.vault_id.in_(vault_ids), VaultFile.path.in_(paths)))
     )
-    return [(row[0], row[1], row[2]) for row in (await session.execute(statement)).all()]
+    return [(r[0], r[1], r[2], r[3]) for r in (await session.execute(statement)).all()]

@@ -22,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from merge_assist.audit import service as audit
+from merge_assist.auth import gitlab_identities
 from merge_assist.kit.clock import utcnow
 from merge_assist.kit.errors import Conflict, NotFound, Unprocessable
 from merge_assist.merging.observations import FileLock
@@ -206,7 +207,8 @@ async def locks_for_paths(
 
     For the merge queue's gate: an MR touching a checked-out file must wait. ``paths`` are
     repository paths; each vault bound to the project maps them through its folder. The holder
-    is the holder's username (GitLab-linked users carry their GitLab username).
+    is the holder's GitLab username when they signed in with a GitLab token (what the engine
+    compares with the MR author), else their username here.
     """
     vaults = await repository.vaults_of_project(session, project_id)
     by_vault: dict[int, dict[str, str]] = {}
@@ -217,9 +219,14 @@ async def locks_for_paths(
         }
     relative = sorted({rel for mapping in by_vault.values() for rel in mapping})
     found = await repository.locked_paths_of_vaults(session, list(by_vault), relative)
+    holders: dict[int, str] = {}
+    for _vault_id, _rel, holder_id, username in found:
+        if holder_id not in holders:
+            gitlab_name = await gitlab_identities.gitlab_username_for(session, holder_id)
+            holders[holder_id] = gitlab_name or username
     locks = {
-        FileLock(path=by_vault[vault_id][rel], holder=holder)
-        for vault_id, rel, holder in found
+        FileLock(path=by_vault[vault_id][rel], holder=holders[holder_id])
+        for vault_id, rel, holder_id, _username in found
         if rel in by_vault[vault_id]
     }
     return sorted(locks, key=lambda lock: lock.path)
