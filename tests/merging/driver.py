@@ -187,3 +187,12 @@ def crash_on_kinds(kinds: set[str], times: int = 1) -> Crash:
         return hit
 
     return crash
+
+
+def crash_every(period: int, offset: int = 0) -> Crash:
+    """Crash after every ``period``-th step that performed actions."""
+
+    def crash(step: int, decision: Decision) -> bool:
+        return step % period == offset
+
+    return crash

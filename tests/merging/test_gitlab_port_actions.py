@@ -15,6 +15,7 @@ import pytest
 
 from gitlab_sandbox.testing import RunningSandbox, run_sandbox
 from merge_assist.gitlab.client import GitLabClient
+from merge_assist.gitlab.errors import GitLabUnavailable
 from merge_assist.gitlab.models import CommitAction
 from merge_assist.merging import actions as act
 from merge_assist.merging.comments import render, with_marker
@@ -300,3 +301,18 @@ async def test_push_target_is_a_compare_and_swap(port: GitLabQueuePort, root: Gi
 async def test_runner_actions_are_refused(port: GitLabQueuePort) -> None:
     with pytest.raises(ValueError, match="runner"):
         await port.perform(act.RecordHistory(event="merged", iids=(1,), record_key="k"))
+
+
+async def test_git_failing_raises_for_the_runner(port: GitLabQueuePort, root: GitLabClient) -> None:
+    branch = f"{PREFIX}/{TARGET}/{next(_branch_numbers)}"
+    base = await head_of(root, TARGET)
+    await port.perform(act.CreateBatchBranch(attempt_id=5, branch=branch, base_sha=base))
+    port.workspace.clone_url = "http://127.0.0.1:9/nowhere.git"  # nothing listens there
+    merge = act.MergeIntoBatch(attempt_id=5, branch=branch, iid=15, source_sha=base, position=0)
+    with pytest.raises(GitLabUnavailable, match="git"):
+        await port.perform(merge)
+    with pytest.raises(ValueError, match="pushes `main` only"):
+        await port.perform(
+            act.PushTarget(attempt_id=5, target_branch="other", sha=base, expected_old_sha=base)
+        )
+    await port.perform(act.DeleteBranch(branch=branch))

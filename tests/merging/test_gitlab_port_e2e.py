@@ -20,7 +20,9 @@ from merge_assist.merging.config import EngineConfig, Landing, Strategy
 from tests.merging.driver import (
     BOT,
     PROJECT,
+    Crash,
     DriveLog,
+    crash_every,
     crash_on_kinds,
     drive,
     queue_scenario,
@@ -57,11 +59,10 @@ def config_for(strategy: Strategy, landing: Landing = "merge_api") -> EngineConf
 
 
 async def run_queue(
-    sandbox: RunningSandbox, tmp_path: Path, config: EngineConfig, *, crash: bool = False
+    sandbox: RunningSandbox, tmp_path: Path, config: EngineConfig, *, crash: Crash | None = None
 ) -> DriveLog:
     async with open_port(sandbox, tmp_path, config) as port:
-        crasher = crash_on_kinds(CRASH_KINDS, times=2) if crash else None
-        _, log = await drive(port, sandbox, config, project_id=port.project.id, crash=crasher)
+        _, log = await drive(port, sandbox, config, project_id=port.project.id, crash=crash)
     return log
 
 
@@ -115,17 +116,31 @@ async def test_the_queue_merges_good_mrs_and_rejects_bad_ones(
     await assert_outcome(sandbox, config, log)
 
 
+@pytest.mark.parametrize(
+    ("strategy", "landing"),
+    [("single", "merge_api"), ("batch", "merge_api"), ("batch", "push")],
+)
+async def test_a_worker_dying_after_each_kind_of_action_changes_nothing(
+    sandbox: RunningSandbox, tmp_path: Path, strategy: Strategy, landing: Landing
+) -> None:
+    config = config_for(strategy, landing)
+    log = await run_queue(sandbox, tmp_path, config, crash=crash_on_kinds(CRASH_KINDS, times=2))
+    assert log.crashes >= 6
+    landing_kind = "push_target" if landing == "push" else "merge_mr"
+    expected = {landing_kind, "post_comment", "unassign"} | (
+        {"merge_into_batch", "create_batch_mr", "close_batch_mr"} if strategy == "batch" else set()
+    )
+    assert expected <= log.kinds()
+    await assert_outcome(sandbox, config, log)
+
+
 @pytest.mark.parametrize("strategy", ["single", "batch"])
-async def test_a_worker_dying_after_acting_changes_nothing(
+async def test_a_worker_dying_every_third_step_changes_nothing(
     sandbox: RunningSandbox, tmp_path: Path, strategy: Strategy
 ) -> None:
     config = config_for(strategy)
-    log = await run_queue(sandbox, tmp_path, config, crash=True)
-    assert log.crashes >= 6
-    expected = {"merge_mr", "post_comment", "unassign"} | (
-        {"merge_into_batch", "create_batch_mr"} if strategy == "batch" else set()
-    )
-    assert expected <= log.kinds()
+    log = await run_queue(sandbox, tmp_path, config, crash=crash_every(3, offset=1))
+    assert log.crashes >= 5
     await assert_outcome(sandbox, config, log)
 
 

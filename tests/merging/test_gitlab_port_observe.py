@@ -11,7 +11,7 @@ import pytest
 
 from gitlab_sandbox.testing import RunningSandbox, run_sandbox
 from merge_assist.gitlab.client import GitLabClient
-from merge_assist.gitlab.errors import GitLabNotFound
+from merge_assist.gitlab.errors import GitLabNotFound, GitLabUnavailable
 from merge_assist.merging.config import EngineConfig
 from merge_assist.merging.gitlab_port import GitLabQueuePort
 from merge_assist.merging.state import Attempt, AttemptMember, TargetQueueState
@@ -111,3 +111,15 @@ async def test_an_unknown_bot_is_an_error(sandbox: RunningSandbox, tmp_path: Pat
         opened.observer.bot_username = "nobody-here"
         with pytest.raises(GitLabNotFound, match="nobody-here"):
             await opened.observe(empty(opened))
+
+
+async def test_gitlab_failing_after_retries_raises_for_the_runner(
+    sandbox: RunningSandbox, port: GitLabQueuePort
+) -> None:
+    sandbox.faults(rules=[{"path": "merge_requests", "error_rate": 1.0, "statuses": [503]}])
+    try:
+        with pytest.raises(GitLabUnavailable):
+            await port.observe(empty(port))
+    finally:
+        sandbox.faults(rules=[])
+    assert (await port.observe(empty(port))).merge_requests

@@ -26,7 +26,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from merge_assist.gitlab.client import GitLabClient
-from merge_assist.gitlab.git import GitCli
+from merge_assist.gitlab.errors import GitLabUnavailable
+from merge_assist.gitlab.git import GitCli, GitCommandError
 from merge_assist.merging import actions as act
 from merge_assist.merging import port_perform as rest
 from merge_assist.merging.config import EngineConfig
@@ -94,7 +95,18 @@ class GitLabQueuePort:
         return await self.observer.observe(state)
 
     async def perform(self, action: act.Action) -> ActionResult | None:
-        """Perform one action idempotently; ``RecordHistory`` and ``Wait`` are the runner's."""
+        """Perform one action idempotently; ``RecordHistory`` and ``Wait`` are the runner's.
+
+        GitLab failures raise ``GitLabError``; a git command failing for another reason than
+        a conflict or a refused push (network, time-out) is raised as ``GitLabUnavailable``
+        too, so the runner retries the whole step either way.
+        """
+        try:
+            return await self._perform(action)
+        except GitCommandError as error:
+            raise GitLabUnavailable(str(error), operation=f"git.{action.kind}") from error
+
+    async def _perform(self, action: act.Action) -> ActionResult | None:
         target = await self._target()
         client = self.client
         match action:
@@ -120,6 +132,8 @@ class GitLabQueuePort:
             case act.MergeMR():
                 return await rest.merge_mr(client, target, action)
             case act.PushTarget():
+                if action.target_branch != self.target_branch:
+                    raise ValueError(f"This port pushes `{self.target_branch}` only.")
                 return await self.workspace.push_target(action)
             case act.CloseBatchMR():
                 await rest.close_batch_mr(client, target, action)

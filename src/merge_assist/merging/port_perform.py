@@ -34,6 +34,8 @@ from merge_assist.merging.observations import (
 log = logging.getLogger("merge_assist.merging.port")
 
 REBASE_CONFLICT_WORDS = ("conflict", "rebase locally")
+# detailed_merge_status values meaning "GitLab is still working it out", not a refusal.
+STILL_CHECKING = frozenset({"checking", "unchecked", "preparing", "approvals_syncing"})
 
 
 @dataclass(frozen=True)
@@ -247,6 +249,9 @@ async def _after_refusal(
     settled = _settled(mr, action)
     if settled is not None:
         return settled
+    if mr.detailed_merge_status in STILL_CHECKING:
+        # GitLab had not finished checking (right after a push): try again, do not block.
+        return MergeResult(iid=action.iid, status="failed", message=reason)
     return MergeResult(iid=action.iid, status="not_mergeable", message=reason)
 
 
