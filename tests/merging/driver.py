@@ -28,6 +28,7 @@ PROJECT = "acme/queue"
 TARGET = "main"
 FAIL_MARKER = "sandbox-ci: fail"
 SHARED_FILE = "shared.txt"
+TOGETHER_MARKERS = ("sandbox-ci: half-a", "sandbox-ci: half-b")
 
 Crash = Callable[[int, Decision], bool]
 
@@ -39,15 +40,19 @@ def queue_scenario(
     conflicting: tuple[int, int] | None = (7, 8),
     reviewer_only: frozenset[int] = frozenset({2}),
     unassigned: frozenset[int] = frozenset(),
+    together: tuple[int, int] | None = None,
     seed: int = 5,
 ) -> dict[str, Any]:
     """``count`` MRs (iids 1..count) into ``main``; ``broken`` ones carry the CI fail marker,
-    the ``conflicting`` pair edit the same line; ``reviewer_only`` have the bot as reviewer."""
+    the ``conflicting`` pair edit the same line; ``reviewer_only`` have the bot as reviewer;
+    the ``together`` pair each pass CI alone and fail it together (found by bisection)."""
     mrs = []
     for n in range(1, count + 1):
         files = {f"src/mr{n}.txt": f"change {n}\n"}
         if n in broken:
             files[f"src/broken{n}.txt"] = f"{FAIL_MARKER}\n"
+        if together is not None and n in together:
+            files[f"src/half{n}.txt"] = f"{TOGETHER_MARKERS[together.index(n)]}\n"
         if conflicting is not None and n in conflicting:
             files[SHARED_FILE] = f"edited by {n}\n"
         role = "reviewers" if n in reviewer_only else "assignees"
@@ -68,6 +73,7 @@ def queue_scenario(
             "runner_capacity": 20,
             "flake_rate": 0.0,
             "fail_marker": FAIL_MARKER,
+            "fail_together": [list(TOGETHER_MARKERS)],
         },
         "users": [
             {"username": "root", "admin": True},

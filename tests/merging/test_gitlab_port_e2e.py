@@ -146,3 +146,26 @@ async def test_a_worker_dying_every_third_step_changes_nothing(
 
 def test_comment_markers_are_what_the_port_looks_for() -> None:
     assert marker("4:abc:not_ready") == "<!-- merge-assist:4:abc:not_ready -->"
+
+
+@pytest.mark.parametrize("landing", ["merge_api", "push"])
+async def test_a_pair_failing_only_together_is_bisected_in_a_batch(
+    tmp_path: Path, landing: Landing
+) -> None:
+    pair = (2, 5)
+    config = config_for("batch", landing)
+    scenario = queue_scenario(6, broken=frozenset(), conflicting=None, together=pair)
+    with run_sandbox(scenario) as sandbox:
+        log = await run_queue(
+            sandbox, tmp_path, config, crash=crash_on_kinds({"merge_mr", "push_target"}, 2)
+        )
+        culprits = log.events("culprit")
+        assert culprits, "the pair was found by bisection"
+        async with GitLabClient(sandbox.url, sandbox.token_for("root"), max_retries=0) as root:
+            mrs = {mr.iid: mr for mr in await root.list_merge_requests(PROJECT, state="all")}
+        merged = {iid for iid, mr in mrs.items() if mr.state == "merged" and iid <= 6}
+        assert len(merged & set(pair)) == 1, merged  # exactly one of the pair lands
+        assert merged == set(range(1, 7)) - (set(pair) - merged)
+        (loser,) = set(pair) - merged
+        assert config.labels.rejected in mrs[loser].labels
+        assert strict_green_main(sandbox) == []
