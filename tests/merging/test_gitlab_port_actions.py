@@ -128,6 +128,18 @@ async def test_a_rebase_moves_the_mr_onto_the_target_once(
     assert after.diff_refs.base_sha == onto
 
 
+async def test_a_rebase_of_a_head_that_moved_is_not_done(
+    port: GitLabQueuePort, root: GitLabClient
+) -> None:
+    onto = await move_main(root, "rebase-moved.txt")
+    before = await root.get_merge_request(PROJECT, 8)
+    rebase = act.Rebase(iid=8, expected_head_sha="a" * 40, onto_sha=onto)
+    result = await port.perform(rebase)
+    assert isinstance(result, RebaseResult)
+    assert result.status == "in_progress"
+    assert (await root.get_merge_request(PROJECT, 8)).sha == before.sha
+
+
 async def test_a_rebase_with_conflicts_reports_conflict(
     port: GitLabQueuePort, root: GitLabClient
 ) -> None:

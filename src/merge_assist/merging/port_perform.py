@@ -93,6 +93,10 @@ async def rebase(client: GitLabClient, target: PortTarget, action: act.Rebase) -
     mr = await client.get_merge_request(project, iid)
     if _based_on(mr, action.onto_sha) and not mr.rebase_in_progress:
         return RebaseResult(iid=iid, status="done", new_sha=mr.sha)
+    if mr.sha != action.expected_head_sha and not mr.rebase_in_progress:
+        # The author pushed since the engine looked: "done" would vouch for a head we did not
+        # rebase. The next observation shows the push and the engine starts over.
+        return RebaseResult(iid=iid, status="in_progress", message="the head moved")
     if not mr.rebase_in_progress:
         # 409: a rebase is already running (ours, before a crash): wait for it.
         with contextlib.suppress(GitLabConflict):
