@@ -210,6 +210,33 @@ async def test_batch_branch_merges_mr_and_pipeline_are_idempotent(
     assert not await root.list_branches(PROJECT, search=branch)
 
 
+async def test_deleting_a_batch_branch_closes_its_forgotten_batch_mr(
+    port: GitLabQueuePort, root: GitLabClient
+) -> None:
+    branch = f"{PREFIX}/{TARGET}/{next(_branch_numbers)}"
+    base = await head_of(root, TARGET)
+    await port.perform(act.CreateBatchBranch(attempt_id=6, branch=branch, base_sha=base))
+    await root.create_commit(
+        PROJECT,
+        branch,
+        "Batch content",
+        [CommitAction(action="create", file_path="b6.txt", content="6\n")],
+    )
+    opened = act.CreateBatchMR(
+        attempt_id=6,
+        branch=branch,
+        target_branch=TARGET,
+        title="Batch 6",
+        description="",
+        labels=(),
+    )
+    created = await port.perform(opened)  # its result is "lost": no CloseBatchMR follows
+    assert isinstance(created, BatchMRResult)
+    await twice(port, act.DeleteBranch(branch=branch))
+    assert (await root.get_merge_request(PROJECT, created.iid or 0)).state == "closed"
+    assert not await root.list_branches(PROJECT, search=branch)
+
+
 async def test_a_conflicting_member_leaves_the_batch_branch_unchanged(
     port: GitLabQueuePort, root: GitLabClient
 ) -> None:

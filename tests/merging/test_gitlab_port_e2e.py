@@ -84,13 +84,18 @@ async def assert_outcome(sandbox: RunningSandbox, config: EngineConfig, log: Dri
             ours = {config.labels.name(k) for k in ("recognized", "not_ready", "ready_to_merge")}
             assert not ours & set(mr.labels), mr.labels
             notes = await root.mr_notes(PROJECT, iid)
-            assert any("merge-assist:" in n.body for n in notes), [n.body for n in notes]
             comments = [n.body for n in notes if "<!-- merge-assist:" in n.body]
+            rejection = marker(f"{iid}:{mr.sha}:rejected")
+            assert [c for c in comments if rejection in c], comments
             assert len(comments) == len(set(comments)), "a comment was posted twice"
         for iid in merged:
             assert not {config.labels.name(k) for k in ("not_ready", "rejected")} & set(
                 mrs[iid].labels
             )
+        # No batch MR left open, no batch branch left behind.
+        still_open = await root.list_merge_requests(PROJECT, state="opened")
+        assert not [mr.iid for mr in still_open if mr.source_branch.startswith("merge-assist/")]
+        assert not await root.list_branches(PROJECT, search="merge-assist/")
     # Nothing landed twice: one merged history record per MR, and main moved at most once per
     # merged MR (exactly once each in single mode).
     landed = Counter(iid for record in log.events("merged") for iid in record.iids)
@@ -128,7 +133,7 @@ async def test_a_worker_dying_after_each_kind_of_action_changes_nothing(
     assert log.crashes >= 6
     landing_kind = "push_target" if landing == "push" else "merge_mr"
     expected = {landing_kind, "post_comment", "unassign"} | (
-        {"merge_into_batch", "create_batch_mr", "close_batch_mr"} if strategy == "batch" else set()
+        {"merge_into_batch", "create_batch_mr", "delete_branch"} if strategy == "batch" else set()
     )
     assert expected <= log.kinds()
     await assert_outcome(sandbox, config, log)
@@ -142,10 +147,6 @@ async def test_a_worker_dying_every_third_step_changes_nothing(
     log = await run_queue(sandbox, tmp_path, config, crash=crash_every(3, offset=1))
     assert log.crashes >= 5
     await assert_outcome(sandbox, config, log)
-
-
-def test_comment_markers_are_what_the_port_looks_for() -> None:
-    assert marker("4:abc:not_ready") == "<!-- merge-assist:4:abc:not_ready -->"
 
 
 @pytest.mark.parametrize("landing", ["merge_api", "push"])

@@ -272,8 +272,16 @@ async def close_batch_mr(
 
 
 async def delete_branch(client: GitLabClient, target: PortTarget, action: act.DeleteBranch) -> None:
-    """Delete one of our batch branches (missing is fine)."""
+    """Close the open MRs from one of our batch branches, then delete it (missing is fine).
+
+    Closing here too means a batch MR whose ``CreateBatchMR`` result was lost (so the engine
+    never learnt its iid to emit ``CloseBatchMR``) is not left open.
+    """
     check_batch_branch(target, action.branch)
+    for mr in await client.list_merge_requests(
+        target.project_id, source_branch=action.branch, state="opened"
+    ):
+        await client.update_merge_request(target.project_id, mr.iid, state_event="close")
     await client.delete_branch(target.project_id, action.branch, missing_ok=True)
 
 
