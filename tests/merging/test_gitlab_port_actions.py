@@ -128,6 +128,29 @@ async def test_a_rebase_moves_the_mr_onto_the_target_once(
     assert after.diff_refs.base_sha == onto
 
 
+async def test_a_slow_rebase_is_in_progress_then_done_without_a_second_rebase(
+    sandbox: RunningSandbox, port: GitLabQueuePort, root: GitLabClient
+) -> None:
+    onto = await move_main(root, "rebase-slow.txt")
+    before = await root.get_merge_request(PROJECT, 16)
+    rebase = act.Rebase(iid=16, expected_head_sha=before.sha or "", onto_sha=onto)
+    port.rebase_wait_seconds = 0.2
+    sandbox.faults(slow_rebase_seconds=3600)
+    try:
+        first, second = await twice(port, rebase)
+    finally:
+        sandbox.faults(slow_rebase_seconds=0)
+    assert (first.status, second.status) == ("in_progress", "in_progress")
+    assert port.client.calls["mr.rebase"] == 1  # the second one waited for the first
+    sandbox.advance_clock(3600)
+    port.rebase_wait_seconds = 20.0
+    done = await port.perform(rebase)
+    assert isinstance(done, RebaseResult)
+    assert done.status == "done"
+    assert done.new_sha not in (None, before.sha)
+    assert port.client.calls["mr.rebase"] == 1
+
+
 async def test_a_rebase_of_a_head_that_moved_is_not_done(
     port: GitLabQueuePort, root: GitLabClient
 ) -> None:
