@@ -140,12 +140,11 @@ def test_a_rebase_by_the_bot_is_not_an_author_push() -> None:
 
 def test_priority_comes_from_the_snapshot_and_orders_the_queue() -> None:
     config = EngineConfig(strategy="single")
-    decision = step(
-        empty_state(),
-        observe(snapshot(1), snapshot(2, priority=3)),
-        config,
-    )
-    (merge,) = of_kind(decision, "merge_mr")
+    observations = observe(snapshot(1), snapshot(2, priority=3))
+    decision = step(empty_state(), observations, config)
+    assert decision.state.merge_request(2).phase == Phase.MERGING
+    # The merge itself comes one step later, once the attempt is stored.
+    (merge,) = of_kind(step(decision.state, observations, config), "merge_mr")
     assert merge.iid == 2
 
 

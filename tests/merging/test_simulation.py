@@ -64,7 +64,9 @@ def run(
         assert not [n for n in decision.notes if "internal error" in n], decision.notes
         assert world.violations == []
         if decision.idle:
-            if not world.busy():
+            # An attempt in flight means the runner looks again after busy_poll_seconds.
+            in_flight = any(attempt.active for attempt in decision.state.attempts)
+            if not world.busy() and not in_flight:
                 return _outcome(world, step), world
             world.tick()
             results = ()

@@ -21,12 +21,14 @@ SINGLE = EngineConfig(strategy="single")
 READY_LABEL = "Merge Assist: Ready to Merge"
 
 
-def test_an_mr_up_to_date_is_merged_at_once_with_sha_and_target_pinned() -> None:
-    decision = step(empty_state(), observe(snapshot(1)), SINGLE)
+def test_an_mr_up_to_date_is_merged_next_step_with_sha_and_target_pinned() -> None:
+    started = step(empty_state(), observe(snapshot(1)), SINGLE)
+    assert of_kind(started, "merge_mr") == []  # stored first: a crash must find the attempt
+    (add,) = of_kind(started, "add_labels")
+    assert add.labels == (READY_LABEL,)
+    decision = step(started.state, observe(snapshot(1, labels=(READY_LABEL,))), SINGLE)
     (merge,) = of_kind(decision, "merge_mr")
     assert (merge.iid, merge.sha, merge.expected_target_sha) == (1, sha("h1"), TARGET_SHA)
-    (add,) = of_kind(decision, "add_labels")
-    assert add.labels == (READY_LABEL,)
     merged = MergeResult(iid=1, status="merged", merge_sha=sha("m"))
     landed = snapshot(1, state="merged", labels=(READY_LABEL,))
     after = step(decision.state, observe(landed, results=(merged,)), SINGLE)
@@ -75,7 +77,9 @@ def test_the_target_moving_during_the_pipeline_means_rebasing_again() -> None:
 
 
 def test_a_merge_refused_because_the_target_moved_is_retried() -> None:
-    decision = step(empty_state(), observe(snapshot(1)), SINGLE)
+    started = step(empty_state(), observe(snapshot(1)), SINGLE)
+    decision = step(started.state, observe(snapshot(1)), SINGLE)
+    assert of_kind(decision, "merge_mr")
     refused = MergeResult(iid=1, status="target_moved")
     moved = sha("T")
     again = step(decision.state, observe(snapshot(1), target_sha=moved, results=(refused,)), SINGLE)
@@ -120,3 +124,14 @@ def test_a_push_by_the_author_during_the_attempt_stops_it() -> None:
     assert all(not attempt.active for attempt in after.state.attempts)
     mr = after.state.merge_request(1)
     assert (mr.author_sha, mr.phase) == (sha("p"), Phase.WAITING)
+
+
+def test_a_worker_dying_right_after_merging_still_records_our_merge() -> None:
+    started = step(empty_state(), observe(snapshot(1)), SINGLE)
+    merging = step(started.state, observe(snapshot(1)), SINGLE)
+    assert of_kind(merging, "merge_mr")
+    # The merge went through, the new state was lost: re-decide from the stored one.
+    replay = step(started.state, observe(snapshot(1, state="merged")), SINGLE)
+    assert [h.event for h in of_kind(replay, "record_history")] == ["merged"]
+    (comment,) = of_kind(replay, "post_comment")
+    assert comment.template == "merged_single"

@@ -49,8 +49,9 @@ def start(step: Step) -> None:
     step.update_mr(mr.iid, phase=Phase.MERGING)
     if behind:
         step.emit(Rebase(iid=mr.iid, expected_head_sha=mr.head_sha, onto_sha=target))
-    else:
-        step.emit(MergeMR(iid=mr.iid, sha=mr.head_sha, expected_target_sha=target))
+    # An MR up to date is merged by the next step, once this attempt is stored: a worker dying
+    # right after merging must find the attempt, or it would take our own merge for a merge
+    # by hand (recorded as "removed", no "merged" comment).
     step.busy = True
 
 

@@ -1,0 +1,125 @@
+"""``GitLabQueuePort.observe`` against the sandbox: who is recognised, what a snapshot holds,
+which pipelines are read, and how many GitLab calls a step costs."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from gitlab_sandbox.testing import RunningSandbox, run_sandbox
+from merge_assist.gitlab.client import GitLabClient
+from merge_assist.gitlab.errors import GitLabNotFound, GitLabUnavailable
+from merge_assist.merging.config import EngineConfig
+from merge_assist.merging.gitlab_port import GitLabQueuePort
+from merge_assist.merging.state import Attempt, AttemptMember, TargetQueueState
+from tests.merging.driver import PROJECT, TARGET, queue_scenario
+from tests.merging.sandbox_queue import open_port
+
+CONFIG = EngineConfig()
+
+
+@pytest.fixture(scope="module")
+def sandbox() -> Iterator[RunningSandbox]:
+    data = queue_scenario(5, broken=frozenset({4}), conflicting=None, unassigned=frozenset({3}))
+    with run_sandbox(data) as running:
+        running.wait_for_pipelines()
+        yield running
+
+
+@pytest.fixture
+async def port(sandbox: RunningSandbox, tmp_path: Path) -> AsyncIterator[GitLabQueuePort]:
+    async with open_port(sandbox, tmp_path, CONFIG) as opened:
+        yield opened
+
+
+@pytest.fixture
+async def root(sandbox: RunningSandbox) -> AsyncIterator[GitLabClient]:
+    async with GitLabClient(sandbox.url, sandbox.token_for("root"), max_retries=0) as client:
+        yield client
+
+
+def empty(port: GitLabQueuePort) -> TargetQueueState:
+    return TargetQueueState.empty(port.project.id, TARGET)
+
+
+async def test_assignee_or_reviewer_is_recognised(
+    port: GitLabQueuePort, root: GitLabClient
+) -> None:
+    observations = await port.observe(empty(port))
+    by_iid = {mr.iid: mr for mr in observations.merge_requests}
+    assert set(by_iid) == {1, 2, 4, 5}  # !3 has the bot neither as assignee nor reviewer
+    assert (by_iid[1].bot_is_assignee, by_iid[1].bot_is_reviewer) == (True, False)
+    assert (by_iid[2].bot_is_assignee, by_iid[2].bot_is_reviewer) == (False, True)
+    assert by_iid[2].recognised
+    main = await root.get_branch(PROJECT, TARGET)
+    assert main.commit is not None
+    assert observations.target_sha == main.commit.id
+    one = by_iid[1]
+    assert one.base_sha == main.commit.id
+    assert one.files_changed == ("src/mr1.txt",)
+    assert one.approvals_left == 0
+    assert one.author == "alice"
+    assert one.source_branch == "topic-1"
+    assert one.head_pipeline is not None
+    assert (one.head_pipeline.sha, one.head_pipeline.status) == (one.head_sha, "success")
+    assert by_iid[4].head_pipeline is not None
+    assert by_iid[4].head_pipeline.status == "failed"  # the CI fail marker
+
+
+async def test_mentioned_mrs_are_read_whatever_their_state(port: GitLabQueuePort) -> None:
+    state = empty(port).model_copy(update={"rejected": (3, 404)})
+    by_iid = {mr.iid: mr for mr in (await port.observe(state)).merge_requests}
+    assert by_iid[3].state == "opened"
+    assert not by_iid[3].recognised
+    assert by_iid[404].state == "closed"  # a 404 is reported as closed
+
+
+async def test_pipelines_of_tested_shas_are_read_by_sha(
+    port: GitLabQueuePort, root: GitLabClient
+) -> None:
+    head = (await root.get_merge_request(PROJECT, 5)).sha or ""
+    attempt = Attempt(
+        id=1,
+        kind="batch",
+        members=(AttemptMember(iid=5, source_sha=head),),
+        base_sha="0" * 40,
+        status="testing",
+        started_at=datetime.now(UTC),
+        tested_sha=head,
+    )
+    state = empty(port).model_copy(update={"attempts": (attempt,)})
+    observations = await port.observe(state)
+    assert {p.sha for p in observations.pipelines} == {head}
+    assert all(p.status == "success" for p in observations.pipelines)
+
+
+async def test_a_step_costs_few_calls_and_files_are_cached(port: GitLabQueuePort) -> None:
+    await port.observe(empty(port))  # resolves the bot, reads the diffs of every head
+    before = sum(port.client.calls.values())
+    await port.observe(empty(port))
+    spent = sum(port.client.calls.values()) - before
+    mrs = 4
+    assert spent == 3 + 2 * mrs  # branch, two listings, then details + approvals per MR
+    assert port.client.calls["mr.changes"] == mrs  # once per head, not per step
+
+
+async def test_an_unknown_bot_is_an_error(sandbox: RunningSandbox, tmp_path: Path) -> None:
+    async with open_port(sandbox, tmp_path, CONFIG) as opened:
+        opened.observer.bot_username = "nobody-here"
+        with pytest.raises(GitLabNotFound, match="nobody-here"):
+            await opened.observe(empty(opened))
+
+
+async def test_gitlab_failing_after_retries_raises_for_the_runner(
+    sandbox: RunningSandbox, port: GitLabQueuePort
+) -> None:
+    sandbox.faults(rules=[{"path": "merge_requests", "error_rate": 1.0, "statuses": [503]}])
+    try:
+        with pytest.raises(GitLabUnavailable):
+            await port.observe(empty(port))
+    finally:
+        sandbox.faults(rules=[])
+    assert (await port.observe(empty(port))).merge_requests
