@@ -62,9 +62,7 @@ def commit_files(
         _check_last_commit(repo, parent, action)
         _apply(repo, editor, action)
     tree = editor.write()
-    sha = repo.write_commit(
-        tree, [parent] if parent else [], message, author, committer or author
-    )
+    sha = repo.write_commit(tree, [parent] if parent else [], message, author, committer or author)
     expected_old = current if current is not None else ZERO_SHA
     repo.set_branch(branch, sha, expected_old=expected_old)
     return repo.commit(sha)

@@ -1,0 +1,155 @@
+"""The whole merge queue with the database in the loop: an onboarded project, the worker's
+``GitLabQueueRuntime`` (runner + GitLab port) and the sandbox over HTTP, on SQLite and
+PostgreSQL.
+
+Ten MRs (one only with the bot as reviewer), one breaking CI and a conflicting pair: every good
+MR is merged, the bad ones rejected, ``main`` only moves to trees CI passed first, and what the
+API shows (``merge_requests``, history, batches, audit) agrees with GitLab.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from gitlab_sandbox.testing import RunningSandbox, run_sandbox
+from merge_assist.audit.models import AuditEntry
+from merge_assist.gitlab.client import GitLabClient
+from merge_assist.kit.db import unit_of_work
+from merge_assist.kit.settings import Environment, Settings
+from merge_assist.kit.web import AppResources
+from merge_assist.merging.gitlab_runtime import GitLabQueueRuntime
+from merge_assist.merging.models import BatchOperation, MergeHistoryEntry, MergeRequestRecord
+from merge_assist.projects import service as projects
+from merge_assist.projects.gitlab_access import gitlab_client_factory
+from tests.merging.driver import BOT, PROJECT, queue_scenario
+from tests.merging.sandbox_queue import strict_green_main
+
+BROKEN = 4
+CONFLICTING = (7, 8)
+
+
+@pytest.fixture
+def sandbox() -> Iterator[RunningSandbox]:
+    with run_sandbox(queue_scenario()) as running:
+        yield running
+
+
+@pytest.fixture
+def settings(
+    database_url: str, tmp_path: Path, sandbox: RunningSandbox, monkeypatch: pytest.MonkeyPatch
+) -> Settings:
+    monkeypatch.setenv("MERGE_ASSIST_SECRET_GITLAB_BOT_TOKEN", sandbox.token_for(BOT))
+    return Settings(
+        environment=Environment.test,
+        data_dir=tmp_path / "data",
+        database_url=database_url,
+        secret_key="test-secret-key-" + uuid.uuid4().hex,  # type: ignore[arg-type]
+        password_hash_profile="test",
+        gitlab_url=sandbox.url,
+        gitlab_max_retries=2,
+        _env_file=None,  # type: ignore[call-arg]
+    )
+
+
+async def onboard(
+    sessions: async_sessionmaker[AsyncSession], settings: Settings, **config: object
+) -> int:
+    async with unit_of_work(sessions) as session:
+        project = await projects.onboard(
+            session,
+            settings,
+            gitlab_client_factory(settings),
+            projects.Actor(id=None, name="test"),
+            PROJECT,
+            {"webhook_enabled": False, "max_rejections": 1, "batch_size": 5, **config},
+        )
+        return project.id
+
+
+async def run_until_settled(
+    res: AppResources, sandbox: RunningSandbox, project_id: int, *, rounds: int = 300
+) -> None:
+    runtime = GitLabQueueRuntime(res)
+
+    async def always() -> bool:
+        return True
+
+    try:
+        for _ in range(rounds):
+            await runtime.run(res, project_id, always)
+            async with res.sessions() as session:
+                rows = (
+                    (
+                        await session.execute(
+                            select(MergeRequestRecord.queue_state).where(
+                                MergeRequestRecord.project_id == project_id
+                            )
+                        )
+                    )
+                    .scalars()
+                    .all()
+                )
+            if len(rows) == 10 and set(rows) <= {"merged", "rejected"}:
+                return
+            await asyncio.to_thread(sandbox.advance_clock, 30)
+            await asyncio.sleep(0.05)
+    finally:
+        await runtime.close()
+    raise AssertionError(f"the queue did not settle: {Counter(rows)}")
+
+
+@pytest.mark.parametrize("strategy", ["single", "batch"])
+async def test_the_queue_lands_good_mrs_and_rejects_bad_ones_with_the_database(
+    app: object,
+    sessions: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    sandbox: RunningSandbox,
+    strategy: str,
+) -> None:
+    res: AppResources = app.state.resources  # type: ignore[attr-defined]
+    project_id = await onboard(sessions, settings, strategy=strategy)
+    await run_until_settled(res, sandbox, project_id)
+
+    async with sessions() as session:
+        rows = {
+            r.iid: r
+            for r in (
+                await session.execute(
+                    select(MergeRequestRecord).where(MergeRequestRecord.project_id == project_id)
+                )
+            ).scalars()
+        }
+        history = (await session.execute(select(MergeHistoryEntry))).scalars().all()
+        batches = (await session.execute(select(BatchOperation))).scalars().all()
+        audit = (await session.execute(select(AuditEntry.action))).scalars().all()
+    rejected = {iid for iid, row in rows.items() if row.queue_state == "rejected"}
+    merged = {iid for iid, row in rows.items() if row.queue_state == "merged"}
+    assert BROKEN in rejected
+    assert len(rejected & set(CONFLICTING)) == 1
+    assert merged == set(range(1, 11)) - rejected
+    assert all(rows[iid].merged_at is not None for iid in merged)
+
+    async with GitLabClient(sandbox.url, sandbox.token_for("root"), max_retries=0) as root:
+        gitlab = {mr.iid: mr for mr in await root.list_merge_requests(PROJECT, state="all")}
+    assert {iid for iid in range(1, 11) if gitlab[iid].state == "merged"} == merged
+    assert all(BOT not in {u.username for u in gitlab[iid].assignees} for iid in rejected)
+
+    landed = Counter(iid for entry in history if entry.event == "merged" for iid in entry.iids)
+    assert set(landed) == merged
+    assert max(landed.values()) == 1
+    assert strict_green_main(sandbox) == []
+    assert "merge_queue.merged" in audit
+    assert "merge_queue.rejected" in audit
+    if strategy == "batch":
+        assert batches
+        assert {b.status for b in batches if not b.probe} & {"landed"}
+    else:
+        assert not batches
