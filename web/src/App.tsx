@@ -7,14 +7,8 @@ import { ToastProvider } from "./components/Toasts";
 import { DEFAULT_SERVER_CONFIG, loadServerConfig, type ServerConfig } from "./config";
 import { HealthPage } from "./pages/HealthPage";
 import { LoginPage } from "./pages/LoginPage";
-import {
-  AdministrationPage,
-  LogsPage,
-  MergeQueuePage,
-  MessagesPage,
-  NotFoundPage,
-  VaultPage,
-} from "./pages/SectionPages";
+import { MessagesPage } from "./messages/MessagesPage";
+import { AdministrationPage, LogsPage, MergeQueuePage, NotFoundPage, VaultPage } from "./pages/SectionPages";
 
 function Checking() {
   return (

@@ -49,7 +49,6 @@ describe("the shell", () => {
     const { user } = renderApp("/queue");
     const expectations: [string, string][] = [
       ["Vault", "No vault files yet."],
-      ["Messages", "No messages."],
       ["Logs", "Nothing has been logged yet."],
       ["Administration", "Administration tools are on their way."],
     ];

@@ -29,20 +29,6 @@ export function VaultPage() {
   );
 }
 
-export function MessagesPage() {
-  return (
-    <EmptyState
-      title="Messages"
-      summary="No messages."
-      upcoming={[
-        "Messages from teammates and from Merge Assist, newest first, unread ones marked.",
-        "Compose a message to a person, optionally about a vault file.",
-        "Notices such as “someone asks for the file you hold”.",
-      ]}
-    />
-  );
-}
-
 export function LogsPage() {
   return (
     <EmptyState
