@@ -8,7 +8,8 @@ import { DEFAULT_SERVER_CONFIG, loadServerConfig, type ServerConfig } from "./co
 import { HealthPage } from "./pages/HealthPage";
 import { LoginPage } from "./pages/LoginPage";
 import { MessagesPage } from "./messages/MessagesPage";
-import { AdministrationPage, LogsPage, MergeQueuePage, NotFoundPage, VaultPage } from "./pages/SectionPages";
+import { AdministrationPage, LogsPage, NotFoundPage, VaultPage } from "./pages/SectionPages";
+import { QueuePage } from "./queue/QueuePage";
 
 function Checking() {
   return (
@@ -47,7 +48,7 @@ export function AppRoutes({ config = DEFAULT_SERVER_CONFIG }: { config?: ServerC
         }
       >
         <Route index element={<Navigate to="/queue" replace />} />
-        <Route path="queue" element={<MergeQueuePage />} />
+        <Route path="queue" element={<QueuePage />} />
         <Route path="vault" element={<VaultPage />} />
         <Route path="messages" element={<MessagesPage />} />
         <Route path="logs" element={<LogsPage />} />

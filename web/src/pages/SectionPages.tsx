@@ -1,20 +1,6 @@
 /** The sections whose features are still to come: each says what it will show. */
 import { EmptyState } from "../components/EmptyState";
 
-export function MergeQueuePage() {
-  return (
-    <EmptyState
-      title="Merge queue"
-      summary="No merge requests are queued yet."
-      upcoming={[
-        "Merge requests marked for the queue, in landing order, per project and target branch.",
-        "Each one's pipeline status, priority, strikes and the batch it rides in.",
-        "Actions to raise a priority or take a merge request out of the queue.",
-      ]}
-    />
-  );
-}
-
 export function VaultPage() {
   return (
     <EmptyState
