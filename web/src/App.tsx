@@ -8,7 +8,8 @@ import { DEFAULT_SERVER_CONFIG, loadServerConfig, type ServerConfig } from "./co
 import { HealthPage } from "./pages/HealthPage";
 import { LoginPage } from "./pages/LoginPage";
 import { MessagesPage } from "./messages/MessagesPage";
-import { AdministrationPage, LogsPage, NotFoundPage, VaultPage } from "./pages/SectionPages";
+import { AdministrationPage } from "./admin/AdministrationPage";
+import { LogsPage, NotFoundPage, VaultPage } from "./pages/SectionPages";
 import { QueuePage } from "./queue/QueuePage";
 
 function Checking() {

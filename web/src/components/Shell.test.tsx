@@ -50,7 +50,6 @@ describe("the shell", () => {
     const expectations: [string, string][] = [
       ["Vault", "No vault files yet."],
       ["Logs", "Nothing has been logged yet."],
-      ["Administration", "Administration tools are on their way."],
     ];
     const nav = await screen.findByRole("navigation", { name: "Main" });
     for (const [section, sentence] of expectations) {

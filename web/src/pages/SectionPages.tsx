@@ -29,20 +29,6 @@ export function LogsPage() {
   );
 }
 
-export function AdministrationPage() {
-  return (
-    <EmptyState
-      title="Administration"
-      summary="Administration tools are on their way."
-      upcoming={[
-        "People and their roles (admin, project owner, priority manager, member, viewer).",
-        "Projects: connecting them, their merge-queue settings and per-project permissions.",
-        "Secrets, GitLab connection and notification channels.",
-      ]}
-    />
-  );
-}
-
 export function NotFoundPage() {
   return (
     <EmptyState
