@@ -5,11 +5,12 @@ import { AuthProvider, useSession } from "./auth/AuthContext";
 import { Shell } from "./components/Shell";
 import { ToastProvider } from "./components/Toasts";
 import { DEFAULT_SERVER_CONFIG, loadServerConfig, type ServerConfig } from "./config";
-import { HealthPage } from "./pages/HealthPage";
+import { HealthPage } from "./health/HealthPage";
 import { LoginPage } from "./pages/LoginPage";
 import { MessagesPage } from "./messages/MessagesPage";
 import { AdministrationPage } from "./admin/AdministrationPage";
-import { LogsPage, NotFoundPage, VaultPage } from "./pages/SectionPages";
+import { LogsPage } from "./logs/LogsPage";
+import { NotFoundPage, VaultPage } from "./pages/SectionPages";
 import { QueuePage } from "./queue/QueuePage";
 
 function Checking() {

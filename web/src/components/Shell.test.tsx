@@ -49,7 +49,6 @@ describe("the shell", () => {
     const { user } = renderApp("/queue");
     const expectations: [string, string][] = [
       ["Vault", "No vault files yet."],
-      ["Logs", "Nothing has been logged yet."],
     ];
     const nav = await screen.findByRole("navigation", { name: "Main" });
     for (const [section, sentence] of expectations) {

@@ -15,20 +15,6 @@ export function VaultPage() {
   );
 }
 
-export function LogsPage() {
-  return (
-    <EmptyState
-      title="Logs"
-      summary="Nothing has been logged yet."
-      upcoming={[
-        "The audit log: merges, check-outs, check-ins, role changes, sign-ins.",
-        "Filters by project, person, action and time.",
-        "The merge queue's decisions for each merge request, with their reasons.",
-      ]}
-    />
-  );
-}
-
 export function NotFoundPage() {
   return (
     <EmptyState

@@ -39,7 +39,8 @@ export function answer(status: number, body?: unknown): FakeAnswer {
 }
 
 function isAnswer(value: unknown): value is FakeAnswer {
-  return value !== null && typeof value === "object" && ("status" in value || "text" in value);
+  // A body may have a `status` field of its own (readiness): only a numeric one is an answer's.
+  return value !== null && typeof value === "object" && (typeof (value as FakeAnswer).status === "number" || "text" in value);
 }
 
 function match(pattern: string, path: string): Record<string, string> | null {
