@@ -10,8 +10,9 @@ import { LoginPage } from "./pages/LoginPage";
 import { MessagesPage } from "./messages/MessagesPage";
 import { AdministrationPage } from "./admin/AdministrationPage";
 import { LogsPage } from "./logs/LogsPage";
-import { NotFoundPage, VaultPage } from "./pages/SectionPages";
+import { NotFoundPage } from "./pages/NotFoundPage";
 import { QueuePage } from "./queue/QueuePage";
+import { VaultPage } from "./vault/VaultPage";
 
 function Checking() {
   return (

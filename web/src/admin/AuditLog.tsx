@@ -5,7 +5,7 @@ import { formatTime, sentenceOf } from "../components/format";
 import { Button, Card, INPUT, Notice } from "../components/Page";
 import { useToast } from "../components/Toasts";
 import type { AuditPage } from "./api";
-import { saveResponse } from "./download";
+import { saveResponse } from "../components/download";
 
 const PAGE_SIZE = 50;
 
