@@ -15,12 +15,13 @@ export function passwordInput(page: Page) {
   return page.getByRole("tabpanel").locator("input[name=password]");
 }
 
-/** Sign in through the login form as the administrator made by global setup. */
-export async function signIn(page: Page): Promise<void> {
-  const password = process.env.MERGE_ASSIST_E2E_ADMIN_PASSWORD;
-  if (!password) throw new Error("global setup did not create the e2e administrator");
+/** Sign in through the login form as a person made by global setup (the administrator by default). */
+export async function signIn(page: Page, who: "admin" | "morgan" = "admin"): Promise<void> {
+  const password =
+    who === "admin" ? process.env.MERGE_ASSIST_E2E_ADMIN_PASSWORD : process.env.MERGE_ASSIST_E2E_MEMBER_PASSWORD;
+  if (!password) throw new Error(`global setup did not create the e2e user ${who}`);
   await page.goto("/login");
-  await page.getByLabel("Username").fill("admin");
+  await page.getByLabel("Username").fill(who);
   await passwordInput(page).fill(password);
   await page.getByRole("button", { name: "Sign in", exact: true }).click();
   await page.getByRole("navigation", { name: "Main" }).waitFor();

@@ -207,13 +207,13 @@ function FileRow({ file, canWrite, isAdmin, onOpen, onUndo, onDownload }: FileRo
       <td className="px-3 py-2 whitespace-nowrap" title={lock ? formatTime(lock.since) : undefined}>
         {lock ? formatAge(lock.since) : "—"}
       </td>
-      <td className="max-w-48 px-3 py-2 break-words">{lock?.reason ?? "—"}</td>
+      <td className="min-w-40 px-3 py-2 break-words">{lock?.reason ?? "—"}</td>
       <td className="px-3 py-2 whitespace-nowrap">
         {formatTime(file.updated_at)}
         {file.updated_by ? <div className="text-xs text-slate-500">{file.updated_by}</div> : null}
       </td>
       <td className="px-3 py-2">
-        <div className="flex flex-wrap gap-1">
+        <div className="flex min-w-56 flex-wrap gap-1 [&>button]:px-2 [&>button]:py-1 [&>button]:text-xs">
           {canWrite && !lock ? <Button aria-label={`Check out ${file.name}`} onClick={() => onOpen("checkout")}>Check out</Button> : null}
           {mine ? <Button variant="primary" aria-label={`Check in ${file.name}`} onClick={() => onOpen("checkin")}>Check in</Button> : null}
           {mine ? <Button aria-label={`Undo check-out of ${file.name}`} onClick={onUndo}>Undo</Button> : null}
