@@ -23,7 +23,10 @@ export function Dialog({ title, onClose, children, placement = "modal", wide = f
       if (typeof dialog.showModal === "function") dialog.showModal();
       else dialog.setAttribute("open", "");
     }
-    const first = dialog?.querySelector<HTMLElement>("input, textarea, select, button:not([data-close])");
+    // The first field or action; the close button when there is nothing else to do.
+    const first =
+      dialog?.querySelector<HTMLElement>("input, textarea, select, button:not([data-close])") ??
+      dialog?.querySelector<HTMLElement>("button[data-close]");
     first?.focus();
     return () => {
       if (opener.current instanceof HTMLElement) opener.current.focus();

@@ -9,6 +9,8 @@ export interface GroupsProps {
   /** Set a new priority (the page sends it and reports refusals). */
   onPriority: (mr: MergeRequest, priority: number) => void;
   busyId: number | null;
+  /** Show one MR's history. */
+  onDetails: (mr: MergeRequest) => void;
   now?: number;
 }
 
@@ -38,7 +40,7 @@ function Pipeline({ mr }: { mr: MergeRequest }) {
   );
 }
 
-export function MergeRequestGroups({ items, canSetPriority, onPriority, busyId, now = Date.now() }: GroupsProps) {
+export function MergeRequestGroups({ items, canSetPriority, onPriority, onDetails, busyId, now = Date.now() }: GroupsProps) {
   return (
     <div className="flex flex-col gap-4">
       {GROUPS.map((group) => {
@@ -47,11 +49,11 @@ export function MergeRequestGroups({ items, canSetPriority, onPriority, busyId, 
         const headingId = `group-${group.state}`;
         return (
           <section key={group.state} aria-labelledby={headingId} className="rounded-lg border border-slate-200 bg-white dark:border-slate-800 dark:bg-slate-900">
-            <h2 id={headingId} className="border-b border-slate-200 px-4 py-2 text-base font-semibold dark:border-slate-800">
+            <h2 id={headingId} className={`px-4 py-2 text-base font-semibold ${members.length ? "border-b border-slate-200 dark:border-slate-800" : "inline-block"}`}>
               {group.title} <span className="text-sm font-normal text-slate-500">({members.length})</span>
             </h2>
             {members.length === 0 ? (
-              <p className="px-4 py-3 text-sm text-slate-500 dark:text-slate-400">{group.empty}</p>
+              <p className="inline text-sm text-slate-500 dark:text-slate-400">{group.empty}</p>
             ) : (
               <div className="overflow-x-auto">
                 <table className="w-full text-left text-sm">
@@ -66,11 +68,12 @@ export function MergeRequestGroups({ items, canSetPriority, onPriority, busyId, 
                       <th scope="col" className="px-4 py-2">Pipeline</th>
                       <th scope="col" className="px-4 py-2">In queue</th>
                       {ordered && canSetPriority ? <th scope="col" className="px-4 py-2">Order</th> : null}
+                      <th scope="col" className="px-4 py-2"><span className="sr-only">History</span></th>
                     </tr>
                   </thead>
                   <tbody>
                     {members.map((mr, index) => (
-                      <Row key={mr.id} mr={mr} index={index} ordered={ordered} members={members} canSetPriority={canSetPriority} onPriority={onPriority} busy={busyId === mr.id} now={now} />
+                      <Row key={mr.id} mr={mr} index={index} ordered={ordered} members={members} canSetPriority={canSetPriority} onPriority={onPriority} onDetails={onDetails} busy={busyId === mr.id} now={now} />
                     ))}
                   </tbody>
                 </table>
@@ -90,11 +93,12 @@ interface RowProps {
   members: MergeRequest[];
   canSetPriority: boolean;
   onPriority: (mr: MergeRequest, priority: number) => void;
+  onDetails: (mr: MergeRequest) => void;
   busy: boolean;
   now: number;
 }
 
-function Row({ mr, index, ordered, members, canSetPriority, onPriority, busy, now }: RowProps) {
+function Row({ mr, index, ordered, members, canSetPriority, onPriority, onDetails, busy, now }: RowProps) {
   const controls = ordered && canSetPriority;
   const up = controls ? priorityToMove(members, mr, -1) : null;
   const down = controls ? priorityToMove(members, mr, 1) : null;
@@ -171,6 +175,16 @@ function Row({ mr, index, ordered, members, canSetPriority, onPriority, busy, no
           </button>
         </td>
       ) : null}
+      <td className="px-4 py-2">
+        <button
+          type="button"
+          aria-label={`History of !${mr.iid}`}
+          onClick={() => onDetails(mr)}
+          className="rounded px-1 text-indigo-700 underline-offset-2 hover:underline focus-visible:outline-2 focus-visible:outline-indigo-500 dark:text-indigo-300"
+        >
+          History
+        </button>
+      </td>
     </tr>
   );
 }

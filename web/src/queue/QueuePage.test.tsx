@@ -119,6 +119,29 @@ describe("the merge queue page", () => {
     await waitFor(() => expect(api.calls.some((call) => call.query.get("target_branch") === "release")).toBe(true));
   });
 
+  it("shows one merge request's history in a dialog", async () => {
+    const api = queueApi([mr(5, "rejected", { reasons: ["Rejected after 3 strikes."] })]);
+    api.on("GET /api/mrs/:id", {
+      ...mr(5, "rejected"),
+      history: [
+        { id: 1, target_branch: "main", event: "recognised", iids: [15], details: {}, created_at: RECOGNISED },
+        { id: 2, target_branch: "main", event: "struck", iids: [15], details: { reason: "The pipeline failed." }, created_at: RECOGNISED },
+        { id: 3, target_branch: "main", event: "batch_failed", iids: [15, 16], details: {}, created_at: RECOGNISED },
+      ],
+    });
+    const { user } = renderPage(<QueuePage />, { api });
+    await user.click(await screen.findByRole("button", { name: "History of !15" }));
+    const dialog = screen.getByRole("dialog", { name: "!15 Change 5" });
+    const history = await within(dialog).findByRole("list", { name: "Queue history" });
+    expect(within(history).getAllByRole("listitem").map((item) => item.textContent)).toEqual([
+      expect.stringContaining("recognised"),
+      expect.stringContaining("struckThe pipeline failed."),
+      expect.stringContaining("batch failedwith !16"),
+    ]);
+    await user.keyboard("{Escape}");
+    expect(screen.queryByRole("dialog")).toBeNull();
+  });
+
   it("says what to do when there is no project or the queue fails", async () => {
     renderPage(<QueuePage />, { api: fakeApi({ "GET /api/projects": [] }) });
     expect(await screen.findByText("No projects yet.")).toBeInTheDocument();

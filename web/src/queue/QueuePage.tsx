@@ -10,6 +10,7 @@ import { type Project, useProjects } from "../projects/ProjectContext";
 import { type Batch, type MergeRequest, type MergeRequestList, type QueueStats, upsert } from "./api";
 import { BatchesPanel } from "./BatchesPanel";
 import { MergeRequestGroups } from "./MergeRequestGroups";
+import { MergeRequestHistory } from "./MergeRequestHistory";
 import { FailuresByReason, MergedPerHour, TimeToMerge } from "./QueueCharts";
 
 export function QueuePage() {
@@ -38,12 +39,13 @@ function ProjectQueue({ project }: { project: Project }) {
   const [stats, setStats] = useState<QueueStats | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [busyId, setBusyId] = useState<number | null>(null);
+  const [details, setDetails] = useState<MergeRequest | null>(null);
   const [generation, setGeneration] = useState(0);
   const reload = useCallback(() => setGeneration((value) => value + 1), []);
 
   useEffect(() => {
     let cancelled = false;
-    const query = branch ? `?target_branch=${encodeURIComponent(branch)}` : "";
+    const query = `?limit=200${branch ? `&target_branch=${encodeURIComponent(branch)}` : ""}`;
     auth.api
       .get<MergeRequestList>(`/api/projects/${project.id}/mrs${query}`)
       .then((result) => {
@@ -140,8 +142,9 @@ function ProjectQueue({ project }: { project: Project }) {
           Add the label “{"Merge Assist: Recognised for Merge"}” (or the name set in the project's settings) to a merge request on GitLab and it appears here within seconds.
         </Notice>
       ) : (
-        <MergeRequestGroups items={list.items} canSetPriority={list.can_set_priority} onPriority={(mr, priority) => void setPriority(mr, priority)} busyId={busyId} />
+        <MergeRequestGroups items={list.items} canSetPriority={list.can_set_priority} onPriority={(mr, priority) => void setPriority(mr, priority)} onDetails={setDetails} busyId={busyId} />
       )}
+      {details ? <MergeRequestHistory mr={details} onClose={() => setDetails(null)} /> : null}
       <BatchesPanel batches={batches} />
       {stats ? (
         <div className="grid gap-4 md:grid-cols-3">

@@ -26,6 +26,20 @@ export interface MergeRequest {
   position: number | null;
 }
 
+export interface HistoryEntry {
+  id: number;
+  target_branch: string;
+  event: string;
+  iids: number[];
+  details: Record<string, unknown>;
+  created_at: string;
+}
+
+/** `GET /api/mrs/{id}`: the MR and the queue's history entries naming it, oldest first. */
+export interface MergeRequestDetail extends MergeRequest {
+  history: HistoryEntry[];
+}
+
 export interface MergeRequestList {
   items: MergeRequest[];
   total: number;
