@@ -27,6 +27,7 @@ function adminApi() {
     "GET /api/projects": [project(1, "group/app")],
     "GET /api/projects/1/config": CONFIG,
     "GET /api/users": { items: [user(1, "ada", ["admin"]), user(2, "grace", ["member"])], total: 2, page: 1, per_page: 100 },
+    "GET /api/projects/:id/permissions": [],
   });
 }
 
@@ -78,6 +79,31 @@ describe("administration: projects", () => {
     await person.click(within(form).getByRole("button", { name: "Save settings" }));
     expect(await screen.findByText("Settings of group/app saved.")).toBeInTheDocument();
     expect(api.callsTo("PUT /api/projects/1/config")[1]?.body).toMatchObject({ batch_size: 8, strategy: "batch", target_branches: ["main"] });
+  });
+
+  it("grants and removes a project permission, and deactivates a project", async () => {
+    const api = adminApi();
+    api.on("PUT /api/projects/:id/permissions", (request: { body: unknown }) => {
+      const body = request.body as { can_manage: boolean; can_set_priority: boolean };
+      return body.can_manage || body.can_set_priority ? [{ user_id: 2, username: "grace", ...body }] : [];
+    });
+    api.on("DELETE /api/projects/:id", { ...project(1, "group/app"), is_active: false });
+    const { user: person } = renderPage(<AdministrationPage />, { api });
+    const card = await screen.findByRole("region", { name: "Permissions on group/app" });
+    const form = within(card).getByRole("form", { name: "Grant a permission" });
+    await within(form).findByRole("option", { name: "GRACE (grace)" });
+    await person.selectOptions(within(form).getByLabelText("Person"), "GRACE (grace)");
+    await person.click(within(form).getByRole("button", { name: "Grant" }));
+    const table = await within(card).findByRole("table", { name: "Project permissions" });
+    expect(within(table).getByRole("row", { name: /grace/ })).toHaveTextContent("gracenoyes");
+    expect(api.callsTo("PUT /api/projects/1/permissions")[0]?.body).toEqual({ user_id: 2, can_manage: false, can_set_priority: true });
+    await person.click(within(table).getByRole("button", { name: "Remove grace's permissions" }));
+    expect(await within(card).findByText(/Nobody has a permission of their own here/)).toBeInTheDocument();
+
+    await person.click(screen.getByRole("button", { name: "Deactivate group/app" }));
+    await person.click(screen.getByRole("button", { name: "Yes, deactivate" }));
+    expect(await screen.findByText("group/app is deactivated; its history is kept.")).toBeInTheDocument();
+    expect(api.callsTo("DELETE /api/projects/1")).toHaveLength(1);
   });
 
   it("tells people without the role what to do", async () => {

@@ -1,11 +1,12 @@
 /** Projects: onboard one from GitLab, and edit the chosen project's merge-queue settings. */
 import { type FormEvent, useEffect, useId, useState } from "react";
 import { useSession } from "../auth/AuthContext";
-import { formatTime } from "../components/format";
+import { formatTime, sentenceOf } from "../components/format";
 import { Button, Card, describedBy, Field, INPUT, Notice } from "../components/Page";
 import { useToast } from "../components/Toasts";
 import { type Project, useProjects } from "../projects/ProjectContext";
 import { LANDINGS, LABEL_KEYS, type ProjectConfig, STRATEGIES } from "./api";
+import { ProjectPermissions } from "./ProjectPermissions";
 import { useFormErrors } from "./useFormErrors";
 
 export function ProjectsAdmin({ isAdmin }: { isAdmin: boolean }) {
@@ -48,7 +49,43 @@ export function ProjectsAdmin({ isAdmin }: { isAdmin: boolean }) {
         )}
       </Card>
       {project ? <ConfigForm key={project.id} project={project} /> : null}
+      {project && isAdmin ? <ProjectPermissions key={`permissions-${project.id}`} project={project} /> : null}
+      {project && isAdmin ? <DeactivateProject project={project} /> : null}
     </div>
+  );
+}
+
+/** Stop queueing a project: our webhook goes, its history stays (admin, after a confirmation). */
+function DeactivateProject({ project }: { project: Project }) {
+  const { auth } = useSession();
+  const toast = useToast();
+  const { reload } = useProjects();
+  const [confirming, setConfirming] = useState(false);
+
+  async function deactivate() {
+    try {
+      await auth.api.del(`/api/projects/${project.id}`);
+      toast.show(`${project.path_with_namespace} is deactivated; its history is kept.`, "success");
+      reload();
+    } catch (failure) {
+      toast.show(sentenceOf(failure, "The project could not be deactivated."), "error");
+    } finally {
+      setConfirming(false);
+    }
+  }
+
+  return (
+    <Card title="Deactivate">
+      {confirming ? (
+        <div className="flex flex-wrap items-center gap-2 text-sm">
+          <span>Stop the merge queue of {project.path_with_namespace} and remove its webhook?</span>
+          <Button variant="danger" onClick={() => void deactivate()}>Yes, deactivate</Button>
+          <Button onClick={() => setConfirming(false)}>Keep it</Button>
+        </div>
+      ) : (
+        <Button variant="danger" onClick={() => setConfirming(true)}>Deactivate {project.path_with_namespace}</Button>
+      )}
+    </Card>
   );
 }
 
