@@ -25,7 +25,7 @@ test.describe("administration on the real server", () => {
     await dialog.getByRole("button", { name: "Create user" }).click();
     await expect(page.getByRole("status", { name: "Notifications" })).toContainText("sam.setter can now sign in.");
     await expect(users.getByRole("row", { name: /Sam Setter/ })).toContainText("Priority manager");
-    await screenshot(page, "administration-users");
+    await screenshot(page, "administration-users", { top: true });
 
     await page.getByRole("tab", { name: "Audit log" }).click();
     await page.getByLabel("Action").fill("user.*");
@@ -34,16 +34,45 @@ test.describe("administration on the real server", () => {
     const download = page.waitForEvent("download");
     await page.getByRole("button", { name: "Export CSV" }).click();
     expect((await download).suggestedFilename()).toMatch(/^audit-.*\.csv$/);
-    await screenshot(page, "administration-audit");
+    await screenshot(page, "administration-audit", { top: true });
   });
 
-  test("onboarding shows the server's sentence when GitLab is not configured", async ({ page }) => {
+  // The product talks to the GitLab sandbox over real HTTP: onboarding reads the project as the
+  // bot and registers the webhook; deactivating removes it again (so other tests see no project).
+  test("onboard a project, edit its settings and permissions, deactivate it", async ({ page }) => {
     await signIn(page);
     await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Administration" }).click();
-    const form = page.getByRole("form", { name: "Onboard a project" });
-    await form.getByLabel("GitLab project").fill("machining/cam-programs");
-    await form.getByRole("button", { name: "Onboard" }).click();
-    await expect(form.getByRole("alert")).toContainText("GitLab is not configured");
-    await screenshot(page, "administration");
+    const onboard = page.getByRole("form", { name: "Onboard a project" });
+    await onboard.getByLabel("GitLab project").fill("machining/no-such-project");
+    await onboard.getByRole("button", { name: "Onboard" }).click();
+    await expect(onboard.getByRole("alert")).toContainText("machining/no-such-project");
+
+    await onboard.getByLabel("GitLab project").fill("machining/cam-programs");
+    await onboard.getByRole("button", { name: "Onboard" }).click();
+    await expect(page.getByRole("status", { name: "Notifications" })).toContainText("machining/cam-programs is onboarded.");
+    await expect(page.getByRole("combobox", { name: "Project" })).toHaveValue(/\d+/);
+    const settings = page.getByRole("form", { name: "Project settings" });
+    await expect(settings.getByLabel("Target branches")).toHaveValue("main");
+
+    // A batch size over the server's maximum: the server's sentence, next to the field.
+    await settings.getByLabel("Strategy").selectOption("batch");
+    await settings.getByLabel("Batch size").fill("5000");
+    await settings.getByRole("button", { name: "Save settings" }).click();
+    await expect(settings.getByLabel("Batch size")).toHaveAttribute("aria-invalid", "true");
+    await expect(settings.getByRole("alert")).toHaveText("Please correct the fields marked below.");
+    await settings.getByLabel("Batch size").fill("3");
+    await settings.getByRole("button", { name: "Save settings" }).click();
+    await expect(page.getByRole("status", { name: "Notifications" })).toContainText("Settings of machining/cam-programs saved.");
+    await expect(settings.getByText(/Last changed .* by admin\./)).toBeVisible();
+
+    const permissions = page.getByRole("region", { name: "Permissions on machining/cam-programs" });
+    await permissions.getByLabel("Person").selectOption({ label: "Morgan Member (morgan)" });
+    await permissions.getByRole("button", { name: "Grant" }).click();
+    await expect(permissions.getByRole("table", { name: "Project permissions" })).toContainText("morgan");
+    await screenshot(page, "administration", { top: true });
+
+    await page.getByRole("button", { name: "Deactivate machining/cam-programs" }).click();
+    await page.getByRole("button", { name: "Yes, deactivate" }).click();
+    await expect(page.getByText("No projects are connected yet.")).toBeVisible();
   });
 });

@@ -5,8 +5,16 @@ import type { Page } from "@playwright/test";
 /** Where the README's pictures live (committed, so keep them small). */
 export const SCREENSHOTS_DIR = fileURLToPath(new URL("../../docs/screenshots/", import.meta.url));
 
-export async function screenshot(page: Page, name: string): Promise<void> {
+export async function screenshot(page: Page, name: string, options: { top?: boolean } = {}): Promise<void> {
   mkdirSync(SCREENSHOTS_DIR, { recursive: true });
+  if (options.top) {
+    // A picture of the page itself: no toasts over it, scrolled to its beginning.
+    // (in one go: toasts also leave by themselves, so a locator could outlive its element)
+    await page.evaluate(() => {
+      for (const dismiss of document.querySelectorAll<HTMLButtonElement>('button[aria-label="Dismiss notification"]')) dismiss.click();
+      window.scrollTo(0, 0);
+    });
+  }
   await page.screenshot({ path: `${SCREENSHOTS_DIR}${name}.png`, scale: "css", animations: "disabled" });
 }
 
