@@ -17,7 +17,10 @@ function emptyProduct() {
     "GET /api/vault/vaults": [],
     "GET /api/vault/default/files": { items: [], total: 0, vault_total: 0, limit: 200, offset: 0 },
     "GET /api/health/ready": { status: "ready", database: "sqlite" },
-    "GET /api/health/status": { status: "ok", workers: [] },
+    "GET /api/health/status": {
+      checked_at: "2026-11-22T02:00:00Z", workers: [], leases: [], queues: [],
+      inbox: { unprocessed: 0, oldest_received_at: null, by_project: {} }, last_errors: [],
+    },
   });
 }
 

@@ -1,44 +1,52 @@
 import { screen, within } from "@testing-library/react";
 import { describe, expect, it } from "vitest";
 import { answer, fakeApi } from "../testing/fakeApi";
-import { renderPage } from "../testing/renderPage";
+import { project, renderPage } from "../testing/renderPage";
 import { HealthPage } from "./HealthPage";
-import { readStatus } from "./status";
+import { describeStates, type HealthStatus } from "./status";
 
-const STATUS = {
-  status: "degraded",
-  gitlab: { reachable: false, detail: "Connection refused by gitlab.example.com" },
+const STATUS: HealthStatus = {
+  checked_at: new Date().toISOString(),
   workers: [
-    { worker_id: "worker-a1", role: "worker", hostname: "box", pid: 42, last_seen: new Date(Date.now() - 5000).toISOString(), alive: true },
+    { worker_id: "worker-a1", role: "worker", hostname: "box", pid: 42, started_at: "2026-11-22T00:00:00Z", last_seen: new Date(Date.now() - 180_000).toISOString(), stopped_at: null, alive: true },
+    { worker_id: "listener-b2", role: "listener", hostname: "box", pid: 43, started_at: "2026-11-22T00:00:00Z", last_seen: new Date(Date.now() - 600_000).toISOString(), stopped_at: null, alive: false },
   ],
-  leases: [{ project_id: 1, owner: "worker-a1", expires_at: "2026-11-22T02:00:00Z" }],
-  queue_depth: [{ project: "group/app", target_branch: "main", count: 4 }],
-  inbox_backlog: 2,
-  last_errors: [{ at: "2026-11-22T01:00:00Z", source: "listener", message: "Webhook with a wrong token refused." }],
+  leases: [{ project_id: 1, project_path: "group/app", owner: "worker-a1", token: 4, expires_at: "2026-11-22T02:00:00Z", held: true }],
+  queues: [{ project_id: 1, project_path: "group/app", target_branch: "main", states: { waiting: 2, ready: 1, not_ready: 0 }, total: 3 }],
+  inbox: { unprocessed: 2, oldest_received_at: new Date(Date.now() - 120_000).toISOString(), by_project: { "1": 2 } },
+  last_errors: [{ id: 9, project_id: 1, target_branch: "main", iid: 12, message: "GitLab refused the merge: the branch moved.", created_at: "2026-11-22T01:00:00Z" }],
 };
 
 function healthApi(status: unknown) {
   return fakeApi({
-    "GET /api/projects": [],
+    "GET /api/projects": [project(1, "group/app")],
     "GET /api/health/ready": { status: "ready", database: "postgresql" },
     "GET /api/health/status": status,
   });
 }
 
 describe("the health page", () => {
-  it("shows workers, leases, queue depth, GitLab and the last errors", async () => {
+  it("shows processes, leases, queue depth, the inbox backlog and the last errors", async () => {
     renderPage(<HealthPage />, { api: healthApi(STATUS) });
     expect(await screen.findByText("postgresql")).toBeInTheDocument();
-    expect(await screen.findByText("not reachable")).toBeInTheDocument();
-    expect(screen.getByText("Connection refused by gitlab.example.com")).toBeInTheDocument();
-    const workers = screen.getByRole("table", { name: "Workers" });
-    expect(within(workers).getByText("worker-a1")).toBeInTheDocument();
-    expect(within(workers).getByText("5 s ago")).toBeInTheDocument();
-    expect(within(workers).getByText("alive")).toBeInTheDocument();
-    expect(screen.getByRole("region", { name: "Queue depth" })).toHaveTextContent("group/app → main4");
-    expect(screen.getByRole("region", { name: "Webhook inbox" })).toHaveTextContent("2");
-    expect(screen.getByRole("region", { name: "Project leases" })).toHaveTextContent("Project 1: held by worker-a1");
-    expect(screen.getByRole("region", { name: "Last errors" })).toHaveTextContent("listener: Webhook with a wrong token refused.");
+    const workers = await screen.findByRole("table", { name: "Workers" });
+    const alive = within(workers).getByRole("row", { name: /worker-a1/ });
+    expect(alive).toHaveTextContent("3 min ago");
+    expect(alive).toHaveTextContent("alive");
+    expect(within(workers).getByRole("row", { name: /listener-b2/ })).toHaveTextContent("silent");
+    expect(screen.getByRole("region", { name: "Queue depth" })).toHaveTextContent("group/app → main3ready 1, waiting 2");
+    expect(screen.getByRole("region", { name: "Webhook inbox" })).toHaveTextContent("the oldest arrived 2 min ago");
+    expect(screen.getByRole("region", { name: "Project leases" })).toHaveTextContent("group/app: held by worker-a1");
+    expect(await screen.findByText(/group\/app → main !12:/)).toBeInTheDocument();
+    expect(screen.getByRole("region", { name: "Last errors" })).toHaveTextContent("GitLab refused the merge: the branch moved.");
+    expect(screen.queryByRole("region", { name: "GitLab" })).toBeNull();
+  });
+
+  it("shows GitLab's reachability when the server reports it", async () => {
+    renderPage(<HealthPage />, { api: healthApi({ ...STATUS, gitlab: { reachable: false, detail: "Connection refused" } }) });
+    const gitlab = await screen.findByRole("region", { name: "GitLab" });
+    expect(gitlab).toHaveTextContent("not reachable");
+    expect(gitlab).toHaveTextContent("Connection refused");
   });
 
   it("says so when the server has no status endpoint", async () => {
@@ -47,12 +55,7 @@ describe("the health page", () => {
     expect(screen.getByText("ready")).toBeInTheDocument();
   });
 
-  it("reads other shapes without breaking", () => {
-    const status = readStatus({ gitlab_reachable: true, queue_depth: 3, workers: { items: [{ id: "w" }] }, inbox: { pending: 7 } });
-    expect(status.gitlab.reachable).toBe(true);
-    expect(status.queueDepth).toEqual([{ label: "All projects", count: 3 }]);
-    expect(status.workers[0]?.id).toBe("w");
-    expect(status.inboxBacklog).toBe(7);
-    expect(readStatus("nonsense").workers).toEqual([]);
+  it("lists the non-empty states of a queue", () => {
+    expect(describeStates({ not_ready: 1, waiting: 0, ready: 2, other: 3 })).toBe("ready 2, not ready 1, other 3");
   });
 });

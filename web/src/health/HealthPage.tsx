@@ -4,7 +4,8 @@ import { ApiError } from "../api/client";
 import { useSession } from "../auth/AuthContext";
 import { formatAge, formatTime, sentenceOf } from "../components/format";
 import { Button, Card, Notice, Page } from "../components/Page";
-import { type HealthStatus, readStatus } from "./status";
+import { useProjects } from "../projects/ProjectContext";
+import { describeStates, type HealthStatus } from "./status";
 
 interface Readiness {
   status: string;
@@ -42,7 +43,7 @@ export function HealthPage() {
     return () => clearInterval(timer);
   }, [refresh]);
   const readiness = useLoad(useCallback(() => api.get<Readiness>("/api/health/ready", { anonymous: true }), [api]), generation);
-  const status = useLoad(useCallback(() => api.get<unknown>("/api/health/status").then(readStatus), [api]), generation);
+  const status = useLoad(useCallback(() => api.get<HealthStatus>("/api/health/status"), [api]), generation);
 
   return (
     <Page title="Health" actions={<Button onClick={refresh}>Check again</Button>}>
@@ -70,34 +71,51 @@ export function HealthPage() {
   );
 }
 
+function projectName(path: string | null, id: number | null): string {
+  return path ?? (id === null ? "all projects" : `project ${id}`);
+}
+
 function StatusCards({ status }: { status: HealthStatus }) {
-  const { gitlab } = status;
+  const { gitlab, inbox } = status;
+  const { projects } = useProjects();
+  const pathOf = (id: number | null) => projects.find((project) => project.id === id)?.path_with_namespace ?? null;
   return (
     <>
-      <div className="grid gap-4 md:grid-cols-3">
-        <Card title="GitLab">
-          <p className={`text-lg font-semibold ${gitlab.reachable === false ? "text-red-700 dark:text-red-400" : gitlab.reachable ? "text-emerald-700 dark:text-emerald-400" : ""}`}>
-            {gitlab.reachable === null ? "unknown" : gitlab.reachable ? "reachable" : "not reachable"}
-          </p>
-          {gitlab.detail ? <p className="text-xs text-slate-500">{gitlab.detail}</p> : null}
-        </Card>
+      <div className={`grid gap-4 ${gitlab ? "md:grid-cols-3" : "md:grid-cols-2"}`}>
+        {gitlab ? (
+          <Card title="GitLab">
+            <p className={`text-lg font-semibold ${gitlab.reachable ? "text-emerald-700 dark:text-emerald-400" : "text-red-700 dark:text-red-400"}`}>
+              {gitlab.reachable ? "reachable" : "not reachable"}
+            </p>
+            {gitlab.detail ? <p className="text-xs text-slate-500">{gitlab.detail}</p> : null}
+          </Card>
+        ) : null}
         <Card title="Queue depth">
-          {status.queueDepth.length === 0 ? (
-            <p className="text-sm text-slate-500">No merge request is waiting.</p>
+          {status.queues.length === 0 ? (
+            <p className="text-sm text-slate-500">No merge request is queued.</p>
           ) : (
-            <ul className="text-sm">
-              {status.queueDepth.map((item) => (
-                <li key={item.label} className="flex justify-between gap-2">
-                  <span>{item.label}</span>
-                  <span className="tabular-nums">{item.count}</span>
+            <ul className="flex flex-col gap-1 text-sm">
+              {status.queues.map((queue) => (
+                <li key={`${queue.project_id}-${queue.target_branch}`}>
+                  <div className="flex justify-between gap-2">
+                    <span>
+                      {projectName(queue.project_path, queue.project_id)} → {queue.target_branch}
+                    </span>
+                    <span className="font-semibold tabular-nums">{queue.total}</span>
+                  </div>
+                  <div className="text-xs text-slate-500">{describeStates(queue.states)}</div>
                 </li>
               ))}
             </ul>
           )}
         </Card>
         <Card title="Webhook inbox">
-          <p className="text-lg font-semibold tabular-nums">{status.inboxBacklog ?? "—"}</p>
-          <p className="text-xs text-slate-500">events received but not yet handled</p>
+          <p className="text-lg font-semibold tabular-nums">{inbox.unprocessed}</p>
+          <p className="text-xs text-slate-500">
+            {inbox.unprocessed === 0
+              ? "every received event is handled"
+              : `events not yet handled; the oldest arrived ${formatAge(inbox.oldest_received_at)} ago`}
+          </p>
         </Card>
       </div>
       <Card title="Workers">
@@ -108,21 +126,27 @@ function StatusCards({ status }: { status: HealthStatus }) {
             <caption className="sr-only">Workers</caption>
             <thead className="text-xs text-slate-500 uppercase">
               <tr>
-                <th scope="col" className="py-1 pr-3">Worker</th>
+                <th scope="col" className="py-1 pr-3">Process</th>
                 <th scope="col" className="py-1 pr-3">Role</th>
                 <th scope="col" className="py-1 pr-3">Host</th>
+                <th scope="col" className="py-1 pr-3">Up since</th>
                 <th scope="col" className="py-1 pr-3">Last seen</th>
                 <th scope="col" className="py-1 pr-3">State</th>
               </tr>
             </thead>
             <tbody>
               {status.workers.map((worker) => (
-                <tr key={worker.id} className="border-t border-slate-100 dark:border-slate-800">
-                  <td className="py-1 pr-3 font-mono text-xs">{worker.id}</td>
+                <tr key={worker.worker_id} className="border-t border-slate-100 dark:border-slate-800">
+                  <td className="py-1 pr-3 font-mono text-xs">{worker.worker_id}</td>
                   <td className="py-1 pr-3">{worker.role}</td>
-                  <td className="py-1 pr-3">{worker.host || "—"}</td>
-                  <td className="py-1 pr-3">{worker.lastSeen ? `${formatAge(worker.lastSeen)} ago` : "—"}</td>
-                  <td className="py-1 pr-3">{worker.alive === null ? "—" : worker.alive ? "alive" : "silent"}</td>
+                  <td className="py-1 pr-3">
+                    {worker.hostname} pid {worker.pid}
+                  </td>
+                  <td className="py-1 pr-3">{formatTime(worker.started_at)}</td>
+                  <td className="py-1 pr-3">{formatAge(worker.last_seen)} ago</td>
+                  <td className={`py-1 pr-3 ${worker.alive ? "text-emerald-700 dark:text-emerald-400" : "text-red-700 dark:text-red-400"}`}>
+                    {worker.alive ? "alive" : worker.stopped_at ? "stopped" : "silent"}
+                  </td>
                 </tr>
               ))}
             </tbody>
@@ -135,22 +159,27 @@ function StatusCards({ status }: { status: HealthStatus }) {
         ) : (
           <ul className="text-sm">
             {status.leases.map((lease) => (
-              <li key={`${lease.project}-${lease.owner}`}>
-                Project {lease.project}: held by <span className="font-mono text-xs">{lease.owner}</span>
-                {lease.expiresAt ? `, until ${formatTime(lease.expiresAt)}` : ""}
+              <li key={lease.project_id}>
+                {projectName(lease.project_path, lease.project_id)}: {lease.held ? "held" : "expired"} by{" "}
+                <span className="font-mono text-xs">{lease.owner}</span> until {formatTime(lease.expires_at)}
               </li>
             ))}
           </ul>
         )}
       </Card>
       <Card title="Last errors">
-        {status.lastErrors.length === 0 ? (
+        {status.last_errors.length === 0 ? (
           <p className="text-sm text-slate-500">No recent errors.</p>
         ) : (
           <ul className="flex flex-col gap-1 text-sm">
-            {status.lastErrors.map((error, index) => (
-              <li key={`${error.at}-${index}`}>
-                <span className="text-slate-500">{formatTime(error.at)}</span> {error.source ? <span className="font-medium">{error.source}: </span> : null}
+            {status.last_errors.map((error) => (
+              <li key={error.id}>
+                <span className="text-slate-500">{formatTime(error.created_at)}</span>{" "}
+                <span className="font-medium">
+                  {projectName(pathOf(error.project_id), error.project_id)}
+                  {error.target_branch ? ` → ${error.target_branch}` : ""}
+                  {error.iid !== null ? ` !${error.iid}` : ""}:
+                </span>{" "}
                 {error.message}
               </li>
             ))}

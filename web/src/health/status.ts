@@ -1,98 +1,68 @@
 /**
- * `GET /api/health/status` read tolerantly: the endpoint is newer than this page, so every part
- * is optional and unknown shapes are skipped rather than breaking the page.
+ * The shape of `GET /api/health/status` (src/merge_assist/health/schemas.py). `gitlab` is not
+ * in it yet: shown when a server reports it, left out otherwise.
  */
 
-export interface WorkerStatus {
-  id: string;
+export interface ProcessStatus {
+  worker_id: string;
   role: string;
-  host: string;
-  lastSeen: string | null;
-  alive: boolean | null;
+  hostname: string;
+  pid: number;
+  started_at: string;
+  last_seen: string;
+  stopped_at: string | null;
+  /** Seen within three heartbeat intervals and not stopped. */
+  alive: boolean;
 }
 
 export interface LeaseStatus {
-  project: string;
+  project_id: number;
+  project_path: string | null;
   owner: string;
-  expiresAt: string | null;
+  token: number;
+  expires_at: string;
+  held: boolean;
 }
 
 export interface QueueDepth {
-  label: string;
-  count: number;
+  project_id: number;
+  project_path: string | null;
+  target_branch: string;
+  states: Record<string, number>;
+  total: number;
 }
 
-export interface ErrorLine {
-  at: string | null;
-  source: string;
+export interface InboxBacklog {
+  unprocessed: number;
+  oldest_received_at: string | null;
+  by_project: Record<string, number>;
+}
+
+export interface ErrorEntry {
+  id: number;
+  project_id: number | null;
+  target_branch: string | null;
+  iid: number | null;
   message: string;
+  created_at: string;
 }
 
 export interface HealthStatus {
-  overall: string | null;
-  gitlab: { reachable: boolean | null; detail: string | null };
-  workers: WorkerStatus[];
+  checked_at: string;
+  workers: ProcessStatus[];
   leases: LeaseStatus[];
-  queueDepth: QueueDepth[];
-  inboxBacklog: number | null;
-  lastErrors: ErrorLine[];
+  queues: QueueDepth[];
+  inbox: InboxBacklog;
+  last_errors: ErrorEntry[];
+  gitlab?: { reachable: boolean; detail?: string | null };
 }
 
-type Bag = Record<string, unknown>;
-
-const isBag = (value: unknown): value is Bag => value !== null && typeof value === "object" && !Array.isArray(value);
-const text = (value: unknown): string | null => (typeof value === "string" ? value : typeof value === "number" ? String(value) : null);
-const first = (bag: Bag, ...keys: string[]): unknown => keys.map((key) => bag[key]).find((value) => value !== undefined && value !== null);
-const list = (value: unknown): Bag[] => (Array.isArray(value) ? value.filter(isBag) : isBag(value) && Array.isArray(value.items) ? value.items.filter(isBag) : []);
-
-function gitlab(value: unknown): HealthStatus["gitlab"] {
-  if (typeof value === "boolean") return { reachable: value, detail: null };
-  if (!isBag(value)) return { reachable: null, detail: null };
-  const reachable = first(value, "reachable", "ok", "healthy");
-  return {
-    reachable: typeof reachable === "boolean" ? reachable : text(value.status) === "ok" ? true : null,
-    detail: text(first(value, "detail", "error", "message", "url")),
-  };
-}
-
-function depth(value: unknown): QueueDepth[] {
-  if (typeof value === "number") return [{ label: "All projects", count: value }];
-  if (isBag(value) && !Array.isArray(value.items)) {
-    return Object.entries(value).filter(([, count]) => typeof count === "number").map(([label, count]) => ({ label, count: count as number }));
-  }
-  return list(value).map((item) => ({
-    label: [text(first(item, "project", "path_with_namespace", "project_id")), text(item.target_branch)].filter(Boolean).join(" → ") || "queue",
-    count: Number(first(item, "count", "depth", "waiting", "size") ?? 0),
-  }));
-}
-
-export function readStatus(body: unknown): HealthStatus {
-  const bag = isBag(body) ? body : {};
-  const backlog = first(bag, "inbox_backlog", "inbox");
-  return {
-    overall: text(first(bag, "status", "overall")),
-    gitlab: gitlab(first(bag, "gitlab", "gitlab_reachable")),
-    workers: list(bag.workers).map((item) => {
-      const alive = first(item, "alive", "is_alive", "healthy");
-      return {
-        id: text(first(item, "worker_id", "id", "name")) ?? "worker",
-        role: text(first(item, "role", "kind")) ?? "",
-        host: [text(item.hostname), text(item.pid)].filter(Boolean).join(" pid "),
-        lastSeen: text(first(item, "last_seen", "last_heartbeat_at", "last_seen_at")),
-        alive: typeof alive === "boolean" ? alive : null,
-      };
-    }),
-    leases: list(bag.leases).map((item) => ({
-      project: text(first(item, "project", "path_with_namespace", "project_id")) ?? "?",
-      owner: text(first(item, "owner", "worker_id")) ?? "?",
-      expiresAt: text(item.expires_at),
-    })),
-    queueDepth: depth(first(bag, "queue_depth", "queue")),
-    inboxBacklog: typeof backlog === "number" ? backlog : isBag(backlog) && typeof backlog.pending === "number" ? backlog.pending : null,
-    lastErrors: list(first(bag, "last_errors", "errors")).map((item) => ({
-      at: text(first(item, "at", "created_at", "occurred_at", "time")),
-      source: text(first(item, "source", "component", "project", "worker_id")) ?? "",
-      message: text(first(item, "message", "detail", "error")) ?? JSON.stringify(item),
-    })),
-  };
+/** "waiting 2, ready 1": the non-zero states of a queue, in the order the queue page uses. */
+export function describeStates(states: Record<string, number>): string {
+  const order = ["ready", "merging", "in_batch", "waiting", "not_ready"];
+  const keys = [...order.filter((key) => key in states), ...Object.keys(states).filter((key) => !order.includes(key))];
+  return keys
+    .filter((key) => (states[key] ?? 0) > 0)
+    .map((key) => `${key.replace("_", " ")} ${states[key]}`)
+    .join(", ");
 }
