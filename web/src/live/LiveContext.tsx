@@ -52,3 +52,22 @@ export function useLiveStatus(): LiveStatus {
   }, [live]);
   return status;
 }
+
+/**
+ * Call `callback` each time the socket opens again after a break: events sent meanwhile were
+ * missed, so whatever a page shows should be read again.
+ */
+export function useOnReconnect(callback: () => void): void {
+  const live = useContext(LiveContext);
+  const latest = useRef(callback);
+  latest.current = callback;
+  useEffect(() => {
+    if (!live) return undefined;
+    let openedBefore = live.status === "open";
+    return live.onStatus((status) => {
+      if (status !== "open") return;
+      if (openedBefore) latest.current();
+      openedBefore = true;
+    });
+  }, [live]);
+}

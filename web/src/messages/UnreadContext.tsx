@@ -5,7 +5,7 @@
 import { createContext, type ReactNode, useCallback, useContext, useEffect, useMemo, useState } from "react";
 import { useSession } from "../auth/AuthContext";
 import { useToast } from "../components/Toasts";
-import { useLiveEvent } from "../live/LiveContext";
+import { useLiveEvent, useOnReconnect } from "../live/LiveContext";
 import { MESSAGE_EVENTS } from "./api";
 
 interface Unread {
@@ -23,6 +23,12 @@ export function UnreadProvider({ children }: { children: ReactNode }) {
   const toast = useToast();
   const [count, setCountState] = useState(0);
   const [revision, setRevision] = useState(0);
+  const [reconnects, setReconnects] = useState(0);
+  // Events sent while the socket was down are lost: read the count (and the lists) again.
+  useOnReconnect(() => {
+    setReconnects((value) => value + 1);
+    setRevision((value) => value + 1);
+  });
 
   useEffect(() => {
     if (status !== "signed-in") return undefined;
@@ -36,7 +42,7 @@ export function UnreadProvider({ children }: { children: ReactNode }) {
     return () => {
       cancelled = true;
     };
-  }, [auth, status]);
+  }, [auth, status, reconnects]);
 
   useLiveEvent([...MESSAGE_EVENTS], (event) => {
     if (typeof event.unread_count === "number") setCountState(event.unread_count);

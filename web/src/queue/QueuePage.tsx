@@ -5,7 +5,7 @@ import { useSession } from "../auth/AuthContext";
 import { sentenceOf } from "../components/format";
 import { Button, Notice, Page } from "../components/Page";
 import { useToast } from "../components/Toasts";
-import { useLiveEvent } from "../live/LiveContext";
+import { useLiveEvent, useOnReconnect } from "../live/LiveContext";
 import { type Project, useProjects } from "../projects/ProjectContext";
 import { type Batch, type MergeRequest, type MergeRequestList, type QueueStats, upsert } from "./api";
 import { BatchesPanel } from "./BatchesPanel";
@@ -75,6 +75,7 @@ function ProjectQueue({ project }: { project: Project }) {
     };
   }, [auth, project.id, generation]);
 
+  useOnReconnect(reload);
   useLiveEvent("mr.updated", (event) => {
     const mr = event.mr as MergeRequest | undefined;
     if (event.project_id !== project.id || !mr) return;

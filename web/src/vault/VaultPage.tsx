@@ -5,7 +5,7 @@ import { saveResponse } from "../components/download";
 import { formatAge, formatBytes, formatTime, sentenceOf } from "../components/format";
 import { Button, INPUT, Notice, Page } from "../components/Page";
 import { useToast } from "../components/Toasts";
-import { useLiveEvent } from "../live/LiveContext";
+import { useLiveEvent, useOnReconnect } from "../live/LiveContext";
 import { DEFAULT_VAULT, type FilePage, filesPath, type SortKey, type StatusFilter, type VaultFile, type VaultInfo } from "./api";
 import { HistoryDialog, ReasonDialog, UploadDialog } from "./FileDialogs";
 
@@ -63,6 +63,7 @@ export function VaultPage() {
     };
   }, [auth, vault, search, status, sort, descending, generation]);
 
+  useOnReconnect(reload);
   useLiveEvent("vault.file", reload);
 
   async function act(file: VaultFile, action: "undo-checkout") {
