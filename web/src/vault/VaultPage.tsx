@@ -76,6 +76,16 @@ export function VaultPage() {
     }
   }
 
+  async function sync() {
+    try {
+      const result = await auth.api.post<{ added: number; updated: number }>(`/api/vault/${encodeURIComponent(vault)}/sync`);
+      toast.show(`Sync found ${result.added} new and ${result.updated} changed files.`, "success");
+      reload();
+    } catch (failure) {
+      toast.show(sentenceOf(failure, "The sync failed."), "error");
+    }
+  }
+
   async function download(file: VaultFile) {
     try {
       const response = await auth.api.raw("GET", filesPath(vault, file.id, "content"), { headers: { Accept: "*/*" } });
@@ -92,7 +102,21 @@ export function VaultPage() {
   const filtered = search.trim() !== "" || status !== "";
 
   return (
-    <Page title="Vault" actions={canWrite ? <Button variant="primary" onClick={() => setOpen({ kind: "upload" })}>Upload a new file</Button> : null}>
+    <Page
+      title="Vault"
+      actions={
+        canWrite ? (
+          <>
+            <Button onClick={() => void sync()} title="Record files added or changed in the vault's storage outside Merge Assist">
+              Sync with storage
+            </Button>
+            <Button variant="primary" onClick={() => setOpen({ kind: "upload" })}>
+              Upload a new file
+            </Button>
+          </>
+        ) : null
+      }
+    >
       <form aria-label="File filters" onSubmit={(event) => event.preventDefault()} className="mb-3 flex flex-wrap items-end gap-3">
         {vaults.length > 1 ? (
           <label htmlFor={`${id}-vault`} className="flex flex-col gap-1 text-sm font-medium">
