@@ -9,7 +9,7 @@ import { saveResponse } from "../components/download";
 
 const PAGE_SIZE = 50;
 
-interface Filters {
+export interface Filters {
   actor: string;
   action: string;
   target_type: string;
@@ -19,7 +19,7 @@ interface Filters {
   until: string;
 }
 
-const NO_FILTERS: Filters = { actor: "", action: "", target_type: "", target_id: "", success: "", since: "", until: "" };
+export const NO_FILTERS: Filters = { actor: "", action: "", target_type: "", target_id: "", success: "", since: "", until: "" };
 
 /** The query string of the filters (local date-times are sent as UTC instants). */
 export function auditQuery(filters: Filters): URLSearchParams {
@@ -36,12 +36,14 @@ export function auditQuery(filters: Filters): URLSearchParams {
   return params;
 }
 
-export function AuditLog() {
+/** The audit log; `initial` narrows it from the start (a vault file's own entries). */
+export function AuditLog({ initial, title = "Audit log" }: { initial?: Partial<Filters>; title?: string }) {
   const { auth } = useSession();
   const toast = useToast();
   const id = useId();
-  const [draft, setDraft] = useState<Filters>(NO_FILTERS);
-  const [filters, setFilters] = useState<Filters>(NO_FILTERS);
+  const start = { ...NO_FILTERS, ...initial };
+  const [draft, setDraft] = useState<Filters>(start);
+  const [filters, setFilters] = useState<Filters>(start);
   const [offset, setOffset] = useState(0);
   const [page, setPage] = useState<AuditPage | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -90,7 +92,7 @@ export function AuditLog() {
   );
 
   return (
-    <Card title="Audit log">
+    <Card title={title}>
       <form aria-label="Audit filters" onSubmit={apply} className="mb-4 grid gap-3 md:grid-cols-4">
         {text("actor", "Actor")}
         {text("action", "Action")}

@@ -129,12 +129,30 @@ describe("the vault page", () => {
     expect(api.callsTo("POST /api/vault/default/files/2/force-unlock")[0]?.body).toEqual({ reason: "Grace is on holiday" });
   });
 
+  it("shows a file's audit entries to admins", async () => {
+    const api = vaultApi();
+    api.on("GET /api/audit", {
+      items: [{ id: 1, occurred_at: "2026-11-22T01:00:00Z", actor_id: 2, actor_name: "grace", action: "vault.checkout", target_type: "vault_file", target_id: "2", success: true, details: {}, prev_hash: "0", entry_hash: "1" }],
+      total: 1, limit: 50, offset: 0,
+    });
+    const { user } = renderPage(<VaultPage />, { api });
+    await user.click(await screen.findByRole("button", { name: "Audit of op10.nc" }));
+    const dialog = screen.getByRole("dialog", { name: "Audit of op10.nc" });
+    expect(await within(dialog).findByText("vault.checkout")).toBeInTheDocument();
+    expect(within(dialog).getByLabelText("Target")).toHaveValue("2");
+    const query = api.callsTo("GET /api/audit")[0]?.query;
+    expect(query?.get("target_type")).toBe("vault_file");
+    expect(query?.get("target_id")).toBe("2");
+  });
+
   it("hides writing actions from viewers", async () => {
     renderPage(<VaultPage />, { api: vaultApi(), user: { ...ADA, roles: ["viewer"] } });
     await screen.findByRole("table", { name: "Vault files" });
     await waitFor(() => expect(screen.queryByRole("button", { name: "Check out part.mcam" })).toBeNull());
     expect(screen.queryByRole("button", { name: /Force unlock/ })).toBeNull();
     expect(screen.queryByRole("button", { name: "Upload a new file" })).toBeNull();
+    expect(screen.queryByRole("button", { name: "Sync with storage" })).toBeNull();
+    expect(screen.queryByRole("button", { name: /^Audit of/ })).toBeNull();
     expect(screen.getByRole("button", { name: "Download part.mcam" })).toBeInTheDocument();
   });
 

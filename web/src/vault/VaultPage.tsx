@@ -1,6 +1,8 @@
 /** `/vault`: files that cannot be merged, with who holds each one and every action on them. */
 import { useCallback, useEffect, useId, useState } from "react";
+import { AuditLog } from "../admin/AuditLog";
 import { useSession } from "../auth/AuthContext";
+import { Dialog } from "../components/Dialog";
 import { saveResponse } from "../components/download";
 import { formatAge, formatBytes, formatTime, sentenceOf } from "../components/format";
 import { Button, INPUT, Notice, Page } from "../components/Page";
@@ -10,7 +12,7 @@ import { DEFAULT_VAULT, type FilePage, filesPath, type SortKey, type StatusFilte
 import { HistoryDialog, ReasonDialog, UploadDialog } from "./FileDialogs";
 
 type Open =
-  | { kind: "checkout" | "force-unlock" | "checkin" | "history"; file: VaultFile }
+  | { kind: "checkout" | "force-unlock" | "checkin" | "history" | "audit"; file: VaultFile }
   | { kind: "upload" }
   | null;
 
@@ -197,6 +199,11 @@ export function VaultPage() {
       {open?.kind === "upload" ? <UploadDialog vault={vault} file={null} onClose={() => setOpen(null)} onDone={done} /> : null}
       {open?.kind === "checkin" ? <UploadDialog vault={vault} file={open.file} onClose={() => setOpen(null)} onDone={done} /> : null}
       {open?.kind === "checkout" || open?.kind === "force-unlock" ? <ReasonDialog vault={vault} file={open.file} mode={open.kind} onClose={() => setOpen(null)} onDone={done} /> : null}
+      {open?.kind === "audit" ? (
+        <Dialog title={`Audit of ${open.file.name}`} onClose={() => setOpen(null)} wide>
+          <AuditLog title={`Every action on ${open.file.path}`} initial={{ target_type: "vault_file", target_id: String(open.file.id) }} />
+        </Dialog>
+      ) : null}
       {open?.kind === "history" ? <HistoryDialog vault={vault} file={open.file} canRollback={isAdmin || open.file.checked_out_by_me} onClose={() => setOpen(null)} onDone={done} /> : null}
     </Page>
   );
@@ -206,7 +213,7 @@ interface FileRowProps {
   file: VaultFile;
   canWrite: boolean;
   isAdmin: boolean;
-  onOpen: (kind: "checkout" | "force-unlock" | "checkin" | "history") => void;
+  onOpen: (kind: "checkout" | "force-unlock" | "checkin" | "history" | "audit") => void;
   onUndo: () => void;
   onDownload: () => void;
 }
@@ -245,6 +252,7 @@ function FileRow({ file, canWrite, isAdmin, onOpen, onUndo, onDownload }: FileRo
           {isAdmin && lock && !mine ? <Button variant="danger" aria-label={`Force unlock ${file.name}`} onClick={() => onOpen("force-unlock")}>Force</Button> : null}
           <Button aria-label={`History of ${file.name}`} onClick={() => onOpen("history")}>History</Button>
           <Button aria-label={`Download ${file.name}`} onClick={onDownload}>Download</Button>
+          {isAdmin ? <Button aria-label={`Audit of ${file.name}`} onClick={() => onOpen("audit")}>Audit</Button> : null}
         </div>
       </td>
     </tr>
