@@ -137,6 +137,11 @@ export function MessagesPanel({ compact = false }: { compact?: boolean }) {
           ))}
         </ul>
       )}
+      {page && page.total > page.items.length ? (
+        <p className="mt-2 text-xs text-slate-500">
+          Showing the newest {page.items.length} of {page.total}; delete old ones to see the rest.
+        </p>
+      ) : null}
     </div>
   );
 }

@@ -40,6 +40,7 @@ function ProjectQueue({ project }: { project: Project }) {
   const [error, setError] = useState<string | null>(null);
   const [busyId, setBusyId] = useState<number | null>(null);
   const [details, setDetails] = useState<MergeRequest | null>(null);
+  const [label, setLabel] = useState("Merge Assist: Recognised for Merge");
   const [generation, setGeneration] = useState(0);
   const reload = useCallback(() => setGeneration((value) => value + 1), []);
 
@@ -65,6 +66,10 @@ function ProjectQueue({ project }: { project: Project }) {
     auth.api
       .get<{ items: Batch[] }>(`/api/projects/${project.id}/batches?limit=10`)
       .then((result) => !cancelled && setBatches(result.items))
+      .catch(() => undefined);
+    auth.api
+      .get<{ labels?: Record<string, string> }>(`/api/projects/${project.id}/config`)
+      .then((config) => !cancelled && config.labels?.recognized && setLabel(config.labels.recognized))
       .catch(() => undefined);
     auth.api
       .get<QueueStats>(`/api/projects/${project.id}/stats?hours=24`)
@@ -140,7 +145,7 @@ function ProjectQueue({ project }: { project: Project }) {
         <p role="status">Loading the merge queue…</p>
       ) : list.items.filter((mr) => mr.queue_state !== "removed").length === 0 ? (
         <Notice title="No merge requests are queued yet.">
-          Add the label “{"Merge Assist: Recognised for Merge"}” (or the name set in the project's settings) to a merge request on GitLab and it appears here within seconds.
+          Add the label “{label}” to a merge request on GitLab and it appears here within seconds.
         </Notice>
       ) : (
         <MergeRequestGroups items={list.items} canSetPriority={list.can_set_priority} onPriority={(mr, priority) => void setPriority(mr, priority)} onDetails={setDetails} busyId={busyId} />
