@@ -125,6 +125,19 @@ describe("messages", () => {
     expect(screen.getByRole("button", { name: "Try again" })).toBeInTheDocument();
   });
 
+  it("shows older messages on request", async () => {
+    const api = fakeApi({
+      "GET /api/projects": [],
+      "GET /api/messages": (request: { query: URLSearchParams }) => ({
+        items: [message(1, "Newest", { read: true })], total: 60, limit: Number(request.query.get("limit")), offset: 0,
+      }),
+    });
+    const { user } = renderPage(<MessagesPage />, { api });
+    expect(await screen.findByText("Showing the newest 1 of 60.")).toBeInTheDocument();
+    await user.click(screen.getByRole("button", { name: "Show older" }));
+    await waitFor(() => expect(api.calls.at(-1)?.query.get("limit")).toBe("100"));
+  });
+
   it("opens the panel from the header button and closes it with Escape", async () => {
     const api = messagesApi([message(5, "Panel message")], 1);
     const { user } = renderPage(

@@ -8,6 +8,10 @@ import { MAX_BODY, MAX_SUBJECT, type Message, type MessageDraft, type MessagePag
 import { useUnread } from "./UnreadContext";
 
 type Box = "inbox" | "sent";
+
+const PAGE = 50;
+/** The most the server gives in one page. */
+const MAX_PAGE = 200;
 type View = { kind: "list" } | { kind: "read"; message: Message } | { kind: "compose" };
 
 export function MessagesPanel({ compact = false }: { compact?: boolean }) {
@@ -19,21 +23,22 @@ export function MessagesPanel({ compact = false }: { compact?: boolean }) {
   const [page, setPage] = useState<MessagePage | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [attempt, setAttempt] = useState(0);
+  const [limit, setLimit] = useState(PAGE);
 
   useEffect(() => {
     let cancelled = false;
     auth.api
-      .get<MessagePage>(`/api/messages?box=${box}&limit=50`)
+      .get<MessagePage>(`/api/messages?box=${box}&limit=${limit}`)
       .then((result) => {
         if (cancelled) return;
-        setPage(Array.isArray(result?.items) ? result : { items: [], total: 0, limit: 50, offset: 0 });
+        setPage(Array.isArray(result?.items) ? result : { items: [], total: 0, limit, offset: 0 });
         setError(null);
       })
       .catch((failure: unknown) => !cancelled && setError(sentenceOf(failure, "The messages could not be loaded.")));
     return () => {
       cancelled = true;
     };
-  }, [auth, box, unread.revision, attempt]);
+  }, [auth, box, unread.revision, attempt, limit]);
 
   const reload = useCallback(() => setAttempt((value) => value + 1), []);
 
@@ -138,9 +143,10 @@ export function MessagesPanel({ compact = false }: { compact?: boolean }) {
         </ul>
       )}
       {page && page.total > page.items.length ? (
-        <p className="mt-2 text-xs text-slate-500">
-          Showing the newest {page.items.length} of {page.total}; delete old ones to see the rest.
-        </p>
+        <div className="mt-2 flex items-center gap-2 text-xs text-slate-500">
+          Showing the newest {page.items.length} of {page.total}.
+          {limit < MAX_PAGE ? <Button onClick={() => setLimit(Math.min(MAX_PAGE, limit + PAGE))}>Show older</Button> : null}
+        </div>
       ) : null}
     </div>
   );
