@@ -115,6 +115,8 @@ describe("the merge queue page", () => {
     expect(screen.queryByText("!19 Change 9")).toBeNull();
     live.emit({ type: "batch.updated", project_id: 1, batch: { ...BATCH, id: 4, status: "landed" } });
     expect(within(screen.getByRole("region", { name: "Batches" })).getByText("landed")).toBeInTheDocument();
+    // Once the events stop, the list is read again for fresh places in line.
+    await waitFor(() => expect(api.callsTo("GET /api/projects/1/mrs")).toHaveLength(2), { timeout: 4000 });
 
     await user.selectOptions(screen.getByLabelText("Target branch"), "release");
     await waitFor(() => expect(api.calls.some((call) => call.query.get("target_branch") === "release")).toBe(true));

@@ -1,5 +1,5 @@
 /** `/queue`: the chosen project's merge queue, live, with batches, charts and priorities. */
-import { useCallback, useEffect, useId, useState } from "react";
+import { useCallback, useEffect, useId, useRef, useState } from "react";
 import { Link } from "react-router";
 import { useSession } from "../auth/AuthContext";
 import { sentenceOf } from "../components/format";
@@ -12,6 +12,10 @@ import { BatchesPanel } from "./BatchesPanel";
 import { MergeRequestGroups } from "./MergeRequestGroups";
 import { MergeRequestHistory } from "./MergeRequestHistory";
 import { FailuresByReason, MergedPerHour, TimeToMerge } from "./QueueCharts";
+
+const BATCHES_SHOWN = 10;
+/** Quiet time after live MR events before the list is read again (fresh places in line). */
+const RELOAD_AFTER_EVENTS_MS = 1_500;
 
 export function QueuePage() {
   const { project, status, error } = useProjects();
@@ -43,6 +47,13 @@ function ProjectQueue({ project }: { project: Project }) {
   const [label, setLabel] = useState("Merge Assist: Recognised for Merge");
   const [generation, setGeneration] = useState(0);
   const reload = useCallback(() => setGeneration((value) => value + 1), []);
+  const refreshTimer = useRef<ReturnType<typeof setTimeout> | null>(null);
+  useEffect(
+    () => () => {
+      if (refreshTimer.current !== null) clearTimeout(refreshTimer.current);
+    },
+    [],
+  );
 
   useEffect(() => {
     let cancelled = false;
@@ -64,7 +75,7 @@ function ProjectQueue({ project }: { project: Project }) {
     let cancelled = false;
     // Batches and charts are extras: when they fail the queue itself still shows.
     auth.api
-      .get<{ items: Batch[] }>(`/api/projects/${project.id}/batches?limit=10`)
+      .get<{ items: Batch[] }>(`/api/projects/${project.id}/batches?limit=${BATCHES_SHOWN}`)
       .then((result) => !cancelled && setBatches(result.items))
       .catch(() => undefined);
     auth.api
@@ -85,11 +96,18 @@ function ProjectQueue({ project }: { project: Project }) {
     const mr = event.mr as MergeRequest | undefined;
     if (event.project_id !== project.id || !mr) return;
     setList((current) => (current ? { ...current, items: upsert(current.items, mr, branch) } : current));
+    // The event carries one MR; the places of the others in line may have moved with it.
+    // Read the list again once the burst of events is over.
+    if (refreshTimer.current !== null) clearTimeout(refreshTimer.current);
+    refreshTimer.current = setTimeout(() => {
+      refreshTimer.current = null;
+      reload();
+    }, RELOAD_AFTER_EVENTS_MS);
   });
   useLiveEvent("batch.updated", (event) => {
     const batch = event.batch as Batch | undefined;
     if (event.project_id !== project.id || !batch) return;
-    setBatches((current) => [batch, ...current.filter((item) => item.id !== batch.id)].sort((a, b) => b.id - a.id));
+    setBatches((current) => [batch, ...current.filter((item) => item.id !== batch.id)].sort((a, b) => b.id - a.id).slice(0, BATCHES_SHOWN));
   });
 
   async function setPriority(mr: MergeRequest, priority: number) {
