@@ -193,15 +193,23 @@ function MessageView({ message, onBack, onDelete }: { message: Message; onBack: 
   );
 }
 
-function ComposeForm({ onCancel, onSent }: { onCancel: () => void; onSent: () => void }) {
+export interface ComposeFormProps {
+  onCancel: () => void;
+  onSent: () => void;
+  /** Fields filled in advance (a message about a vault file to its holder). */
+  initial?: { to?: string; subject?: string; relatedFile?: string; relatedMr?: string };
+}
+
+/** Write a message: To (a username, several, or all), subject, body, related file or MR. */
+export function ComposeForm({ onCancel, onSent, initial = {} }: ComposeFormProps) {
   const { auth } = useSession();
   const toast = useToast();
   const id = useId();
-  const [to, setTo] = useState("");
-  const [subject, setSubject] = useState("");
+  const [to, setTo] = useState(initial.to ?? "");
+  const [subject, setSubject] = useState(initial.subject ?? "");
   const [body, setBody] = useState("");
-  const [relatedFile, setRelatedFile] = useState("");
-  const [relatedMr, setRelatedMr] = useState("");
+  const [relatedFile, setRelatedFile] = useState(initial.relatedFile ?? "");
+  const [relatedMr, setRelatedMr] = useState(initial.relatedMr ?? "");
   const [error, setError] = useState<string | null>(null);
   const [sending, setSending] = useState(false);
 

@@ -129,6 +129,25 @@ describe("the vault page", () => {
     expect(api.callsTo("POST /api/vault/default/files/2/force-unlock")[0]?.body).toEqual({ reason: "Grace is on holiday" });
   });
 
+  it("asks the holder for a file with a message about it", async () => {
+    const api = vaultApi();
+    api.on("POST /api/messages", answer(201, {}));
+    const { user } = renderPage(<VaultPage />, { api });
+    await user.click(await screen.findByRole("button", { name: "Ask Grace Hopper for op10.nc" }));
+    const dialog = screen.getByRole("dialog", { name: "Ask Grace Hopper for op10.nc" });
+    expect(within(dialog).getByLabelText("To")).toHaveValue("grace");
+    await user.type(within(dialog).getByLabelText("Message"), "I need it for the night shift.");
+    await user.click(within(dialog).getByRole("button", { name: "Send" }));
+    expect(await screen.findByText("Message sent.")).toBeInTheDocument();
+    expect(api.callsTo("POST /api/messages")[0]?.body).toEqual({
+      to: "grace",
+      subject: "Could you check in op10.nc?",
+      body: "I need it for the night shift.",
+      related_file: "programs/op10.nc",
+    });
+    expect(screen.queryByRole("dialog")).toBeNull();
+  });
+
   it("shows a file's audit entries to admins", async () => {
     const api = vaultApi();
     api.on("GET /api/audit", {
@@ -153,6 +172,7 @@ describe("the vault page", () => {
     expect(screen.queryByRole("button", { name: "Upload a new file" })).toBeNull();
     expect(screen.queryByRole("button", { name: "Sync with storage" })).toBeNull();
     expect(screen.queryByRole("button", { name: /^Audit of/ })).toBeNull();
+    expect(screen.queryByRole("button", { name: /^Ask / })).toBeNull();
     expect(screen.getByRole("button", { name: "Download part.mcam" })).toBeInTheDocument();
   });
 

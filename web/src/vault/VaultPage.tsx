@@ -8,11 +8,12 @@ import { formatAge, formatBytes, formatTime, sentenceOf } from "../components/fo
 import { Button, INPUT, Notice, Page } from "../components/Page";
 import { useToast } from "../components/Toasts";
 import { useLiveEvent, useOnReconnect } from "../live/LiveContext";
+import { ComposeForm } from "../messages/MessagesPanel";
 import { DEFAULT_VAULT, type FilePage, filesPath, type SortKey, type StatusFilter, type VaultFile, type VaultInfo } from "./api";
 import { HistoryDialog, ReasonDialog, UploadDialog } from "./FileDialogs";
 
 type Open =
-  | { kind: "checkout" | "force-unlock" | "checkin" | "history" | "audit"; file: VaultFile }
+  | { kind: "checkout" | "force-unlock" | "checkin" | "history" | "audit" | "ask"; file: VaultFile }
   | { kind: "upload" }
   | null;
 
@@ -199,6 +200,15 @@ export function VaultPage() {
       {open?.kind === "upload" ? <UploadDialog vault={vault} file={null} onClose={() => setOpen(null)} onDone={done} /> : null}
       {open?.kind === "checkin" ? <UploadDialog vault={vault} file={open.file} onClose={() => setOpen(null)} onDone={done} /> : null}
       {open?.kind === "checkout" || open?.kind === "force-unlock" ? <ReasonDialog vault={vault} file={open.file} mode={open.kind} onClose={() => setOpen(null)} onDone={done} /> : null}
+      {open?.kind === "ask" && open.file.lock ? (
+        <Dialog title={`Ask ${open.file.lock.holder.display_name} for ${open.file.name}`} onClose={() => setOpen(null)}>
+          <ComposeForm
+            onCancel={() => setOpen(null)}
+            onSent={() => setOpen(null)}
+            initial={{ to: open.file.lock.holder.username, subject: `Could you check in ${open.file.name}?`, relatedFile: open.file.path }}
+          />
+        </Dialog>
+      ) : null}
       {open?.kind === "audit" ? (
         <Dialog title={`Audit of ${open.file.name}`} onClose={() => setOpen(null)} wide>
           <AuditLog title={`Every action on ${open.file.path}`} initial={{ target_type: "vault_file", target_id: String(open.file.id) }} />
@@ -213,7 +223,7 @@ interface FileRowProps {
   file: VaultFile;
   canWrite: boolean;
   isAdmin: boolean;
-  onOpen: (kind: "checkout" | "force-unlock" | "checkin" | "history" | "audit") => void;
+  onOpen: (kind: "checkout" | "force-unlock" | "checkin" | "history" | "audit" | "ask") => void;
   onUndo: () => void;
   onDownload: () => void;
 }
@@ -249,6 +259,7 @@ function FileRow({ file, canWrite, isAdmin, onOpen, onUndo, onDownload }: FileRo
           {canWrite && !lock ? <Button aria-label={`Check out ${file.name}`} onClick={() => onOpen("checkout")}>Check out</Button> : null}
           {mine ? <Button variant="primary" aria-label={`Check in ${file.name}`} onClick={() => onOpen("checkin")}>Check in</Button> : null}
           {mine ? <Button aria-label={`Undo check-out of ${file.name}`} onClick={onUndo}>Undo</Button> : null}
+          {canWrite && lock && !mine ? <Button aria-label={`Ask ${lock.holder.display_name} for ${file.name}`} onClick={() => onOpen("ask")}>Ask for it</Button> : null}
           {isAdmin && lock && !mine ? <Button variant="danger" aria-label={`Force unlock ${file.name}`} onClick={() => onOpen("force-unlock")}>Force</Button> : null}
           <Button aria-label={`History of ${file.name}`} onClick={() => onOpen("history")}>History</Button>
           <Button aria-label={`Download ${file.name}`} onClick={onDownload}>Download</Button>
