@@ -2,7 +2,8 @@
  * End-to-end tests: the real product (`merge-assist serve`, fresh data folder, the built
  * dashboard) driven in the system's Chromium. Browsers are never downloaded.
  */
-import { mkdtempSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -25,10 +26,38 @@ const webDir = fileURLToPath(new URL(".", import.meta.url));
 const repoDir = join(webDir, "..");
 // The config is loaded by the runner and again by its workers: choose once, share by env.
 process.env.MERGE_ASSIST_E2E_PORT ??= String(await freePort());
+process.env.MERGE_ASSIST_E2E_SANDBOX_PORT ??= String(await freePort());
 process.env.MERGE_ASSIST_E2E_DATA_DIR ??= mkdtempSync(join(tmpdir(), "merge-assist-e2e-"));
+process.env.MERGE_ASSIST_E2E_BOT_TOKEN ??= randomBytes(24).toString("base64url");
 const port = process.env.MERGE_ASSIST_E2E_PORT;
+const sandboxPort = process.env.MERGE_ASSIST_E2E_SANDBOX_PORT;
 const dataDir = process.env.MERGE_ASSIST_E2E_DATA_DIR;
+const botToken = process.env.MERGE_ASSIST_E2E_BOT_TOKEN;
 const baseURL = `http://127.0.0.1:${port}`;
+const sandboxURL = `http://127.0.0.1:${sandboxPort}`;
+
+// The GitLab the product talks to: the sandbox (real HTTP and git), with one project the bot
+// maintains, so the administration e2e onboards a project for real.
+const scenario = join(dataDir, "sandbox-scenario.json");
+writeFileSync(
+  scenario,
+  JSON.stringify({
+    seed: 11,
+    users: [
+      { username: "root", admin: true },
+      { username: "merge-assist-bot", name: "Merge Assist Bot", bot: true, tokens: [{ name: "e2e", value: botToken, scopes: ["api"] }] },
+      { username: "grace", name: "Grace Hopper" },
+    ],
+    projects: [
+      {
+        path: "machining/cam-programs",
+        default_branch: "main",
+        members: { "merge-assist-bot": "maintainer", grace: "developer" },
+        files: { "README.md": "# CAM programs\n" },
+      },
+    ],
+  }),
+);
 
 export default defineConfig({
   testDir: "e2e",
@@ -63,20 +92,35 @@ export default defineConfig({
       ],
     },
   },
-  webServer: {
-    command: `uv run --frozen merge-assist serve --port ${port}`,
-    cwd: repoDir,
-    url: `${baseURL}/api/health`,
-    reuseExistingServer: false,
-    timeout: 90_000,
-    stdout: "ignore",
-    stderr: "pipe",
-    env: {
-      MERGE_ASSIST_DATA_DIR: dataDir,
-      MERGE_ASSIST_DATABASE_URL: `sqlite+aiosqlite:///${join(dataDir, "merge-assist.sqlite3")}`,
-      MERGE_ASSIST_WEB_DIST_DIR: join(webDir, "dist"),
-      MERGE_ASSIST_ENVIRONMENT: "development",
-      MERGE_ASSIST_LOG_LEVEL: "WARNING",
+  webServer: [
+    {
+      command: `uv run --frozen gitlab-sandbox serve --port ${sandboxPort} --data-dir ${join(dataDir, "gitlab")} --scenario ${scenario}`,
+      cwd: repoDir,
+      url: `${sandboxURL}/api/v4/version`,
+      reuseExistingServer: false,
+      timeout: 90_000,
+      stdout: "ignore",
+      stderr: "pipe",
+      env: { GITLAB_SANDBOX_ADMIN_TOKEN: randomBytes(24).toString("base64url") },
     },
-  },
+    {
+      command: `uv run --frozen merge-assist serve --port ${port}`,
+      cwd: repoDir,
+      url: `${baseURL}/api/health`,
+      reuseExistingServer: false,
+      timeout: 90_000,
+      stdout: "ignore",
+      stderr: "pipe",
+      env: {
+        MERGE_ASSIST_DATA_DIR: dataDir,
+        MERGE_ASSIST_DATABASE_URL: `sqlite+aiosqlite:///${join(dataDir, "merge-assist.sqlite3")}`,
+        MERGE_ASSIST_WEB_DIST_DIR: join(webDir, "dist"),
+        MERGE_ASSIST_ENVIRONMENT: "development",
+        MERGE_ASSIST_LOG_LEVEL: "WARNING",
+        MERGE_ASSIST_GITLAB_URL: sandboxURL,
+        MERGE_ASSIST_PUBLIC_URL: baseURL,
+        MERGE_ASSIST_SECRET_GITLAB_BOT_TOKEN: botToken,
+      },
+    },
+  ],
 });

@@ -15,21 +15,26 @@ export default function globalSetup(): void {
   }
   const dataDir = process.env.MERGE_ASSIST_E2E_DATA_DIR;
   if (!dataDir) throw new Error("MERGE_ASSIST_E2E_DATA_DIR is not set (see playwright.config.ts)");
-  const password = randomBytes(18).toString("base64url");
-  execFileSync(
-    "uv",
-    ["run", "--frozen", "merge-assist", "users", "create", "admin", "--role", "admin",
-      "--display-name", "Avery Admin", "--password-stdin"],
-    {
-      cwd: join(webDir, ".."),
-      input: `${password}\n`,
-      stdio: ["pipe", "ignore", "inherit"],
-      env: {
-        ...process.env,
-        MERGE_ASSIST_DATA_DIR: dataDir,
-        MERGE_ASSIST_DATABASE_URL: `sqlite+aiosqlite:///${join(dataDir, "merge-assist.sqlite3")}`,
+  const createUser = (username: string, role: string, displayName: string): string => {
+    const password = randomBytes(18).toString("base64url");
+    execFileSync(
+      "uv",
+      ["run", "--frozen", "merge-assist", "users", "create", username, "--role", role,
+        "--display-name", displayName, "--password-stdin"],
+      {
+        cwd: join(webDir, ".."),
+        input: `${password}\n`,
+        stdio: ["pipe", "ignore", "inherit"],
+        env: {
+          ...process.env,
+          MERGE_ASSIST_DATA_DIR: dataDir,
+          MERGE_ASSIST_DATABASE_URL: `sqlite+aiosqlite:///${join(dataDir, "merge-assist.sqlite3")}`,
+        },
       },
-    },
-  );
-  process.env.MERGE_ASSIST_E2E_ADMIN_PASSWORD = password;
+    );
+    return password;
+  };
+  process.env.MERGE_ASSIST_E2E_ADMIN_PASSWORD = createUser("admin", "admin", "Avery Admin");
+  // A second person, for what one user does and another sees (messages).
+  process.env.MERGE_ASSIST_E2E_MEMBER_PASSWORD = createUser("morgan", "member", "Morgan Member");
 }

@@ -5,16 +5,14 @@ import { AuthProvider, useSession } from "./auth/AuthContext";
 import { Shell } from "./components/Shell";
 import { ToastProvider } from "./components/Toasts";
 import { DEFAULT_SERVER_CONFIG, loadServerConfig, type ServerConfig } from "./config";
-import { HealthPage } from "./pages/HealthPage";
+import { HealthPage } from "./health/HealthPage";
 import { LoginPage } from "./pages/LoginPage";
-import {
-  AdministrationPage,
-  LogsPage,
-  MergeQueuePage,
-  MessagesPage,
-  NotFoundPage,
-  VaultPage,
-} from "./pages/SectionPages";
+import { MessagesPage } from "./messages/MessagesPage";
+import { AdministrationPage } from "./admin/AdministrationPage";
+import { LogsPage } from "./logs/LogsPage";
+import { NotFoundPage } from "./pages/NotFoundPage";
+import { QueuePage } from "./queue/QueuePage";
+import { VaultPage } from "./vault/VaultPage";
 
 function Checking() {
   return (
@@ -53,7 +51,7 @@ export function AppRoutes({ config = DEFAULT_SERVER_CONFIG }: { config?: ServerC
         }
       >
         <Route index element={<Navigate to="/queue" replace />} />
-        <Route path="queue" element={<MergeQueuePage />} />
+        <Route path="queue" element={<QueuePage />} />
         <Route path="vault" element={<VaultPage />} />
         <Route path="messages" element={<MessagesPage />} />
         <Route path="logs" element={<LogsPage />} />

@@ -29,6 +29,8 @@ export type HttpMethod = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
 export interface RequestOptions {
   /** JSON body; sent with `Content-Type: application/json`. */
   body?: unknown;
+  /** A body sent as is (an upload's `FormData`); the browser sets its content type. */
+  rawBody?: BodyInit;
   /** Skip the bearer token and the refresh-on-401 (login, refresh). */
   anonymous?: boolean;
   /** Send cookies (the refresh cookie once the server keeps the refresh token in one). */
@@ -56,6 +58,8 @@ export interface ApiClient {
   post<T>(path: string, body?: unknown, options?: RequestOptions): Promise<T>;
   put<T>(path: string, body?: unknown, options?: RequestOptions): Promise<T>;
   del<T>(path: string, options?: RequestOptions): Promise<T>;
+  /** The successful response itself (downloads, exports); refusals still throw `ApiError`. */
+  raw(method: HttpMethod, path: string, options?: RequestOptions): Promise<Response>;
 }
 
 /** Turn a non-2xx response into an `ApiError` with the best sentence available. */
@@ -108,6 +112,7 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
     if (token) headers.Authorization = `Bearer ${token}`;
     const init: RequestInit = { method, headers, credentials: opts.credentials ?? "same-origin" };
     if (opts.body !== undefined) init.body = JSON.stringify(opts.body);
+    else if (opts.rawBody !== undefined) init.body = opts.rawBody;
     if (opts.signal) init.signal = opts.signal;
     try {
       return await doFetch(baseUrl + path, init);
@@ -117,11 +122,7 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
     }
   }
 
-  async function request<T>(
-    method: HttpMethod,
-    path: string,
-    opts: RequestOptions = {},
-  ): Promise<T> {
+  async function respond(method: HttpMethod, path: string, opts: RequestOptions): Promise<Response> {
     const token = () => (opts.anonymous ? null : options.getAccessToken());
     const sentWith = token();
     let response = await send(method, path, opts, sentWith);
@@ -133,7 +134,11 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
       if (response.status === 401) options.onUnauthenticated?.();
     }
     if (!response.ok) throw await errorFromResponse(response);
-    return parseBody<T>(response);
+    return response;
+  }
+
+  async function request<T>(method: HttpMethod, path: string, opts: RequestOptions = {}): Promise<T> {
+    return parseBody<T>(await respond(method, path, opts));
   }
 
   return {
@@ -142,5 +147,6 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
     post: (path, body, opts) => request("POST", path, { ...opts, body }),
     put: (path, body, opts) => request("PUT", path, { ...opts, body }),
     del: (path, opts) => request("DELETE", path, opts),
+    raw: (method, path, opts) => respond(method, path, opts ?? {}),
   };
 }

@@ -4,10 +4,27 @@ import { MemoryRouter } from "react-router";
 import { describe, expect, it } from "vitest";
 import { AppRoutes } from "../App";
 import { AuthProvider } from "../auth/AuthContext";
+import { fakeApi } from "../testing/fakeApi";
 import { fakeAuth } from "../testing/fakeAuth";
 import { ToastProvider } from "./Toasts";
 
-function renderApp(path: string, auth = fakeAuth({ signedIn: true })) {
+/** A fresh product: nothing onboarded, no messages, no vault files. */
+function emptyProduct() {
+  return fakeApi({
+    "GET /api/projects": [],
+    "GET /api/messages/unread-count": { unread_count: 0 },
+    "GET /api/messages": { items: [], total: 0, limit: 50, offset: 0 },
+    "GET /api/vault/vaults": [],
+    "GET /api/vault/default/files": { items: [], total: 0, vault_total: 0, limit: 200, offset: 0 },
+    "GET /api/health/ready": { status: "ready", database: "sqlite" },
+    "GET /api/health/status": {
+      checked_at: "2026-11-22T02:00:00Z", workers: [], leases: [], queues: [],
+      inbox: { unprocessed: 0, oldest_received_at: null, by_project: {} }, last_errors: [],
+    },
+  });
+}
+
+function renderApp(path: string, auth = fakeAuth({ signedIn: true, fetch: emptyProduct().fetch })) {
   render(
     <MemoryRouter initialEntries={[path]}>
       <ToastProvider>
@@ -45,20 +62,21 @@ describe("the shell", () => {
     expect(screen.getByRole("button", { name: "Account menu for Ada Lovelace" })).toBeInTheDocument();
   });
 
-  it("says what each empty section will show", async () => {
+  it("says in each empty section what to do", async () => {
     const { user } = renderApp("/queue");
     const expectations: [string, string][] = [
+      ["Merge queue", "No projects yet."],
       ["Vault", "No vault files yet."],
-      ["Messages", "No messages."],
-      ["Logs", "Nothing has been logged yet."],
-      ["Administration", "Administration tools are on their way."],
+      ["Messages", "Your inbox is empty."],
+      ["Logs", "No projects yet."],
+      ["Health", "No worker has reported in."],
+      ["Administration", "No projects are connected yet."],
     ];
     const nav = await screen.findByRole("navigation", { name: "Main" });
     for (const [section, sentence] of expectations) {
       await user.click(within(nav).getByRole("link", { name: section }));
       expect(screen.getByRole("heading", { level: 1, name: section })).toBeInTheDocument();
-      expect(screen.getByText(sentence)).toBeInTheDocument();
-      expect(screen.getByText("What will appear here:")).toBeInTheDocument();
+      expect(await screen.findByText(sentence)).toBeInTheDocument();
     }
   });
 

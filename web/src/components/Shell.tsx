@@ -1,7 +1,10 @@
-import { useEffect, useState } from "react";
 import { NavLink, Outlet, useNavigate } from "react-router";
-import { type LiveStatus, LiveUpdates } from "../api/live";
+import type { LiveStatus, LiveUpdates } from "../api/live";
 import { useSession } from "../auth/AuthContext";
+import { LiveProvider, useLiveStatus } from "../live/LiveContext";
+import { MessagesButton } from "../messages/MessagesButton";
+import { UnreadProvider } from "../messages/UnreadContext";
+import { ProjectProvider, ProjectSelector } from "../projects/ProjectContext";
 import { ThemeToggle } from "./ThemeToggle";
 import { useToast } from "./Toasts";
 import { UserMenu } from "./UserMenu";
@@ -23,66 +26,28 @@ const LIVE_LABEL: Record<LiveStatus, string> = {
   unavailable: "Live updates not available on this server",
 };
 
-/** Live updates for as long as the shell is shown; its status for the header. */
-function useLiveStatus(getToken: () => string | null): LiveStatus {
-  const [status, setStatus] = useState<LiveStatus>("idle");
-  useEffect(() => {
-    const live = new LiveUpdates({ getToken });
-    const unsubscribe = live.onStatus(setStatus);
-    live.start();
-    return () => {
-      unsubscribe();
-      live.stop();
-    };
-  }, [getToken]);
-  return status;
-}
-
-function MessagesButton({ unread }: { unread: number }) {
-  const navigate = useNavigate();
-  const label = unread > 0 ? `Messages, ${unread} unread` : "Messages";
+/**
+ * The frame around every signed-in page: header, navigation and the page itself, inside the
+ * live-updates socket, the project choice and the unread-message count they all share.
+ */
+export function Shell({ live }: { live?: LiveUpdates }) {
+  const session = useSession();
   return (
-    <button
-      type="button"
-      aria-label={label}
-      title={label}
-      onClick={() => navigate("/messages")}
-      className="relative rounded-md p-2 text-slate-600 hover:bg-slate-200 focus-visible:outline-2 focus-visible:outline-indigo-500 dark:text-slate-300 dark:hover:bg-slate-800"
-    >
-      <span aria-hidden="true">✉</span>
-      {unread > 0 ? (
-        <span
-          aria-hidden="true"
-          className="absolute -top-0.5 -right-0.5 min-w-4 rounded-full bg-red-600 px-1 text-center text-[10px] leading-4 font-semibold text-white"
-        >
-          {unread > 99 ? "99+" : unread}
-        </span>
-      ) : null}
-    </button>
+    <LiveProvider getToken={session.auth.accessToken} {...(live && { live })}>
+      <ProjectProvider>
+        <UnreadProvider>
+          <Frame />
+        </UnreadProvider>
+      </ProjectProvider>
+    </LiveProvider>
   );
 }
 
-function ProjectSelector() {
-  return (
-    <label className="flex items-center gap-2 text-sm">
-      <span className="sr-only sm:not-sr-only">Project</span>
-      <select
-        disabled
-        title="Projects appear here once they are connected to Merge Assist."
-        className="rounded-md border border-slate-300 bg-white px-2 py-1 text-sm disabled:opacity-70 dark:border-slate-600 dark:bg-slate-800"
-      >
-        <option>All projects</option>
-      </select>
-    </label>
-  );
-}
-
-/** The frame around every signed-in page: header, navigation and the page itself. */
-export function Shell({ unreadMessages = 0 }: { unreadMessages?: number }) {
+function Frame() {
   const session = useSession();
   const navigate = useNavigate();
   const toast = useToast();
-  const liveStatus = useLiveStatus(session.auth.accessToken);
+  const liveStatus = useLiveStatus();
 
   async function logout() {
     await session.logout();
@@ -110,7 +75,7 @@ export function Shell({ unreadMessages = 0 }: { unreadMessages?: number }) {
             title={LIVE_LABEL[liveStatus]}
             className={`mr-2 inline-block h-2 w-2 rounded-full ${liveStatus === "open" ? "bg-emerald-500" : "bg-slate-400"}`}
           />
-          <MessagesButton unread={unreadMessages} />
+          <MessagesButton />
           <ThemeToggle />
           <UserMenu user={session.user} onLogout={() => void logout()} />
         </div>

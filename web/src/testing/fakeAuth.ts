@@ -12,12 +12,13 @@ export const ADA: CurrentUser = {
   is_active: true,
 };
 
-export function fakeAuth(options: { signedIn?: boolean; user?: CurrentUser } = {}) {
+/** `fetch` answers the API calls (see `fakeApi`); without it every call reads as "ready". */
+export function fakeAuth(options: { signedIn?: boolean; user?: CurrentUser; fetch?: typeof fetch } = {}) {
   let signedIn = options.signedIn ?? false;
   const listeners = new Set<() => void>();
   const auth = {
     api: createApiClient({
-      fetch: async () => new Response(JSON.stringify({ status: "ready", database: "sqlite" })),
+      fetch: options.fetch ?? (async () => new Response(JSON.stringify({ status: "ready", database: "sqlite" }))),
       getAccessToken: () => null,
       refresh: async () => false,
     }),

@@ -1,0 +1,112 @@
+/** Per-project permissions (admin): who may manage the project and who may set priorities. */
+import { type FormEvent, useEffect, useId, useState } from "react";
+import { useSession } from "../auth/AuthContext";
+import { sentenceOf } from "../components/format";
+import { Button, Card, INPUT, Notice } from "../components/Page";
+import { useToast } from "../components/Toasts";
+import type { Project } from "../projects/ProjectContext";
+import type { UserPage } from "./api";
+
+export interface Permission {
+  user_id: number;
+  username: string;
+  can_manage: boolean;
+  can_set_priority: boolean;
+}
+
+export function ProjectPermissions({ project }: { project: Project }) {
+  const { auth } = useSession();
+  const toast = useToast();
+  const id = useId();
+  const [rows, setRows] = useState<Permission[] | null>(null);
+  const [users, setUsers] = useState<UserPage["items"]>([]);
+  const [error, setError] = useState<string | null>(null);
+  const [userId, setUserId] = useState("");
+  const [canManage, setCanManage] = useState(false);
+  const [canSetPriority, setCanSetPriority] = useState(true);
+
+  useEffect(() => {
+    let cancelled = false;
+    auth.api
+      .get<Permission[]>(`/api/projects/${project.id}/permissions`)
+      .then((found) => !cancelled && setRows(found))
+      .catch((failure: unknown) => !cancelled && setError(sentenceOf(failure, "The permissions could not be loaded.")));
+    auth.api
+      .get<UserPage>("/api/users?per_page=200")
+      .then((page) => !cancelled && setUsers(page.items.filter((user) => user.is_active)))
+      .catch(() => undefined);
+    return () => {
+      cancelled = true;
+    };
+  }, [auth, project.id]);
+
+  async function grant(body: { user_id: number; can_manage: boolean; can_set_priority: boolean }, done: string) {
+    try {
+      setRows(await auth.api.put<Permission[]>(`/api/projects/${project.id}/permissions`, body));
+      toast.show(done, "success");
+    } catch (failure) {
+      toast.show(sentenceOf(failure, "The permission could not be changed."), "error");
+    }
+  }
+
+  function submit(event: FormEvent) {
+    event.preventDefault();
+    const user = users.find((item) => String(item.id) === userId);
+    if (!user) return;
+    void grant({ user_id: user.id, can_manage: canManage, can_set_priority: canSetPriority }, `${user.username}'s permissions on ${project.path_with_namespace} are set.`);
+  }
+
+  return (
+    <Card title={`Permissions on ${project.path_with_namespace}`}>
+      {error ? <Notice tone="error" title={error} /> : null}
+      {rows && rows.length === 0 ? (
+        <p className="mb-3 text-sm text-slate-500">Nobody has a permission of their own here: global roles apply (admins and priority managers set priorities everywhere).</p>
+      ) : null}
+      {rows && rows.length > 0 ? (
+        <table className="mb-3 w-full text-left text-sm">
+          <caption className="sr-only">Project permissions</caption>
+          <thead className="text-xs text-slate-500 uppercase">
+            <tr>
+              <th scope="col" className="py-1 pr-3">User</th>
+              <th scope="col" className="py-1 pr-3">Manage the project</th>
+              <th scope="col" className="py-1 pr-3">Set priorities</th>
+              <th scope="col" className="py-1 pr-3"><span className="sr-only">Actions</span></th>
+            </tr>
+          </thead>
+          <tbody>
+            {rows.map((row) => (
+              <tr key={row.user_id} className="border-t border-slate-100 dark:border-slate-800">
+                <td className="py-1 pr-3">{row.username}</td>
+                <td className="py-1 pr-3">{row.can_manage ? "yes" : "no"}</td>
+                <td className="py-1 pr-3">{row.can_set_priority ? "yes" : "no"}</td>
+                <td className="py-1 pr-3">
+                  <Button aria-label={`Remove ${row.username}'s permissions`} onClick={() => void grant({ user_id: row.user_id, can_manage: false, can_set_priority: false }, `${row.username}'s permissions are removed.`)}>
+                    Remove
+                  </Button>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      ) : null}
+      <form aria-label="Grant a permission" onSubmit={submit} className="flex flex-wrap items-end gap-3">
+        <label htmlFor={`${id}-user`} className="flex flex-col gap-1 text-sm font-medium">
+          Person
+          <select id={`${id}-user`} value={userId} onChange={(e) => setUserId(e.target.value)} className={INPUT}>
+            <option value="">Choose a person</option>
+            {users.map((user) => (
+              <option key={user.id} value={user.id}>{`${user.display_name} (${user.username})`}</option>
+            ))}
+          </select>
+        </label>
+        <label className="flex items-center gap-2 pb-2 text-sm">
+          <input type="checkbox" checked={canSetPriority} onChange={(e) => setCanSetPriority(e.target.checked)} /> May set priorities
+        </label>
+        <label className="flex items-center gap-2 pb-2 text-sm">
+          <input type="checkbox" checked={canManage} onChange={(e) => setCanManage(e.target.checked)} /> May manage the project
+        </label>
+        <Button type="submit" variant="primary" disabled={!userId}>Grant</Button>
+      </form>
+    </Card>
+  );
+}

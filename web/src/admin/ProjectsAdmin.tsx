@@ -1,0 +1,267 @@
+/** Projects: onboard one from GitLab, and edit the chosen project's merge-queue settings. */
+import { type FormEvent, useEffect, useId, useState } from "react";
+import { useSession } from "../auth/AuthContext";
+import { formatTime, sentenceOf } from "../components/format";
+import { Button, Card, describedBy, Field, INPUT, Notice } from "../components/Page";
+import { useToast } from "../components/Toasts";
+import { type Project, useProjects } from "../projects/ProjectContext";
+import { LANDINGS, LABEL_KEYS, type ProjectConfig, STRATEGIES } from "./api";
+import { ProjectPermissions } from "./ProjectPermissions";
+import { useFormErrors } from "./useFormErrors";
+
+export function ProjectsAdmin({ isAdmin }: { isAdmin: boolean }) {
+  const { projects, project, choose } = useProjects();
+  return (
+    <div className="flex flex-col gap-4">
+      {isAdmin ? <OnboardForm /> : null}
+      <Card title="Projects">
+        {projects.length === 0 ? (
+          <Notice title="No projects are connected yet.">
+            {isAdmin ? "Onboard one above with its GitLab id or path; the bot account must be able to read it." : "An administrator onboards projects."}
+          </Notice>
+        ) : (
+          <table className="w-full text-left text-sm">
+            <thead className="text-xs text-slate-500 uppercase">
+              <tr>
+                <th scope="col" className="py-1 pr-3">Project</th>
+                <th scope="col" className="py-1 pr-3">GitLab id</th>
+                <th scope="col" className="py-1 pr-3">Default branch</th>
+                <th scope="col" className="py-1 pr-3">Webhook</th>
+                <th scope="col" className="py-1 pr-3"><span className="sr-only">Actions</span></th>
+              </tr>
+            </thead>
+            <tbody>
+              {projects.map((item) => (
+                <tr key={item.id} className="border-t border-slate-100 dark:border-slate-800">
+                  <td className="py-1 pr-3">{item.path_with_namespace}</td>
+                  <td className="py-1 pr-3">{item.gitlab_project_id}</td>
+                  <td className="py-1 pr-3">{item.default_branch ?? "—"}</td>
+                  <td className="py-1 pr-3">{item.webhook_id ? "registered" : "none (polling)"}</td>
+                  <td className="py-1 pr-3">
+                    <Button aria-pressed={project?.id === item.id} onClick={() => choose(item.id)} aria-label={`Settings of ${item.path_with_namespace}`}>
+                      Settings
+                    </Button>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+      </Card>
+      {project ? <ConfigForm key={project.id} project={project} /> : null}
+      {project && isAdmin ? <ProjectPermissions key={`permissions-${project.id}`} project={project} /> : null}
+      {project && isAdmin ? <DeactivateProject project={project} /> : null}
+    </div>
+  );
+}
+
+/** Stop queueing a project: our webhook goes, its history stays (admin, after a confirmation). */
+function DeactivateProject({ project }: { project: Project }) {
+  const { auth } = useSession();
+  const toast = useToast();
+  const { reload } = useProjects();
+  const [confirming, setConfirming] = useState(false);
+
+  async function deactivate() {
+    try {
+      await auth.api.del(`/api/projects/${project.id}`);
+      toast.show(`${project.path_with_namespace} is deactivated; its history is kept.`, "success");
+      reload();
+    } catch (failure) {
+      toast.show(sentenceOf(failure, "The project could not be deactivated."), "error");
+    } finally {
+      setConfirming(false);
+    }
+  }
+
+  return (
+    <Card title="Deactivate">
+      {confirming ? (
+        <div className="flex flex-wrap items-center gap-2 text-sm">
+          <span>Stop the merge queue of {project.path_with_namespace} and remove its webhook?</span>
+          <Button variant="danger" onClick={() => void deactivate()}>Yes, deactivate</Button>
+          <Button onClick={() => setConfirming(false)}>Keep it</Button>
+        </div>
+      ) : (
+        <Button variant="danger" onClick={() => setConfirming(true)}>Deactivate {project.path_with_namespace}</Button>
+      )}
+    </Card>
+  );
+}
+
+function OnboardForm() {
+  const { auth } = useSession();
+  const toast = useToast();
+  const { reload, choose } = useProjects();
+  const id = useId();
+  const [reference, setReference] = useState("");
+  const [strategy, setStrategy] = useState("single");
+  const [busy, setBusy] = useState(false);
+  const errors = useFormErrors(["gitlab_project", "strategy"]);
+
+  async function submit(event: FormEvent) {
+    event.preventDefault();
+    errors.clear();
+    setBusy(true);
+    try {
+      const created = await auth.api.post<Project>("/api/projects", { gitlab_project: reference.trim(), strategy });
+      toast.show(`${created.path_with_namespace} is onboarded.`, "success");
+      setReference("");
+      reload();
+      choose(created.id);
+    } catch (failure) {
+      errors.take(failure, "The project could not be onboarded.");
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <Card title="Onboard a project">
+      <form aria-label="Onboard a project" onSubmit={(event) => void submit(event)} className="flex flex-wrap items-end gap-3" noValidate>
+        {errors.form ? <p role="alert" className="w-full text-sm text-red-700 dark:text-red-400">{errors.form}</p> : null}
+        <div className="min-w-64 flex-1">
+          <Field label="GitLab project" id={`${id}-ref`} hint="Its numeric id or full path, like group/project." error={errors.field("gitlab_project")}>
+            <input id={`${id}-ref`} required value={reference} onChange={(e) => setReference(e.target.value)} className={INPUT} {...describedBy(`${id}-ref`, true, errors.field("gitlab_project"))} />
+          </Field>
+        </div>
+        <Field label="Strategy" id={`${id}-strategy`} error={errors.field("strategy")}>
+          <select id={`${id}-strategy`} value={strategy} onChange={(e) => setStrategy(e.target.value)} className={INPUT}>
+            {STRATEGIES.map((name) => (
+              <option key={name} value={name}>{name}</option>
+            ))}
+          </select>
+        </Field>
+        <Button type="submit" variant="primary" disabled={busy || !reference.trim()}>
+          {busy ? "Onboarding…" : "Onboard"}
+        </Button>
+      </form>
+    </Card>
+  );
+}
+
+const CONFIG_FIELDS = ["target_branches", "strategy", "batch_size", "train_depth", "polling_interval_seconds", "labels", "webhook_enabled", "max_rejections", "landing", "ai_debug_enabled"] as const;
+
+type Draft = Omit<ProjectConfig, "project_id" | "updated_at" | "updated_by" | "target_branches"> & { target_branches: string };
+
+function ConfigForm({ project }: { project: Project }) {
+  const { auth } = useSession();
+  const toast = useToast();
+  const id = useId();
+  const [config, setConfig] = useState<ProjectConfig | null>(null);
+  const [draft, setDraft] = useState<Draft | null>(null);
+  const [loadError, setLoadError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const errors = useFormErrors(CONFIG_FIELDS);
+
+  useEffect(() => {
+    let cancelled = false;
+    auth.api
+      .get<ProjectConfig>(`/api/projects/${project.id}/config`)
+      .then((loaded) => {
+        if (cancelled) return;
+        setConfig(loaded);
+        setDraft({ ...loaded, target_branches: loaded.target_branches.join(", ") });
+      })
+      .catch((failure: unknown) => !cancelled && setLoadError(failure instanceof Error ? failure.message : "The settings could not be loaded."));
+    return () => {
+      cancelled = true;
+    };
+  }, [auth, project.id]);
+
+  if (loadError) return <Notice tone="error" title={loadError} />;
+  if (!draft || !config) return <p role="status">Loading the settings of {project.path_with_namespace}…</p>;
+
+  function set<K extends keyof Draft>(key: K, value: Draft[K]) {
+    setDraft((current) => (current ? { ...current, [key]: value } : current));
+  }
+
+  async function submit(event: FormEvent) {
+    event.preventDefault();
+    if (!draft) return;
+    errors.clear();
+    setBusy(true);
+    const body = {
+      target_branches: draft.target_branches.split(/[\s,]+/).filter(Boolean),
+      strategy: draft.strategy,
+      batch_size: Number(draft.batch_size),
+      train_depth: Number(draft.train_depth),
+      polling_interval_seconds: Number(draft.polling_interval_seconds),
+      max_rejections: Number(draft.max_rejections),
+      landing: draft.landing,
+      webhook_enabled: draft.webhook_enabled,
+      ai_debug_enabled: draft.ai_debug_enabled,
+      labels: draft.labels,
+    };
+    try {
+      const saved = await auth.api.put<ProjectConfig>(`/api/projects/${project.id}/config`, body);
+      setConfig(saved);
+      toast.show(`Settings of ${project.path_with_namespace} saved.`, "success");
+    } catch (failure) {
+      errors.take(failure, "The settings could not be saved.");
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  const number = (key: "batch_size" | "train_depth" | "polling_interval_seconds" | "max_rejections", label: string, hint: string) => (
+    <Field label={label} id={`${id}-${key}`} hint={hint} error={errors.field(key)}>
+      <input id={`${id}-${key}`} type="number" value={draft[key]} onChange={(e) => set(key, e.target.value === "" ? ("" as unknown as number) : Number(e.target.value))} className={INPUT} {...describedBy(`${id}-${key}`, true, errors.field(key))} />
+    </Field>
+  );
+
+  return (
+    <Card title={`Settings of ${project.path_with_namespace}`}>
+      <form aria-label="Project settings" onSubmit={(event) => void submit(event)} className="grid gap-4 md:grid-cols-2" noValidate>
+        {errors.form ? <p role="alert" className="text-sm text-red-700 md:col-span-2 dark:text-red-400">{errors.form}</p> : null}
+        <Field label="Target branches" id={`${id}-branches`} hint="Separated by commas; each has its own queue." error={errors.field("target_branches")}>
+          <input id={`${id}-branches`} value={draft.target_branches} onChange={(e) => set("target_branches", e.target.value)} className={INPUT} {...describedBy(`${id}-branches`, true, errors.field("target_branches"))} />
+        </Field>
+        <Field label="Strategy" id={`${id}-strategy`} error={errors.field("strategy")}>
+          <select id={`${id}-strategy`} value={draft.strategy} onChange={(e) => set("strategy", e.target.value)} className={INPUT} {...describedBy(`${id}-strategy`, false, errors.field("strategy"))}>
+            {STRATEGIES.map((name) => (
+              <option key={name} value={name}>{name}</option>
+            ))}
+          </select>
+        </Field>
+        {number("batch_size", "Batch size", "How many merge requests a batch tests together.")}
+        {number("max_rejections", "Strikes before rejection", "1 to 20.")}
+        {number("polling_interval_seconds", "Polling interval (seconds)", "10 to 86400; the webhook makes changes faster.")}
+        {number("train_depth", "Train depth", "1 to 10 (for the train strategy, later).")}
+        <Field label="Landing" id={`${id}-landing`} error={errors.field("landing")}>
+          <select id={`${id}-landing`} value={draft.landing} onChange={(e) => set("landing", e.target.value)} className={INPUT}>
+            {LANDINGS.map((item) => (
+              <option key={item.value} value={item.value}>{item.label}</option>
+            ))}
+          </select>
+        </Field>
+        <div className="flex flex-col gap-2 text-sm">
+          <label className="flex items-center gap-2">
+            <input type="checkbox" checked={draft.webhook_enabled} onChange={(e) => set("webhook_enabled", e.target.checked)} /> Webhook enabled
+          </label>
+          <label className="flex items-center gap-2">
+            <input type="checkbox" checked={draft.ai_debug_enabled} onChange={(e) => set("ai_debug_enabled", e.target.checked)} /> AI debugging assistant
+          </label>
+        </div>
+        <fieldset className="grid gap-3 md:col-span-2 md:grid-cols-2" aria-describedby={errors.field("labels") ? `${id}-labels-error` : undefined}>
+          <legend className="mb-1 text-sm font-medium">GitLab labels</legend>
+          {LABEL_KEYS.map((item) => (
+            <Field key={item.key} label={item.label} id={`${id}-label-${item.key}`}>
+              <input id={`${id}-label-${item.key}`} value={draft.labels[item.key] ?? ""} onChange={(e) => set("labels", { ...draft.labels, [item.key]: e.target.value })} className={INPUT} />
+            </Field>
+          ))}
+          {errors.field("labels") ? <p id={`${id}-labels-error`} className="text-xs text-red-700 md:col-span-2 dark:text-red-400">{errors.field("labels")}</p> : null}
+        </fieldset>
+        <div className="flex items-center gap-3 md:col-span-2">
+          <Button type="submit" variant="primary" disabled={busy}>
+            {busy ? "Saving…" : "Save settings"}
+          </Button>
+          <span className="text-xs text-slate-500">
+            Last changed {formatTime(config.updated_at)}
+            {config.updated_by ? ` by ${config.updated_by}` : ""}.
+          </span>
+        </div>
+      </form>
+    </Card>
+  );
+}

@@ -1,0 +1,80 @@
+/** The shapes administration reads and writes (projects, users, audit). */
+
+export interface ProjectConfig {
+  project_id: number;
+  target_branches: string[];
+  strategy: string;
+  batch_size: number;
+  train_depth: number;
+  polling_interval_seconds: number;
+  labels: Record<string, string>;
+  webhook_enabled: boolean;
+  max_rejections: number;
+  landing: string;
+  ai_debug_enabled: boolean;
+  updated_at: string;
+  updated_by: string | null;
+}
+
+export const STRATEGIES = ["single", "batch"] as const;
+export const LANDINGS = [
+  { value: "merge_api", label: "GitLab merge API (sha-pinned)" },
+  { value: "push", label: "Push the tested commit" },
+] as const;
+export const LABEL_KEYS: { key: string; label: string }[] = [
+  { key: "recognized", label: "Recognised for merge" },
+  { key: "not_ready", label: "Not ready" },
+  { key: "rejected", label: "Rejected" },
+  { key: "ready_to_merge", label: "Ready to merge" },
+  { key: "batch_mr", label: "Batch merge request" },
+];
+
+export interface User {
+  id: number;
+  username: string;
+  display_name: string;
+  email: string | null;
+  roles: string[];
+  is_active: boolean;
+  gitlab_user_id: number | null;
+  has_password: boolean;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface UserPage {
+  items: User[];
+  total: number;
+  page: number;
+  per_page: number;
+}
+
+export const ROLES = ["admin", "project_owner", "priority_manager", "member", "viewer"] as const;
+export const ROLE_LABEL: Record<string, string> = {
+  admin: "Administrator",
+  project_owner: "Project owner",
+  priority_manager: "Priority manager",
+  member: "Member",
+  viewer: "Viewer",
+};
+
+export interface AuditEntry {
+  id: number;
+  occurred_at: string;
+  actor_id: number | null;
+  actor_name: string;
+  action: string;
+  target_type: string | null;
+  target_id: string | null;
+  success: boolean;
+  details: Record<string, unknown>;
+  prev_hash: string;
+  entry_hash: string;
+}
+
+export interface AuditPage {
+  items: AuditEntry[];
+  total: number;
+  limit: number;
+  offset: number;
+}

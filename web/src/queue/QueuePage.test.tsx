@@ -1,0 +1,164 @@
+import { screen, waitFor, within } from "@testing-library/react";
+import { describe, expect, it } from "vitest";
+import { answer, fakeApi } from "../testing/fakeApi";
+import { project, renderPage } from "../testing/renderPage";
+import type { Batch, MergeRequest, QueueStats } from "./api";
+import { QueuePage } from "./QueuePage";
+
+const RECOGNISED = new Date(Date.now() - 2 * 3600_000).toISOString();
+
+function mr(id: number, state: MergeRequest["queue_state"], overrides: Partial<MergeRequest> = {}): MergeRequest {
+  return {
+    id, project_id: 1, iid: 10 + id, target_branch: "main", source_branch: `feature-${id}`, title: `Change ${id}`,
+    author_username: "grace", web_url: `https://gitlab.example.com/g/p/-/merge_requests/${10 + id}`,
+    queue_state: state, priority: 0, strikes: 0, head_sha: "abc", pipeline_status: "success",
+    pipeline_url: `https://gitlab.example.com/g/p/-/pipelines/${id}`, reasons: [], batch_id: null,
+    recognised_at: RECOGNISED, merged_at: null, rejected_at: null, updated_at: RECOGNISED, position: null,
+    ...overrides,
+  };
+}
+
+const STATS: QueueStats = {
+  window_hours: 24,
+  merged_per_hour: [{ hour: "2026-11-22T00:00:00Z", merged: 3 }, { hour: "2026-11-22T01:00:00Z", merged: 1 }],
+  time_to_merge: { count: 4, median_seconds: 1500, p95_seconds: 7200 },
+  failures_by_reason: [{ reason: "pipeline failed", count: 2 }],
+};
+
+const BATCH: Batch = {
+  id: 3, project_id: 1, target_branch: "main", attempt_id: 1, run_id: null, probe: false, status: "testing",
+  member_iids: [11, 12], landed_iids: [], culprit_iids: [], branch: "merge-assist/batch-3", batch_mr_iid: 40,
+  batch_mr_url: "https://gitlab.example.com/g/p/-/merge_requests/40", base_sha: null, tested_sha: null,
+  pipeline_id: 9, pipeline_status: "running", landed_sha: null, started_at: RECOGNISED, finished_at: null,
+};
+
+function queueApi(items: MergeRequest[], canSetPriority = true, branches = ["main"]) {
+  return fakeApi({
+    "GET /api/projects": [project(1, "group/app")],
+    "GET /api/projects/1/mrs": { items, total: items.length, target_branches: branches, can_set_priority: canSetPriority, priority_cap: 5 },
+    "GET /api/projects/1/batches": { items: [BATCH] },
+    "GET /api/projects/1/stats": STATS,
+    "GET /api/projects/1/config": { labels: { recognized: "Queue me" } },
+  });
+}
+
+describe("the merge queue page", () => {
+  it("groups merge requests by state with their details and failure reasons", async () => {
+    const api = queueApi([
+      mr(1, "ready", { position: 1, priority: 2 }),
+      mr(2, "not_ready", { reasons: ["The pipeline failed.", "Needs one more approval."], strikes: 1, pipeline_status: "failed" }),
+      mr(3, "merged", { merged_at: new Date(Date.parse(RECOGNISED) + 1800_000).toISOString() }),
+    ]);
+    renderPage(<QueuePage />, { api });
+    const ready = await screen.findByRole("region", { name: "Ready to merge (1)" });
+    const link = within(ready).getByRole("link", { name: "!11 Change 1" });
+    expect(link).toHaveAttribute("href", "https://gitlab.example.com/g/p/-/merge_requests/11");
+    expect(within(ready).getByRole("link", { name: "Pipeline of !11: success" })).toBeInTheDocument();
+    expect(within(ready).getByText("2 h")).toBeInTheDocument();
+    const notReady = screen.getByRole("region", { name: "Not ready (1)" });
+    expect(within(notReady).getByRole("list", { name: "Reasons for !12" })).toHaveTextContent("The pipeline failed.Needs one more approval.");
+    expect(within(screen.getByRole("region", { name: "Merged (1)" })).getByText("30 min")).toBeInTheDocument();
+    expect(screen.getByRole("region", { name: "Rejected (0)" })).toHaveTextContent("Nothing was rejected.");
+    expect(api.unanswered).toEqual([]);
+  });
+
+  it("shows batches and the day's charts", async () => {
+    renderPage(<QueuePage />, { api: queueApi([mr(1, "in_batch", { batch_id: 3 })]) });
+    const batches = await screen.findByRole("region", { name: "Batches" });
+    expect(await within(batches).findByRole("link", { name: "#3" })).toHaveAttribute("href", BATCH.batch_mr_url);
+    expect(within(batches).getByText("!11, !12")).toBeInTheDocument();
+    expect(await screen.findByRole("img", { name: "4 merged in the last 24 hours; at most 3 in one hour" })).toBeInTheDocument();
+    const timeToMerge = screen.getByRole("region", { name: "Time to merge" });
+    expect(within(timeToMerge).getByText("25 min")).toBeInTheDocument();
+    expect(within(timeToMerge).getByText("2 h")).toBeInTheDocument();
+    expect(screen.getByRole("region", { name: "Failures by reason" })).toHaveTextContent("pipeline failed2");
+  });
+
+  it("raises a priority with a button and with Alt+Up, and lowers with Alt+Down", async () => {
+    const api = queueApi([mr(1, "ready", { position: 1, priority: 1 }), mr(2, "ready", { position: 2 })]);
+    api.on("POST /api/mrs/:id/priority", (request: { body: unknown }) => mr(2, "ready", request.body as Partial<MergeRequest>));
+    const { user } = renderPage(<QueuePage />, { api });
+    await user.click(await screen.findByRole("button", { name: "Raise priority of !12" }));
+    await waitFor(() => expect(api.callsTo("POST /api/mrs/2/priority")).toHaveLength(1));
+    expect(api.callsTo("POST /api/mrs/2/priority")[0]?.body).toEqual({ priority: 2 });
+    expect(await screen.findByText("!12 now has priority 2.")).toBeInTheDocument();
+    expect(screen.getByRole("button", { name: "Raise priority of !11" })).toBeEnabled();
+
+    const first = screen.getByRole("row", { name: /!11 Change 1, place 1/ });
+    first.focus();
+    await user.keyboard("{Alt>}{ArrowDown}{/Alt}");
+    await waitFor(() => expect(api.callsTo("POST /api/mrs/1/priority")).toHaveLength(1));
+    expect(api.callsTo("POST /api/mrs/1/priority")[0]?.body).toEqual({ priority: 0 });
+  });
+
+  it("shows a refusal as a toast", async () => {
+    const api = queueApi([mr(1, "ready", { position: 1 }), mr(2, "ready", { position: 2 })]);
+    api.on("POST /api/mrs/:id/priority", answer(409, { detail: "Only 5 merge requests may hold a raised priority at once; lower another first." }));
+    const { user } = renderPage(<QueuePage />, { api });
+    await user.click(await screen.findByRole("button", { name: "Raise priority of !12" }));
+    expect(await screen.findByRole("alert", { name: "Errors" })).toHaveTextContent("Only 5 merge requests may hold a raised priority at once");
+  });
+
+  it("is read-only without the priority permission", async () => {
+    renderPage(<QueuePage />, { api: queueApi([mr(1, "ready", { position: 1 })], false) });
+    expect(await screen.findByText(/Read-only: changing priorities needs/)).toBeInTheDocument();
+    expect(screen.queryByRole("button", { name: /Raise priority/ })).toBeNull();
+  });
+
+  it("applies live updates and filters by target branch", async () => {
+    const api = queueApi([mr(1, "ready", { position: 1 })], true, ["main", "release"]);
+    const { live, user } = renderPage(<QueuePage />, { api });
+    await screen.findByRole("region", { name: "Ready to merge (1)" });
+    live.emit({ type: "mr.updated", project_id: 1, mr: mr(1, "merging") });
+    expect(screen.getByRole("region", { name: "Merging (1)" })).toHaveTextContent("!11 Change 1");
+    live.emit({ type: "mr.updated", project_id: 2, mr: mr(9, "ready") });
+    expect(screen.queryByText("!19 Change 9")).toBeNull();
+    live.emit({ type: "batch.updated", project_id: 1, batch: { ...BATCH, id: 4, status: "landed" } });
+    expect(within(screen.getByRole("region", { name: "Batches" })).getByText("landed")).toBeInTheDocument();
+    // Once the events stop, the list is read again for fresh places in line.
+    await waitFor(() => expect(api.callsTo("GET /api/projects/1/mrs")).toHaveLength(2), { timeout: 4000 });
+
+    await user.selectOptions(screen.getByLabelText("Target branch"), "release");
+    await waitFor(() => expect(api.calls.some((call) => call.query.get("target_branch") === "release")).toBe(true));
+  });
+
+  it("shows one merge request's history in a dialog", async () => {
+    const api = queueApi([mr(5, "rejected", { reasons: ["Rejected after 3 strikes."] })]);
+    api.on("GET /api/mrs/:id", {
+      ...mr(5, "rejected"),
+      history: [
+        { id: 1, target_branch: "main", event: "recognised", iids: [15], details: {}, created_at: RECOGNISED },
+        { id: 2, target_branch: "main", event: "struck", iids: [15], details: { reason: "The pipeline failed." }, created_at: RECOGNISED },
+        { id: 3, target_branch: "main", event: "batch_failed", iids: [15, 16], details: {}, created_at: RECOGNISED },
+      ],
+    });
+    const { user } = renderPage(<QueuePage />, { api });
+    await user.click(await screen.findByRole("button", { name: "History of !15" }));
+    const dialog = screen.getByRole("dialog", { name: "!15 Change 5" });
+    const history = await within(dialog).findByRole("list", { name: "Queue history" });
+    expect(within(history).getAllByRole("listitem").map((item) => item.textContent)).toEqual([
+      expect.stringContaining("recognised"),
+      expect.stringContaining("struckThe pipeline failed."),
+      expect.stringContaining("batch failedwith !16"),
+    ]);
+    await user.keyboard("{Escape}");
+    expect(screen.queryByRole("dialog")).toBeNull();
+  });
+
+  it("says what to do when there is no project or the queue fails", async () => {
+    renderPage(<QueuePage />, { api: fakeApi({ "GET /api/projects": [] }) });
+    expect(await screen.findByText("No projects yet.")).toBeInTheDocument();
+    expect(screen.getByRole("link", { name: "Administration" })).toHaveAttribute("href", "/admin");
+  });
+
+  it("offers to try again when the queue cannot be loaded", async () => {
+    const api = queueApi([]);
+    api.on("GET /api/projects/1/mrs", answer(503, { detail: "GitLab is not reachable right now." }));
+    const { user } = renderPage(<QueuePage />, { api });
+    expect(await screen.findByText("GitLab is not reachable right now.")).toBeInTheDocument();
+    api.on("GET /api/projects/1/mrs", { items: [], total: 0, target_branches: ["main"], can_set_priority: false, priority_cap: 5 });
+    await user.click(screen.getByRole("button", { name: "Try again" }));
+    expect(await screen.findByText("No merge requests are queued yet.")).toBeInTheDocument();
+    expect(await screen.findByText(/Add the label “Queue me” to a merge request/)).toBeInTheDocument();
+  });
+});

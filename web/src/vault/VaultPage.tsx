@@ -1,0 +1,271 @@
+/** `/vault`: files that cannot be merged, with who holds each one and every action on them. */
+import { useCallback, useEffect, useId, useState } from "react";
+import { AuditLog } from "../admin/AuditLog";
+import { useSession } from "../auth/AuthContext";
+import { Dialog } from "../components/Dialog";
+import { saveResponse } from "../components/download";
+import { formatAge, formatBytes, formatTime, sentenceOf } from "../components/format";
+import { Button, INPUT, Notice, Page } from "../components/Page";
+import { useToast } from "../components/Toasts";
+import { useLiveEvent, useOnReconnect } from "../live/LiveContext";
+import { ComposeForm } from "../messages/MessagesPanel";
+import { DEFAULT_VAULT, type FilePage, filesPath, type SortKey, type StatusFilter, type VaultFile, type VaultInfo } from "./api";
+import { HistoryDialog, ReasonDialog, UploadDialog } from "./FileDialogs";
+
+type Open =
+  | { kind: "checkout" | "force-unlock" | "checkin" | "history" | "audit" | "ask"; file: VaultFile }
+  | { kind: "upload" }
+  | null;
+
+const WRITER_ROLES = ["admin", "project_owner", "priority_manager", "member"];
+
+export function VaultPage() {
+  const { auth, user } = useSession();
+  const toast = useToast();
+  const id = useId();
+  const [vaults, setVaults] = useState<VaultInfo[]>([]);
+  const [vault, setVault] = useState(DEFAULT_VAULT);
+  const [search, setSearch] = useState("");
+  const [status, setStatus] = useState<StatusFilter>("");
+  const [sort, setSort] = useState<SortKey>("name");
+  const [descending, setDescending] = useState(false);
+  const [page, setPage] = useState<FilePage | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [open, setOpen] = useState<Open>(null);
+  const [generation, setGeneration] = useState(0);
+  const reload = useCallback(() => setGeneration((value) => value + 1), []);
+  const isAdmin = user?.roles.includes("admin") ?? false;
+  const canWrite = user?.roles.some((role) => WRITER_ROLES.includes(role)) ?? false;
+
+  useEffect(() => {
+    auth.api
+      .get<VaultInfo[]>("/api/vault/vaults")
+      .then((found) => {
+        if (!Array.isArray(found) || found.length === 0) return;
+        setVaults(found);
+        setVault((current) => (found.some((item) => item.name === current) ? current : (found.find((item) => item.is_default) ?? found[0])?.name ?? current));
+      })
+      .catch(() => undefined); // the default vault still answers below, or says why not
+  }, [auth]);
+
+  useEffect(() => {
+    let cancelled = false;
+    const params = new URLSearchParams({ sort, order: descending ? "desc" : "asc", limit: "200" });
+    if (search.trim()) params.set("search", search.trim());
+    if (status) params.set("status", status);
+    auth.api
+      .get<FilePage>(`${filesPath(vault)}?${params}`)
+      .then((result) => {
+        if (cancelled) return;
+        setPage(result);
+        setError(null);
+      })
+      .catch((failure: unknown) => !cancelled && setError(sentenceOf(failure, "The vault could not be read.")));
+    return () => {
+      cancelled = true;
+    };
+  }, [auth, vault, search, status, sort, descending, generation]);
+
+  useOnReconnect(reload);
+  useLiveEvent("vault.file", reload);
+
+  async function act(file: VaultFile, action: "undo-checkout") {
+    try {
+      await auth.api.post(filesPath(vault, file.id, action));
+      toast.show(`${file.name} is released without a new version.`, "success");
+      reload();
+    } catch (failure) {
+      toast.show(sentenceOf(failure, "The check-out could not be undone."), "error");
+    }
+  }
+
+  async function sync() {
+    try {
+      const result = await auth.api.post<{ added: number; updated: number }>(`/api/vault/${encodeURIComponent(vault)}/sync`);
+      toast.show(`Sync found ${result.added} new and ${result.updated} changed files.`, "success");
+      reload();
+    } catch (failure) {
+      toast.show(sentenceOf(failure, "The sync failed."), "error");
+    }
+  }
+
+  async function download(file: VaultFile) {
+    try {
+      const response = await auth.api.raw("GET", filesPath(vault, file.id, "content"), { headers: { Accept: "*/*" } });
+      await saveResponse(response, file.name);
+    } catch (failure) {
+      toast.show(sentenceOf(failure, "The download failed."), "error");
+    }
+  }
+
+  const done = () => {
+    setOpen(null);
+    reload();
+  };
+  const filtered = search.trim() !== "" || status !== "";
+
+  return (
+    <Page
+      title="Vault"
+      actions={
+        canWrite ? (
+          <>
+            <Button onClick={() => void sync()} title="Record files added or changed in the vault's storage outside Merge Assist">
+              Sync with storage
+            </Button>
+            <Button variant="primary" onClick={() => setOpen({ kind: "upload" })}>
+              Upload a new file
+            </Button>
+          </>
+        ) : null
+      }
+    >
+      <form aria-label="File filters" onSubmit={(event) => event.preventDefault()} className="mb-3 flex flex-wrap items-end gap-3">
+        {vaults.length > 1 ? (
+          <label htmlFor={`${id}-vault`} className="flex flex-col gap-1 text-sm font-medium">
+            Vault
+            <select id={`${id}-vault`} value={vault} onChange={(e) => setVault(e.target.value)} className={INPUT}>
+              {vaults.map((item) => (
+                <option key={item.id} value={item.name}>{item.name}</option>
+              ))}
+            </select>
+          </label>
+        ) : null}
+        <label htmlFor={`${id}-search`} className="flex min-w-56 flex-1 flex-col gap-1 text-sm font-medium">
+          Search files
+          <input id={`${id}-search`} type="search" value={search} onChange={(e) => setSearch(e.target.value)} placeholder="part of a name" className={INPUT} />
+        </label>
+        <label htmlFor={`${id}-status`} className="flex flex-col gap-1 text-sm font-medium">
+          Status
+          <select id={`${id}-status`} value={status} onChange={(e) => setStatus(e.target.value as StatusFilter)} className={INPUT}>
+            <option value="">All files</option>
+            <option value="available">Available</option>
+            <option value="checked_out">Checked out</option>
+            <option value="mine">Checked out by me</option>
+          </select>
+        </label>
+        <label htmlFor={`${id}-sort`} className="flex flex-col gap-1 text-sm font-medium">
+          Sort by
+          <select id={`${id}-sort`} value={sort} onChange={(e) => setSort(e.target.value as SortKey)} className={INPUT}>
+            <option value="name">Name</option>
+            <option value="size">Size</option>
+            <option value="status">Status</option>
+            <option value="modified">Modified</option>
+          </select>
+        </label>
+        <label className="flex items-center gap-2 pb-2 text-sm">
+          <input type="checkbox" checked={descending} onChange={(e) => setDescending(e.target.checked)} /> Descending
+        </label>
+      </form>
+      {error ? (
+        <Notice tone="error" title={error}>
+          <Button onClick={reload}>Try again</Button>
+        </Notice>
+      ) : page === null ? (
+        <p role="status">Loading files…</p>
+      ) : page.items.length === 0 ? (
+        <Notice title={filtered ? "No file matches these filters." : "No vault files yet."}>
+          {filtered ? "Clear the search or choose “All files”." : "Files that cannot be merged (CAM programs, spreadsheets, models) live here. Use “Upload a new file” to add the first one."}
+        </Notice>
+      ) : (
+        <>
+          <p className="mb-2 text-sm text-slate-500" aria-live="polite">
+            Showing {page.items.length} of {page.total}
+            {filtered ? ` (${page.vault_total} in the vault)` : ""}
+          </p>
+          <div className="overflow-x-auto rounded-lg border border-slate-200 bg-white dark:border-slate-800 dark:bg-slate-900">
+            <table className="w-full text-left text-sm">
+              <caption className="sr-only">Vault files</caption>
+              <thead className="text-xs text-slate-500 uppercase">
+                <tr>
+                  <th scope="col" className="px-3 py-2">File</th>
+                  <th scope="col" className="px-3 py-2">Status</th>
+                  <th scope="col" className="px-3 py-2">Size</th>
+                  <th scope="col" className="px-3 py-2">Locked by</th>
+                  <th scope="col" className="px-3 py-2">Since</th>
+                  <th scope="col" className="px-3 py-2">Reason</th>
+                  <th scope="col" className="px-3 py-2">Modified</th>
+                  <th scope="col" className="px-3 py-2"><span className="sr-only">Actions</span></th>
+                </tr>
+              </thead>
+              <tbody>
+                {page.items.map((file) => (
+                  <FileRow key={file.id} file={file} canWrite={canWrite} isAdmin={isAdmin} onOpen={(kind) => setOpen({ kind, file })} onUndo={() => void act(file, "undo-checkout")} onDownload={() => void download(file)} />
+                ))}
+              </tbody>
+            </table>
+          </div>
+        </>
+      )}
+      {open?.kind === "upload" ? <UploadDialog vault={vault} file={null} onClose={() => setOpen(null)} onDone={done} /> : null}
+      {open?.kind === "checkin" ? <UploadDialog vault={vault} file={open.file} onClose={() => setOpen(null)} onDone={done} /> : null}
+      {open?.kind === "checkout" || open?.kind === "force-unlock" ? <ReasonDialog vault={vault} file={open.file} mode={open.kind} onClose={() => setOpen(null)} onDone={done} /> : null}
+      {open?.kind === "ask" && open.file.lock ? (
+        <Dialog title={`Ask ${open.file.lock.holder.display_name} for ${open.file.name}`} onClose={() => setOpen(null)}>
+          <ComposeForm
+            onCancel={() => setOpen(null)}
+            onSent={() => setOpen(null)}
+            initial={{ to: open.file.lock.holder.username, subject: `Could you check in ${open.file.name}?`, relatedFile: open.file.path }}
+          />
+        </Dialog>
+      ) : null}
+      {open?.kind === "audit" ? (
+        <Dialog title={`Audit of ${open.file.name}`} onClose={() => setOpen(null)} wide>
+          <AuditLog title={`Every action on ${open.file.path}`} initial={{ target_type: "vault_file", target_id: String(open.file.id) }} />
+        </Dialog>
+      ) : null}
+      {open?.kind === "history" ? <HistoryDialog vault={vault} file={open.file} canRollback={isAdmin || open.file.checked_out_by_me} onClose={() => setOpen(null)} onDone={done} /> : null}
+    </Page>
+  );
+}
+
+interface FileRowProps {
+  file: VaultFile;
+  canWrite: boolean;
+  isAdmin: boolean;
+  onOpen: (kind: "checkout" | "force-unlock" | "checkin" | "history" | "audit" | "ask") => void;
+  onUndo: () => void;
+  onDownload: () => void;
+}
+
+function FileRow({ file, canWrite, isAdmin, onOpen, onUndo, onDownload }: FileRowProps) {
+  const { lock } = file;
+  const mine = file.checked_out_by_me;
+  return (
+    <tr className="border-t border-slate-100 align-top dark:border-slate-800">
+      <td className="px-3 py-2">
+        <div className="font-medium">{file.name}</div>
+        {file.path !== file.name ? <div className="text-xs text-slate-500">{file.path}</div> : null}
+      </td>
+      <td className="px-3 py-2">
+        {lock ? (
+          <span className={mine ? "text-indigo-700 dark:text-indigo-300" : "text-amber-700 dark:text-amber-400"}>{mine ? "checked out by you" : "checked out"}</span>
+        ) : (
+          <span className="text-emerald-700 dark:text-emerald-400">available</span>
+        )}
+      </td>
+      <td className="px-3 py-2 whitespace-nowrap">{formatBytes(file.size)}</td>
+      <td className="px-3 py-2">{lock ? lock.holder.display_name : "—"}</td>
+      <td className="px-3 py-2 whitespace-nowrap" title={lock ? formatTime(lock.since) : undefined}>
+        {lock ? formatAge(lock.since) : "—"}
+      </td>
+      <td className="min-w-40 px-3 py-2 break-words">{lock?.reason ?? "—"}</td>
+      <td className="px-3 py-2 whitespace-nowrap">
+        {formatTime(file.updated_at)}
+        {file.updated_by ? <div className="text-xs text-slate-500">{file.updated_by}</div> : null}
+      </td>
+      <td className="px-3 py-2">
+        <div className="flex min-w-56 flex-wrap gap-1 [&>button]:px-2 [&>button]:py-1 [&>button]:text-xs">
+          {canWrite && !lock ? <Button aria-label={`Check out ${file.name}`} onClick={() => onOpen("checkout")}>Check out</Button> : null}
+          {mine ? <Button variant="primary" aria-label={`Check in ${file.name}`} onClick={() => onOpen("checkin")}>Check in</Button> : null}
+          {mine ? <Button aria-label={`Undo check-out of ${file.name}`} onClick={onUndo}>Undo</Button> : null}
+          {canWrite && lock && !mine ? <Button aria-label={`Ask ${lock.holder.display_name} for ${file.name}`} onClick={() => onOpen("ask")}>Ask for it</Button> : null}
+          {isAdmin && lock && !mine ? <Button variant="danger" aria-label={`Force unlock ${file.name}`} onClick={() => onOpen("force-unlock")}>Force</Button> : null}
+          <Button aria-label={`History of ${file.name}`} onClick={() => onOpen("history")}>History</Button>
+          <Button aria-label={`Download ${file.name}`} onClick={onDownload}>Download</Button>
+          {isAdmin ? <Button aria-label={`Audit of ${file.name}`} onClick={() => onOpen("audit")}>Audit</Button> : null}
+        </div>
+      </td>
+    </tr>
+  );
+}
