@@ -15,6 +15,7 @@ from merge_assist.auth.dependencies import AdminUser
 from merge_assist.auth.endpoints import router as auth_router
 from merge_assist.auth.service import AUDIT_EXTRAS_KEY
 from merge_assist.health.endpoints import router as health_router
+from merge_assist.ingest.endpoints import router as ingest_router
 from merge_assist.kit.db import create_engine, create_sessionmaker
 from merge_assist.kit.metrics import HTTP_LATENCY, HTTP_REQUESTS
 from merge_assist.kit.settings import Settings, get_settings
@@ -80,4 +81,5 @@ def _routers() -> list[APIRouter]:
         projects_router,
         messaging_router,
         updates_router,
+        ingest_router,
     ]
