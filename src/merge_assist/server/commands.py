@@ -1,4 +1,4 @@
-"""Process commands: ``serve``, ``api`` and ``demo``."""
+"""Process commands: ``serve``, ``api`` and ``demo`` (the roles are in ``server.roles``)."""
 
 from __future__ import annotations
 
@@ -10,11 +10,14 @@ from merge_assist.kit.logging import configure_logging
 from merge_assist.kit.settings import get_settings
 
 
-def run_api(host: str | None, port: int | None) -> None:
-    """Migrate the settings database, then serve the API and dashboard until interrupted."""
+def run_api(host: str | None, port: int | None, *, background: bool = False) -> None:
+    """Migrate the settings database, then serve the API and dashboard until interrupted;
+    with ``background`` the process also runs a worker and the watcher."""
     from merge_assist.app import create_app
 
     settings = get_settings()
+    if background:
+        settings = settings.model_copy(update={"run_background": True})
     configure_logging(settings.log_level)
     migrate.upgrade(settings.effective_database_url)
     uvicorn.run(
@@ -34,8 +37,8 @@ def register_serve_commands(app: typer.Typer) -> None:
         host: str | None = typer.Option(None, help="Address to bind (default 127.0.0.1)."),
         port: int | None = typer.Option(None, help="Port (default 8080)."),
     ) -> None:
-        """Run everything in one process (API now; engine roles as they land)."""
-        run_api(host, port)
+        """Run everything in one process: API, dashboard, listener, watcher and a worker."""
+        run_api(host, port, background=True)
 
     @app.command("api")
     def api(
