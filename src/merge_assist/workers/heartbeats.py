@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import socket
 import uuid
 from collections.abc import Sequence
@@ -20,7 +21,9 @@ ALIVE_FACTOR = 3
 
 def new_worker_id(role: str) -> str:
     """A process id unique across hosts and restarts: ``<role>-<host>-<pid>-<random>``."""
-    host = socket.gethostname().split(".")[0][:60] or "host"
+    # Also a bus consumer name: letters, digits, '.', '_' and '-' only.
+    host = re.sub(r"[^A-Za-z0-9._-]", "-", socket.gethostname().split(".")[0])[:60].strip("-")
+    host = host or "host"
     return f"{role}-{host}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
 
 
