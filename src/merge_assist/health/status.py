@@ -18,6 +18,7 @@ from merge_assist.health.schemas import (
 from merge_assist.ingest import service as inbox
 from merge_assist.projects import service as projects
 from merge_assist.workers import heartbeats, leases
+from merge_assist.workers.models import ProjectLease, WorkerHeartbeat
 
 LAST_ERRORS = 20
 
@@ -31,30 +32,8 @@ async def health_status(
         for p in await projects.all_projects(session, include_inactive=True)
     }
     alive_since = heartbeats.alive_since(now, heartbeat_seconds)
-    workers = [
-        ProcessStatus(
-            worker_id=beat.worker_id,
-            role=beat.role,
-            hostname=beat.hostname,
-            pid=beat.pid,
-            started_at=beat.started_at,
-            last_seen=beat.last_seen,
-            stopped_at=beat.stopped_at,
-            alive=beat.stopped_at is None and beat.last_seen >= alive_since,
-        )
-        for beat in await heartbeats.all_heartbeats(session)
-    ]
-    lease_rows = [
-        LeaseStatus(
-            project_id=row.project_id,
-            project_path=paths.get(row.project_id),
-            owner=row.owner,
-            token=row.token,
-            expires_at=row.expires_at,
-            held=row.expires_at > now,
-        )
-        for row in await leases.current_leases(session)
-    ]
+    workers = [_process(beat, alive_since) for beat in await heartbeats.all_heartbeats(session)]
+    lease_rows = [_lease(row, paths, now) for row in await leases.current_leases(session)]
     backlog = await inbox.backlog(session)
     return HealthStatus(
         checked_at=now,
@@ -77,6 +56,30 @@ async def health_status(
             )
             for row in await repository.last_errors(session, LAST_ERRORS)
         ],
+    )
+
+
+def _process(beat: WorkerHeartbeat, alive_since: datetime) -> ProcessStatus:
+    return ProcessStatus(
+        worker_id=beat.worker_id,
+        role=beat.role,
+        hostname=beat.hostname,
+        pid=beat.pid,
+        started_at=beat.started_at,
+        last_seen=beat.last_seen,
+        stopped_at=beat.stopped_at,
+        alive=beat.stopped_at is None and beat.last_seen >= alive_since,
+    )
+
+
+def _lease(row: ProjectLease, paths: dict[int, str], now: datetime) -> LeaseStatus:
+    return LeaseStatus(
+        project_id=row.project_id,
+        project_path=paths.get(row.project_id),
+        owner=row.owner,
+        token=row.token,
+        expires_at=row.expires_at,
+        held=row.expires_at > now,
     )
 
 
