@@ -16,6 +16,7 @@ from merge_assist.workers.runs import ProjectRunOutcome, RunOutcome, StillOwner
 log = logging.getLogger(__name__)
 
 RUNNER_MODULE = "merge_assist.merging.runner"
+_warned: list[bool] = []  # once per process, not once per run
 
 
 def _runner() -> Any | None:
@@ -37,7 +38,9 @@ async def run_merge_queue(
     """
     runner = _runner()
     if runner is None:
-        log.warning("the merge engine runner is not installed", extra={"project_id": project_id})
+        if not _warned:
+            log.warning("the merge engine runner is not installed; projects are not run")
+            _warned.append(True)
         return RunOutcome()
     # ``port_for`` builds the GitLab side of one (project, target branch) queue; the runner
     # module provides the production one next to ``run_project``.
