@@ -15,11 +15,13 @@ from merge_assist.auth.dependencies import AdminUser
 from merge_assist.auth.endpoints import router as auth_router
 from merge_assist.auth.service import AUDIT_EXTRAS_KEY
 from merge_assist.health.endpoints import router as health_router
+from merge_assist.ingest.endpoints import router as ingest_router
 from merge_assist.kit.db import create_engine, create_sessionmaker
 from merge_assist.kit.metrics import HTTP_LATENCY, HTTP_REQUESTS
 from merge_assist.kit.settings import Settings, get_settings
 from merge_assist.kit.web import AppResources, install_error_handlers
 from merge_assist.merging.endpoints import router as merging_router
+from merge_assist.merging.runner import VAULT_LOCKS_KEY
 from merge_assist.messaging.endpoints import router as messaging_router
 from merge_assist.projects.endpoints import router as projects_router
 from merge_assist.projects.gitlab_access import GITLAB_CLIENT_FACTORY_KEY, gitlab_client_factory
@@ -27,21 +29,50 @@ from merge_assist.server.public_config import router as public_config_router
 from merge_assist.server.updates import router as updates_router
 from merge_assist.server.web import mount_dashboard
 from merge_assist.vault.endpoints import router as vault_router
+from merge_assist.vault.service import locks_for_paths
+from merge_assist.workers.background import start_background
+from merge_assist.workers.engine import close_merge_queue, run_merge_queue
+from merge_assist.workers.wakeups import BUS_EXTRAS_KEY
 
 
-def create_app(settings: Settings | None = None, engine: AsyncEngine | None = None) -> FastAPI:
-    """Build the app; it owns the engine unless one is given (tests share theirs)."""
-    settings = settings or get_settings()
-    owns_engine = engine is None
-    engine = engine or create_engine(settings.effective_database_url)
+def create_resources(settings: Settings, engine: AsyncEngine) -> AppResources:
+    """What every process of the product holds (API, listener, worker, watcher)."""
     res = AppResources(settings=settings, engine=engine, sessions=create_sessionmaker(engine))
     res.extras[AUDIT_EXTRAS_KEY] = AuditLogSink()
     res.extras[GITLAB_CLIENT_FACTORY_KEY] = gitlab_client_factory(settings)
+    res.extras[VAULT_LOCKS_KEY] = locks_for_paths  # the merge queue's vault gate
+    return res
+
+
+def create_app(
+    settings: Settings | None = None,
+    engine: AsyncEngine | None = None,
+    *,
+    routers: list[APIRouter] | None = None,
+) -> FastAPI:
+    """Build the app; it owns the engine unless one is given (tests share theirs).
+
+    ``routers`` limits the app to those routes, without the dashboard (the listener); with
+    ``settings.run_background`` the lifespan also runs a worker and the watcher.
+    """
+    settings = settings or get_settings()
+    owns_engine = engine is None
+    engine = engine or create_engine(settings.effective_database_url)
+    res = create_resources(settings, engine)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         settings.resolved_secret_key()  # fail at start, not at the first login
+        background = None
+        if settings.run_background and routers is None:
+            background = start_background(res, run_merge_queue)
         yield
+        if background is not None:
+            await background.stop()
+            await close_merge_queue(res)
+        bus = res.extras.get(BUS_EXTRAS_KEY)
+        if bus is not None:
+            await bus.close()
         if owns_engine:
             await engine.dispose()
 
@@ -66,10 +97,16 @@ def create_app(settings: Settings | None = None, engine: AsyncEngine | None = No
         HTTP_LATENCY.labels(request.method, path).observe(time.perf_counter() - started)
         return response
 
-    for router in _routers():
+    for router in _routers() if routers is None else routers:
         app.include_router(router)
-    mount_dashboard(app, settings.web_dist_dir)  # last: the API's routes always win
+    if routers is None:
+        mount_dashboard(app, settings.web_dist_dir)  # last: the API's routes always win
     return app
+
+
+def create_listener_app(settings: Settings | None = None) -> FastAPI:
+    """The listener process's app: the webhook and the health routes only."""
+    return create_app(settings, routers=[health_router, ingest_router])
 
 
 def _routers() -> list[APIRouter]:
@@ -84,4 +121,5 @@ def _routers() -> list[APIRouter]:
         updates_router,
         merging_router,
         vault_router,
+        ingest_router,
     ]

@@ -10,6 +10,7 @@ from merge_assist.projects.cli import projects_app
 from merge_assist.secrets.cli import secrets_app
 from merge_assist.server.commands import register_serve_commands
 from merge_assist.server.db_cli import db_app
+from merge_assist.server.roles import register_role_commands
 from merge_assist.vault.cli import vault_app
 
 app = typer.Typer(
@@ -30,6 +31,7 @@ app.add_typer(users_app, name="users", help="Create and manage users and their r
 app.add_typer(projects_app, name="projects", help="Onboard and list GitLab projects.")
 app.add_typer(vault_app, name="vault", help="Create and list file vaults.")
 register_serve_commands(app)
+register_role_commands(app)
 
 
 def main() -> None:

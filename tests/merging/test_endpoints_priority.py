@@ -11,8 +11,8 @@ from sqlalchemy import select
 from merge_assist.audit.models import AuditEntry
 from merge_assist.kit.bus import InProcessBus
 from merge_assist.merging.models import MergeHistoryEntry, QueueLogEntry
-from merge_assist.merging.wake import BUS_EXTRAS_KEY, WAKE_TOPIC
 from merge_assist.server.updates import hub_of
+from merge_assist.workers.wakeups import BUS_EXTRAS_KEY, WAKE_GROUP, wake_topic
 from tests.conftest import MakeAccount
 from tests.merging.queue_rows import Sessions, add_mr, add_project, at, grant, mr_row, user_id
 
@@ -39,7 +39,7 @@ async def test_a_raise_lands_first_and_is_recorded(
     app.state.resources.extras[BUS_EXTRAS_KEY] = bus
     vera = hub_of(app.state.resources).connect(await user_id(sessions, "vera"))
 
-    async with bus.subscribe(WAKE_TOPIC, "workers", "test") as wakes:
+    async with bus.subscribe(wake_topic(project), WAKE_GROUP, "test") as wakes:
         response = await _set(client, last, 7, manager)
         delivery = await wakes.next(5)
 
@@ -50,7 +50,7 @@ async def test_a_raise_lands_first_and_is_recorded(
     listing = await client.get(f"/api/projects/{project}/mrs", headers=viewer)
     assert [mr["iid"] for mr in listing.json()["items"]] == [4, 1, 2, 3]
     assert delivery is not None
-    assert delivery.event.payload == {"project_id": project}
+    assert delivery.event.payload == {"project_id": project, "reason": "priority"}
 
     async with sessions() as session:
         audit = (await session.execute(select(AuditEntry))).scalars().all()

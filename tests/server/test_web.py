@@ -102,7 +102,7 @@ async def test_missing_files_are_404_not_the_page(web: httpx.AsyncClient, addres
         ("POST", "/api/no-such-action"),
         ("GET", "/api"),
         ("GET", "/webhook/gitlab"),
-        ("POST", "/webhook/gitlab"),
+        ("POST", "/webhook/unknown"),  # POST /webhook/gitlab is the listener
         ("GET", "/metrics/extra"),
     ],
 )

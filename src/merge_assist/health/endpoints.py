@@ -1,4 +1,4 @@
-"""Liveness, readiness and Prometheus metrics."""
+"""Liveness, readiness, the status of the background processes, and Prometheus metrics."""
 
 from __future__ import annotations
 
@@ -6,8 +6,12 @@ from fastapi import APIRouter, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
+from merge_assist.auth.dependencies import CurrentUser
+from merge_assist.health.schemas import HealthStatus
+from merge_assist.health.status import health_status
+from merge_assist.kit.clock import utcnow
 from merge_assist.kit.errors import ServiceUnavailable
-from merge_assist.kit.web import Resources
+from merge_assist.kit.web import Resources, Session
 
 router = APIRouter(tags=["health"])
 
@@ -27,6 +31,15 @@ async def ready(res: Resources) -> dict[str, str]:
     except Exception as exc:
         raise ServiceUnavailable("The database is not reachable.") from exc
     return {"status": "ready", "database": res.engine.dialect.name}
+
+
+@router.get("/api/health/status", response_model=HealthStatus)
+async def status(_user: CurrentUser, session: Session, res: Resources) -> HealthStatus:
+    """Processes (alive within three heartbeats), project leases, queue depth per project and
+    target branch, the webhook inbox's backlog and the latest queue errors (signed-in users)."""
+    return await health_status(
+        session, now=utcnow(), heartbeat_seconds=res.settings.heartbeat_seconds
+    )
 
 
 @router.get("/metrics", include_in_schema=False)

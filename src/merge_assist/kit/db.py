@@ -89,3 +89,20 @@ async def unit_of_work(sessions: async_sessionmaker[AsyncSession]) -> AsyncItera
         except BaseException:
             await session.rollback()
             raise
+
+
+def upsert_insert(dialect_name: str, table: Any) -> Any:
+    """``INSERT`` with ``ON CONFLICT`` support for the backend (PostgreSQL or SQLite).
+
+    Both dialects' constructs offer ``on_conflict_do_nothing`` / ``on_conflict_do_update`` and
+    ``excluded``; this picks the right one so queries stay one statement on either database.
+    """
+    if dialect_name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert(table)
+    if dialect_name == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        return sqlite_insert(table)
+    raise NotImplementedError(f"no upsert for the {dialect_name} database")

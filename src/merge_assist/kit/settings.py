@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Literal
 
 import platformdirs
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 SECRET_KEY_FILE = "secret.key"  # noqa: S105 - a file name, not a secret
@@ -109,6 +109,25 @@ class Settings(BaseSettings):
         description="argon2 cost: 'recommended' is argon2-cffi's default (RFC 9106 low memory); "
         "'test' is a very cheap profile for the test suite only and is refused in production.",
     )
+    run_background: bool = Field(
+        default=False,
+        description="Run one worker and the watcher inside the API process (``serve`` sets it).",
+    )
+    lease_seconds: int = Field(
+        default=30, ge=2, le=3600, description="How long a worker owns a project without renewing."
+    )
+    lease_renew_seconds: int = Field(
+        default=10, ge=1, le=1200, description="How often a worker renews its leases."
+    )
+    heartbeat_seconds: int = Field(
+        default=10, ge=1, le=600, description="How often a process records that it is alive."
+    )
+    webhook_max_body_bytes: int = Field(
+        default=5 * 1024 * 1024, ge=1024, description="Largest webhook body the listener reads."
+    )
+    inbox_retention_days: int = Field(
+        default=7, ge=1, le=3650, description="Webhook events older than this are deleted."
+    )
     web_dist_dir: Path = Field(
         default_factory=default_web_dist_dir, description="The built dashboard served on /."
     )
@@ -128,6 +147,12 @@ class Settings(BaseSettings):
     @classmethod
     def _upper_level(cls, value: str) -> str:
         return value.upper()
+
+    @model_validator(mode="after")
+    def _renew_before_expiry(self) -> Settings:
+        if self.lease_renew_seconds >= self.lease_seconds:
+            raise ValueError("lease_renew_seconds must be shorter than lease_seconds")
+        return self
 
     @property
     def effective_database_url(self) -> str:

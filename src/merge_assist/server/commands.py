@@ -1,4 +1,4 @@
-"""Process commands: ``serve``, ``api`` and ``demo``."""
+"""Process commands: ``serve``, ``api`` and ``demo`` (the roles are in ``server.roles``)."""
 
 from __future__ import annotations
 
@@ -10,11 +10,14 @@ from merge_assist.kit.logging import configure_logging
 from merge_assist.kit.settings import get_settings
 
 
-def run_api(host: str | None, port: int | None) -> None:
-    """Migrate the settings database, then serve the API and dashboard until interrupted."""
+def run_api(host: str | None, port: int | None, *, background: bool = False) -> None:
+    """Migrate the settings database, then serve the API and dashboard until interrupted;
+    with ``background`` the process also runs a worker and the watcher."""
     from merge_assist.app import create_app
 
     settings = get_settings()
+    if background:
+        settings = settings.model_copy(update={"run_background": True})
     configure_logging(settings.log_level)
     migrate.upgrade(settings.effective_database_url)
     uvicorn.run(
@@ -40,13 +43,13 @@ def register_serve_commands(app: typer.Typer) -> None:
         ),
         no_browser: bool = typer.Option(False, "--no-browser", help="Standalone: do not open it."),
     ) -> None:
-        """Run everything in one process (API now; engine roles as they land)."""
+        """Run everything in one process: API, dashboard, listener, watcher and a worker."""
         if standalone:
             from merge_assist.vault.standalone.launch import serve_standalone
 
             serve_standalone(host, port, no_browser=no_browser)
             return
-        run_api(host, port)
+        run_api(host, port, background=True)
 
     @app.command("api")
     def api(

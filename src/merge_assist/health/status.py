@@ -1,0 +1,99 @@
+"""The health status: processes, leases, queue depths, inbox backlog and recent errors."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from merge_assist.health import repository
+from merge_assist.health.schemas import (
+    ErrorEntry,
+    HealthStatus,
+    InboxBacklog,
+    LeaseStatus,
+    ProcessStatus,
+    QueueDepth,
+)
+from merge_assist.ingest import service as inbox
+from merge_assist.projects import service as projects
+from merge_assist.workers import heartbeats, leases
+from merge_assist.workers.models import ProjectLease, WorkerHeartbeat
+
+LAST_ERRORS = 20
+
+
+async def health_status(
+    session: AsyncSession, *, now: datetime, heartbeat_seconds: int
+) -> HealthStatus:
+    """Everything ``GET /api/health/status`` shows, as of ``now``."""
+    paths = {
+        p.id: p.path_with_namespace
+        for p in await projects.all_projects(session, include_inactive=True)
+    }
+    alive_since = heartbeats.alive_since(now, heartbeat_seconds)
+    workers = [_process(beat, alive_since) for beat in await heartbeats.all_heartbeats(session)]
+    lease_rows = [_lease(row, paths, now) for row in await leases.current_leases(session)]
+    backlog = await inbox.backlog(session)
+    return HealthStatus(
+        checked_at=now,
+        workers=workers,
+        leases=lease_rows,
+        queues=_queues(await repository.queue_counts(session), paths),
+        inbox=InboxBacklog(
+            unprocessed=sum(backlog.values()),
+            oldest_received_at=await inbox.oldest_unprocessed(session),
+            by_project=backlog,
+        ),
+        last_errors=[
+            ErrorEntry(
+                id=row.id,
+                project_id=row.project_id,
+                target_branch=row.target_branch,
+                iid=row.iid,
+                message=row.message,
+                created_at=row.created_at,
+            )
+            for row in await repository.last_errors(session, LAST_ERRORS)
+        ],
+    )
+
+
+def _process(beat: WorkerHeartbeat, alive_since: datetime) -> ProcessStatus:
+    return ProcessStatus(
+        worker_id=beat.worker_id,
+        role=beat.role,
+        hostname=beat.hostname,
+        pid=beat.pid,
+        started_at=beat.started_at,
+        last_seen=beat.last_seen,
+        stopped_at=beat.stopped_at,
+        alive=beat.stopped_at is None and beat.last_seen >= alive_since,
+    )
+
+
+def _lease(row: ProjectLease, paths: dict[int, str], now: datetime) -> LeaseStatus:
+    return LeaseStatus(
+        project_id=row.project_id,
+        project_path=paths.get(row.project_id),
+        owner=row.owner,
+        token=row.token,
+        expires_at=row.expires_at,
+        held=row.expires_at > now,
+    )
+
+
+def _queues(counts: list[tuple[int, str, str, int]], paths: dict[int, str]) -> list[QueueDepth]:
+    by_queue: dict[tuple[int, str], dict[str, int]] = {}
+    for project_id, branch, state, count in counts:
+        by_queue.setdefault((project_id, branch), {})[state] = count
+    return [
+        QueueDepth(
+            project_id=project_id,
+            project_path=paths.get(project_id),
+            target_branch=branch,
+            states=states,
+            total=sum(states.values()),
+        )
+        for (project_id, branch), states in sorted(by_queue.items())
+    ]

@@ -1,0 +1,115 @@
+"""The watcher: wakes every active project's owner at least every polling interval.
+
+It is what makes lost wake-ups harmless, and with a project's webhooks off it is the only
+trigger. It also re-wakes projects whose inbox holds events nobody reconciled for a while (the
+listener's wake-up was lost, e.g. the bus was down), and prunes the inbox past its retention.
+Two watchers only publish twice as many wake-ups; the owner runs the project either way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
+
+from merge_assist.ingest import service as inbox
+from merge_assist.kit.bus import EventBus
+from merge_assist.kit.clock import utcnow
+from merge_assist.kit.db import unit_of_work
+from merge_assist.kit.web import AppResources
+from merge_assist.workers import heartbeats
+from merge_assist.workers.schedule import active_projects
+from merge_assist.workers.wakeups import bus_of, publish_wake
+
+log = logging.getLogger(__name__)
+
+INBOX_GRACE_SECONDS = 60.0
+"""An inbox event unprocessed this long means its wake-up was lost."""
+PRUNE_EVERY = timedelta(hours=1)
+
+
+def due_for_reconcile(
+    last_woken: Mapping[int, datetime], intervals: Mapping[int, int], now: datetime
+) -> list[int]:
+    """The projects never woken, or last woken at least their polling interval ago."""
+    return [
+        project_id
+        for project_id, seconds in intervals.items()
+        if project_id not in last_woken
+        or now - last_woken[project_id] >= timedelta(seconds=seconds)
+    ]
+
+
+class Watcher:
+    """Publishes reconcile wake-ups (``run`` until stopped, or ``tick`` step by step)."""
+
+    role = "watcher"
+
+    def __init__(
+        self,
+        res: AppResources,
+        watcher_id: str,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        bus: EventBus | None = None,
+    ) -> None:
+        self.res = res
+        self.watcher_id = watcher_id
+        self._clock = clock
+        self._bus = bus or bus_of(res)
+        self._reconciled: dict[int, datetime] = {}
+        self._inbox_woken: dict[int, datetime] = {}
+        self._pruned_at: datetime | None = None
+
+    async def tick(self) -> dict[int, str]:
+        """One pass; returns the projects woken and why (``reconcile`` or ``inbox``)."""
+        now = self._clock()
+        async with unit_of_work(self.res.sessions) as session:
+            await heartbeats.beat(session, self.watcher_id, self.role, now=now)
+            intervals = await active_projects(session)
+            stale = await inbox.projects_with_stale_events(
+                session, now=now, grace_seconds=INBOX_GRACE_SECONDS
+            )
+        for known in (self._reconciled, self._inbox_woken):
+            for project_id in set(known) - set(intervals):
+                del known[project_id]  # deactivated: forget it
+        woken: dict[int, str] = {}
+        for project_id in due_for_reconcile(self._reconciled, intervals, now):
+            if await publish_wake(self._bus, project_id, "reconcile"):
+                self._reconciled[project_id] = now
+                woken[project_id] = "reconcile"
+        grace = {project_id: int(INBOX_GRACE_SECONDS) for project_id in stale}
+        for project_id in due_for_reconcile(self._inbox_woken, grace, now):
+            lost = project_id in intervals and project_id not in woken
+            if lost and await publish_wake(self._bus, project_id, "inbox"):
+                woken[project_id] = "inbox"
+            self._inbox_woken[project_id] = now
+        await self._prune(now)
+        return woken
+
+    async def _prune(self, now: datetime) -> None:
+        if self._pruned_at is not None and now - self._pruned_at < PRUNE_EVERY:
+            return
+        async with unit_of_work(self.res.sessions) as session:
+            deleted = await inbox.prune(
+                session, now=now, retention_days=self.res.settings.inbox_retention_days
+            )
+        self._pruned_at = now
+        if deleted:
+            log.info("pruned the event inbox", extra={"deleted": deleted})
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Make passes every ``heartbeat_seconds`` until ``stop`` is set."""
+        try:
+            while not stop.is_set():
+                try:
+                    await self.tick()
+                except Exception:
+                    log.exception("a watcher pass failed")
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), self.res.settings.heartbeat_seconds)
+        finally:
+            async with unit_of_work(self.res.sessions) as session:
+                await heartbeats.stopped(session, self.watcher_id, now=self._clock())

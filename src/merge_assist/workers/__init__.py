@@ -1,0 +1,1 @@
+"""Workers: project leases, heartbeats, and the loop that runs the engine for owned projects."""
