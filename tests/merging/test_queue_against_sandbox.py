@@ -25,10 +25,11 @@ from merge_assist.gitlab.client import GitLabClient
 from merge_assist.kit.db import unit_of_work
 from merge_assist.kit.settings import Environment, Settings
 from merge_assist.kit.web import AppResources
-from merge_assist.merging.gitlab_runtime import GitLabQueueRuntime
+from merge_assist.merging.gitlab_runtime import RUNTIME_EXTRAS_KEY, GitLabQueueRuntime
 from merge_assist.merging.models import BatchOperation, MergeHistoryEntry, MergeRequestRecord
 from merge_assist.projects import service as projects
 from merge_assist.projects.gitlab_access import gitlab_client_factory
+from merge_assist.workers.engine import close_merge_queue, run_merge_queue
 from tests.merging.driver import BOT, PROJECT, queue_scenario
 from tests.merging.sandbox_queue import strict_green_main
 
@@ -77,14 +78,14 @@ async def onboard(
 async def run_until_settled(
     res: AppResources, sandbox: RunningSandbox, project_id: int, *, rounds: int = 300
 ) -> None:
-    runtime = GitLabQueueRuntime(res)
-
     async def always() -> bool:
         return True
 
     try:
         for _ in range(rounds):
-            await runtime.run(res, project_id, always)
+            # What a worker calls for a project it owns.
+            await run_merge_queue(res, project_id, always)
+            assert isinstance(res.extras[RUNTIME_EXTRAS_KEY], GitLabQueueRuntime)
             async with res.sessions() as session:
                 rows = (
                     (
@@ -102,7 +103,8 @@ async def run_until_settled(
             await asyncio.to_thread(sandbox.advance_clock, 30)
             await asyncio.sleep(0.05)
     finally:
-        await runtime.close()
+        await close_merge_queue(res)
+        assert RUNTIME_EXTRAS_KEY not in res.extras
     raise AssertionError(f"the queue did not settle: {Counter(rows)}")
 
 
