@@ -60,3 +60,12 @@ async def test_upgrade_is_idempotent(database_url: str) -> None:
     _, tables, roles = await _inspect(database_url)
     assert "users" in tables
     assert len(roles) == 5
+
+
+def test_the_migrations_form_one_line() -> None:
+    """Parallel branches each add a migration; merged, they must be chained into one head."""
+    from alembic.script import ScriptDirectory
+
+    scripts = ScriptDirectory.from_config(migrate.alembic_config("sqlite+aiosqlite://"))
+    assert len(scripts.get_heads()) == 1, scripts.get_heads()
+    assert len(scripts.get_bases()) == 1, scripts.get_bases()

@@ -1,7 +1,7 @@
 """GitLab identities: who signed in with a GitLab token, and that token encrypted.
 
 Revision ID: 20261122_0500
-Revises: 20261122_0300
+Revises: 20261122_0400
 Create Date: 2026-11-22 05:00:00
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 from merge_assist.kit.db import UTCDateTime
 
 revision: str = "20261122_0500"
-down_revision: str | None = "20261122_0300"
+down_revision: str | None = "20261122_0400"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
