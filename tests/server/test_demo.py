@@ -42,6 +42,25 @@ def _read_until(process: subprocess.Popen[str], pattern: str, limit: float) -> s
     raise AssertionError(f"demo did not print {pattern!r}; output so far:\n{seen}")
 
 
+def _wait_for_queue(base: str, token: str, limit: float) -> dict[str, int]:
+    """The demo queue's MR counts by state once it has merged six and rejected two."""
+    counts: dict[str, int] = {}
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        answer = httpx.get(
+            f"{base}/api/projects/1/mrs",
+            params={"limit": 100},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        counts = {}
+        for mr in answer.json()["items"]:
+            counts[mr["queue_state"]] = counts.get(mr["queue_state"], 0) + 1
+        if counts.get("merged", 0) >= 6 and counts.get("rejected", 0) >= 2:
+            return counts
+        time.sleep(1)
+    return counts
+
+
 def test_demo_serves_dashboard_and_one_time_admin(tmp_path: Path) -> None:
     port = free_port()
     env = {**os.environ, "TMPDIR": str(tmp_path), "MERGE_ASSIST_LOG_LEVEL": "WARNING"}
@@ -80,6 +99,10 @@ def test_demo_serves_dashboard_and_one_time_admin(tmp_path: Path) -> None:
         )
         assert [p["path_with_namespace"] for p in projects.json()] == ["demo/widgets"]
         assert "Queue:           demo/widgets" in output
+        # The queue runs: good MRs land, the two that break CI are rejected (max one strike).
+        states = _wait_for_queue(base, login.json()["access_token"], limit=180)
+        assert states.get("merged", 0) >= 6, states
+        assert states.get("rejected", 0) >= 2, states
         assert httpx.get(f"{sandbox.group(1)}api/v4/version").status_code == 401
     finally:
         process.send_signal(signal.SIGINT)

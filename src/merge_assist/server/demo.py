@@ -111,7 +111,12 @@ def onboard_demo_project() -> str:
                     gitlab_client_factory(settings),
                     service.Actor(id=None, name="demo"),
                     PROJECT,
-                    {"strategy": "batch", "batch_size": 4, "polling_interval_seconds": 15},
+                    {
+                        "strategy": "batch",
+                        "batch_size": 4,
+                        "polling_interval_seconds": 15,
+                        "max_rejections": 1,
+                    },
                 )
                 return f"{project.path_with_namespace} (project {project.id}, batch strategy)"
         finally:
@@ -164,7 +169,7 @@ def run_demo(port: int | None, keep: bool, stream_interval: float = 45.0) -> Non
                 ]
             )
         )
-        run_api("127.0.0.1", product_port)
+        run_api("127.0.0.1", product_port, background=True)
     finally:
         stream.stop()
         sandbox.terminate()
