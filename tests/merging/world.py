@@ -305,7 +305,11 @@ class World:
         return RebaseResult(iid=mr.iid, status="done", new_sha=mr.head)
 
     def _merge_into_batch(self, action: act.MergeIntoBatch) -> BatchMergeResult:
-        head = self.branches[action.branch]
+        head = self.branches.get(action.branch)
+        if head is None:  # deleted by a step whose new state was lost: as the real port says
+            return BatchMergeResult(
+                attempt_id=action.attempt_id, iid=action.iid, status="failed", prefix_sha=None
+            )
         tree = self.tree(head)
         source_tree = self.tree(action.source_sha)
         if source_tree <= tree:

@@ -12,6 +12,10 @@ TEMPLATES: dict[str, str] = {
         "This merge request is not ready for merge (attempt {attempt}/{max_attempts}):\n\n"
         "{reasons}\n\nFix the points above; the queue tries again after your next push."
     ),
+    "held": (
+        "This merge request waits before it can merge:\n\n{reasons}\n\nNothing to fix on "
+        "your side: the queue merges it once the file is checked in (no attempt is counted)."
+    ),
     "rejected": (
         "This merge request was rejected by the merge queue after {max_attempts} failed "
         "attempts:\n\n{reasons}\n\nThe bot has been unassigned. Assign it again (as assignee "

@@ -51,7 +51,9 @@ def assess(step: Step) -> None:
 
 def _settle(step: Step, iid: int, verdict: Verdict, reasons: tuple[str, ...]) -> None:
     mr = step.mrs[iid]
-    if verdict.status == "failing":
+    if verdict.status == "failing" and verdict.only_held:
+        _hold(step, iid, verdict, reasons)
+    elif verdict.status == "failing":
         step.update_mr(iid, phase=Phase.NOT_READY, reasons=reasons)
         if verdict.ci_finished:
             failing = [reason.message for reason in verdict.failing_reasons]
@@ -71,3 +73,16 @@ def _settle(step: Step, iid: int, verdict: Verdict, reasons: tuple[str, ...]) ->
         step.update_mr(iid, phase=Phase.WAITING, reasons=reasons)
     else:
         step.update_mr(iid, phase=Phase.READY, reasons=())
+
+
+def _hold(step: Step, iid: int, verdict: Verdict, reasons: tuple[str, ...]) -> None:
+    """Not ready until someone else acts (a vault check-in): say so once, never strike."""
+    mr = step.update_mr(iid, phase=Phase.NOT_READY, reasons=reasons)
+    held = [reason.message for reason in verdict.failing_reasons]
+    step.comment(
+        iid,
+        "held",
+        mr.head_sha,
+        hashlib.sha256("\n".join(held).encode()).hexdigest()[:8],
+        reasons=bullet_list(held),
+    )

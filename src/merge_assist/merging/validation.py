@@ -16,11 +16,14 @@ _CHECKING_STATUSES = frozenset({"checking", "unchecked", "preparing", "approvals
 
 
 class Reason(Frozen):
-    """Why an MR cannot merge now. ``waiting`` reasons resolve by themselves."""
+    """Why an MR cannot merge now. ``waiting`` reasons resolve by themselves; ``held``
+    reasons are nobody's fault in the MR (a vault check-out by someone else): the MR waits
+    for them with a comment, and they never earn a strike."""
 
     code: str
     message: str
     waiting: bool = False
+    held: bool = False
 
 
 class Verdict(Frozen):
@@ -35,6 +38,12 @@ class Verdict(Frozen):
     def failing_reasons(self) -> tuple[Reason, ...]:
         """Only the reasons that will not resolve by themselves."""
         return tuple(reason for reason in self.reasons if not reason.waiting)
+
+    @property
+    def only_held(self) -> bool:
+        """Failing only because of ``held`` reasons (no strike; re-checked every step)."""
+        failing = self.failing_reasons
+        return bool(failing) and all(reason.held for reason in failing)
 
 
 def validate(
@@ -123,6 +132,7 @@ def _lock_reasons(mr: MergeRequestSnapshot, locks: Sequence[FileLock]) -> list[R
                 Reason(
                     code="file_locked",
                     message=f"`{path}` is checked out in the vault by @{holder}",
+                    held=True,
                 )
             )
     return reasons
