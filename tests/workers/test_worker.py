@@ -64,7 +64,12 @@ async def test_a_wake_up_runs_the_project_and_processes_its_inbox(
     await eventually(lambda: recording.count(project.id) == 1)
     async with sessions() as session, session.begin():
         session.add(
-            InboxEvent(project_id=project.id, idempotency_key="k", event_kind="merge_request")
+            InboxEvent(
+                project_id=project.id,
+                idempotency_key="k",
+                event_kind="merge_request",
+                received_at=clock(),  # the worker's clock, not the wall clock
+            )
         )
     await publish_wake(bus_of(res), project.id, "webhook")
     await eventually(lambda: recording.count(project.id) == 2)
