@@ -6,11 +6,14 @@ import asyncio
 from typing import Any
 
 import httpx
-from sqlalchemy import select
+import pytest
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from merge_assist.audit.models import AuditEntry
 from merge_assist.messaging.models import Message, MessageRecipient
+from merge_assist.vault import repository as vault_repository
+from merge_assist.vault.locks import DatabaseLockStore, LockInfo
 from tests.vault.conftest import FILES, People, Person, Upload
 
 GCODE_V1 = b"G21\nG0 X0 Y0\nG1 X10 F100\nM30\n"
@@ -284,6 +287,34 @@ async def test_force_unlock_admin_only_and_notifies_holder(
     assert (await _check_out(client, bob, file_id)).status_code == 200
 
 
+async def test_a_force_unlock_overtaken_by_the_holder_tells_the_admin_and_nobody_else(
+    client: httpx.AsyncClient,
+    people: People,
+    upload: Upload,
+    sessions: async_sessionmaker[AsyncSession],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    alice, ada = people["alice"], people["ada"]
+    file_id = (await upload(alice, "race.mcam", MCAM_V1))["id"]
+    await _json(await _check_out(client, alice, file_id, "Long job"))
+    release = DatabaseLockStore.release
+
+    async def holder_checks_in_first(store: DatabaseLockStore, lock: LockInfo) -> bool:
+        # The holder's check-in commits between the admin's read of the lock and its release.
+        await vault_repository.delete_lock(store.session, lock.lock_id)
+        return await release(store, lock)
+
+    monkeypatch.setattr(DatabaseLockStore, "release", holder_checks_in_first)
+    url = f"{FILES}/{file_id}/force-unlock"
+    refused = await client.post(url, headers=ada.headers, json={"reason": "Alice is away"})
+    assert refused.status_code == 409, refused.text
+    assert "ended a moment ago" in refused.json()["detail"]
+    async with sessions() as session:
+        sent = await session.scalar(select(func.count()).select_from(Message))
+    assert sent == 0  # the holder is not told about a release that did not happen
+    assert ("vault.force_unlock", "ada") not in await _audit_actions(sessions)
+
+
 async def test_viewers_read_but_cannot_write(
     client: httpx.AsyncClient, people: People, upload: Upload
 ) -> None:
@@ -368,6 +399,41 @@ async def test_list_search_status_sort_and_totals(
     assert (await names({"limit": "1", "offset": "1"}))[0] == ["mill/a.nc"]
     bad = await client.get(FILES, params={"status": "lost"}, headers=alice.headers)
     assert bad.status_code == 422
+
+
+async def test_a_name_cannot_be_a_file_and_a_folder(
+    client: httpx.AsyncClient, people: People, upload: Upload
+) -> None:
+    alice = people["alice"]
+    await upload(alice, "fixtures/vise.nc", b"G0\n")
+    await upload(alice, "cam.nc/op1.nc", b"G0\n")
+    for name, words in (
+        ("fixtures/vise.nc/jaw.nc", "'fixtures/vise.nc' is a file in the vault"),
+        ("cam.nc", "'cam.nc' is a folder in the vault (it holds 'cam.nc/op1.nc')"),
+    ):
+        refused = await client.post(FILES, headers=alice.headers, files={"file": (name, b"G1\n")})
+        assert refused.status_code == 409, refused.text
+        assert words in refused.json()["detail"]
+    page = await _json(await client.get(FILES, headers=alice.headers))
+    assert page["vault_total"] == 2  # nothing was half-added
+
+
+async def test_search_takes_underscores_and_percent_signs_literally(
+    client: httpx.AsyncClient, people: People, upload: Upload
+) -> None:
+    alice = people["alice"]
+    for name in ("op_10.nc", "op910.nc", "op%10.nc"):
+        await upload(alice, name, b"G0\n")
+
+    async def found(search: str) -> list[str]:
+        page = await _json(
+            await client.get(FILES, params={"search": search}, headers=alice.headers)
+        )
+        return [item["path"] for item in page["items"]]
+
+    assert await found("op_1") == ["op_10.nc"]
+    assert await found("op%1") == ["op%10.nc"]
+    assert await found("op") == ["op%10.nc", "op910.nc", "op_10.nc"]
 
 
 async def test_unknown_vault_file_and_version_are_404(

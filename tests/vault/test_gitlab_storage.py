@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -41,7 +42,11 @@ SCENARIO: dict[str, Any] = {
             "owner": "root",
             "default_branch": "main",
             "members": {"marge-bot": "maintainer", "carol": "developer"},
-            "files": {"README.md": "# cnc\n", "programs/existing.nc": "G0 X0\n"},
+            "files": {
+                "README.md": "# cnc\n",
+                "programs/existing.nc": "G0 X0\n",
+                "programs/notes.txt": "not a program\n",
+            },
         }
     ],
 }
@@ -198,13 +203,18 @@ async def test_sync_picks_up_files_committed_in_gitlab(
             folder="programs",
         )
     alice = people["alice"]
-    synced = await client.post("/api/vault/programs/sync", headers=alice.headers)
-    assert synced.status_code == 200, synced.text
-    assert synced.json()["added"] >= 1
+    # Two syncs at once (a double click, two admins): both answer, each file is recorded once.
+    first, second = await asyncio.gather(
+        client.post("/api/vault/programs/sync", headers=alice.headers),
+        client.post("/api/vault/programs/sync", headers=alice.headers),
+    )
+    assert (first.status_code, second.status_code) == (200, 200), (first.text, second.text)
+    assert first.json()["added"] + second.json()["added"] == 1
+    assert first.json()["ignored"] == 1  # notes.txt: not an extension the vault holds
     listing = (await client.get("/api/vault/programs/files", headers=alice.headers)).json()
-    assert "existing.nc" in [item["path"] for item in listing["items"]]
+    assert [item["path"] for item in listing["items"]] == ["existing.nc"]
     again = await client.post("/api/vault/programs/sync", headers=alice.headers)
-    assert again.json() == {"added": 0, "updated": 0}
+    assert again.json() == {"added": 0, "updated": 0, "ignored": 1}
 
 
 async def test_a_gitlab_token_user_checks_in_as_their_gitlab_identity(

@@ -133,6 +133,7 @@ async def upload(
     text = rules.clean_message(message, f"Add {path}")
     if await repository.file_by_path(session, vault.id, path) is not None:
         raise Conflict(f"{path!r} is already in the vault; check it out to change it.")
+    await _refuse_file_folder_clash(session, vault, path)
     version = await storage.write(
         path, content, message=text, author=actor.author, base_version=None
     )
@@ -145,6 +146,22 @@ async def upload(
     await _record(session, actor, "upload", file, {"version": version.id, "size": version.size})
     _announce(session, file, "upload")
     return file
+
+
+async def _refuse_file_folder_clash(session: AsyncSession, vault: Vault, path: str) -> None:
+    """A path cannot be both a file and a folder (``a.nc`` and ``a.nc/b.nc``): say which."""
+    parents = ["/".join(path.split("/")[:i]) for i in range(1, path.count("/") + 1)]
+    for parent in parents:
+        if await repository.file_by_path(session, vault.id, parent) is not None:
+            raise Conflict(
+                f"{parent!r} is a file in the vault, so it cannot also be a folder; "
+                f"choose another name for {path!r}."
+            )
+    below = await repository.first_path_below(session, vault.id, path)
+    if below is not None:
+        raise Conflict(
+            f"{path!r} is a folder in the vault (it holds {below!r}); choose another name."
+        )
 
 
 async def check_out(
@@ -231,10 +248,18 @@ async def undo_check_out(
 ) -> LockInfo:
     """Release the caller's own check-out without a new version."""
     lock = await _held_by(locks, file, actor, "undo the check-out")
-    await locks.release(lock)
+    if not await locks.release(lock):
+        raise _released_meanwhile(file)
     await _record(session, actor, "undo_checkout", file, {"held_since": lock.since.isoformat()})
     _announce(session, file, "undo_checkout")
     return lock
+
+
+def _released_meanwhile(file: VaultFile) -> Conflict:
+    return Conflict(
+        f"The check-out of {file.path!r} ended a moment ago (checked in or given back); "
+        "look at the file again."
+    )
 
 
 async def force_unlock(
@@ -247,7 +272,8 @@ async def force_unlock(
     lock = await locks.current(file.id)
     if lock is None:
         raise Conflict(f"{file.path!r} is not checked out; there is nothing to unlock.")
-    await locks.release(lock)
+    if not await locks.release(lock):
+        raise _released_meanwhile(file)
     if lock.holder_id != actor.user_id:
         await messaging.send_system(
             session,

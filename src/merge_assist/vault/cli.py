@@ -15,7 +15,7 @@ from merge_assist.kit.errors import MergeAssistError, NotFound
 from merge_assist.kit.settings import Settings, get_settings
 from merge_assist.projects import service as projects
 from merge_assist.projects.gitlab_access import gitlab_client_factory
-from merge_assist.vault import service
+from merge_assist.vault import names, service
 from merge_assist.vault.backends import storage_for
 from merge_assist.vault.models import Vault, VaultBackend
 
@@ -68,8 +68,15 @@ def _describe(vault: Vault) -> str:
 async def _sync(session: AsyncSession, settings: Settings, vault: Vault) -> str:
     gitlab = gitlab_client_factory(settings) if vault.backend == VaultBackend.gitlab else None
     storage = await storage_for(session, settings, vault, gitlab=gitlab)
-    found = await service.sync(session, vault, storage, actor_name=CLI_NAME)
-    return f"{found.added} file(s) found in the folder"
+    found = await service.sync(
+        session,
+        vault,
+        storage,
+        actor_name=CLI_NAME,
+        allowed_extensions=names.parse_extensions(settings.vault_allowed_extensions),
+    )
+    left_out = f"; {found.ignored} other file(s) left out" if found.ignored else ""
+    return f"{found.added} file(s) found in the folder{left_out}"
 
 
 @vault_app.command("create")

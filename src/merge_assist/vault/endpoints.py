@@ -220,9 +220,13 @@ async def upload_file(
 async def sync_vault(call: Changer) -> SyncOut:
     """Record files added or changed in the vault's storage outside Merge Assist."""
     result = await service.sync(
-        call.session, call.vault, await call.storage(), actor_name=call.actor.username
+        call.session,
+        call.vault,
+        await call.storage(),
+        actor_name=call.actor.username,
+        allowed_extensions=call.limits.extensions,
     )
-    return SyncOut(added=result.added, updated=result.updated)
+    return SyncOut(added=result.added, updated=result.updated, ignored=result.ignored)
 
 
 @router.get("/{vault}/files/{file_id}")

@@ -62,6 +62,14 @@ def clean_name(name: str, allowed_extensions: frozenset[str]) -> str:
     return value
 
 
+def is_acceptable(name: str, allowed_extensions: frozenset[str]) -> bool:
+    """Whether ``name`` is already a clean vault name (what ``clean_name`` returns unchanged)."""
+    try:
+        return clean_name(name, allowed_extensions) == name
+    except Unprocessable:
+        return False
+
+
 def _check_segment(segment: str) -> None:
     if segment in ("", ".", ".."):
         raise Unprocessable(

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from sqlalchemy import Select, and_, case, delete, func, select, text, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from merge_assist.auth.models import User
@@ -86,6 +87,17 @@ async def add(session: AsyncSession, row: Any) -> None:
     await session.flush()
 
 
+async def add_unless_present(session: AsyncSession, row: Any) -> bool:
+    """Insert ``row`` unless a unique constraint says it is there already (False then); the
+    session stays usable either way (the insert runs in a savepoint)."""
+    try:
+        async with session.begin_nested():
+            session.add(row)
+    except IntegrityError:
+        return False
+    return True
+
+
 async def file_by_id(session: AsyncSession, vault_id: int, file_id: int) -> VaultFile | None:
     statement = select(VaultFile).where(VaultFile.id == file_id, VaultFile.vault_id == vault_id)
     return (await session.execute(statement)).scalar_one_or_none()
@@ -98,6 +110,18 @@ async def files_of_vault(session: AsyncSession, vault_id: int) -> Sequence[Vault
 
 async def file_by_path(session: AsyncSession, vault_id: int, path: str) -> VaultFile | None:
     statement = select(VaultFile).where(VaultFile.vault_id == vault_id, VaultFile.path == path)
+    return (await session.execute(statement)).scalar_one_or_none()
+
+
+async def first_path_below(session: AsyncSession, vault_id: int, folder: str) -> str | None:
+    """A file path inside ``folder`` (None: no file is in it)."""
+    pattern = _escape_like(folder) + "/%"
+    statement = (
+        select(VaultFile.path)
+        .where(VaultFile.vault_id == vault_id, VaultFile.path.like(pattern, escape="\\"))
+        .order_by(VaultFile.path)
+        .limit(1)
+    )
     return (await session.execute(statement)).scalar_one_or_none()
 
 
@@ -135,9 +159,14 @@ async def file_row(session: AsyncSession, vault_id: int, file_id: int) -> FileRo
     return _row(found) if found is not None else None
 
 
+def _escape_like(text: str) -> str:
+    """``text`` matched literally by ``LIKE ... ESCAPE '\\'`` (no ``%`` or ``_`` wildcards)."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
 def _filtered(statement: SelectT, filters: FileFilter) -> SelectT:
     if filters.search:
-        pattern = "%" + filters.search.lower().replace("\\", "\\\\").replace("%", "\\%") + "%"
+        pattern = "%" + _escape_like(filters.search.lower()) + "%"
         statement = statement.where(func.lower(VaultFile.path).like(pattern, escape="\\"))
     if filters.status is FileStatus.available:
         statement = statement.where(VaultLock.id.is_(None))

@@ -204,7 +204,9 @@ class DiffOut(BaseModel):
 
 
 class SyncOut(BaseModel):
-    """Files a sync found: new ones and ones with a newer version."""
+    """Files a sync found: new ones, ones with a newer version, and ones the vault may not hold
+    (other extensions or bad names), which it left out."""
 
     added: int
     updated: int
+    ignored: int

@@ -51,10 +51,12 @@ class FilePage:
 
 @dataclass(frozen=True)
 class SyncResult:
-    """What a sync with storage found: new files and files with a newer version."""
+    """What a sync with storage found: new files, files with a newer version, and files left
+    out because the vault may not hold them (a ``README.md``, a name with a bad part)."""
 
     added: int
     updated: int
+    ignored: int = 0
 
 
 async def get_vault(session: AsyncSession, ref: str) -> Vault:
@@ -162,12 +164,23 @@ async def get_file(session: AsyncSession, vault: Vault, file_id: int) -> VaultFi
 
 
 async def sync(
-    session: AsyncSession, vault: Vault, storage: VaultStorage, *, actor_name: str
+    session: AsyncSession,
+    vault: Vault,
+    storage: VaultStorage,
+    *,
+    actor_name: str,
+    allowed_extensions: frozenset[str],
 ) -> SyncResult:
-    """Record files added or changed in storage outside the vault (locks are kept)."""
+    """Record files added or changed in storage outside the vault (locks are kept).
+
+    Files the vault could not have taken in by upload (other extensions, bad names) are left
+    out. Two syncs at once are harmless: a file the other one recorded first is skipped."""
     known = {f.path: f for f in await repository.files_of_vault(session, vault.id)}
-    added = updated = 0
+    added = updated = ignored = 0
     for stored in await storage.list_files():
+        if not names.is_acceptable(stored.path, allowed_extensions):
+            ignored += 1
+            continue
         current = known.get(stored.path)
         if current is not None and current.current_version == stored.version:
             continue
@@ -180,12 +193,12 @@ async def sync(
             "updated_by": facts.author_name,
         }
         if current is None:
-            await repository.add(session, VaultFile(vault_id=vault.id, path=stored.path, **values))
-            added += 1
-        else:
-            await repository.move_file_version(
-                session, current, expected=current.current_version, values=values
-            )
+            row = VaultFile(vault_id=vault.id, path=stored.path, **values)
+            if await repository.add_unless_present(session, row):
+                added += 1
+        elif await repository.move_file_version(
+            session, current, expected=current.current_version, values=values
+        ):
             updated += 1
     await audit.record(
         session,
@@ -195,9 +208,14 @@ async def sync(
         success=True,
         target_type="vault",
         target_id=vault.id,
-        details={"added": added, "updated": updated, "at": utcnow().isoformat()},
+        details={
+            "added": added,
+            "updated": updated,
+            "ignored": ignored,
+            "at": utcnow().isoformat(),
+        },
     )
-    return SyncResult(added, updated)
+    return SyncResult(added, updated, ignored)
 
 
 async def locks_for_paths(

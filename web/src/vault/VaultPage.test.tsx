@@ -211,9 +211,11 @@ describe("the vault page", () => {
     expect(await screen.findByText("fixtures/new.mcam is in the vault (version 1).")).toBeInTheDocument();
     expect((api.callsTo("POST /api/vault/default/files")[0]?.body as FormData).get("name")).toBe("fixtures/new.mcam");
 
-    api.on("POST /api/vault/default/sync", { added: 2, updated: 1 });
+    api.on("POST /api/vault/default/sync", { added: 2, updated: 1, ignored: 1 });
     await user.click(screen.getByRole("button", { name: "Sync with storage" }));
-    expect(await screen.findByText("Sync found 2 new and 1 changed files.")).toBeInTheDocument();
+    expect(
+      await screen.findByText("Sync found 2 new and 1 changed files. 1 other file(s) are not vault files and were left out."),
+    ).toBeInTheDocument();
 
     const before = api.callsTo("GET /api/vault/default/files").length;
     live.emit({ type: "vault.file", action: "checkout", vault_id: 1, file_id: 9, version: "v" });

@@ -81,8 +81,9 @@ export function VaultPage() {
 
   async function sync() {
     try {
-      const result = await auth.api.post<{ added: number; updated: number }>(`/api/vault/${encodeURIComponent(vault)}/sync`);
-      toast.show(`Sync found ${result.added} new and ${result.updated} changed files.`, "success");
+      const result = await auth.api.post<{ added: number; updated: number; ignored: number }>(`/api/vault/${encodeURIComponent(vault)}/sync`);
+      const leftOut = result.ignored ? ` ${result.ignored} other file(s) are not vault files and were left out.` : "";
+      toast.show(`Sync found ${result.added} new and ${result.updated} changed files.${leftOut}`, "success");
       reload();
     } catch (failure) {
       toast.show(sentenceOf(failure, "The sync failed."), "error");
