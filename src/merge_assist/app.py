@@ -16,6 +16,7 @@ from merge_assist.auth.endpoints import router as auth_router
 from merge_assist.auth.service import AUDIT_EXTRAS_KEY
 from merge_assist.health.endpoints import router as health_router
 from merge_assist.ingest.endpoints import router as ingest_router
+from merge_assist.kit.body_limit import BodyLimitMiddleware
 from merge_assist.kit.db import create_engine, create_sessionmaker
 from merge_assist.kit.metrics import HTTP_LATENCY, HTTP_REQUESTS
 from merge_assist.kit.settings import Settings, get_settings
@@ -29,6 +30,7 @@ from merge_assist.server.public_config import router as public_config_router
 from merge_assist.server.updates import router as updates_router
 from merge_assist.server.web import mount_dashboard
 from merge_assist.vault.endpoints import router as vault_router
+from merge_assist.vault.rules import upload_body_limit
 from merge_assist.vault.service import locks_for_paths
 from merge_assist.workers.background import start_background
 from merge_assist.workers.engine import close_merge_queue, run_merge_queue
@@ -84,6 +86,9 @@ def create_app(
     )
     app.state.resources = res
     install_error_handlers(app)
+    app.add_middleware(
+        BodyLimitMiddleware, limits=[upload_body_limit(settings.vault_max_upload_bytes)]
+    )
 
     @app.middleware("http")
     async def _metrics(

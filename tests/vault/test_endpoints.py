@@ -8,9 +8,11 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from merge_assist.app import create_app
 from merge_assist.audit.models import AuditEntry
+from merge_assist.kit.settings import Settings
 from merge_assist.messaging.models import Message, MessageRecipient
 from merge_assist.vault import repository as vault_repository
 from merge_assist.vault.locks import DatabaseLockStore, LockInfo
@@ -357,6 +359,22 @@ async def test_bad_names_extensions_and_sizes_are_refused(
     assert "MiB" in too_big.json()["detail"]
     listing = await _json(await client.get(FILES, headers=alice.headers))
     assert listing["vault_total"] == 0
+
+
+async def test_an_oversized_upload_is_refused_before_it_is_read(
+    settings: Settings, engine: AsyncEngine, people: People
+) -> None:
+    settings.vault_max_upload_bytes = 10
+    app = create_app(settings, engine=engine)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        response = await client.post(
+            FILES,
+            headers=people["alice"].headers,
+            files={"file": ("big.nc", b"G0 X1\n" * 60_000)},  # past the form's allowance too
+        )
+        assert response.status_code == 413, response.text
+        assert "MERGE_ASSIST_VAULT_MAX_UPLOAD_BYTES" in response.json()["detail"]
 
 
 async def test_duplicate_upload_is_a_conflict(

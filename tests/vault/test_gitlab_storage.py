@@ -35,13 +35,19 @@ SCENARIO: dict[str, Any] = {
             "email": "carol@shop.example",
             "tokens": [{"name": "dashboard", "scopes": ["api"]}],
         },
+        {
+            "username": "rita",
+            "name": "Rita Reader",
+            "email": "rita@shop.example",
+            "tokens": [{"name": "dashboard", "scopes": ["api"]}],
+        },
     ],
     "projects": [
         {
             "path": PROJECT,
             "owner": "root",
             "default_branch": "main",
-            "members": {"marge-bot": "maintainer", "carol": "developer"},
+            "members": {"marge-bot": "maintainer", "carol": "developer", "rita": "reporter"},
             "files": {
                 "README.md": "# cnc\n",
                 "programs/existing.nc": "G0 X0\n",
@@ -179,6 +185,44 @@ async def test_gitlab_vault_through_the_api(
     )
     assert diff.json()["kind"] == "text"
     assert "-G0 X0\n+G0 X5\n" in diff.json()["unified"]
+    old = await client.get(f"{files}/{file_id}/content?version={v1}", headers=alice.headers)
+    assert old.content == b"G0 X0\n"
+
+    # The holder rolls back: a new version equal to v1, history kept.
+    again = await client.post(
+        f"{files}/{file_id}/checkout", headers=alice.headers, json={"reason": "Undo the tuning"}
+    )
+    assert again.status_code == 200, again.text
+    rolled = await client.post(
+        f"{files}/{file_id}/rollback", headers=alice.headers, json={"version": v1}
+    )
+    assert rolled.status_code == 200, rolled.text
+    v3 = rolled.json()["version"]["id"]
+    history = await client.get(f"{files}/{file_id}/history", headers=alice.headers)
+    assert [v["id"] for v in history.json()] == [v3, v2, v1]
+    newest = await client.get(f"{files}/{file_id}/content", headers=alice.headers)
+    assert newest.content == b"G0 X0\n"
+
+    # A binary program gets a metadata diff, never a text diff of its bytes.
+    first, second = b"MCAM\x00\x01part-one", b"MCAM\x00\x01part-two!"
+    binary = await client.post(files, headers=alice.headers, files={"file": ("op20.mcam", first)})
+    assert binary.status_code == 201, binary.text
+    binary_id, b1 = binary.json()["id"], binary.json()["current_version"]
+    await client.post(f"{files}/{binary_id}/checkout", headers=alice.headers, json={"reason": "x"})
+    b2 = (
+        await client.post(
+            f"{files}/{binary_id}/checkin",
+            headers=alice.headers,
+            files={"file": ("op20.mcam", second)},
+            data={"base_version": b1},
+        )
+    ).json()["version"]["id"]
+    diff = await client.get(
+        f"{files}/{binary_id}/diff", params={"from": b1, "to": b2}, headers=alice.headers
+    )
+    assert (diff.json()["kind"], diff.json()["unified"]) == ("binary", None)
+    sizes = {c["field"]: (c["old"], c["new"]) for c in diff.json()["changes"]}["size"]
+    assert sizes == (len(first), len(second))
 
 
 async def test_sync_picks_up_files_committed_in_gitlab(
@@ -260,3 +304,33 @@ async def test_a_gitlab_token_user_checks_in_as_their_gitlab_identity(
     # Committed with carol's own token: GitLab records her as the committer, not the bot.
     assert (commit.committer_name, commit.committer_email) == ("Carol Cutter", "carol@shop.example")
     assert commit.author_name == "Carol Cutter"
+
+
+async def test_gitlab_refusing_a_users_own_commit_is_a_403_that_says_why(
+    client: httpx.AsyncClient,
+    sessions: async_sessionmaker[AsyncSession],
+    sandbox: RunningSandbox,
+) -> None:
+    gitlab_project = sandbox.sandbox.store.project_by_ref(PROJECT)
+    assert gitlab_project is not None
+    async with unit_of_work(sessions) as session:
+        project = Project(
+            gitlab_project_id=gitlab_project.id, path_with_namespace=PROJECT, name="cnc"
+        )
+        session.add(project)
+        await session.flush()
+        vault = await service.create_vault(
+            session, name="ro", backend=VaultBackend.gitlab, project_id=project.id, folder="ro"
+        )
+    signed_in = await client.post(
+        "/api/auth/login-gitlab", json={"token": sandbox.token_for("rita")}
+    )
+    assert signed_in.status_code == 200, signed_in.text
+    rita = {"Authorization": f"Bearer {signed_in.json()['access_token']}"}
+    refused = await client.post(
+        f"/api/vault/{vault.id}/files", headers=rita, files={"file": ("op30.nc", b"G1\n")}
+    )
+    assert refused.status_code == 403, refused.text
+    assert "Developer access" in refused.json()["detail"]
+    listing = await client.get(f"/api/vault/{vault.id}/files", headers=rita)
+    assert listing.json()["vault_total"] == 0  # nothing half-added

@@ -17,9 +17,16 @@ from collections import OrderedDict
 from collections.abc import Callable
 from datetime import datetime
 
-from merge_assist.gitlab import GitLabClient, GitLabNotFound, GitLabValidationError
+from merge_assist.gitlab import (
+    GitLabAuthError,
+    GitLabClient,
+    GitLabForbidden,
+    GitLabNotFound,
+    GitLabValidationError,
+)
 from merge_assist.gitlab.models import Commit, CommitAction, RepositoryFileMetadata
 from merge_assist.kit.clock import utcnow
+from merge_assist.kit.errors import Forbidden
 from merge_assist.vault.local_storage import checked_version
 from merge_assist.vault.storage import (
     CommitAuthor,
@@ -50,6 +57,7 @@ class GitLabStorage:
     ) -> None:
         self.bot = bot
         self.writer = writer or bot
+        self.writes_as_user = writer is not None
         self.project = project
         self.branch = branch
         self.folder = folder.strip("/")
@@ -116,6 +124,10 @@ class GitLabStorage:
                 )
             except GitLabValidationError as exc:
                 raise _refusal(path, base_version, exc) from exc
+            except (GitLabForbidden, GitLabAuthError) as exc:
+                if not self.writes_as_user:
+                    raise
+                raise _user_token_refused(exc) from exc
         sha256 = hashlib.sha256(content).hexdigest()
         _remember((self.project, commit.id, full), (len(content), sha256))
         return _version(commit, len(content), sha256)
@@ -181,6 +193,20 @@ def _version(commit: Commit, size: int, sha256: str) -> FileVersion:
         date=date,
         size=size,
         content_sha256=sha256,
+    )
+
+
+def _user_token_refused(exc: GitLabForbidden | GitLabAuthError) -> Forbidden:
+    """GitLab would not take the commit from the user's own token: say what they can do."""
+    if isinstance(exc, GitLabAuthError):
+        return Forbidden(
+            "GitLab no longer accepts the GitLab token you signed in with (expired or revoked); "
+            "sign in again with a new token, then check in again."
+        )
+    return Forbidden(
+        "GitLab refused this commit with your own GitLab token: your account may not push to "
+        "the vault's branch. Ask a maintainer for Developer access (or to allow pushes to the "
+        "branch), then check in again."
     )
 
 

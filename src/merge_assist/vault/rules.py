@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from merge_assist.kit.body_limit import BodyLimit
 from merge_assist.kit.errors import PayloadTooLarge, Unprocessable
 from merge_assist.vault.models import MAX_REASON
 
@@ -52,6 +53,22 @@ def clean_vault_name(name: str) -> str:
             "and starts with a letter or digit."
         )
     return value
+
+
+# What a multipart upload carries besides the file (boundaries, names, message, base version).
+FORM_OVERHEAD_BYTES = 256 * 1024
+
+
+def upload_body_limit(max_upload_bytes: int) -> BodyLimit:
+    """The largest request body the vault's endpoints read: the file limit and its form."""
+    return BodyLimit(
+        prefix="/api/vault/",
+        max_bytes=max_upload_bytes + FORM_OVERHEAD_BYTES,
+        sentence=(
+            f"The upload is larger than the vault accepts ({max_upload_bytes / 1048576:.1f} MiB "
+            "per file, MERGE_ASSIST_VAULT_MAX_UPLOAD_BYTES)."
+        ),
+    )
 
 
 def check_size(size: int, limit: int) -> None:
