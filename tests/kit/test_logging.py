@@ -45,3 +45,15 @@ def test_configure_logging_writes_json(capsys: pytest.CaptureFixture[str]) -> No
     logging.getLogger("merge_assist.test").info("hello", extra={"mr": 3})
     err = capsys.readouterr().err.strip().splitlines()[-1]
     assert json.loads(err)["mr"] == 3
+
+
+def test_http_client_request_lines_show_only_at_debug(capsys: pytest.CaptureFixture[str]) -> None:
+    try:
+        configure_logging("INFO")
+        logging.getLogger("httpx").info("HTTP Request: GET http://gitlab/api/v4/user")
+        assert capsys.readouterr().err == ""
+        configure_logging("DEBUG")
+        logging.getLogger("httpx").info("HTTP Request: GET http://gitlab/api/v4/user")
+        assert "HTTP Request" in capsys.readouterr().err
+    finally:
+        logging.getLogger("httpx").setLevel(logging.NOTSET)

@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 from merge_assist.server.demo import free_port
 from merge_assist.server.demo_world import BOT, BREAKS_CI, demo_scenario
@@ -107,4 +108,49 @@ def test_demo_serves_dashboard_and_one_time_admin(tmp_path: Path) -> None:
     finally:
         process.send_signal(signal.SIGINT)
         process.wait(timeout=30)
+    assert not list(tmp_path.glob("merge-assist-demo-*")), "the demo folder was left behind"
+
+
+def _processes_using(folder: Path) -> list[str]:
+    """Command lines of live processes that name ``folder`` (the demo's sandbox does)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            raw = (entry / "cmdline").read_bytes()
+            state = (entry / "stat").read_text().split()[2]
+        except OSError:
+            continue
+        if str(folder) in raw.decode(errors="replace") and state != "Z":
+            found.append(raw.replace(b"\0", b" ").decode(errors="replace"))
+    return found
+
+
+@pytest.mark.parametrize("when", ["starting", "serving"])
+def test_sigterm_stops_the_demo_and_its_sandbox_and_removes_the_folder(
+    tmp_path: Path, when: str
+) -> None:
+    env = {**os.environ, "TMPDIR": str(tmp_path), "MERGE_ASSIST_LOG_LEVEL": "WARNING"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "merge_assist", "demo", "--port", str(free_port())],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env=env,
+    )
+    try:
+        pattern = "Starting the GitLab sandbox" if when == "starting" else r"Press Ctrl\+C"
+        _read_until(process, pattern, 90)
+        if when == "starting":
+            # The sandbox process is on its way; stop the demo before it answers.
+            deadline = time.monotonic() + 10
+            while not _processes_using(tmp_path) and time.monotonic() < deadline:
+                time.sleep(0.05)
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert _processes_using(tmp_path) == [], "the sandbox outlived the demo"
     assert not list(tmp_path.glob("merge-assist-demo-*")), "the demo folder was left behind"

@@ -54,6 +54,11 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(payload, default=str)
 
 
+# HTTP client libraries log every request at INFO (hundreds a minute against GitLab); the
+# GitLab client counts its calls in the metrics instead. Their lines show at DEBUG.
+_CHATTY_LIBRARIES = ("httpx", "httpcore")
+
+
 def configure_logging(level: str = "INFO") -> None:
     """Send JSON lines to stderr at ``level`` (idempotent)."""
     root = logging.getLogger()
@@ -61,3 +66,6 @@ def configure_logging(level: str = "INFO") -> None:
     handler.setFormatter(JsonFormatter())
     root.handlers = [handler]
     root.setLevel(level)
+    quiet = root.getEffectiveLevel() > logging.DEBUG
+    for name in _CHATTY_LIBRARIES:
+        logging.getLogger(name).setLevel(logging.WARNING if quiet else logging.NOTSET)

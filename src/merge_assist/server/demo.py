@@ -11,6 +11,7 @@ import json
 import os
 import secrets
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -70,6 +71,17 @@ def start_sandbox(
         stderr=subprocess.STDOUT,
         env={**os.environ, "GITLAB_SANDBOX_ADMIN_TOKEN": admin_token},
     )
+    try:
+        _wait_until_answering(process, port, bot_token, folder)
+    except BaseException:  # a failed start, Ctrl+C or SIGTERM: never leave it running
+        _stop_process(process)
+        raise
+    return process
+
+
+def _wait_until_answering(
+    process: subprocess.Popen[bytes], port: int, bot_token: str, folder: Path
+) -> None:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -81,12 +93,19 @@ def start_sandbox(
                 timeout=2,
             )
             if answer.status_code == 200:
-                return process
+                return
         except httpx.TransportError:
             pass
         time.sleep(0.3)
-    process.terminate()
     raise RuntimeError("the GitLab sandbox did not start within 60 seconds")
+
+
+def _stop_process(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
 
 
 def onboard_demo_project() -> str:
@@ -125,20 +144,36 @@ def onboard_demo_project() -> str:
     return asyncio.run(work())
 
 
+def _stop_on_termination() -> None:
+    """SIGTERM and SIGHUP end the demo like Ctrl+C does: the cleanup below runs.
+
+    Python's default for them ends the process at once, and uvicorn, after its own graceful
+    stop, raises the signal again with the handler it found: that must be this one, or the
+    sandbox process and the demo folder would be left behind."""
+
+    def stop(signum: int, _frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    for kind in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(kind, stop)
+
+
 def run_demo(port: int | None, keep: bool, stream_interval: float = 45.0) -> None:
     """Start sandbox and product, print where to go, serve until interrupted."""
     from merge_assist.server.commands import create_admin_with_password, run_api
 
+    _stop_on_termination()
     folder = Path(tempfile.mkdtemp(prefix="merge-assist-demo-"))
     bot_token, admin_token = secrets.token_urlsafe(24), secrets.token_urlsafe(24)
     people = {name: f"glpat-{secrets.token_urlsafe(20)}" for name in ("alice", "bob")}
     sandbox_port, product_port = free_port(8929), free_port(port or 8080)
-    typer.echo("Starting the GitLab sandbox with the demo project ...")
-    sandbox = start_sandbox(folder, sandbox_port, bot_token, admin_token, people)
+    sandbox: subprocess.Popen[bytes] | None = None
     stream = MergeRequestStream(
         f"http://127.0.0.1:{sandbox_port}", admin_token, interval=stream_interval, limit=200
     )
     try:
+        typer.echo("Starting the GitLab sandbox with the demo project ...")
+        sandbox = start_sandbox(folder, sandbox_port, bot_token, admin_token, people)
         os.environ.update(
             {
                 "MERGE_ASSIST_DATA_DIR": str(folder / "product"),
@@ -172,10 +207,7 @@ def run_demo(port: int | None, keep: bool, stream_interval: float = 45.0) -> Non
         run_api("127.0.0.1", product_port, background=True)
     finally:
         stream.stop()
-        sandbox.terminate()
-        try:
-            sandbox.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            sandbox.kill()
+        if sandbox is not None:
+            _stop_process(sandbox)
         if not keep:
             shutil.rmtree(folder, ignore_errors=True)

@@ -59,7 +59,8 @@ class MergeRequestStream:
     def stop(self) -> None:
         """Stop (waits a little for the thread to notice)."""
         self._stopped.set()
-        self._thread.join(timeout=5)
+        if self._thread.is_alive():
+            self._thread.join(timeout=5)
 
     def _run(self) -> None:
         with httpx.Client(
