@@ -114,7 +114,7 @@ function Frame() {
             ))}
           </ul>
         </nav>
-        <main id="main" tabIndex={-1} className="flex-1 p-6 focus:outline-none">
+        <main id="main" tabIndex={-1} className="min-w-0 flex-1 p-6 focus:outline-none">
           <Outlet />
         </main>
       </div>
