@@ -29,31 +29,62 @@ process.env.MERGE_ASSIST_E2E_PORT ??= String(await freePort());
 process.env.MERGE_ASSIST_E2E_SANDBOX_PORT ??= String(await freePort());
 process.env.MERGE_ASSIST_E2E_DATA_DIR ??= mkdtempSync(join(tmpdir(), "merge-assist-e2e-"));
 process.env.MERGE_ASSIST_E2E_BOT_TOKEN ??= randomBytes(24).toString("base64url");
+process.env.MERGE_ASSIST_E2E_SANDBOX_ADMIN_TOKEN ??= randomBytes(24).toString("base64url");
+// Grace's GitLab personal access token: the e2e signs in with it on the GitLab Token tab.
+process.env.MERGE_ASSIST_E2E_GITLAB_TOKEN ??= `glpat-${randomBytes(18).toString("base64url")}`;
 const port = process.env.MERGE_ASSIST_E2E_PORT;
 const sandboxPort = process.env.MERGE_ASSIST_E2E_SANDBOX_PORT;
 const dataDir = process.env.MERGE_ASSIST_E2E_DATA_DIR;
 const botToken = process.env.MERGE_ASSIST_E2E_BOT_TOKEN;
 const baseURL = `http://127.0.0.1:${port}`;
 const sandboxURL = `http://127.0.0.1:${sandboxPort}`;
+process.env.MERGE_ASSIST_E2E_SANDBOX_URL = sandboxURL;
 
-// The GitLab the product talks to: the sandbox (real HTTP and git), with one project the bot
-// maintains, so the administration e2e onboards a project for real.
+const BOT = "merge-assist-bot";
+const mr = (branch: string, title: string, files: Record<string, string>) => ({
+  source_branch: branch, title, author: "grace", assignees: [BOT], files,
+});
+
+// The GitLab the product talks to: the sandbox (real HTTP and git). `machining/fixtures` is
+// onboarded by global setup with four MRs assigned to the bot (one breaks CI);
+// `machining/cam-programs` is left for the administration e2e to onboard.
+// CI takes an hour of sandbox time and the clock runs at real speed, so the MRs wait in the
+// queue (their pipelines running) until queue.spec.ts speeds the sandbox clock up.
 const scenario = join(dataDir, "sandbox-scenario.json");
 writeFileSync(
   scenario,
   JSON.stringify({
     seed: 11,
+    clock_speed: 1,
+    ci: { duration_seconds: [3600, 3600], flake_rate: 0, runner_capacity: 8, fail_marker: "sandbox-ci: fail" },
     users: [
       { username: "root", admin: true },
-      { username: "merge-assist-bot", name: "Merge Assist Bot", bot: true, tokens: [{ name: "e2e", value: botToken, scopes: ["api"] }] },
-      { username: "grace", name: "Grace Hopper" },
+      { username: BOT, name: "Merge Assist Bot", bot: true, tokens: [{ name: "e2e", value: botToken, scopes: ["api"] }] },
+      {
+        username: "grace", name: "Grace Hopper", email: "grace@example.com",
+        tokens: [{ name: "dashboard", value: process.env.MERGE_ASSIST_E2E_GITLAB_TOKEN, scopes: ["api"] }],
+      },
     ],
     projects: [
       {
         path: "machining/cam-programs",
         default_branch: "main",
-        members: { "merge-assist-bot": "maintainer", grace: "developer" },
+        members: { [BOT]: "maintainer", grace: "developer" },
         files: { "README.md": "# CAM programs\n" },
+      },
+      {
+        path: "machining/fixtures",
+        default_branch: "main",
+        members: { [BOT]: "maintainer", grace: "developer" },
+        settings: { merge_method: "merge", only_allow_merge_if_pipeline_succeeds: true },
+        protected_branches: [{ name: "main", push_access_level: "maintainer", merge_access_level: "developer" }],
+        files: { "README.md": "# Fixtures\n" },
+        merge_requests: [
+          mr("probe-cycle", "Probe cycle for the second fixture", { "fixtures/probe.nc": "G65 P9810 Z-5.\n" }),
+          mr("ball-end-mill", "Tool table: add 6 mm ball end mill", { "tools/ball-6.nc": "T6 (BALL 6MM)\n" }),
+          mr("coolant", "Coolant on for the finishing pass", { "fixtures/coolant.nc": "M8\n" }),
+          mr("adaptive", "Experimental adaptive clearing", { "fixtures/adaptive.nc": "(sandbox-ci: fail)\n" }),
+        ],
       },
     ],
   }),
@@ -101,7 +132,7 @@ export default defineConfig({
       timeout: 90_000,
       stdout: "ignore",
       stderr: "pipe",
-      env: { GITLAB_SANDBOX_ADMIN_TOKEN: randomBytes(24).toString("base64url") },
+      env: { GITLAB_SANDBOX_ADMIN_TOKEN: process.env.MERGE_ASSIST_E2E_SANDBOX_ADMIN_TOKEN },
     },
     {
       command: `uv run --frozen merge-assist serve --port ${port}`,

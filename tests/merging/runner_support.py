@@ -30,6 +30,7 @@ from tests.merging.world import TARGET, World
 
 Hook = Callable[[Action, int], Awaitable[None]]
 AUTHOR_BASE = 5000  # GitLab user id of the author of MR n: AUTHOR_BASE + n
+GITLAB_PROJECT_ID = 4242  # GitLab's id of the project; ours differs, as it does in real life
 
 
 @dataclass
@@ -38,7 +39,7 @@ class WorldPort:
     (with the call number) and may raise: a GitLab error, or a crash of the worker."""
 
     world: World
-    project_id: int
+    project_id: int  # ours, for the tests; observe() reports GitLab's id like the real port
     before: Hook | None = None
     after: Hook | None = None
     calls: int = 0
@@ -63,7 +64,10 @@ class WorldPort:
             )
             for snapshot in seen.merge_requests
         )
-        return seen.model_copy(update={"project_id": self.project_id, "merge_requests": snapshots})
+        # Like the real port: GitLab knows the project by its own id; the runner adds ours.
+        return seen.model_copy(
+            update={"project_id": GITLAB_PROJECT_ID, "merge_requests": snapshots}
+        )
 
     async def perform(self, action: Action) -> ActionResult | None:
         self.calls += 1
@@ -87,7 +91,7 @@ async def add_project(sessions: async_sessionmaker[AsyncSession], **config: Any)
     values = default_config(TARGET).model_copy(update=config)
     async with unit_of_work(sessions) as session:
         project = Project(
-            gitlab_project_id=4242,
+            gitlab_project_id=GITLAB_PROJECT_ID,
             path_with_namespace="group/app",
             name="app",
             default_branch=TARGET,

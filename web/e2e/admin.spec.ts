@@ -1,5 +1,5 @@
 import { expect, test } from "@playwright/test";
-import { screenshot, signIn } from "./support";
+import { QUEUE_PROJECT, screenshot, signIn } from "./support";
 
 test.describe("administration on the real server", () => {
   test("users and roles: a refused password inline, then a new user", async ({ page }) => {
@@ -38,7 +38,7 @@ test.describe("administration on the real server", () => {
   });
 
   // The product talks to the GitLab sandbox over real HTTP: onboarding reads the project as the
-  // bot and registers the webhook; deactivating removes it again (so other tests see no project).
+  // bot and registers the webhook; deactivating removes it again.
   test("onboard a project, edit its settings and permissions, deactivate it", async ({ page }) => {
     await signIn(page);
     await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Administration" }).click();
@@ -73,6 +73,10 @@ test.describe("administration on the real server", () => {
 
     await page.getByRole("button", { name: "Deactivate machining/cam-programs" }).click();
     await page.getByRole("button", { name: "Yes, deactivate" }).click();
-    await expect(page.getByText("No projects are connected yet.")).toBeVisible();
+    await expect(page.getByRole("status", { name: "Notifications" })).toContainText(
+      "machining/cam-programs is deactivated; its history is kept.",
+    );
+    // The project global setup onboarded keeps its queue.
+    await expect(page.getByRole("cell", { name: QUEUE_PROJECT, exact: true })).toBeVisible();
   });
 });

@@ -37,6 +37,22 @@ test.describe("login page", () => {
     await expect(page).toHaveURL(/\/login$/);
   });
 
+  // Grace exists only on GitLab (the sandbox issued her token): her first sign-in registers her.
+  test("a GitLab token signs a new person in and lands in the dashboard", async ({ page }) => {
+    await page.goto("/login");
+    await page.getByRole("tab", { name: "GitLab Token" }).click();
+    await page.getByLabel("GitLab personal access token").fill(process.env.MERGE_ASSIST_E2E_GITLAB_TOKEN ?? "");
+    const answer = page.waitForResponse((response) => response.url().endsWith("/api/auth/login-gitlab"));
+    await page.getByRole("button", { name: "Sign in with GitLab" }).click();
+    expect((await answer).status()).toBe(200);
+    await expect(page).toHaveURL(/\/queue$/);
+    await expect(page.getByRole("button", { name: "Account menu for Grace Hopper" })).toBeVisible();
+    await expect(page.getByRole("heading", { level: 1, name: "Merge queue" })).toBeVisible();
+    await expect(page.getByRole("link", { name: /^!1 Probe cycle for the second fixture/ })).toBeVisible();
+    await page.getByRole("button", { name: "Account menu for Grace Hopper" }).click();
+    await expect(page.getByRole("menu", { name: "Account" })).toContainText("Roles: member");
+  });
+
   test("the theme choice is remembered across visits", async ({ page }) => {
     await page.goto("/login");
     const html = page.locator("html");

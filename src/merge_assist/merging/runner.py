@@ -152,7 +152,8 @@ def _wake_at(decision: Decision) -> datetime | None:
 async def _complete(
     queue: _Queue, observed: Observations, results: tuple[ActionResult, ...]
 ) -> Observations:
-    """Add the priorities, the vault locks and the previous step's results."""
+    """Add the priorities, the vault locks and the previous step's results, under our
+    project id (the port reads GitLab, which knows the project by GitLab's id)."""
     snapshots = observed.merge_requests
     locks_for: LocksFor | None = queue.res.extras.get(VAULT_LOCKS_KEY)
     locks: tuple[FileLock, ...] = ()
@@ -163,7 +164,12 @@ async def _complete(
             locks = tuple(await locks_for(session, queue.project.id, paths))
     snapshots = tuple(s.model_copy(update={"priority": wanted.get(s.iid, 0)}) for s in snapshots)
     return observed.model_copy(
-        update={"merge_requests": snapshots, "locks": locks, "results": results}
+        update={
+            "project_id": queue.project.id,
+            "merge_requests": snapshots,
+            "locks": locks,
+            "results": results,
+        }
     )
 
 

@@ -42,6 +42,12 @@ function authServer(server: TestServer) {
     if (!validAccess.has(bearer(req))) {
       return json(res, 401, { detail: "Your session has expired.", code: "not_authenticated" });
     }
+    if (req.url === "/api/auth/logout-all") {
+      validRefresh.clear();
+      validAccess.clear();
+      res.writeHead(204);
+      return res.end();
+    }
     if (req.url === "/api/auth/logout") {
       validRefresh.delete(body.refresh_token ?? "");
       validAccess.delete(bearer(req));
@@ -161,6 +167,39 @@ describe("logout", () => {
     await auth.logout();
     expect(auth.isSignedIn()).toBe(false);
     server = await startServer(); // for afterEach
+  });
+});
+
+describe("logout everywhere", () => {
+  it("ends every sign-in on the server with the bearer token, then forgets the tokens", async () => {
+    authServer(server);
+    const elsewhere = createAuth({ baseUrl: server.url });
+    await elsewhere.login("ada", "correct horse");
+    const auth = createAuth({ baseUrl: server.url });
+    let ended = false;
+    auth.onSessionEnded(() => (ended = true));
+    await auth.login("ada", "correct horse");
+    await auth.logoutEverywhere();
+    expect(auth.isSignedIn()).toBe(false);
+    expect(ended).toBe(true);
+    const call = server.seen.find((req) => req.url === "/api/auth/logout-all");
+    expect(call?.method).toBe("POST");
+    expect(call?.headers.authorization).toBe("Bearer a2");
+    // The other browser's sign-in ended too: its refresh token is refused.
+    await expect(elsewhere.refresh()).resolves.toBe(false);
+  });
+
+  it("throws the server's refusal and keeps this session", async () => {
+    server.handle((req, res) =>
+      req.url === "/api/auth/login"
+        ? json(res, 200, { access_token: "a1", token_type: "bearer", expires_in: 900, refresh_token: "r1" })
+        : json(res, 503, { detail: "The server is busy; try again in a minute.", code: "unavailable" }),
+    );
+    const auth = createAuth({ baseUrl: server.url });
+    await auth.login("ada", "correct horse");
+    const error = await auth.logoutEverywhere().catch((caught: unknown) => caught);
+    expect((error as ApiError).detail).toBe("The server is busy; try again in a minute.");
+    expect(auth.isSignedIn()).toBe(true);
   });
 });
 

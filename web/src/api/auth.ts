@@ -51,6 +51,11 @@ export interface Auth {
   refresh(): Promise<boolean>;
   /** End the session on the server (best effort) and forget the tokens. */
   logout(): Promise<void>;
+  /**
+   * End every sign-in of this person (all browsers and devices), then forget the tokens here.
+   * Throws the server's refusal (or "unreachable") and keeps this session, so it can be retried.
+   */
+  logoutEverywhere(): Promise<void>;
   me(): Promise<CurrentUser>;
   /** The access token (for the live-updates socket's first message). */
   accessToken(): string | null;
@@ -162,12 +167,19 @@ export function createAuth(options: AuthOptions = {}): Auth {
     }
   }
 
+  async function logoutEverywhere(): Promise<void> {
+    // The bearer token says who; the answer also clears this browser's cookies.
+    await api.post("/api/auth/logout-all", undefined, transport === "cookie" ? cookieOptions() : {});
+    endSession();
+  }
+
   return {
     api,
     login: (username, password) => signIn("/api/auth/login", { username, password }),
     loginWithGitlabToken: (token) => signIn("/api/auth/login-gitlab", { token }),
     refresh,
     logout,
+    logoutEverywhere,
     me: () => api.get<CurrentUser>("/api/auth/me"),
     accessToken: () => accessToken,
     isSignedIn: () => accessToken !== null,

@@ -10,6 +10,8 @@ export interface Session {
   login(username: string, password: string): Promise<void>;
   loginWithGitlabToken(token: string): Promise<void>;
   logout(): Promise<void>;
+  /** End every sign-in of this person; throws (still signed in here) when refused. */
+  logoutEverywhere(): Promise<void>;
 }
 
 const SessionContext = createContext<Session | null>(null);
@@ -58,6 +60,11 @@ export function AuthProvider({ children, auth = defaultAuth }: { children: React
       },
       async logout() {
         await auth.logout();
+        setUser(null);
+        setStatus("signed-out");
+      },
+      async logoutEverywhere() {
+        await auth.logoutEverywhere();
         setUser(null);
         setStatus("signed-out");
       },

@@ -2,6 +2,7 @@ import { render, screen, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { MemoryRouter } from "react-router";
 import { describe, expect, it } from "vitest";
+import { ApiError } from "../api/client";
 import { AppRoutes } from "../App";
 import { AuthProvider } from "../auth/AuthContext";
 import { fakeApi } from "../testing/fakeApi";
@@ -98,6 +99,38 @@ describe("the shell", () => {
     expect(await screen.findByRole("heading", { name: "Sign in to Merge Assist" })).toBeInTheDocument();
     expect(auth.logout).toHaveBeenCalledTimes(1);
     expect(screen.getByRole("status", { name: "Notifications" })).toHaveTextContent("You are signed out.");
+  });
+
+  it("logs out everywhere from the account menu (arrow keys reach the item)", async () => {
+    const { auth, user } = renderApp("/vault");
+    const account = await screen.findByRole("button", { name: "Account menu for Ada Lovelace" });
+    account.focus();
+    await user.keyboard("{ArrowDown}");
+    const menu = screen.getByRole("menu", { name: "Account" });
+    expect(within(menu).getAllByRole("menuitem").map((item) => item.textContent)).toEqual(["Log out", "Log out everywhere"]);
+    await user.keyboard("{ArrowDown}");
+    expect(within(menu).getByRole("menuitem", { name: "Log out everywhere" })).toHaveFocus();
+    await user.keyboard("{ArrowDown}");
+    expect(within(menu).getByRole("menuitem", { name: "Log out" })).toHaveFocus();
+    await user.keyboard("{End}{Enter}");
+    expect(await screen.findByRole("heading", { name: "Sign in to Merge Assist" })).toBeInTheDocument();
+    expect(auth.logoutEverywhere).toHaveBeenCalledTimes(1);
+    expect(auth.logout).not.toHaveBeenCalled();
+    expect(screen.getByRole("status", { name: "Notifications" })).toHaveTextContent(
+      "You are signed out in every browser and on every device.",
+    );
+  });
+
+  it("stays signed in and says why when logging out everywhere is refused", async () => {
+    const auth = fakeAuth({ signedIn: true, fetch: emptyProduct().fetch });
+    auth.logoutEverywhere.mockRejectedValueOnce(new ApiError(503, "unavailable", "The server is busy; try again in a minute."));
+    const { user } = renderApp("/vault", auth);
+    await user.click(await screen.findByRole("button", { name: "Account menu for Ada Lovelace" }));
+    await user.click(screen.getByRole("menuitem", { name: "Log out everywhere" }));
+    expect(await screen.findByText("The server is busy; try again in a minute.")).toBeInTheDocument();
+    expect(screen.getByRole("alert", { name: "Errors" })).toHaveTextContent("The server is busy; try again in a minute.");
+    expect(screen.getByRole("heading", { level: 1, name: "Vault" })).toBeInTheDocument();
+    expect(screen.queryByRole("heading", { name: "Sign in to Merge Assist" })).toBeNull();
   });
 
   it("closes the account menu with Escape and returns focus", async () => {

@@ -5,6 +5,7 @@ import { LiveProvider, useLiveStatus } from "../live/LiveContext";
 import { MessagesButton } from "../messages/MessagesButton";
 import { UnreadProvider } from "../messages/UnreadContext";
 import { ProjectProvider, ProjectSelector } from "../projects/ProjectContext";
+import { sentenceOf } from "./format";
 import { ThemeToggle } from "./ThemeToggle";
 import { useToast } from "./Toasts";
 import { UserMenu } from "./UserMenu";
@@ -55,6 +56,18 @@ function Frame() {
     navigate("/login", { replace: true });
   }
 
+  async function logoutEverywhere() {
+    try {
+      await session.logoutEverywhere();
+    } catch (failure) {
+      // Still signed in here: say so rather than pretend the other sign-ins ended.
+      toast.show(sentenceOf(failure, "Your sign-ins could not be ended; try again."), "error");
+      return;
+    }
+    toast.show("You are signed out in every browser and on every device.", "info");
+    navigate("/login", { replace: true });
+  }
+
   return (
     <div className="flex min-h-screen flex-col">
       <a
@@ -77,7 +90,7 @@ function Frame() {
           />
           <MessagesButton />
           <ThemeToggle />
-          <UserMenu user={session.user} onLogout={() => void logout()} />
+          <UserMenu user={session.user} onLogout={() => void logout()} onLogoutEverywhere={() => void logoutEverywhere()} />
         </div>
       </header>
       <div className="flex flex-1 flex-col md:flex-row">
@@ -101,7 +114,7 @@ function Frame() {
             ))}
           </ul>
         </nav>
-        <main id="main" tabIndex={-1} className="flex-1 p-6 focus:outline-none">
+        <main id="main" tabIndex={-1} className="min-w-0 flex-1 p-6 focus:outline-none">
           <Outlet />
         </main>
       </div>

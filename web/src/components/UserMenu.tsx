@@ -4,10 +4,18 @@ import type { CurrentUser } from "../api/auth";
 export interface UserMenuProps {
   user: CurrentUser | null;
   onLogout: () => void;
+  /** End every sign-in of the person (other browsers and devices too). */
+  onLogoutEverywhere: () => void;
 }
 
-/** The signed-in person's name, roles and the logout action, in a keyboard-friendly menu. */
-export function UserMenu({ user, onLogout }: UserMenuProps) {
+const ITEM =
+  "block w-full rounded px-3 py-2 text-left text-sm hover:bg-slate-100 focus:bg-slate-100 focus:outline-none dark:hover:bg-slate-800 dark:focus:bg-slate-800";
+
+/**
+ * The signed-in person's name, roles and the logout actions, in a keyboard-friendly menu
+ * (arrows, Home and End move between the items).
+ */
+export function UserMenu({ user, onLogout, onLogoutEverywhere }: UserMenuProps) {
   const [open, setOpen] = useState(false);
   const button = useRef<HTMLButtonElement>(null);
   const firstItem = useRef<HTMLButtonElement>(null);
@@ -29,7 +37,20 @@ export function UserMenu({ user, onLogout }: UserMenuProps) {
     if (event.key === "Escape" || event.key === "Tab") {
       setOpen(false);
       if (event.key === "Escape") button.current?.focus();
+      return;
     }
+    const items = Array.from(container.current?.querySelectorAll<HTMLElement>('[role="menuitem"]') ?? []);
+    const at = items.indexOf(document.activeElement as HTMLElement);
+    if (at < 0) return;
+    const next = { ArrowDown: at + 1, ArrowUp: at - 1, Home: 0, End: items.length - 1 }[event.key];
+    if (next === undefined) return;
+    event.preventDefault();
+    items[(next + items.length) % items.length]?.focus();
+  }
+
+  function choose(action: () => void) {
+    setOpen(false);
+    action();
   }
 
   return (
@@ -70,17 +91,17 @@ export function UserMenu({ user, onLogout }: UserMenuProps) {
             {user?.email ? <div>{user.email}</div> : null}
             {user?.roles.length ? <div>Roles: {user.roles.join(", ")}</div> : null}
           </div>
+          <button ref={firstItem} type="button" role="menuitem" onClick={() => choose(onLogout)} className={ITEM}>
+            Log out
+          </button>
           <button
-            ref={firstItem}
             type="button"
             role="menuitem"
-            onClick={() => {
-              setOpen(false);
-              onLogout();
-            }}
-            className="block w-full rounded px-3 py-2 text-left text-sm hover:bg-slate-100 focus:bg-slate-100 focus:outline-none dark:hover:bg-slate-800 dark:focus:bg-slate-800"
+            title="Ends your sign-ins in every browser and on every device"
+            onClick={() => choose(onLogoutEverywhere)}
+            className={ITEM}
           >
-            Log out
+            Log out everywhere
           </button>
         </div>
       ) : null}

@@ -32,6 +32,9 @@ export function fakeAuth(options: { signedIn?: boolean; user?: CurrentUser; fetc
     logout: vi.fn(async () => {
       signedIn = false;
     }),
+    logoutEverywhere: vi.fn(async () => {
+      signedIn = false;
+    }),
     me: vi.fn(async () => options.user ?? ADA),
     accessToken: () => (signedIn ? "token" : null),
     isSignedIn: () => signedIn,
