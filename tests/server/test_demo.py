@@ -62,6 +62,32 @@ def _wait_for_queue(base: str, token: str, limit: float) -> dict[str, int]:
     return counts
 
 
+def _check_the_vault_as_alice(base: str, output: str) -> None:
+    """The CAM vault holds the shop's programs; alice (GitLab token) checks one out and in."""
+    token = re.search(r"GitLab token:\s+alice\s+(\S+)", output)
+    assert token
+    signed_in = httpx.post(f"{base}/api/auth/login-gitlab", json={"token": token.group(1)})
+    assert signed_in.status_code == 200, signed_in.text
+    alice = {"Authorization": f"Bearer {signed_in.json()['access_token']}"}
+    files = f"{base}/api/vault/cam-programs/files"
+    listing = httpx.get(files, headers=alice, params={"search": "op10-rough"}).json()
+    assert listing["vault_total"] == 5
+    program = listing["items"][0]
+    checked_out = httpx.post(
+        f"{files}/{program['id']}/checkout", headers=alice, json={"reason": "Faster feed"}
+    )
+    assert checked_out.status_code == 200, checked_out.text
+    checked_in = httpx.post(
+        f"{files}/{program['id']}/checkin",
+        headers=alice,
+        files={"file": ("op10-rough.nc", b"G21\nG1 X40 F900\nM30\n")},
+        data={"base_version": program["current_version"], "message": "Faster feed"},
+        timeout=30,
+    )
+    assert checked_in.status_code == 200, checked_in.text
+    assert checked_in.json()["version"]["author_name"] == "Alice Machinist"
+
+
 def test_demo_serves_dashboard_and_one_time_admin(tmp_path: Path) -> None:
     port = free_port()
     env = {**os.environ, "TMPDIR": str(tmp_path), "MERGE_ASSIST_LOG_LEVEL": "WARNING"}
@@ -73,7 +99,7 @@ def test_demo_serves_dashboard_and_one_time_admin(tmp_path: Path) -> None:
         env=env,
     )
     try:
-        output = _read_until(process, r"Press Ctrl\+C", 90)
+        output = _read_until(process, r"Press Ctrl\+C", 180)
         password = re.search(r"Password:\s+(\S+)", output)
         sandbox = re.search(r"GitLab sandbox:\s+(\S+)", output)
         assert password
@@ -98,8 +124,12 @@ def test_demo_serves_dashboard_and_one_time_admin(tmp_path: Path) -> None:
             f"{base}/api/projects",
             headers={"Authorization": f"Bearer {login.json()['access_token']}"},
         )
-        assert [p["path_with_namespace"] for p in projects.json()] == ["demo/widgets"]
+        assert sorted(p["path_with_namespace"] for p in projects.json()) == [
+            "demo/cam-programs",
+            "demo/widgets",
+        ]
         assert "Queue:           demo/widgets" in output
+        _check_the_vault_as_alice(base, output)
         # The queue runs: good MRs land, the two that break CI are rejected (max one strike).
         states = _wait_for_queue(base, login.json()["access_token"], limit=180)
         assert states.get("merged", 0) >= 6, states

@@ -21,9 +21,11 @@ from pathlib import Path
 
 import httpx
 import typer
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from merge_assist.kit.settings import Settings
 from merge_assist.server.demo_stream import MergeRequestStream
-from merge_assist.server.demo_world import PROJECT, demo_scenario
+from merge_assist.server.demo_world import CAM_FOLDER, CAM_PROJECT, PROJECT, demo_scenario
 
 
 def free_port(preferred: int | None = None) -> int:
@@ -109,7 +111,8 @@ def _stop_process(process: subprocess.Popen[bytes]) -> None:
 
 
 def onboard_demo_project() -> str:
-    """Onboard the demo project (batch strategy) in the settings database; its summary line."""
+    """Onboard the demo project (batch strategy) in the settings database, and the CAM project
+    with its vault (synced from GitLab); the queue's summary line."""
     import asyncio
 
     from merge_assist.kit.db import create_engine, create_sessionmaker, unit_of_work
@@ -119,6 +122,8 @@ def onboard_demo_project() -> str:
 
     get_settings.cache_clear()
     settings = get_settings()
+    gitlab = gitlab_client_factory(settings)
+    actor = service.Actor(id=None, name="demo")
 
     async def work() -> str:
         engine = create_engine(settings.effective_database_url)
@@ -127,8 +132,8 @@ def onboard_demo_project() -> str:
                 project = await service.onboard(
                     session,
                     settings,
-                    gitlab_client_factory(settings),
-                    service.Actor(id=None, name="demo"),
+                    gitlab,
+                    actor,
                     PROJECT,
                     {
                         "strategy": "batch",
@@ -137,11 +142,38 @@ def onboard_demo_project() -> str:
                         "max_rejections": 1,
                     },
                 )
+                cam = await service.onboard(session, settings, gitlab, actor, CAM_PROJECT, {})
+                await _create_cam_vault(session, settings, cam.id)
                 return f"{project.path_with_namespace} (project {project.id}, batch strategy)"
         finally:
             await engine.dispose()
 
     return asyncio.run(work())
+
+
+async def _create_cam_vault(session: AsyncSession, settings: Settings, project_id: int) -> None:
+    """The vault ``cam-programs`` on the CAM project's folder, with the programs in it."""
+    from merge_assist.projects.gitlab_access import gitlab_client_factory
+    from merge_assist.vault import names, service
+    from merge_assist.vault.backends import storage_for
+    from merge_assist.vault.models import VaultBackend
+
+    vault = await service.create_vault(
+        session,
+        name="cam-programs",
+        backend=VaultBackend.gitlab,
+        project_id=project_id,
+        folder=CAM_FOLDER,
+        actor_name="demo",
+    )
+    storage = await storage_for(session, settings, vault, gitlab=gitlab_client_factory(settings))
+    await service.sync(
+        session,
+        vault,
+        storage,
+        actor_name="demo",
+        allowed_extensions=names.parse_extensions(settings.vault_allowed_extensions),
+    )
 
 
 def _stop_on_termination() -> None:
@@ -196,6 +228,7 @@ def run_demo(port: int | None, keep: bool, stream_interval: float = 45.0) -> Non
                     f"  GitLab token:    alice {people['alice']}  (GitLab Token tab)",
                     f"  GitLab sandbox:  http://127.0.0.1:{sandbox_port}/",
                     f"  Queue:           {onboarded}",
+                    f"  Vault:           cam-programs ({CAM_PROJECT}, folder {CAM_FOLDER}/)",
                     f"  Demo folder:     {folder}",
                     "",
                     "  Ten merge requests wait for the bot (two break CI, two conflict); a new",
