@@ -119,6 +119,9 @@ class InProcessSubscription(Subscription):
         super().__init__(topic, group, consumer)
         self._bus = bus
 
+    def _bus_closed(self) -> bool:
+        return self._bus.closed
+
     async def _create_group(self) -> None:
         self._bus._group(self.topic, self.group)
 

@@ -108,6 +108,9 @@ class RedisStreamsSubscription(Subscription):
         self._key = bus.stream_key(topic)
         self._claim_cursor = "0-0"
 
+    def _bus_closed(self) -> bool:
+        return self._bus.closed
+
     async def _create_group(self) -> None:
         async with _reachable():
             try:
