@@ -116,6 +116,11 @@ class Subscription(ABC):
         """Stop reading; un-acked deliveries stay pending and go to another consumer later."""
         self._closed = True
 
+    @abstractmethod
+    async def delete_group(self) -> None:
+        """Remove this subscription's group and what waits in it (a group of one process,
+        going away for good); other groups of the topic are untouched."""
+
     @property
     def closed(self) -> bool:
         """Whether ``close()`` was called (on this subscription or its bus)."""

@@ -179,6 +179,10 @@ class InProcessSubscription(Subscription):
         target = event.event if isinstance(event, Delivery) else event
         self._bus._group(self.topic, self.group).pending.pop(target.id, None)
 
+    async def delete_group(self) -> None:
+        """Forget the group (its undelivered and pending events with it)."""
+        self._bus._groups.get(self.topic, {}).pop(self.group, None)
+
     async def close(self) -> None:
         """Stop reading and wake a read waiting in another task so it returns."""
         await super().close()
