@@ -26,6 +26,7 @@ from merge_assist.merging.runner import VAULT_LOCKS_KEY
 from merge_assist.messaging.endpoints import router as messaging_router
 from merge_assist.projects.endpoints import router as projects_router
 from merge_assist.projects.gitlab_access import GITLAB_CLIENT_FACTORY_KEY, gitlab_client_factory
+from merge_assist.server.live_relay import close_live_relay, start_live_relay
 from merge_assist.server.public_config import router as public_config_router
 from merge_assist.server.updates import router as updates_router
 from merge_assist.server.web import mount_dashboard
@@ -66,12 +67,15 @@ def create_app(
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         settings.resolved_secret_key()  # fail at start, not at the first login
         background = None
+        if routers is None:
+            await start_live_relay(res)  # this process's sockets hear every process's events
         if settings.run_background and routers is None:
             background = start_background(res, run_merge_queue)
         yield
         if background is not None:
             await background.stop()
             await close_merge_queue(res)
+        await close_live_relay(res)
         bus = res.extras.get(BUS_EXTRAS_KEY)
         if bus is not None:
             await bus.close()

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -11,6 +12,7 @@ from merge_assist.kit.db import unit_of_work
 from merge_assist.merging.models import MergeRequestRecord, QueueLogEntry
 from merge_assist.workers import heartbeats, leases
 from tests.conftest import MakeAccount
+from tests.merging.queue_rows import grant
 from tests.workers.factories import make_project
 
 Sessions = async_sessionmaker[AsyncSession]
@@ -79,3 +81,84 @@ async def test_status_shows_processes_leases_queues_inbox_and_errors(
     assert body["inbox"]["unprocessed"] == 1
     assert body["inbox"]["by_project"] == {str(project.id): 1}
     assert [e["message"] for e in body["last_errors"]] == ["the pipeline of !3 could not start"]
+
+
+async def _two_projects_with_trouble(sessions: Sessions) -> tuple[int, int]:
+    """Two projects, each leased, with a queued MR, an inbox event and an error line; plus an
+    error line of no project."""
+    now = utcnow()
+    ids = [(await make_project(sessions)).id for _ in range(2)]
+    async with unit_of_work(sessions) as session:
+        for n, project_id in enumerate(ids):
+            await leases.acquire(session, project_id, "worker-a", now=now, seconds=30)
+            session.add(
+                MergeRequestRecord(
+                    project_id=project_id, iid=1, target_branch="main", queue_state="ready"
+                )
+            )
+            session.add(
+                InboxEvent(
+                    project_id=project_id,
+                    idempotency_key="k",
+                    event_kind="push",
+                    received_at=now - timedelta(minutes=n),
+                )
+            )
+            session.add(QueueLogEntry(project_id=project_id, level="error", message=f"trouble {n}"))
+        session.add(QueueLogEntry(project_id=None, level="error", message="engine trouble"))
+    return ids[0], ids[1]
+
+
+def _projects_in(body: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "leases": sorted(lease["project_id"] for lease in body["leases"]),
+        "queues": sorted(queue["project_id"] for queue in body["queues"]),
+        "inbox": sorted(int(p) for p in body["inbox"]["by_project"]),
+        "errors": sorted(error["message"] for error in body["last_errors"]),
+    }
+
+
+async def test_status_shows_a_user_only_the_projects_they_may_see(
+    client: httpx.AsyncClient, sessions: Sessions, make_account: MakeAccount
+) -> None:
+    """Same rule as ``GET /api/projects``: a user without a role sees the projects granted to
+    them; an admin sees every project and the errors of none."""
+    mine, theirs = await _two_projects_with_trouble(sessions)
+    admin = await make_account("ada", "admin")
+    member = await make_account("mia")
+    outsider = await make_account("otto")
+    for name in ("mia", "otto"):  # no global role: only granted projects are visible
+        me = await client.get("/api/auth/me", headers={"mia": member, "otto": outsider}[name])
+        dropped = await client.patch(
+            f"/api/users/{me.json()['id']}", json={"roles": []}, headers=admin
+        )
+        assert dropped.is_success, dropped.text
+    await grant(sessions, mine, "mia", can_set_priority=True)
+
+    everything = (await client.get("/api/health/status", headers=admin)).json()
+    assert _projects_in(everything) == {
+        "leases": [mine, theirs],
+        "queues": [mine, theirs],
+        "inbox": [mine, theirs],
+        "errors": ["engine trouble", "trouble 0", "trouble 1"],
+    }
+    assert everything["inbox"]["unprocessed"] == 2
+
+    granted = await client.get("/api/health/status", headers=member)
+    assert granted.status_code == 200
+    body = granted.json()
+    assert _projects_in(body) == {
+        "leases": [mine],
+        "queues": [mine],
+        "inbox": [mine],
+        "errors": ["trouble 0"],
+    }
+    assert body["inbox"]["unprocessed"] == 1
+    assert body["inbox"]["oldest_received_at"] is not None
+    assert theirs not in {lease["project_id"] for lease in body["leases"]}
+    listed = await client.get("/api/projects", headers=member)
+    assert [p["id"] for p in listed.json()] == [mine]
+
+    nothing = (await client.get("/api/health/status", headers=outsider)).json()
+    assert _projects_in(nothing) == {"leases": [], "queues": [], "inbox": [], "errors": []}
+    assert nothing["inbox"] == {"unprocessed": 0, "oldest_received_at": None, "by_project": {}}

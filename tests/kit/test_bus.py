@@ -240,6 +240,21 @@ async def test_closing_the_bus_ends_a_waiting_read(bus: EventBus, topic: str) ->
         await bus.publish(topic, {})
 
 
+async def test_closing_the_bus_ends_an_iteration(bus: EventBus, topic: str) -> None:
+    """``async for`` ends (it does not spin on ``None``) once the bus is closed."""
+    subscription = bus.subscribe(topic, "workers", "w1")
+    await subscription.start()
+
+    async def consume() -> int:
+        return len([delivery async for delivery in subscription])
+
+    reader = asyncio.create_task(consume())
+    await asyncio.sleep(0.1)
+    await bus.close()
+    assert await asyncio.wait_for(reader, WAIT) == 0
+    assert subscription.closed
+
+
 async def test_payloads_must_be_json(bus: EventBus, topic: str) -> None:
     with pytest.raises(TypeError, match="JSON"):
         await bus.publish(topic, {"when": object()})

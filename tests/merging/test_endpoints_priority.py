@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 
 import httpx
+import pytest
 from fastapi import FastAPI
 from sqlalchemy import select
 
 from merge_assist.audit.models import AuditEntry
-from merge_assist.kit.bus import InProcessBus
+from merge_assist.kit.bus import InProcessBus, RedisStreamsBus
 from merge_assist.merging.models import MergeHistoryEntry, QueueLogEntry
+from merge_assist.merging.wake import wake_project
 from merge_assist.server.updates import hub_of
 from merge_assist.workers.wakeups import BUS_EXTRAS_KEY, WAKE_GROUP, wake_topic
 from tests.conftest import MakeAccount
@@ -188,3 +190,34 @@ async def test_the_queue_api_is_in_the_openapi_document(client: httpx.AsyncClien
     assert paths["/api/mrs/{mr_id}/priority"]["post"]["tags"] == ["merge queue"]
     for path in ("/api/projects/{project_id}/mrs", "/api/logs", "/api/projects/{project_id}/stats"):
         assert "get" in paths[path]
+
+
+@pytest.mark.redis
+async def test_an_api_process_without_a_worker_wakes_the_owner_through_redis(
+    client: httpx.AsyncClient,
+    sessions: Sessions,
+    make_account: MakeAccount,
+    app: FastAPI,
+    redis_url: str,
+) -> None:
+    """``merge-assist api`` has no bus until something needs one: the wake-up still goes out."""
+    res = app.state.resources
+    res.settings = res.settings.model_copy(update={"redis_url": redis_url})
+    assert BUS_EXTRAS_KEY not in res.extras
+    manager = await make_account("pat", "priority_manager")
+    project = await add_project(sessions)
+    mr = await add_mr(sessions, project, 1, state="waiting", recognised_at=at(1))
+    worker_bus = RedisStreamsBus(redis_url)
+    try:
+        async with worker_bus.subscribe(wake_topic(project), WAKE_GROUP, "worker") as wakes:
+            assert await wake_project(res, project)  # no bus yet: it is made, not skipped
+            direct = await wakes.next(5)
+            response = await _set(client, mr, 3, manager)
+            delivery = await wakes.next(5)
+    finally:
+        await worker_bus.close()
+        await res.extras[BUS_EXTRAS_KEY].close()
+    assert response.status_code == 200, response.text
+    for woken in (direct, delivery):
+        assert woken is not None
+        assert woken.event.payload == {"project_id": project, "reason": "priority"}

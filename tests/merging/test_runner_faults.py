@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import socket
 from collections import Counter
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from merge_assist.gitlab.errors import GitLabError
+from merge_assist.gitlab.git import GitCli
 from merge_assist.kit.db import unit_of_work
 from merge_assist.kit.settings import Settings
 from merge_assist.kit.web import AppResources
@@ -272,6 +275,67 @@ async def test_results_of_a_failed_step_are_kept_for_its_retry(
 
     await drive(res, project_id, port)
     assert res.extras[PENDING_RESULTS_KEY] == {}  # taken by the retry
+    assert world.merged_iids() == {1, 2}
+
+
+async def _refused_push(tmp_path: Path) -> None:
+    """A real git push to a server that refuses the connection (the wrapper's error)."""
+    git = GitCli(tmp_path / "git-home", token=GIT_TOKEN, time_limit=30)
+    repo = await git.init(tmp_path / "repo")
+    await repo.configure_identity("Merge Assist", "bot@example.com")
+    await repo.commit("first", allow_empty=True)
+    with socket.socket() as probe:  # a port nobody listens on once the probe is closed
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    await repo.run("remote", "add", "origin", f"http://127.0.0.1:{port}/group/app.git")
+    await repo.push("HEAD", branch="batch")
+
+
+GIT_TOKEN = "glpat-never-in-the-log-0123456789"  # a test token
+
+
+async def test_a_git_failure_is_logged_and_the_step_retried_with_its_results_kept(
+    settings: Settings,
+    engine: AsyncEngine,
+    sessions: async_sessionmaker[AsyncSession],
+    tmp_path: Path,
+) -> None:
+    """A git command failing (network, auth, time-out) is a failed step like a GitLab error:
+    the queue log says so, what was done before is kept, and the next run goes on."""
+    project_id = await add_project(sessions, strategy="batch", batch_size=2)
+    world = World.create([1, 2], bad=set(), bad_pairs=set(), conflict_pairs=set())
+    fail = {"merge_into_batch"}
+
+    async def git_push_fails_once(action: act.Action, _call: int) -> None:
+        if action.kind in fail and getattr(action, "iid", None) == 2:
+            fail.clear()
+            await _refused_push(tmp_path)
+
+    port = WorldPort(world, project_id, before=git_push_fails_once)
+    res = resources(settings, engine, sessions)
+    for _ in range(10):
+        outcome = await _run(res, project_id, port)
+        assert not outcome.lost_lease
+        if not fail:
+            break
+        world.tick()
+    assert outcome.next_check_at == world.now() + timedelta(seconds=30)
+    pending = res.extras[PENDING_RESULTS_KEY][(project_id, "main")]
+    assert [(result.kind, getattr(result, "iid", None)) for result in pending[1]] == [
+        ("batch_merge", 1)
+    ]
+    async with sessions() as session:
+        warnings = (
+            (await session.execute(select(QueueLogEntry).where(QueueLogEntry.level == "warning")))
+            .scalars()
+            .all()
+        )
+    (warning,) = warnings
+    assert "git push" in warning.message
+    assert "failed" in warning.message
+    assert GIT_TOKEN not in warning.message
+
+    await drive(res, project_id, port)
     assert world.merged_iids() == {1, 2}
 
 

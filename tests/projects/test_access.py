@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -11,7 +12,9 @@ from gitlab_sandbox.testing import RunningSandbox
 from merge_assist.audit.models import AuditEntry
 from merge_assist.auth.principal import Principal
 from merge_assist.auth.service import load_principal
+from merge_assist.kit.bus import RedisStreamsBus
 from merge_assist.projects import service
+from merge_assist.workers.wakeups import BUS_EXTRAS_KEY, WAKE_GROUP, wake_topic
 from tests.conftest import MakeAccount
 from tests.projects.conftest import sandbox_hooks
 
@@ -215,3 +218,36 @@ async def test_list_is_filtered_by_what_the_caller_may_see(
     assert paths(await client.get("/api/projects", headers=roleless)) == ["acme/webapp"]
     assert (await client.get(f"/api/projects/{webapp}/config", headers=roleless)).status_code == 200
     assert (await client.get("/api/projects")).status_code == 401
+
+
+@pytest.mark.redis
+async def test_a_config_change_wakes_the_projects_owner_after_commit(
+    client: httpx.AsyncClient,
+    admin: dict[str, str],
+    app: FastAPI,
+    redis_url: str,
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    """An API process (no worker, Redis bus) wakes whoever owns the project; the worker then
+    reads the committed configuration."""
+    res = app.state.resources
+    res.settings = res.settings.model_copy(update={"redis_url": redis_url})
+    project_id = await onboard(client, admin, "acme/webapp")
+    worker_bus = RedisStreamsBus(redis_url)
+    try:
+        async with worker_bus.subscribe(wake_topic(project_id), WAKE_GROUP, "worker") as wakes:
+            changed = await client.put(
+                f"/api/projects/{project_id}/config",
+                json={"polling_interval_seconds": 60},
+                headers=admin,
+            )
+            delivery = await wakes.next(5)
+            async with sessions() as session:
+                config = await service.config_row(session, project_id)
+    finally:
+        await worker_bus.close()
+        await res.extras[BUS_EXTRAS_KEY].close()
+    assert changed.status_code == 200, changed.text
+    assert delivery is not None
+    assert delivery.event.payload == {"project_id": project_id, "reason": "config"}
+    assert config.polling_interval_seconds == 60

@@ -11,7 +11,8 @@ from merge_assist.ingest.models import InboxEvent
 from merge_assist.kit.web import AppResources
 from merge_assist.projects.models import Project
 from merge_assist.workers.models import ProjectLease, WorkerHeartbeat
-from merge_assist.workers.wakeups import bus_of, publish_wake
+from merge_assist.workers.runs import RunOutcome, StillOwner
+from merge_assist.workers.wakeups import WAKE_GROUP, bus_of, publish_wake, wake_topic
 from merge_assist.workers.worker import Worker
 from tests.workers.conftest import T0, Clock, RecordingRun, eventually
 from tests.workers.factories import make_project
@@ -223,3 +224,36 @@ async def test_run_loop_serves_until_stopped(
     assert beat is not None
     assert beat.stopped_at is not None
     assert lease.expires_at <= beat.stopped_at
+
+
+async def test_a_run_that_lost_its_lease_drops_the_project_and_its_wake_listener(
+    res: AppResources, sessions: Sessions, workers: Callable[..., Worker], clock: Clock
+) -> None:
+    """The new owner must get the wake-ups: the old one stops reading them at once."""
+    project = await make_project(sessions)
+    losing = LosingRun(clock)
+    worker = workers("worker-losing", losing, clock)
+    await worker.tick()
+    owned = worker.owned[project.id]
+    await eventually(lambda: losing.count(project.id) == 1)
+    await eventually(lambda: all(task.done() for task in owned.tasks))
+    assert worker.owned == {}
+    async with sessions() as session:
+        lease = await session.get(ProjectLease, project.id)
+    assert lease is not None
+    assert lease.expires_at > T0  # not released: it may be someone else's by now
+
+    await publish_wake(bus_of(res), project.id, "webhook")
+    async with bus_of(res).subscribe(wake_topic(project.id), WAKE_GROUP, "new-owner") as sub:
+        delivery = await sub.next(1.0)
+    assert delivery is not None  # still waiting in the group for the next owner
+
+
+class LosingRun(RecordingRun):
+    """A run that finds the lease gone (another worker took the project)."""
+
+    async def __call__(
+        self, res: AppResources, project_id: int, still_owner: StillOwner
+    ) -> RunOutcome:
+        await super().__call__(res, project_id, still_owner)
+        return RunOutcome(steps=0, lost_lease=True)

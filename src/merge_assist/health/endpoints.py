@@ -12,6 +12,7 @@ from merge_assist.health.status import health_status
 from merge_assist.kit.clock import utcnow
 from merge_assist.kit.errors import ServiceUnavailable
 from merge_assist.kit.web import Resources, Session
+from merge_assist.projects import service as projects
 
 router = APIRouter(tags=["health"])
 
@@ -34,11 +35,15 @@ async def ready(res: Resources) -> dict[str, str]:
 
 
 @router.get("/api/health/status", response_model=HealthStatus)
-async def status(_user: CurrentUser, session: Session, res: Resources) -> HealthStatus:
+async def status(user: CurrentUser, session: Session, res: Resources) -> HealthStatus:
     """Processes (alive within three heartbeats), project leases, queue depth per project and
-    target branch, the webhook inbox's backlog and the latest queue errors (signed-in users)."""
+    target branch, the webhook inbox's backlog and the latest queue errors. Administrators see
+    every project; other signed-in users only the projects they may see."""
+    visible = None
+    if not user.is_admin:
+        visible = {project.id for project in await projects.visible_projects(session, user)}
     return await health_status(
-        session, now=utcnow(), heartbeat_seconds=res.settings.heartbeat_seconds
+        session, now=utcnow(), heartbeat_seconds=res.settings.heartbeat_seconds, visible=visible
     )
 
 

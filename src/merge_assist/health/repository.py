@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -32,12 +32,13 @@ async def queue_counts(session: AsyncSession) -> list[tuple[int, str, str, int]]
     return [(int(p), str(b), str(s), int(c)) for p, b, s, c in rows.all()]
 
 
-async def last_errors(session: AsyncSession, limit: int) -> Sequence[QueueLogEntry]:
-    """The newest queue log lines of level ``error``."""
-    rows = await session.scalars(
-        select(QueueLogEntry)
-        .where(QueueLogEntry.level == "error")
-        .order_by(QueueLogEntry.id.desc())
-        .limit(limit)
-    )
+async def last_errors(
+    session: AsyncSession, limit: int, project_ids: Collection[int] | None = None
+) -> Sequence[QueueLogEntry]:
+    """The newest queue log lines of level ``error`` (of ``project_ids`` only, if given: lines
+    of no project are then left out)."""
+    query = select(QueueLogEntry).where(QueueLogEntry.level == "error")
+    if project_ids is not None:
+        query = query.where(QueueLogEntry.project_id.in_(list(project_ids)))
+    rows = await session.scalars(query.order_by(QueueLogEntry.id.desc()).limit(limit))
     return rows.all()

@@ -1,7 +1,14 @@
-"""The health status: processes, leases, queue depths, inbox backlog and recent errors."""
+"""The health status: processes, leases, queue depths, inbox backlog and recent errors.
+
+An administrator sees everything. Anyone else sees the processes (they carry no project data)
+and, of the rest, only what belongs to the projects they may see (the rule of
+``GET /api/projects``): their leases, queues, inbox backlog and error lines; error lines of no
+project are for administrators only.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -24,25 +31,40 @@ LAST_ERRORS = 20
 
 
 async def health_status(
-    session: AsyncSession, *, now: datetime, heartbeat_seconds: int
+    session: AsyncSession,
+    *,
+    now: datetime,
+    heartbeat_seconds: int,
+    visible: Collection[int] | None = None,
 ) -> HealthStatus:
-    """Everything ``GET /api/health/status`` shows, as of ``now``."""
+    """Everything ``GET /api/health/status`` shows, as of ``now``; of the projects ``visible``
+    only (their ids), or of all of them when None (an administrator)."""
     paths = {
         p.id: p.path_with_namespace
         for p in await projects.all_projects(session, include_inactive=True)
+        if visible is None or p.id in visible
     }
+
+    def shown(project_id: int) -> bool:
+        return visible is None or project_id in visible
+
     alive_since = heartbeats.alive_since(now, heartbeat_seconds)
     workers = [_process(beat, alive_since) for beat in await heartbeats.all_heartbeats(session)]
-    lease_rows = [_lease(row, paths, now) for row in await leases.current_leases(session)]
-    backlog = await inbox.backlog(session)
+    lease_rows = [
+        _lease(row, paths, now)
+        for row in await leases.current_leases(session)
+        if shown(row.project_id)
+    ]
+    counts = [row for row in await repository.queue_counts(session) if shown(row[0])]
+    backlog = {p: n for p, n in (await inbox.backlog(session)).items() if shown(p)}
     return HealthStatus(
         checked_at=now,
         workers=workers,
         leases=lease_rows,
-        queues=_queues(await repository.queue_counts(session), paths),
+        queues=_queues(counts, paths),
         inbox=InboxBacklog(
             unprocessed=sum(backlog.values()),
-            oldest_received_at=await inbox.oldest_unprocessed(session),
+            oldest_received_at=await inbox.oldest_unprocessed(session, visible),
             by_project=backlog,
         ),
         last_errors=[
@@ -54,7 +76,7 @@ async def health_status(
                 message=row.message,
                 created_at=row.created_at,
             )
-            for row in await repository.last_errors(session, LAST_ERRORS)
+            for row in await repository.last_errors(session, LAST_ERRORS, visible)
         ],
     )
 

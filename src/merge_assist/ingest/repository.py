@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 
 from sqlalchemy import delete, func, select, update
@@ -68,11 +69,14 @@ async def backlog_by_project(session: AsyncSession) -> dict[int, int]:
     return {int(project_id): int(count) for project_id, count in rows.all()}
 
 
-async def oldest_unprocessed(session: AsyncSession) -> datetime | None:
-    """When the oldest unprocessed event arrived."""
-    found: datetime | None = await session.scalar(
-        select(func.min(InboxEvent.received_at)).where(InboxEvent.processed_at.is_(None))
-    )
+async def oldest_unprocessed(
+    session: AsyncSession, project_ids: Collection[int] | None = None
+) -> datetime | None:
+    """When the oldest unprocessed event arrived (of ``project_ids`` only, if given)."""
+    query = select(func.min(InboxEvent.received_at)).where(InboxEvent.processed_at.is_(None))
+    if project_ids is not None:
+        query = query.where(InboxEvent.project_id.in_(list(project_ids)))
+    found: datetime | None = await session.scalar(query)
     return found
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hmac
 import logging
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -98,9 +99,12 @@ async def backlog(session: AsyncSession) -> dict[int, int]:
     return await repository.backlog_by_project(session)
 
 
-async def oldest_unprocessed(session: AsyncSession) -> datetime | None:
-    """When the oldest unprocessed event arrived (None: no backlog)."""
-    return await repository.oldest_unprocessed(session)
+async def oldest_unprocessed(
+    session: AsyncSession, project_ids: Collection[int] | None = None
+) -> datetime | None:
+    """When the oldest unprocessed event arrived (None: no backlog), of ``project_ids`` only
+    if given."""
+    return await repository.oldest_unprocessed(session, project_ids)
 
 
 async def projects_with_stale_events(

@@ -92,7 +92,7 @@ async def set_priority(
     changed = await priority.set_priority(session, user, mr_id, body.priority)
     # Commit before waking the worker, so it reads the new order.
     await session.commit()
-    await wake_project(res.extras, changed.project_id)
+    await wake_project(res, changed.project_id)
     return changed
 
 

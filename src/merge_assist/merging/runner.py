@@ -17,9 +17,11 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from merge_assist.gitlab.errors import GitLabError
+from merge_assist.gitlab.git import GitCommandError
 from merge_assist.kit.clock import utcnow
 from merge_assist.kit.db import unit_of_work
 from merge_assist.kit.errors import NotFound
+from merge_assist.kit.logging import redact
 from merge_assist.kit.web import AppResources
 from merge_assist.merging import live, records
 from merge_assist.merging.actions import Action, RecordHistory, Wait
@@ -38,6 +40,8 @@ from merge_assist.server.updates import attach, hub_of
 
 log = logging.getLogger(__name__)
 
+PortFailure = (GitLabError, GitCommandError)
+"""What a port raises when GitLab or git failed: the step is logged and retried later."""
 VAULT_LOCKS_KEY = "vault_locks"
 # Results of actions performed before a failed step, per queue, for this process's next try.
 PENDING_RESULTS_KEY = "merging.pending_results"
@@ -85,8 +89,9 @@ async def run_project(
     clock: Callable[[], datetime] = utcnow,
 ) -> RunOutcome:
     """Run every target branch of the project until it waits, fails, or ``max_steps`` steps
-    (per branch) were made. Exceptions other than GitLab's leave the stored state as it was
-    (the next run resumes from it)."""
+    (per branch) were made. A GitLab or git failure is written to the queue log and the step
+    retried later; other exceptions leave the stored state as it was (the next run resumes
+    from it)."""
     try:
         async with res.sessions() as session:
             project = await projects.get_project(session, project_id)
@@ -117,8 +122,9 @@ async def _run_queue(queue: _Queue, max_steps: int) -> RunOutcome:
     for count in range(1, max_steps + 1):
         try:
             observed = await queue.port.observe(stored.state)
-        except GitLabError as error:
-            await _step_failed(queue, stored.version, results, f"reading GitLab failed: {error}")
+        except PortFailure as error:
+            reason = f"reading GitLab failed: {_said(error)}"
+            await _step_failed(queue, stored.version, results, reason)
             return RunOutcome(queue.backoff, count - 1, lost_lease=False)
         observations = await _complete(queue, observed, results)
         decision = decide(stored.state, observations, queue.config, queue.clock())
@@ -176,16 +182,23 @@ async def _complete(
 async def _perform(
     queue: _Queue, actions: Sequence[Action], performed: list[tuple[Action, ActionResult | None]]
 ) -> str | None:
-    """Perform the GitLab actions in order; at the first GitLab error stop and say what failed."""
+    """Perform the actions in order; at the first GitLab or git failure stop and say what
+    failed (the results so far stay in ``performed``)."""
     for action in actions:
         if isinstance(action, RecordHistory | Wait):
             continue  # history is written with the state; a Wait needs nothing
         try:
             result = await queue.port.perform(action)
-        except GitLabError as error:
-            return f"{describe_action(action, None).message} failed: {error}"
+        except PortFailure as error:
+            return f"{describe_action(action, None).message} failed: {_said(error)}"
         performed.append((action, result))
     return None
+
+
+def _said(error: Exception) -> str:
+    """The failure's sentence for the queue log, without anything that looks like a secret
+    (git's messages are redacted by its wrapper already; this is the second net)."""
+    return redact(str(error)) or type(error).__name__
 
 
 async def _commit(

@@ -2,24 +2,19 @@
 
 The database holds the change; the event only makes the worker look now rather than at its
 next periodic reconcile, so a wake-up that cannot be sent is logged and otherwise harmless.
-The topic and payload are the workers' (``workers.wakeups``).
+The topic and payload are the workers' (``workers.wakeups``); the bus is the process's
+(``bus_of``), so an API process without a worker wakes the owner through Redis.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
-from merge_assist.kit.bus import EventBus
-from merge_assist.workers.wakeups import BUS_EXTRAS_KEY, publish_wake
+from merge_assist.kit.web import AppResources
+from merge_assist.workers.wakeups import WakeReason, bus_of, publish_wake
 
 
-async def wake_project(extras: Mapping[str, Any], project_id: int) -> bool:
-    """Wake the owner of ``project_id`` if this process has a bus; whether it was sent.
+async def wake_project(res: AppResources, project_id: int, reason: WakeReason = "priority") -> bool:
+    """Wake the owner of ``project_id``; whether the bus took the wake-up.
 
     Call it after the commit, so the worker reads what woke it.
     """
-    bus: EventBus | None = extras.get(BUS_EXTRAS_KEY)
-    if bus is None:
-        return False
-    return await publish_wake(bus, project_id, "priority")
+    return await publish_wake(bus_of(res), project_id, reason)

@@ -21,6 +21,7 @@ from merge_assist.projects.schemas import (
     ProjectOut,
 )
 from merge_assist.projects.service import Actor
+from merge_assist.workers.wakeups import bus_of, publish_wake
 
 router = APIRouter(prefix="/api/projects", tags=["projects"])
 
@@ -91,7 +92,11 @@ async def update_config(
     row = await service.update_config(
         session, res.settings, _factory(res), Actor.of(user), project_id, body.changes()
     )
-    return _config_out(row)
+    changed = _config_out(row)
+    # Commit before waking the project's worker, so its next run reads the new configuration.
+    await session.commit()
+    await publish_wake(bus_of(res), project_id, "config")
+    return changed
 
 
 @router.get("/{project_id}/permissions", response_model=list[PermissionOut])

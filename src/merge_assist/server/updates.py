@@ -12,8 +12,11 @@ sends ``{"type": "ready", "user_id": ...}`` and, from then on, the events addres
 or to everyone, as JSON objects with a ``type``. The user is re-read from the database now and
 then; a deactivated user's socket is closed with 4401.
 
-The hub reaches the sockets of this process. Several API replicas need a relay that feeds each
-process's hub from the event bus; that is the only piece to add for scale-out.
+The hub reaches the sockets of this process. When the event bus reaches other processes (Redis
+Streams, ``MERGE_ASSIST_REDIS_URL``), the hub hands every committed event to its relay instead
+(``server.live_relay``): the relay appends it to the bus, and each process serving sockets reads
+it back in a consumer group of its own and delivers it to its sockets, once each, whichever
+process published it (a worker, an API replica, or ``serve`` itself).
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ import re
 import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Annotated, Any
+from typing import Annotated, Any, Protocol
 
 from fastapi import APIRouter, Depends, WebSocket, WebSocketDisconnect
 from sqlalchemy import event
@@ -114,8 +117,19 @@ class Connection:
         return await self.queue.get()
 
 
+class LiveEventRelay(Protocol):
+    """Carries events to every process's hub (``server.live_relay.LiveRelay``)."""
+
+    def send(self, live_event: LiveEvent) -> None:
+        """Queue ``live_event`` for every process's hub (never raises for a bus failure)."""
+        ...
+
+
 class UpdatesHub:
-    """In-process fan-out of live events to the sockets open on this process."""
+    """Fan-out of live events to the sockets open on this process (``deliver``); ``publish``
+    goes through the relay when there is one, so other processes' sockets hear it too."""
+
+    relay: LiveEventRelay | None = None
 
     def __init__(self, *, queue_limit: int = 256, recheck_seconds: float = 60.0) -> None:
         if queue_limit < 1 or recheck_seconds <= 0:
@@ -151,7 +165,17 @@ class UpdatesHub:
             return sum(len(held) for held in self._connections.values())
 
     def publish(self, live_event: LiveEvent) -> int:
-        """Hand the event to every socket it is addressed to; returns how many."""
+        """Send the event to the sockets it is addressed to, on every process when there is a
+        relay (then 0 is returned: delivery happens when the relay reads it back), else on this
+        one (returns how many)."""
+        if self.relay is not None:
+            live_event.encode()  # fail in the caller, as without a relay
+            self.relay.send(live_event)
+            return 0
+        return self.deliver(live_event)
+
+    def deliver(self, live_event: LiveEvent) -> int:
+        """Hand the event to every socket of this process it is addressed to; returns how many."""
         text = live_event.encode()
         with self._lock:
             if live_event.user_ids is None:
@@ -173,10 +197,14 @@ class UpdatesHub:
 
 
 def hub_of(res: AppResources) -> UpdatesHub:
-    """The app's hub (made on first use and kept on the app's resources)."""
+    """The app's hub (made on first use and kept on the app's resources); it relays through
+    the event bus when the bus reaches other processes."""
     hub: UpdatesHub | None = res.extras.get(UPDATES_EXTRAS_KEY)
     if hub is None:
+        from merge_assist.server.live_relay import relay_for  # it builds on this module
+
         hub = res.extras[UPDATES_EXTRAS_KEY] = UpdatesHub()
+        hub.relay = relay_for(res, hub)
     return hub
 
 

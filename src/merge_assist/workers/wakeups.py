@@ -19,7 +19,7 @@ log = logging.getLogger(__name__)
 
 BUS_EXTRAS_KEY = "bus"
 WAKE_GROUP = "project-owner"
-WakeReason = Literal["webhook", "reconcile", "inbox", "priority"]
+WakeReason = Literal["webhook", "reconcile", "inbox", "priority", "config"]
 
 
 def wake_topic(project_id: int) -> str:

@@ -159,11 +159,18 @@ class Worker:
         owned.tasks.append(asyncio.create_task(self._listen(owned), name=f"wake-{project_id}"))
 
     async def _drop(self, owned: OwnedProject, *, release: bool) -> None:
+        """Stop serving and listening for ``owned``; ``release`` its lease if still ours.
+
+        Called from the project's own serving task (a run that lost the lease), that task is
+        left to end by itself: ``dropped`` ends its loop.
+        """
         owned.dropped = True
-        self.owned.pop(owned.project_id, None)
-        for task in owned.tasks:
+        if self.owned.get(owned.project_id) is owned:
+            del self.owned[owned.project_id]
+        others = [task for task in owned.tasks if task is not asyncio.current_task()]
+        for task in others:
             task.cancel()
-        for task in owned.tasks:
+        for task in others:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         if release:
@@ -202,8 +209,8 @@ class Worker:
         owned.next_due = self._next_due(owned, outcome)
         if outcome is not None and outcome.lost_lease and not owned.dropped:
             log.warning("a run lost its project's lease", extra={"project_id": owned.project_id})
-            self.owned.pop(owned.project_id, None)
-            owned.dropped = True
+            # Like a failed renewal: stop listening too, so the new owner gets the wake-ups.
+            await self._drop(owned, release=False)
         return outcome
 
     def _next_due(self, owned: OwnedProject, outcome: ProjectRunOutcome | None) -> datetime:

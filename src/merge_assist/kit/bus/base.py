@@ -116,10 +116,19 @@ class Subscription(ABC):
         """Stop reading; un-acked deliveries stay pending and go to another consumer later."""
         self._closed = True
 
+    @abstractmethod
+    async def delete_group(self) -> None:
+        """Remove this subscription's group and what waits in it (a group of one process,
+        going away for good); other groups of the topic are untouched."""
+
     @property
     def closed(self) -> bool:
         """Whether ``close()`` was called (on this subscription or its bus)."""
-        return self._closed
+        return self._closed or self._bus_closed()
+
+    def _bus_closed(self) -> bool:
+        """Whether the bus this subscription reads was closed (iteration then ends)."""
+        return False
 
     @abstractmethod
     async def _create_group(self) -> None: ...
@@ -135,7 +144,7 @@ class Subscription(ABC):
             delivery = await self.next(None)
             if delivery is not None:
                 return delivery
-            if self._closed:
+            if self.closed:  # this subscription or its whole bus
                 raise StopAsyncIteration
 
     async def __aenter__(self) -> Subscription:

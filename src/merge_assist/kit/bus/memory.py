@@ -119,6 +119,9 @@ class InProcessSubscription(Subscription):
         super().__init__(topic, group, consumer)
         self._bus = bus
 
+    def _bus_closed(self) -> bool:
+        return self._bus.closed
+
     async def _create_group(self) -> None:
         self._bus._group(self.topic, self.group)
 
@@ -175,6 +178,10 @@ class InProcessSubscription(Subscription):
         """Forget the delivery; acking twice, or an unknown id, does nothing."""
         target = event.event if isinstance(event, Delivery) else event
         self._bus._group(self.topic, self.group).pending.pop(target.id, None)
+
+    async def delete_group(self) -> None:
+        """Forget the group (its undelivered and pending events with it)."""
+        self._bus._groups.get(self.topic, {}).pop(self.group, None)
 
     async def close(self) -> None:
         """Stop reading and wake a read waiting in another task so it returns."""

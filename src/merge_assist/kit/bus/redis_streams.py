@@ -108,6 +108,9 @@ class RedisStreamsSubscription(Subscription):
         self._key = bus.stream_key(topic)
         self._claim_cursor = "0-0"
 
+    def _bus_closed(self) -> bool:
+        return self._bus.closed
+
     async def _create_group(self) -> None:
         async with _reachable():
             try:
@@ -196,6 +199,15 @@ class RedisStreamsSubscription(Subscription):
             )
             payload = {}
         return Delivery(Event(self.topic, payload, str(message_id)), attempt, self)
+
+    async def delete_group(self) -> None:
+        """``XGROUP DESTROY`` the group (nothing if the stream is gone)."""
+        async with _reachable():
+            try:
+                await self._bus.redis.xgroup_destroy(self._key, self.group)
+            except ResponseError as exc:
+                if "no such key" not in str(exc).lower():
+                    raise
 
     async def ack(self, event: Event | Delivery) -> None:
         """``XACK`` the event for this group."""
