@@ -122,6 +122,12 @@ async def test_ten_merge_requests_land_and_every_table_follows(
     assert any("merged into main" in line for line in logged)
     assert audited["merge_queue.merged"] == len(good)
     assert audited["merge_queue.rejected"] == 2
+    assert audited["merge_queue.recognised"] >= len(records)  # again after a new push
+    assert audited["merge_queue.struck"] >= 2
+    if strategy == "batch":
+        runs = {op.run_id for op in await batches(sessions)}  # a run's attempts share it
+        assert audited["merge_queue.batch_started"] == len(runs)
+        assert audited["merge_queue.culprit"] >= 1
 
 
 async def test_priorities_from_the_database_change_the_order(

@@ -26,10 +26,9 @@ from merge_assist.messaging import service as messaging
 
 log = logging.getLogger("merge_assist.merging.runner")
 
-# History events that also go to the audit log (the others are the queue's own bookkeeping).
-AUDITED_EVENTS = frozenset(
-    {"merged", "rejected", "batch_started", "batch_landed", "batch_ended", "batch_finished"}
-)
+# Every history event is a decision the queue took and goes to the audit log; these are about
+# one merge request each (the others are about a batch).
+MR_EVENTS = frozenset({"recognised", "removed", "struck", "rejected", "merged", "culprit"})
 NOTIFIED_EVENTS = frozenset({"merged", "rejected"})
 _LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING}
 MAX_LOG_MESSAGE = 2000
@@ -117,11 +116,10 @@ async def append_logs(
 
 
 async def audit_history(session: AsyncSession, entries: Iterable[MergeHistoryEntry]) -> None:
-    """One audit entry (actor ``system``) per landing, rejection and batch event."""
+    """One audit entry (actor ``system``) per decision of the queue: recognised, struck,
+    removed, rejected, merged, batch started, landed, ended or finished, culprit found."""
     for entry in entries:
-        if entry.event not in AUDITED_EVENTS:
-            continue
-        single = entry.event in NOTIFIED_EVENTS and len(entry.iids) == 1
+        single = entry.event in MR_EVENTS and len(entry.iids) == 1
         await audit.record(
             session,
             actor_id=None,
