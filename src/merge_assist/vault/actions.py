@@ -248,7 +248,7 @@ async def force_unlock(
     if lock is None:
         raise Conflict(f"{file.path!r} is not checked out; there is nothing to unlock.")
     await locks.release(lock)
-    if lock.holder_id != actor.user_id:
+    if lock.holder_id != actor.user_id and lock.holder_is_local:
         await messaging.send_system(
             session,
             to_user_ids=[lock.holder_id],

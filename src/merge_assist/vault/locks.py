@@ -36,6 +36,12 @@ class LockInfo:
     reason: str
     base_version: str
 
+    @property
+    def holder_is_local(self) -> bool:
+        """The holder is a user of this instance (standalone: a lock of another machine's user
+        has ``holder_id`` 0)."""
+        return self.holder_id > 0
+
     def sentence(self, path: str) -> str:
         """``'x.mcam' is checked out by Alice Smith since 2026-11-22 09:15 UTC (reason).``"""
         when = self.since.strftime("%Y-%m-%d %H:%M UTC")
