@@ -112,3 +112,65 @@ async def test_fifty_check_outs_from_two_machines_let_exactly_one_win(
     assert theirs["lock"]["reason"] == "My turn"
     _ok(await loser.call("POST", f"{FILES}/{ids[loser.name]}/undo-checkout"))
     assert _ok(await winner.call("GET", f"{FILES}/{ids[winner.name]}"))["status"] == "available"
+
+
+@pytest.fixture
+async def carol(sandbox: RunningSandbox, tmp_path: Path) -> AsyncIterator[Instance]:
+    async with running_instance(sandbox, tmp_path / "carol-machine", "carol") as instance:
+        yield instance
+
+
+async def _unread(instance: Instance) -> int:
+    return int(_ok(await instance.call("GET", "/api/messages/unread-count"))["unread_count"])
+
+
+async def test_messages_sent_on_one_machine_arrive_on_the_others(
+    alice: Instance, bob: Instance, carol: Instance
+) -> None:
+    sent = _ok(
+        await alice.call(
+            "POST",
+            "/api/messages",
+            json={"to": "bob", "subject": "Gear", "body": "Feeds done", "related_file": "gear"},
+        ),
+        201,
+    )
+    assert sent["sent_by_me"] is True
+    assert sent["read"] is None  # alice only sent it
+    assert await _unread(bob) == 1
+    assert await _unread(carol) == 0
+
+    [got] = _ok(await bob.call("GET", "/api/messages", params={"unread": "true"}))["items"]
+    assert got["id"] == sent["id"]
+    assert got["sender"]["username"] == "alice"
+    assert got["sender"]["display_name"] == "Alice Archer"
+    assert got["to"] == ["bob"]
+    assert got["read"] is False
+    read = _ok(await bob.call("POST", f"/api/messages/{got['id']}/read"))
+    assert read["unread_count"] == 0
+    assert _ok(await bob.call("GET", f"/api/messages/{got['id']}"))["read"] is True
+
+    # A broadcast: read state is per recipient.
+    everyone = {"to": "all", "subject": "Fixtures", "body": "New vice jaws in bay 2"}
+    broadcast = _ok(await bob.call("POST", "/api/messages", json=everyone), 201)
+    assert broadcast["is_broadcast"] is True
+    assert await _unread(alice) == 1
+    assert await _unread(carol) == 1
+    assert await _unread(bob) == 0  # not to himself
+    marked = _ok(await alice.call("POST", "/api/messages/read-all"))
+    assert marked == {"marked": 1, "unread_count": 0}
+    assert await _unread(carol) == 1
+
+    # Carol hides her copy; the sender deletes his for everyone.
+    assert (await carol.call("DELETE", f"/api/messages/{broadcast['id']}")).status_code == 204
+    assert await _unread(carol) == 0
+    assert (await bob.call("DELETE", f"/api/messages/{broadcast['id']}")).status_code == 204
+    gone = await alice.call("GET", f"/api/messages/{broadcast['id']}")
+    assert gone.status_code == 404
+    sent_box = _ok(await bob.call("GET", "/api/messages", params={"box": "all"}))
+    assert [m["id"] for m in sent_box["items"]] == [sent["id"]]
+
+    several = {"to": ["bob", "carol"], "subject": "Hi", "body": "Both of you"}
+    refused = await alice.call("POST", "/api/messages", json=several)
+    assert refused.status_code == 422
+    assert "one user or to 'all'" in refused.json()["detail"]
