@@ -174,3 +174,35 @@ async def test_messages_sent_on_one_machine_arrive_on_the_others(
     refused = await alice.call("POST", "/api/messages", json=several)
     assert refused.status_code == 422
     assert "one user or to 'all'" in refused.json()["detail"]
+
+
+async def test_kept_check_outs_and_forcing_follow_gitlab_roles(
+    alice: Instance, bob: Instance, carol: Instance
+) -> None:
+    ids = {m.name: await _gear_id(m) for m in (alice, bob, carol)}
+    _ok(await _check_out(alice, ids["alice"], "Long job"))
+    gear = _ok(await alice.call("GET", f"{FILES}/{ids['alice']}"))
+    kept = _ok(
+        await alice.call(
+            "POST",
+            f"{FILES}/{ids['alice']}/checkin",
+            files={"file": ("gear.mcam", b"G-CODE\nG1 X7\n")},
+            data={"base_version": gear["current_version"], "keep_locked": "true"},
+        )
+    )
+    assert kept["released"] is False
+    assert kept["file"]["lock"]["base_version"] == kept["version"]["id"]
+    assert kept["file"]["checked_out_by_me"] is True
+
+    # Bob is a Developer on GitLab: he cannot force Alice's lock open, even as admin here.
+    refused = await bob.call(
+        "POST", f"{FILES}/{ids['bob']}/force-unlock", json={"reason": "Need it"}
+    )
+    assert refused.status_code == 403
+    assert "Maintainer" in refused.json()["detail"]
+    # Carol is a Maintainer: she can.
+    forced = await carol.call(
+        "POST", f"{FILES}/{ids['carol']}/force-unlock", json={"reason": "Alice is away"}
+    )
+    assert _ok(forced)["status"] == "available"
+    assert _ok(await alice.call("GET", f"{FILES}/{ids['alice']}"))["status"] == "available"
