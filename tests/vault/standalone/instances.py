@@ -43,6 +43,7 @@ def instance_settings(
         password_hash_profile="test",
         gitlab_url=gitlab_url,
         gitlab_max_retries=2,
+        gitlab_read_timeout_seconds=300,  # a loaded test machine is slow, not a lost answer
         gitlab_backoff_seconds=0.01,
         standalone_project=project,
         standalone_folder=FOLDER,
