@@ -76,6 +76,19 @@ class Settings(BaseSettings):
     aws_region: str | None = None
     aws_endpoint_url: str | None = None
     gitlab_url: str | None = None
+    standalone: bool = Field(
+        default=False, description="Set by 'serve --standalone': GitLab arbitrates locks."
+    )
+    standalone_project: str | None = Field(
+        default=None,
+        description="Standalone: the GitLab project (group/project) the vault lives in.",
+    )
+    standalone_folder: str = Field(
+        default="", description="Standalone: the project folder holding the vault's files."
+    )
+    standalone_branch: str = Field(
+        default="main", description="Standalone: the branch holding the vault's files."
+    )
     gitlab_connect_timeout_seconds: float = Field(default=5.0, gt=0, le=120)
     gitlab_read_timeout_seconds: float = Field(default=30.0, gt=0, le=600)
     gitlab_max_retries: int = Field(default=4, ge=0, le=10)

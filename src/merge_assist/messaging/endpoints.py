@@ -2,17 +2,19 @@
 
 Any signed-in user reads their own messages; sending needs the member role or above (viewers
 only read). Endpoints that change messages use ``LiveSession``: their live events go out once
-the request's transaction has committed.
+the request's transaction has committed. In standalone mode the same endpoints work on the
+messages shared through GitLab (``messaging.shared``), with the same shapes.
 """
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Response
 
 from merge_assist.auth.dependencies import CurrentUser, Principal, require_roles
-from merge_assist.kit.web import Session
+from merge_assist.kit.web import Resources, Session
 from merge_assist.messaging import rules, service
 from merge_assist.messaging.repository import MessageBox
 from merge_assist.messaging.schemas import (
@@ -23,6 +25,7 @@ from merge_assist.messaging.schemas import (
     ReadOut,
     UnreadCountOut,
 )
+from merge_assist.messaging.shared import SharedMailbox, shared_mailbox
 from merge_assist.server.updates import LiveSession
 
 router = APIRouter(prefix="/api/messages", tags=["messages"])
@@ -31,10 +34,23 @@ Sender = Annotated[Principal, Depends(require_roles("member", "priority_manager"
 MessageId = Annotated[int, Path(ge=1, le=2**31 - 1, description="The message's id.")]
 
 
+async def _shared(principal: CurrentUser, res: Resources) -> AsyncIterator[SharedMailbox | None]:
+    """Standalone mode: the caller's messages shared through GitLab; None on a server."""
+    if not res.settings.standalone:
+        yield None
+        return
+    async with shared_mailbox(res.sessions, res.settings, principal.id) as mailbox:
+        yield mailbox
+
+
+Shared = Annotated[SharedMailbox | None, Depends(_shared)]
+
+
 @router.get("")
 async def list_messages(
     principal: CurrentUser,
     session: Session,
+    shared: Shared,
     box: Annotated[MessageBox, Query(description="inbox (received), sent, or all.")] = (
         MessageBox.inbox
     ),
@@ -47,6 +63,15 @@ async def list_messages(
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> MessagePageOut:
     """The caller's messages, newest first."""
+    if shared is not None:
+        return await shared.page(
+            box,
+            unread_only=unread,
+            related_file=related_file,
+            related_mr=related_mr,
+            limit=limit,
+            offset=offset,
+        )
     page = await service.list_messages(
         session,
         principal.id,
@@ -61,14 +86,20 @@ async def list_messages(
 
 
 @router.get("/unread-count")
-async def unread_count(principal: CurrentUser, session: Session) -> UnreadCountOut:
+async def unread_count(principal: CurrentUser, session: Session, shared: Shared) -> UnreadCountOut:
     """How many of the caller's received messages are unread."""
+    if shared is not None:
+        return UnreadCountOut(unread_count=await shared.unread_count())
     return UnreadCountOut(unread_count=await service.unread_count(session, principal.id))
 
 
 @router.post("", status_code=201)
-async def send_message(body: MessageCreate, sender: Sender, session: LiveSession) -> MessageOut:
+async def send_message(
+    body: MessageCreate, sender: Sender, session: LiveSession, shared: Shared
+) -> MessageOut:
     """Send a message to a user, a list of users, or ``all`` (members and above)."""
+    if shared is not None:
+        return await shared.send(body)
     message = await service.send(
         session,
         sender=sender,
@@ -82,23 +113,31 @@ async def send_message(body: MessageCreate, sender: Sender, session: LiveSession
 
 
 @router.post("/read-all")
-async def mark_all_read(principal: CurrentUser, session: LiveSession) -> ReadAllOut:
+async def mark_all_read(principal: CurrentUser, session: LiveSession, shared: Shared) -> ReadAllOut:
     """Mark every received message read."""
+    if shared is not None:
+        return await shared.mark_all_read()
     marked = await service.mark_all_read(session, principal.id)
     return ReadAllOut(marked=marked, unread_count=await service.unread_count(session, principal.id))
 
 
 @router.get("/{message_id}")
 async def get_message(
-    message_id: MessageId, principal: CurrentUser, session: Session
+    message_id: MessageId, principal: CurrentUser, session: Session, shared: Shared
 ) -> MessageOut:
     """One message the caller received or sent."""
+    if shared is not None:
+        return await shared.get(message_id)
     return MessageOut.of(await service.get(session, principal.id, message_id))
 
 
 @router.post("/{message_id}/read")
-async def mark_read(message_id: MessageId, principal: CurrentUser, session: LiveSession) -> ReadOut:
+async def mark_read(
+    message_id: MessageId, principal: CurrentUser, session: LiveSession, shared: Shared
+) -> ReadOut:
     """Mark the caller's copy read (only for the caller: others' copies stay unread)."""
+    if shared is not None:
+        return await shared.mark_read(message_id)
     read_at = await service.mark_read(session, principal.id, message_id)
     return ReadOut(
         message_id=message_id,
@@ -109,8 +148,11 @@ async def mark_read(message_id: MessageId, principal: CurrentUser, session: Live
 
 @router.delete("/{message_id}", status_code=204)
 async def delete_message(
-    message_id: MessageId, principal: CurrentUser, session: LiveSession
+    message_id: MessageId, principal: CurrentUser, session: LiveSession, shared: Shared
 ) -> Response:
     """Delete the caller's copy, or (for its sender) the message for everyone."""
+    if shared is not None:
+        await shared.delete(message_id)
+        return Response(status_code=204)
     await service.delete(session, principal, message_id)
     return Response(status_code=204)

@@ -274,7 +274,7 @@ async def force_unlock(
         raise Conflict(f"{file.path!r} is not checked out; there is nothing to unlock.")
     if not await locks.release(lock):
         raise _released_meanwhile(file)
-    if lock.holder_id != actor.user_id:
+    if lock.holder_id != actor.user_id and lock.holder_is_local:
         await messaging.send_system(
             session,
             to_user_ids=[lock.holder_id],

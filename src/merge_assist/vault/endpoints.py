@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Annotated
 from urllib.parse import quote
 
@@ -27,7 +27,7 @@ from merge_assist.vault import actions, names, service, versions
 from merge_assist.vault.actions import UploadLimits
 from merge_assist.vault.actors import VaultActor, actor_for
 from merge_assist.vault.backends import storage_for
-from merge_assist.vault.locks import DatabaseLockStore
+from merge_assist.vault.locks import DatabaseLockStore, LockStore
 from merge_assist.vault.models import Vault, VaultFile
 from merge_assist.vault.repository import FileFilter, FileSort, FileStatus
 from merge_assist.vault.schemas import (
@@ -41,6 +41,7 @@ from merge_assist.vault.schemas import (
     VaultOut,
     VersionOut,
 )
+from merge_assist.vault.standalone.access import StandaloneVault, standalone_vault
 from merge_assist.vault.storage import VaultStorage
 
 router = APIRouter(prefix="/api/vault", tags=["vault"])
@@ -67,16 +68,22 @@ class VaultCall:
     principal: Principal
     vault: Vault
     actor: VaultActor
+    standalone: StandaloneVault | None = None
 
     async def storage(self) -> VaultStorage:
         """The vault's storage, writing as this request's actor."""
+        if self.standalone is not None:
+            return self.standalone.storage()
         factory = self.res.extras.get(GITLAB_CLIENT_FACTORY_KEY)
         return await storage_for(
             self.session, self.res.settings, self.vault, gitlab=factory, actor=self.actor
         )
 
     @property
-    def locks(self) -> DatabaseLockStore:
+    def locks(self) -> LockStore:
+        """Where check-outs are arbitrated: the database, or GitLab in standalone mode."""
+        if self.standalone is not None:
+            return self.standalone.locks
         return DatabaseLockStore(self.session)
 
     @property
@@ -92,7 +99,30 @@ class VaultCall:
 
     async def file_out(self, file_id: int) -> FileOut:
         row = await service.file_row(self.session, self.vault, file_id)
+        if self.standalone is not None:
+            lock = await self.standalone.locks.current(file_id)
+            return FileOut.with_lock(row.file, lock, self.principal.id)
         return FileOut.of(row, self.principal.id)
+
+    async def page_out(self, filters: FileFilter, limit: int, offset: int) -> FilePageOut:
+        """A page of the file list with each file's lock (standalone: as GitLab has them)."""
+        if self.standalone is None:
+            page = await service.list_files(self.session, filters, limit=limit, offset=offset)
+            return FilePageOut.of(page, self.principal.id)
+        locks = self.standalone.locks
+        held = await locks.by_path()
+        mine = frozenset(path for path, lock in held.items() if lock.mine)
+        filters = replace(filters, locked_paths=frozenset(held), my_paths=mine)
+        page = await service.list_files(self.session, filters, limit=limit, offset=offset)
+        items = [
+            FileOut.with_lock(
+                row.file, locks.info(row.file.id, held.get(row.file.path)), self.principal.id
+            )
+            for row in page.items
+        ]
+        return FilePageOut(
+            items=items, total=page.total, vault_total=page.vault_total, limit=limit, offset=offset
+        )
 
     @asynccontextmanager
     async def audited(self, action: str, file_id: int | None = None) -> AsyncIterator[None]:
@@ -115,33 +145,41 @@ class VaultCall:
             raise
 
 
+@asynccontextmanager
 async def _call(
-    vault_ref: str, principal: Principal, session: Session, res: Resources
-) -> VaultCall:
+    vault_ref: str, principal: Principal, session: AsyncSession, res: AppResources
+) -> AsyncIterator[VaultCall]:
     vault = await service.get_vault(session, vault_ref)
     actor = await actor_for(principal, session, res.settings)
-    return VaultCall(session, res, principal, vault, actor)
+    if not res.settings.standalone:
+        yield VaultCall(session, res, principal, vault, actor)
+        return
+    async with standalone_vault(session, res.settings, vault, actor) as standalone:
+        yield VaultCall(session, res, principal, vault, actor, standalone)
 
 
 async def reader_call(
     vault: VaultRef, principal: CurrentUser, session: Session, res: Resources
-) -> VaultCall:
+) -> AsyncIterator[VaultCall]:
     """A read of the vault by any signed-in user."""
-    return await _call(vault, principal, session, res)
+    async with _call(vault, principal, session, res) as call:
+        yield call
 
 
 async def writer_call(
     vault: VaultRef, principal: Writer, session: LiveSession, res: Resources
-) -> VaultCall:
+) -> AsyncIterator[VaultCall]:
     """A change to the vault by a member or above (live events go out after commit)."""
-    return await _call(vault, principal, session, res)
+    async with _call(vault, principal, session, res) as call:
+        yield call
 
 
 async def admin_call(
     vault: VaultRef, principal: AdminUser, session: LiveSession, res: Resources
-) -> VaultCall:
+) -> AsyncIterator[VaultCall]:
     """A change only administrators may make."""
-    return await _call(vault, principal, session, res)
+    async with _call(vault, principal, session, res) as call:
+        yield call
 
 
 Reader = Annotated[VaultCall, Depends(reader_call)]
@@ -189,8 +227,7 @@ async def list_files(
         sort=sort,
         descending=order == "desc",
     )
-    page = await service.list_files(call.session, filters, limit=limit, offset=offset)
-    return FilePageOut.of(page, call.principal.id)
+    return await call.page_out(filters, limit, offset)
 
 
 @router.post("/{vault}/files", status_code=201)

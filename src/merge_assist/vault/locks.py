@@ -4,8 +4,9 @@ In server mode the database arbitrates (``DatabaseLockStore``): a lock is a row 
 ``file_id`` is unique, inserted inside a savepoint. Of any number of concurrent check-outs
 exactly one insert succeeds; the others hit the unique constraint (PostgreSQL makes them wait
 for the winner's commit first) and are answered with the holder's name, time and reason. There
-is no read-then-write decision in Python that two requests could both pass. A standalone mode
-can provide another store (e.g. GitLab's LFS lock API) with the same three operations.
+is no read-then-write decision in Python that two requests could both pass. In standalone mode
+GitLab arbitrates instead: ``vault.standalone.vault_locks.GitLabVaultLocks`` keeps the same
+operations on GitLab's LFS locks, so two machines can never both hold a file.
 """
 
 from __future__ import annotations
@@ -35,6 +36,12 @@ class LockInfo:
     since: datetime
     reason: str
     base_version: str
+
+    @property
+    def holder_is_local(self) -> bool:
+        """The holder is a user of this instance (standalone: a lock of another machine's user
+        has ``holder_id`` 0)."""
+        return self.holder_id > 0
 
     def sentence(self, path: str) -> str:
         """``'x.mcam' is checked out by Alice Smith since 2026-11-22 09:15 UTC (reason).``"""

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, and_, case, delete, func, select, text, update
+from sqlalchemy import ColumnElement, Select, and_, case, delete, func, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -44,6 +44,10 @@ class FileFilter:
     status: FileStatus | None = None
     sort: FileSort = FileSort.name
     descending: bool = False
+    # Standalone mode: locks live on GitLab, not in ``vault_locks``; the status filter and sort
+    # then use the paths GitLab reports locked (and locked by the viewer).
+    locked_paths: frozenset[str] | None = None
+    my_paths: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -169,12 +173,21 @@ def _filtered(statement: SelectT, filters: FileFilter) -> SelectT:
         pattern = "%" + _escape_like(filters.search.lower()) + "%"
         statement = statement.where(func.lower(VaultFile.path).like(pattern, escape="\\"))
     if filters.status is FileStatus.available:
-        statement = statement.where(VaultLock.id.is_(None))
+        statement = statement.where(~_is_locked(filters))
     elif filters.status is FileStatus.checked_out:
-        statement = statement.where(VaultLock.id.is_not(None))
+        statement = statement.where(_is_locked(filters))
     elif filters.status is FileStatus.mine:
-        statement = statement.where(VaultLock.holder_id == filters.viewer_id)
+        if filters.locked_paths is None:
+            statement = statement.where(VaultLock.holder_id == filters.viewer_id)
+        else:
+            statement = statement.where(VaultFile.path.in_(sorted(filters.my_paths)))
     return statement
+
+
+def _is_locked(filters: FileFilter) -> ColumnElement[bool]:
+    if filters.locked_paths is None:
+        return VaultLock.id.is_not(None)
+    return VaultFile.path.in_(sorted(filters.locked_paths))
 
 
 async def list_file_rows(
@@ -184,7 +197,7 @@ async def list_file_rows(
     keys = {
         FileSort.name: func.lower(VaultFile.path),
         FileSort.size: VaultFile.size,
-        FileSort.status: case((VaultLock.id.is_(None), 0), else_=1),
+        FileSort.status: case((_is_locked(filters), 1), else_=0),
         FileSort.modified: VaultFile.updated_at,
     }
     key = keys[filters.sort]

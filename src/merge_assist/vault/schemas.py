@@ -9,7 +9,8 @@ from pydantic import BaseModel, Field
 
 from merge_assist.kit.clock import utcnow
 from merge_assist.vault import diffing
-from merge_assist.vault.models import Vault
+from merge_assist.vault.locks import LockInfo
+from merge_assist.vault.models import Vault, VaultFile
 from merge_assist.vault.repository import FileRow
 from merge_assist.vault.service import DEFAULT_VAULT, FilePage
 from merge_assist.vault.storage import FileVersion
@@ -75,14 +76,31 @@ class FileOut(BaseModel):
 
     @classmethod
     def of(cls, row: FileRow, viewer_id: int) -> FileOut:
-        file, lock = row.file, row.lock
+        lock = row.lock
+        info = None
+        if lock is not None:
+            info = LockInfo(
+                lock_id=lock.id,
+                file_id=lock.file_id,
+                holder_id=lock.holder_id,
+                holder_username=row.holder_username or "",
+                holder_display_name=row.holder_display_name or row.holder_username or "",
+                since=lock.since,
+                reason=lock.reason,
+                base_version=lock.base_version,
+            )
+        return cls.with_lock(row.file, info, viewer_id)
+
+    @classmethod
+    def with_lock(cls, file: VaultFile, lock: LockInfo | None, viewer_id: int) -> FileOut:
+        """A file with its lock as a lock store tells it (standalone: GitLab's)."""
         lock_out = None
         if lock is not None:
             lock_out = LockOut(
                 holder=HolderOut(
                     id=lock.holder_id,
-                    username=row.holder_username or "",
-                    display_name=row.holder_display_name or row.holder_username or "",
+                    username=lock.holder_username,
+                    display_name=lock.holder_display_name,
                 ),
                 since=lock.since,
                 age_seconds=max(0, int((utcnow() - lock.since).total_seconds())),

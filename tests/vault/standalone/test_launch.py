@@ -17,6 +17,7 @@ import pytest
 from typer.testing import CliRunner
 
 from merge_assist.cli import app
+from merge_assist.kit.settings import get_settings
 from merge_assist.vault.standalone.launch import NotLoopback, loopback_host, should_open_browser
 
 
@@ -53,6 +54,26 @@ def test_serve_standalone_refuses_a_public_host(
     assert not (tmp_path / "data").exists()  # refused before touching anything
 
 
+def test_serve_standalone_refuses_to_start_without_a_gitlab_project(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MERGE_ASSIST_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("MERGE_ASSIST_GITLAB_URL", "http://127.0.0.1:9")
+    monkeypatch.delenv("MERGE_ASSIST_STANDALONE_PROJECT", raising=False)
+    monkeypatch.chdir(tmp_path)  # no .env
+    get_settings.cache_clear()
+    try:
+        result = CliRunner().invoke(
+            app, ["serve", "--standalone", "--no-browser"], terminal_width=300
+        )
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 2
+    said = " ".join(result.output.split())
+    assert "set MERGE_ASSIST_STANDALONE_PROJECT" in said
+    assert not (tmp_path / "data" / "merge-assist.sqlite3").exists()  # refused before migrating
+
+
 def test_the_browser_is_skipped_under_ci_or_when_asked(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("CI", raising=False)
     assert should_open_browser(no_browser=False) is True
@@ -72,7 +93,13 @@ def _free_port() -> int:
 def test_a_standalone_instance_starts_on_loopback_with_its_data_in_place(tmp_path: Path) -> None:
     port = _free_port()
     data = tmp_path / "data"
-    env = {**os.environ, "MERGE_ASSIST_DATA_DIR": str(data), "CI": "true"}
+    env = {
+        **os.environ,
+        "MERGE_ASSIST_DATA_DIR": str(data),
+        "CI": "true",
+        "MERGE_ASSIST_GITLAB_URL": "http://127.0.0.1:9",  # not called before a user acts
+        "MERGE_ASSIST_STANDALONE_PROJECT": "shop/parts",
+    }
     env.pop("MERGE_ASSIST_DATABASE_URL", None)
     env.pop("MERGE_ASSIST_SECRET_KEY", None)
     process = subprocess.Popen(
@@ -83,13 +110,15 @@ def test_a_standalone_instance_starts_on_loopback_with_its_data_in_place(tmp_pat
         stderr=subprocess.STDOUT,
     )
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 240  # generous: a loaded machine starts slowly
         while True:
             try:
                 answer = httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=2)
                 break
             except httpx.TransportError:
                 if process.poll() is not None or time.monotonic() > deadline:
+                    process.terminate()  # so reading its output cannot block
+                    process.wait(timeout=30)
                     output = process.stdout.read().decode() if process.stdout else ""
                     pytest.fail(f"the standalone instance did not start:\n{output}")
                 time.sleep(0.2)

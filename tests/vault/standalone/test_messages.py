@@ -71,6 +71,28 @@ async def test_concurrent_senders_lose_no_message(alice: GitLabClient, bob: GitL
     )
     assert sorted(m.subject for m in await b.inbox()) == [f"from alice {n}" for n in range(5)]
     assert sorted(m.subject for m in await a.inbox()) == [f"from bob {n}" for n in range(5)]
+    numbers = sorted(m.number for m in await a.inbox() + await b.inbox())
+    assert numbers == list(range(1, 11))  # concurrent senders never share a number
+
+
+async def test_numbers_are_never_reused_and_find_messages(
+    alice: GitLabClient, bob: GitLabClient
+) -> None:
+    name = unique("messages")
+    a, b = inbox_of(alice, "alice", name), inbox_of(bob, "bob", name)
+    first = await a.send("bob", "one", "1")
+    second = await a.send("bob", "two", "2")
+    assert (first.number, second.number) == (1, 2)
+    await a.delete(second.number)  # the sender deletes by number
+    third = await a.send("bob", "three", "3")
+    assert third.number == 3
+    assert (await b.get(first.number)).subject == "one"
+    assert await b.mark_all_read() == 2
+    assert await b.mark_all_read() == 0
+    read = await b.get(third.number)
+    assert read.read
+    assert read.read_at is not None
+    assert (await a.get(third.number)).read_at is None  # the sender's own view
 
 
 async def test_bad_messages_are_refused_with_a_reason(alice: GitLabClient) -> None:

@@ -1,7 +1,9 @@
 """``merge-assist serve --standalone``: one user's instance on their own machine.
 
 Binds to the loopback interface only (nobody else on the network can reach it), keeps its data
-in the user's data folder, and opens the dashboard in the browser once the server listens.
+in the user's data folder, and opens the dashboard in the browser once the server listens. It
+refuses to start unless it is bound to a GitLab project (``binding``): locks and messages are
+shared through it.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import uvicorn
 from merge_assist.kit import migrate
 from merge_assist.kit.logging import configure_logging
 from merge_assist.kit.settings import Settings, get_settings
+from merge_assist.vault.standalone.binding import binding_problem
 from merge_assist.vault.standalone.paths import LOOPBACK, UnsafeDataFolder, standalone_settings
 
 _LOCALHOST_NAMES = frozenset({"localhost", "localhost."})
@@ -64,6 +67,10 @@ def serve_standalone(host: str | None, port: int | None, *, no_browser: bool = F
         settings = standalone_settings(get_settings())
     except UnsafeDataFolder as refused:
         raise typer.BadParameter(str(refused), param_hint="MERGE_ASSIST_DATA_DIR") from None
+    problem = binding_problem(settings)
+    if problem is not None:
+        typer.echo(f"Error: {problem}", err=True)
+        raise typer.Exit(2)
     browser = should_open_browser(no_browser)
     run_standalone(settings, bind, port or settings.port, open_browser=browser)
 

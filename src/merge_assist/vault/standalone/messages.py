@@ -30,6 +30,7 @@ MAX_BODY = 5000
 MAX_KEPT = 5000  # oldest messages beyond this are dropped so the file stays small
 
 RecipientCheck = Callable[[str], Awaitable[bool]]
+MessageRef = str | int  # the message's id, or its number (what ``/api/messages`` shows)
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,9 @@ class StandaloneMessage:
     related_file: str | None = None
     read: bool = False
     read_by: frozenset[str] = field(default_factory=frozenset)
+    number: int = 0  # 1, 2, ... in the order sent; never reused (``next_number``)
+    sender_name: str = ""
+    read_at: datetime | None = None  # when this user read it
 
 
 def _text(value: str, name: str, limit: int) -> str:
@@ -69,10 +73,16 @@ class StandaloneMessages:
     """The messages of one user (``me``) in a shared document."""
 
     def __init__(
-        self, document: SharedJsonDocument, me: str, *, recipient_exists: RecipientCheck
+        self,
+        document: SharedJsonDocument,
+        me: str,
+        *,
+        recipient_exists: RecipientCheck,
+        my_name: str | None = None,
     ) -> None:
         self.document = document
         self.me = me
+        self.my_name = my_name or me
         self.recipient_exists = recipient_exists
 
     async def send(
@@ -87,6 +97,7 @@ class StandaloneMessages:
         record: dict[str, Any] = {
             "id": uuid.uuid4().hex,
             "sender": self.me,
+            "sender_name": self.my_name,
             "recipient": recipient,
             "subject": clean_subject,
             "body": clean_body,
@@ -98,6 +109,7 @@ class StandaloneMessages:
 
         def append(doc: dict[str, Any]) -> None:
             messages = _messages(doc)
+            record["number"] = _next_number(doc)
             messages.append(record)
             del messages[:-MAX_KEPT]
 
@@ -126,26 +138,46 @@ class StandaloneMessages:
         """How many messages in my inbox I have not read."""
         return len(await self.inbox(unread_only=True))
 
-    async def mark_read(self, message_id: str) -> StandaloneMessage:
+    async def get(self, message_id: MessageRef) -> StandaloneMessage:
+        """One message I sent or received."""
+        return self._view(self._find((await self.document.read()).data, message_id))
+
+    async def mark_read(self, message_id: MessageRef) -> StandaloneMessage:
         """Mark a message read for me only."""
 
         def change(doc: dict[str, Any]) -> dict[str, Any]:
             message = self._find(doc, message_id)
             if not self._addressed_to_me(message):
                 raise Forbidden("Only a recipient can mark a message read.")
-            if self.me not in message["read_by"]:
-                message["read_by"].append(self.me)
+            self._read(message)
             return message
 
         return self._view(await self.document.update(change, message="Mark a message read"))
 
-    async def delete(self, message_id: str) -> None:
+    async def mark_all_read(self) -> int:
+        """Mark every message of my inbox read (one commit); how many were unread."""
+
+        def change(doc: dict[str, Any]) -> int:
+            unread = [
+                m
+                for m in _messages(doc)
+                if self._addressed_to_me(m) and self.me not in m.get("read_by", [])
+            ]
+            for message in unread:
+                self._read(message)
+            return len(unread)
+
+        if not await self.unread_count():
+            return 0
+        return await self.document.update(change, message="Mark all messages read")
+
+    async def delete(self, message_id: MessageRef) -> None:
         """The sender deletes a message for everyone; a recipient hides their own copy."""
 
         def change(doc: dict[str, Any]) -> None:
             message = self._find(doc, message_id)
             if message.get("sender") == self.me:
-                doc["messages"] = [m for m in _messages(doc) if m.get("id") != message_id]
+                doc["messages"] = [m for m in _messages(doc) if m is not message]
             elif self._addressed_to_me(message):
                 if self.me not in message["hidden_for"]:
                     message["hidden_for"].append(self.me)
@@ -168,9 +200,19 @@ class StandaloneMessages:
     def _visible(self, message: dict[str, Any]) -> bool:
         return self._addressed_to_me(message) or message.get("sender") == self.me
 
-    def _find(self, doc: dict[str, Any], message_id: str) -> dict[str, Any]:
+    def _read(self, message: dict[str, Any]) -> None:
+        read_by = message.setdefault("read_by", [])
+        if self.me not in read_by:
+            read_by.append(self.me)
+            read_at = message.get("read_at")
+            if not isinstance(read_at, dict):
+                read_at = message["read_at"] = {}
+            read_at[self.me] = utcnow().isoformat()
+
+    def _find(self, doc: dict[str, Any], message_id: MessageRef) -> dict[str, Any]:
+        key = "number" if isinstance(message_id, int) else "id"
         for message in _messages(doc):
-            if message.get("id") == message_id and self._visible(message):
+            if message.get(key) == message_id and self._visible(message):
                 message.setdefault("read_by", [])
                 message.setdefault("hidden_for", [])
                 return message
@@ -178,6 +220,8 @@ class StandaloneMessages:
 
     def _view(self, message: dict[str, Any]) -> StandaloneMessage:
         read_by = frozenset(str(u) for u in message.get("read_by", []))
+        read_at = message.get("read_at")
+        my_read_at = read_at.get(self.me) if isinstance(read_at, dict) else None
         return StandaloneMessage(
             id=str(message["id"]),
             sender=str(message.get("sender", "")),
@@ -188,7 +232,19 @@ class StandaloneMessages:
             related_file=message.get("related_file"),
             read=self.me in read_by,
             read_by=read_by,
+            number=int(message.get("number") or 0),
+            sender_name=str(message.get("sender_name") or message.get("sender", "")),
+            read_at=datetime.fromisoformat(str(my_read_at)) if my_read_at else None,
         )
+
+
+def _next_number(doc: dict[str, Any]) -> int:
+    """The number of a new message (above every number given, even to deleted messages)."""
+    given = [int(m["number"]) for m in _messages(doc) if isinstance(m.get("number"), int)]
+    stored = doc.get("next_number")
+    number = max([stored if isinstance(stored, int) else 1, *(n + 1 for n in given)])
+    doc["next_number"] = number + 1
+    return number
 
 
 def _messages(doc: dict[str, Any]) -> list[dict[str, Any]]:

@@ -49,7 +49,9 @@ def standalone_data_dir(settings: Settings, *, unpacked_into: Path | None = None
 
 def standalone_settings(settings: Settings, *, unpacked_into: Path | None = None) -> Settings:
     """``settings`` for one user on their machine: loopback only, data in the user data folder,
-    SQLite there (unless a database is configured) and a secret key generated there (0600)."""
+    SQLite there (unless a database is configured), a secret key generated there (0600), and
+    the user signing in with their GitLab token is this instance's administrator (unless
+    ``MERGE_ASSIST_GITLAB_LOGIN_DEFAULT_ROLE`` says otherwise)."""
     folder = standalone_data_dir(settings, unpacked_into=unpacked_into)
     folder.mkdir(parents=True, exist_ok=True)
     if os.name == "posix":
@@ -57,4 +59,13 @@ def standalone_settings(settings: Settings, *, unpacked_into: Path | None = None
     key = settings.secret_key
     if key is None or not key.get_secret_value():
         key = SecretStr(load_or_create_key_file(folder / SECRET_KEY_FILE))
-    return settings.model_copy(update={"data_dir": folder, "host": LOOPBACK, "secret_key": key})
+    update: dict[str, object] = {
+        "data_dir": folder,
+        "host": LOOPBACK,
+        "secret_key": key,
+        "standalone": True,
+    }
+    if "gitlab_login_default_role" not in settings.model_fields_set:
+        # The user owns this instance; what they may do to others' locks GitLab decides.
+        update["gitlab_login_default_role"] = "admin"
+    return settings.model_copy(update=update)
