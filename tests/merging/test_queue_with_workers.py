@@ -1,0 +1,192 @@
+"""The merge queue run by the real processes: ``Worker`` (leases, heartbeats, wake-ups) and
+``Watcher`` (reconcile) with the database, against the sandbox over HTTP, on SQLite and
+PostgreSQL. Five MRs, the fourth breaks CI (see ``queue_workers`` for the loop)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from gitlab_sandbox.testing import RunningSandbox, run_sandbox
+from merge_assist.gitlab.client import GitLabClient
+from merge_assist.ingest.models import InboxEvent
+from merge_assist.ingest.watcher import Watcher
+from merge_assist.kit.bus import InProcessBus
+from merge_assist.kit.settings import Settings
+from merge_assist.kit.web import AppResources
+from merge_assist.merging.models import MergeHistoryEntry, MergeRequestRecord
+from merge_assist.workers.engine import close_merge_queue
+from merge_assist.workers.models import ProjectLease
+from merge_assist.workers.wakeups import BUS_EXTRAS_KEY
+from merge_assist.workers.worker import Worker
+from tests.conftest import MakeAccount
+from tests.merging.driver import BOT, PROJECT, queue_scenario
+from tests.merging.queue_workers import (
+    Clock,
+    CountedRun,
+    bot_notes,
+    drive,
+    onboard,
+    one_round,
+    queue_states,
+    worker_settings,
+)
+from tests.merging.sandbox_queue import strict_green_main, target_tips
+
+COUNT = 5
+BROKEN = 4
+GOOD = frozenset(range(1, COUNT + 1)) - {BROKEN}
+REJECTED_LABEL = "Merge Assist: Rejected"
+NOT_READY_LABEL = "Merge Assist: Not Ready for Merge"
+
+
+@pytest.fixture
+def sandbox() -> Iterator[RunningSandbox]:
+    scenario = queue_scenario(COUNT, broken=frozenset({BROKEN}), conflicting=None)
+    scenario["clock_speed"] = 0  # the sandbox's time moves only with the rounds
+    with run_sandbox(scenario) as running:
+        yield running
+
+
+@pytest.fixture
+def settings(
+    database_url: str, tmp_path: Path, sandbox: RunningSandbox, monkeypatch: pytest.MonkeyPatch
+) -> Settings:
+    monkeypatch.setenv("MERGE_ASSIST_SECRET_GITLAB_BOT_TOKEN", sandbox.token_for(BOT))
+    return worker_settings(database_url, tmp_path / "data", sandbox)
+
+
+@pytest.fixture
+async def res(app: object) -> AsyncIterator[AppResources]:
+    """The app's resources with an in-process bus (the API, worker and watcher share it)."""
+    resources: AppResources = app.state.resources  # type: ignore[attr-defined]
+    bus = InProcessBus(idle_ms=50)
+    resources.extras[BUS_EXTRAS_KEY] = bus
+    yield resources
+    await close_merge_queue(resources)
+    await bus.close()
+
+
+async def assert_landed_once_on_green_main(
+    res: AppResources, sandbox: RunningSandbox, project_id: int, good: frozenset[int]
+) -> None:
+    """``good`` merged once each (database, GitLab and ``main``), the rest rejected cleanly."""
+    states = await queue_states(res, project_id)
+    assert {iid for iid, state in states.items() if state == "merged"} == good, states
+    async with res.sessions() as session:
+        history = (await session.execute(select(MergeHistoryEntry))).scalars().all()
+    landed = Counter(iid for entry in history if entry.event == "merged" for iid in entry.iids)
+    assert landed == Counter(dict.fromkeys(good, 1))
+    async with GitLabClient(sandbox.url, sandbox.token_for("root"), max_retries=0) as root:
+        every = {mr.iid: mr for mr in await root.list_merge_requests(PROJECT, state="all")}
+        leftovers = await root.list_branches(PROJECT, search="merge-assist/")
+    gitlab = {iid: mr for iid, mr in every.items() if iid <= COUNT}
+    assert {iid for iid, mr in gitlab.items() if mr.state == "merged"} == good
+    assert all(mr.state != "opened" for iid, mr in every.items() if iid > COUNT)  # batch MRs
+    # main moved at most once per landed MR (a batch lands in one move), each time to a tree
+    # CI had passed before.
+    assert 1 <= len(target_tips(sandbox)) <= len(good)
+    assert strict_green_main(sandbox) == []
+    assert leftovers == []
+    for iid in good:
+        merged_notes = [body for body in await bot_notes(sandbox, iid) if "Merged into" in body]
+        assert len(merged_notes) == 1, merged_notes
+    for iid in set(gitlab) - good:
+        assert states[iid] == "rejected"
+        assert gitlab[iid].state == "opened"
+        assert REJECTED_LABEL in gitlab[iid].labels
+        assert NOT_READY_LABEL not in gitlab[iid].labels
+        assert BOT not in {u.username for u in gitlab[iid].assignees}
+        rejections = [b for b in await bot_notes(sandbox, iid) if "rejected by the" in b]
+        assert len(rejections) == 1, rejections
+
+
+async def test_polling_alone_drives_the_queue_with_a_real_worker_and_the_watcher(
+    res: AppResources,
+    sessions: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    sandbox: RunningSandbox,
+) -> None:
+    # Batch: the breaker fails the batch pipeline and is found by bisection. (The single
+    # strategy runs under the real worker in the priority test below.)
+    project_id = await onboard(sessions, settings, strategy="batch")
+    clock = Clock()
+    run = CountedRun()
+    worker = Worker(res, "worker-1", run, clock=clock)
+    watcher = Watcher(res, "watcher-1", clock=clock)
+    try:
+        await drive(res, sandbox, clock, project_id, [worker], watcher, expected=COUNT)
+    finally:
+        await worker.stop()
+
+    await assert_landed_once_on_green_main(res, sandbox, project_id, GOOD)
+    assert run.finished > 1
+    assert run.lost_leases == 0
+    async with sessions() as session:
+        lease = (await session.execute(select(ProjectLease))).scalar_one()
+        inbox = (await session.execute(select(InboxEvent))).scalars().all()
+    assert (lease.owner, lease.token) == ("worker-1", 1)
+    assert inbox == []  # no webhook: polling alone did it
+    async with GitLabClient(sandbox.url, sandbox.token_for("root"), max_retries=0) as root:
+        assert await root.list_project_hooks(PROJECT) == []
+
+
+async def test_a_raised_priority_lands_a_newer_mr_before_older_ones(
+    res: AppResources,
+    sessions: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    sandbox: RunningSandbox,
+    client: httpx.AsyncClient,
+    make_account: MakeAccount,
+) -> None:
+    manager = await make_account("pat", "priority_manager")
+    viewer = await make_account("vera", "viewer")
+    project_id = await onboard(sessions, settings, strategy="single")
+    clock = Clock()
+    worker = Worker(res, "worker-1", CountedRun(), clock=clock)
+    watcher = Watcher(res, "watcher-1", clock=clock)
+    try:
+        # Every MR recognised, in line by age, waiting for its pipeline (the sandbox's CI
+        # has not moved yet).
+        await one_round([worker], watcher)
+        assert set((await queue_states(res, project_id)).values()) == {"waiting"}
+        async with sessions() as session:
+            newest = (
+                await session.execute(
+                    select(MergeRequestRecord.id).where(MergeRequestRecord.iid == COUNT)
+                )
+            ).scalar_one()
+        refused = await client.post(
+            f"/api/mrs/{newest}/priority", json={"priority": 5}, headers=viewer
+        )
+        raised = await client.post(
+            f"/api/mrs/{newest}/priority", json={"priority": 5}, headers=manager
+        )
+        # Every pipeline passes: all MRs are ready at once, the queue's order decides.
+        await asyncio.to_thread(sandbox.advance_clock, 60)
+        await drive(res, sandbox, clock, project_id, [worker], watcher, expected=COUNT)
+    finally:
+        await worker.stop()
+
+    assert refused.status_code == 403, refused.text
+    assert raised.status_code == 200, raised.text
+    assert raised.json()["position"] == 1
+    await assert_landed_once_on_green_main(res, sandbox, project_id, GOOD)
+    assert await merge_order(sandbox) == [COUNT, *sorted(GOOD - {COUNT})]
+
+
+async def merge_order(sandbox: RunningSandbox) -> list[int]:
+    """The merged MRs in the order they reached ``main`` (the target's recorded moves)."""
+    tips = [row["sha"] for row in target_tips(sandbox)]
+    async with GitLabClient(sandbox.url, sandbox.token_for("root"), max_retries=0) as root:
+        merged = await root.list_merge_requests(PROJECT, state="merged")
+    moves = {mr.merge_commit_sha: mr.iid for mr in merged}
+    assert set(moves) <= set(tips), (moves, tips)
+    return [moves[sha] for sha in tips if sha in moves]
