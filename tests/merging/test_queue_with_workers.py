@@ -31,10 +31,12 @@ from tests.merging.driver import BOT, PROJECT, queue_scenario
 from tests.merging.queue_workers import (
     Clock,
     CountedRun,
+    FreezingRun,
     bot_notes,
     drive,
     onboard,
     one_round,
+    process,
     queue_states,
     worker_settings,
 )
@@ -190,3 +192,63 @@ async def merge_order(sandbox: RunningSandbox) -> list[int]:
     moves = {mr.merge_commit_sha: mr.iid for mr in merged}
     assert set(moves) <= set(tips), (moves, tips)
     return [moves[sha] for sha in tips if sha in moves]
+
+
+@pytest.mark.parametrize(
+    ("kind", "nth"),
+    [
+        ("merge_into_batch", 3),  # building the first batch
+        ("close_batch_mr", 1),  # cleaning up the failed batch, before bisecting
+        ("merge_mr", 1),  # between landing a batch and telling its members
+    ],
+)
+async def test_a_worker_killed_mid_batch_hands_its_lease_to_the_next_worker(
+    res: AppResources,
+    sessions: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    sandbox: RunningSandbox,
+    kind: str,
+    nth: int,
+) -> None:
+    project_id = await onboard(sessions, settings, strategy="batch")
+    bus = res.extras[BUS_EXTRAS_KEY]
+    clock = Clock()
+    watcher = Watcher(res, "watcher-1", clock=clock)
+    # Worker A: its own process (runtime, git workdir); it freezes right after the action and
+    # is killed there, before it could store the step.
+    freezing = FreezingRun(process(res, bus), kind, nth)
+    worker_a = Worker(freezing.res, "worker-a", freezing, clock=clock)
+    try:
+        await drive(
+            res,
+            sandbox,
+            clock,
+            project_id,
+            [worker_a],
+            watcher,
+            expected=COUNT,
+            stop=freezing.frozen.is_set,
+        )
+    finally:
+        await worker_a.abandon()
+        await freezing.runtime.close()
+    assert freezing.frozen.is_set(), "worker A never reached its fatal action"
+    async with sessions() as session:
+        held = (await session.execute(select(ProjectLease))).scalar_one()
+    assert (held.owner, held.token) == ("worker-a", 1)
+
+    # Worker B takes the project once A's lease lapsed, and finishes the queue.
+    res_b = process(res, bus)
+    run_b = CountedRun()
+    worker_b = Worker(res_b, "worker-b", run_b, clock=clock)
+    try:
+        await drive(res, sandbox, clock, project_id, [worker_b], watcher, expected=COUNT)
+    finally:
+        await worker_b.stop()
+        await close_merge_queue(res_b)
+    async with sessions() as session:
+        lease = (await session.execute(select(ProjectLease))).scalar_one()
+    assert (lease.owner, lease.token) == ("worker-b", 2)  # a new tenure, fencing worker A
+    assert clock.now >= held.expires_at
+    assert run_b.lost_leases == 0
+    await assert_landed_once_on_green_main(res, sandbox, project_id, GOOD)
