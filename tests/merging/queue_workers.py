@@ -45,9 +45,9 @@ from merge_assist.workers.wakeups import BUS_EXTRAS_KEY
 from merge_assist.workers.worker import Worker
 from tests.merging.driver import BOT, PROJECT
 
-STEP = 30  # seconds both clocks move per round (= the projects' polling interval)
+STEP = 60  # seconds both clocks move per round (CI takes 20-40 s: one round)
 POLLING = 30
-LEASE_SECONDS = 60
+LEASE_SECONDS = 90
 HANG_LIMIT = 120.0  # real seconds a round may take before the test fails (never reached)
 SETTLED = frozenset({"merged", "rejected", "removed"})
 

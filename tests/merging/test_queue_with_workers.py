@@ -21,7 +21,7 @@ from merge_assist.ingest.watcher import Watcher
 from merge_assist.kit.bus import InProcessBus
 from merge_assist.kit.settings import Settings
 from merge_assist.kit.web import AppResources
-from merge_assist.merging.models import MergeHistoryEntry, MergeRequestRecord
+from merge_assist.merging.models import BatchOperation, MergeHistoryEntry, MergeRequestRecord
 from merge_assist.workers.engine import close_merge_queue
 from merge_assist.workers.models import ProjectLease
 from merge_assist.workers.wakeups import BUS_EXTRAS_KEY
@@ -29,6 +29,7 @@ from merge_assist.workers.worker import Worker
 from tests.conftest import MakeAccount
 from tests.merging.driver import BOT, PROJECT, queue_scenario
 from tests.merging.queue_workers import (
+    STEP,
     Clock,
     CountedRun,
     FreezingRun,
@@ -77,9 +78,14 @@ async def res(app: object) -> AsyncIterator[AppResources]:
 
 
 async def assert_landed_once_on_green_main(
-    res: AppResources, sandbox: RunningSandbox, project_id: int, good: frozenset[int]
+    res: AppResources,
+    sandbox: RunningSandbox,
+    project_id: int,
+    good: frozenset[int],
+    removed: frozenset[int] = frozenset(),
 ) -> None:
-    """``good`` merged once each (database, GitLab and ``main``), the rest rejected cleanly."""
+    """``good`` merged once each (database, GitLab and ``main``), the rest (but ``removed``)
+    rejected cleanly."""
     states = await queue_states(res, project_id)
     assert {iid for iid, state in states.items() if state == "merged"} == good, states
     async with res.sessions() as session:
@@ -100,7 +106,7 @@ async def assert_landed_once_on_green_main(
     for iid in good:
         merged_notes = [body for body in await bot_notes(sandbox, iid) if "Merged into" in body]
         assert len(merged_notes) == 1, merged_notes
-    for iid in set(gitlab) - good:
+    for iid in set(gitlab) - good - removed:
         assert states[iid] == "rejected"
         assert gitlab[iid].state == "opened"
         assert REJECTED_LABEL in gitlab[iid].labels
@@ -252,3 +258,56 @@ async def test_a_worker_killed_mid_batch_hands_its_lease_to_the_next_worker(
     assert clock.now >= held.expires_at
     assert run_b.lost_leases == 0
     await assert_landed_once_on_green_main(res, sandbox, project_id, GOOD)
+
+
+@pytest.mark.parametrize(
+    ("strategy", "leaving", "flight"),
+    [
+        ("single", 2, "merging"),  # rebased by the queue, its pipeline running
+        ("batch", 2, "in_batch"),  # a member of the batch whose pipeline runs
+    ],
+)
+async def test_unassigning_the_bot_while_an_mr_is_tested_removes_it_cleanly(
+    res: AppResources,
+    sessions: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    sandbox: RunningSandbox,
+    strategy: str,
+    leaving: int,
+    flight: str,
+) -> None:
+    project_id = await onboard(sessions, settings, strategy=strategy)
+    clock = Clock()
+    worker = Worker(res, "worker-1", CountedRun(), clock=clock)
+    watcher = Watcher(res, "watcher-1", clock=clock)
+    try:
+        for _ in range(10):
+            await one_round([worker], watcher)
+            if (await queue_states(res, project_id)).get(leaving) == flight:
+                break
+            clock.advance(STEP)
+            await asyncio.to_thread(sandbox.advance_clock, STEP)
+        assert (await queue_states(res, project_id))[leaving] == flight
+        running = [p for p in sandbox.pipelines() if p["status"] in {"pending", "running"}]
+        assert running, "no pipeline in flight"
+        async with GitLabClient(sandbox.url, sandbox.token_for("alice"), max_retries=0) as alice:
+            await alice.update_merge_request(PROJECT, leaving, assignee_ids=[], reviewer_ids=[])
+        await drive(res, sandbox, clock, project_id, [worker], watcher, expected=COUNT)
+    finally:
+        await worker.stop()
+
+    states = await queue_states(res, project_id)
+    assert states[leaving] == "removed"
+    await assert_landed_once_on_green_main(
+        res, sandbox, project_id, GOOD - {leaving}, frozenset({leaving})
+    )
+    async with GitLabClient(sandbox.url, sandbox.token_for("root"), max_retries=0) as root:
+        mr = await root.get_merge_request(PROJECT, leaving)
+    assert mr.state == "opened"
+    assert not [label for label in mr.labels if label.startswith("Merge Assist")], mr.labels
+    if strategy == "batch":  # the batch it was in never landed; a new one without it did
+        async with sessions() as session:
+            batches = (await session.execute(select(BatchOperation))).scalars().all()
+        assert all(leaving not in b.landed_iids for b in batches)
+        assert any(leaving in b.member_iids and b.status != "landed" for b in batches)
+        assert any(b.status == "landed" and leaving not in b.member_iids for b in batches)
