@@ -5,12 +5,14 @@ PostgreSQL. Five MRs, the fourth breaks CI (see ``queue_workers`` for the loop).
 from __future__ import annotations
 
 import asyncio
+import socket
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import httpx
 import pytest
+import uvicorn
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -59,11 +61,44 @@ def sandbox() -> Iterator[RunningSandbox]:
 
 
 @pytest.fixture
+def listener_socket() -> Iterator[socket.socket]:
+    """Where the product's HTTP server listens (only the webhook test serves on it)."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    yield sock
+    sock.close()
+
+
+@pytest.fixture
 def settings(
-    database_url: str, tmp_path: Path, sandbox: RunningSandbox, monkeypatch: pytest.MonkeyPatch
+    database_url: str,
+    tmp_path: Path,
+    sandbox: RunningSandbox,
+    listener_socket: socket.socket,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> Settings:
     monkeypatch.setenv("MERGE_ASSIST_SECRET_GITLAB_BOT_TOKEN", sandbox.token_for(BOT))
-    return worker_settings(database_url, tmp_path / "data", sandbox)
+    port = listener_socket.getsockname()[1]
+    return worker_settings(
+        database_url, tmp_path / "data", sandbox, public_url=f"http://127.0.0.1:{port}"
+    )
+
+
+@pytest.fixture
+async def listener(
+    app: object, res: AppResources, listener_socket: socket.socket
+) -> AsyncIterator[str]:
+    """The app served by uvicorn on loopback (the sandbox posts its webhooks there)."""
+    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off")  # type: ignore[arg-type]
+    server = uvicorn.Server(config)
+    serving = asyncio.create_task(server.serve(sockets=[listener_socket]))
+    while not server.started:
+        assert not serving.done(), "the listener did not start"
+        await asyncio.sleep(0.01)
+    yield res.settings.effective_public_url
+    server.should_exit = True
+    await serving
 
 
 @pytest.fixture
@@ -311,3 +346,47 @@ async def test_unassigning_the_bot_while_an_mr_is_tested_removes_it_cleanly(
         assert all(leaving not in b.landed_iids for b in batches)
         assert any(leaving in b.member_iids and b.status != "landed" for b in batches)
         assert any(b.status == "landed" and leaving not in b.member_iids for b in batches)
+
+
+async def test_webhooks_duplicated_and_reordered_by_gitlab_give_the_same_outcome(
+    res: AppResources,
+    sessions: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    sandbox: RunningSandbox,
+    listener: str,
+) -> None:
+    sandbox.faults(webhooks={"duplicate_rate": 0.5, "reorder_rate": 0.5})
+    project_id = await onboard(sessions, settings, strategy="batch", webhook_enabled=True)
+    async with GitLabClient(sandbox.url, sandbox.token_for("root"), max_retries=0) as root:
+        (hook,) = await root.list_project_hooks(PROJECT)
+    assert hook.url == f"{listener}/webhook/gitlab"
+    clock = Clock()
+    worker = Worker(res, "worker-1", CountedRun(), clock=clock)
+    watcher = Watcher(res, "watcher-1", clock=clock)
+    try:
+        await drive(res, sandbox, clock, project_id, [worker], watcher, expected=COUNT)
+        await asyncio.to_thread(sandbox.wait_idle)  # every webhook delivered
+        await one_round([worker], watcher)  # and reconciled: nothing changes any more
+    finally:
+        await worker.stop()
+
+    await assert_landed_once_on_green_main(res, sandbox, project_id, GOOD)
+    deliveries = sandbox.admin("GET", "hooks/deliveries")
+    assert {d["status"] for d in deliveries} == {"delivered"}
+    assert {d["response_code"] for d in deliveries} <= {200, 202}
+    assert any(d["duplicated"] for d in deliveries)
+    assert any(d["reordered"] for d in deliveries)
+    async with sessions() as session:
+        inbox = (await session.execute(select(InboxEvent))).scalars().all()
+    # Each event stored once (its copy answered "duplicate"), and every one reconciled.
+    assert len(inbox) == len(deliveries) < sum(d["deliveries"] for d in deliveries)
+    assert len({event.idempotency_key for event in inbox}) == len(inbox)
+    assert all(event.processed_at is not None for event in inbox)
+    assert {event.event_kind for event in inbox} >= {"merge_request", "pipeline", "note"}
+
+    async with httpx.AsyncClient(base_url=listener) as http:
+        body = {"object_kind": "merge_request", "project": {"id": hook.project_id}}
+        forged = await http.post(
+            "/webhook/gitlab", json=body, headers={"X-Gitlab-Token": "not-the-secret"}
+        )
+    assert forged.status_code == 401, forged.text
