@@ -204,6 +204,11 @@ class Worker:
             log.warning("a run lost its project's lease", extra={"project_id": owned.project_id})
             self.owned.pop(owned.project_id, None)
             owned.dropped = True
+            # Its wake-up subscription too: left running, it would take the new owner's
+            # wake-ups (same consumer group) and outlive the worker's stop.
+            for task in owned.tasks:
+                if task is not asyncio.current_task():
+                    task.cancel()
         return outcome
 
     def _next_due(self, owned: OwnedProject, outcome: ProjectRunOutcome | None) -> datetime:
