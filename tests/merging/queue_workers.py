@@ -137,21 +137,24 @@ class CountedRun:
 
 
 class FreezingPort:
-    """A real port whose process freezes right after its ``nth`` action of ``kind``."""
+    """A real port whose process freezes right after its ``nth`` action of ``kind`` (until
+    ``thawed`` is set, or for good); it records the actions performed after thawing."""
 
-    def __init__(self, port: QueuePort, kind: str, nth: int, frozen: asyncio.Event) -> None:
-        self.port, self.kind, self.left, self.frozen = port, kind, nth, frozen
+    def __init__(self, port: QueuePort, run: FreezingRun) -> None:
+        self.port, self.run, self.left = port, run, run.nth
 
     async def observe(self, state: Any) -> Any:
         return await self.port.observe(state)
 
     async def perform(self, action: Action) -> Any:
+        if self.run.thawed.is_set():
+            self.run.after_thaw.append(action)
         result = await self.port.perform(action)
-        if action.kind == self.kind:
+        if action.kind == self.run.kind:
             self.left -= 1
             if self.left == 0:
-                self.frozen.set()
-                await asyncio.Event().wait()  # until the process is killed (cancelled)
+                self.run.frozen.set()
+                await self.run.thawed.wait()
         return result
 
 
@@ -163,6 +166,8 @@ class FreezingRun:
     kind: str
     nth: int
     frozen: asyncio.Event = field(default_factory=asyncio.Event)
+    thawed: asyncio.Event = field(default_factory=asyncio.Event)
+    after_thaw: list[Action] = field(default_factory=list)
     ports: dict[tuple[int, str], QueuePort] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -188,7 +193,7 @@ class FreezingRun:
                     bot_username=bot,
                     config=config,
                 )
-                self.ports[key] = FreezingPort(port, self.kind, self.nth, self.frozen)
+                self.ports[key] = FreezingPort(port, self)
             return self.ports[key]
 
         return await run_project(res, project_id, port_for=port_for, still_owner=still_owner)
@@ -218,6 +223,16 @@ def quiet(workers: list[Worker]) -> bool:
     )
 
 
+async def until(condition: Callable[[], bool]) -> None:
+    """Wait (real time, bounded) until ``condition()`` holds."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + HANG_LIMIT
+    while not condition():
+        if loop.time() > deadline:
+            raise AssertionError(f"the condition did not hold in time: {condition}")
+        await asyncio.sleep(0.02)
+
+
 async def one_round(
     workers: list[Worker], watcher: Watcher | None, stop: Callable[[], bool] = lambda: False
 ) -> None:
@@ -226,13 +241,8 @@ async def one_round(
         await worker.tick()
     if watcher is not None:
         await watcher.tick()
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + HANG_LIMIT
     await asyncio.sleep(0.01)  # the watcher's wake-ups reach the owner's subscription
-    while not (stop() or quiet(workers)):
-        if loop.time() > deadline:
-            raise AssertionError("a worker's run did not finish")
-        await asyncio.sleep(0.02)
+    await until(lambda: stop() or quiet(workers))
 
 
 async def drive(

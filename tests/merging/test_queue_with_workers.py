@@ -41,6 +41,7 @@ from tests.merging.queue_workers import (
     one_round,
     process,
     queue_states,
+    until,
     worker_settings,
 )
 from tests.merging.sandbox_queue import strict_green_main, target_tips
@@ -390,3 +391,46 @@ async def test_webhooks_duplicated_and_reordered_by_gitlab_give_the_same_outcome
             "/webhook/gitlab", json=body, headers={"X-Gitlab-Token": "not-the-secret"}
         )
     assert forged.status_code == 401, forged.text
+
+
+async def test_a_paused_worker_that_lost_its_lease_acts_no_more_when_it_resumes(
+    res: AppResources,
+    sessions: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    sandbox: RunningSandbox,
+) -> None:
+    project_id = await onboard(sessions, settings, strategy="batch")
+    bus = res.extras[BUS_EXTRAS_KEY]
+    clock = Clock()
+    watcher = Watcher(res, "watcher-1", clock=clock)
+    # Worker A stalls in the middle of building a batch (a long pause: it makes no more
+    # scheduling passes, its lease lapses) ...
+    paused = FreezingRun(process(res, bus), "merge_into_batch", 2)
+    worker_a = Worker(paused.res, "worker-a", paused, clock=clock)
+    worker_b = Worker(process(res, bus), "worker-b", CountedRun(), clock=clock)
+    try:
+        await drive(
+            res,
+            sandbox,
+            clock,
+            project_id,
+            [worker_a],
+            watcher,
+            expected=COUNT,
+            stop=paused.frozen.is_set,
+        )
+        # ... worker B takes the project over and finishes the queue ...
+        await drive(res, sandbox, clock, project_id, [worker_b], watcher, expected=COUNT)
+        # ... then A wakes up in the middle of its old step.
+        (owned,) = worker_a.owned.values()
+        assert owned.running
+        paused.thawed.set()
+        await until(lambda: not owned.running)
+    finally:
+        await worker_a.abandon()
+        await paused.runtime.close()
+        await worker_b.stop()
+        await close_merge_queue(worker_b.res)
+    assert paused.after_thaw == []  # fenced off: not one more GitLab action
+    assert worker_a.owned == {}
+    await assert_landed_once_on_green_main(res, sandbox, project_id, GOOD)
