@@ -41,6 +41,8 @@ from tests.merging.sandbox_queue import strict_green_main
 
 BROKEN = 4
 CONFLICTING = (7, 8)
+REJECTED_LABEL = "Merge Assist: Rejected"
+NOT_READY_LABEL = "Merge Assist: Not Ready for Merge"
 
 
 @pytest.fixture
@@ -154,8 +156,20 @@ async def test_the_queue_lands_good_mrs_and_rejects_bad_ones_with_the_database(
 
     async with GitLabClient(sandbox.url, sandbox.token_for("root"), max_retries=0) as root:
         gitlab = {mr.iid: mr for mr in await root.list_merge_requests(PROJECT, state="all")}
+        notes = {iid: await root.mr_notes(PROJECT, iid) for iid in rejected}
     assert {iid for iid in range(1, 11) if gitlab[iid].state == "merged"} == merged
     assert all(BOT not in {u.username for u in gitlab[iid].assignees} for iid in rejected)
+    for iid in rejected:
+        assert REJECTED_LABEL in gitlab[iid].labels, gitlab[iid].labels
+        assert NOT_READY_LABEL not in gitlab[iid].labels, gitlab[iid].labels
+        rejections = [
+            note
+            for note in notes[iid]
+            if note.author is not None
+            and note.author.username == BOT
+            and "rejected by the merge queue" in note.body
+        ]
+        assert len(rejections) == 1, [note.body for note in notes[iid]]
 
     landed = Counter(iid for entry in history if entry.event == "merged" for iid in entry.iids)
     assert set(landed) == merged

@@ -178,6 +178,31 @@ async def test_still_owner_false_performs_nothing_and_stores_nothing(
     assert await history(sessions, "recognised") == []
 
 
+async def test_a_lease_lost_in_the_middle_of_a_step_stops_before_the_next_action(
+    settings: Settings, engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    project_id = await add_project(sessions)
+    world = World.create([1, 2, 3], bad=set(), bad_pairs=set(), conflict_pairs=set())
+    port = WorldPort(world, project_id)
+    checks = 0
+
+    async def until_the_first_action_is_done() -> bool:
+        nonlocal checks
+        checks += 1
+        return not port.performed  # the worker was paused after it, its lease lapsed
+
+    outcome = await run_project(
+        resources(settings, engine, sessions),
+        project_id,
+        port_for=lambda *_: port,
+        still_owner=until_the_first_action_is_done,
+        clock=world.now,
+    )
+    assert outcome.lost_lease
+    assert len(port.performed) == 1  # the step had more actions: none of them was performed
+    assert await count(sessions, MergeRequestRecord) == 0  # and nothing was stored
+
+
 async def test_an_inactive_project_is_not_run(
     settings: Settings, engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession]
 ) -> None:

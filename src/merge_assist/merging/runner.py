@@ -132,7 +132,12 @@ async def _run_queue(queue: _Queue, max_steps: int) -> RunOutcome:
         if not decision.idle:
             if not await queue.still_owner():
                 return RunOutcome(None, count, lost_lease=True)
-            failure = await _perform(queue, decision.actions, performed)
+            try:
+                failure = await _perform(queue, decision.actions, performed)
+            except LostLease as lost:
+                # What was done stays in GitLab; the new owner observes it and carries on.
+                log.info("queue taken over by another worker mid-step: %s", lost)
+                return RunOutcome(None, count, lost_lease=True)
             results = tuple(result for _, result in performed if result is not None)
             if failure is not None:
                 await _step_failed(queue, stored.version, results, failure)
@@ -183,10 +188,16 @@ async def _perform(
     queue: _Queue, actions: Sequence[Action], performed: list[tuple[Action, ActionResult | None]]
 ) -> str | None:
     """Perform the actions in order; at the first GitLab or git failure stop and say what
-    failed (the results so far stay in ``performed``)."""
+    failed (the results so far stay in ``performed``).
+
+    Ownership is checked before each action, not only before the step: a worker paused in the
+    middle of a step (its lease lapsed meanwhile) must not go on acting next to the new owner
+    (``LostLease``)."""
     for action in actions:
         if isinstance(action, RecordHistory | Wait):
             continue  # history is written with the state; a Wait needs nothing
+        if performed and not await queue.still_owner():
+            raise LostLease(f"the lease was lost after {len(performed)} of the step's actions")
         try:
             result = await queue.port.perform(action)
         except PortFailure as error:
