@@ -137,7 +137,11 @@ def test_demo_serves_dashboard_and_one_time_admin(tmp_path: Path) -> None:
         assert httpx.get(f"{sandbox.group(1)}api/v4/version").status_code == 401
     finally:
         process.send_signal(signal.SIGINT)
-        process.wait(timeout=60)  # a run in flight finishes its step first
+        try:
+            process.wait(timeout=60)  # a run in flight finishes its step first
+        except subprocess.TimeoutExpired:
+            process.kill()  # never leave a hung demo behind the test run
+            raise
     assert not list(tmp_path.glob("merge-assist-demo-*")), "the demo folder was left behind"
 
 
