@@ -19,7 +19,7 @@ from merge_assist.kit.settings import Environment, Settings
 from merge_assist.projects.models import Project
 from merge_assist.vault import service
 from merge_assist.vault.gitlab_storage import GitLabStorage
-from merge_assist.vault.models import VaultBackend
+from merge_assist.vault.models import Vault, VaultBackend
 from merge_assist.vault.storage import CommitAuthor, FileExists, StaleVersion, VersionNotFound
 from tests.vault.conftest import People
 
@@ -134,13 +134,10 @@ def settings(
     )
 
 
-async def test_gitlab_vault_through_the_api(
-    client: httpx.AsyncClient,
-    people: People,
-    sessions: async_sessionmaker[AsyncSession],
-    sandbox: RunningSandbox,
-) -> None:
-    folder = f"shop-{uuid.uuid4().hex[:6]}"
+async def _gitlab_vault(
+    sessions: async_sessionmaker[AsyncSession], sandbox: RunningSandbox, name: str, *, folder: str
+) -> Vault:
+    """The sandbox project onboarded (a row of its own) and a GitLab vault on ``folder``."""
     gitlab_project = sandbox.sandbox.store.project_by_ref(PROJECT)
     assert gitlab_project is not None
     async with unit_of_work(sessions) as session:
@@ -149,9 +146,19 @@ async def test_gitlab_vault_through_the_api(
         )
         session.add(project)
         await session.flush()
-        vault = await service.create_vault(
-            session, name="cnc", backend=VaultBackend.gitlab, project_id=project.id, folder=folder
+        return await service.create_vault(
+            session, name=name, backend=VaultBackend.gitlab, project_id=project.id, folder=folder
         )
+
+
+async def test_gitlab_vault_through_the_api(
+    client: httpx.AsyncClient,
+    people: People,
+    sessions: async_sessionmaker[AsyncSession],
+    sandbox: RunningSandbox,
+) -> None:
+    folder = f"shop-{uuid.uuid4().hex[:6]}"
+    vault = await _gitlab_vault(sessions, sandbox, "cnc", folder=folder)
     assert vault.branch == "main"
     files = f"/api/vault/{vault.id}/files"
     alice = people["alice"]
@@ -231,21 +238,7 @@ async def test_sync_picks_up_files_committed_in_gitlab(
     sessions: async_sessionmaker[AsyncSession],
     sandbox: RunningSandbox,
 ) -> None:
-    gitlab_project = sandbox.sandbox.store.project_by_ref(PROJECT)
-    assert gitlab_project is not None
-    async with unit_of_work(sessions) as session:
-        project = Project(
-            gitlab_project_id=gitlab_project.id, path_with_namespace=PROJECT, name="cnc"
-        )
-        session.add(project)
-        await session.flush()
-        await service.create_vault(
-            session,
-            name="programs",
-            backend=VaultBackend.gitlab,
-            project_id=project.id,
-            folder="programs",
-        )
+    await _gitlab_vault(sessions, sandbox, "programs", folder="programs")
     alice = people["alice"]
     # Two syncs at once (a double click, two admins): both answer, each file is recorded once.
     first, second = await asyncio.gather(
@@ -268,17 +261,7 @@ async def test_a_gitlab_token_user_checks_in_as_their_gitlab_identity(
     sandbox: RunningSandbox,
 ) -> None:
     folder = f"pat-{uuid.uuid4().hex[:6]}"
-    gitlab_project = sandbox.sandbox.store.project_by_ref(PROJECT)
-    assert gitlab_project is not None
-    async with unit_of_work(sessions) as session:
-        project = Project(
-            gitlab_project_id=gitlab_project.id, path_with_namespace=PROJECT, name="cnc"
-        )
-        session.add(project)
-        await session.flush()
-        vault = await service.create_vault(
-            session, name="pat", backend=VaultBackend.gitlab, project_id=project.id, folder=folder
-        )
+    vault = await _gitlab_vault(sessions, sandbox, "pat", folder=folder)
     signed_in = await client.post(
         "/api/auth/login-gitlab", json={"token": sandbox.token_for("carol")}
     )
@@ -311,17 +294,7 @@ async def test_gitlab_refusing_a_users_own_commit_is_a_403_that_says_why(
     sessions: async_sessionmaker[AsyncSession],
     sandbox: RunningSandbox,
 ) -> None:
-    gitlab_project = sandbox.sandbox.store.project_by_ref(PROJECT)
-    assert gitlab_project is not None
-    async with unit_of_work(sessions) as session:
-        project = Project(
-            gitlab_project_id=gitlab_project.id, path_with_namespace=PROJECT, name="cnc"
-        )
-        session.add(project)
-        await session.flush()
-        vault = await service.create_vault(
-            session, name="ro", backend=VaultBackend.gitlab, project_id=project.id, folder="ro"
-        )
+    vault = await _gitlab_vault(sessions, sandbox, "ro", folder="ro")
     signed_in = await client.post(
         "/api/auth/login-gitlab", json={"token": sandbox.token_for("rita")}
     )
