@@ -85,9 +85,8 @@ def test_tampering_is_reported_without_a_traceback(data_dir: Path) -> None:
     secrets("set", "bot-token", stdin="glpat-secret")
     path = data_dir / "secrets.json"
     entries = json.loads(path.read_text())
-    entries["bot-token"] = entries["bot-token"][:-2] + (
-        "AA" if entries["bot-token"][-2:] != "AA" else "BB"
-    )
+    envelope = entries["bot-token"]  # a character whose bits all count (not the last one)
+    entries["bot-token"] = envelope[:-5] + ("A" if envelope[-5] != "A" else "B") + envelope[-4:]
     path.write_text(json.dumps(entries))
     result = secrets("get", "bot-token")
     assert result.exit_code == 1
