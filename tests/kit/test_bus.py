@@ -3,11 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import shutil
-import socket
-import subprocess
-import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -25,53 +20,17 @@ from merge_assist.kit.bus import (
     bus_from_settings,
 )
 from merge_assist.kit.settings import Settings
+from tests.redis_server import free_port, private_redis
 
 IDLE_MS = 200
 WAIT = 10.0  # generous upper bound for something that must arrive; never asserted on
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _answers_ping(port: int) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.5) as connection:
-            connection.sendall(b"PING\r\n")
-            return connection.recv(16).startswith(b"+PONG")
-    except OSError:
-        return False
-
-
 @pytest.fixture(scope="session")
 def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A private redis-server on a free loopback port, without persistence, for this session."""
-    binary = shutil.which("redis-server")
-    if binary is None:
-        reason = "redis-server is not installed (scripts/install --test installs it)"
-        if os.environ.get("CI"):
-            pytest.fail(reason)
-        pytest.skip(reason)
-    workdir: Path = tmp_path_factory.mktemp("redis")
-    port = _free_port()
-    command = [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly"]
-    process = subprocess.Popen(
-        [*command, "no", "--dir", str(workdir)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        started = time.monotonic()
-        while not _answers_ping(port):
-            if process.poll() is not None or time.monotonic() - started > 20:
-                pytest.fail(f"redis-server did not start on port {port}")
-            time.sleep(0.05)
-        yield f"redis://127.0.0.1:{port}/0"
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+    with private_redis(tmp_path_factory.mktemp("redis")) as url:
+        yield url
 
 
 @pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.redis)])
@@ -303,7 +262,7 @@ async def test_redis_stream_key_and_trimming(redis_url: str, topic: str) -> None
 
 
 async def test_unreachable_redis_is_reported() -> None:
-    bus = RedisStreamsBus(f"redis://127.0.0.1:{_free_port()}/0")
+    bus = RedisStreamsBus(f"redis://127.0.0.1:{free_port()}/0")
     try:
         with pytest.raises(BusUnavailable, match="not reachable"):
             await bus.publish("project.changed", {"project_id": 1})
