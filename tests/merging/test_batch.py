@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from merge_assist.merging.actions import BuildBatch
 from merge_assist.merging.config import EngineConfig
 from merge_assist.merging.decide import Decision
 from merge_assist.merging.observations import (
-    BatchBranchResult,
-    BatchMergeResult,
+    BatchBuildResult,
     BatchMRResult,
+    BuiltMember,
     MergeResult,
     Pipeline,
     PushResult,
@@ -27,37 +28,33 @@ from tests.merging.factories import (
 BATCH_LABEL = "Merge Assist: Batch Merge Request"
 
 
-def config(landing: str = "push", size: int = 3) -> EngineConfig:
-    return EngineConfig(strategy="batch", landing=landing, batch_size=size)
+def config(landing: str = "push", size: int = 3, parallel: int = 1) -> EngineConfig:
+    return EngineConfig(strategy="batch", landing=landing, batch_size=size, parallel_tests=parallel)
 
 
 MRS = (snapshot(1), snapshot(2, priority=1), snapshot(3), snapshot(4))
 
 
 def build(decision: Decision, cfg: EngineConfig, conflicts: tuple[int, ...] = ()) -> Decision:
-    """Answer the branch creation and member merges of the attempt just started."""
-    (branch,) = of_kind(decision, "create_batch_branch")
-    assert branch.base_sha == TARGET_SHA
-    created = BatchBranchResult(attempt_id=branch.attempt_id, status="created", sha=TARGET_SHA)
-    merging = step(decision.state, observe(*MRS, results=(created,)), cfg)
-    merges = of_kind(merging, "merge_into_batch")
-    results = []
-    head = TARGET_SHA
-    for merge in merges:
-        if merge.iid in conflicts:
-            results.append(
-                BatchMergeResult(
-                    attempt_id=merge.attempt_id, iid=merge.iid, status="conflict", prefix_sha=head
-                )
-            )
+    """Answer the build of the attempt just started: one push, each member merged or not."""
+    (built,) = of_kind(decision, "build_batch")
+    assert built.base_sha == TARGET_SHA
+    return step(decision.state, observe(*MRS, results=(built_result(built, conflicts),)), cfg)
+
+
+def built_result(built: BuildBatch, conflicts: tuple[int, ...] = ()) -> BatchBuildResult:
+    members = []
+    head, merged = built.base_sha, ""
+    for member in built.members:
+        if member.iid in conflicts:
+            members.append(BuiltMember(iid=member.iid, status="conflict", prefix_sha=head))
         else:
-            head = sha(f"p{merge.iid}")
-            results.append(
-                BatchMergeResult(
-                    attempt_id=merge.attempt_id, iid=merge.iid, status="merged", prefix_sha=head
-                )
-            )
-    return step(merging.state, observe(*MRS, results=tuple(results)), cfg)
+            merged += str(member.iid)
+            head = sha(f"p{merged}")  # !2 then !1 then !3 on the target: sha("p213")
+            members.append(BuiltMember(iid=member.iid, status="merged", prefix_sha=head))
+    return BatchBuildResult(
+        attempt_id=built.attempt_id, status="built", sha=head, members=tuple(members)
+    )
 
 
 def test_a_batch_takes_the_next_ready_mrs_in_queue_order() -> None:
@@ -70,7 +67,7 @@ def test_a_batch_takes_the_next_ready_mrs_in_queue_order() -> None:
     (batch_mr,) = of_kind(built, "create_batch_mr")
     assert batch_mr.labels == (BATCH_LABEL,)
     (run,) = of_kind(built, "run_pipeline")
-    assert run.sha == sha("p3")
+    assert run.sha == sha("p213")
     assert run.ref == batch_mr.branch
 
 
@@ -90,13 +87,13 @@ def test_push_landing_moves_the_target_to_exactly_the_tested_commit() -> None:
     cfg = config("push")
     landing = pass_pipeline(build(step(empty_state(), observe(*MRS), cfg), cfg), cfg)
     (push,) = of_kind(landing, "push_target")
-    assert (push.sha, push.expected_old_sha) == (sha("p3"), TARGET_SHA)
+    assert (push.sha, push.expected_old_sha) == (sha("p213"), TARGET_SHA)
     announced = [c for c in of_kind(landing, "post_comment") if c.template == "batch_in_progress"]
     assert {c.iid for c in announced} == {1, 2, 3}
     assert "merge_requests/77" in announced[0].body
-    pushed = PushResult(attempt_id=push.attempt_id, status="pushed", new_sha=sha("p3"))
+    pushed = PushResult(attempt_id=push.attempt_id, status="pushed", new_sha=sha("p213"))
     merged = tuple(s.model_copy(update={"state": "merged"}) for s in MRS[:3]) + MRS[3:]
-    after = step(landing.state, observe(*merged, target_sha=sha("p3"), results=(pushed,)), cfg)
+    after = step(landing.state, observe(*merged, target_sha=sha("p213"), results=(pushed,)), cfg)
     comments = [c for c in of_kind(after, "post_comment") if c.template == "merged_batch"]
     assert {c.iid for c in comments} == {1, 2, 3}
     assert "close_batch_mr" in kinds(after)
@@ -109,7 +106,7 @@ def test_merge_api_landing_merges_the_batch_mr_with_the_tested_sha() -> None:
     cfg = config("merge_api")
     landing = pass_pipeline(build(step(empty_state(), observe(*MRS), cfg), cfg), cfg)
     (merge,) = of_kind(landing, "merge_mr")
-    assert (merge.iid, merge.sha, merge.expected_target_sha) == (77, sha("p3"), TARGET_SHA)
+    assert (merge.iid, merge.sha, merge.expected_target_sha) == (77, sha("p213"), TARGET_SHA)
     result = MergeResult(iid=77, status="merged", merge_sha=sha("M"))
     after = step(landing.state, observe(*MRS, target_sha=sha("M"), results=(result,)), cfg)
     assert {c.iid for c in of_kind(after, "post_comment")} >= {1, 2, 3}
@@ -124,7 +121,7 @@ def test_a_conflicting_member_is_struck_and_the_others_go_on() -> None:
     mr = built.state.merge_request(1)
     assert (mr.strikes, mr.blocked) == (1, True)
     assert built.state.batch_run.bisect.pending == (2, 3)
-    assert len(of_kind(built, "create_batch_branch")) == 1  # the next attempt, without !1
+    assert len(of_kind(built, "build_batch")) == 1  # the next attempt, without !1
     assert of_kind(built, "delete_branch")
     rebuilt = build(built, cfg)
     assert [m.iid for m in rebuilt.state.attempts[0].members] == [2, 3]
@@ -136,10 +133,110 @@ def test_a_red_batch_is_bisected() -> None:
     run = failed.state.batch_run
     assert run is not None
     assert run.bisect.known_failing == 3
-    (branch,) = of_kind(failed, "create_batch_branch")
+    (branch,) = of_kind(failed, "build_batch")
     assert branch.base_sha == TARGET_SHA
     (attempt,) = [a for a in failed.state.attempts if a.active]
     assert [m.iid for m in attempt.members] == [2]
     assert not attempt.probe
     # nobody is blamed before the culprit is known
     assert {c.template for c in of_kind(failed, "post_comment")} == {"batch_in_progress"}
+
+
+def isolation_round(cfg: EngineConfig) -> Decision:
+    """!2, !1, !3 fail together; the round's trials are built and their pipelines started."""
+    failed = pass_pipeline(build(step(empty_state(), observe(*MRS), cfg), cfg), cfg, "failed")
+    builds = of_kind(failed, "build_batch")
+    results = tuple(built_result(b) for b in builds)
+    return step(failed.state, observe(*MRS, results=results), cfg)
+
+
+def omitted_by_sha(decision: Decision) -> dict[str, int]:
+    """Each isolation trial's tested sha → the member it leaves out."""
+    found = {}
+    for attempt in decision.state.attempts:
+        if attempt.active and attempt.plan is not None and attempt.plan.omitted is not None:
+            found[attempt.tested_sha or ""] = attempt.plan.omitted
+    return found
+
+
+def finish_round(decision: Decision, cfg: EngineConfig, passing: set[int]) -> Decision:
+    pipelines = tuple(
+        Pipeline(id=600 + n, sha=tested, status="success" if left_out in passing else "failed")
+        for n, (tested, left_out) in enumerate(omitted_by_sha(decision).items())
+    )
+    return step(decision.state, observe(*MRS, pipelines=pipelines), cfg)
+
+
+def test_a_red_batch_runs_leave_one_out_trials_side_by_side() -> None:
+    cfg = config(parallel=4)
+    failed = pass_pipeline(build(step(empty_state(), observe(*MRS), cfg), cfg), cfg, "failed")
+    builds = of_kind(failed, "build_batch")
+    assert sorted(tuple(m.iid for m in b.members) for b in builds) == [(1, 3), (2, 1), (2, 3)]
+    assert all(b.base_sha == TARGET_SHA for b in builds)
+    assert {c.template for c in of_kind(failed, "post_comment")} == {"batch_in_progress"}
+    started = isolation_round(cfg)
+    assert len(of_kind(started, "run_pipeline")) == 3
+    assert not of_kind(started, "create_batch_mr")  # trials get no batch MR unless landed
+
+
+def test_the_only_passing_omission_lands_and_names_the_culprit() -> None:
+    cfg = config(parallel=4)
+    round_ = isolation_round(cfg)
+    settled = finish_round(round_, cfg, passing={1})
+    (push,) = of_kind(settled, "push_target")
+    landing = next(a for a in settled.state.attempts if a.active)
+    assert [m.iid for m in landing.members] == [2, 3]
+    assert push.sha == landing.tested_sha
+    assert len(of_kind(settled, "delete_branch")) == 2  # the two other trials
+    (blame,) = [c for c in of_kind(settled, "post_comment") if c.template == "batch_failed"]
+    assert blame.iid == 1  # blamed as soon as the round settles, landed beside it
+    assert "only together" not in blame.body
+    assert settled.state.merge_request(1).strikes == 1
+    pushed = PushResult(attempt_id=push.attempt_id, status="pushed", new_sha=push.sha)
+    merged = tuple(s.model_copy(update={"state": "merged"}) for s in MRS if s.iid in (2, 3))
+    rest = tuple(s for s in MRS if s.iid not in (2, 3))
+    after = step(
+        settled.state, observe(*merged, *rest, target_sha=push.sha, results=(pushed,)), cfg
+    )
+    landed = [c.iid for c in of_kind(after, "post_comment") if c.template == "merged_batch"]
+    assert sorted(landed) == [2, 3]
+
+
+def test_two_passing_omissions_are_a_pair_and_the_later_one_is_struck() -> None:
+    cfg = config(parallel=4)
+    settled = finish_round(isolation_round(cfg), cfg, passing={1, 3})
+    (push,) = of_kind(settled, "push_target")
+    landing = next(a for a in settled.state.attempts if a.active)
+    assert [m.iid for m in landing.members] == [2, 1]  # without !3, the later of the pair
+    (blame,) = [c for c in of_kind(settled, "post_comment") if c.template == "batch_failed"]
+    assert blame.iid == 3
+    assert "only together with !1" in blame.body
+
+
+def test_when_every_omission_passes_nobody_is_blamed() -> None:
+    """The whole set failed but every trial without one member passed: a flaky failure,
+    or a failure of all three together. One trial lands; the member left out is tried again."""
+    cfg = config(parallel=4)
+    settled = finish_round(isolation_round(cfg), cfg, passing={1, 2, 3})
+    (push,) = of_kind(settled, "push_target")
+    pushed = PushResult(attempt_id=push.attempt_id, status="pushed", new_sha=push.sha)
+    after = step(settled.state, observe(*MRS, target_sha=push.sha, results=(pushed,)), cfg)
+    assert not [c for c in of_kind(after, "post_comment") if c.template == "batch_failed"]
+    run = after.state.batch_run
+    assert run is not None
+    assert run.bisect.landed == (2, 1)
+    assert run.bisect.pending == (3,)
+    (retry,) = of_kind(after, "build_batch")
+    assert [m.iid for m in retry.members] == [3]
+
+
+def test_when_every_omission_fails_halving_takes_over() -> None:
+    cfg = config(parallel=4)
+    settled = finish_round(isolation_round(cfg), cfg, passing=set())
+    run = settled.state.batch_run
+    assert run is not None
+    assert run.bisect.isolation is not None
+    assert run.bisect.isolation.exhausted
+    (halving,) = of_kind(settled, "build_batch")
+    assert [m.iid for m in halving.members] == [2]
+    assert not of_kind(settled, "push_target")

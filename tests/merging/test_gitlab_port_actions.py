@@ -22,8 +22,7 @@ from merge_assist.merging.comments import render, with_marker
 from merge_assist.merging.config import EngineConfig
 from merge_assist.merging.gitlab_port import GitLabQueuePort
 from merge_assist.merging.observations import (
-    BatchBranchResult,
-    BatchMergeResult,
+    BatchBuildResult,
     BatchMRResult,
     MergeResult,
     PipelineResult,
@@ -180,30 +179,36 @@ async def test_a_rebase_with_conflicts_reports_conflict(
     assert (await root.get_merge_request(PROJECT, 9)).sha == before.sha
 
 
-async def test_batch_branch_merges_mr_and_pipeline_are_idempotent(
+async def build_of(
+    root: GitLabClient, attempt_id: int, branch: str, base: str, *iids: int
+) -> act.BuildBatch:
+    members = []
+    for iid in iids:
+        mr = await root.get_merge_request(PROJECT, iid)
+        members.append(act.BatchSource(iid=iid, source_sha=mr.sha or ""))
+    return act.BuildBatch(
+        attempt_id=attempt_id, branch=branch, base_sha=base, members=tuple(members)
+    )
+
+
+async def test_batch_build_mr_and_pipeline_are_idempotent(
     port: GitLabQueuePort, root: GitLabClient
 ) -> None:
     branch = f"{PREFIX}/{TARGET}/{next(_branch_numbers)}"
     base = await head_of(root, TARGET)
-    created, again = await twice(
-        port, act.CreateBatchBranch(attempt_id=1, branch=branch, base_sha=base)
-    )
-    assert created == again == BatchBranchResult(attempt_id=1, status="created", sha=base)
-    heads = {}
-    for position, iid in enumerate((6, 7)):
-        mr = await root.get_merge_request(PROJECT, iid)
-        merge = act.MergeIntoBatch(
-            attempt_id=1, branch=branch, iid=iid, source_sha=mr.sha or "", position=position
-        )
-        first, second = await twice(port, merge)
-        assert isinstance(first, BatchMergeResult)
-        assert first.status == "merged"
-        assert second == first  # contained already: nothing merged twice
-        heads[iid] = first.prefix_sha
+    build = await build_of(root, 1, branch, base, 6, 7)
+    first, second = await twice(port, build)
+    assert isinstance(first, BatchBuildResult)
+    assert first.status == "built"
+    assert [(m.iid, m.status) for m in first.members] == [(6, "merged"), (7, "merged")]
+    assert second == first  # built already: kept, nothing pushed again
     tested = await head_of(root, branch)
-    assert tested == heads[7]
+    assert tested == first.sha == first.members[-1].prefix_sha
     compare = await root.compare(PROJECT, base, tested)
     assert {d.new_path for d in compare.diffs} == {"src/mr6.txt", "src/mr7.txt"}
+    # One push for the whole batch: GitLab ran one pipeline for the branch, on its head.
+    on_branch = [p for p in await root.list_pipelines(PROJECT, ref=branch) if p.ref == branch]
+    assert [p.sha for p in on_branch] == [tested]
 
     opened = act.CreateBatchMR(
         attempt_id=1,
@@ -238,7 +243,7 @@ async def test_deleting_a_batch_branch_closes_its_forgotten_batch_mr(
 ) -> None:
     branch = f"{PREFIX}/{TARGET}/{next(_branch_numbers)}"
     base = await head_of(root, TARGET)
-    await port.perform(act.CreateBatchBranch(attempt_id=6, branch=branch, base_sha=base))
+    await root.create_branch(PROJECT, branch, base)
     await root.create_commit(
         PROJECT,
         branch,
@@ -260,28 +265,30 @@ async def test_deleting_a_batch_branch_closes_its_forgotten_batch_mr(
     assert not await root.list_branches(PROJECT, search=branch)
 
 
-async def test_a_conflicting_member_leaves_the_batch_branch_unchanged(
+async def test_a_conflicting_member_is_skipped_and_the_next_merged_on_top(
     port: GitLabQueuePort, root: GitLabClient
 ) -> None:
-    branch = f"{PREFIX}/{TARGET}/{next(_branch_numbers)}"
-    base = await head_of(root, TARGET)
-    await port.perform(act.CreateBatchBranch(attempt_id=2, branch=branch, base_sha=base))
-    mr = await root.get_merge_request(PROJECT, 10)  # edits the shared file main changed
+    scratch = f"scratch-{next(_branch_numbers)}"
+    await root.create_branch(PROJECT, scratch, await head_of(root, TARGET))
     await root.create_commit(
         PROJECT,
-        branch,
-        "Edit the shared file on the batch",
-        [CommitAction(action="update", file_path=SHARED_FILE, content="batch disagrees\n")],
+        scratch,
+        "Edit the shared file elsewhere",
+        [CommitAction(action="update", file_path=SHARED_FILE, content="base disagrees\n")],
     )
-    head = await head_of(root, branch)
-    merge = act.MergeIntoBatch(
-        attempt_id=2, branch=branch, iid=10, source_sha=mr.sha or "", position=0
-    )
-    first, second = await twice(port, merge)
-    assert isinstance(first, BatchMergeResult)
-    assert (first.status, first.prefix_sha) == ("conflict", head)
-    assert second == first
-    assert await head_of(root, branch) == head
+    base = await head_of(root, scratch)  # !10 edits the shared file too: it conflicts here
+    branch = f"{PREFIX}/{TARGET}/{next(_branch_numbers)}"
+    first, second = await twice(port, await build_of(root, 2, branch, base, 10, 14))
+    assert isinstance(first, BatchBuildResult)
+    (clash, merged) = first.members
+    assert (clash.iid, clash.status, clash.prefix_sha) == (10, "conflict", base)
+    assert (merged.iid, merged.status) == (14, "merged")
+    assert merged.prefix_sha == first.sha
+    # A branch missing a member is built again (only a build tells a conflict from a build of
+    # other members): the same outcome, and the branch holds the newest build.
+    assert isinstance(second, BatchBuildResult)
+    assert [(m.iid, m.status) for m in second.members] == [(10, "conflict"), (14, "merged")]
+    assert await head_of(root, branch) == second.sha
     await port.perform(act.DeleteBranch(branch=branch))
 
 
@@ -291,7 +298,9 @@ async def test_branches_outside_the_batch_prefix_are_never_touched(
     with pytest.raises(ValueError, match="not under"):
         await port.perform(act.DeleteBranch(branch="topic-1"))
     with pytest.raises(ValueError, match="not under"):
-        await port.perform(act.CreateBatchBranch(attempt_id=3, branch=TARGET, base_sha="0" * 40))
+        await port.perform(
+            act.BuildBatch(attempt_id=3, branch=TARGET, base_sha="0" * 40, members=())
+        )
     assert await head_of(root, "topic-1")
 
 
@@ -339,13 +348,9 @@ async def test_gitlab_refusals_are_not_mergeable(port: GitLabQueuePort, root: Gi
 async def test_push_target_is_a_compare_and_swap(port: GitLabQueuePort, root: GitLabClient) -> None:
     branch = f"{PREFIX}/{TARGET}/{next(_branch_numbers)}"
     base = await head_of(root, TARGET)
-    await port.perform(act.CreateBatchBranch(attempt_id=4, branch=branch, base_sha=base))
-    mr = await root.get_merge_request(PROJECT, 14)
-    merged = await port.perform(
-        act.MergeIntoBatch(attempt_id=4, branch=branch, iid=14, source_sha=mr.sha or "", position=0)
-    )
-    assert isinstance(merged, BatchMergeResult)
-    tested = merged.prefix_sha or ""
+    built = await port.perform(await build_of(root, 4, branch, base, 14))
+    assert isinstance(built, BatchBuildResult)
+    tested = built.sha or ""
     stale = await port.perform(
         act.PushTarget(attempt_id=4, target_branch=TARGET, sha=tested, expected_old_sha="d" * 40)
     )
@@ -368,11 +373,15 @@ async def test_runner_actions_are_refused(port: GitLabQueuePort) -> None:
 async def test_git_failing_raises_for_the_runner(port: GitLabQueuePort, root: GitLabClient) -> None:
     branch = f"{PREFIX}/{TARGET}/{next(_branch_numbers)}"
     base = await head_of(root, TARGET)
-    await port.perform(act.CreateBatchBranch(attempt_id=5, branch=branch, base_sha=base))
     port.workspace.clone_url = "http://127.0.0.1:9/nowhere.git"  # nothing listens there
-    merge = act.MergeIntoBatch(attempt_id=5, branch=branch, iid=15, source_sha=base, position=0)
+    build = act.BuildBatch(
+        attempt_id=5,
+        branch=branch,
+        base_sha=base,
+        members=(act.BatchSource(iid=15, source_sha=base),),
+    )
     with pytest.raises(GitLabUnavailable, match="git"):
-        await port.perform(merge)
+        await port.perform(build)
     with pytest.raises(ValueError, match="pushes `main` only"):
         await port.perform(
             act.PushTarget(attempt_id=5, target_branch="other", sha=base, expected_old_sha=base)

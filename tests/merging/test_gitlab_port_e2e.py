@@ -32,8 +32,7 @@ from tests.merging.sandbox_queue import open_port, strict_green_main, target_tip
 BROKEN = 4
 CONFLICTING = (7, 8)
 CRASH_KINDS = {
-    "create_batch_branch",
-    "merge_into_batch",
+    "build_batch",
     "create_batch_mr",
     "run_pipeline",
     "rebase",
@@ -132,7 +131,7 @@ async def test_a_worker_dying_after_each_kind_of_action_changes_nothing(
     log = await run_queue(sandbox, tmp_path, config, crash=crash_on_kinds(CRASH_KINDS, times=2))
     landing_kind = "push_target" if landing == "push" else "merge_mr"
     expected = {landing_kind, "post_comment", "unassign"} | (
-        {"merge_into_batch", "create_batch_mr", "delete_branch"} if strategy == "batch" else set()
+        {"build_batch", "create_batch_mr", "delete_branch"} if strategy == "batch" else set()
     )
     assert expected <= log.kinds()
     # Which kinds share a step depends on CI timing; each expected kind crashed at least once,

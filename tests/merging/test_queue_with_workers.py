@@ -239,7 +239,7 @@ async def merge_order(sandbox: RunningSandbox) -> list[int]:
 @pytest.mark.parametrize(
     ("kind", "nth"),
     [
-        ("merge_into_batch", 3),  # building the first batch
+        ("build_batch", 1),  # building the first batch
         ("close_batch_mr", 1),  # cleaning up the failed batch, before bisecting
         ("merge_mr", 1),  # between landing a batch and telling its members
     ],
@@ -405,7 +405,7 @@ async def test_a_paused_worker_that_lost_its_lease_acts_no_more_when_it_resumes(
     watcher = Watcher(res, "watcher-1", clock=clock)
     # Worker A stalls in the middle of building a batch (a long pause: it makes no more
     # scheduling passes, its lease lapses) ...
-    paused = FreezingRun(process(res, bus), "merge_into_batch", 2)
+    paused = FreezingRun(process(res, bus), "build_batch", 1)
     worker_a = Worker(paused.res, "worker-a", paused, clock=clock)
     worker_b = Worker(process(res, bus), "worker-b", CountedRun(), clock=clock)
     try:

@@ -96,7 +96,7 @@ async def test_a_killed_worker_is_resumed_by_a_fresh_run_without_merging_twice(
     await drive(resources(settings, engine, sessions), project_id, port, crash=WorkerKilled)
 
     landings = [key for key in killed if key.startswith(("push:", "merge:"))]
-    assert len(landings) >= 3
+    assert len(landings) >= 2  # every landing died once right after moving the target
     assert killed["before"] >= 2
     if strategy == "batch":
         assert any(key.startswith(("close-batch-mr:", "delete-branch:")) for key in killed)
@@ -252,10 +252,10 @@ async def test_results_of_a_failed_step_are_kept_for_its_retry(
 ) -> None:
     project_id = await add_project(sessions, strategy="batch", batch_size=2)
     world = World.create([1, 2], bad=set(), bad_pairs=set(), conflict_pairs=set())
-    fail = {"merge_into_batch"}
+    fail = {"run_pipeline"}
 
     async def batch_merge_fails_once(action: act.Action, _call: int) -> None:
-        if action.kind in fail and getattr(action, "iid", None) == 2:
+        if action.kind in fail:  # after the batch MR was opened in the same step
             fail.clear()
             raise GitLabError("GitLab answered 500", status=500)
 
@@ -269,9 +269,7 @@ async def test_results_of_a_failed_step_are_kept_for_its_retry(
         world.tick()
     pending = res.extras[PENDING_RESULTS_KEY][(project_id, "main")]
     assert pending[0] == await _version(sessions)
-    assert [(result.kind, getattr(result, "iid", None)) for result in pending[1]] == [
-        ("batch_merge", 1)
-    ]
+    assert [result.kind for result in pending[1]] == ["batch_mr"]
 
     await drive(res, project_id, port)
     assert res.extras[PENDING_RESULTS_KEY] == {}  # taken by the retry
@@ -304,10 +302,10 @@ async def test_a_git_failure_is_logged_and_the_step_retried_with_its_results_kep
     the queue log says so, what was done before is kept, and the next run goes on."""
     project_id = await add_project(sessions, strategy="batch", batch_size=2)
     world = World.create([1, 2], bad=set(), bad_pairs=set(), conflict_pairs=set())
-    fail = {"merge_into_batch"}
+    fail = {"build_batch"}
 
     async def git_push_fails_once(action: act.Action, _call: int) -> None:
-        if action.kind in fail and getattr(action, "iid", None) == 2:
+        if action.kind in fail:
             fail.clear()
             await _refused_push(tmp_path)
 
@@ -321,9 +319,7 @@ async def test_a_git_failure_is_logged_and_the_step_retried_with_its_results_kep
         world.tick()
     assert outcome.next_check_at == world.now() + timedelta(seconds=30)
     pending = res.extras[PENDING_RESULTS_KEY][(project_id, "main")]
-    assert [(result.kind, getattr(result, "iid", None)) for result in pending[1]] == [
-        ("batch_merge", 1)
-    ]
+    assert pending[1] == ()  # the build was the step's first action with a result
     async with sessions() as session:
         warnings = (
             (await session.execute(select(QueueLogEntry).where(QueueLogEntry.level == "warning")))

@@ -8,9 +8,9 @@ from hypothesis import strategies as st
 from merge_assist.merging.config import EngineConfig
 from merge_assist.merging.decide import decide
 from merge_assist.merging.observations import (
-    BatchBranchResult,
-    BatchMergeResult,
+    BatchBuildResult,
     BatchMRResult,
+    BuiltMember,
     FileLock,
     MergeRequestSnapshot,
     MergeResult,
@@ -57,17 +57,19 @@ results = st.one_of(
         new_sha=st.none() | shas,
     ),
     st.builds(
-        BatchBranchResult,
+        BatchBuildResult,
         attempt_id=ids,
-        status=st.sampled_from(["created", "failed"]),
+        status=st.sampled_from(["built", "failed"]),
         sha=st.none() | shas,
-    ),
-    st.builds(
-        BatchMergeResult,
-        attempt_id=ids,
-        iid=iids,
-        status=st.sampled_from(["merged", "conflict", "failed"]),
-        prefix_sha=st.none() | shas,
+        members=st.lists(
+            st.builds(
+                BuiltMember,
+                iid=iids,
+                status=st.sampled_from(["merged", "conflict"]),
+                prefix_sha=st.none() | shas,
+            ),
+            max_size=3,
+        ).map(tuple),
     ),
     st.builds(
         BatchMRResult,

@@ -14,9 +14,9 @@ from datetime import UTC, datetime, timedelta
 from merge_assist.merging import actions as act
 from merge_assist.merging.observations import (
     ActionResult,
-    BatchBranchResult,
-    BatchMergeResult,
+    BatchBuildResult,
     BatchMRResult,
+    BuiltMember,
     MergeRequestSnapshot,
     MergeResult,
     Observations,
@@ -64,6 +64,7 @@ class World:
     commits: dict[str, Commit] = field(default_factory=dict)
     mrs: dict[int, SimMR] = field(default_factory=dict)
     branches: dict[str, str] = field(default_factory=dict)
+    builds: dict[str, tuple[act.BuildBatch, BatchBuildResult]] = field(default_factory=dict)
     pipelines: list[Pipeline] = field(default_factory=list)
     target_history: list[str] = field(default_factory=list)
     notes: dict[int, list[str]] = field(default_factory=dict)
@@ -255,11 +256,8 @@ class World:
                 self.mrs[iid].assigned = False
             case act.Rebase():
                 return self._rebase(action)
-            case act.CreateBatchBranch(attempt_id=attempt_id, branch=branch, base_sha=base):
-                self.branches[branch] = base
-                return BatchBranchResult(attempt_id=attempt_id, status="created", sha=base)
-            case act.MergeIntoBatch():
-                return self._merge_into_batch(action)
+            case act.BuildBatch():
+                return self._build_batch(action)
             case act.CreateBatchMR():
                 return self._batch_mr(action)
             case act.RunPipeline(attempt_id=attempt_id, ref=ref, sha=sha):
@@ -304,28 +302,33 @@ class World:
         self._pipeline(mr.head, mr.source_branch)  # GitLab runs CI on the push
         return RebaseResult(iid=mr.iid, status="done", new_sha=mr.head)
 
-    def _merge_into_batch(self, action: act.MergeIntoBatch) -> BatchMergeResult:
-        head = self.branches.get(action.branch)
-        if head is None:  # deleted by a step whose new state was lost: as the real port says
-            return BatchMergeResult(
-                attempt_id=action.attempt_id, iid=action.iid, status="failed", prefix_sha=None
-            )
-        tree = self.tree(head)
-        source_tree = self.tree(action.source_sha)
-        if source_tree <= tree:
-            return BatchMergeResult(
-                attempt_id=action.attempt_id, iid=action.iid, status="merged", prefix_sha=head
-            )
-        version = max(v for i, v in source_tree if i == action.iid)
-        if self.conflicts(action.iid, version, tree):
-            return BatchMergeResult(
-                attempt_id=action.attempt_id, iid=action.iid, status="conflict", prefix_sha=head
-            )
-        merged = self._commit((head, action.source_sha), tree | source_tree)
-        self.branches[action.branch] = merged
-        return BatchMergeResult(
-            attempt_id=action.attempt_id, iid=action.iid, status="merged", prefix_sha=merged
+    def _build_batch(self, action: act.BuildBatch) -> BatchBuildResult:
+        built = self.builds.get(action.branch)
+        if (
+            built is not None
+            and built[0] == action
+            and self.branches.get(action.branch) == built[1].sha
+        ):
+            return built[1]  # a replay: the branch holds this build already
+        head, members = action.base_sha, []
+        for member in action.members:
+            tree = self.tree(head)
+            source_tree = self.tree(member.source_sha)
+            if source_tree <= tree:
+                members.append(BuiltMember(iid=member.iid, status="merged", prefix_sha=head))
+                continue
+            version = max(v for i, v in source_tree if i == member.iid)
+            if self.conflicts(member.iid, version, tree):
+                members.append(BuiltMember(iid=member.iid, status="conflict", prefix_sha=head))
+                continue
+            head = self._commit((head, member.source_sha), tree | source_tree)
+            members.append(BuiltMember(iid=member.iid, status="merged", prefix_sha=head))
+        self.branches[action.branch] = head
+        result = BatchBuildResult(
+            attempt_id=action.attempt_id, status="built", sha=head, members=tuple(members)
         )
+        self.builds[action.branch] = (action, result)
+        return result
 
     def _batch_mr(self, action: act.CreateBatchMR) -> BatchMRResult:
         for mr in self.mrs.values():

@@ -80,33 +80,28 @@ class Rebase(Frozen):
         return f"rebase:{self.iid}:{self.expected_head_sha}:{self.onto_sha}"
 
 
-class CreateBatchBranch(Frozen):
-    """Create (or reset, if it exists at another sha and is ours) ``branch`` at ``base_sha``."""
+class BatchSource(Frozen):
+    """One member of a batch to build: MR ``iid`` at ``source_sha``."""
 
-    kind: Literal["create_batch_branch"] = "create_batch_branch"
+    iid: int
+    source_sha: str
+
+
+class BuildBatch(Frozen):
+    """Build ``branch`` from ``base_sha`` by merging each member's ``source_sha`` in order with
+    a merge commit (a member that conflicts is skipped, the next one merged on top), then push
+    it **once**: one push, one pipeline. A branch already built from this base and these
+    sources is kept as it is (a replay pushes nothing). MR branches are never rewritten."""
+
+    kind: Literal["build_batch"] = "build_batch"
     attempt_id: int
     branch: str
     base_sha: str
+    members: tuple[BatchSource, ...]
 
     @property
     def key(self) -> str:
-        return f"batch-branch:{self.attempt_id}:{self.branch}"
-
-
-class MergeIntoBatch(Frozen):
-    """Merge MR ``iid`` at ``source_sha`` into ``branch`` with a merge commit (skip when
-    ``source_sha`` is already in it). The MR's own branch is never rewritten."""
-
-    kind: Literal["merge_into_batch"] = "merge_into_batch"
-    attempt_id: int
-    branch: str
-    iid: int
-    source_sha: str
-    position: int
-
-    @property
-    def key(self) -> str:
-        return f"batch-merge:{self.attempt_id}:{self.iid}:{self.source_sha}"
+        return f"batch-build:{self.attempt_id}:{self.branch}"
 
 
 class CreateBatchMR(Frozen):
@@ -226,8 +221,7 @@ Action = Annotated[
     | PostComment
     | Unassign
     | Rebase
-    | CreateBatchBranch
-    | MergeIntoBatch
+    | BuildBatch
     | CreateBatchMR
     | RunPipeline
     | MergeMR

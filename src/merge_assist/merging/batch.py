@@ -1,5 +1,6 @@
 """The batch strategy: a run tests the next ready MRs together, lands them when green, and
-bisects when red (see ``bisect``), one attempt at a time."""
+bisects when red (see ``bisect``): first an isolation round of leave-one-out trials side by
+side (up to ``config.parallel_tests``), then one attempt at a time if that did not settle it."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from merge_assist.merging import batch_attempt, bisect
 from merge_assist.merging.batch_attempt import AttemptReport
 from merge_assist.merging.lifecycle import mark_landed, release
 from merge_assist.merging.ordering import queue_order
-from merge_assist.merging.state import Attempt, BatchRun, Phase
+from merge_assist.merging.state import Attempt, AttemptMember, BatchRun, Phase
 from merge_assist.merging.step import Step
 from merge_assist.merging.strikes import strike
 
@@ -50,6 +51,10 @@ def progress(step: Step) -> None:
         run = step.run
         if run is None:
             return
+        if run.round_ids:
+            if not _progress_round(step, run):
+                return
+            continue
         attempt = step.attempts.get(run.attempt_id) if run.attempt_id is not None else None
         if attempt is not None and attempt.active:
             report = batch_attempt.progress(step, step.attempts[attempt.id])
@@ -61,15 +66,81 @@ def progress(step: Step) -> None:
         if step.target_sha != run.expected_target_sha:
             _end_run(step, "the target branch moved outside the queue")
             return
-        plan = bisect.next_test(run.bisect)
-        if plan is None:
+        plans = bisect.next_tests(run.bisect, step.config.parallel_tests)
+        if not plans:
             _finish_run(step)
-            return
-        _start_attempt(step, run, plan)
+        elif plans[0].omitted is not None:
+            _start_round(step, run, plans)
+        else:
+            _start_attempt(step, run, plans[0])
         return
 
 
 def _start_attempt(step: Step, run: BatchRun, plan: bisect.Trial) -> None:
+    attempt_id = _new_attempt(step, run, plan)
+    step.run = run.model_copy(update={"attempt_id": attempt_id, "attempts": run.attempts + 1})
+    batch_attempt.begin(step, step.attempts[attempt_id])
+
+
+def _start_round(step: Step, run: BatchRun, plans: tuple[bisect.Trial, ...]) -> None:
+    """Start the isolation trials side by side, each on the current target."""
+    ids = tuple(_new_attempt(step, run, plan) for plan in plans)
+    step.run = run.model_copy(
+        update={"round_ids": ids, "round_outcomes": (), "attempts": run.attempts + len(ids)}
+    )
+    left_out = ", ".join(f"!{plan.omitted}" for plan in plans)
+    step.note(f"batch run {run.id}: {len(ids)} trials side by side, leaving out {left_out}")
+    for attempt_id in ids:
+        batch_attempt.begin(step, step.attempts[attempt_id])
+
+
+def _progress_round(step: Step, run: BatchRun) -> bool:
+    """Advance the isolation round; True once it is settled (the run goes on)."""
+    outcomes = dict(run.round_outcomes)
+    for attempt_id in run.round_ids:
+        attempt = step.attempts[attempt_id]
+        if attempt_id in outcomes or not attempt.active:
+            continue
+        report = batch_attempt.progress(step, attempt)
+        if report.kind == "aborted":
+            _end_run(step, report.reason)
+            return False
+        if report.kind == "running":
+            continue
+        # A trial that cannot be built (conflicts) fails like one whose pipeline failed.
+        passed = (
+            report.kind == "tested" and report.outcome is not None and not report.outcome.failed
+        )
+        outcomes[attempt_id] = passed
+    step.run = run = run.model_copy(update={"round_outcomes": tuple(outcomes.items())})
+    if len(outcomes) < len(run.round_ids):
+        return False
+    trials = {i: step.attempts[i] for i in run.round_ids}
+    results = tuple(
+        (omitted, passed)
+        for i, passed in outcomes.items()
+        if (omitted := _omitted(trials[i])) is not None
+    )
+    after, landing = bisect.record_isolation(run.bisect, results)
+    _strike_culprits(step, run.bisect, after)
+    chosen = next((a for a in trials.values() if landing is not None and a.plan == landing), None)
+    for attempt in trials.values():
+        if attempt is not chosen:
+            batch_attempt.finish(step, step.attempts[attempt.id], "done")
+    update: dict[str, object] = {"bisect": after, "round_ids": (), "round_outcomes": ()}
+    if chosen is not None:
+        step.update_attempt(chosen.id, hold=False)
+        update["attempt_id"] = chosen.id
+        step.note(f"batch run {run.id}: landing the trial without !{landing and landing.omitted}")
+    step.run = run.model_copy(update=update)
+    return True
+
+
+def _omitted(attempt: Attempt) -> int | None:
+    return attempt.plan.omitted if attempt.plan is not None else None
+
+
+def _new_attempt(step: Step, run: BatchRun, plan: bisect.Trial) -> int:
     heads = dict(run.member_heads)
     attempt_id = step.new_id()
     attempt = Attempt(
@@ -82,14 +153,14 @@ def _start_attempt(step: Step, run: BatchRun, plan: bisect.Trial) -> None:
         probe=plan.probe,
         plan=plan,
         branch=f"{step.config.batch_branch_prefix}/{step.target_branch}/{attempt_id}",
+        hold=plan.omitted is not None,
     )
     step.attempts[attempt_id] = attempt
-    step.run = run.model_copy(update={"attempt_id": attempt_id, "attempts": run.attempts + 1})
-    batch_attempt.begin(step, attempt)
+    return attempt_id
 
 
-def _member(iid: int, sha: str) -> batch_attempt.AttemptMember:
-    return batch_attempt.AttemptMember(iid=iid, source_sha=sha)
+def _member(iid: int, sha: str) -> AttemptMember:
+    return AttemptMember(iid=iid, source_sha=sha)
 
 
 def _conclude(step: Step, attempt_id: int, report: AttemptReport) -> bool:
@@ -119,7 +190,10 @@ def _conclude(step: Step, attempt_id: int, report: AttemptReport) -> bool:
     before = run.bisect
     assert attempt.plan is not None
     assert report.outcome is not None
-    after = bisect.record(before, attempt.plan, report.outcome)
+    if attempt.plan.omitted is not None:  # the isolation trial its round picked
+        after = bisect.record_isolation_landed(before, attempt.plan)
+    else:
+        after = bisect.record(before, attempt.plan, report.outcome)
     update: dict[str, object] = {"bisect": after, "attempt_id": None}
     if report.kind == "landed":
         update["expected_target_sha"] = report.landed_sha or step.target_sha
@@ -161,8 +235,8 @@ def _end_run(step: Step, reason: str) -> None:
     run = step.run
     if run is None:
         return
-    if run.attempt_id is not None:
-        attempt = step.attempts.get(run.attempt_id)
+    for attempt_id in (run.attempt_id, *run.round_ids):
+        attempt = step.attempts.get(attempt_id) if attempt_id is not None else None
         if attempt is not None and attempt.active:
             batch_attempt.finish(step, attempt, "aborted")
     for iid in run.bisect.pending:

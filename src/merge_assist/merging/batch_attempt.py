@@ -6,27 +6,26 @@ from dataclasses import dataclass
 from typing import Literal, TypeVar
 
 from merge_assist.merging.actions import (
+    BatchSource,
+    BuildBatch,
     CloseBatchMR,
-    CreateBatchBranch,
     CreateBatchMR,
     DeleteBranch,
-    MergeIntoBatch,
     MergeMR,
     PushTarget,
     RunPipeline,
 )
 from merge_assist.merging.bisect import TrialOutcome
 from merge_assist.merging.observations import (
-    BatchBranchResult,
-    BatchMergeResult,
+    BatchBuildResult,
     BatchMRResult,
     MergeResult,
     PushResult,
 )
-from merge_assist.merging.state import Attempt, AttemptMember
+from merge_assist.merging.state import Attempt
 from merge_assist.merging.step import Step
 
-R = TypeVar("R", BatchBranchResult, BatchMRResult, PushResult)
+R = TypeVar("R", BatchBuildResult, BatchMRResult, PushResult)
 ReportKind = Literal["running", "tested", "landed", "conflicts", "aborted"]
 
 
@@ -46,10 +45,15 @@ RUNNING = AttemptReport(kind="running")
 
 
 def begin(step: Step, attempt: Attempt) -> None:
-    """Emit the first action of a new attempt."""
+    """Emit the first action of a new attempt: build its branch with one push."""
     assert attempt.branch is not None
     step.emit(
-        CreateBatchBranch(attempt_id=attempt.id, branch=attempt.branch, base_sha=attempt.base_sha)
+        BuildBatch(
+            attempt_id=attempt.id,
+            branch=attempt.branch,
+            base_sha=attempt.base_sha,
+            members=tuple(BatchSource(iid=m.iid, source_sha=m.source_sha) for m in attempt.members),
+        )
     )
     step.busy = True
 
@@ -91,24 +95,18 @@ def finish(step: Step, attempt: Attempt, status: Literal["done", "aborted"]) -> 
 def _building(step: Step, attempt: Attempt) -> tuple[AttemptReport | None, Attempt]:
     assert attempt.branch is not None
     step.busy = True
-    if attempt.branch_sha is None:
-        result = _last_of(step, BatchBranchResult, attempt.id)
-        if result is None:
+    if any(m.status == "pending" for m in attempt.members):
+        result = _last_of(step, BatchBuildResult, attempt.id)
+        if result is None:  # not built yet, or the result was lost: build (again, idempotently)
             begin(step, attempt)
             return RUNNING, attempt
         if result.status == "failed" or not result.sha:
-            return AttemptReport(
-                kind="aborted", reason="the batch branch could not be made"
-            ), attempt
-        attempt = step.update_attempt(attempt.id, branch_sha=result.sha)
-    failure, attempt = _record_merges(step, attempt)
-    if failure is not None:
-        return failure, attempt
-    members = attempt.members
-    if any(m.status == "pending" for m in members):
-        _emit_merges(step, attempt)
-        return RUNNING, attempt
-    conflicts = tuple(m.iid for m in members if m.status == "conflict")
+            reason = "the batch branch could not be built"
+            return AttemptReport(kind="aborted", reason=_with(reason, result.message)), attempt
+        attempt = _record_build(step, attempt, result)
+        if any(m.status == "pending" for m in attempt.members):
+            return AttemptReport(kind="aborted", reason="the batch build skipped a member"), attempt
+    conflicts = tuple(m.iid for m in attempt.members if m.status == "conflict")
     if conflicts:
         if attempt.probe:  # a probe that cannot even be built fails
             return AttemptReport(
@@ -117,51 +115,28 @@ def _building(step: Step, attempt: Attempt) -> tuple[AttemptReport | None, Attem
                 conflicts=conflicts,
             ), attempt
         return AttemptReport(kind="conflicts", conflicts=conflicts), attempt
-    tested = _tested_sha(attempt.members, attempt.branch_sha)
-    attempt = step.update_attempt(attempt.id, status="testing", tested_sha=tested)
-    if not attempt.probe:
+    attempt = step.update_attempt(attempt.id, status="testing", tested_sha=attempt.branch_sha)
+    if not attempt.probe and not attempt.hold:
         _open_batch_mr(step, attempt)
     return None, attempt
 
 
-def _record_merges(step: Step, attempt: Attempt) -> tuple[AttemptReport | None, Attempt]:
-    """Apply the ``MergeIntoBatch`` results of this step to the members."""
-    members = list(attempt.members)
-    merges = {r.iid: r for r in step.results(BatchMergeResult) if r.attempt_id == attempt.id}
-    for index, member in enumerate(members):
-        merged = merges.get(member.iid)
-        if member.status != "pending" or merged is None:
-            continue
-        if merged.status == "failed":
-            return AttemptReport(kind="aborted", reason=f"merging !{member.iid} failed"), attempt
-        members[index] = member.model_copy(
-            update={"status": merged.status, "prefix_sha": merged.prefix_sha}
+def _record_build(step: Step, attempt: Attempt, result: BatchBuildResult) -> Attempt:
+    """Apply the ``BuildBatch`` result: each member merged or conflicting, the pushed head."""
+    built = {member.iid: member for member in result.members}
+    members = tuple(
+        member.model_copy(
+            update={"status": built[member.iid].status, "prefix_sha": built[member.iid].prefix_sha}
         )
-    return None, step.update_attempt(attempt.id, members=tuple(members))
+        if member.iid in built and member.status == "pending"
+        else member
+        for member in attempt.members
+    )
+    return step.update_attempt(attempt.id, members=members, branch_sha=result.sha)
 
 
-def _emit_merges(step: Step, attempt: Attempt) -> None:
-    """Merge every member still pending, in order (the executor stops at nothing: a
-    conflicting member is skipped and the next one merged on top)."""
-    assert attempt.branch is not None
-    for position, member in enumerate(attempt.members):
-        if member.status == "pending":
-            step.emit(
-                MergeIntoBatch(
-                    attempt_id=attempt.id,
-                    branch=attempt.branch,
-                    iid=member.iid,
-                    source_sha=member.source_sha,
-                    position=position,
-                )
-            )
-
-
-def _tested_sha(members: tuple[AttemptMember, ...], branch_sha: str | None) -> str | None:
-    for member in reversed(members):
-        if member.prefix_sha:
-            return member.prefix_sha
-    return branch_sha
+def _with(reason: str, message: str) -> str:
+    return f"{reason}: {message}" if message else reason
 
 
 def _open_batch_mr(step: Step, attempt: Attempt) -> None:
@@ -209,7 +184,7 @@ def _testing(step: Step, attempt: Attempt) -> tuple[AttemptReport | None, Attemp
         return AttemptReport(
             kind="tested", outcome=TrialOutcome(passed_prefix=0, failed=True)
         ), attempt
-    if attempt.probe:
+    if attempt.probe or attempt.hold:
         return AttemptReport(
             kind="tested", outcome=TrialOutcome(passed_prefix=size, failed=False)
         ), attempt

@@ -7,6 +7,12 @@ result: ``landed + pending[:k]`` failed. Halving ``k`` finds the first member th
 landed tree; that member is the suspect. Probes on the run's original base then tell a culprit
 that fails alone from one that fails only together with an earlier member (a pair), whose
 partner is found by bisecting the landed members. Probes are never landed.
+
+When a whole set fails and runners are free, the planner first **isolates** side by side
+(``next_tests`` with a width above 1): each trial leaves one member out. One CI round then
+usually settles it: the only omission that passes names a culprit that fails alone (or with
+what is landed), two that pass name a pair that fails only together, and the passing trial is
+landed at once. Only when every omission fails (several culprits) does halving take over.
 """
 
 from __future__ import annotations
@@ -32,6 +38,15 @@ class PartnerSearch(Frozen):
     high: int
 
 
+class Isolation(Frozen):
+    """Leave-one-out trials of the failing set ``pending``: omissions whose trial failed or
+    passed so far; ``exhausted`` once every omission failed (halving takes over)."""
+
+    failed: tuple[int, ...] = ()
+    passed: tuple[int, ...] = ()
+    exhausted: bool = False
+
+
 class BisectState(Frozen):
     """Where a batch run stands."""
 
@@ -40,15 +55,18 @@ class BisectState(Frozen):
     culprits: tuple[Culprit, ...] = ()
     known_failing: int | None = None
     search: PartnerSearch | None = None
+    isolation: Isolation | None = None
     tests: int = 0
 
 
 class Trial(Frozen):
     """Build ``members`` in order on the current target (``probe`` False, landable if it
-    passes) or on the run's original base (``probe`` True, diagnosis only)."""
+    passes) or on the run's original base (``probe`` True, diagnosis only). ``omitted`` marks
+    an isolation trial: ``pending`` without that member, landed only if the round picks it."""
 
     members: tuple[int, ...]
     probe: bool = False
+    omitted: int | None = None
 
 
 class TrialOutcome(Frozen):
@@ -77,6 +95,81 @@ def next_test(state: BisectState) -> Trial | None:
     if state.known_failing is None:
         return Trial(members=state.pending)
     return Trial(members=state.pending[: max(1, state.known_failing // 2)])
+
+
+def next_tests(state: BisectState, width: int) -> tuple[Trial, ...]:
+    """The tests to run side by side now: an isolation round of up to ``width`` trials when
+    the whole pending set failed, else the one test of ``next_test`` (or none: done)."""
+    omissions = _untested_omissions(state)
+    if width >= 2 and omissions:
+        return tuple(
+            Trial(members=tuple(i for i in state.pending if i != omitted), omitted=omitted)
+            for omitted in omissions[:width]
+        )
+    plan = next_test(state)
+    return () if plan is None else (plan,)
+
+
+def _untested_omissions(state: BisectState) -> tuple[int, ...]:
+    """Members whose leave-one-out trial is still to run (latest in queue order first)."""
+    size = len(state.pending)
+    if state.search is not None or size < 2 or state.known_failing != size:
+        return ()
+    isolation = state.isolation or Isolation()
+    if isolation.exhausted or isolation.passed:
+        return ()
+    tried = set(isolation.failed)
+    return tuple(i for i in reversed(state.pending) if i not in tried)
+
+
+def record_isolation(
+    state: BisectState, results: tuple[tuple[int, bool], ...]
+) -> tuple[BisectState, Trial | None]:
+    """Learn from a finished isolation round: ``(omitted member, trial passed)`` per trial.
+
+    Returns the new state and the trial to land now (None: no omission passed; the next
+    round tries the others, or halving takes over once all failed). When one or two
+    omissions passed, the latest of them in queue order is a culprit at once (two: a pair
+    failing only together, the other named as partner); when more passed, the set's failure
+    was not theirs (a flake, or all of them together) and the member left out is tried again
+    after the landing. The landing itself is recorded by ``record_isolation_landed``."""
+    isolation = state.isolation or Isolation()
+    passed = [i for i, ok in results if ok and i in state.pending and i not in isolation.passed]
+    failed = [i for i, ok in results if not ok and i in state.pending and i not in isolation.failed]
+    isolation = isolation.model_copy(
+        update={
+            "passed": (*isolation.passed, *passed),
+            "failed": (*isolation.failed, *failed),
+        }
+    )
+    update: dict[str, object] = {"isolation": isolation, "tests": state.tests + len(results)}
+    if not isolation.passed:
+        update["isolation"] = isolation.model_copy(
+            update={"exhausted": set(isolation.failed) >= set(state.pending)}
+        )
+        return state.model_copy(update=update), None
+    left_out = max(isolation.passed, key=state.pending.index)  # the latest in queue order
+    landing = Trial(members=tuple(i for i in state.pending if i != left_out), omitted=left_out)
+    if len(isolation.passed) <= 2:
+        partners = tuple(i for i in isolation.passed if i != left_out)
+        update["pending"] = landing.members
+        update["known_failing"] = None
+        update["culprits"] = (*state.culprits, Culprit(iid=left_out, partners=partners))
+    return state.model_copy(update=update), landing
+
+
+def record_isolation_landed(state: BisectState, plan: Trial) -> BisectState:
+    """The isolation trial ``plan`` landed: its members are landed; what is left pending (a
+    member left out that was not a culprit) is tried again on the new target."""
+    landed = tuple(i for i in state.pending if i in plan.members)
+    return state.model_copy(
+        update={
+            "landed": state.landed + landed,
+            "pending": tuple(i for i in state.pending if i not in plan.members),
+            "known_failing": None,
+            "isolation": None,
+        }
+    )
 
 
 def record(state: BisectState, plan: Trial, outcome: TrialOutcome) -> BisectState:
@@ -156,7 +249,8 @@ def drop(state: BisectState, iid: int) -> BisectState:
     if search is not None and search.suspect == iid:
         search = None
     pending = tuple(member for member in state.pending if member != iid)
-    return state.model_copy(update={"pending": pending, "known_failing": known, "search": search})
+    update = {"pending": pending, "known_failing": known, "search": search, "isolation": None}
+    return state.model_copy(update=update)
 
 
 def is_done(state: BisectState) -> bool:

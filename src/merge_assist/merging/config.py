@@ -47,6 +47,8 @@ class EngineConfig(Frozen):
 
     strategy: Strategy = "batch"
     batch_size: int = Field(default=5, ge=1, le=100)
+    # Pipelines a failed batch may run side by side to find its culprit (1: one at a time).
+    parallel_tests: int = Field(default=4, ge=1, le=100)
     max_rejections: int = Field(default=3, ge=1, le=100)
     landing: Landing = "merge_api"
     labels: LabelNames = LabelNames()

@@ -31,10 +31,9 @@ def describe_action(action: act.Action, result: ActionResult | None) -> LogLine:
             text = f"unassigned the bot from !{iid}"
         case act.Rebase(onto_sha=onto):
             text = f"rebased !{iid} onto {_short(onto)}{_status(result)}"
-        case act.CreateBatchBranch(branch=branch, base_sha=base):
-            text = f"created batch branch {branch} at {_short(base)}"
-        case act.MergeIntoBatch(branch=branch, source_sha=source):
-            text = f"merged !{iid} ({_short(source)}) into {branch}{_status(result)}"
+        case act.BuildBatch(branch=branch, base_sha=base, members=members):
+            names = ", ".join(f"!{m.iid}" for m in members)
+            text = f"built batch branch {branch} from {_short(base)} with {names}{_status(result)}"
         case act.CreateBatchMR(branch=branch):
             opened = getattr(result, "iid", None)
             text = f"opened batch merge request {f'!{opened} ' if opened else ''}from {branch}"

@@ -15,7 +15,7 @@
         result = await port.perform(action)
 
 ``observe`` lives in ``port_observe``, the REST actions in ``port_perform`` and the two git
-actions (``MergeIntoBatch``, ``PushTarget``) in ``port_git``. How each action is idempotent and
+actions (``BuildBatch``, ``PushTarget``) in ``port_git``. How each action is idempotent and
 what a step costs in GitLab calls: ``docs/merge-engine.md``, "The executor".
 """
 
@@ -120,11 +120,9 @@ class GitLabQueuePort:
                 await rest.unassign(client, target, action)
             case act.Rebase():
                 return await rest.rebase(client, target, action)
-            case act.CreateBatchBranch():
-                return await rest.create_batch_branch(client, target, action)
-            case act.MergeIntoBatch():
+            case act.BuildBatch():
                 rest.check_batch_branch(target, action.branch)
-                return await self.workspace.merge_into_batch(action)
+                return await self.workspace.build_batch(action)
             case act.CreateBatchMR():
                 return await rest.create_batch_mr(client, target, action)
             case act.RunPipeline():

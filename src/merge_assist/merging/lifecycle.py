@@ -37,6 +37,12 @@ def abort_attempt(step: Step, attempt_id: int, reason: str) -> None:
 
 def release(step: Step, iid: int, reason: str) -> None:
     """Take ``iid`` out of whatever attempt and batch run it is in (it stays queued)."""
+    run = step.run
+    if run is not None and run.round_ids and iid in run.bisect.pending:
+        # Its isolation round tested a set that no longer exists: stop all of its trials.
+        for round_attempt in run.round_ids:
+            abort_attempt(step, round_attempt, f"!{iid} {reason}")
+        step.run = run.model_copy(update={"round_ids": (), "round_outcomes": ()})
     attempt_id = attempt_of(step, iid)
     if attempt_id is not None and step.attempts[attempt_id].status == "landing":
         # The landing may already have happened: let it finish; the MR is followed after.

@@ -106,7 +106,11 @@ def _leave(step: Step, iid: int, reason: str) -> None:
     rejected = step.config.labels.rejected
     keep = REJECTED if snapshot is not None and rejected in snapshot.labels else NO_LABELS
     set_labels(step, iid, keep)
-    step.history("removed", (iid,), f"removed:{iid}:{mr.head_sha}:{step.steps}", reason=reason)
+    if keep == REJECTED and snapshot is not None and snapshot.state == "opened":
+        # Our own rejection unassigned it: record the rejection (same key as the lost step's).
+        step.history("rejected", (iid,), f"rejected:{iid}:{mr.author_sha}", reasons=reason)
+    else:
+        step.history("removed", (iid,), f"removed:{iid}:{mr.head_sha}:{step.steps}", reason=reason)
     forget(step, iid, reason)
 
 

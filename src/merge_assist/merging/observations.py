@@ -92,24 +92,23 @@ class RebaseResult(Frozen):
     message: str = ""
 
 
-class BatchBranchResult(Frozen):
-    """Outcome of ``CreateBatchBranch``."""
+class BuiltMember(Frozen):
+    """One member of a built batch: merged (``prefix_sha`` is the batch head after it) or
+    skipped because it conflicts (``prefix_sha`` is the head it did not merge onto)."""
 
-    kind: Literal["batch_branch"] = "batch_branch"
-    attempt_id: int
-    status: Literal["created", "failed"]
-    sha: str | None = None
-    message: str = ""
-
-
-class BatchMergeResult(Frozen):
-    """Outcome of ``MergeIntoBatch``: the batch head after the member (``prefix_sha``)."""
-
-    kind: Literal["batch_merge"] = "batch_merge"
-    attempt_id: int
     iid: int
-    status: Literal["merged", "conflict", "failed"]
+    status: Literal["merged", "conflict"]
     prefix_sha: str | None = None
+
+
+class BatchBuildResult(Frozen):
+    """Outcome of ``BuildBatch``: the pushed head (``sha``) and each member's fate."""
+
+    kind: Literal["batch_build"] = "batch_build"
+    attempt_id: int
+    status: Literal["built", "failed"]
+    sha: str | None = None
+    members: tuple[BuiltMember, ...] = ()
     message: str = ""
 
 
@@ -154,13 +153,7 @@ class PushResult(Frozen):
 
 
 ActionResult = Annotated[
-    RebaseResult
-    | BatchBranchResult
-    | BatchMergeResult
-    | BatchMRResult
-    | PipelineResult
-    | MergeResult
-    | PushResult,
+    RebaseResult | BatchBuildResult | BatchMRResult | PipelineResult | MergeResult | PushResult,
     Field(discriminator="kind"),
 ]
 

@@ -1,4 +1,4 @@
-"""The port's local git clone: merging members into batch branches and compare-and-swap pushes.
+"""The port's local git clone: building batch branches (one push each) and compare-and-swap pushes.
 
 One working copy per (project, target branch) under the port's work folder, cloned on first
 use and fetched before every operation. The bot's token reaches git only through the
@@ -16,7 +16,7 @@ from pathlib import Path
 
 from merge_assist.gitlab.git import GitCli, GitCommandError, GitPushRejected, GitRepository
 from merge_assist.merging import actions as act
-from merge_assist.merging.observations import BatchMergeResult, PushResult
+from merge_assist.merging.observations import BatchBuildResult, BuiltMember, PushResult
 
 ALL_BRANCHES = "+refs/heads/*:refs/remotes/origin/*"
 BOT_NAME = "Merge Assist"
@@ -65,35 +65,51 @@ class BatchWorkspace:
         await repo.configure_identity(*self.identity)
         return repo
 
-    async def merge_into_batch(self, action: act.MergeIntoBatch) -> BatchMergeResult:
-        """Merge ``source_sha`` into the batch branch and push it; contained already → no-op."""
+    async def build_batch(self, action: act.BuildBatch) -> BatchBuildResult:
+        """Merge the members onto ``base_sha`` locally and push the batch branch once."""
         async with self._lock:
-            return await self._merge_into_batch(action)
+            return await self._build_batch(action)
 
-    async def _merge_into_batch(self, action: act.MergeIntoBatch) -> BatchMergeResult:
+    async def _build_batch(self, action: act.BuildBatch) -> BatchBuildResult:
         repo = await self.repository()
-        result = _MergeResults(action)
-        remote = f"refs/remotes/origin/{action.branch}"
-        head = await _resolve(repo, remote)
-        if head is None:
-            return result.failed("the batch branch does not exist")
-        if await _resolve(repo, action.source_sha) is None:
-            await _fetch_merge_request_head(repo, action.iid)
-            if await _resolve(repo, action.source_sha) is None:
-                return result.failed(f"commit {action.source_sha[:12]} is not in the repository")
-        if await _is_ancestor(repo, action.source_sha, head):
-            return result.merged(head)  # a replay: the member is in the branch already
-        await repo.checkout(head, detach=True, force=True)
+        for member in action.members:
+            if await _resolve(repo, member.source_sha) is None:
+                await _fetch_merge_request_head(repo, member.iid)
+                if await _resolve(repo, member.source_sha) is None:
+                    message = (
+                        f"commit {member.source_sha[:12]} of !{member.iid} is not in the repository"
+                    )
+                    return _build_failed(action, message)
+        if await _resolve(repo, action.base_sha) is None:
+            return _build_failed(
+                action, f"the base {action.base_sha[:12]} is not in the repository"
+            )
+        remote = await _resolve(repo, f"refs/remotes/origin/{action.branch}")
+        if remote is not None:
+            kept = await _built_already(repo, action, remote)
+            if kept is not None:
+                return kept  # a replay: this exact build was pushed before, push nothing
+        await repo.checkout(action.base_sha, detach=True, force=True)
         await repo.run("clean", "-fdq")
-        outcome = await repo.merge(action.source_sha, f"Merge !{action.iid} into {action.branch}")
-        if not outcome.ok:
-            return result.conflict(head, outcome.conflicts)
-        assert outcome.sha is not None
+        head, members = action.base_sha, []
+        for member in action.members:
+            if await _is_ancestor(repo, member.source_sha, head):
+                members.append(BuiltMember(iid=member.iid, status="merged", prefix_sha=head))
+                continue
+            outcome = await repo.merge(
+                member.source_sha, f"Merge !{member.iid} into {action.branch}"
+            )
+            if not outcome.ok:
+                members.append(BuiltMember(iid=member.iid, status="conflict", prefix_sha=head))
+                continue
+            assert outcome.sha is not None
+            head = outcome.sha
+            members.append(BuiltMember(iid=member.iid, status="merged", prefix_sha=head))
         try:
-            await repo.push(outcome.sha, branch=action.branch, force_with_lease=head)
+            await repo.push(head, branch=action.branch, force_with_lease=remote or "")
         except GitPushRejected as error:
-            return result.failed(f"the batch branch moved while merging ({error})")
-        return result.merged(outcome.sha)
+            return _build_failed(action, f"the batch branch moved while it was built ({error})")
+        return _built(action, head, members)
 
     async def push_target(self, action: act.PushTarget) -> PushResult:
         """Move the target to ``sha`` if still at ``expected_old_sha``; at ``sha`` → pushed."""
@@ -133,31 +149,45 @@ class BatchWorkspace:
         return PushResult(attempt_id=action.attempt_id, status="pushed", new_sha=action.sha)
 
 
-class _MergeResults:
-    """Builds the ``BatchMergeResult`` of one action."""
+def _built(action: act.BuildBatch, head: str, members: list[BuiltMember]) -> BatchBuildResult:
+    return BatchBuildResult(
+        attempt_id=action.attempt_id, status="built", sha=head, members=tuple(members)
+    )
 
-    def __init__(self, action: act.MergeIntoBatch) -> None:
-        self.action = action
 
-    def merged(self, sha: str) -> BatchMergeResult:
-        return self._result("merged", sha)
+def _build_failed(action: act.BuildBatch, message: str) -> BatchBuildResult:
+    return BatchBuildResult(attempt_id=action.attempt_id, status="failed", message=message)
 
-    def conflict(self, head: str, paths: tuple[str, ...]) -> BatchMergeResult:
-        return self._result("conflict", head, "conflicts in " + ", ".join(paths[:10]))
 
-    def failed(self, message: str) -> BatchMergeResult:
-        return self._result("failed", None, message)
-
-    def _result(self, status: str, sha: str | None, message: str = "") -> BatchMergeResult:
-        return BatchMergeResult.model_validate(
-            {
-                "attempt_id": self.action.attempt_id,
-                "iid": self.action.iid,
-                "status": status,
-                "prefix_sha": sha,
-                "message": message,
-            }
-        )
+async def _built_already(
+    repo: GitRepository, action: act.BuildBatch, head: str
+) -> BatchBuildResult | None:
+    """The result of an earlier build of the same action, read off the pushed branch: its
+    first-parent chain from ``base_sha`` holds one merge per member, in order, and nothing
+    else. None when the branch is anything else (then it is built again)."""
+    listed = await repo.run(
+        "rev-list", "--first-parent", "--reverse", "--parents", f"{action.base_sha}..{head}",
+        check=False,
+    )  # fmt: skip
+    if listed.returncode != 0 or not await _is_ancestor(repo, action.base_sha, head):
+        return None
+    chain = [line.split() for line in listed.stdout.splitlines() if line.strip()]
+    merged_source = {parents[2]: parents[0] for parents in chain if len(parents) == 3}
+    if len(merged_source) != len(chain):
+        return None  # a commit that is not one of our merges
+    members, prefix, used = [], action.base_sha, 0
+    for member in action.members:
+        commit = merged_source.get(member.source_sha)
+        if commit is not None:
+            prefix, used = commit, used + 1
+        elif not await _is_ancestor(repo, member.source_sha, prefix):
+            # Not in the branch: it conflicted then, or that build had other members (the
+            # same attempt id planned again after a lost step). Only a build again can tell.
+            return None
+        members.append(BuiltMember(iid=member.iid, status="merged", prefix_sha=prefix))
+    if used != len(chain):
+        return None
+    return _built(action, head, members)
 
 
 async def _resolve(repo: GitRepository, rev: str) -> str | None:

@@ -24,7 +24,6 @@ from merge_assist.gitlab.models import MergeRequest
 from merge_assist.merging import actions as act
 from merge_assist.merging.comments import marker
 from merge_assist.merging.observations import (
-    BatchBranchResult,
     BatchMRResult,
     MergeResult,
     PipelineResult,
@@ -120,30 +119,6 @@ async def rebase(client: GitLabClient, target: PortTarget, action: act.Rebase) -
 
 def _based_on(mr: MergeRequest, onto_sha: str) -> bool:
     return mr.diff_refs is not None and mr.diff_refs.base_sha == onto_sha
-
-
-async def create_batch_branch(
-    client: GitLabClient, target: PortTarget, action: act.CreateBatchBranch
-) -> BatchBranchResult:
-    """Create the branch at ``base_sha``, or reset our own branch there (delete + create)."""
-    check_batch_branch(target, action.branch)
-    project = target.project_id
-    try:
-        existing = await client.get_branch(project, action.branch)
-    except GitLabNotFound:
-        existing = None
-    if existing is not None and existing.commit and existing.commit.id == action.base_sha:
-        return BatchBranchResult(
-            attempt_id=action.attempt_id, status="created", sha=action.base_sha
-        )
-    if existing is not None:
-        await client.delete_branch(project, action.branch, missing_ok=True)
-    try:
-        branch = await client.create_branch(project, action.branch, action.base_sha)
-    except GitLabValidationError as error:
-        return BatchBranchResult(attempt_id=action.attempt_id, status="failed", message=str(error))
-    sha = branch.commit.id if branch.commit else action.base_sha
-    return BatchBranchResult(attempt_id=action.attempt_id, status="created", sha=sha)
 
 
 async def create_batch_mr(

@@ -154,7 +154,7 @@ def _attempt_values(facts: StepFacts, attempt: Attempt) -> dict[str, Any]:
         "base_sha": attempt.base_sha,
     }
     for run in (facts.after.batch_run, facts.before.batch_run):
-        if run is not None and run.attempt_id == attempt.id:
+        if run is not None and (run.attempt_id == attempt.id or attempt.id in run.round_ids):
             values["run_id"] = run.id
             break
     sticky = {

@@ -78,6 +78,8 @@ class Attempt(Frozen):
     status: AttemptStatus
     started_at: datetime
     probe: bool = False  # diagnosis only: never landed
+    # An isolation trial: tested like the others, landed only if its round picks it.
+    hold: bool = False
     plan: Trial | None = None  # the bisection test this attempt answers (batch)
     branch: str | None = None
     branch_sha: str | None = None
@@ -108,6 +110,10 @@ class BatchRun(Frozen):
     # Each member's head when the run started: a member that moves is dropped from the run.
     member_heads: tuple[tuple[int, str], ...]
     attempt_id: int | None = None
+    # An isolation round in flight (attempts side by side) and the outcomes seen so far:
+    # (attempt id, passed).
+    round_ids: tuple[int, ...] = ()
+    round_outcomes: tuple[tuple[int, bool], ...] = ()
     attempts: int = 0
     started_at: datetime
 
