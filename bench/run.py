@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+import shutil
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,7 @@ class RunOutcome:
     real_seconds: float
     figures: Figures | None
     error: str | None = None
+    record: RunRecord | None = None  # what the figures were computed from
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -76,8 +78,10 @@ def run(
         sandbox.wait_for_setup_pipelines()
         sandbox.set_speed(parameters.clock_speed)
         bot.start(ContenderSetup(sandbox.url, BOT_TOKEN, PROJECT, folder, parameters.clock_speed))
-        outcome.figures, outcome.error = _measure(world, sandbox, bot, folder, limit_seconds,
-                                                  progress, started)  # fmt: skip
+        outcome.record, outcome.error = _measure(
+            world, sandbox, bot, folder, limit_seconds, progress, started
+        )
+        outcome.figures = figures(outcome.record)
     except Exception as error:  # a run that breaks is reported, the table goes on
         outcome.error = f"{type(error).__name__}: {error}"
     finally:
@@ -96,7 +100,7 @@ def _measure(
     limit_seconds: float,
     progress: Progress,
     started: float,
-) -> tuple[Figures, str | None]:
+) -> tuple[RunRecord, str | None]:
     calls_before = observe.bot_calls(sandbox)
     pipelines_before = max((p["id"] for p in sandbox.admin("GET", "pipelines")), default=0)
     watch = Watch(t0=sandbox.now(), assigned={}, resolved={})
@@ -117,7 +121,8 @@ def _measure(
         complete=watch.complete,
     )
     (folder / "record.json").write_text(json.dumps(_plain(record), indent=1, default=str))
-    return figures(record), watch.error
+    shutil.rmtree(folder / "target.git", ignore_errors=True)
+    return record, watch.error
 
 
 def _watch(
@@ -177,6 +182,4 @@ def _mr_record(mr: dict[str, Any], iid: int, watch: Watch) -> MergeRequestRecord
 
 
 def _plain(record: RunRecord) -> dict[str, Any]:
-    from dataclasses import asdict
-
     return asdict(record)
