@@ -37,6 +37,7 @@ class WorldParameters:
     arrivals_per_hour: float | None = None  # None: every MR is assigned at t0
     clock_speed: float = 10.0
     seed: int = 1
+    family: str = ""  # worlds of one family share their pairs and arrivals (default: the name)
 
     def __post_init__(self) -> None:
         if self.merge_requests < 1:
@@ -89,7 +90,7 @@ def pair_marker(pair: int, side: str) -> str:
 
 def generate(parameters: WorldParameters) -> World:
     """The world these parameters and their seed describe (same input, same world)."""
-    chooser = random.Random(f"world:{parameters.seed}:{parameters.name}")
+    chooser = random.Random(f"world:{parameters.seed}:{parameters.family or parameters.name}")
     iids = list(range(1, parameters.merge_requests + 1))
     in_pairs = chooser.sample(iids, 2 * parameters.culprit_pairs)
     pairs = tuple(
@@ -107,7 +108,7 @@ def arrival_offsets(parameters: WorldParameters) -> tuple[float, ...]:
     """Simulated seconds after t0 at which each MR is assigned: all 0, or a Poisson stream."""
     if parameters.arrivals_per_hour is None:
         return (0.0,) * parameters.merge_requests
-    clock = random.Random(f"arrivals:{parameters.seed}:{parameters.name}")
+    clock = random.Random(f"arrivals:{parameters.seed}:{parameters.family or parameters.name}")
     mean_gap = 3600.0 / parameters.arrivals_per_hour
     offsets, now = [], 0.0
     for _ in range(parameters.merge_requests):
@@ -186,8 +187,12 @@ def _scenario(parameters: WorldParameters, pairs: tuple[CulpritPair, ...]) -> di
 
 STANDARD: dict[str, WorldParameters] = {
     "A": WorldParameters(name="A", merge_requests=20, culprit_pairs=2),
-    "A-ff": WorldParameters(name="A-ff", merge_requests=20, culprit_pairs=2, merge_method="ff"),
-    "A-flaky": WorldParameters(name="A-flaky", merge_requests=20, culprit_pairs=2, flake_rate=0.03),
+    "A-ff": WorldParameters(
+        name="A-ff", merge_requests=20, culprit_pairs=2, merge_method="ff", family="A"
+    ),
+    "A-flaky": WorldParameters(
+        name="A-flaky", merge_requests=20, culprit_pairs=2, flake_rate=0.03, family="A"
+    ),
     "poisson": WorldParameters(
         name="poisson", merge_requests=60, culprit_pairs=6, arrivals_per_hour=30.0
     ),

@@ -42,6 +42,9 @@ def test_world_a_has_twenty_mrs_two_pairs_and_fixed_ci() -> None:
 
 def test_same_seed_same_world_other_seed_other_pairs() -> None:
     assert standard_world("A") == standard_world("A")
+    assert (
+        standard_world("A").pairs == standard_world("A-ff").pairs == standard_world("A-flaky").pairs
+    )
     pairs = {standard_world("A", seed=seed).pairs for seed in range(5)}
     assert len(pairs) > 1
 
