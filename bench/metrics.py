@@ -45,6 +45,7 @@ class PipelineRecord:
     created_s: float
     started_s: float | None
     finished_s: float | None
+    ref: str = ""  # the branch it ran on (the target's own pipelines run after each landing)
 
 
 @dataclass(frozen=True)

@@ -96,6 +96,7 @@ def pipeline_records(
                 created_s=created if created is not None else 0.0,
                 started_s=seconds_after(t0, pipeline.get("started_at")),
                 finished_s=seconds_after(t0, pipeline.get("finished_at")),
+                ref=pipeline["ref"],
             )
         )
     return tuple(records)
