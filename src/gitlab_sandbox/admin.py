@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Request
 from gitlab_sandbox.api.deps import SandboxDep
 from gitlab_sandbox.api.errors import ApiError
 from gitlab_sandbox.api.params import Params, read_params
+from gitlab_sandbox.api.render import iso
 from gitlab_sandbox.api.render_mr import pipeline_basic
 from gitlab_sandbox.hooks.dispatcher import WebhookFaults
 from gitlab_sandbox.sandbox import Sandbox
@@ -147,10 +148,17 @@ def stats(sandbox: AdminDep) -> dict[str, Any]:
 
 @router.get("/pipelines")
 def pipelines(sandbox: AdminDep) -> list[dict[str, Any]]:
-    """Every pipeline of every project, oldest first."""
+    """Every pipeline of every project, oldest first, with when its last attempt started and
+    finished and how long it ran (simulated time; null while it has not)."""
     store = sandbox.store
     return [
-        pipeline_basic(sandbox, store.projects[p.project_id], p)
+        {
+            **pipeline_basic(sandbox, store.projects[p.project_id], p),
+            "started_at": iso(p.run.started_at),
+            "finished_at": iso(p.run.finished_at),
+            "duration": p.run.duration,
+            "attempt": p.run.attempt,
+        }
         for p in sorted(store.pipelines.values(), key=lambda p: p.id)
     ]
 

@@ -90,3 +90,20 @@ def test_reset_forgets_everything() -> None:
             f"{sandbox.api_url}/user", headers={"PRIVATE-TOKEN": sandbox.token_for("bot")}
         )
         assert gone.status_code == 401
+
+
+def test_pipelines_endpoint_tells_when_each_pipeline_ran() -> None:
+    """Benchmarks add up runner time from these simulated start and finish times."""
+    with run_sandbox({**SCENARIO, "ci": {"duration_seconds": [7, 7]}}, clock_speed=0) as sandbox:
+        waiting = sandbox.pipelines()
+        assert waiting
+        assert waiting[0]["finished_at"] is None
+        sandbox.advance_clock(10)
+        finished = sandbox.wait_for_pipelines()
+        listed = sandbox.pipelines()
+        assert [p["id"] for p in listed] == [p["id"] for p in finished]
+        first = listed[0]
+        assert first["status"] == "success"
+        assert first["created_at"] <= first["started_at"] < first["finished_at"]
+        assert first["duration"] == 7
+        assert first["attempt"] == 1

@@ -1,0 +1,1 @@
+"""Merge-queue benchmark harness against gitlab-sandbox (see README.md)."""

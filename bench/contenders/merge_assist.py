@@ -1,0 +1,85 @@
+"""Merge Assist as a user runs it: ``merge-assist serve`` with the project onboarded."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from bench.contenders.base import ContenderSetup, scaled_wait
+from bench.processes import ChildProcess, clean_environment, free_port
+
+DEFAULT_POLLING_SECONDS = 300  # the product's default, in (simulated) seconds
+MIN_POLLING_SECONDS = 10  # the smallest interval the product accepts
+
+
+def _command(name: str) -> str:
+    return str(Path(sys.executable).with_name(name))
+
+
+class MergeAssist:
+    """The product with strategy ``single`` or ``batch``; webhooks on, one rejection ends."""
+
+    def __init__(self, strategy: str, batch_size: int | None = None) -> None:
+        self.strategy = strategy
+        self.batch_size = batch_size
+        self.name = f"ma-{strategy}"
+        self.process: ChildProcess | None = None
+
+    def config(self, clock_speed: float) -> dict[str, object]:
+        """The project configuration the run onboards with."""
+        polling = scaled_wait(DEFAULT_POLLING_SECONDS, clock_speed, MIN_POLLING_SECONDS)
+        config: dict[str, object] = {
+            "strategy": self.strategy,
+            "polling_interval_seconds": int(polling),
+            "max_rejections": 1,
+            "webhook_enabled": True,
+        }
+        if self.batch_size is not None:
+            config["batch_size"] = self.batch_size
+        return config
+
+    def start(self, setup: ContenderSetup) -> None:
+        port = free_port()
+        env = clean_environment(
+            {
+                "MERGE_ASSIST_DATA_DIR": str(setup.folder / "product"),
+                "MERGE_ASSIST_GITLAB_URL": setup.gitlab_url,
+                "MERGE_ASSIST_SECRET_GITLAB_BOT_TOKEN": setup.bot_token,
+                "MERGE_ASSIST_PUBLIC_URL": f"http://127.0.0.1:{port}",
+                "MERGE_ASSIST_HOST": "127.0.0.1",
+                "MERGE_ASSIST_PORT": str(port),
+            }
+        )
+        log = setup.folder / "product.log"
+        with log.open("ab") as output:
+            for step in (
+                [_command("merge-assist"), "db", "upgrade"],
+                [sys.executable, "-m", "bench.contenders.ma_onboard", setup.project,
+                 json.dumps(self.config(setup.clock_speed))],
+            ):  # fmt: skip
+                subprocess.run(step, check=True, env=env, stdout=output, stderr=output, timeout=120)
+        self.process = ChildProcess("merge-assist", [_command("merge-assist"), "serve"], log, env)
+        _wait_healthy(self.process, f"http://127.0.0.1:{port}/api/health")
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.stop()
+
+
+def _wait_healthy(process: ChildProcess, url: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not process.running:
+            raise RuntimeError(f"merge-assist stopped; see {process.log}")
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.3)
+    raise RuntimeError("merge-assist did not answer within 60 seconds")
