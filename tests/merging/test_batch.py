@@ -207,6 +207,7 @@ def test_two_passing_omissions_are_a_pair_and_the_later_one_is_struck() -> None:
     settled = finish_round(isolation_round(cfg), cfg, passing={1, 3})
     (push,) = of_kind(settled, "push_target")
     landing = next(a for a in settled.state.attempts if a.active)
+    assert push.sha == landing.tested_sha
     assert [m.iid for m in landing.members] == [2, 1]  # without !3, the later of the pair
     (blame,) = [c for c in of_kind(settled, "post_comment") if c.template == "batch_failed"]
     assert blame.iid == 3

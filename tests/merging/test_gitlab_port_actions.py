@@ -102,6 +102,21 @@ async def test_a_comment_is_posted_once(port: GitLabQueuePort, root: GitLabClien
     assert notes == [body]
 
 
+async def test_a_comment_reads_only_the_newest_page_of_notes(
+    port: GitLabQueuePort, root: GitLabClient
+) -> None:
+    for n in range(120):  # a long thread: more than one page of notes
+        await root.create_note(PROJECT, 2, f"chatter {n}")
+    key = "2:abc:not_ready"
+    body = with_marker(render("not_ready", {"reasons": "- draft"}), key)
+    comment = act.PostComment(iid=2, template="not_ready", params=(), comment_key=key, body=body)
+    before = port.client.calls["mr.notes"]
+    await twice(port, comment)
+    assert port.client.calls["mr.notes"] - before == 2  # one page per try, not the thread
+    notes = [n.body for n in await root.mr_notes(PROJECT, 2) if key in n.body]
+    assert notes == [body]
+
+
 async def test_unassign_removes_only_the_bot(port: GitLabQueuePort, root: GitLabClient) -> None:
     await twice(port, act.Unassign(iid=12))
     mr = await root.get_merge_request(PROJECT, 12)

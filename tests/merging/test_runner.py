@@ -12,10 +12,11 @@ from merge_assist.audit.models import AuditEntry
 from merge_assist.auth.models import User
 from merge_assist.kit.db import unit_of_work
 from merge_assist.kit.settings import Settings
+from merge_assist.merging.actions import AddLabels, RemoveLabels
 from merge_assist.merging.engine_config import engine_config
 from merge_assist.merging.models import EngineStateRow, MergeRequestRecord, QueueLogEntry
 from merge_assist.merging.observations import Observations
-from merge_assist.merging.runner import run_project
+from merge_assist.merging.runner import run_project, with_labels_applied
 from merge_assist.merging.state import TargetQueueState
 from merge_assist.messaging import service as messaging
 from merge_assist.projects.config import default_config
@@ -237,6 +238,44 @@ async def test_a_waiting_queue_says_when_to_look_again(
     assert outcome.steps >= 2
     assert outcome.next_check_at is not None
     assert outcome.next_check_at > world.now()
+
+
+async def test_a_step_that_only_set_labels_is_not_followed_by_a_read(
+    settings: Settings, engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    project_id = await add_project(sessions)
+    world = World.create([1, 2], bad=set(), bad_pairs=set(), conflict_pairs=set())
+    port = WorldPort(world, project_id)
+    outcome = await run_project(
+        resources(settings, engine, sessions),
+        project_id,
+        port_for=lambda *_: port,
+        still_owner=always,
+        clock=world.now,
+    )
+    # The first step only labels the recognised MRs: the next one decides on what was read
+    # (with those labels), then reads again.
+    assert [a.kind for a in port.performed[:2]] == ["add_labels", "add_labels"]
+    assert port.observed < outcome.steps
+    assert outcome.observed_at_monotonic is not None
+
+
+def test_labels_applied_are_what_gitlab_would_show() -> None:
+    world = World.create([1], bad=set(), bad_pairs=set(), conflict_pairs=set())
+    state = TargetQueueState.empty(1, "main")
+    seen = world.observe(state, ())
+    one = seen.merge_requests[0].model_copy(update={"labels": ("theirs", "old")})
+    seen = seen.model_copy(update={"merge_requests": (one,)})
+    after = with_labels_applied(
+        seen,
+        (
+            AddLabels(iid=1, labels=("new", "theirs")),
+            RemoveLabels(iid=1, labels=("old",)),
+            AddLabels(iid=9, labels=("gone",)),
+        ),
+    )
+    assert after.merge_requests[0].labels == ("theirs", "new")
+    assert after.merge_requests[0].model_copy(update={"labels": one.labels}) == one
 
 
 async def test_live_events_and_author_notices_follow_the_commit(

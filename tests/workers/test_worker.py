@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator, Callable
 
 import pytest
@@ -257,3 +258,61 @@ class LosingRun(RecordingRun):
     ) -> RunOutcome:
         await super().__call__(res, project_id, still_owner)
         return RunOutcome(steps=0, lost_lease=True)
+
+
+async def test_a_burst_of_wake_ups_makes_one_run(
+    res: AppResources, sessions: Sessions, workers: Callable[..., Worker], clock: Clock
+) -> None:
+    """Our own label changes come back as one webhook per MR: they cost one run, not one each."""
+    project = await make_project(sessions)
+    recording = RecordingRun(clock)
+    worker = workers("worker-a", recording, clock)
+    await worker.tick()
+    await eventually(lambda: recording.count(project.id) == 1)
+    for _ in range(8):
+        await publish_wake(bus_of(res), project.id, "webhook")
+        await asyncio.sleep(0.02)
+    await eventually(lambda: recording.count(project.id) == 2)
+    await asyncio.sleep(1.0)  # longer than the settle time: no run follows for the burst
+    assert recording.count(project.id) == 2
+
+
+class ObservingRun(RecordingRun):
+    """A run during which wake-ups arrive, then looks at GitLab once more before it ends."""
+
+    def __init__(self, clock: Clock, res: AppResources, *, look_last: bool) -> None:
+        super().__init__(clock)
+        self.res = res
+        self.look_last = look_last
+
+    async def __call__(
+        self, res: AppResources, project_id: int, still_owner: StillOwner
+    ) -> RunOutcome:
+        await super().__call__(res, project_id, still_owner)
+        if self.count(project_id) == 2:  # the run woken by the test: its own webhooks arrive
+            await publish_wake(bus_of(self.res), project_id, "webhook")
+            await asyncio.sleep(0.2)
+        looked = time.monotonic() if self.look_last else None
+        return RunOutcome(steps=1, observed_at_monotonic=looked)
+
+
+@pytest.mark.parametrize("look_last", [True, False])
+async def test_wake_ups_the_run_already_saw_need_no_run(
+    res: AppResources,
+    sessions: Sessions,
+    workers: Callable[..., Worker],
+    clock: Clock,
+    look_last: bool,
+) -> None:
+    project = await make_project(sessions)
+    run = ObservingRun(clock, res, look_last=look_last)
+    worker = workers("worker-a", run, clock)
+    await worker.tick()
+    await eventually(lambda: run.count(project.id) == 1)
+    await publish_wake(bus_of(res), project.id, "webhook")
+    await eventually(lambda: run.count(project.id) == 2)
+    if look_last:
+        await asyncio.sleep(1.5)
+        assert run.count(project.id) == 2  # the wake-up came before the run's last look
+    else:
+        await eventually(lambda: run.count(project.id) == 3)  # unknown: run again

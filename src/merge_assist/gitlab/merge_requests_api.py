@@ -44,15 +44,20 @@ class MergeRequestsApi(GitLabCore):
         assignee_id: int | None = None,
         reviewer_id: int | None = None,
         labels: Sequence[str] | None = None,
+        iids: Sequence[int] | None = None,
         updated_after: datetime | None = None,
         order_by: Literal["created_at", "updated_at"] = "updated_at",
         sort: Literal["asc", "desc"] = "asc",
+        with_merge_status_recheck: bool | None = None,
         max_pages: int | None = None,
     ) -> list[MergeRequest]:
         """A project's merge requests (``GET /projects/:id/merge_requests``), all pages.
 
         GitLab filters assignees and reviewers separately: to find merge requests where the
-        bot is either, call once with ``assignee_id`` and once with ``reviewer_id``.
+        bot is either, call once with ``assignee_id`` and once with ``reviewer_id``. The list
+        carries neither ``head_pipeline`` nor ``diff_refs`` (read one MR for those).
+        ``with_merge_status_recheck`` asks GitLab to recheck stale mergeability in the
+        background (the single-MR read does that by itself; a list does not).
         """
         params = {
             "state": state,
@@ -61,9 +66,11 @@ class MergeRequestsApi(GitLabCore):
             "assignee_id": assignee_id,
             "reviewer_id": reviewer_id,
             "labels": _csv(labels),
+            "iids[]": None if iids is None else [int(iid) for iid in iids],
             "updated_after": updated_after,
             "order_by": order_by,
             "sort": sort,
+            "with_merge_status_recheck": with_merge_status_recheck,
         }
         return [
             MergeRequest.model_validate(item)
@@ -256,6 +263,21 @@ class MergeRequestsApi(GitLabCore):
                 operation="mr.notes",
             )
         ]
+
+    async def newest_notes(self, project: ProjectRef, iid: int, *, limit: int = 100) -> list[Note]:
+        """The newest ``limit`` (≤ 100) notes, newest first: one call, however long the thread."""
+        call = self.api_call(
+            "GET",
+            MR + "/notes",
+            operation="mr.notes",
+            path_params={"project": project, "iid": iid},
+            params={
+                "sort": "desc",
+                "order_by": "created_at",
+                "per_page": max(1, min(limit, 100)),
+            },
+        )
+        return [Note.model_validate(item) for item in await self.json(call) or []]
 
     async def create_note(self, project: ProjectRef, iid: int, body: str) -> Note:
         """Comment on the merge request (``POST .../notes``); never resent (no duplicates)."""

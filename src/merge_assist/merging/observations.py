@@ -60,7 +60,7 @@ class MergeRequestSnapshot(Frozen):
     detailed_merge_status: str | None = None
     has_conflicts: bool = False
     blocking_discussions_resolved: bool = True
-    approvals_left: int | None = None  # None when the approvals API is not available
+    approvals_left: int | None = None  # None: not read (detailed_merge_status tells)
     head_pipeline: Pipeline | None = None
     labels: tuple[str, ...] = ()
     files_changed: tuple[str, ...] = ()

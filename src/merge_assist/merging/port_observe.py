@@ -1,20 +1,23 @@
 """Reading one (project, target branch) queue from GitLab: the half of the port that observes.
 
-Per step it costs ``3 + 2·m + s`` calls (plus one diff listing per new head): the target
-branch, the open MRs with the bot as assignee and as reviewer (one page each up to 100), then
-per MR ``m`` its details (head pipeline, diff refs) and its approvals, and per tested sha
-``s`` of an attempt one pipeline listing. Files changed are cached by head sha, the
-approvals API is not asked again once it answered 403/404 (not available on this GitLab).
+A step reads lists, not merge requests one by one: the target branch, the open MRs with the
+bot as assignee and as reviewer (one page each up to 100), one listing of the MRs the state
+mentions that those did not show (``iids[]``, any state), and the newest page of the
+project's pipelines, matched by sha. A queue that did not change costs those 4 or 5 calls
+whatever its length. What a list lacks is read once per head: ``diff_refs.base_sha`` (a
+``GET`` of the MR; GitLab computes it per diff version, i.e. per push or retarget) and the
+files changed. Approvals come from ``detailed_merge_status`` (``not_approved``), not from the
+approvals API. Cost table: ``docs/merge-engine.md``, "Observing: GitLab calls per step".
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from merge_assist.gitlab.client import GitLabClient
-from merge_assist.gitlab.errors import GitLabForbidden, GitLabNotFound
+from merge_assist.gitlab.errors import GitLabNotFound
 from merge_assist.gitlab.models import MergeRequest, PipelineRef, User
 from merge_assist.merging.observations import MergeRequestSnapshot, Observations, Pipeline
 from merge_assist.merging.state import TargetQueueState
@@ -23,6 +26,8 @@ UNKNOWN_SHA = "0" * 40
 # At most this many MR reads run at once: GitLab rate limits, and the machine is shared.
 CONCURRENT_READS = 4
 MAX_CACHED_HEADS = 2000
+PAGE = 100  # GitLab's largest page
+HeadKey = tuple[str, str]  # (head sha, target branch): one diff version
 
 
 @dataclass
@@ -31,13 +36,19 @@ class ObserverCache:
 
     bot: User | None = None
     files_by_head: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    approvals_available: bool = True
+    base_by_head: dict[HeadKey, str | None] = field(default_factory=dict)
 
     def remember_files(self, head_sha: str, files: tuple[str, ...]) -> None:
         """Cache the files a head changes; bounded so a long-lived worker does not grow."""
         if len(self.files_by_head) >= MAX_CACHED_HEADS:
             self.files_by_head.clear()
         self.files_by_head[head_sha] = files
+
+    def remember_base(self, head: HeadKey, base_sha: str | None) -> None:
+        """Cache ``diff_refs.base_sha`` of a head (fixed until the next push or retarget)."""
+        if len(self.base_by_head) >= MAX_CACHED_HEADS:
+            self.base_by_head.clear()
+        self.base_by_head[head] = base_sha
 
 
 def mentioned_iids(state: TargetQueueState) -> set[int]:
@@ -69,6 +80,20 @@ def as_pipeline(ref: PipelineRef | None, fallback_sha: str | None = None) -> Pip
     if not sha:
         return None
     return Pipeline(id=ref.id, sha=sha, status=ref.status, ref=ref.ref, web_url=ref.web_url)
+
+
+def newest_by_sha(pipelines: Iterable[Pipeline]) -> dict[str, Pipeline]:
+    """The newest pipeline (highest id) of each sha."""
+    newest: dict[str, Pipeline] = {}
+    for pipeline in pipelines:
+        known = newest.get(pipeline.sha)
+        if known is None or pipeline.id > known.id:
+            newest[pipeline.sha] = pipeline
+    return newest
+
+
+def _chunks(values: Sequence[int], size: int) -> list[Sequence[int]]:
+    return [values[start : start + size] for start in range(0, len(values), size)]
 
 
 class QueueObserver:
@@ -108,18 +133,27 @@ class QueueObserver:
         bot = await self.bot()
         target_sha = await self.target_head()
         listed = await self.recognised(bot)
-        wanted = mentioned_iids(state) | set(listed)
+        mentioned = mentioned_iids(state)
+        found = {**await self.by_iids(mentioned - set(listed)), **listed}
+        opened = [mr for mr in found.values() if mr.state == "opened" and mr.sha]
+        await asyncio.gather(*(self._learn_head(mr) for mr in opened))
         known_heads = {mr.iid: mr.head_sha for mr in state.merge_requests}
-        snapshots = await asyncio.gather(
-            *(self._snapshot(iid, bot, known_heads.get(iid)) for iid in sorted(wanted))
+        tested = tested_shas(state)
+        pipelines = await self.pipelines(
+            tested | {mr.sha for mr in opened if mr.sha},
+            also=(mr.sha for mr in found.values() if mr.sha),
         )
-        pipelines = await self.pipelines(tested_shas(state))
+        await self._fork_pipelines(opened, pipelines)
+        snapshots = [self._snapshot(mr, bot, pipelines) for mr in found.values()]
+        snapshots += [
+            self._missing(iid, known_heads.get(iid)) for iid in sorted(mentioned - set(found))
+        ]
         return Observations(
             project_id=self.project_id,
             target_branch=self.target_branch,
             target_sha=target_sha,
-            merge_requests=tuple(snapshots),
-            pipelines=tuple(pipelines),
+            merge_requests=tuple(sorted(snapshots, key=lambda s: s.iid)),
+            pipelines=tuple(pipelines[sha] for sha in sorted(tested) if sha in pipelines),
         )
 
     async def target_head(self) -> str | None:
@@ -134,64 +168,118 @@ class QueueObserver:
         """Open MRs into the branch with the bot as assignee or reviewer (two listings)."""
         by_assignee, by_reviewer = await asyncio.gather(
             self.client.list_merge_requests(
-                self.project_id, target_branch=self.target_branch, assignee_id=bot.id
+                self.project_id,
+                target_branch=self.target_branch,
+                assignee_id=bot.id,
+                with_merge_status_recheck=True,
             ),
             self.client.list_merge_requests(
-                self.project_id, target_branch=self.target_branch, reviewer_id=bot.id
+                self.project_id,
+                target_branch=self.target_branch,
+                reviewer_id=bot.id,
+                with_merge_status_recheck=True,
             ),
         )
         return {mr.iid: mr for mr in [*by_assignee, *by_reviewer]}
 
-    async def pipelines(self, shas: Iterable[str]) -> list[Pipeline]:
-        """The newest pipelines of each sha (one listing per sha)."""
-        found: list[Pipeline] = []
-        for sha in sorted(shas):
-            async with self._reads:
-                listed = await self.client.list_pipelines(self.project_id, sha=sha, limit=5)
-            found += [p for p in (as_pipeline(item, sha) for item in listed) if p is not None]
+    async def by_iids(self, iids: Iterable[int]) -> dict[int, MergeRequest]:
+        """MRs by iid whatever their state or target (one listing per 100; absent: deleted)."""
+        found: dict[int, MergeRequest] = {}
+        for chunk in _chunks(sorted(iids), PAGE):
+            listed = await self.client.list_merge_requests(
+                self.project_id, state="all", iids=chunk, with_merge_status_recheck=True
+            )
+            found |= {mr.iid: mr for mr in listed if mr.iid in chunk}
         return found
 
-    async def _snapshot(self, iid: int, bot: User, known_head: str | None) -> MergeRequestSnapshot:
+    async def pipelines(self, needed: set[str], *, also: Iterable[str] = ()) -> dict[str, Pipeline]:
+        """The newest pipeline of each sha: one page of the project's newest pipelines, then
+        a listing by sha for each ``needed`` sha that page did not reach (``also``: shas
+        looked up in that page only, e.g. heads of merged MRs)."""
+        page = await self.client.list_pipelines(self.project_id, limit=PAGE)
+        newest = newest_by_sha(p for p in map(as_pipeline, page) if p is not None)
+        wanted = needed | set(also)
+        found = {sha: pipeline for sha, pipeline in newest.items() if sha in wanted}
+        if len(page) < PAGE:
+            return found  # the page holds every pipeline of the project
+        for sha in sorted(needed - set(found)):
+            async with self._reads:
+                listed = await self.client.list_pipelines(self.project_id, sha=sha, limit=5)
+            older = newest_by_sha(p for p in (as_pipeline(i, sha) for i in listed) if p)
+            found.update(older)
+        return found
+
+    async def _learn_head(self, mr: MergeRequest) -> None:
+        """Read what a list lacks for a head not seen before: its base and files changed."""
+        head = (mr.sha or "", mr.target_branch)
         async with self._reads:
-            try:
-                mr = await self.client.get_merge_request(self.project_id, iid)
-            except GitLabNotFound:
-                return MergeRequestSnapshot(
-                    iid=iid,
-                    target_branch=self.target_branch,
-                    head_sha=known_head or UNKNOWN_SHA,
-                    state="closed",
-                )
-            approvals_left = await self._approvals_left(mr)
-            files = await self._files(mr)
-        return snapshot_of(mr, bot, approvals_left=approvals_left, files=files)
+            if head not in self.cache.base_by_head:
+                try:
+                    detail = await self.client.get_merge_request(self.project_id, mr.iid)
+                except GitLabNotFound:
+                    return  # deleted since the listing: the next step reports it
+                if detail.sha:
+                    base = detail.diff_refs.base_sha if detail.diff_refs else None
+                    self.cache.remember_base((detail.sha, detail.target_branch), base)
+            if head[0] not in self.cache.files_by_head:
+                diffs = await self.client.mr_changes(self.project_id, mr.iid)
+                paths = {path for d in diffs for path in (d.old_path, d.new_path) if path}
+                self.cache.remember_files(head[0], tuple(sorted(paths)))
 
-    async def _approvals_left(self, mr: MergeRequest) -> int | None:
-        if mr.state != "opened" or not self.cache.approvals_available:
-            return None
-        try:
-            approvals = await self.client.mr_approvals(self.project_id, mr.iid)
-        except (GitLabNotFound, GitLabForbidden):
-            self.cache.approvals_available = False  # GitLab without the approvals API
-            return None
-        return approvals.approvals_left
+    async def _fork_pipelines(
+        self, opened: Iterable[MergeRequest], pipelines: dict[str, Pipeline]
+    ) -> None:
+        """Heads of MRs from forks whose pipeline ran in the fork (not in this project's
+        list): their ``head_pipeline``, read from the MR each step."""
+        forks = [
+            mr
+            for mr in opened
+            if mr.source_project_id not in (None, self.project_id) and mr.sha not in pipelines
+        ]
+        for mr in forks:
+            async with self._reads:
+                try:
+                    detail = await self.client.get_merge_request(self.project_id, mr.iid)
+                except GitLabNotFound:
+                    continue
+            pipeline = as_pipeline(detail.head_pipeline, detail.sha)
+            if pipeline is not None and detail.sha == mr.sha:
+                pipelines[pipeline.sha] = pipeline
 
-    async def _files(self, mr: MergeRequest) -> tuple[str, ...]:
-        if mr.state != "opened" or not mr.sha:
-            return ()
-        cached = self.cache.files_by_head.get(mr.sha)
-        if cached is not None:
-            return cached
-        diffs = await self.client.mr_changes(self.project_id, mr.iid)
-        files = tuple(sorted({path for d in diffs for path in (d.old_path, d.new_path) if path}))
-        self.cache.remember_files(mr.sha, files)
-        return files
+    def _snapshot(
+        self, mr: MergeRequest, bot: User, pipelines: dict[str, Pipeline]
+    ) -> MergeRequestSnapshot:
+        opened = mr.state == "opened" and bool(mr.sha)
+        head = (mr.sha or "", mr.target_branch)
+        return snapshot_of(
+            mr,
+            bot,
+            base_sha=self.cache.base_by_head.get(head) if opened else None,
+            head_pipeline=pipelines.get(mr.sha or ""),
+            files=self.cache.files_by_head.get(head[0], ()) if opened else (),
+        )
+
+    def _missing(self, iid: int, known_head: str | None) -> MergeRequestSnapshot:
+        """An MR GitLab no longer has (deleted): reported closed, as a 404 was."""
+        return MergeRequestSnapshot(
+            iid=iid,
+            target_branch=self.target_branch,
+            head_sha=known_head or UNKNOWN_SHA,
+            state="closed",
+        )
 
 
 def snapshot_of(
-    mr: MergeRequest, bot: User, *, approvals_left: int | None, files: tuple[str, ...]
+    mr: MergeRequest,
+    bot: User,
+    *,
+    base_sha: str | None,
+    head_pipeline: Pipeline | None,
+    files: tuple[str, ...],
 ) -> MergeRequestSnapshot:
-    """The engine's snapshot of a merge request read in detail."""
+    """The engine's snapshot of a merge request as a list returns it (plus what was read
+    once per head). ``approvals_left`` stays None: ``detailed_merge_status`` says
+    ``not_approved`` (``validation`` reads it)."""
     head_sha = mr.sha or UNKNOWN_SHA
     return MergeRequestSnapshot(
         iid=mr.iid,
@@ -200,17 +288,17 @@ def snapshot_of(
         state=mr.state,
         title=mr.title,
         author=mr.author.username if mr.author else "",
+        author_id=mr.author.id if mr.author else None,
         web_url=mr.web_url or "",
         source_branch=mr.source_branch,
         draft=mr.draft,
         bot_is_assignee=any(user.id == bot.id for user in mr.assignees),
         bot_is_reviewer=any(user.id == bot.id for user in mr.reviewers),
-        base_sha=mr.diff_refs.base_sha if mr.diff_refs else None,
+        base_sha=base_sha,
         detailed_merge_status=mr.detailed_merge_status,
         has_conflicts=mr.has_conflicts,
         blocking_discussions_resolved=mr.blocking_discussions_resolved,
-        approvals_left=approvals_left,
-        head_pipeline=as_pipeline(mr.head_pipeline, head_sha),
+        head_pipeline=head_pipeline if head_pipeline and head_pipeline.sha == head_sha else None,
         labels=tuple(mr.labels),
         files_changed=files,
     )

@@ -60,9 +60,14 @@ async def remove_labels(client: GitLabClient, target: PortTarget, action: act.Re
 
 
 async def post_comment(client: GitLabClient, target: PortTarget, action: act.PostComment) -> None:
-    """Post the body unless a note already carries the comment's hidden marker."""
+    """Post the body unless a note already carries the comment's hidden marker.
+
+    Only the newest page of notes is read: a note of ours that a replay must not repeat was
+    posted moments before the crash, so it is among the newest (the engine itself never
+    emits a comment key twice outside such replays).
+    """
     wanted = marker(action.comment_key)
-    notes = await client.mr_notes(target.project_id, action.iid, sort="desc")
+    notes = await client.newest_notes(target.project_id, action.iid)
     if any(wanted in note.body for note in notes if not note.system):
         return
     await client.create_note(target.project_id, action.iid, action.body)

@@ -10,6 +10,7 @@ events leave after that commit. See docs/merge-engine.md, "Runner".
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -24,7 +25,14 @@ from merge_assist.kit.errors import NotFound
 from merge_assist.kit.logging import redact
 from merge_assist.kit.web import AppResources
 from merge_assist.merging import live, records
-from merge_assist.merging.actions import Action, RecordHistory, Wait
+from merge_assist.merging.actions import (
+    Action,
+    AddLabels,
+    PostComment,
+    RecordHistory,
+    RemoveLabels,
+    Wait,
+)
 from merge_assist.merging.config import EngineConfig
 from merge_assist.merging.decide import Decision, decide
 from merge_assist.merging.describe import describe_action, describe_history
@@ -46,6 +54,10 @@ VAULT_LOCKS_KEY = "vault_locks"
 # Results of actions performed before a failed step, per queue, for this process's next try.
 PENDING_RESULTS_KEY = "merging.pending_results"
 
+# Actions after which a fresh read of GitLab would show nothing new but the labels they set:
+# the next step re-decides on the same observations with those labels (once, then it reads).
+QUIET_ACTIONS = (AddLabels, RemoveLabels, PostComment, RecordHistory, Wait)
+
 PortFor = Callable[[Project, str, EngineConfig], QueuePort]
 LocksFor = Callable[[AsyncSession, int, Sequence[str]], Awaitable[Sequence[FileLock]]]
 StillOwner = Callable[[], Awaitable[bool]]
@@ -59,6 +71,10 @@ class RunOutcome:
     next_check_at: datetime | None
     steps: int
     lost_lease: bool
+    observed_at_monotonic: float | None = None
+    """``time.monotonic()`` when the last observation of every queue began (the earliest over
+    the queues), if each queue ended waiting on a fresh observation: a wake-up received
+    before it brings nothing the run did not see. None otherwise."""
 
 
 @dataclass(frozen=True)
@@ -103,6 +119,7 @@ async def run_project(
         return RunOutcome(next_check_at=None, steps=0, lost_lease=False)
     steps = 0
     wake: list[datetime] = []
+    observed: list[float | None] = []
     for branch in config.target_branches:
         port = port_for(project, branch, config)
         queue = _Queue(res, project, branch, config, port, still_owner, clock, audience)
@@ -112,20 +129,24 @@ async def run_project(
             return RunOutcome(next_check_at=None, steps=steps, lost_lease=True)
         if outcome.next_check_at is not None:
             wake.append(outcome.next_check_at)
-    return RunOutcome(next_check_at=min(wake, default=None), steps=steps, lost_lease=False)
+        observed.append(outcome.observed_at_monotonic)
+    seen = None if None in observed else min((t for t in observed if t is not None), default=None)
+    return RunOutcome(min(wake, default=None), steps, lost_lease=False, observed_at_monotonic=seen)
 
 
 async def _run_queue(queue: _Queue, max_steps: int) -> RunOutcome:
     async with queue.res.sessions() as session:
         stored = await load_state(session, queue.project.id, queue.branch)
     results = _take_pending(queue, stored.version)
+    reuse: Observations | None = None
+    observed_at = time.monotonic()
     for count in range(1, max_steps + 1):
-        try:
-            observed = await queue.port.observe(stored.state)
-        except PortFailure as error:
-            reason = f"reading GitLab failed: {_said(error)}"
-            await _step_failed(queue, stored.version, results, reason)
-            return RunOutcome(queue.backoff, count - 1, lost_lease=False)
+        fresh, observed, reuse = reuse is None, reuse, None
+        if observed is None:
+            observed_at = time.monotonic()
+            observed = await _observe(queue, stored, results)
+            if observed is None:
+                return RunOutcome(queue.backoff, count - 1, lost_lease=False)
         observations = await _complete(queue, observed, results)
         decision = decide(stored.state, observations, queue.config, queue.clock())
         performed: list[tuple[Action, ActionResult | None]] = []
@@ -151,8 +172,37 @@ async def _run_queue(queue: _Queue, max_steps: int) -> RunOutcome:
             return RunOutcome(None, count, lost_lease=True)
         stored = StoredState(decision.state, version)
         if decision.idle:
-            return RunOutcome(_wake_at(decision), count, lost_lease=False)
+            return RunOutcome(_wake_at(decision), count, False, observed_at)
+        if fresh and all(isinstance(action, QUIET_ACTIONS) for action in decision.actions):
+            reuse = with_labels_applied(observed, decision.actions)
     return RunOutcome(queue.clock(), max_steps, lost_lease=False)  # more to do: come back now
+
+
+async def _observe(
+    queue: _Queue, stored: StoredState, results: tuple[ActionResult, ...]
+) -> Observations | None:
+    """Read GitLab; None (logged, results kept for the retry) when that failed."""
+    try:
+        return await queue.port.observe(stored.state)
+    except PortFailure as error:
+        reason = f"reading GitLab failed: {_said(error)}"
+        await _step_failed(queue, stored.version, results, reason)
+        return None
+
+
+def with_labels_applied(observed: Observations, actions: Sequence[Action]) -> Observations:
+    """The observations as GitLab shows them after ``actions`` (only labels change)."""
+    labels = {snapshot.iid: list(snapshot.labels) for snapshot in observed.merge_requests}
+    for action in actions:
+        if isinstance(action, AddLabels) and action.iid in labels:
+            labels[action.iid] += [name for name in action.labels if name not in labels[action.iid]]
+        elif isinstance(action, RemoveLabels) and action.iid in labels:
+            labels[action.iid] = [name for name in labels[action.iid] if name not in action.labels]
+    snapshots = tuple(
+        snapshot.model_copy(update={"labels": tuple(labels[snapshot.iid])})
+        for snapshot in observed.merge_requests
+    )
+    return observed.model_copy(update={"merge_requests": snapshots})
 
 
 def _wake_at(decision: Decision) -> datetime | None:

@@ -38,6 +38,12 @@ class ProjectRunOutcome(Protocol):
         """The run stopped because the lease changed hands."""
         ...
 
+    @property
+    def observed_at_monotonic(self) -> float | None:
+        """``time.monotonic()`` when the run last looked at everything it waits on (None:
+        unknown). Wake-ups received before that need no run of their own."""
+        ...
+
 
 @dataclass(frozen=True)
 class RunOutcome:
@@ -46,6 +52,7 @@ class RunOutcome:
     next_check_at: datetime | None = None
     steps: int = 0
     lost_lease: bool = False
+    observed_at_monotonic: float | None = None
 
 
 ProjectRun = Callable[[AppResources, int, StillOwner], Awaitable[ProjectRunOutcome]]

@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import logging
 import math
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -39,6 +40,11 @@ RETRY_SECONDS = 30.0
 BUS_RETRY_SECONDS = 5.0
 STOP_GRACE_SECONDS = 10.0
 """On stop, running projects get this long to finish their current step."""
+WAKE_SETTLE_SECONDS = 0.5
+"""A woken project runs once no further wake-up came for this long: a burst of webhooks (our
+own label changes come back as MR updates, one per MR) makes one run, not one each."""
+MAX_SETTLE_SECONDS = 3.0
+"""...but a steady stream of wake-ups delays a run by this much at most."""
 
 
 @dataclass(eq=False)
@@ -52,6 +58,7 @@ class OwnedProject:
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     running: bool = False
     dropped: bool = False
+    last_wake: float | None = None  # time.monotonic() of the last wake-up from the bus
 
     @property
     def project_id(self) -> int:
@@ -72,12 +79,14 @@ class Worker:
         *,
         clock: Callable[[], datetime] = utcnow,
         bus: EventBus | None = None,
+        wake_settle_seconds: float = WAKE_SETTLE_SECONDS,
     ) -> None:
         self.res = res
         self.worker_id = worker_id
         self._run = run
         self._clock = clock
         self._bus = bus or bus_of(res)
+        self._settle_seconds = wake_settle_seconds
         self.owned: dict[int, OwnedProject] = {}
         self._stopping = False
         self._stopped = False
@@ -185,10 +194,22 @@ class Worker:
             wait = max(0.0, (owned.next_due - self._clock()).total_seconds())
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(owned.wake.wait(), wait)
+            await self._settle(owned)
             owned.wake.clear()
             if owned.dropped or self._stopping:
                 return
             await self.run_once(owned)
+
+    async def _settle(self, owned: OwnedProject) -> None:
+        """Before a run woken from the bus, wait until the burst of wake-ups is over (see
+        ``WAKE_SETTLE_SECONDS``): the run covers all of it. Runs that are due start at once."""
+        deadline = time.monotonic() + MAX_SETTLE_SECONDS
+        while not (owned.dropped or self._stopping) and owned.last_wake is not None:
+            now = time.monotonic()
+            remaining = min(owned.last_wake + self._settle_seconds, deadline) - now
+            if remaining <= 0:
+                return
+            await asyncio.sleep(remaining)
 
     async def run_once(self, owned: OwnedProject) -> ProjectRunOutcome | None:
         """Run the project once and schedule its next run; failures are logged, not raised."""
@@ -206,12 +227,22 @@ class Worker:
             log.exception("a project run failed", extra={"project_id": owned.project_id})
         finally:
             owned.running = False
+        self._forget_seen_wakes(owned, outcome)
         owned.next_due = self._next_due(owned, outcome)
         if outcome is not None and outcome.lost_lease and not owned.dropped:
             log.warning("a run lost its project's lease", extra={"project_id": owned.project_id})
             # Like a failed renewal: stop listening too, so the new owner gets the wake-ups.
             await self._drop(owned, release=False)
         return outcome
+
+    def _forget_seen_wakes(self, owned: OwnedProject, outcome: ProjectRunOutcome | None) -> None:
+        """Drop the wake-ups received during the run before its last look at GitLab: they
+        announced changes (usually the run's own label updates) that this look already saw."""
+        seen = None if outcome is None else outcome.observed_at_monotonic
+        if seen is None or owned.last_wake is None or self._stopping:
+            return
+        if owned.last_wake < seen:
+            owned.wake.clear()
 
     def _next_due(self, owned: OwnedProject, outcome: ProjectRunOutcome | None) -> datetime:
         now = self._clock()
@@ -238,6 +269,7 @@ class Worker:
             try:
                 async with self._bus.subscribe(topic, WAKE_GROUP, self.worker_id) as subscription:
                     async for delivery in subscription:
+                        owned.last_wake = time.monotonic()
                         owned.wake.set()
                         await delivery.ack()
                 return  # the bus was closed

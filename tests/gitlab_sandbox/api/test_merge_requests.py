@@ -48,6 +48,29 @@ def test_mr_fields(client: Callable[[str], gitlab.Gitlab]) -> None:
     assert draft.detailed_merge_status == "draft_status"
 
 
+# What GitLab's list entries carry (MergeRequestBasic) and what only a single MR read has.
+LIST_FIELDS = {
+    "iid", "state", "sha", "draft", "title", "labels", "assignees", "reviewers", "author",
+    "detailed_merge_status", "has_conflicts", "blocking_discussions_resolved", "updated_at",
+    "source_branch", "target_branch", "source_project_id", "web_url",
+}  # fmt: skip
+DETAIL_ONLY = {"head_pipeline", "pipeline", "diff_refs", "merge_error", "changes_count", "user"}
+
+
+def test_list_entries_have_the_list_shape(sandbox: RunningSandbox) -> None:
+    response = httpx.get(
+        f"{sandbox.api_url}/projects/acme%2Fapp/merge_requests",
+        params=[("state", "all"), ("iids[]", "1"), ("iids[]", "2"), ("iids[]", "99")],
+        headers={"PRIVATE-TOKEN": sandbox.token_for("alice")},
+    )
+    assert response.status_code == 200
+    entries = response.json()
+    assert sorted(entry["iid"] for entry in entries) == [1, 2]  # an unknown iid is left out
+    for entry in entries:
+        assert set(entry) >= LIST_FIELDS, LIST_FIELDS - set(entry)
+        assert not DETAIL_ONLY & set(entry), DETAIL_ONLY & set(entry)
+
+
 def test_pagination_headers(sandbox: RunningSandbox) -> None:
     response = httpx.get(
         f"{sandbox.api_url}/projects/acme%2Fapp/merge_requests",
