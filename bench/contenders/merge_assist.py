@@ -13,6 +13,7 @@ import httpx
 from bench.contenders.base import ContenderSetup, scaled_wait
 from bench.processes import ChildProcess, clean_environment, free_port
 
+WAKE_SETTLE_SECONDS = 0.5  # the product's default MERGE_ASSIST_WAKE_SETTLE_SECONDS
 DEFAULT_POLLING_SECONDS = 300  # the product's default, in (simulated) seconds
 MIN_POLLING_SECONDS = 10  # the smallest interval the product accepts
 
@@ -44,7 +45,7 @@ class MergeAssist:
         return config
 
     def start(self, setup: ContenderSetup) -> None:
-        port = free_port()
+        port, speed = free_port(), setup.clock_speed
         env = clean_environment(
             {
                 "MERGE_ASSIST_DATA_DIR": str(setup.folder / "product"),
@@ -53,6 +54,8 @@ class MergeAssist:
                 "MERGE_ASSIST_PUBLIC_URL": f"http://127.0.0.1:{port}",
                 "MERGE_ASSIST_HOST": "127.0.0.1",
                 "MERGE_ASSIST_PORT": str(port),
+                # The worker's burst settle time (0.5 s) scaled to the simulated clock too.
+                "MERGE_ASSIST_WAKE_SETTLE_SECONDS": f"{WAKE_SETTLE_SECONDS / speed:.3f}",
             }
         )
         log = setup.folder / "product.log"

@@ -132,6 +132,13 @@ class Settings(BaseSettings):
     lease_renew_seconds: int = Field(
         default=10, ge=1, le=1200, description="How often a worker renews its leases."
     )
+    wake_settle_seconds: float = Field(
+        default=0.5,
+        ge=0,
+        le=30,
+        description="A worker woken by webhooks waits until none came for this long, so a "
+        "burst makes one run (at most six times as long).",
+    )
     heartbeat_seconds: int = Field(
         default=10, ge=1, le=600, description="How often a process records that it is alive."
     )

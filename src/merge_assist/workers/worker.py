@@ -40,11 +40,10 @@ RETRY_SECONDS = 30.0
 BUS_RETRY_SECONDS = 5.0
 STOP_GRACE_SECONDS = 10.0
 """On stop, running projects get this long to finish their current step."""
-WAKE_SETTLE_SECONDS = 0.5
-"""A woken project runs once no further wake-up came for this long: a burst of webhooks (our
-own label changes come back as MR updates, one per MR) makes one run, not one each."""
-MAX_SETTLE_SECONDS = 3.0
-"""...but a steady stream of wake-ups delays a run by this much at most."""
+SETTLE_CAP_FACTOR = 6.0
+"""A woken project runs once no further wake-up came for ``settings.wake_settle_seconds``: a
+burst of webhooks (our own label changes come back as MR updates, one per MR) makes one run,
+not one each; a steady stream delays a run by this many settle times at most."""
 
 
 @dataclass(eq=False)
@@ -79,14 +78,16 @@ class Worker:
         *,
         clock: Callable[[], datetime] = utcnow,
         bus: EventBus | None = None,
-        wake_settle_seconds: float = WAKE_SETTLE_SECONDS,
+        wake_settle_seconds: float | None = None,
     ) -> None:
         self.res = res
         self.worker_id = worker_id
         self._run = run
         self._clock = clock
         self._bus = bus or bus_of(res)
-        self._settle_seconds = wake_settle_seconds
+        self._settle_seconds = (
+            res.settings.wake_settle_seconds if wake_settle_seconds is None else wake_settle_seconds
+        )
         self.owned: dict[int, OwnedProject] = {}
         self._stopping = False
         self._stopped = False
@@ -202,8 +203,8 @@ class Worker:
 
     async def _settle(self, owned: OwnedProject) -> None:
         """Before a run woken from the bus, wait until the burst of wake-ups is over (see
-        ``WAKE_SETTLE_SECONDS``): the run covers all of it. Runs that are due start at once."""
-        deadline = time.monotonic() + MAX_SETTLE_SECONDS
+        ``settings.wake_settle_seconds``): the run covers all of it. Due runs start at once."""
+        deadline = time.monotonic() + SETTLE_CAP_FACTOR * self._settle_seconds
         while not (owned.dropped or self._stopping) and owned.last_wake is not None:
             now = time.monotonic()
             remaining = min(owned.last_wake + self._settle_seconds, deadline) - now
