@@ -47,6 +47,7 @@ def test_the_project_config_becomes_the_engine_config() -> None:
             "target_branches": ("main", "release"),
             "strategy": "batch",
             "batch_size": 7,
+            "parallel_tests": 2,
             "max_rejections": 2,
             "landing": "push",
             "polling_interval_seconds": 20,
@@ -56,6 +57,8 @@ def test_the_project_config_becomes_the_engine_config() -> None:
     config = engine_config(project)
     assert config.target_branches == ("main", "release")
     assert (config.strategy, config.batch_size, config.max_rejections) == ("batch", 7, 2)
+    assert config.parallel_tests == 2
+    assert engine_config(default_config("main")).parallel_tests == 4
     assert config.landing == "push"
     assert config.labels.rejected == "Nope"
     assert config.labels.recognized == default_config("main").labels["recognized"]

@@ -251,3 +251,26 @@ async def test_a_config_change_wakes_the_projects_owner_after_commit(
     assert delivery is not None
     assert delivery.event.payload == {"project_id": project_id, "reason": "config"}
     assert config.polling_interval_seconds == 60
+
+
+async def test_parallel_tests_is_stored_and_bounded(
+    client: httpx.AsyncClient, admin: dict[str, str], sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    project_id = await onboard(client, admin, "acme/webapp")
+    url = f"/api/projects/{project_id}/config"
+    assert (await client.get(url, headers=admin)).json()["parallel_tests"] == 4
+
+    changed = await client.put(url, json={"parallel_tests": 2}, headers=admin)
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["parallel_tests"] == 2
+    assert (await client.get(url, headers=admin)).json()["parallel_tests"] == 2
+    async with sessions() as session:
+        assert (await service.get_config(session, project_id)).parallel_tests == 2
+
+    for value, bound in ((0, "greater than or equal to 1"), (21, "less than or equal to 20")):
+        refused = await client.put(url, json={"parallel_tests": value}, headers=admin)
+        assert refused.status_code == 422, value
+        detail = refused.json()["detail"]
+        assert detail.startswith("Invalid configuration: parallel_tests: "), detail
+        assert bound in detail
+    assert (await client.get(url, headers=admin)).json()["parallel_tests"] == 2

@@ -53,7 +53,16 @@ async def test_add_then_list(
     assert "No projects are onboarded yet." in empty.output
 
     added = await invoke(
-        "add", "acme/webapp", "-b", "main", "-b", "release/1.0", "--strategy", "batch"
+        "add",
+        "acme/webapp",
+        "-b",
+        "main",
+        "-b",
+        "release/1.0",
+        "--strategy",
+        "batch",
+        "--parallel-tests",
+        "2",
     )
     assert added.exit_code == 0, added.output
     assert "Onboarded acme/webapp as project" in added.output
@@ -70,7 +79,7 @@ async def test_add_then_list(
         config = await service.get_config(session, project.id)
         assert await service.webhook_secret(session, settings, project.id) == hooks[0].token
     assert config.target_branches == ("main", "release/1.0")
-    assert config.strategy == "batch"
+    assert (config.strategy, config.parallel_tests) == ("batch", 2)
 
     again = await invoke("add", "acme/webapp")
     assert again.exit_code == 1
@@ -86,6 +95,10 @@ async def test_add_refusals(sandbox: RunningSandbox) -> None:
     bad = await invoke("add", "not-a-path")
     assert bad.exit_code == 2
     assert "neither a project id nor a path" in bad.output
+
+    too_many = await invoke("add", "acme/tools", "--parallel-tests", "21")
+    assert too_many.exit_code == 1
+    assert "Invalid configuration: parallel_tests:" in too_many.output
 
     no_hook = await invoke("add", "acme/tools", "--no-webhook")
     assert no_hook.exit_code == 0, no_hook.output

@@ -20,6 +20,7 @@ def test_defaults_follow_the_spec() -> None:
     config = default_config("develop")
     assert config.target_branches == ("develop",)
     assert (config.strategy, config.batch_size, config.train_depth) == ("single", 5, 3)
+    assert config.parallel_tests == 4
     assert config.polling_interval_seconds == 300
     assert config.max_rejections == 3
     assert config.landing == "merge_api"
@@ -46,6 +47,8 @@ def test_labels_merge_key_by_key() -> None:
         ({"batch_size": 0}, "batch_size"),
         ({"batch_size": 21}, "batch_size: at most 20"),
         ({"train_depth": 11}, "train_depth"),
+        ({"parallel_tests": 0}, "parallel_tests: Input should be greater than or equal to 1"),
+        ({"parallel_tests": 21}, "parallel_tests: Input should be less than or equal to 20"),
         ({"polling_interval_seconds": 5}, "polling_interval_seconds"),
         ({"max_rejections": 0}, "max_rejections"),
         ({"labels": {"shiny": "x"}}, "unknown label key(s) shiny"),

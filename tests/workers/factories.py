@@ -49,6 +49,7 @@ async def make_project(
                 strategy="single",
                 batch_size=5,
                 train_depth=3,
+                parallel_tests=4,
                 polling_interval_seconds=polling_interval_seconds,
                 labels=dict(DEFAULT_LABELS),
                 webhook_enabled=webhook_enabled,

@@ -57,6 +57,10 @@ def add_project(
         typer.Option("--target-branch", "-b", help="A target branch (repeat for several)."),
     ] = None,
     strategy: Annotated[str | None, typer.Option(help="single or batch.")] = None,
+    parallel_tests: Annotated[
+        int | None,
+        typer.Option(help="Pipelines a failed batch may run side by side (1 to 20; default 4)."),
+    ] = None,
     no_webhook: Annotated[
         bool, typer.Option("--no-webhook", help="Do not register a GitLab webhook (poll only).")
     ] = False,
@@ -73,6 +77,8 @@ def add_project(
         changes["target_branches"] = target_branch
     if strategy:
         changes["strategy"] = strategy
+    if parallel_tests is not None:
+        changes["parallel_tests"] = parallel_tests
     if no_webhook:
         changes["webhook_enabled"] = False
     settings = get_settings()

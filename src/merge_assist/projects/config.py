@@ -4,7 +4,8 @@ The same rules check what an admin sends (``PUT /api/projects/{id}/config``, onb
 what is read back from the database, so every feature reading :class:`ProjectConfig` can rely
 on them. ``train`` is part of the product's design but the engine does not run it yet, so only
 ``single`` and ``batch`` are accepted (:data:`SUPPORTED_STRATEGIES`); ``train_depth`` is stored
-already so switching later needs no migration.
+already so switching later needs no migration. ``parallel_tests`` is how many pipelines a failed
+batch may run side by side to find its culprit (1 = one attempt at a time).
 """
 
 from __future__ import annotations
@@ -62,6 +63,7 @@ class ProjectConfig(BaseModel):
     strategy: str = "single"
     batch_size: int = Field(default=5, ge=1)
     train_depth: int = Field(default=3, ge=1, le=10)
+    parallel_tests: int = Field(default=4, ge=1, le=20)
     polling_interval_seconds: int = Field(default=300, ge=10, le=86400)
     labels: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_LABELS))
     webhook_enabled: bool = True

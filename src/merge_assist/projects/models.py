@@ -42,6 +42,7 @@ class ProjectConfigRow(Base):
     strategy: Mapped[str] = mapped_column(String(16))
     batch_size: Mapped[int] = mapped_column(Integer)
     train_depth: Mapped[int] = mapped_column(Integer)
+    parallel_tests: Mapped[int] = mapped_column(Integer, server_default="4")
     polling_interval_seconds: Mapped[int] = mapped_column(Integer)
     labels: Mapped[dict[str, Any]] = mapped_column(JSON)
     webhook_enabled: Mapped[bool] = mapped_column(Boolean)

@@ -40,6 +40,7 @@ class ConfigChanges(BaseModel):
     strategy: str | None = None
     batch_size: int | None = None
     train_depth: int | None = None
+    parallel_tests: int | None = None
     polling_interval_seconds: int | None = None
     labels: dict[str, str] | None = None
     webhook_enabled: bool | None = None

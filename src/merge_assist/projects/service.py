@@ -136,6 +136,7 @@ def config_from_row(row: ProjectConfigRow) -> ProjectConfig:
         strategy=row.strategy,
         batch_size=row.batch_size,
         train_depth=row.train_depth,
+        parallel_tests=row.parallel_tests,
         polling_interval_seconds=row.polling_interval_seconds,
         labels=dict(row.labels),
         webhook_enabled=row.webhook_enabled,

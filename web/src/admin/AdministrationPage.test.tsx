@@ -8,7 +8,7 @@ import type { AuditEntry, ProjectConfig, User } from "./api";
 import { auditQuery } from "./AuditLog";
 
 const CONFIG: ProjectConfig = {
-  project_id: 1, target_branches: ["main"], strategy: "single", batch_size: 5, train_depth: 3,
+  project_id: 1, target_branches: ["main"], strategy: "single", batch_size: 5, train_depth: 3, parallel_tests: 4,
   polling_interval_seconds: 300,
   labels: { recognized: "Merge Assist: Recognised for Merge", not_ready: "NR", rejected: "R", ready_to_merge: "RTM", batch_mr: "B" },
   webhook_enabled: true, max_rejections: 3, landing: "merge_api", ai_debug_enabled: false,
@@ -79,6 +79,28 @@ describe("administration: projects", () => {
     await person.click(within(form).getByRole("button", { name: "Save settings" }));
     expect(await screen.findByText("Settings of group/app saved.")).toBeInTheDocument();
     expect(api.callsTo("PUT /api/projects/1/config")[1]?.body).toMatchObject({ batch_size: 8, strategy: "batch", target_branches: ["main"] });
+  });
+
+  it("saves the parallel tests of a failed batch and shows the server's refusal", async () => {
+    const api = adminApi();
+    api.on("PUT /api/projects/:id/config", answer(422, { detail: "Invalid configuration: parallel_tests: Input should be less than or equal to 20.", code: "invalid" }));
+    const { user: person } = renderPage(<AdministrationPage />, { api });
+    const form = await screen.findByRole("form", { name: "Project settings" });
+    const parallel = within(form).getByLabelText("Parallel tests (failed batch)");
+    expect(parallel).toHaveValue(4);
+    await person.clear(parallel);
+    await person.type(parallel, "21");
+    await person.click(within(form).getByRole("button", { name: "Save settings" }));
+    expect(await within(form).findByText("Input should be less than or equal to 20")).toBeInTheDocument();
+    expect(parallel).toHaveAttribute("aria-invalid", "true");
+    expect(api.callsTo("PUT /api/projects/1/config")[0]?.body).toMatchObject({ parallel_tests: 21 });
+
+    api.on("PUT /api/projects/:id/config", (request: { body: unknown }) => ({ ...CONFIG, ...(request.body as object), updated_by: "ada" }));
+    await person.clear(parallel);
+    await person.type(parallel, "2");
+    await person.click(within(form).getByRole("button", { name: "Save settings" }));
+    expect(await screen.findByText("Settings of group/app saved.")).toBeInTheDocument();
+    expect(api.callsTo("PUT /api/projects/1/config")[1]?.body).toMatchObject({ parallel_tests: 2 });
   });
 
   it("grants and removes a project permission, and deactivates a project", async () => {

@@ -6,6 +6,7 @@ export interface ProjectConfig {
   strategy: string;
   batch_size: number;
   train_depth: number;
+  parallel_tests: number;
   polling_interval_seconds: number;
   labels: Record<string, string>;
   webhook_enabled: boolean;
