@@ -241,3 +241,15 @@ def test_when_every_omission_fails_halving_takes_over() -> None:
     (halving,) = of_kind(settled, "build_batch")
     assert [m.iid for m in halving.members] == [2]
     assert not of_kind(settled, "push_target")
+
+
+def test_a_culprit_rejected_at_once_does_not_stop_the_landing_beside_it() -> None:
+    cfg = config(parallel=4).model_copy(update={"max_rejections": 1})
+    settled = finish_round(isolation_round(cfg), cfg, passing={1})
+    (push,) = of_kind(settled, "push_target")
+    landing = next(a for a in settled.state.attempts if a.active)
+    assert [m.iid for m in landing.members] == [2, 3]
+    assert push.sha == landing.tested_sha
+    assert landing.branch not in {d.branch for d in of_kind(settled, "delete_branch")}
+    assert settled.state.merge_request(1) is None  # rejected and gone
+    assert 1 in settled.state.rejected

@@ -122,7 +122,6 @@ def _progress_round(step: Step, run: BatchRun) -> bool:
         if (omitted := _omitted(trials[i])) is not None
     )
     after, landing = bisect.record_isolation(run.bisect, results)
-    _strike_culprits(step, run.bisect, after)
     chosen = next((a for a in trials.values() if landing is not None and a.plan == landing), None)
     for attempt in trials.values():
         if attempt is not chosen:
@@ -133,6 +132,9 @@ def _progress_round(step: Step, run: BatchRun) -> bool:
         update["attempt_id"] = chosen.id
         step.note(f"batch run {run.id}: landing the trial without !{landing and landing.omitted}")
     step.run = run.model_copy(update=update)
+    # Only now: a culprit rejected at once leaves the queue, and leaving must not stop the
+    # round's chosen trial (it does not hold the culprit).
+    _strike_culprits(step, run.bisect, after)
     return True
 
 
