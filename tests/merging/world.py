@@ -246,8 +246,8 @@ class World:
 
     def _apply(self, action: act.Action) -> ActionResult | None:
         match action:
-            case act.AddLabels(iid=iid, labels=labels):
-                self.mrs[iid].labels |= set(labels)
+            case act.AddLabels(iid=iid, labels=labels, remove=removed):
+                self.mrs[iid].labels = (self.mrs[iid].labels - set(removed)) | set(labels)
             case act.RemoveLabels(iid=iid, labels=labels):
                 self.mrs[iid].labels -= set(labels)
             case act.PostComment():

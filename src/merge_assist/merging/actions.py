@@ -15,15 +15,18 @@ from merge_assist.merging.values import Frozen
 
 
 class AddLabels(Frozen):
-    """Add labels to an MR (adding a present label is a no-op in GitLab)."""
+    """Add labels to an MR, and remove ``remove`` in the same update (one call; adding a
+    present label or removing an absent one is a no-op in GitLab)."""
 
     kind: Literal["add_labels"] = "add_labels"
     iid: int
     labels: tuple[str, ...]
+    remove: tuple[str, ...] = ()
 
     @property
     def key(self) -> str:
-        return f"labels+:{self.iid}:{','.join(sorted(self.labels))}"
+        removed = f"-{','.join(sorted(self.remove))}" if self.remove else ""
+        return f"labels+:{self.iid}:{','.join(sorted(self.labels))}{removed}"
 
 
 class RemoveLabels(Frozen):

@@ -21,8 +21,10 @@ def describe_action(action: act.Action, result: ActionResult | None) -> LogLine:
     """An info line for one action performed on GitLab."""
     iid: int | None = getattr(action, "iid", None)
     match action:
-        case act.AddLabels(labels=labels):
+        case act.AddLabels(labels=labels, remove=removed):
             text = f"labelled !{iid} {', '.join(labels)}"
+            if removed:
+                text += f" (removed {', '.join(removed)})"
         case act.RemoveLabels(labels=labels):
             text = f"removed label(s) {', '.join(labels)} from !{iid}"
         case act.PostComment(template=template):

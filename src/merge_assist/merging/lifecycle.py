@@ -73,8 +73,8 @@ def set_labels(step: Step, iid: int, desired: tuple[LabelKey, ...]) -> None:
         return
     add, remove = label_changes(present, desired, step.config.labels)
     if add:
-        step.emit(AddLabels(iid=iid, labels=add))
-    if remove:
+        step.emit(AddLabels(iid=iid, labels=add, remove=remove))
+    elif remove:
         step.emit(RemoveLabels(iid=iid, labels=remove))
     if mr is not None:
         step.update_mr(iid, labels_applied=desired)

@@ -50,8 +50,13 @@ class PortTarget:
 
 
 async def add_labels(client: GitLabClient, target: PortTarget, action: act.AddLabels) -> None:
-    """``add_labels`` (adding a present label changes nothing)."""
-    await client.update_merge_request(target.project_id, action.iid, add_labels=action.labels)
+    """``add_labels`` and ``remove_labels`` in one update (both are idempotent in GitLab)."""
+    if action.remove:
+        await client.update_merge_request(
+            target.project_id, action.iid, add_labels=action.labels, remove_labels=action.remove
+        )
+    else:
+        await client.update_merge_request(target.project_id, action.iid, add_labels=action.labels)
 
 
 async def remove_labels(client: GitLabClient, target: PortTarget, action: act.RemoveLabels) -> None:

@@ -195,7 +195,8 @@ def with_labels_applied(observed: Observations, actions: Sequence[Action]) -> Ob
     labels = {snapshot.iid: list(snapshot.labels) for snapshot in observed.merge_requests}
     for action in actions:
         if isinstance(action, AddLabels) and action.iid in labels:
-            labels[action.iid] += [name for name in action.labels if name not in labels[action.iid]]
+            kept = [name for name in labels[action.iid] if name not in action.remove]
+            labels[action.iid] = kept + [name for name in action.labels if name not in kept]
         elif isinstance(action, RemoveLabels) and action.iid in labels:
             labels[action.iid] = [name for name in labels[action.iid] if name not in action.labels]
     snapshots = tuple(
