@@ -49,8 +49,15 @@ class MargeBot:
             "--git-timeout", "300s",
             *(["--batch"] if self.batch else []),
         ]  # fmt: skip
+        scratch = setup.folder / "marge-tmp"  # its clones: in the run folder, not /tmp
+        scratch.mkdir(exist_ok=True)
         env = clean_environment(
-            {"HOME": str(home), "GIT_CONFIG_NOSYSTEM": "1", "GIT_TERMINAL_PROMPT": "0"}
+            {
+                "HOME": str(home),
+                "TMPDIR": str(scratch),
+                "GIT_CONFIG_NOSYSTEM": "1",
+                "GIT_TERMINAL_PROMPT": "0",
+            }
         )
         self.process = ChildProcess(self.name, command, setup.folder / "marge.log", env)
 
