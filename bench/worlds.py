@@ -35,6 +35,8 @@ class WorldParameters:
     runner_capacity: int = 4
     merge_method: str = "merge"
     arrivals_per_hour: float | None = None  # None: every MR is assigned at t0
+    # Instead of a Poisson stream: one MR every this many simulated seconds (an idle queue).
+    arrival_interval_seconds: float | None = None
     clock_speed: float = 10.0
     seed: int = 1
     family: str = ""  # worlds of one family share their pairs and arrivals (default: the name)
@@ -48,6 +50,8 @@ class WorldParameters:
             raise ValueError(f"merge_method is one of {', '.join(MERGE_METHODS)}")
         if self.arrivals_per_hour is not None and self.arrivals_per_hour <= 0:
             raise ValueError("arrivals_per_hour must be positive")
+        if self.arrival_interval_seconds is not None and self.arrival_interval_seconds <= 0:
+            raise ValueError("arrival_interval_seconds must be positive")
 
 
 @dataclass(frozen=True)
@@ -105,7 +109,11 @@ def generate(parameters: WorldParameters) -> World:
 
 
 def arrival_offsets(parameters: WorldParameters) -> tuple[float, ...]:
-    """Simulated seconds after t0 at which each MR is assigned: all 0, or a Poisson stream."""
+    """Simulated seconds after t0 at which each MR is assigned: all 0, evenly spaced, or a
+    Poisson stream."""
+    if parameters.arrival_interval_seconds is not None:
+        gap = parameters.arrival_interval_seconds
+        return tuple(round(gap * n, 3) for n in range(parameters.merge_requests))
     if parameters.arrivals_per_hour is None:
         return (0.0,) * parameters.merge_requests
     clock = random.Random(f"arrivals:{parameters.seed}:{parameters.family or parameters.name}")
@@ -195,6 +203,12 @@ STANDARD: dict[str, WorldParameters] = {
     ),
     "poisson": WorldParameters(
         name="poisson", merge_requests=60, culprit_pairs=6, arrivals_per_hour=30.0
+    ),
+    # An idle queue: each MR arrives after the one before has landed, behind the target (the
+    # MRs before it moved it), so `single` must rebase and wait for one pipeline: its latency
+    # minus the CI time is the queue's own overhead.
+    "idle": WorldParameters(
+        name="idle", merge_requests=4, culprit_pairs=0, arrival_interval_seconds=600.0
     ),
     "smoke": WorldParameters(
         name="smoke",

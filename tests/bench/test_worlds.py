@@ -89,6 +89,12 @@ def test_poisson_arrivals_come_at_about_the_rate() -> None:
     assert 1.0 < hours < 3.0  # 59 gaps of 2 minutes on average
 
 
+def test_the_idle_world_spaces_its_arrivals_evenly() -> None:
+    world = standard_world("idle")
+    assert world.arrivals == (0.0, 600.0, 1200.0, 1800.0)
+    assert world.pairs == ()
+
+
 @pytest.mark.parametrize("name", list(STANDARD))
 def test_standard_worlds_are_scenarios_the_sandbox_accepts(name: str) -> None:
     load_scenario(standard_world(name).scenario)
@@ -99,5 +105,7 @@ def test_bad_parameters_are_refused() -> None:
         WorldParameters(name="x", merge_requests=3, culprit_pairs=2)
     with pytest.raises(ValueError, match="merge_method"):
         WorldParameters(name="x", merge_requests=3, culprit_pairs=0, merge_method="rebase")
+    with pytest.raises(ValueError, match="arrival_interval_seconds"):
+        WorldParameters(name="x", merge_requests=3, culprit_pairs=0, arrival_interval_seconds=0)
     with pytest.raises(ValueError, match="unknown world"):
         standard_world("Z")
