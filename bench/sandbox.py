@@ -83,13 +83,33 @@ class SandboxProcess:
     def set_speed(self, speed: float) -> None:
         self.admin("POST", "clock", {"speed": speed})
 
-    def wait_for_setup_pipelines(self, timeout: float = 120) -> None:
-        """Until every pipeline the scenario started has finished."""
+    def wait_for_setup_pipelines(self, timeout: float = 120, retries: int = 10) -> None:
+        """Until every pipeline the scenario started has finished, and passed: each MR enters
+        the world with its own pipeline green (a flaky world can fail one; it is retried, as
+        its author would)."""
         deadline = time.monotonic() + timeout
+        for _ in range(retries + 1):
+            pipelines = self._finished_pipelines(deadline)
+            failed = [p for p in pipelines if p["status"] != "success"]
+            if not failed:
+                return
+            for pipeline in failed:
+                project = pipeline["project_id"]
+                self.api(
+                    "POST", f"/projects/{project}/pipelines/{pipeline['id']}/retry", ROOT_TOKEN
+                )
+            time.sleep(0.3)
+        raise RuntimeError(f"setup pipelines still fail after {retries} retries: {failed}")
+
+    def _finished_pipelines(self, deadline: float) -> list[dict[str, Any]]:
+        """The newest pipeline of each ref, once all pipelines have finished."""
         while time.monotonic() < deadline:
             pipelines = self.admin("GET", "pipelines")
             if pipelines and all(p["status"] in FINISHED for p in pipelines):
-                return
+                newest: dict[tuple[Any, str], dict[str, Any]] = {}
+                for pipeline in sorted(pipelines, key=lambda p: p["id"]):
+                    newest[(pipeline["project_id"], pipeline["ref"])] = pipeline
+                return list(newest.values())
             time.sleep(0.3)
         raise RuntimeError("the setup pipelines did not finish")
 
