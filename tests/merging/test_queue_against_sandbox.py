@@ -205,7 +205,7 @@ class DyingPort:
         return result
 
 
-@pytest.mark.parametrize("die_after", [3, 9, 17, 26])
+@pytest.mark.parametrize("die_after", [3, 9, 15, 21])
 async def test_a_worker_killed_mid_batch_is_finished_by_the_next_one(
     app: object,
     sessions: async_sessionmaker[AsyncSession],
