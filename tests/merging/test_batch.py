@@ -231,16 +231,42 @@ def test_when_every_omission_passes_nobody_is_blamed() -> None:
     assert [m.iid for m in retry.members] == [3]
 
 
-def test_when_every_omission_fails_halving_takes_over() -> None:
+def test_when_every_omission_fails_prefixes_run_side_by_side() -> None:
+    """Several culprits: no omission passes. The failing set's prefixes run side by side; the
+    longest passing one lands and the member after it is the culprit."""
     cfg = config(parallel=4)
     settled = finish_round(isolation_round(cfg), cfg, passing=set())
     run = settled.state.batch_run
     assert run is not None
     assert run.bisect.isolation is not None
     assert run.bisect.isolation.exhausted
-    (halving,) = of_kind(settled, "build_batch")
+    builds = of_kind(settled, "build_batch")
+    assert sorted(tuple(m.iid for m in b.members) for b in builds) == [(2,), (2, 1)]
+    results = tuple(built_result(b) for b in builds)
+    started = step(settled.state, observe(*MRS, results=results), cfg)
+    prefixes = {
+        a.tested_sha: len(a.members)
+        for a in started.state.attempts
+        if a.active and a.plan is not None and a.plan.prefix
+    }
+    pipelines = tuple(
+        Pipeline(id=700 + n, sha=tested or "", status="success" if size == 1 else "failed")
+        for n, (tested, size) in enumerate(prefixes.items())
+    )
+    after = step(started.state, observe(*MRS, pipelines=pipelines), cfg)
+    (push,) = of_kind(after, "push_target")
+    landing = next(a for a in after.state.attempts if a.active)
+    assert [m.iid for m in landing.members] == [2]
+    assert push.sha == landing.tested_sha
+    (blame,) = [c for c in of_kind(after, "post_comment") if c.template == "batch_failed"]
+    assert blame.iid == 1
+
+
+def test_with_one_test_at_a_time_a_failed_batch_is_halved() -> None:
+    cfg = config(parallel=1)
+    failed = pass_pipeline(build(step(empty_state(), observe(*MRS), cfg), cfg), cfg, "failed")
+    (halving,) = of_kind(failed, "build_batch")
     assert [m.iid for m in halving.members] == [2]
-    assert not of_kind(settled, "push_target")
 
 
 def test_a_culprit_rejected_at_once_does_not_stop_the_landing_beside_it() -> None:

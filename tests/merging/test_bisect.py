@@ -197,3 +197,92 @@ def test_any_oracle_even_flaky_never_lands_an_untested_set(members: tuple[int, .
     assert_safe(run, members)
     for culprit in run.state.culprits:
         assert culprit.iid in members
+
+
+def drive_side_by_side(members: tuple[int, ...], oracle: Oracle, width: int) -> Run:
+    """Run the planner with rounds of up to ``width`` trials side by side, as the batch
+    strategy does: a round's results are recorded together, and the trial it picks lands."""
+    run = Run(state=bisect.start(members))
+    for _ in range(10 * (len(members) + 1) ** 2):
+        plans = bisect.next_tests(run.state, width)
+        if not plans:
+            return run
+        if not plans[0].side_by_side:
+            (plan,) = plans
+            before = run.state.landed
+            run.state = bisect.record(run.state, plan, _test(run, plan, oracle, False))
+            if run.state.landed != before:
+                run.landings.append(run.state.landed)
+            continue
+        assert len(plans) <= width
+        outcomes = [(plan, oracle((*run.state.landed, *plan.members))) for plan in plans]
+        run.tests += [((*run.state.landed, *plan.members), ok) for plan, ok in outcomes]
+        if plans[0].omitted is not None:
+            results = tuple((plan.omitted or 0, ok) for plan, ok in outcomes)
+            run.state, landing = bisect.record_isolation(run.state, results)
+        else:
+            lengths = tuple((len(plan.members), ok) for plan, ok in outcomes)
+            run.state, landing = bisect.record_prefixes(run.state, lengths)
+        if landing is not None:
+            run.state = bisect.record_side_landed(run.state, landing)
+            run.landings.append(run.state.landed)
+    raise AssertionError("the planner did not finish")
+
+
+def test_one_culprit_is_isolated_in_one_round_beside_the_first_test() -> None:
+    run = drive_side_by_side((1, 2, 3, 4, 5), breaks({4}, set()), width=5)
+    assert run.state.culprits == (Culprit(iid=4),)
+    assert run.state.landed == (1, 2, 3, 5)
+    assert len(run.tests) == 1 + 5  # the batch, then one round of leave-one-out trials
+    assert_safe(run, (1, 2, 3, 4, 5))
+
+
+def test_a_pair_in_one_batch_is_named_by_its_two_passing_omissions() -> None:
+    run = drive_side_by_side((1, 2, 3, 4), breaks(set(), {frozenset({2, 4})}), width=4)
+    assert run.state.culprits == (Culprit(iid=4, partners=(2,)),)
+    assert run.state.landed == (1, 2, 3)
+
+
+def test_two_culprits_go_to_a_prefix_round() -> None:
+    run = drive_side_by_side((1, 2, 3, 4, 5), breaks({2, 4}, set()), width=4)
+    assert sorted(c.iid for c in run.state.culprits) == [2, 4]
+    assert sorted(run.state.landed) == [1, 3, 5]
+    assert_safe(run, (1, 2, 3, 4, 5))
+
+
+def test_prefix_results_shrink_the_failing_set_to_the_untested_gap() -> None:
+    state = BisectState(pending=(1, 2, 3, 4, 5, 6), known_failing=6)
+    state = state.model_copy(update={"isolation": bisect.Isolation(exhausted=True)})
+    after, landing = bisect.record_prefixes(state, ((1, True), (4, False)))
+    assert landing == Trial(members=(1,), prefix=True)
+    assert after.culprits == ()
+    assert after.known_failing == 3  # 2, 3, 4 on top of 1: one of them breaks it
+    landed = bisect.record_side_landed(after, landing)
+    assert (landed.landed, landed.pending, landed.known_failing) == ((1,), (2, 3, 4, 5, 6), 3)
+
+
+@settings(max_examples=200, deadline=None)
+@given(monotone_cases(), st.integers(min_value=2, max_value=6))
+def test_side_by_side_rounds_land_only_tested_sets_and_every_good_member(
+    case: tuple[tuple[int, ...], set[int], set[frozenset[int]]], width: int
+) -> None:
+    members, solo, pairs = case
+    oracle = breaks(solo, pairs)
+    run = drive_side_by_side(members, oracle, width)
+    assert_safe(run, members)
+    assert oracle(run.state.landed)  # the target ends green
+    for culprit in run.state.culprits:  # each one breaks what landed before it, or alone
+        assert culprit.iid in solo or any(culprit.iid in pair for pair in pairs)
+    # No innocent member is struck: with solo culprits and pairs, every member outside
+    # them lands, and of each pair at least one lands unless a member is also a solo culprit.
+    innocent = set(members) - solo - {iid for pair in pairs for iid in pair}
+    assert innocent <= set(run.state.landed)
+
+
+@settings(max_examples=200, deadline=None)
+@given(members_strategy, st.randoms(use_true_random=False), st.integers(2, 5))
+def test_side_by_side_rounds_even_flaky_never_land_an_untested_set(
+    members: tuple[int, ...], rng, width: int
+) -> None:
+    run = drive_side_by_side(members, lambda tree: rng.random() < 0.6, width)
+    assert_safe(run, members)

@@ -69,7 +69,7 @@ def progress(step: Step) -> None:
         plans = bisect.next_tests(run.bisect, step.config.parallel_tests)
         if not plans:
             _finish_run(step)
-        elif plans[0].omitted is not None:
+        elif plans[0].side_by_side:
             _start_round(step, run, plans)
         else:
             _start_attempt(step, run, plans[0])
@@ -83,19 +83,22 @@ def _start_attempt(step: Step, run: BatchRun, plan: bisect.Trial) -> None:
 
 
 def _start_round(step: Step, run: BatchRun, plans: tuple[bisect.Trial, ...]) -> None:
-    """Start the isolation trials side by side, each on the current target."""
+    """Start a round's trials side by side, each on the current target."""
     ids = tuple(_new_attempt(step, run, plan) for plan in plans)
     step.run = run.model_copy(
         update={"round_ids": ids, "round_outcomes": (), "attempts": run.attempts + len(ids)}
     )
-    left_out = ", ".join(f"!{plan.omitted}" for plan in plans)
-    step.note(f"batch run {run.id}: {len(ids)} trials side by side, leaving out {left_out}")
+    if plans[0].omitted is not None:
+        what = "leaving out " + ", ".join(f"!{plan.omitted}" for plan in plans)
+    else:
+        what = "prefixes of " + ", ".join(str(len(plan.members)) for plan in plans)
+    step.note(f"batch run {run.id}: {len(ids)} trials side by side, {what}")
     for attempt_id in ids:
         batch_attempt.begin(step, step.attempts[attempt_id])
 
 
 def _progress_round(step: Step, run: BatchRun) -> bool:
-    """Advance the isolation round; True once it is settled (the run goes on)."""
+    """Advance the round of side-by-side trials; True once it is settled (the run goes on)."""
     outcomes = dict(run.round_outcomes)
     for attempt_id in run.round_ids:
         attempt = step.attempts[attempt_id]
@@ -116,12 +119,7 @@ def _progress_round(step: Step, run: BatchRun) -> bool:
     if len(outcomes) < len(run.round_ids):
         return False
     trials = {i: step.attempts[i] for i in run.round_ids}
-    results = tuple(
-        (omitted, passed)
-        for i, passed in outcomes.items()
-        if (omitted := _omitted(trials[i])) is not None
-    )
-    after, landing = bisect.record_isolation(run.bisect, results)
+    after, landing = _record_round(run.bisect, trials, outcomes)
     chosen = next((a for a in trials.values() if landing is not None and a.plan == landing), None)
     for attempt in trials.values():
         if attempt is not chosen:
@@ -130,7 +128,8 @@ def _progress_round(step: Step, run: BatchRun) -> bool:
     if chosen is not None:
         step.update_attempt(chosen.id, hold=False)
         update["attempt_id"] = chosen.id
-        step.note(f"batch run {run.id}: landing the trial without !{landing and landing.omitted}")
+        names = ", ".join(f"!{iid}" for iid in landing.members) if landing else ""
+        step.note(f"batch run {run.id}: landing the tested trial of {names}")
     step.run = run.model_copy(update=update)
     # Only now: a culprit rejected at once leaves the queue, and leaving must not stop the
     # round's chosen trial (it does not hold the culprit).
@@ -138,8 +137,18 @@ def _progress_round(step: Step, run: BatchRun) -> bool:
     return True
 
 
-def _omitted(attempt: Attempt) -> int | None:
-    return attempt.plan.omitted if attempt.plan is not None else None
+def _record_round(
+    state: bisect.BisectState, trials: dict[int, Attempt], outcomes: dict[int, bool]
+) -> tuple[bisect.BisectState, bisect.Trial | None]:
+    """What the bisection learns from a settled round (isolation or prefixes)."""
+    plans = {i: trials[i].plan for i in outcomes if trials[i].plan is not None}
+    omissions = tuple(
+        (plan.omitted, outcomes[i]) for i, plan in plans.items() if plan and plan.omitted
+    )
+    if omissions:
+        return bisect.record_isolation(state, omissions)
+    lengths = tuple((len(plan.members), outcomes[i]) for i, plan in plans.items() if plan)
+    return bisect.record_prefixes(state, lengths)
 
 
 def _new_attempt(step: Step, run: BatchRun, plan: bisect.Trial) -> int:
@@ -155,7 +164,7 @@ def _new_attempt(step: Step, run: BatchRun, plan: bisect.Trial) -> int:
         probe=plan.probe,
         plan=plan,
         branch=f"{step.config.batch_branch_prefix}/{step.target_branch}/{attempt_id}",
-        hold=plan.omitted is not None,
+        hold=plan.side_by_side,
     )
     step.attempts[attempt_id] = attempt
     return attempt_id
@@ -192,8 +201,8 @@ def _conclude(step: Step, attempt_id: int, report: AttemptReport) -> bool:
     before = run.bisect
     assert attempt.plan is not None
     assert report.outcome is not None
-    if attempt.plan.omitted is not None:  # the isolation trial its round picked
-        after = bisect.record_isolation_landed(before, attempt.plan)
+    if attempt.plan.side_by_side:  # the trial its round picked
+        after = bisect.record_side_landed(before, attempt.plan)
     else:
         after = bisect.record(before, attempt.plan, report.outcome)
     update: dict[str, object] = {"bisect": after, "attempt_id": None}

@@ -12,7 +12,10 @@ When a whole set fails and runners are free, the planner first **isolates** side
 (``next_tests`` with a width above 1): each trial leaves one member out. One CI round then
 usually settles it: the only omission that passes names a culprit that fails alone (or with
 what is landed), two that pass name a pair that fails only together, and the passing trial is
-landed at once. Only when every omission fails (several culprits) does halving take over.
+landed at once. When every omission fails (several culprits), a **prefix round** follows:
+the proper prefixes of the failing set side by side; the longest passing one lands and the
+member after it, whose prefix fails, is a culprit. Halving (one test at a time) is what runs
+with a width of 1.
 """
 
 from __future__ import annotations
@@ -67,6 +70,12 @@ class Trial(Frozen):
     members: tuple[int, ...]
     probe: bool = False
     omitted: int | None = None
+    prefix: bool = False  # a prefix round's trial: landed only if it is the longest passing
+
+    @property
+    def side_by_side(self) -> bool:
+        """Run beside others of its round and landed only if the round picks it."""
+        return self.omitted is not None or self.prefix
 
 
 class TrialOutcome(Frozen):
@@ -106,6 +115,9 @@ def next_tests(state: BisectState, width: int) -> tuple[Trial, ...]:
             Trial(members=tuple(i for i in state.pending if i != omitted), omitted=omitted)
             for omitted in omissions[:width]
         )
+    lengths = _prefix_lengths(state, width)
+    if lengths:
+        return tuple(Trial(members=state.pending[:n], prefix=True) for n in lengths)
     plan = next_test(state)
     return () if plan is None else (plan,)
 
@@ -122,6 +134,45 @@ def _untested_omissions(state: BisectState) -> tuple[int, ...]:
     return tuple(i for i in reversed(state.pending) if i not in tried)
 
 
+def _prefix_lengths(state: BisectState, width: int) -> tuple[int, ...]:
+    """Prefix lengths to test side by side when ``pending[:known_failing]`` fails and
+    isolation cannot settle it (up to ``width``, evenly spread over the failing set)."""
+    known = state.known_failing
+    if width < 2 or state.search is not None or known is None or known < 2:
+        return ()
+    if known == len(state.pending) and _untested_omissions(state):
+        return ()
+    isolation = state.isolation
+    if known == len(state.pending) and not (isolation and isolation.exhausted):
+        return ()
+    count = min(width, known - 1)
+    return tuple(sorted({max(1, round(k * (known - 1) / count)) for k in range(1, count + 1)}))
+
+
+def record_prefixes(
+    state: BisectState, results: tuple[tuple[int, bool], ...]
+) -> tuple[BisectState, Trial | None]:
+    """Learn from a finished prefix round: ``(prefix length, passed)`` per trial.
+
+    The longest passing prefix is landed (returned); the member right after it is a culprit
+    when the prefix one longer failed (``landed + it`` fails, ``landed`` passes), else the
+    failing set shrinks to the untested gap and the next round looks there."""
+    known = state.known_failing or len(state.pending)
+    passed = max((n for n, ok in results if ok), default=0)
+    failing = min((n for n, ok in results if not ok and n > passed), default=known)
+    update: dict[str, object] = {"tests": state.tests + len(results), "isolation": None}
+    pending = state.pending
+    if failing == passed + 1:
+        culprit = pending[passed]
+        update["culprits"] = (*state.culprits, Culprit(iid=culprit))
+        update["pending"] = tuple(i for i in pending if i != culprit)
+        update["known_failing"] = None
+    else:
+        update["known_failing"] = failing - passed  # on top of the landed prefix
+    landing = Trial(members=pending[:passed], prefix=True) if passed else None
+    return state.model_copy(update=update), landing
+
+
 def record_isolation(
     state: BisectState, results: tuple[tuple[int, bool], ...]
 ) -> tuple[BisectState, Trial | None]:
@@ -132,7 +183,7 @@ def record_isolation(
     omissions passed, the latest of them in queue order is a culprit at once (two: a pair
     failing only together, the other named as partner); when more passed, the set's failure
     was not theirs (a flake, or all of them together) and the member left out is tried again
-    after the landing. The landing itself is recorded by ``record_isolation_landed``."""
+    after the landing. The landing itself is recorded by ``record_side_landed``."""
     isolation = state.isolation or Isolation()
     passed = [i for i, ok in results if ok and i in state.pending and i not in isolation.passed]
     failed = [i for i, ok in results if not ok and i in state.pending and i not in isolation.failed]
@@ -158,15 +209,16 @@ def record_isolation(
     return state.model_copy(update=update), landing
 
 
-def record_isolation_landed(state: BisectState, plan: Trial) -> BisectState:
-    """The isolation trial ``plan`` landed: its members are landed; what is left pending (a
-    member left out that was not a culprit) is tried again on the new target."""
+def record_side_landed(state: BisectState, plan: Trial) -> BisectState:
+    """The side-by-side trial ``plan`` its round picked landed: its members are landed. What
+    is left pending is tried again on the new target (after a prefix, the failing set the
+    round narrowed down stays known)."""
     landed = tuple(i for i in state.pending if i in plan.members)
     return state.model_copy(
         update={
             "landed": state.landed + landed,
             "pending": tuple(i for i in state.pending if i not in plan.members),
-            "known_failing": None,
+            "known_failing": state.known_failing if plan.prefix else None,
             "isolation": None,
         }
     )
