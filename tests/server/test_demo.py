@@ -188,3 +188,19 @@ def test_sigterm_stops_the_demo_and_its_sandbox_and_removes_the_folder(
             process.kill()
     assert _processes_using(tmp_path) == [], "the sandbox outlived the demo"
     assert not list(tmp_path.glob("merge-assist-demo-*")), "the demo folder was left behind"
+
+
+def test_a_stop_signal_while_the_sandbox_starts_is_held_until_it_can_be_stopped() -> None:
+    """Between Popen and the clean-up that owns the process, a SIGTERM is only recorded; once
+    the demo's handlers are back it is acted on (so the sandbox is stopped, not orphaned)."""
+    from merge_assist.server.demo import _DeferredStop
+
+    before = signal.getsignal(signal.SIGTERM)
+    deferred = _DeferredStop()
+    os.kill(os.getpid(), signal.SIGTERM)  # recorded, nothing raised here
+    time.sleep(0.01)
+    deferred.restore()
+    assert signal.getsignal(signal.SIGTERM) is before
+    with pytest.raises(SystemExit) as stopped:
+        deferred.raise_if_stopped()
+    assert stopped.value.code == 128 + signal.SIGTERM

@@ -58,27 +58,60 @@ def start_sandbox(
     world = demo_scenario(bot_token, people_tokens)
     scenario.write_text(json.dumps(world), encoding="utf-8")
     log = (folder / "sandbox.log").open("wb")
-    process = subprocess.Popen(
-        [
-            *_sandbox_command(),
-            "serve",
-            "--port",
-            str(port),
-            "--data-dir",
-            str(folder / "gitlab"),
-            "--scenario",
-            str(scenario),
-        ],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        env={**os.environ, "GITLAB_SANDBOX_ADMIN_TOKEN": admin_token},
-    )
+    # A stop signal arriving while Popen runs would leave a sandbox nobody knows of: until the
+    # process is ours to stop, signals are only recorded, then acted on.
+    deferred = _DeferredStop()
     try:
+        process = subprocess.Popen(
+            [
+                *_sandbox_command(),
+                "serve",
+                "--port",
+                str(port),
+                "--data-dir",
+                str(folder / "gitlab"),
+                "--scenario",
+                str(scenario),
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "GITLAB_SANDBOX_ADMIN_TOKEN": admin_token},
+        )
+    except BaseException:
+        deferred.restore()
+        raise
+    try:
+        deferred.restore()
+        deferred.raise_if_stopped()
         _wait_until_answering(process, port, bot_token, folder)
     except BaseException:  # a failed start, Ctrl+C or SIGTERM: never leave it running
         _stop_process(process)
         raise
     return process
+
+
+class _DeferredStop:
+    """SIGTERM, SIGHUP and SIGINT only recorded until ``restore()``; then the handlers in place
+    before (the demo's: they end it) are back, and ``raise_if_stopped`` acts on a recorded one."""
+
+    SIGNALS = (signal.SIGTERM, signal.SIGHUP, signal.SIGINT)
+
+    def __init__(self) -> None:
+        self.received: int | None = None
+        self._previous = {kind: signal.signal(kind, self._record) for kind in self.SIGNALS}
+
+    def _record(self, signum: int, _frame: object) -> None:
+        self.received = signum
+
+    def restore(self) -> None:
+        for kind, handler in self._previous.items():
+            signal.signal(kind, handler)
+
+    def raise_if_stopped(self) -> None:
+        if self.received == signal.SIGINT:
+            raise KeyboardInterrupt
+        if self.received is not None:
+            raise SystemExit(128 + self.received)
 
 
 def _wait_until_answering(
