@@ -211,6 +211,7 @@ def drive_side_by_side(members: tuple[int, ...], oracle: Oracle, width: int) -> 
             (plan,) = plans
             before = run.state.landed
             run.state = bisect.record(run.state, plan, _test(run, plan, oracle, False))
+            run.state = bisect.without_partner_search(run.state)  # as the batch strategy does
             if run.state.landed != before:
                 run.landings.append(run.state.landed)
             continue
@@ -286,3 +287,13 @@ def test_side_by_side_rounds_even_flaky_never_land_an_untested_set(
 ) -> None:
     run = drive_side_by_side(members, lambda tree: rng.random() < 0.6, width)
     assert_safe(run, members)
+
+
+def test_side_by_side_a_suspect_is_a_culprit_at_once_without_partner_probes() -> None:
+    state = BisectState(pending=(3,), landed=(1, 2))
+    state = bisect.record(state, Trial(members=(3,)), TrialOutcome(passed_prefix=0, failed=True))
+    assert state.search is not None  # one test at a time would now probe for the partner
+    concluded = bisect.without_partner_search(state)
+    assert concluded.culprits == (Culprit(iid=3),)
+    assert (concluded.pending, concluded.search) == ((), None)
+    assert bisect.next_tests(concluded, 4) == ()

@@ -205,6 +205,8 @@ def _conclude(step: Step, attempt_id: int, report: AttemptReport) -> bool:
         after = bisect.record_side_landed(before, attempt.plan)
     else:
         after = bisect.record(before, attempt.plan, report.outcome)
+    if step.config.parallel_tests >= 2:
+        after = bisect.without_partner_search(after)
     update: dict[str, object] = {"bisect": after, "attempt_id": None}
     if report.kind == "landed":
         update["expected_target_sha"] = report.landed_sha or step.target_sha

@@ -209,6 +209,15 @@ def record_isolation(
     return state.model_copy(update=update), landing
 
 
+def without_partner_search(state: BisectState) -> BisectState:
+    """Conclude a suspect at once instead of probing for its partner (the probes, one CI
+    round each, only name the partner; the suspect is the culprit either way: it breaks what
+    landed before it). Used when tests run side by side."""
+    if state.search is None:
+        return state
+    return _conclude(state, Culprit(iid=state.search.suspect))
+
+
 def record_side_landed(state: BisectState, plan: Trial) -> BisectState:
     """The side-by-side trial ``plan`` its round picked landed: its members are landed. What
     is left pending is tried again on the new target (after a prefix, the failing set the
