@@ -1,6 +1,7 @@
 """The batch strategy: a run tests the next ready MRs together, lands them when green, and
-bisects when red (see ``bisect``): first an isolation round of leave-one-out trials side by
-side (up to ``config.parallel_tests``), then one attempt at a time if that did not settle it."""
+bisects when red (see ``bisect``): rounds of trials side by side (up to
+``config.parallel_tests``: leave-one-out, then prefixes), or one attempt at a time with a
+width of 1."""
 
 from __future__ import annotations
 

@@ -108,7 +108,8 @@ def next_test(state: BisectState) -> Trial | None:
 
 def next_tests(state: BisectState, width: int) -> tuple[Trial, ...]:
     """The tests to run side by side now: an isolation round of up to ``width`` trials when
-    the whole pending set failed, else the one test of ``next_test`` (or none: done)."""
+    the whole pending set failed, a prefix round once isolation could not settle it, else the
+    one test of ``next_test`` (or none: done)."""
     omissions = _untested_omissions(state)
     if width >= 2 and omissions:
         return tuple(
@@ -139,8 +140,6 @@ def _prefix_lengths(state: BisectState, width: int) -> tuple[int, ...]:
     isolation cannot settle it (up to ``width``, evenly spread over the failing set)."""
     known = state.known_failing
     if width < 2 or state.search is not None or known is None or known < 2:
-        return ()
-    if known == len(state.pending) and _untested_omissions(state):
         return ()
     isolation = state.isolation
     if known == len(state.pending) and not (isolation and isolation.exhausted):

@@ -39,7 +39,7 @@ def release(step: Step, iid: int, reason: str) -> None:
     """Take ``iid`` out of whatever attempt and batch run it is in (it stays queued)."""
     run = step.run
     if run is not None and run.round_ids and iid in run.bisect.pending:
-        # Its isolation round tested a set that no longer exists: stop all of its trials.
+        # Its round of side-by-side trials tests a set that no longer exists: stop them all.
         for round_attempt in run.round_ids:
             abort_attempt(step, round_attempt, f"!{iid} {reason}")
         step.run = run.model_copy(update={"round_ids": (), "round_outcomes": ()})
