@@ -18,6 +18,7 @@ from merge_assist.health.endpoints import router as health_router
 from merge_assist.ingest.endpoints import router as ingest_router
 from merge_assist.kit.body_limit import BodyLimitMiddleware
 from merge_assist.kit.db import create_engine, create_sessionmaker
+from merge_assist.kit.live.app_hub import close_live_relay, start_live_relay
 from merge_assist.kit.metrics import HTTP_LATENCY, HTTP_REQUESTS
 from merge_assist.kit.settings import Settings, get_settings
 from merge_assist.kit.web import AppResources, install_error_handlers
@@ -26,7 +27,6 @@ from merge_assist.merging.runner import VAULT_LOCKS_KEY
 from merge_assist.messaging.endpoints import router as messaging_router
 from merge_assist.projects.endpoints import router as projects_router
 from merge_assist.projects.gitlab_access import GITLAB_CLIENT_FACTORY_KEY, gitlab_client_factory
-from merge_assist.server.live_relay import close_live_relay, start_live_relay
 from merge_assist.server.public_config import router as public_config_router
 from merge_assist.server.updates import router as updates_router
 from merge_assist.server.web import mount_dashboard
@@ -35,7 +35,6 @@ from merge_assist.vault.rules import upload_body_limit
 from merge_assist.vault.service import locks_for_paths
 from merge_assist.workers.background import start_background
 from merge_assist.workers.engine import close_merge_queue, run_merge_queue
-from merge_assist.workers.wakeups import BUS_EXTRAS_KEY
 
 
 def create_resources(settings: Settings, engine: AsyncEngine) -> AppResources:
@@ -76,9 +75,8 @@ def create_app(
             await background.stop()
             await close_merge_queue(res)
         await close_live_relay(res)
-        bus = res.extras.get(BUS_EXTRAS_KEY)
-        if bus is not None:
-            await bus.close()
+        if res.bus is not None:
+            await res.bus.close()
         if owns_engine:
             await engine.dispose()
 

@@ -41,7 +41,6 @@ from merge_assist.projects.gitlab_access import gitlab_client_factory
 from merge_assist.projects.models import Project
 from merge_assist.workers.engine import run_merge_queue
 from merge_assist.workers.runs import ProjectRunOutcome, StillOwner
-from merge_assist.workers.wakeups import BUS_EXTRAS_KEY
 from merge_assist.workers.worker import Worker
 from tests.merging.driver import BOT, PROJECT
 
@@ -91,7 +90,7 @@ def process(res: AppResources, bus: EventBus) -> AppResources:
         settings=res.settings,
         engine=res.engine,
         sessions=res.sessions,
-        extras={BUS_EXTRAS_KEY: bus},
+        bus=bus,
     )
 
 

@@ -11,10 +11,10 @@ from sqlalchemy import select
 
 from merge_assist.audit.models import AuditEntry
 from merge_assist.kit.bus import InProcessBus, RedisStreamsBus
+from merge_assist.kit.live.app_hub import hub_of
+from merge_assist.kit.wake import WAKE_GROUP, bus_of, wake_topic
 from merge_assist.merging.models import MergeHistoryEntry, QueueLogEntry
 from merge_assist.merging.wake import wake_project
-from merge_assist.server.updates import hub_of
-from merge_assist.workers.wakeups import BUS_EXTRAS_KEY, WAKE_GROUP, wake_topic
 from tests.conftest import MakeAccount
 from tests.merging.queue_rows import Sessions, add_mr, add_project, at, grant, mr_row, user_id
 
@@ -38,7 +38,7 @@ async def test_a_raise_lands_first_and_is_recorded(
     late = await add_mr(sessions, project, 3, state="not_ready", recognised_at=at(3))
     last = await add_mr(sessions, project, 4, state="waiting", recognised_at=at(4))
     bus = InProcessBus()
-    app.state.resources.extras[BUS_EXTRAS_KEY] = bus
+    app.state.resources.bus = bus
     vera = hub_of(app.state.resources).connect(await user_id(sessions, "vera"))
 
     async with bus.subscribe(wake_topic(project), WAKE_GROUP, "test") as wakes:
@@ -203,7 +203,7 @@ async def test_an_api_process_without_a_worker_wakes_the_owner_through_redis(
     """``merge-assist api`` has no bus until something needs one: the wake-up still goes out."""
     res = app.state.resources
     res.settings = res.settings.model_copy(update={"redis_url": redis_url})
-    assert BUS_EXTRAS_KEY not in res.extras
+    assert res.bus is None
     manager = await make_account("pat", "priority_manager")
     project = await add_project(sessions)
     mr = await add_mr(sessions, project, 1, state="waiting", recognised_at=at(1))
@@ -216,7 +216,7 @@ async def test_an_api_process_without_a_worker_wakes_the_owner_through_redis(
             delivery = await wakes.next(5)
     finally:
         await worker_bus.close()
-        await res.extras[BUS_EXTRAS_KEY].close()
+        await bus_of(res).close()
     assert response.status_code == 200, response.text
     for woken in (direct, delivery):
         assert woken is not None

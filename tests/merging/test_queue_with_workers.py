@@ -22,11 +22,11 @@ from merge_assist.ingest.models import InboxEvent
 from merge_assist.ingest.watcher import Watcher
 from merge_assist.kit.bus import InProcessBus
 from merge_assist.kit.settings import Settings
+from merge_assist.kit.wake import bus_of
 from merge_assist.kit.web import AppResources
 from merge_assist.merging.models import BatchOperation, MergeHistoryEntry, MergeRequestRecord
 from merge_assist.workers.engine import close_merge_queue
 from merge_assist.workers.models import ProjectLease
-from merge_assist.workers.wakeups import BUS_EXTRAS_KEY
 from merge_assist.workers.worker import Worker
 from tests.conftest import MakeAccount
 from tests.merging.driver import BOT, PROJECT, queue_scenario
@@ -107,7 +107,7 @@ async def res(app: object) -> AsyncIterator[AppResources]:
     """The app's resources with an in-process bus (the API, worker and watcher share it)."""
     resources: AppResources = app.state.resources  # type: ignore[attr-defined]
     bus = InProcessBus(idle_ms=50)
-    resources.extras[BUS_EXTRAS_KEY] = bus
+    resources.bus = bus
     yield resources
     await close_merge_queue(resources)
     await bus.close()
@@ -253,7 +253,7 @@ async def test_a_worker_killed_mid_batch_hands_its_lease_to_the_next_worker(
     nth: int,
 ) -> None:
     project_id = await onboard(sessions, settings, strategy="batch")
-    bus = res.extras[BUS_EXTRAS_KEY]
+    bus = bus_of(res)
     clock = Clock()
     watcher = Watcher(res, "watcher-1", clock=clock)
     # Worker A: its own process (runtime, git workdir); it freezes right after the action and
@@ -400,7 +400,7 @@ async def test_a_paused_worker_that_lost_its_lease_acts_no_more_when_it_resumes(
     sandbox: RunningSandbox,
 ) -> None:
     project_id = await onboard(sessions, settings, strategy="batch")
-    bus = res.extras[BUS_EXTRAS_KEY]
+    bus = bus_of(res)
     clock = Clock()
     watcher = Watcher(res, "watcher-1", clock=clock)
     # Worker A stalls in the middle of building a batch (a long pause: it makes no more

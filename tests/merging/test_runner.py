@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from merge_assist.audit.models import AuditEntry
 from merge_assist.auth.models import User
 from merge_assist.kit.db import unit_of_work
+from merge_assist.kit.live.app_hub import hub_of
 from merge_assist.kit.settings import Settings
 from merge_assist.merging.actions import AddLabels, RemoveLabels
 from merge_assist.merging.engine_config import engine_config
@@ -21,7 +22,6 @@ from merge_assist.merging.state import TargetQueueState
 from merge_assist.messaging import service as messaging
 from merge_assist.projects.config import default_config
 from merge_assist.projects.models import Project
-from merge_assist.server.updates import hub_of
 from tests.conftest import MakeAccount
 from tests.merging.runner_support import (
     AUTHOR_BASE,

@@ -13,9 +13,10 @@ from merge_assist.auth.models import User
 from merge_assist.auth.principal import Principal
 from merge_assist.kit.db import unit_of_work
 from merge_assist.kit.errors import NotFound, Unprocessable
+from merge_assist.kit.live.hub import UpdatesHub
+from merge_assist.kit.live.publish import attach
 from merge_assist.messaging import service
 from merge_assist.messaging.models import MessageRecipient
-from merge_assist.server.updates import UpdatesHub, attach
 from tests.messaging.conftest import Deactivate, MakePerson, People, Person
 
 Sessions = async_sessionmaker[AsyncSession]

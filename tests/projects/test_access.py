@@ -13,8 +13,8 @@ from merge_assist.audit.models import AuditEntry
 from merge_assist.auth.principal import Principal
 from merge_assist.auth.service import load_principal
 from merge_assist.kit.bus import RedisStreamsBus
+from merge_assist.kit.wake import WAKE_GROUP, bus_of, wake_topic
 from merge_assist.projects import service
-from merge_assist.workers.wakeups import BUS_EXTRAS_KEY, WAKE_GROUP, wake_topic
 from tests.conftest import MakeAccount
 from tests.projects.conftest import sandbox_hooks
 
@@ -246,7 +246,7 @@ async def test_a_config_change_wakes_the_projects_owner_after_commit(
                 config = await service.config_row(session, project_id)
     finally:
         await worker_bus.close()
-        await res.extras[BUS_EXTRAS_KEY].close()
+        await bus_of(res).close()
     assert changed.status_code == 200, changed.text
     assert delivery is not None
     assert delivery.event.payload == {"project_id": project_id, "reason": "config"}

@@ -17,15 +17,12 @@ from merge_assist.auth.service import NullAuditSink
 from merge_assist.auth.tokens import issue_access_token, read_access_token
 from merge_assist.kit.clock import utcnow
 from merge_assist.kit.db import unit_of_work
+from merge_assist.kit.live.app_hub import hub_of
+from merge_assist.kit.live.events import LiveEvent
+from merge_assist.kit.live.hub import UpdatesHub
+from merge_assist.kit.live.publish import attach, publish_after_commit
 from merge_assist.kit.settings import Settings
-from merge_assist.server.updates import (
-    CLOSE_UNAUTHENTICATED,
-    LiveEvent,
-    UpdatesHub,
-    attach,
-    hub_of,
-    publish_after_commit,
-)
+from merge_assist.server.updates import CLOSE_UNAUTHENTICATED
 from tests.conftest import MakeAccount
 from tests.messaging.live import (
     authenticate,

@@ -8,7 +8,8 @@ from typing import Any
 import httpx
 from fastapi import FastAPI
 
-from merge_assist.server.updates import Connection, hub_of
+from merge_assist.kit.live.app_hub import hub_of
+from merge_assist.kit.live.hub import Connection
 from tests.vault.conftest import FILES, People, Upload
 
 

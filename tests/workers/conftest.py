@@ -14,7 +14,6 @@ from merge_assist.kit.bus import InProcessBus
 from merge_assist.kit.settings import Settings
 from merge_assist.kit.web import AppResources
 from merge_assist.workers.runs import RunOutcome, StillOwner
-from merge_assist.workers.wakeups import BUS_EXTRAS_KEY
 
 WAIT = 10.0  # upper bound for something that must happen; never asserted on
 T0 = datetime(2026, 11, 22, 4, 0, tzinfo=UTC)
@@ -89,7 +88,5 @@ async def res(
     settings: Settings, engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession]
 ) -> AsyncIterator[AppResources]:
     bus = InProcessBus(idle_ms=200)
-    yield AppResources(
-        settings=settings, engine=engine, sessions=sessions, extras={BUS_EXTRAS_KEY: bus}
-    )
+    yield AppResources(settings=settings, engine=engine, sessions=sessions, bus=bus)
     await bus.close()

@@ -9,11 +9,11 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from merge_assist.ingest.models import InboxEvent
+from merge_assist.kit.wake import WAKE_GROUP, bus_of, publish_wake, wake_topic
 from merge_assist.kit.web import AppResources
 from merge_assist.projects.models import Project
 from merge_assist.workers.models import ProjectLease, WorkerHeartbeat
 from merge_assist.workers.runs import RunOutcome, StillOwner
-from merge_assist.workers.wakeups import WAKE_GROUP, bus_of, publish_wake, wake_topic
 from merge_assist.workers.worker import Worker
 from tests.workers.conftest import T0, Clock, RecordingRun, eventually
 from tests.workers.factories import make_project

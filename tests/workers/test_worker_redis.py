@@ -10,8 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from merge_assist.kit.bus import RedisStreamsBus
 from merge_assist.kit.settings import Settings
+from merge_assist.kit.wake import WAKE_GROUP, publish_wake, wake_topic
 from merge_assist.kit.web import AppResources
-from merge_assist.workers.wakeups import BUS_EXTRAS_KEY, WAKE_GROUP, publish_wake, wake_topic
 from merge_assist.workers.worker import Worker
 from tests.workers.conftest import Clock, RecordingRun, eventually
 from tests.workers.factories import make_project
@@ -27,9 +27,7 @@ async def redis_res(
     redis_url: str,
 ) -> AsyncIterator[AppResources]:
     bus = RedisStreamsBus(redis_url, idle_ms=300, block_ms=50)
-    yield AppResources(
-        settings=settings, engine=engine, sessions=sessions, extras={BUS_EXTRAS_KEY: bus}
-    )
+    yield AppResources(settings=settings, engine=engine, sessions=sessions, bus=bus)
     await bus.close()
 
 
@@ -75,9 +73,7 @@ async def test_wake_up_waiting_while_the_owner_is_dead_goes_to_the_next(
     await dying.abandon()
     publisher = RedisStreamsBus(redis_url)
     next_bus = RedisStreamsBus(redis_url, idle_ms=300, block_ms=50)
-    res = AppResources(
-        settings=settings, engine=engine, sessions=sessions, extras={BUS_EXTRAS_KEY: next_bus}
-    )
+    res = AppResources(settings=settings, engine=engine, sessions=sessions, bus=next_bus)
     taking = Worker(res, "worker-next", next_run, clock=clock)
     try:
         # Published while nobody reads: the group keeps it for the next owner.

@@ -18,8 +18,8 @@ from merge_assist.ingest.webhooks import parse_delivery
 from merge_assist.kit.clock import utcnow
 from merge_assist.kit.db import unit_of_work
 from merge_assist.kit.errors import PayloadTooLarge
+from merge_assist.kit.wake import bus_of, publish_wake
 from merge_assist.kit.web import AppResources
-from merge_assist.workers.wakeups import bus_of, publish_wake
 
 TOKEN_HEADER = "x-gitlab-token"  # noqa: S105 - a header name, not a secret
 

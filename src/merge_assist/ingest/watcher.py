@@ -18,10 +18,10 @@ from merge_assist.ingest import service as inbox
 from merge_assist.kit.bus import EventBus
 from merge_assist.kit.clock import utcnow
 from merge_assist.kit.db import unit_of_work
+from merge_assist.kit.wake import bus_of, publish_wake
 from merge_assist.kit.web import AppResources
 from merge_assist.workers import heartbeats
 from merge_assist.workers.schedule import active_projects
-from merge_assist.workers.wakeups import bus_of, publish_wake
 
 log = logging.getLogger(__name__)
 

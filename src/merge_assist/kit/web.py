@@ -1,11 +1,17 @@
-"""Request plumbing shared by every feature: the app's resources, sessions, error responses."""
+"""Request plumbing shared by every feature: the app's resources, sessions, error responses.
+
+``AppResources`` holds what a running process shares: settings, database, the event bus and the
+live-events hub (kit's own, as typed fields), and the services features provide to each other,
+each under a typed ``ServiceKey`` (``res.provide(KEY, service)`` at start,
+``res.service(KEY)`` where it is used; a missing one is an error naming it, never a default).
+"""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import Annotated, Any
+from typing import Annotated, Any, Generic, TypeVar, cast, final
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -13,20 +19,75 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from merge_assist.kit.bus import EventBus
 from merge_assist.kit.errors import MergeAssistError, TooManyRequests
+from merge_assist.kit.live.hub import UpdatesHub
 from merge_assist.kit.settings import Settings
 
 log = logging.getLogger(__name__)
 
+T = TypeVar("T")
+
+
+@final
+class ServiceKey(Generic[T]):
+    """The typed name of a service a feature provides on the app's resources.
+
+    Declare it beside the service's type, e.g. ``AUDIT_SINK: ServiceKey[AuditSink] =
+    ServiceKey("audit sink")``; ``res.service(AUDIT_SINK)`` is then an ``AuditSink`` for mypy.
+    """
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"ServiceKey({self.name!r})"
+
+
+class MissingService(RuntimeError):
+    """A service was asked for that nobody provided (a start-up wiring bug, not a refusal)."""
+
 
 @dataclass
 class AppResources:
-    """What a running app holds: settings, database, and feature services registered at start."""
+    """What a running process holds: settings, database, bus, live hub, feature services."""
 
     settings: Settings
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
+    bus: EventBus | None = None
+    """The event bus; made from the settings on first use (``kit.wake.bus_of``)."""
+    live_hub: UpdatesHub | None = None
+    """The live-events hub; made on first use (``kit.live.app_hub.hub_of``)."""
+    _services: dict[ServiceKey[Any], object] = field(default_factory=dict, repr=False)
     extras: dict[str, Any] = field(default_factory=dict)
+    """TEMPORARY, only for ``merging.runner`` (vault locks, pending results) and
+    ``workers.engine`` (the queue runtime) until they move to ``ServiceKey``s; nothing else
+    may use it, and it goes once they have moved."""
+
+    def provide(self, key: ServiceKey[T], service: T) -> None:
+        """Make ``service`` the one under ``key`` (at start; tests may swap it)."""
+        self._services[key] = service
+
+    def service(self, key: ServiceKey[T]) -> T:
+        """The service under ``key``; ``MissingService`` naming it if nobody provided it."""
+        try:
+            return cast(T, self._services[key])
+        except KeyError:
+            raise MissingService(
+                f"No {key.name} was provided on the app's resources "
+                "(create_resources provides every service the product needs)."
+            ) from None
+
+    def find(self, key: ServiceKey[T]) -> T | None:
+        """The service under ``key``, or None: for state a process makes when first needed."""
+        return cast(T | None, self._services.get(key))
+
+    def withdraw(self, key: ServiceKey[T]) -> T | None:
+        """Remove and return the service under ``key`` (None if there was none)."""
+        return cast(T | None, self._services.pop(key, None))
 
 
 def resources(request: Request) -> AppResources:

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Path, Query
 
 from merge_assist.auth.dependencies import CurrentUser
 from merge_assist.kit.clock import utcnow
+from merge_assist.kit.live.publish import LiveSession
 from merge_assist.kit.web import Resources, Session
 from merge_assist.merging import listing, priority, queue_log, stats
 from merge_assist.merging.models import QUEUE_STATES
@@ -28,7 +29,6 @@ from merge_assist.merging.schemas import (
     QueueStats,
 )
 from merge_assist.merging.wake import wake_project
-from merge_assist.server.updates import LiveSession
 
 router = APIRouter(prefix="/api", tags=["merge queue"])
 

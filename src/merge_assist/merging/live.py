@@ -7,10 +7,11 @@ from collections.abc import Collection, Iterable, Mapping
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from merge_assist.kit.live.events import LiveEvent
+from merge_assist.kit.live.publish import publish_after_commit
 from merge_assist.merging.models import QueueLogEntry
 from merge_assist.merging.projection import Projection
 from merge_assist.merging.schemas import BatchOut, LogOut, MergeRequestOut
-from merge_assist.server.updates import LiveEvent, publish_after_commit
 
 
 def publish_step(

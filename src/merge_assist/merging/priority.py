@@ -15,13 +15,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from merge_assist.audit.service import record
 from merge_assist.auth.principal import Principal
 from merge_assist.kit.errors import Conflict, Forbidden
+from merge_assist.kit.live.events import LiveEvent
+from merge_assist.kit.live.publish import publish_after_commit
 from merge_assist.merging import queries
 from merge_assist.merging.listing import merge_request_out, position_of, visible_merge_request
 from merge_assist.merging.models import MergeHistoryEntry, MergeRequestRecord, QueueLogEntry
 from merge_assist.merging.ordering import check_priority_change
 from merge_assist.merging.schemas import LogOut, MergeRequestOut
 from merge_assist.projects import service as projects
-from merge_assist.server.updates import LiveEvent, publish_after_commit
 
 # Queued MRs whose priority may change; the order of MRs already being merged is settled.
 CHANGEABLE_STATES = ("waiting", "ready", "not_ready")

@@ -22,6 +22,8 @@ from merge_assist.gitlab.git import GitCommandError
 from merge_assist.kit.clock import utcnow
 from merge_assist.kit.db import unit_of_work
 from merge_assist.kit.errors import NotFound
+from merge_assist.kit.live.app_hub import hub_of
+from merge_assist.kit.live.publish import attach
 from merge_assist.kit.logging import redact
 from merge_assist.kit.web import AppResources
 from merge_assist.merging import live, records
@@ -44,7 +46,6 @@ from merge_assist.merging.records import LogLine
 from merge_assist.merging.store import LostLease, StoredState, load_state, store_state
 from merge_assist.projects import service as projects
 from merge_assist.projects.models import Project
-from merge_assist.server.updates import attach, hub_of
 
 log = logging.getLogger(__name__)
 

@@ -8,8 +8,8 @@ The topic and payload are the workers' (``workers.wakeups``); the bus is the pro
 
 from __future__ import annotations
 
+from merge_assist.kit.wake import WakeReason, bus_of, publish_wake
 from merge_assist.kit.web import AppResources
-from merge_assist.workers.wakeups import WakeReason, bus_of, publish_wake
 
 
 async def wake_project(res: AppResources, project_id: int, reason: WakeReason = "priority") -> bool:

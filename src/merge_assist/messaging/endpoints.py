@@ -14,6 +14,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query, Response
 
 from merge_assist.auth.dependencies import CurrentUser, Principal, require_roles
+from merge_assist.kit.live.publish import LiveSession
 from merge_assist.kit.web import Resources, Session
 from merge_assist.messaging import rules, service
 from merge_assist.messaging.repository import MessageBox
@@ -26,7 +27,6 @@ from merge_assist.messaging.schemas import (
     UnreadCountOut,
 )
 from merge_assist.messaging.shared import SharedMailbox, shared_mailbox
-from merge_assist.server.updates import LiveSession
 
 router = APIRouter(prefix="/api/messages", tags=["messages"])
 

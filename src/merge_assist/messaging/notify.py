@@ -10,9 +10,10 @@ from collections.abc import Collection
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from merge_assist.kit.live.events import LiveEvent
+from merge_assist.kit.live.publish import publish_after_commit
 from merge_assist.messaging import repository
 from merge_assist.messaging.models import Message
-from merge_assist.server.updates import LiveEvent, publish_after_commit
 
 MESSAGE_NEW = "message.new"
 MESSAGE_READ = "message.read"

@@ -11,7 +11,7 @@ Decisions:
 - Every send and delete is audited (``message.send`` / ``message.delete`` on ``message:<id>``)
   with recipients and references, never the body.
 - Live events (``message.new``, ``message.read``, ``message.deleted``) are queued on the
-  session and sent after it commits (``server.updates``).
+  session and sent after it commits (``kit.live.publish``).
 """
 
 from __future__ import annotations

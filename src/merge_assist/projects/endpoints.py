@@ -8,6 +8,7 @@ from fastapi import APIRouter
 
 from merge_assist.auth.dependencies import AdminUser, CurrentUser
 from merge_assist.kit.errors import Forbidden
+from merge_assist.kit.wake import bus_of, publish_wake
 from merge_assist.kit.web import Resources, Session
 from merge_assist.projects import permissions, service
 from merge_assist.projects.gitlab_access import GITLAB_CLIENT_FACTORY_KEY, GitLabClientFactory
@@ -21,7 +22,6 @@ from merge_assist.projects.schemas import (
     ProjectOut,
 )
 from merge_assist.projects.service import Actor
-from merge_assist.workers.wakeups import bus_of, publish_wake
 
 router = APIRouter(prefix="/api/projects", tags=["projects"])
 

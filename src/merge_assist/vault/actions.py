@@ -23,8 +23,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from merge_assist.audit import service as audit
 from merge_assist.kit.errors import Conflict, Forbidden, MergeAssistError
+from merge_assist.kit.live.events import LiveEvent
+from merge_assist.kit.live.publish import publish_after_commit
 from merge_assist.messaging import service as messaging
-from merge_assist.server.updates import LiveEvent, publish_after_commit
 from merge_assist.vault import names, repository, rules
 from merge_assist.vault.actors import VaultActor
 from merge_assist.vault.locks import LockInfo, LockStore

@@ -20,9 +20,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from merge_assist.auth.dependencies import AdminUser, CurrentUser, Principal, require_roles
 from merge_assist.kit.db import unit_of_work
 from merge_assist.kit.errors import MergeAssistError, PayloadTooLarge
+from merge_assist.kit.live.publish import LiveSession
 from merge_assist.kit.web import AppResources, Resources, Session
 from merge_assist.projects.gitlab_access import GITLAB_CLIENT_FACTORY_KEY
-from merge_assist.server.updates import LiveSession
 from merge_assist.vault import actions, names, service, versions
 from merge_assist.vault.actions import UploadLimits
 from merge_assist.vault.actors import VaultActor, actor_for

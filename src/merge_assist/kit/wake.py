@@ -5,21 +5,31 @@ Each project has its own topic (``project.<id>.wake``) read by the consumer grou
 Streams a wake-up waits in the group while the project changes hands and the next owner gets it.
 A wake-up carries the project id and a reason, nothing else: the database is the source of
 truth, and a lost wake-up is covered by the periodic reconcile.
+
+Publish after the commit, so the owner reads what woke it: ``wake_after_commit`` queues the
+wake-up on the session (sent once it commits, dropped on rollback); after a unit of work that
+has already committed, ``await publish_wake(bus_of(res), project_id, reason)``.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Literal
 
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session as SyncSession
+
+from merge_assist.kit.after_commit import after_commit
 from merge_assist.kit.bus import BusError, EventBus, bus_from_settings
 from merge_assist.kit.web import AppResources
 
 log = logging.getLogger(__name__)
 
-BUS_EXTRAS_KEY = "bus"
 WAKE_GROUP = "project-owner"
 WakeReason = Literal["webhook", "reconcile", "inbox", "priority", "config"]
+
+_SENDING: set[asyncio.Task[bool]] = set()  # wake-ups on their way (asyncio keeps weak refs)
 
 
 def wake_topic(project_id: int) -> str:
@@ -29,11 +39,9 @@ def wake_topic(project_id: int) -> str:
 
 def bus_of(res: AppResources) -> EventBus:
     """The process's event bus (built from the settings on first use, then shared)."""
-    bus: EventBus | None = res.extras.get(BUS_EXTRAS_KEY)
-    if bus is None:
-        bus = bus_from_settings(res.settings)
-        res.extras[BUS_EXTRAS_KEY] = bus
-    return bus
+    if res.bus is None:
+        res.bus = bus_from_settings(res.settings)
+    return res.bus
 
 
 async def publish_wake(bus: EventBus, project_id: int, reason: WakeReason) -> bool:
@@ -51,3 +59,20 @@ async def publish_wake(bus: EventBus, project_id: int, reason: WakeReason) -> bo
         )
         return False
     return True
+
+
+def wake_after_commit(
+    session: AsyncSession, res: AppResources, project_id: int, reason: WakeReason
+) -> None:
+    """Wake the project's owner once ``session`` commits (nothing is sent if it rolls back).
+
+    The wake-up is sent by a task started at the commit, so the commit never waits for the bus.
+    """
+    bus = bus_of(res)
+
+    def send(_sync: SyncSession) -> None:
+        task = asyncio.get_running_loop().create_task(publish_wake(bus, project_id, reason))
+        _SENDING.add(task)
+        task.add_done_callback(_SENDING.discard)
+
+    after_commit(session, send)

@@ -11,17 +11,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from merge_assist.kit.bus import InProcessBus, RedisStreamsBus
 from merge_assist.kit.db import unit_of_work
+from merge_assist.kit.live.app_hub import close_live_relay, hub_of, start_live_relay
+from merge_assist.kit.live.events import LiveEvent
+from merge_assist.kit.live.hub import Connection
+from merge_assist.kit.live.publish import attach, publish_after_commit
+from merge_assist.kit.live.relay import LiveRelay, decode, encode
 from merge_assist.kit.settings import Settings
 from merge_assist.kit.web import AppResources
-from merge_assist.server.live_relay import (
-    LiveRelay,
-    close_live_relay,
-    decode,
-    encode,
-    start_live_relay,
-)
-from merge_assist.server.updates import Connection, LiveEvent, attach, hub_of, publish_after_commit
-from merge_assist.workers.wakeups import BUS_EXTRAS_KEY
 
 Process = Callable[[], Awaitable[AppResources]]
 QUIET = 0.3  # how long a socket is watched for an event that must not come
@@ -39,9 +35,7 @@ def test_events_cross_the_bus_with_their_audience() -> None:
 async def test_without_redis_the_hub_delivers_directly(
     settings: Settings, engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
-    res = AppResources(
-        settings=settings, engine=engine, sessions=sessions, extras={BUS_EXTRAS_KEY: InProcessBus()}
-    )
+    res = AppResources(settings=settings, engine=engine, sessions=sessions, bus=InProcessBus())
     assert hub_of(res).relay is None
 
 
@@ -64,9 +58,8 @@ async def processes(
     yield build
     for res in built:
         await close_live_relay(res)
-        bus = res.extras.get(BUS_EXTRAS_KEY)
-        if bus is not None:
-            await bus.close()
+        if res.bus is not None:
+            await res.bus.close()
 
 
 async def commit_events(res: AppResources, *events: LiveEvent) -> None:

@@ -7,7 +7,8 @@ that topic in a consumer group of its own (``live-<host>-<pid>-<random>``, so ev
 gets every event) and hands each event to its hub's sockets once. A process that publishes and
 serves sockets (``serve`` with Redis) hears its own events through the bus like the others, so
 no socket gets an event twice. Who may see an event (its ``user_ids``) travels with it and is
-applied by the receiving hub.
+applied by the receiving hub. The relay registers itself with the hub (``register_relay`` sets
+``hub.relay``): the hub knows only the ``LiveEventRelay`` protocol, never this module.
 
 Live events, like wake-ups, are hints: the dashboard reloads what it shows on reconnect, so an
 event lost while Redis is away is logged and dropped, never retried.
@@ -25,9 +26,8 @@ import socket
 from typing import Any
 
 from merge_assist.kit.bus import BusError, BusUnavailable, EventBus, InProcessBus, Subscription
-from merge_assist.kit.web import AppResources
-from merge_assist.server.updates import UPDATES_EXTRAS_KEY, LiveEvent, UpdatesHub, hub_of
-from merge_assist.workers.wakeups import bus_of
+from merge_assist.kit.live.events import LiveEvent
+from merge_assist.kit.live.hub import UpdatesHub
 
 log = logging.getLogger(__name__)
 
@@ -37,12 +37,13 @@ FLUSH_SECONDS = 5.0
 """On close, events still waiting to be sent get this long."""
 
 
-def relay_for(res: AppResources, hub: UpdatesHub) -> LiveRelay | None:
-    """A relay for ``hub`` when the process's bus reaches other processes, else None."""
-    bus = bus_of(res)
+def register_relay(hub: UpdatesHub, bus: EventBus) -> LiveRelay | None:
+    """Give ``hub`` a relay when ``bus`` reaches other processes (``hub.relay``); the relay,
+    or None when the bus is this process's own (then the hub delivers directly)."""
     if isinstance(bus, InProcessBus):
-        return None  # one process: the hub delivers directly
-    return LiveRelay(bus, hub)
+        return None
+    hub.relay = LiveRelay(bus, hub)
+    return hub.relay
 
 
 def _process_group() -> str:
@@ -158,24 +159,3 @@ class LiveRelay:
             with contextlib.suppress(BusError):
                 await self._subscription.delete_group()
             self._subscription = None
-
-
-async def start_live_relay(res: AppResources) -> None:
-    """Feed this process's hub from the bus (a process serving sockets calls it at start)."""
-    relay = hub_relay(res, create=True)
-    if relay is not None:
-        await relay.start()
-
-
-async def close_live_relay(res: AppResources) -> None:
-    """Flush and stop the process's relay, if it has one (before the bus is closed)."""
-    relay = hub_relay(res, create=False)
-    if relay is not None:
-        await relay.close()
-
-
-def hub_relay(res: AppResources, *, create: bool) -> LiveRelay | None:
-    """The relay of the process's hub (the hub is made if ``create``)."""
-    hub: UpdatesHub | None = hub_of(res) if create else res.extras.get(UPDATES_EXTRAS_KEY)
-    relay = None if hub is None else hub.relay
-    return relay if isinstance(relay, LiveRelay) else None
