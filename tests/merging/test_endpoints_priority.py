@@ -12,9 +12,8 @@ from sqlalchemy import select
 from merge_assist.audit.models import AuditEntry
 from merge_assist.kit.bus import InProcessBus, RedisStreamsBus
 from merge_assist.kit.live.app_hub import hub_of
-from merge_assist.kit.wake import WAKE_GROUP, bus_of, wake_topic
+from merge_assist.kit.wake import WAKE_GROUP, bus_of, publish_wake, wake_topic
 from merge_assist.merging.models import MergeHistoryEntry, QueueLogEntry
-from merge_assist.merging.wake import wake_project
 from tests.conftest import MakeAccount
 from tests.merging.queue_rows import Sessions, add_mr, add_project, at, grant, mr_row, user_id
 
@@ -210,7 +209,7 @@ async def test_an_api_process_without_a_worker_wakes_the_owner_through_redis(
     worker_bus = RedisStreamsBus(redis_url)
     try:
         async with worker_bus.subscribe(wake_topic(project), WAKE_GROUP, "worker") as wakes:
-            assert await wake_project(res, project)  # no bus yet: it is made, not skipped
+            assert await publish_wake(bus_of(res), project, "priority")  # no bus yet: it is made
             direct = await wakes.next(5)
             response = await _set(client, mr, 3, manager)
             delivery = await wakes.next(5)

@@ -15,6 +15,7 @@ from fastapi import APIRouter, Path, Query
 from merge_assist.auth.dependencies import CurrentUser
 from merge_assist.kit.clock import utcnow
 from merge_assist.kit.live.publish import LiveSession
+from merge_assist.kit.wake import wake_after_commit
 from merge_assist.kit.web import Resources, Session
 from merge_assist.merging import listing, priority, queue_log, stats
 from merge_assist.merging.models import QUEUE_STATES
@@ -28,7 +29,6 @@ from merge_assist.merging.schemas import (
     PriorityChange,
     QueueStats,
 )
-from merge_assist.merging.wake import wake_project
 
 router = APIRouter(prefix="/api", tags=["merge queue"])
 
@@ -90,9 +90,10 @@ async def set_priority(
     """Set a queued MR's priority (0 normal, higher first); at most the batch size of a queue's
     MRs may carry a raised priority at once. Audited."""
     changed = await priority.set_priority(session, user, mr_id, body.priority)
-    # Commit before waking the worker, so it reads the new order.
+    wake_after_commit(session, res, changed.project_id, "priority")  # it reads the new order
+    # Commit before answering (the Session dependency would commit after the answer is sent):
+    # the dashboard reloads the queue as soon as it has the answer.
     await session.commit()
-    await wake_project(res, changed.project_id)
     return changed
 
 

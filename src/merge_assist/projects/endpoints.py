@@ -8,7 +8,7 @@ from fastapi import APIRouter
 
 from merge_assist.auth.dependencies import AdminUser, CurrentUser
 from merge_assist.kit.errors import Forbidden
-from merge_assist.kit.wake import bus_of, publish_wake
+from merge_assist.kit.wake import wake_after_commit
 from merge_assist.kit.web import Resources, Session
 from merge_assist.projects import permissions, service
 from merge_assist.projects.gitlab_access import GITLAB_CLIENT_FACTORY_KEY, GitLabClientFactory
@@ -92,11 +92,12 @@ async def update_config(
     row = await service.update_config(
         session, res.settings, _factory(res), Actor.of(user), project_id, body.changes()
     )
-    changed = _config_out(row)
-    # Commit before waking the project's worker, so its next run reads the new configuration.
+    # The project's worker is woken once this commits, so its next run reads the new config.
+    wake_after_commit(session, res, project_id, "config")
+    # Commit before answering (the Session dependency would commit after the answer is sent):
+    # the dashboard reads the configuration again as soon as it has the answer.
     await session.commit()
-    await publish_wake(bus_of(res), project_id, "config")
-    return changed
+    return _config_out(row)
 
 
 @router.get("/{project_id}/permissions", response_model=list[PermissionOut])
