@@ -13,7 +13,7 @@ from merge_assist.audit.endpoints import build_router as build_audit_router
 from merge_assist.audit.sink import AuditLogSink
 from merge_assist.auth.dependencies import AdminUser
 from merge_assist.auth.endpoints import router as auth_router
-from merge_assist.auth.service import AUDIT_EXTRAS_KEY
+from merge_assist.auth.service import AUDIT_SINK
 from merge_assist.health.endpoints import router as health_router
 from merge_assist.ingest.endpoints import router as ingest_router
 from merge_assist.kit.body_limit import BodyLimitMiddleware
@@ -26,7 +26,7 @@ from merge_assist.merging.endpoints import router as merging_router
 from merge_assist.merging.runner import VAULT_LOCKS_KEY
 from merge_assist.messaging.endpoints import router as messaging_router
 from merge_assist.projects.endpoints import router as projects_router
-from merge_assist.projects.gitlab_access import GITLAB_CLIENT_FACTORY_KEY, gitlab_client_factory
+from merge_assist.projects.gitlab_access import GITLAB_CLIENT_FACTORY, gitlab_client_factory
 from merge_assist.server.public_config import router as public_config_router
 from merge_assist.server.updates import router as updates_router
 from merge_assist.server.web import mount_dashboard
@@ -40,9 +40,11 @@ from merge_assist.workers.engine import close_merge_queue, run_merge_queue
 def create_resources(settings: Settings, engine: AsyncEngine) -> AppResources:
     """What every process of the product holds (API, listener, worker, watcher)."""
     res = AppResources(settings=settings, engine=engine, sessions=create_sessionmaker(engine))
-    res.extras[AUDIT_EXTRAS_KEY] = AuditLogSink()
-    res.extras[GITLAB_CLIENT_FACTORY_KEY] = gitlab_client_factory(settings)
-    res.extras[VAULT_LOCKS_KEY] = locks_for_paths  # the merge queue's vault gate
+    res.provide(AUDIT_SINK, AuditLogSink())
+    res.provide(GITLAB_CLIENT_FACTORY, gitlab_client_factory(settings))
+    # TEMPORARY: the merge queue's vault gate, in the field kept for merging.runner until it
+    # reads a ServiceKey (then: res.provide(VAULT_LOCKS, locks_for_paths)).
+    res.extras[VAULT_LOCKS_KEY] = locks_for_paths
     return res
 
 

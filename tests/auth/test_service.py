@@ -6,14 +6,19 @@ import dataclasses
 from collections.abc import Callable
 
 import httpx
+import pytest
 from argon2 import profiles
 from sqlalchemy import select, text, update
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from merge_assist.app import create_resources
+from merge_assist.audit.sink import AuditLogSink
 from merge_assist.auth.models import LoginAttempt, RefreshToken, User
 from merge_assist.auth.passwords import PasswordHashing
-from merge_assist.auth.service import NullAuditSink, audit_sink
+from merge_assist.auth.service import AUDIT_SINK
+from merge_assist.kit.db import create_sessionmaker
 from merge_assist.kit.settings import Settings
+from merge_assist.kit.web import AppResources, MissingService
 from tests.auth.conftest import ADMIN_PASSWORD, Account, MakeUser, sign_in
 
 MakeClient = Callable[..., httpx.AsyncClient]
@@ -153,7 +158,7 @@ async def test_audit_seam_sees_logins_and_user_admin(
     app: object, admin: Account, make_client: MakeClient
 ) -> None:
     sink = RecordingSink()
-    app.state.resources.extras["audit"] = sink  # type: ignore[attr-defined]
+    app.state.resources.provide(AUDIT_SINK, sink)  # type: ignore[attr-defined]
     await sign_in(make_client(), "root", "wrong password here")
     await admin.client.post("/api/users", json={"username": "zed", "password": ADMIN_PASSWORD})
     actions = [(e[1], e[3]) for e in sink.entries]
@@ -162,10 +167,13 @@ async def test_audit_seam_sees_logins_and_user_admin(
     assert all(ADMIN_PASSWORD not in repr(e) for e in sink.entries)
 
 
-def test_audit_sink_defaults_to_no_op() -> None:
-    assert isinstance(audit_sink({}), NullAuditSink)
-    sink = RecordingSink()
-    assert audit_sink({"audit": sink}) is sink
+def test_a_missing_audit_sink_is_an_error_naming_it_never_a_silent_no_op(
+    settings: Settings, engine: AsyncEngine
+) -> None:
+    bare = AppResources(settings=settings, engine=engine, sessions=create_sessionmaker(engine))
+    with pytest.raises(MissingService, match="audit sink"):
+        bare.service(AUDIT_SINK)
+    assert isinstance(create_resources(settings, engine).service(AUDIT_SINK), AuditLogSink)
 
 
 async def test_make_user_helper_user_can_sign_in(make_user: MakeUser) -> None:

@@ -85,7 +85,7 @@ class Clock:
 
 
 def process(res: AppResources, bus: EventBus) -> AppResources:
-    """The resources of another process on the same database and bus (its own extras)."""
+    """The resources of another process on the same database and bus (its own hub, services)."""
     return AppResources(
         settings=res.settings,
         engine=res.engine,

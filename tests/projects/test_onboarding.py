@@ -16,7 +16,7 @@ from merge_assist.gitlab import GitLabClient
 from merge_assist.kit.errors import NotFound
 from merge_assist.kit.settings import Settings
 from merge_assist.projects import service
-from merge_assist.projects.gitlab_access import GITLAB_CLIENT_FACTORY_KEY
+from merge_assist.projects.gitlab_access import GITLAB_CLIENT_FACTORY
 from tests.conftest import MakeAccount
 from tests.projects.conftest import PUBLIC_URL, sandbox_hooks
 
@@ -153,8 +153,9 @@ async def test_unreachable_gitlab_is_a_502_with_a_sentence(
     admin = await make_account("ada", "admin")
     resources = app.state.resources  # type: ignore[attr-defined]
     # Port 9 (discard) on loopback: nothing listens, the connection is refused.
-    resources.extras[GITLAB_CLIENT_FACTORY_KEY] = lambda: GitLabClient(
-        "http://127.0.0.1:9", "glpat-unused", max_retries=0
+    resources.provide(
+        GITLAB_CLIENT_FACTORY,
+        lambda: GitLabClient("http://127.0.0.1:9", "glpat-unused", max_retries=0),
     )
     response = await onboard(client, admin, "acme/webapp")
     assert response.status_code == 502

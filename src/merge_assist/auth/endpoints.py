@@ -27,7 +27,7 @@ from merge_assist.auth.schemas import (
     UserPage,
     UserUpdate,
 )
-from merge_assist.auth.service import ClientInfo, TokenPair, audit_sink
+from merge_assist.auth.service import AUDIT_SINK, ClientInfo, TokenPair
 from merge_assist.kit.errors import MergeAssistError, NotAuthenticated, PayloadTooLarge
 from merge_assist.kit.settings import Settings
 from merge_assist.kit.web import Resources, Session
@@ -133,7 +133,7 @@ async def login(request: Request, res: Resources) -> Response:
         pair = await service.login(
             session,
             res.settings,
-            audit_sink(res.extras),
+            res.service(AUDIT_SINK),
             username=credentials.username,
             password=credentials.password,
             client=_client(request),
@@ -157,7 +157,7 @@ async def login_gitlab(body: GitLabLoginRequest, request: Request, res: Resource
         signed_in = await gitlab_login.login_with_gitlab_token(
             session,
             res.settings,
-            audit_sink(res.extras),
+            res.service(AUDIT_SINK),
             token=body.token,
             client=_client(request),
         )
@@ -191,7 +191,7 @@ async def refresh(request: Request, res: Resources, body: OptionalRefresh = None
         pair = await service.refresh(
             session,
             res.settings,
-            audit_sink(res.extras),
+            res.service(AUDIT_SINK),
             refresh_token=token,
             client=_client(request),
         )
@@ -215,7 +215,7 @@ async def logout(
     if token is not None:
         await service.logout(
             session,
-            audit_sink(res.extras),
+            res.service(AUDIT_SINK),
             refresh_token=token,
             everywhere=body.everywhere if body is not None else False,
         )
@@ -227,7 +227,7 @@ async def logout(
 @router.post("/api/auth/logout-all", tags=["auth"], status_code=204)
 async def logout_all(principal: CurrentUser, session: Session, res: Resources) -> Response:
     """End every sign-in of the signed-in user (all their refresh tokens), and clear cookies."""
-    await service.logout_all(session, audit_sink(res.extras), user_id=principal.id)
+    await service.logout_all(session, res.service(AUDIT_SINK), user_id=principal.id)
     response = Response(status_code=204)
     cookies.clear_session_cookies(response, res.settings)
     return response
@@ -260,7 +260,7 @@ async def create_user(
 ) -> UserOut:
     """Create a user with a password (admin)."""
     user = await accounts.create_user(
-        session, res.settings, audit_sink(res.extras), actor_id=admin.id, data=body
+        session, res.settings, res.service(AUDIT_SINK), actor_id=admin.id, data=body
     )
     return UserOut.of(user)
 
@@ -279,7 +279,7 @@ async def update_user(
     user = await accounts.update_user(
         session,
         res.settings,
-        audit_sink(res.extras),
+        res.service(AUDIT_SINK),
         actor_id=admin.id,
         user_id=user_id,
         data=body,
@@ -293,6 +293,6 @@ async def deactivate_user(
 ) -> UserOut:
     """Deactivate a user and end their sign-ins (admin; not yourself, not the last admin)."""
     user = await accounts.deactivate_user(
-        session, audit_sink(res.extras), actor_id=admin.id, user_id=user_id
+        session, res.service(AUDIT_SINK), actor_id=admin.id, user_id=user_id
     )
     return UserOut.of(user)

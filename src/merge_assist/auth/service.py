@@ -7,7 +7,6 @@ kept (a failed attempt, a family revoked after token reuse): callers commit on
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -28,8 +27,8 @@ from merge_assist.auth.tokens import (
 from merge_assist.kit.clock import utcnow
 from merge_assist.kit.errors import NotAuthenticated, TooManyRequests
 from merge_assist.kit.settings import Settings
+from merge_assist.kit.web import ServiceKey
 
-AUDIT_EXTRAS_KEY = "audit"
 BAD_CREDENTIALS = "The username or password is not correct."
 BAD_REFRESH_TOKEN = "The refresh token is not valid; sign in again."  # noqa: S105 - a message
 
@@ -51,8 +50,12 @@ class AuditSink(Protocol):
         ...
 
 
+AUDIT_SINK: ServiceKey[AuditSink] = ServiceKey("audit sink")
+"""The app's audit sink (the audit feature's log, provided by ``create_resources``)."""
+
+
 class NullAuditSink:
-    """Records nothing: the default until the audit log is wired in."""
+    """Records nothing (for tests and tools that act without an audit log)."""
 
     async def record(
         self,
@@ -66,12 +69,6 @@ class NullAuditSink:
     ) -> None:
         """Do nothing."""
         return None
-
-
-def audit_sink(extras: Mapping[str, Any]) -> AuditSink:
-    """The sink registered on the app's resources under ``"audit"``, or the no-op one."""
-    sink: AuditSink | None = extras.get(AUDIT_EXTRAS_KEY)
-    return sink if sink is not None else NullAuditSink()
 
 
 @dataclass(frozen=True)

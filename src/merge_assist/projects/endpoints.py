@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import cast
-
 from fastapi import APIRouter
 
 from merge_assist.auth.dependencies import AdminUser, CurrentUser
@@ -11,7 +9,7 @@ from merge_assist.kit.errors import Forbidden
 from merge_assist.kit.wake import wake_after_commit
 from merge_assist.kit.web import Resources, Session
 from merge_assist.projects import permissions, service
-from merge_assist.projects.gitlab_access import GITLAB_CLIENT_FACTORY_KEY, GitLabClientFactory
+from merge_assist.projects.gitlab_access import GITLAB_CLIENT_FACTORY, GitLabClientFactory
 from merge_assist.projects.models import ProjectConfigRow
 from merge_assist.projects.schemas import (
     ConfigChanges,
@@ -27,7 +25,7 @@ router = APIRouter(prefix="/api/projects", tags=["projects"])
 
 
 def _factory(res: Resources) -> GitLabClientFactory:
-    return cast(GitLabClientFactory, res.extras[GITLAB_CLIENT_FACTORY_KEY])
+    return res.service(GITLAB_CLIENT_FACTORY)
 
 
 def _config_out(row: ProjectConfigRow) -> ConfigOut:

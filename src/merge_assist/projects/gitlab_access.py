@@ -1,8 +1,9 @@
 """How the projects feature reaches GitLab: a client as the bot user, and webhook registration.
 
-The app keeps a factory in ``res.extras[GITLAB_CLIENT_FACTORY_KEY]`` so tests (and the demo)
-can point it anywhere; the default reads ``MERGE_ASSIST_GITLAB_URL`` and the bot token from the
-secrets provider (secret ``gitlab-bot-token``) each time, so a rotated token is used at once.
+Features get a client from ``res.service(GITLAB_CLIENT_FACTORY)()``; the app provides the
+factory at start, so tests (and the demo) can point it anywhere. The default reads
+``MERGE_ASSIST_GITLAB_URL`` and the bot token from the secrets provider (secret
+``gitlab-bot-token``) each time, so a rotated token is used at once.
 """
 
 from __future__ import annotations
@@ -21,14 +22,16 @@ from merge_assist.gitlab.models import Hook
 from merge_assist.gitlab.models import Project as GitLabProject
 from merge_assist.kit.errors import MergeAssistError, NotFound, ServiceUnavailable
 from merge_assist.kit.settings import Settings
+from merge_assist.kit.web import ServiceKey
 from merge_assist.secrets.providers import provider_from_settings
 
-GITLAB_CLIENT_FACTORY_KEY = "gitlab_client_factory"
 BOT_TOKEN_SECRET = "gitlab-bot-token"  # noqa: S105 - the secret's name, not its value
 WEBHOOK_PATH = "/webhook/gitlab"
 WEBHOOK_EVENTS = ("merge_requests_events", "pipeline_events", "note_events")
 
 GitLabClientFactory = Callable[[], GitLabClient]
+GITLAB_CLIENT_FACTORY: ServiceKey[GitLabClientFactory] = ServiceKey("GitLab client factory")
+"""The app's factory of bot clients (``gitlab_client_factory``; ``create_resources``)."""
 
 
 class GitLabBadGateway(MergeAssistError):

@@ -22,7 +22,7 @@ from merge_assist.kit.db import unit_of_work
 from merge_assist.kit.errors import MergeAssistError, PayloadTooLarge
 from merge_assist.kit.live.publish import LiveSession
 from merge_assist.kit.web import AppResources, Resources, Session
-from merge_assist.projects.gitlab_access import GITLAB_CLIENT_FACTORY_KEY
+from merge_assist.projects.gitlab_access import GITLAB_CLIENT_FACTORY
 from merge_assist.vault import actions, names, service, versions
 from merge_assist.vault.actions import UploadLimits
 from merge_assist.vault.actors import VaultActor, actor_for
@@ -74,7 +74,7 @@ class VaultCall:
         """The vault's storage, writing as this request's actor."""
         if self.standalone is not None:
             return self.standalone.storage()
-        factory = self.res.extras.get(GITLAB_CLIENT_FACTORY_KEY)
+        factory = self.res.service(GITLAB_CLIENT_FACTORY)
         return await storage_for(
             self.session, self.res.settings, self.vault, gitlab=factory, actor=self.actor
         )
