@@ -1,5 +1,5 @@
 """Live events of the queue (``mr.updated``, ``batch.updated``, ``log.appended``), queued on
-the step's session and sent by the hub only after it commits (see ``server.updates``)."""
+the step's session and sent by the hub only after it commits (see ``kit.live.publish``)."""
 
 from __future__ import annotations
 
