@@ -61,7 +61,7 @@ class AppResources:
     """The event bus; made from the settings on first use (``kit.wake.bus_of``)."""
     live_hub: UpdatesHub | None = None
     """The live-events hub; made on first use (``kit.live.app_hub.hub_of``)."""
-    _services: dict[ServiceKey[Any], object] = field(default_factory=dict, repr=False)
+    _services: dict[ServiceKey[Any], object] = field(default_factory=dict, init=False, repr=False)
     extras: dict[str, Any] = field(default_factory=dict)
     """TEMPORARY, only for ``merging.runner`` (vault locks, pending results) and
     ``workers.engine`` (the queue runtime) until they move to ``ServiceKey``s; nothing else
