@@ -41,15 +41,21 @@ describe("LoadState", () => {
     expect(screen.queryByRole("list")).toBeNull();
   });
 
+  it("counts a page of no items as empty", () => {
+    render(<LoadState data={{ items: [], total: 0 }} error={null} loading="…" empty="No entries.">{() => "shown"}</LoadState>);
+    expect(screen.getByText("No entries.")).toBeInTheDocument();
+    expect(screen.queryByText("shown")).toBeNull();
+  });
+
   it("asks the page what counts as empty, and can say it quietly", () => {
     const { rerender } = render(
-      <LoadState data={{ items: ["a"] }} error={null} loading="…" empty="Nothing." quietEmpty isEmpty={(page) => page.items.length === 0}>
+      <LoadState data={{ items: ["a"] }} error={null} loading="…" empty="Nothing." quietEmpty isEmpty={(page) => page.items[0] === "none"}>
         {(page) => list(page.items)}
       </LoadState>,
     );
     expect(screen.getByRole("list", { name: "Items" })).toHaveTextContent("a");
     rerender(
-      <LoadState data={{ items: [] as string[] }} error={null} loading="…" empty="Nothing." quietEmpty isEmpty={(page) => page.items.length === 0}>
+      <LoadState data={{ items: ["none"] }} error={null} loading="…" empty="Nothing." quietEmpty isEmpty={(page) => page.items[0] === "none"}>
         {(page) => list(page.items)}
       </LoadState>,
     );

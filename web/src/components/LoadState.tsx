@@ -21,7 +21,7 @@ export interface LoadStateProps<T> {
   empty?: string;
   /** What to do to fill it, under the empty sentence. */
   emptyHint?: ReactNode;
-  /** Whether the data counts as nothing to show (default: an empty list). */
+  /** Whether the data counts as nothing to show (default: an empty list, or a page of no `items`). */
   isEmpty?: (data: T) => boolean;
   /** Show the empty sentence as a quiet line instead of a notice (inside a card or dialog). */
   quietEmpty?: boolean;
@@ -29,7 +29,8 @@ export interface LoadStateProps<T> {
 }
 
 function isEmptyList(data: unknown): boolean {
-  return Array.isArray(data) && data.length === 0;
+  const list = data !== null && typeof data === "object" && "items" in data ? data.items : data;
+  return Array.isArray(list) && list.length === 0;
 }
 
 export function LoadState<T>({
