@@ -17,7 +17,7 @@ function Reader({ read }: { read: (key: string) => () => Promise<string> }) {
   const query = useQuery(read(key), [key], "It could not be read.");
   return (
     <>
-      <p>{`data: ${query.data ?? "none"}; error: ${query.error ?? "none"}`}</p>
+      <p>{`data: ${query.data ?? "none"}; error: ${query.error ?? "none"}${query.errorStatus === null ? "" : ` (${query.errorStatus})`}`}</p>
       <button type="button" onClick={() => setKey("b")}>Other</button>
       <button type="button" onClick={query.reload}>Reload</button>
       <button type="button" onClick={() => query.setData("set")}>Set</button>
@@ -46,10 +46,10 @@ describe("useQuery", () => {
     await act(async () => calls[0]!.resolve("first"));
     await user.click(screen.getByRole("button", { name: "Reload" }));
     await act(async () => calls[1]!.reject(new ApiError(503, "unavailable", "The database is away.")));
-    expect(screen.getByText("data: first; error: The database is away.")).toBeInTheDocument();
+    expect(screen.getByText("data: first; error: The database is away. (503)")).toBeInTheDocument();
     await user.click(screen.getByRole("button", { name: "Reload" }));
     await act(async () => calls[2]!.reject(new Error("network")));
-    expect(screen.getByText("data: first; error: It could not be read.")).toBeInTheDocument();
+    expect(screen.getByText("data: first; error: It could not be read. (0)")).toBeInTheDocument();
     await user.click(screen.getByRole("button", { name: "Reload" }));
     await act(async () => calls[3]!.resolve("second"));
     expect(screen.getByText("data: second; error: none")).toBeInTheDocument();

@@ -4,6 +4,7 @@
  * the page moved on. Its `data` and `error` are what `LoadState` shows.
  */
 import { type DependencyList, type Dispatch, type SetStateAction, useCallback, useEffect, useState } from "react";
+import { ApiError } from "../api/client";
 import { sentenceOf } from "./format";
 
 export interface Query<T> {
@@ -11,6 +12,8 @@ export interface Query<T> {
   data: T | null;
   /** The refusal's sentence (the server's, else `fallback`); cleared by the next answer. */
   error: string | null;
+  /** The refusal's HTTP status (0: the server was not reached); null without a refusal. */
+  errorStatus: number | null;
   /** Read again now. */
   reload: () => void;
   /** Change what is shown without reading again (a live event, an answer carrying the new list). */
@@ -21,6 +24,7 @@ export interface Query<T> {
 export function useQuery<T>(read: () => Promise<T>, keys: DependencyList, fallback: string): Query<T> {
   const [data, setData] = useState<T | null>(null);
   const [error, setError] = useState<string | null>(null);
+  const [errorStatus, setErrorStatus] = useState<number | null>(null);
   const [generation, setGeneration] = useState(0);
   const reload = useCallback(() => setGeneration((value) => value + 1), []);
 
@@ -31,9 +35,12 @@ export function useQuery<T>(read: () => Promise<T>, keys: DependencyList, fallba
         if (cancelled) return;
         setData(answer);
         setError(null);
+        setErrorStatus(null);
       },
       (failure: unknown) => {
-        if (!cancelled) setError(sentenceOf(failure, fallback));
+        if (cancelled) return;
+        setError(sentenceOf(failure, fallback));
+        setErrorStatus(failure instanceof ApiError ? failure.status : 0);
       },
     );
     return () => {
@@ -42,5 +49,5 @@ export function useQuery<T>(read: () => Promise<T>, keys: DependencyList, fallba
     // `read` is a new function on every render; `keys` name what it reads.
   }, [...keys, generation]);
 
-  return { data, error, reload, setData };
+  return { data, error, errorStatus, reload, setData };
 }
