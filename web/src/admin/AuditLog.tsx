@@ -1,14 +1,14 @@
 /** The audit log: filters, pages of entries, and export of what the filters match. */
 import { type FormEvent, useId, useState } from "react";
 import { useSession } from "../auth/AuthContext";
-import { formatTime, sentenceOf } from "../components/format";
 import { type Column, DataTable } from "../components/DataTable";
+import { saveResponse } from "../components/download";
+import { formatTime, sentenceOf } from "../components/format";
 import { LoadState } from "../components/LoadState";
 import { Button, Card, INPUT } from "../components/Page";
 import { useToast } from "../components/Toasts";
 import { useQuery } from "../components/useQuery";
 import type { AuditEntry, AuditPage } from "./api";
-import { saveResponse } from "../components/download";
 
 const PAGE_SIZE = 50;
 

@@ -1,8 +1,8 @@
 /** Per-project permissions (admin): who may manage the project and who may set priorities. */
 import { type FormEvent, useEffect, useId, useState } from "react";
 import { useSession } from "../auth/AuthContext";
-import { sentenceOf } from "../components/format";
 import { type Column, DataTable } from "../components/DataTable";
+import { sentenceOf } from "../components/format";
 import { LoadState } from "../components/LoadState";
 import { Button, Card, INPUT } from "../components/Page";
 import { useToast } from "../components/Toasts";

@@ -1,8 +1,8 @@
 /** Projects: onboard one from GitLab, and edit the chosen project's merge-queue settings. */
 import { type FormEvent, useId, useState } from "react";
 import { useSession } from "../auth/AuthContext";
-import { formatTime, sentenceOf } from "../components/format";
 import { type Column, DataTable } from "../components/DataTable";
+import { formatTime, sentenceOf } from "../components/format";
 import { LoadState } from "../components/LoadState";
 import { Button, Card, describedBy, Field, INPUT, Notice } from "../components/Page";
 import { useToast } from "../components/Toasts";

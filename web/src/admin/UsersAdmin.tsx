@@ -1,9 +1,9 @@
 /** People and their roles: search, create, edit roles and details, deactivate. */
 import { type FormEvent, useId, useState } from "react";
 import { useSession } from "../auth/AuthContext";
+import { type Column, DataTable } from "../components/DataTable";
 import { Dialog } from "../components/Dialog";
 import { sentenceOf } from "../components/format";
-import { type Column, DataTable } from "../components/DataTable";
 import { LoadState } from "../components/LoadState";
 import { Button, Card, describedBy, Field, INPUT } from "../components/Page";
 import { useToast } from "../components/Toasts";

@@ -1,10 +1,10 @@
 /** The vault's dialogs: check-out and force reasons, check-in and upload, history with diff. */
 import { type FormEvent, useId, useState } from "react";
 import { useSession } from "../auth/AuthContext";
+import { type Column, DataTable } from "../components/DataTable";
 import { Dialog } from "../components/Dialog";
 import { saveResponse } from "../components/download";
 import { formatBytes, formatTime, sentenceOf } from "../components/format";
-import { type Column, DataTable } from "../components/DataTable";
 import { LoadState } from "../components/LoadState";
 import { Button, describedBy, Field, INPUT } from "../components/Page";
 import { useToast } from "../components/Toasts";

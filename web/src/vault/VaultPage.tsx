@@ -2,10 +2,10 @@
 import { useEffect, useId, useState } from "react";
 import { AuditLog } from "../admin/AuditLog";
 import { useSession } from "../auth/AuthContext";
+import { type Column, DataTable } from "../components/DataTable";
 import { Dialog } from "../components/Dialog";
 import { saveResponse } from "../components/download";
 import { formatAge, formatBytes, formatTime, sentenceOf } from "../components/format";
-import { type Column, DataTable } from "../components/DataTable";
 import { LoadState } from "../components/LoadState";
 import { Button, INPUT, Page } from "../components/Page";
 import { useToast } from "../components/Toasts";
