@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from merge_assist.audit import service as audit
 from merge_assist.kit.errors import Conflict, Forbidden, MergeAssistError
+from merge_assist.kit.refusals import refusal_details
 from merge_assist.messaging import service as messaging
 from merge_assist.server.updates import LiveEvent, publish_after_commit
 from merge_assist.vault import names, repository, rules
@@ -89,7 +90,7 @@ async def record_refusal(
         success=False,
         target_type="vault_file" if file_id is not None else "vault",
         target_id=file_id if file_id is not None else vault_id,
-        details={"vault_id": vault_id, "refusal": refusal.code, "detail": refusal.message[:500]},
+        details=refusal_details(refusal, vault_id=vault_id),
     )
 
 
