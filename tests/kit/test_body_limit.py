@@ -42,17 +42,22 @@ async def _chunks(total: int) -> AsyncIterator[bytes]:
         yield b"x" * 256
 
 
+async def _refused_declared_and_streamed(client: httpx.AsyncClient, path: str, size: int) -> None:
+    """``size`` bytes (over the limit) to ``path`` get 413, with and without Content-Length."""
+    declared = await client.post(path, content=b"x" * size)
+    assert declared.status_code == 413
+    assert declared.json() == {"detail": SENTENCE, "code": "payload_too_large"}
+    streamed = await client.post(path, content=_chunks(size))
+    assert "content-length" not in streamed.request.headers
+    assert streamed.status_code == 413
+    assert streamed.json()["detail"] == SENTENCE
+
+
 async def test_declared_and_streamed_bodies_over_the_limit_get_413() -> None:
     received: list[int] = []
     transport = httpx.ASGITransport(app=_app(received))
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
-        declared = await client.post("/limited/upload", content=b"x" * 2048)
-        assert declared.status_code == 413
-        assert declared.json() == {"detail": SENTENCE, "code": "payload_too_large"}
-        streamed = await client.post("/limited/upload", content=_chunks(4096))
-        assert "content-length" not in streamed.request.headers
-        assert streamed.status_code == 413
-        assert streamed.json()["detail"] == SENTENCE
+        await _refused_declared_and_streamed(client, "/limited/upload", 2048)
         assert received == []  # the endpoint never had the bytes
 
         small = await client.post("/limited/upload", content=b"x" * 1024)
@@ -84,12 +89,7 @@ async def test_a_read_body_is_refused_past_the_limit_declared_or_streamed() -> N
     read: list[int] = []
     transport = httpx.ASGITransport(app=_reading_app(read))
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
-        declared = await client.post("/body", content=b"x" * 1025)
-        assert declared.status_code == 413
-        assert declared.json() == {"detail": SENTENCE, "code": "payload_too_large"}
-        streamed = await client.post("/body", content=_chunks(2048))
-        assert "content-length" not in streamed.request.headers
-        assert streamed.status_code == 413
+        await _refused_declared_and_streamed(client, "/body", 1280)
         assert (await client.post("/body", content=_chunks(1024))).json() == {"size": 1024}
         upload = await client.post("/upload", files={"file": ("a.bin", b"x" * 1025)})
         assert upload.status_code == 413
