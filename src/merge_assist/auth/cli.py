@@ -6,7 +6,6 @@ printed once; there is no default password.
 
 from __future__ import annotations
 
-import asyncio
 import io
 import select
 import sys
@@ -23,9 +22,7 @@ from merge_assist.auth.models import User
 from merge_assist.auth.passwords import generate_password
 from merge_assist.auth.roles import ROLE_NAMES, RoleName
 from merge_assist.auth.schemas import UserCreate
-from merge_assist.kit import migrate
-from merge_assist.kit.db import create_engine, create_sessionmaker, unit_of_work
-from merge_assist.kit.errors import MergeAssistError
+from merge_assist.kit.cli import EXIT_REFUSED, run_unit_of_work
 from merge_assist.kit.settings import Settings, get_settings
 
 users_app = typer.Typer(no_args_is_help=True)
@@ -36,29 +33,20 @@ Work = Callable[[AsyncSession, Settings], Awaitable[T]]
 STDIN_HELP = "Read the password from the first line of stdin."
 
 
-def _run(work: Work[T]) -> T:
-    """Migrate, then run ``work`` in one committed unit of work; refusals exit with status 1."""
+def _run_migrated(work: Work[T]) -> T:
+    """Migrate first (users are made before any server ran), then run ``work`` with the
+    settings in one committed unit of work (``kit.cli``'s exit codes)."""
     settings = get_settings()
-    migrate.upgrade(settings.effective_database_url)
-    try:
-        return asyncio.run(_in_unit_of_work(settings, work))
-    except MergeAssistError as exc:
-        typer.echo(exc.message, err=True)
-        raise typer.Exit(1) from exc
 
+    async def with_settings(session: AsyncSession) -> T:
+        return await work(session, settings)
 
-async def _in_unit_of_work(settings: Settings, work: Work[T]) -> T:
-    engine = create_engine(settings.effective_database_url)
-    try:
-        async with unit_of_work(create_sessionmaker(engine)) as session:
-            return await work(session, settings)
-    finally:
-        await engine.dispose()
+    return run_unit_of_work(with_settings, settings=settings, migrate_first=True)
 
 
 def _fail(message: str) -> typer.Exit:
-    typer.echo(message, err=True)
-    return typer.Exit(1)
+    typer.echo(f"Error: {message}", err=True)
+    return typer.Exit(EXIT_REFUSED)
 
 
 def _stdin_has_data() -> bool:
@@ -136,7 +124,7 @@ def create(
             session, settings, AuditLogSink(unattributed_actor="cli"), actor_id=None, data=data
         )
 
-    user = _run(work)
+    user = _run_migrated(work)
     typer.echo(
         f"Created user {user.username} (id {user.id}) with roles: "
         f"{', '.join(sorted(user.role_names)) or 'none'}."
@@ -154,7 +142,7 @@ def create_user_now(username: str, password: str, roles: list[RoleName]) -> User
             session, settings, AuditLogSink(unattributed_actor="cli"), actor_id=None, data=data
         )
 
-    return _run(work)
+    return _run_migrated(work)
 
 
 @users_app.command("list")
@@ -171,7 +159,7 @@ def list_users() -> None:
                 return lines
             page += 1
 
-    lines = _run(work)
+    lines = _run_migrated(work)
     typer.echo(f"{'id':>5}  {'username':<24} {'state':<8}  {'roles':<32} display name")
     for line in lines:
         typer.echo(line)
@@ -195,7 +183,7 @@ def set_role(
             roles=wanted,
         )
 
-    user = _run(work)
+    user = _run_migrated(work)
     typer.echo(f"{user.username} now has roles: {', '.join(sorted(user.role_names)) or 'none'}.")
 
 
@@ -209,7 +197,7 @@ def deactivate(username: str = typer.Argument(..., help="The user.")) -> None:
             session, AuditLogSink(unattributed_actor="cli"), actor_id=None, user_id=user.id
         )
 
-    user = _run(work)
+    user = _run_migrated(work)
     typer.echo(f"Deactivated {user.username}; their sign-ins have ended.")
 
 
@@ -232,7 +220,7 @@ def reset_password(
             password=password,
         )
 
-    user = _run(work)
+    user = _run_migrated(work)
     typer.echo(f"New password set for {user.username}; their sign-ins have ended.")
     if generated:
         _show_password_once(user.username, password)

@@ -42,6 +42,7 @@ from merge_assist.kit.errors import (
     NotAuthenticated,
     ServiceUnavailable,
 )
+from merge_assist.kit.refusals import refusal_details
 from merge_assist.kit.settings import Settings
 from merge_assist.messaging.service import send_system
 
@@ -248,5 +249,7 @@ async def _record_failure(
         action="auth.login",
         target="gitlab-token",
         success=False,
-        details={"method": "gitlab_token", "reason": refusal.code, "address": client.address},
+        details=refusal_details(
+            refusal, method="gitlab_token", reason=refusal.code, address=client.address
+        ),
     )
