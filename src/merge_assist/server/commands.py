@@ -13,7 +13,7 @@ from merge_assist.kit.settings import get_settings
 def run_api(host: str | None, port: int | None, *, background: bool = False) -> None:
     """Migrate the settings database, then serve the API and dashboard until interrupted;
     with ``background`` the process also runs a worker and the watcher."""
-    from merge_assist.app import create_app
+    from merge_assist.server.app import create_app
 
     settings = get_settings()
     if background:

@@ -69,7 +69,7 @@ async def running_instance(
     sandbox: RunningSandbox, data_dir: Path, username: str
 ) -> AsyncIterator[Instance]:
     """An instance on ``data_dir`` with ``username`` signed in by their GitLab token."""
-    from merge_assist.app import create_app
+    from merge_assist.server.app import create_app
 
     settings = instance_settings(data_dir, sandbox.url)
     engine = create_engine(settings.effective_database_url, poolclass=NullPool)

@@ -77,7 +77,7 @@ def serve_standalone(host: str | None, port: int | None, *, no_browser: bool = F
 
 def run_standalone(settings: Settings, host: str, port: int, *, open_browser: bool) -> None:
     """Migrate the SQLite database and serve the API and dashboard on ``host:port``."""
-    from merge_assist.app import create_app  # the app imports every feature: load it late
+    from merge_assist.server.app import create_app  # the app imports every feature: load it late
 
     configure_logging(settings.log_level)
     migrate.upgrade(settings.effective_database_url)
