@@ -23,7 +23,7 @@ def register_serve_commands(app: typer.Typer) -> None:
     ) -> None:
         """Run everything in one process: API, dashboard, listener, watcher and a worker."""
         if standalone:
-            from merge_assist.vault.standalone.launch import serve_standalone
+            from merge_assist.server.standalone import serve_standalone
 
             serve_standalone(host, port, no_browser=no_browser)
             return

@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from merge_assist.audit import service as audit
 from merge_assist.auth import gitlab_identities
+from merge_assist.gitlab import paths as repository_paths
 from merge_assist.kit.clock import utcnow
 from merge_assist.kit.errors import Conflict, NotFound, Unprocessable
 from merge_assist.merging.observations import FileLock
@@ -107,7 +108,7 @@ async def create_vault(
 ) -> Vault:
     """Add a vault: local, or bound to an onboarded project (``project_id``) and folder."""
     clean_name = rules.clean_vault_name(name)
-    clean_folder = names.clean_folder(folder)
+    clean_folder = repository_paths.clean_folder(folder)
     if backend is VaultBackend.gitlab:
         if project_id is None:
             raise Unprocessable("A GitLab vault needs an onboarded project.")

@@ -18,8 +18,8 @@ from gitlab_sandbox.testing import RunningSandbox
 from merge_assist.kit.db import create_engine
 from merge_assist.kit.settings import Environment, Settings
 from merge_assist.models import metadata
-from merge_assist.vault.standalone.paths import standalone_settings
-from tests.vault.standalone.conftest import PROJECT, vault_scenario
+from merge_assist.standalone.paths import standalone_settings
+from tests.standalone.shared_project import PROJECT, vault_scenario
 
 FOLDER = "parts"
 FILES = "/api/vault/default/files"

@@ -20,8 +20,8 @@ import uvicorn
 from merge_assist.kit import migrate
 from merge_assist.kit.logging import configure_logging
 from merge_assist.kit.settings import Settings, get_settings
-from merge_assist.vault.standalone.binding import binding_problem
-from merge_assist.vault.standalone.paths import LOOPBACK, UnsafeDataFolder, standalone_settings
+from merge_assist.standalone.binding import binding_problem
+from merge_assist.standalone.paths import LOOPBACK, UnsafeDataFolder, standalone_settings
 
 _LOCALHOST_NAMES = frozenset({"localhost", "localhost."})
 _READY_TIMEOUT_SECONDS = 30.0
