@@ -225,11 +225,12 @@ def _stop_on_termination() -> None:
 
 def create_admin_with_password(username: str, password: str) -> None:
     """Create an administrator in the (freshly configured) settings database."""
+    from merge_assist.audit.sink import AuditLogSink
     from merge_assist.auth.cli import create_user_now
     from merge_assist.auth.roles import RoleName
 
     get_settings.cache_clear()
-    create_user_now(username, password, [RoleName.admin])
+    create_user_now(username, password, [RoleName.admin], AuditLogSink(unattributed_actor="cli"))
 
 
 def run_demo(port: int | None, keep: bool, stream_interval: float = 45.0) -> None:
