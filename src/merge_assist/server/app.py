@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI, Request, Response
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from merge_assist.audit.endpoints import build_router as build_audit_router
 from merge_assist.audit.sink import AuditLogSink
@@ -23,6 +23,7 @@ from merge_assist.kit.metrics import HTTP_LATENCY, HTTP_REQUESTS
 from merge_assist.kit.settings import Settings, get_settings
 from merge_assist.kit.web import AppResources, install_error_handlers
 from merge_assist.merging.endpoints import router as merging_router
+from merge_assist.merging.observations import FileLock
 from merge_assist.merging.runner import VAULT_LOCKS_KEY
 from merge_assist.messaging.endpoints import router as messaging_router
 from merge_assist.messaging.system_notices import SystemMessageNotices
@@ -46,8 +47,16 @@ def create_resources(settings: Settings, engine: AsyncEngine) -> AppResources:
     res.extras[AUDIT_EXTRAS_KEY] = AuditLogSink()
     res.extras[NOTICES_EXTRAS_KEY] = SystemMessageNotices()  # auth's notices as messages
     res.extras[GITLAB_CLIENT_FACTORY_KEY] = gitlab_client_factory(settings)
-    res.extras[VAULT_LOCKS_KEY] = locks_for_paths  # the merge queue's vault gate
+    res.extras[VAULT_LOCKS_KEY] = vault_gate_locks  # the merge queue's vault gate
     return res
+
+
+async def vault_gate_locks(
+    session: AsyncSession, project_id: int, paths: Sequence[str]
+) -> list[FileLock]:
+    """The vault's check-outs among ``paths``, as the merge queue's engine reads them."""
+    found = await locks_for_paths(session, project_id, paths)
+    return [FileLock(path=lock.path, holder=lock.holder) for lock in found]
 
 
 def create_app(
