@@ -1,7 +1,8 @@
 """``merge-assist users``: create and manage users from the server's shell.
 
 Passwords are read from stdin (``--password-stdin``, or whatever is piped in) or generated and
-printed once; there is no default password.
+printed once; there is no default password. Every change is audited through the ``AuditSink``
+the command's assembly plugs in (``record_audit_into``): auth sits below the audit log.
 """
 
 from __future__ import annotations
@@ -16,12 +17,12 @@ import typer
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from merge_assist.audit.sink import AuditLogSink
 from merge_assist.auth import accounts
 from merge_assist.auth.models import User
 from merge_assist.auth.passwords import generate_password
 from merge_assist.auth.roles import ROLE_NAMES, RoleName
 from merge_assist.auth.schemas import UserCreate
+from merge_assist.auth.service import AuditSink
 from merge_assist.kit.cli import EXIT_REFUSED, run_unit_of_work
 from merge_assist.kit.settings import Settings, get_settings
 
@@ -31,6 +32,20 @@ T = TypeVar("T")
 Work = Callable[[AsyncSession, Settings], Awaitable[T]]
 
 STDIN_HELP = "Read the password from the first line of stdin."
+
+_audit_sinks: list[AuditSink] = []
+
+
+def record_audit_into(sink: AuditSink) -> None:
+    """Where the ``users`` commands record their audit entries (``merge_assist.cli`` plugs in
+    the audit log when it assembles the command)."""
+    _audit_sinks[:] = [sink]
+
+
+def _audit() -> AuditSink:
+    if not _audit_sinks:
+        raise RuntimeError("No audit sink is plugged into the users commands (record_audit_into).")
+    return _audit_sinks[0]
 
 
 def _run_migrated(work: Work[T]) -> T:
@@ -120,9 +135,7 @@ def create(
         raise _fail(f"Cannot create the user: {problems}") from exc
 
     async def work(session: AsyncSession, settings: Settings) -> User:
-        return await accounts.create_user(
-            session, settings, AuditLogSink(unattributed_actor="cli"), actor_id=None, data=data
-        )
+        return await accounts.create_user(session, settings, _audit(), actor_id=None, data=data)
 
     user = _run_migrated(work)
     typer.echo(
@@ -133,14 +146,12 @@ def create(
         _show_password_once(user.username, password)
 
 
-def create_user_now(username: str, password: str, roles: list[RoleName]) -> User:
+def create_user_now(username: str, password: str, roles: list[RoleName], audit: AuditSink) -> User:
     """Create a user in the settings database (migrating it first); for ``merge-assist demo``."""
     data = UserCreate(username=username, password=password, roles=roles)
 
     async def work(session: AsyncSession, settings: Settings) -> User:
-        return await accounts.create_user(
-            session, settings, AuditLogSink(unattributed_actor="cli"), actor_id=None, data=data
-        )
+        return await accounts.create_user(session, settings, audit, actor_id=None, data=data)
 
     return _run_migrated(work)
 
@@ -177,7 +188,7 @@ def set_role(
         user = await accounts.get_user_by_username(session, username)
         return await accounts.set_roles(
             session,
-            AuditLogSink(unattributed_actor="cli"),
+            _audit(),
             actor_id=None,
             user_id=user.id,
             roles=wanted,
@@ -193,9 +204,7 @@ def deactivate(username: str = typer.Argument(..., help="The user.")) -> None:
 
     async def work(session: AsyncSession, _settings: Settings) -> User:
         user = await accounts.get_user_by_username(session, username)
-        return await accounts.deactivate_user(
-            session, AuditLogSink(unattributed_actor="cli"), actor_id=None, user_id=user.id
-        )
+        return await accounts.deactivate_user(session, _audit(), actor_id=None, user_id=user.id)
 
     user = _run_migrated(work)
     typer.echo(f"Deactivated {user.username}; their sign-ins have ended.")
@@ -214,7 +223,7 @@ def reset_password(
         return await accounts.reset_password(
             session,
             settings,
-            AuditLogSink(unattributed_actor="cli"),
+            _audit(),
             actor_id=None,
             user_id=user.id,
             password=password,

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from merge_assist.auth import accounts, cookies, gitlab_login, service
 from merge_assist.auth.dependencies import AdminUser, CurrentUser
+from merge_assist.auth.notices import user_notices
 from merge_assist.auth.schemas import (
     GitLabLoginRequest,
     GitLabLoginResponse,
@@ -159,6 +160,7 @@ async def login_gitlab(body: GitLabLoginRequest, request: Request, res: Resource
             session,
             res.settings,
             audit_sink(res.extras),
+            user_notices(res.extras),
             token=body.token,
             client=_client(request),
         )

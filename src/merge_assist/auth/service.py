@@ -130,20 +130,46 @@ async def login(
         raise refusal
     if check.new_hash is not None:
         user.password_hash = check.new_hash
+    return await complete_login(
+        session,
+        settings,
+        audit,
+        user=user,
+        attempt_name=name,
+        client=client,
+        now=now,
+        details={"address": client.address},
+    )
+
+
+async def complete_login(
+    session: AsyncSession,
+    settings: Settings,
+    audit: AuditSink,
+    *,
+    user: User,
+    attempt_name: str,
+    client: ClientInfo,
+    now: datetime,
+    details: dict[str, Any],
+) -> TokenPair:
+    """The tail of every successful sign-in (password or GitLab token): count the attempt as
+    a success under ``attempt_name``, forget attempts past the throttling window, start the
+    user's session and audit ``auth.login`` with ``details``."""
     await repository.record_login_attempt(
-        session, username=name, address=client.address, at=now, success=True
+        session, username=attempt_name, address=client.address, at=now, success=True
     )
     await repository.prune_login_attempts(
         session, now - timedelta(seconds=settings.login_window_seconds)
     )
-    pair = await start_session(session, settings, user, client, now)
+    pair = await _issue(session, settings, user, new_family_id(), client, now)
     await audit.record(
         session,
         actor_id=user.id,
         action="auth.login",
         target=f"user:{user.id}",
         success=True,
-        details={"address": client.address},
+        details=details,
     )
     return pair
 
@@ -269,13 +295,6 @@ async def logout(
         success=True,
         details={"everywhere": everywhere},
     )
-
-
-async def start_session(
-    session: AsyncSession, settings: Settings, user: User, client: ClientInfo, now: datetime
-) -> TokenPair:
-    """Tokens of a new sign-in of ``user`` (its own refresh-token family)."""
-    return await _issue(session, settings, user, new_family_id(), client, now)
 
 
 async def logout_all(session: AsyncSession, audit: AuditSink, *, user_id: int) -> None:
