@@ -11,14 +11,14 @@ from argon2 import profiles
 from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from merge_assist.app import create_resources
 from merge_assist.audit.sink import AuditLogSink
 from merge_assist.auth.models import LoginAttempt, RefreshToken, User
 from merge_assist.auth.passwords import PasswordHashing
-from merge_assist.auth.service import AUDIT_SINK
+from merge_assist.auth.service import AUDIT_SINK, BAD_CREDENTIALS
 from merge_assist.kit.db import create_sessionmaker
 from merge_assist.kit.settings import Settings
 from merge_assist.kit.web import AppResources, MissingService
+from merge_assist.server.app import create_resources
 from tests.auth.conftest import ADMIN_PASSWORD, Account, MakeUser, sign_in
 
 MakeClient = Callable[..., httpx.AsyncClient]
@@ -163,6 +163,9 @@ async def test_audit_seam_sees_logins_and_user_admin(
     await admin.client.post("/api/users", json={"username": "zed", "password": ADMIN_PASSWORD})
     actions = [(e[1], e[3]) for e in sink.entries]
     assert actions == [("auth.login", False), ("user.create", True)]
+    assert sink.entries[0][4]["refusal"] == "not_authenticated"
+    assert sink.entries[0][4]["detail"] == BAD_CREDENTIALS
+    assert sink.entries[0][4]["reason"] == "bad_credentials"
     assert sink.entries[1][0] == admin.id
     assert all(ADMIN_PASSWORD not in repr(e) for e in sink.entries)
 

@@ -19,7 +19,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from gitlab_sandbox.testing import RunningSandbox, run_sandbox
 from merge_assist.gitlab.client import GitLabClient
 from merge_assist.ingest.models import InboxEvent
-from merge_assist.ingest.watcher import Watcher
 from merge_assist.kit.bus import InProcessBus
 from merge_assist.kit.settings import Settings
 from merge_assist.kit.wake import bus_of
@@ -27,6 +26,7 @@ from merge_assist.kit.web import AppResources
 from merge_assist.merging.models import BatchOperation, MergeHistoryEntry, MergeRequestRecord
 from merge_assist.workers.engine import close_merge_queue
 from merge_assist.workers.models import ProjectLease
+from merge_assist.workers.watcher import Watcher
 from merge_assist.workers.worker import Worker
 from tests.conftest import MakeAccount
 from tests.merging.driver import BOT, PROJECT, queue_scenario
