@@ -21,8 +21,8 @@ from merge_assist.kit.db import create_engine, create_sessionmaker
 from merge_assist.kit.metrics import HTTP_LATENCY, HTTP_REQUESTS
 from merge_assist.kit.settings import Settings, get_settings
 from merge_assist.kit.web import AppResources, install_error_handlers
-from merge_assist.merging.endpoints import router as merging_router
-from merge_assist.merging.runner import VAULT_LOCKS_KEY
+from merge_assist.merging.api.endpoints import router as merging_router
+from merge_assist.merging.persistence.runner import VAULT_LOCKS_KEY
 from merge_assist.messaging.endpoints import router as messaging_router
 from merge_assist.projects.endpoints import router as projects_router
 from merge_assist.projects.gitlab_access import GITLAB_CLIENT_FACTORY_KEY, gitlab_client_factory

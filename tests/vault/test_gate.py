@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from merge_assist.kit.db import unit_of_work
-from merge_assist.merging.observations import FileLock
+from merge_assist.merging.engine.observations import FileLock
 from merge_assist.projects.models import Project
 from merge_assist.vault import service
 from merge_assist.vault.locks import DatabaseLockStore

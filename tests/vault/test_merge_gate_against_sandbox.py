@@ -20,7 +20,7 @@ from merge_assist.gitlab.client import GitLabClient
 from merge_assist.kit.db import unit_of_work
 from merge_assist.kit.settings import Environment, Settings
 from merge_assist.kit.web import AppResources
-from merge_assist.merging.models import MergeRequestRecord
+from merge_assist.merging.persistence.models import MergeRequestRecord
 from merge_assist.projects import service as projects
 from merge_assist.projects.gitlab_access import gitlab_client_factory
 from merge_assist.vault import service as vaults

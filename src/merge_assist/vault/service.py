@@ -25,7 +25,7 @@ from merge_assist.audit import service as audit
 from merge_assist.auth import gitlab_identities
 from merge_assist.kit.clock import utcnow
 from merge_assist.kit.errors import Conflict, NotFound, Unprocessable
-from merge_assist.merging.observations import FileLock
+from merge_assist.merging.engine.observations import FileLock
 from merge_assist.projects import service as projects
 from merge_assist.vault import names, repository, rules
 from merge_assist.vault.models import Vault, VaultBackend, VaultFile

@@ -7,7 +7,7 @@ queues it runs) in ``res.extras``; ``close_merge_queue`` closes it when the work
 from __future__ import annotations
 
 from merge_assist.kit.web import AppResources
-from merge_assist.merging.gitlab_runtime import RUNTIME_EXTRAS_KEY, GitLabQueueRuntime
+from merge_assist.merging.adapter.runtime import RUNTIME_EXTRAS_KEY, GitLabQueueRuntime
 from merge_assist.workers.runs import ProjectRunOutcome, StillOwner
 
 
