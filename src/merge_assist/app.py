@@ -21,6 +21,7 @@ from merge_assist.kit.db import create_engine, create_sessionmaker
 from merge_assist.kit.metrics import HTTP_LATENCY, HTTP_REQUESTS
 from merge_assist.kit.settings import Settings, get_settings
 from merge_assist.kit.web import AppResources, install_error_handlers
+from merge_assist.merging.adapter.runtime import close_merge_queue, run_merge_queue
 from merge_assist.merging.api.endpoints import router as merging_router
 from merge_assist.merging.persistence.runner import VAULT_LOCKS_KEY
 from merge_assist.messaging.endpoints import router as messaging_router
@@ -34,7 +35,6 @@ from merge_assist.vault.endpoints import router as vault_router
 from merge_assist.vault.rules import upload_body_limit
 from merge_assist.vault.service import locks_for_paths
 from merge_assist.workers.background import start_background
-from merge_assist.workers.engine import close_merge_queue, run_merge_queue
 from merge_assist.workers.wakeups import BUS_EXTRAS_KEY
 
 

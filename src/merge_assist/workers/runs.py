@@ -1,8 +1,8 @@
 """What a worker runs for a project it owns: the shape of a project run and its outcome.
 
 The merge engine's runner (``merging.persistence.runner.run_project``) is one such run; the
-worker only decides *when* and *where* it runs (``workers.engine`` wires the real one), so
-tests give the worker a run of their own.
+worker only decides *when* and *where* it runs (``merging.adapter.runtime.run_merge_queue`` is
+the real one), so tests give the worker a run of their own.
 """
 
 from __future__ import annotations

@@ -30,7 +30,7 @@ from merge_assist.kit.db import unit_of_work
 from merge_assist.kit.settings import Environment, Settings
 from merge_assist.kit.web import AppResources
 from merge_assist.merging.adapter.gitlab_port import GitLabQueuePort, ProjectTarget
-from merge_assist.merging.adapter.runtime import GitLabQueueRuntime
+from merge_assist.merging.adapter.runtime import GitLabQueueRuntime, run_merge_queue
 from merge_assist.merging.engine.actions import Action
 from merge_assist.merging.engine.config import EngineConfig
 from merge_assist.merging.engine.port import QueuePort
@@ -39,7 +39,6 @@ from merge_assist.merging.persistence.runner import run_project
 from merge_assist.projects import service as projects
 from merge_assist.projects.gitlab_access import gitlab_client_factory
 from merge_assist.projects.models import Project
-from merge_assist.workers.engine import run_merge_queue
 from merge_assist.workers.runs import ProjectRunOutcome, StillOwner
 from merge_assist.workers.wakeups import BUS_EXTRAS_KEY
 from merge_assist.workers.worker import Worker

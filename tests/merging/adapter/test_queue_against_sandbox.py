@@ -27,7 +27,12 @@ from merge_assist.kit.db import unit_of_work
 from merge_assist.kit.settings import Environment, Settings
 from merge_assist.kit.web import AppResources
 from merge_assist.merging.adapter.gitlab_port import GitLabQueuePort, ProjectTarget
-from merge_assist.merging.adapter.runtime import RUNTIME_EXTRAS_KEY, GitLabQueueRuntime
+from merge_assist.merging.adapter.runtime import (
+    RUNTIME_EXTRAS_KEY,
+    GitLabQueueRuntime,
+    close_merge_queue,
+    run_merge_queue,
+)
 from merge_assist.merging.engine.config import EngineConfig
 from merge_assist.merging.engine.port import QueuePort
 from merge_assist.merging.persistence.models import (
@@ -39,7 +44,6 @@ from merge_assist.merging.persistence.runner import run_project
 from merge_assist.projects import service as projects
 from merge_assist.projects.gitlab_access import gitlab_client_factory
 from merge_assist.projects.models import Project
-from merge_assist.workers.engine import close_merge_queue, run_merge_queue
 from tests.merging.adapter.driver import BOT, PROJECT, queue_scenario
 from tests.merging.adapter.sandbox_queue import strict_green_main
 

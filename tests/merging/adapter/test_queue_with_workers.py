@@ -23,12 +23,12 @@ from merge_assist.ingest.watcher import Watcher
 from merge_assist.kit.bus import InProcessBus
 from merge_assist.kit.settings import Settings
 from merge_assist.kit.web import AppResources
+from merge_assist.merging.adapter.runtime import close_merge_queue
 from merge_assist.merging.persistence.models import (
     BatchOperation,
     MergeHistoryEntry,
     MergeRequestRecord,
 )
-from merge_assist.workers.engine import close_merge_queue
 from merge_assist.workers.models import ProjectLease
 from merge_assist.workers.wakeups import BUS_EXTRAS_KEY
 from merge_assist.workers.worker import Worker

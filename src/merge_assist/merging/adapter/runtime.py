@@ -1,14 +1,15 @@
-"""What a worker process needs to run projects against GitLab: one bot client, one git wrapper,
-and a ``GitLabQueuePort`` per (project, target branch), kept while the process lives.
+"""The one place the worker meets the merge engine: the production ``ProjectRun``.
 
-``GitLabQueueRuntime.run`` is the ``ProjectRun`` the workers call: it resolves the bot's
-username once, builds ports on demand and hands them to ``runner.run_project``.
+``run_merge_queue`` is the run the workers call for a project they own; ``close_merge_queue``
+closes this process's GitLab connection when the worker stops. Each process keeps one
+``GitLabQueueRuntime`` in ``res.extras``: the bot's GitLab client, one git wrapper, and a
+``GitLabQueuePort`` per (project, target branch), kept while the process lives. It resolves
+the bot's username once, builds ports on demand and hands them to ``runner.run_project``.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
 
 from merge_assist.gitlab.client import GitLabClient
 from merge_assist.gitlab.git import GitCli
@@ -16,12 +17,30 @@ from merge_assist.kit.web import AppResources
 from merge_assist.merging.adapter.gitlab_port import GitLabQueuePort, ProjectTarget
 from merge_assist.merging.engine.config import EngineConfig
 from merge_assist.merging.engine.port import QueuePort
-from merge_assist.merging.persistence.runner import RunOutcome, run_project
+from merge_assist.merging.persistence.runner import RunOutcome, StillOwner, run_project
 from merge_assist.projects.gitlab_access import BOT_TOKEN_SECRET, gitlab_client_factory
 from merge_assist.projects.models import Project
 from merge_assist.secrets.providers import provider_from_settings
 
 RUNTIME_EXTRAS_KEY = "merging.gitlab_runtime"
+
+
+async def run_merge_queue(
+    res: AppResources, project_id: int, still_owner: StillOwner
+) -> RunOutcome:
+    """Run the merge engine for one project until its queues wait (``runner.run_project``)."""
+    runtime: GitLabQueueRuntime | None = res.extras.get(RUNTIME_EXTRAS_KEY)
+    if runtime is None:
+        runtime = GitLabQueueRuntime(res)
+        res.extras[RUNTIME_EXTRAS_KEY] = runtime
+    return await runtime.run(res, project_id, still_owner)
+
+
+async def close_merge_queue(res: AppResources) -> None:
+    """Close this process's GitLab connection of the merge queue, if it opened one."""
+    runtime: GitLabQueueRuntime | None = res.extras.pop(RUNTIME_EXTRAS_KEY, None)
+    if runtime is not None:
+        await runtime.close()
 
 
 class GitLabQueueRuntime:
@@ -50,9 +69,7 @@ class GitLabQueueRuntime:
                 self._client, self._bot_username = client, bot.username
             return self._client, self._git, self._bot_username
 
-    async def run(
-        self, res: AppResources, project_id: int, still_owner: Callable[[], Awaitable[bool]]
-    ) -> RunOutcome:
+    async def run(self, res: AppResources, project_id: int, still_owner: StillOwner) -> RunOutcome:
         """Run one project's queues until they wait (see ``runner.run_project``)."""
         client, git, bot = await self._connect()
 
