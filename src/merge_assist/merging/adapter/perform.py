@@ -1,5 +1,9 @@
 """Performing the engine's actions on merge requests, pipelines and branches through the REST API.
 
+``GitLabActions.perform`` is the port's acting half (``GitLabQueuePort`` is one): it looks the
+action's performer up in a table keyed by action type. The two git actions (``BuildBatch``,
+``PushTarget``) go to the port's ``BatchWorkspace`` (``adapter.git_workspace``).
+
 Each function is idempotent the way ``docs/merge-engine.md`` (executor section) describes: it
 reads GitLab first where a blind repeat would do harm (comments, merges, rebases, batch MRs,
 pipelines) and sets state where repeating is harmless (labels, assignments, closing).
@@ -9,7 +13,9 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
 from merge_assist.gitlab.client import GitLabClient
 from merge_assist.gitlab.errors import (
@@ -20,13 +26,19 @@ from merge_assist.gitlab.errors import (
     GitLabUnavailable,
     GitLabValidationError,
 )
+from merge_assist.gitlab.git import GitCommandError
 from merge_assist.gitlab.models import MergeRequest
+from merge_assist.merging.adapter.git_workspace import BatchWorkspace
+from merge_assist.merging.adapter.observe import QueueObserver
 from merge_assist.merging.engine import actions as act
 from merge_assist.merging.engine.comments import marker
 from merge_assist.merging.engine.observations import (
+    ActionResult,
+    BatchBuildResult,
     BatchMRResult,
     MergeResult,
     PipelineResult,
+    PushResult,
     RebaseResult,
 )
 
@@ -47,6 +59,62 @@ class PortTarget:
     batch_branch_prefix: str
     rebase_wait_seconds: float = 60.0
     rebase_poll_seconds: float = 1.0
+
+
+class GitLabActions:
+    """Performs the engine's actions on one (project, target branch) as the bot.
+
+    ``observer`` knows the bot's user (read once); ``workspace`` is the local clone for the
+    git actions.
+    """
+
+    def __init__(
+        self,
+        client: GitLabClient,
+        observer: QueueObserver,
+        workspace: BatchWorkspace,
+        *,
+        project_id: int,
+        target_branch: str,
+        batch_branch_prefix: str,
+        rebase_wait_seconds: float = 60.0,
+        rebase_poll_seconds: float = 1.0,
+    ) -> None:
+        self.client = client
+        self.observer = observer
+        self.workspace = workspace
+        self.target_branch = target_branch
+        self.rebase_wait_seconds = rebase_wait_seconds
+        self.rebase_poll_seconds = rebase_poll_seconds
+        self._project_id = project_id
+        self._batch_branch_prefix = batch_branch_prefix
+
+    async def perform(self, action: act.Action) -> ActionResult | None:
+        """Perform one action idempotently; ``RecordHistory`` and ``Wait`` are the runner's.
+
+        GitLab failures raise ``GitLabError``; a git command failing for another reason than
+        a conflict or a refused push (network, time-out) is raised as ``GitLabUnavailable``
+        too, so the runner retries the whole step either way.
+        """
+        performer = _PERFORMERS.get(type(action))
+        try:
+            target = await self._target()
+            if performer is None:
+                raise ValueError(f"`{action.kind}` is performed by the runner, not the port.")
+            return await performer(self, target, action)
+        except GitCommandError as error:
+            raise GitLabUnavailable(str(error), operation=f"git.{action.kind}") from error
+
+    async def _target(self) -> PortTarget:
+        bot = await self.observer.bot()
+        return PortTarget(
+            project_id=self._project_id,
+            target_branch=self.target_branch,
+            bot_id=bot.id,
+            batch_branch_prefix=self._batch_branch_prefix,
+            rebase_wait_seconds=self.rebase_wait_seconds,
+            rebase_poll_seconds=self.rebase_poll_seconds,
+        )
 
 
 async def add_labels(client: GitLabClient, target: PortTarget, action: act.AddLabels) -> None:
@@ -275,3 +343,46 @@ def check_batch_branch(target: PortTarget, branch: str) -> None:
     prefix = target.batch_branch_prefix.rstrip("/") + "/"
     if not branch.startswith(prefix) or ".." in branch:
         raise ValueError(f"Refusing to touch `{branch}`: it is not under `{prefix}`.")
+
+
+async def build_batch(
+    actions: GitLabActions, target: PortTarget, action: act.BuildBatch
+) -> BatchBuildResult:
+    """Build the batch branch in the local clone (only under the batch prefix)."""
+    check_batch_branch(target, action.branch)
+    return await actions.workspace.build_batch(action)
+
+
+async def push_target(
+    actions: GitLabActions, target: PortTarget, action: act.PushTarget
+) -> PushResult:
+    """Push the tested batch to this port's target branch (compare-and-swap)."""
+    if action.target_branch != target.target_branch:
+        raise ValueError(f"This port pushes `{target.target_branch}` only.")
+    return await actions.workspace.push_target(action)
+
+
+Performer = Callable[[GitLabActions, PortTarget, Any], Awaitable[ActionResult | None]]
+RestCall = Callable[[GitLabClient, PortTarget, Any], Awaitable[ActionResult | None]]
+
+
+def _rest(call: RestCall) -> Performer:
+    """A REST function as a performer: it needs only the port's client."""
+    return lambda actions, target, action: call(actions.client, target, action)
+
+
+_PERFORMERS: dict[type[act.Action], Performer] = {
+    act.AddLabels: _rest(add_labels),
+    act.RemoveLabels: _rest(remove_labels),
+    act.PostComment: _rest(post_comment),
+    act.Unassign: _rest(unassign),
+    act.Rebase: _rest(rebase),
+    act.BuildBatch: build_batch,
+    act.CreateBatchMR: _rest(create_batch_mr),
+    act.RunPipeline: _rest(run_pipeline),
+    act.MergeMR: _rest(merge_mr),
+    act.PushTarget: push_target,
+    act.CloseBatchMR: _rest(close_batch_mr),
+    act.DeleteBranch: _rest(delete_branch),
+}
+"""Who performs each action the port performs (``RecordHistory`` and ``Wait`` are the runner's)."""
