@@ -72,39 +72,15 @@ class BatchWorkspace:
 
     async def _build_batch(self, action: act.BuildBatch) -> BatchBuildResult:
         repo = await self.repository()
-        for member in action.members:
-            if await _resolve(repo, member.source_sha) is None:
-                await _fetch_merge_request_head(repo, member.iid)
-                if await _resolve(repo, member.source_sha) is None:
-                    message = (
-                        f"commit {member.source_sha[:12]} of !{member.iid} is not in the repository"
-                    )
-                    return _build_failed(action, message)
-        if await _resolve(repo, action.base_sha) is None:
-            return _build_failed(
-                action, f"the base {action.base_sha[:12]} is not in the repository"
-            )
+        missing = await _missing_commit(repo, action)
+        if missing is not None:
+            return _build_failed(action, missing)
         remote = await _resolve(repo, f"refs/remotes/origin/{action.branch}")
         if remote is not None:
             kept = await _built_already(repo, action, remote)
             if kept is not None:
                 return kept  # a replay: this exact build was pushed before, push nothing
-        await repo.checkout(action.base_sha, detach=True, force=True)
-        await repo.run("clean", "-fdq")
-        head, members = action.base_sha, []
-        for member in action.members:
-            if await _is_ancestor(repo, member.source_sha, head):
-                members.append(BuiltMember(iid=member.iid, status="merged", prefix_sha=head))
-                continue
-            outcome = await repo.merge(
-                member.source_sha, f"Merge !{member.iid} into {action.branch}"
-            )
-            if not outcome.ok:
-                members.append(BuiltMember(iid=member.iid, status="conflict", prefix_sha=head))
-                continue
-            assert outcome.sha is not None
-            head = outcome.sha
-            members.append(BuiltMember(iid=member.iid, status="merged", prefix_sha=head))
+        head, members = await _merge_members(repo, action)
         try:
             await repo.push(head, branch=action.branch, force_with_lease=remote or "")
         except GitPushRejected as error:
@@ -188,6 +164,41 @@ async def _built_already(
     if used != len(chain):
         return None
     return _built(action, head, members)
+
+
+async def _missing_commit(repo: GitRepository, action: act.BuildBatch) -> str | None:
+    """Why the batch cannot be built from what the clone holds (a member's commit is fetched
+    from its MR first); None when every commit is there."""
+    for member in action.members:
+        if await _resolve(repo, member.source_sha) is None:
+            await _fetch_merge_request_head(repo, member.iid)
+            if await _resolve(repo, member.source_sha) is None:
+                return f"commit {member.source_sha[:12]} of !{member.iid} is not in the repository"
+    if await _resolve(repo, action.base_sha) is None:
+        return f"the base {action.base_sha[:12]} is not in the repository"
+    return None
+
+
+async def _merge_members(
+    repo: GitRepository, action: act.BuildBatch
+) -> tuple[str, list[BuiltMember]]:
+    """Merge the members one by one onto ``base_sha`` (a conflicting one is left out); the
+    head reached and what became of each member."""
+    await repo.checkout(action.base_sha, detach=True, force=True)
+    await repo.run("clean", "-fdq")
+    head, members = action.base_sha, []
+    for member in action.members:
+        if await _is_ancestor(repo, member.source_sha, head):
+            members.append(BuiltMember(iid=member.iid, status="merged", prefix_sha=head))
+            continue
+        outcome = await repo.merge(member.source_sha, f"Merge !{member.iid} into {action.branch}")
+        if not outcome.ok:
+            members.append(BuiltMember(iid=member.iid, status="conflict", prefix_sha=head))
+            continue
+        assert outcome.sha is not None
+        head = outcome.sha
+        members.append(BuiltMember(iid=member.iid, status="merged", prefix_sha=head))
+    return head, members
 
 
 async def _resolve(repo: GitRepository, rev: str) -> str | None:

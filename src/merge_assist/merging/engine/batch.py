@@ -58,23 +58,33 @@ def progress(step: Step) -> None:
             continue
         attempt = step.attempts.get(run.attempt_id) if run.attempt_id is not None else None
         if attempt is not None and attempt.active:
-            report = batch_attempt.progress(step, step.attempts[attempt.id])
-            if report.kind == "running" or not _conclude(step, attempt.id, report):
+            if not _progress_attempt(step, attempt.id):
                 return
             continue
-        if step.target_sha is None:
-            return
-        if step.target_sha != run.expected_target_sha:
-            _end_run(step, "the target branch moved outside the queue")
-            return
-        plans = bisect.next_tests(run.bisect, step.config.parallel_tests)
-        if not plans:
-            _finish_run(step)
-        elif plans[0].side_by_side:
-            _start_round(step, run, plans)
-        else:
-            _start_attempt(step, run, plans[0])
+        _plan_next(step, run)
         return
+
+
+def _progress_attempt(step: Step, attempt_id: int) -> bool:
+    """Advance the attempt in flight; True once it concluded and the run goes on."""
+    report = batch_attempt.progress(step, step.attempts[attempt_id])
+    return report.kind != "running" and _conclude(step, attempt_id, report)
+
+
+def _plan_next(step: Step, run: BatchRun) -> None:
+    """No attempt in flight: start the next trial (or round), or finish or end the run."""
+    if step.target_sha is None:
+        return
+    if step.target_sha != run.expected_target_sha:
+        _end_run(step, "the target branch moved outside the queue")
+        return
+    plans = bisect.next_tests(run.bisect, step.config.parallel_tests)
+    if not plans:
+        _finish_run(step)
+    elif plans[0].side_by_side:
+        _start_round(step, run, plans)
+    else:
+        _start_attempt(step, run, plans[0])
 
 
 def _start_attempt(step: Step, run: BatchRun, plan: bisect.Trial) -> None:

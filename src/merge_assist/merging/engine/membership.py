@@ -61,23 +61,33 @@ def _follow(step: Step, mr: QueuedMergeRequest) -> None:
         forget(step, mr.iid, f"was retargeted to {snapshot.target_branch}")
         return
     if mr.phase == Phase.MERGED:
-        if not _belongs(step, snapshot) or snapshot.state == "merged":
-            step.mrs.pop(mr.iid, None)  # GitLab agrees it is merged: done
-        elif snapshot.head_sha not in (mr.head_sha, *mr.bot_shas):
-            # Pushed again while we were landing: the new commits need their own turn.
-            step.update_mr(
-                mr.iid,
-                head_sha=snapshot.head_sha,
-                author_sha=snapshot.head_sha,
-                bot_shas=(),
-                phase=Phase.WAITING,
-            )
+        _follow_merged(step, mr, snapshot)
         return
     if snapshot.state == "merged" and attempt_of(step, mr.iid) is not None:
         return  # the attempt landing it notices its own merge
     if not _belongs(step, snapshot):
         _leave(step, mr.iid, _why_left(snapshot))
         return
+    _follow_head(step, mr, snapshot)
+
+
+def _follow_merged(step: Step, mr: QueuedMergeRequest, snapshot: MergeRequestSnapshot) -> None:
+    """An MR we landed: gone once GitLab agrees, back to waiting if pushed to meanwhile."""
+    if not _belongs(step, snapshot) or snapshot.state == "merged":
+        step.mrs.pop(mr.iid, None)  # GitLab agrees it is merged: done
+    elif snapshot.head_sha not in (mr.head_sha, *mr.bot_shas):
+        # Pushed again while we were landing: the new commits need their own turn.
+        step.update_mr(
+            mr.iid,
+            head_sha=snapshot.head_sha,
+            author_sha=snapshot.head_sha,
+            bot_shas=(),
+            phase=Phase.WAITING,
+        )
+
+
+def _follow_head(step: Step, mr: QueuedMergeRequest, snapshot: MergeRequestSnapshot) -> None:
+    """Take the MR's priority and head; an author's push (not our rebase) releases it."""
     changes: dict[str, object] = {}
     if snapshot.priority != mr.priority:
         changes["priority"] = snapshot.priority

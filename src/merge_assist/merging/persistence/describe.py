@@ -20,39 +20,54 @@ def _status(result: ActionResult | None) -> str:
 def describe_action(action: act.Action, result: ActionResult | None) -> LogLine:
     """An info line for one action performed on GitLab."""
     iid: int | None = getattr(action, "iid", None)
+    text = _merge_request_text(action, iid, result)
+    if text is None:
+        text = _branch_text(action, result)
+    if text is None:
+        text = action.kind
+    return LogLine("info", text, iid, {"action": action.kind, "key": action.key})
+
+
+def _merge_request_text(
+    action: act.Action, iid: int | None, result: ActionResult | None
+) -> str | None:
+    """What an action on one merge request did (None: not such an action)."""
     match action:
         case act.AddLabels(labels=labels, remove=removed):
             text = f"labelled !{iid} {', '.join(labels)}"
-            if removed:
-                text += f" (removed {', '.join(removed)})"
+            return text + f" (removed {', '.join(removed)})" if removed else text
         case act.RemoveLabels(labels=labels):
-            text = f"removed label(s) {', '.join(labels)} from !{iid}"
+            return f"removed label(s) {', '.join(labels)} from !{iid}"
         case act.PostComment(template=template):
-            text = f"commented on !{iid} ({template})"
+            return f"commented on !{iid} ({template})"
         case act.Unassign():
-            text = f"unassigned the bot from !{iid}"
+            return f"unassigned the bot from !{iid}"
         case act.Rebase(onto_sha=onto):
-            text = f"rebased !{iid} onto {_short(onto)}{_status(result)}"
+            return f"rebased !{iid} onto {_short(onto)}{_status(result)}"
+        case act.MergeMR(sha=sha):
+            return f"merged !{iid} at {_short(sha)} through GitLab{_status(result)}"
+        case act.CloseBatchMR():
+            return f"closed batch merge request !{iid}"
+    return None
+
+
+def _branch_text(action: act.Action, result: ActionResult | None) -> str | None:
+    """What an action on a branch, a pipeline or a batch did (None: not such an action)."""
+    match action:
         case act.BuildBatch(branch=branch, base_sha=base, members=members):
             names = ", ".join(f"!{m.iid}" for m in members)
-            text = f"built batch branch {branch} from {_short(base)} with {names}{_status(result)}"
+            return f"built batch branch {branch} from {_short(base)} with {names}{_status(result)}"
         case act.CreateBatchMR(branch=branch):
             opened = getattr(result, "iid", None)
-            text = f"opened batch merge request {f'!{opened} ' if opened else ''}from {branch}"
+            return f"opened batch merge request {f'!{opened} ' if opened else ''}from {branch}"
         case act.RunPipeline(ref=ref, sha=sha):
             pipeline = getattr(result, "pipeline_id", None)
-            text = f"pipeline {pipeline or '?'} runs for {_short(sha)} on {ref}"
-        case act.MergeMR(sha=sha):
-            text = f"merged !{iid} at {_short(sha)} through GitLab{_status(result)}"
+            return f"pipeline {pipeline or '?'} runs for {_short(sha)} on {ref}"
         case act.PushTarget(target_branch=branch, sha=sha):
-            text = f"pushed {branch} to {_short(sha)}{_status(result)}"
-        case act.CloseBatchMR():
-            text = f"closed batch merge request !{iid}"
+            return f"pushed {branch} to {_short(sha)}{_status(result)}"
         case act.DeleteBranch(branch=branch):
-            text = f"deleted branch {branch}"
-        case _:
-            text = action.kind
-    return LogLine("info", text, iid, {"action": action.kind, "key": action.key})
+            return f"deleted branch {branch}"
+    return None
 
 
 def describe_history(entry: MergeHistoryEntry) -> LogLine:

@@ -161,24 +161,12 @@ async def _run_queue(queue: _Queue, max_steps: int) -> RunOutcome:
         decision = decide(stored.state, observations, queue.config, queue.clock())
         performed: list[tuple[Action, ActionResult | None]] = []
         if not decision.idle:
-            if not await queue.still_owner():
-                return RunOutcome(None, count, lost_lease=True)
-            try:
-                failure = await _perform(queue, decision.actions, performed)
-            except LostLease as lost:
-                # What was done stays in GitLab; the new owner observes it and carries on.
-                log.info("queue taken over by another worker mid-step: %s", lost)
-                return RunOutcome(None, count, lost_lease=True)
+            stop = await _act(queue, stored.version, decision, performed, count)
+            if stop is not None:
+                return stop
             results = tuple(result for _, result in performed if result is not None)
-            if failure is not None:
-                await _step_failed(queue, stored.version, results, failure)
-                return RunOutcome(queue.backoff, count, lost_lease=False)
-        if not await queue.still_owner():
-            return RunOutcome(None, count, lost_lease=True)
-        try:
-            version = await _commit(queue, stored, decision, observations, performed)
-        except LostLease as lost:
-            log.info("queue taken over by another worker: %s", lost)
+        version = await _store_step(queue, stored, decision, observations, performed)
+        if version is None:
             return RunOutcome(None, count, lost_lease=True)
         stored = StoredState(decision.state, version)
         if decision.idle:
@@ -186,6 +174,48 @@ async def _run_queue(queue: _Queue, max_steps: int) -> RunOutcome:
         if fresh and all(isinstance(action, QUIET_ACTIONS) for action in decision.actions):
             reuse = with_labels_applied(observed, decision.actions)
     return RunOutcome(queue.clock(), max_steps, lost_lease=False)  # more to do: come back now
+
+
+async def _act(
+    queue: _Queue,
+    version: int,
+    decision: Decision,
+    performed: list[tuple[Action, ActionResult | None]],
+    count: int,
+) -> RunOutcome | None:
+    """Perform the decision's actions (into ``performed``); the run's outcome when it must
+    stop here: the lease was lost, or GitLab or git failed (logged, results kept)."""
+    if not await queue.still_owner():
+        return RunOutcome(None, count, lost_lease=True)
+    try:
+        failure = await _perform(queue, decision.actions, performed)
+    except LostLease as lost:
+        # What was done stays in GitLab; the new owner observes it and carries on.
+        log.info("queue taken over by another worker mid-step: %s", lost)
+        return RunOutcome(None, count, lost_lease=True)
+    if failure is not None:
+        results = tuple(result for _, result in performed if result is not None)
+        await _step_failed(queue, version, results, failure)
+        return RunOutcome(queue.backoff, count, lost_lease=False)
+    return None
+
+
+async def _store_step(
+    queue: _Queue,
+    stored: StoredState,
+    decision: Decision,
+    observations: Observations,
+    performed: Sequence[tuple[Action, ActionResult | None]],
+) -> int | None:
+    """Store the step if this worker still owns the project: the new version, or None when
+    the lease was lost (then nothing of the step is written)."""
+    if not await queue.still_owner():
+        return None
+    try:
+        return await _commit(queue, stored, decision, observations, performed)
+    except LostLease as lost:
+        log.info("queue taken over by another worker: %s", lost)
+        return None
 
 
 async def _observe(
