@@ -120,7 +120,7 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
 
 @pytest.fixture
 def app(settings: Settings, engine: AsyncEngine) -> Iterator[object]:
-    from merge_assist.app import create_app
+    from merge_assist.server.app import create_app
 
     return create_app(settings, engine=engine)
 

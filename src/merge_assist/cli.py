@@ -5,7 +5,8 @@ from __future__ import annotations
 import typer
 
 from merge_assist.audit.cli import audit_app
-from merge_assist.auth.cli import users_app
+from merge_assist.audit.sink import AuditLogSink
+from merge_assist.auth.cli import record_audit_into, users_app
 from merge_assist.projects.cli import projects_app
 from merge_assist.secrets.cli import secrets_app
 from merge_assist.server.commands import register_serve_commands
@@ -28,6 +29,7 @@ app.add_typer(
 )
 app.add_typer(audit_app, name="audit", help="Verify, list and export the audit log.")
 app.add_typer(users_app, name="users", help="Create and manage users and their roles.")
+record_audit_into(AuditLogSink(unattributed_actor="cli"))
 app.add_typer(projects_app, name="projects", help="Onboard and list GitLab projects.")
 app.add_typer(vault_app, name="vault", help="Create and list file vaults.")
 register_serve_commands(app)

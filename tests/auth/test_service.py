@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from merge_assist.auth.models import LoginAttempt, RefreshToken, User
 from merge_assist.auth.passwords import PasswordHashing
-from merge_assist.auth.service import NullAuditSink, audit_sink
+from merge_assist.auth.service import BAD_CREDENTIALS, NullAuditSink, audit_sink
 from merge_assist.kit.settings import Settings
 from tests.auth.conftest import ADMIN_PASSWORD, Account, MakeUser, sign_in
 
@@ -158,6 +158,9 @@ async def test_audit_seam_sees_logins_and_user_admin(
     await admin.client.post("/api/users", json={"username": "zed", "password": ADMIN_PASSWORD})
     actions = [(e[1], e[3]) for e in sink.entries]
     assert actions == [("auth.login", False), ("user.create", True)]
+    assert sink.entries[0][4]["refusal"] == "not_authenticated"
+    assert sink.entries[0][4]["detail"] == BAD_CREDENTIALS
+    assert sink.entries[0][4]["reason"] == "bad_credentials"
     assert sink.entries[1][0] == admin.id
     assert all(ADMIN_PASSWORD not in repr(e) for e in sink.entries)
 

@@ -14,6 +14,7 @@ from merge_assist.auth import accounts
 from merge_assist.auth.service import NullAuditSink
 from merge_assist.kit.db import unit_of_work
 from tests.conftest import MakeAccount
+from tests.standalone.shared_project import alice, bob, carol, sandbox  # noqa: F401 - fixtures
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,8 @@ import pytest
 from fastapi import FastAPI
 from starlette.types import Message
 
-from merge_assist.app import create_app
 from merge_assist.kit.settings import Environment, Settings, default_web_dist_dir
+from merge_assist.server.app import create_app
 from merge_assist.server.web import is_dashboard_address, is_server_path
 
 INDEX = '<!doctype html><html><body><div id="root"></div></body></html>'

@@ -10,10 +10,10 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from merge_assist.app import create_app
 from merge_assist.audit.models import AuditEntry
 from merge_assist.kit.settings import Settings
 from merge_assist.messaging.models import Message, MessageRecipient
+from merge_assist.server.app import create_app
 from merge_assist.vault import repository as vault_repository
 from merge_assist.vault.locks import DatabaseLockStore, LockInfo
 from tests.vault.conftest import FILES, People, Person, Upload

@@ -5,7 +5,6 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from merge_assist.kit.db import unit_of_work
-from merge_assist.merging.engine.observations import FileLock
 from merge_assist.projects.models import Project
 from merge_assist.vault import service
 from merge_assist.vault.locks import DatabaseLockStore
@@ -56,8 +55,8 @@ async def test_locks_for_paths_maps_repository_paths_through_the_folder(
             ["cnc/mill/part.mcam", "cnc/mill/free.mcam", "fixture.nc", "src/app.py"],
         )
         assert found == [
-            FileLock(path="cnc/mill/part.mcam", holder="alice"),
-            FileLock(path="fixture.nc", holder="bob"),
+            service.CheckedOutPath(path="cnc/mill/part.mcam", holder="alice"),
+            service.CheckedOutPath(path="fixture.nc", holder="bob"),
         ]
         assert await service.locks_for_paths(session, project.id, []) == []
         assert await service.locks_for_paths(session, 999, ["cnc/mill/part.mcam"]) == []

@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from merge_assist.kit.errors import Unprocessable
-from merge_assist.vault.names import clean_folder, clean_name, parse_extensions
+from merge_assist.vault.names import clean_name, parse_extensions
 
 ALLOWED = parse_extensions(".mcam,.nc,.tap,.emcam,.vnc")
 
@@ -66,11 +66,3 @@ def test_accepted_names_never_escape_the_vault(name: str) -> None:
     assert all(len(part) <= 255 for part in parts)
     assert all(ch >= " " for ch in cleaned)
     assert "." + cleaned.rsplit(".", 1)[-1].lower() in ALLOWED
-
-
-def test_folders() -> None:
-    assert clean_folder("/cnc/programs/") == "cnc/programs"
-    assert clean_folder("  ") == ""
-    for bad in ("../x", "a/../b", "a\\b", "a\x01"):
-        with pytest.raises(Unprocessable):
-            clean_folder(bad)

@@ -15,7 +15,14 @@ from gitlab_sandbox.api.errors import ApiError, bad_request, forbidden, invalid,
 from gitlab_sandbox.api.pagination import DEFAULT_PER_PAGE, MAX_PER_PAGE, paginate
 from gitlab_sandbox.api.params import Params
 from gitlab_sandbox.api.render_mr import merge_request as render_mr
-from gitlab_sandbox.git.objects import FileAction, FileDiff, GitError, Identity, UnknownRevision
+from gitlab_sandbox.git.objects import (
+    FileAction,
+    FileDiff,
+    GitError,
+    Identity,
+    StartPoint,
+    UnknownRevision,
+)
 from gitlab_sandbox.sandbox import Sandbox
 from gitlab_sandbox.services.accounts import identity_of
 from gitlab_sandbox.services.permissions import can_push
@@ -147,9 +154,7 @@ async def commit_actions(
     message: str,
     *,
     author: Identity | None = None,
-    start_branch: str | None = None,
-    start_sha: str | None = None,
-    force: bool = False,
+    start: StartPoint = StartPoint(),
 ) -> Any:
     """Commit ``actions`` on ``branch`` and run the push reactions; the new ``CommitInfo``."""
     if not can_push(sandbox, project, caller_user, branch):
@@ -163,9 +168,7 @@ async def commit_actions(
             actions,
             message,
             author or identity_of(caller_user),
-            start_branch=start_branch,
-            start_sha=start_sha,
-            force=force,
+            start=start,
             committer=identity_of(caller_user),
         )
     except GitError as error:
@@ -198,9 +201,9 @@ async def create_commit(
         actions,
         message,
         author=author,
-        start_branch=params.str("start_branch"),
-        start_sha=params.str("start_sha"),
-        force=bool(params.bool("force", False)),
+        start=StartPoint(
+            params.str("start_branch"), params.str("start_sha"), bool(params.bool("force", False))
+        ),
     )
     data = render.commit(sandbox, project, info)
     data.update(

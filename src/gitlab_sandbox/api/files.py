@@ -16,7 +16,7 @@ from gitlab_sandbox.api.deps import ParamsDep, ReaderDep, SandboxDep, WriterDep,
 from gitlab_sandbox.api.errors import ApiError, not_found
 from gitlab_sandbox.api.pagination import paginate
 from gitlab_sandbox.api.params import Params
-from gitlab_sandbox.git.objects import FileAction, UnknownRevision
+from gitlab_sandbox.git.objects import FileAction, StartPoint, UnknownRevision
 from gitlab_sandbox.store import AccessLevel
 
 router = APIRouter()
@@ -142,7 +142,7 @@ async def _write_file(
         branch,
         [_file_action(action, path, params)],
         message,
-        start_branch=params.str("start_branch"),
+        start=StartPoint(branch=params.str("start_branch")),
     )
     return {"file_path": path, "branch": branch}
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 from urllib.parse import unquote
 
@@ -14,6 +15,7 @@ from gitlab_sandbox.api.errors import ApiError, missing, not_found, validation
 from gitlab_sandbox.api.pagination import paginate
 from gitlab_sandbox.api.params import Params
 from gitlab_sandbox.store import AccessLevel, Label, Project, ProjectHook, ProtectedBranch
+from gitlab_sandbox.store.models import ProjectSettings
 
 router = APIRouter()
 
@@ -72,17 +74,19 @@ def update_project(
 
 def apply_settings(project: Project, params: Params) -> None:
     """Apply the settings present in ``params`` (others stay as they are)."""
-    settings = project.settings
-    method = params.str("merge_method")
-    if method is not None:
-        if method not in MERGE_METHODS:
-            raise ApiError(400, "merge_method does not have a valid value", key="error")
-        settings.merge_method = method
-    squash = params.str("squash_option")
-    if squash is not None:
-        if squash not in SQUASH_OPTIONS:
-            raise ApiError(400, "squash_option does not have a valid value", key="error")
-        settings.squash_option = squash
+    _apply_merge_options(project.settings, params)
+    _apply_texts(project, params)
+    default_branch = params.str("default_branch")
+    if default_branch:
+        project.default_branch = default_branch
+
+
+def _apply_merge_options(settings: ProjectSettings, params: Params) -> None:
+    """The merge method, squash option, switches and approvals, each checked first."""
+    settings.merge_method = _choice(params, "merge_method", MERGE_METHODS, settings.merge_method)
+    settings.squash_option = _choice(
+        params, "squash_option", SQUASH_OPTIONS, settings.squash_option
+    )
     for name in _BOOL_SETTINGS:
         value = params.bool(name)
         if value is not None:
@@ -92,16 +96,25 @@ def apply_settings(project: Project, params: Params) -> None:
         if approvals < 0:
             raise validation({"approvals_before_merge": ["must be greater than or equal to 0"]})
         settings.approvals_before_merge = approvals
-    for name in ("merge_commit_template", "squash_commit_template", "description"):
+
+
+def _choice(params: Params, name: str, allowed: Collection[str], current: str) -> str:
+    """``params[name]`` when it is one of ``allowed``; ``current`` when absent; 400 otherwise."""
+    value = params.str(name)
+    if value is None:
+        return current
+    if value not in allowed:
+        raise ApiError(400, f"{name} does not have a valid value", key="error")
+    return value
+
+
+def _apply_texts(project: Project, params: Params) -> None:
+    """The commit templates and the description (present but empty clears them)."""
+    for name in ("merge_commit_template", "squash_commit_template"):
         if name in params:
-            value_text = params.str(name)
-            if name == "description":
-                project.description = value_text or ""
-            else:
-                setattr(settings, name, value_text)
-    default_branch = params.str("default_branch")
-    if default_branch:
-        project.default_branch = default_branch
+            setattr(project.settings, name, params.str(name))
+    if "description" in params:
+        project.description = params.str("description") or ""
 
 
 @router.get("/projects/{project_id}/members/all")

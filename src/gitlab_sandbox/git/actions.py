@@ -17,6 +17,7 @@ from gitlab_sandbox.git.objects import (
     GitError,
     Identity,
     StaleFile,
+    StartPoint,
     is_valid_branch_name,
 )
 from gitlab_sandbox.git.trees import (
@@ -41,13 +42,11 @@ def commit_files(
     message: str,
     author: Identity,
     *,
-    start_branch: str | None = None,
-    start_sha: str | None = None,
-    force: bool = False,
+    start: StartPoint = StartPoint(),
     committer: Identity | None = None,
 ) -> CommitInfo:
     """Apply ``actions`` in one commit on ``branch``; the branch is created from
-    ``start_branch``/``start_sha`` when absent (or overwritten from them with ``force``).
+    ``start`` when absent (or overwritten from it with ``start.force``).
     ``committer`` is who made the call (GitLab: the token's user); the author by default."""
     if not actions:
         raise GitError("actions is empty")
@@ -56,7 +55,7 @@ def commit_files(
     if not is_valid_branch_name(branch):
         raise GitError("Branch name is invalid")
     current = repo.branch_sha(branch)
-    parent = _start_point(repo, branch, current, start_branch, start_sha, force)
+    parent = _start_point(repo, branch, current, start)
     editor = TreeEditor(repo.path, repo.reader, repo.commit(parent).tree_id if parent else None)
     for action in actions:
         _check_last_commit(repo, parent, action)
@@ -72,11 +71,10 @@ def _start_point(
     repo: BareRepo,
     branch: str,
     current: str | None,
-    start_branch: str | None,
-    start_sha: str | None,
-    force: bool,
+    start: StartPoint,
 ) -> str | None:
     """The parent of the new commit (None for the first commit of an empty repository)."""
+    start_branch, start_sha, force = start.branch, start.sha, start.force
     if start_branch and start_sha:
         raise GitError("You can't pass both start_branch and start_sha")
     starts_elsewhere = (start_branch is not None and start_branch != branch) or bool(start_sha)

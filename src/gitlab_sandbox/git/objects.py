@@ -35,6 +35,16 @@ class FileAction:
 
 
 @dataclass(frozen=True)
+class StartPoint:
+    """Where a commit's branch starts when it does not exist yet (or is overwritten with
+    ``force``): GitLab's ``start_branch``/``start_sha``/``force`` of the commits API."""
+
+    branch: str | None = None
+    sha: str | None = None
+    force: bool = False
+
+
+@dataclass(frozen=True)
 class CommitInfo:
     """A commit as GitLab's commits API describes it."""
 

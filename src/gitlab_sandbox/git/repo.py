@@ -28,6 +28,7 @@ from gitlab_sandbox.git.objects import (
     GitError,
     Identity,
     RefMoved,
+    StartPoint,
     TreeEntry,
     UnknownRevision,
     is_valid_branch_name,
@@ -245,17 +246,14 @@ class BareRepo:
         message: str,
         author: Identity,
         *,
-        start_branch: str | None = None,
-        start_sha: str | None = None,
-        force: bool = False,
+        start: StartPoint = StartPoint(),
         committer: Identity | None = None,
     ) -> CommitInfo:
         """One commit of file actions on ``branch`` (GitLab's create-commit API); see
         ``actions.commit_files`` for the rules."""
         return _actions.commit_files(
-            self, branch, actions, message, author,
-            start_branch=start_branch, start_sha=start_sha, force=force, committer=committer,
-        )  # fmt: skip
+            self, branch, actions, message, author, start=start, committer=committer
+        )
 
     def log(
         self, ref: str, *, path: str | None = None, limit: int = 20, offset: int = 0

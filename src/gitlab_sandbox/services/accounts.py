@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 
-from gitlab_sandbox.git.objects import FileAction, Identity
+from gitlab_sandbox.git.objects import FileAction, Identity, StartPoint
 from gitlab_sandbox.sandbox import Sandbox
 from gitlab_sandbox.store import (
     AccessLevel,
@@ -144,6 +144,6 @@ def commit_files_sync(
             FileAction(action="update" if exists else "create", file_path=path, content=data)
         )
     commit = repo.commit_files(
-        branch, actions, message, identity_of(author), start_branch=start_branch
+        branch, actions, message, identity_of(author), start=StartPoint(branch=start_branch)
     )
     return commit.id

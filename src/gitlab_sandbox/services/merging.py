@@ -7,6 +7,7 @@ import logging
 from dataclasses import dataclass, replace
 
 from gitlab_sandbox.git.objects import GitError, MergeConflict, RefMoved
+from gitlab_sandbox.git.repo import BareRepo
 from gitlab_sandbox.mergeability import (
     ACTIVE_PIPELINE_STATUSES,
     NOT_ALLOWED,
@@ -146,13 +147,9 @@ async def _land(
         if target is None or source is None or repo.resolve(source) is None:
             raise MergeRefused(406, "Branch cannot be merged")
         head, squash_sha = source, None
-        if squash and (
-            len(repo.commits_between(target, source)) > 1 or options.squash_commit_message
-        ):
-            base = repo.merge_base(target, source) or target
-            message = options.squash_commit_message or mr.title
-            head = repo.squash(base, source, message, identity_of(author), identity_of(user)).id
-            squash_sha = head
+        if squash:
+            squash_sha = _squash_commit(repo, target, mr, options, (author, user))
+            head = squash_sha or source
         if method in ("ff", "rebase_merge") and not repo.is_ancestor(target, head):
             raise MergeRefused(406, "Branch cannot be merged")
         if method == "ff":
@@ -166,14 +163,33 @@ async def _land(
 
     try:
         return await asyncio.to_thread(land)
-    except MergeConflict:
-        raise MergeRefused(406, "Branch cannot be merged") from None
-    except RefMoved:
-        # The target moved under the merge (a concurrent push): GitLab answers 406 too.
+    except (MergeConflict, RefMoved):
+        # A conflict, or the target moved under the merge (a concurrent push).
         raise MergeRefused(406, "Branch cannot be merged") from None
     except GitError as error:
         mr.merge_error = error.message
         raise MergeRefused(422, error.message) from None
+
+
+def _squash_commit(
+    repo: BareRepo,
+    target: str,
+    mr: MergeRequest,
+    options: MergeOptions,
+    people: tuple[User, User],
+) -> str | None:
+    """The squash commit to land (by author, committed by user), or None to land the source.
+
+    A single commit with no custom message is kept as it is, as GitLab does.
+    """
+    source = mr.sha
+    assert source is not None  # checked by the caller
+    if len(repo.commits_between(target, source)) <= 1 and not options.squash_commit_message:
+        return None
+    author, user = people
+    base = repo.merge_base(target, source) or target
+    message = options.squash_commit_message or mr.title
+    return repo.squash(base, source, message, identity_of(author), identity_of(user)).id
 
 
 async def _after_merge(

@@ -2,60 +2,32 @@
 
 from __future__ import annotations
 
-import asyncio
 import sys
-from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import TextIO, TypeVar
+from typing import TextIO
 
 import typer
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from merge_assist.audit import service
 from merge_assist.audit.formats import ExportFormat, render
 from merge_assist.audit.models import AuditEntry
-from merge_assist.kit.db import create_engine, create_sessionmaker
-from merge_assist.kit.settings import get_settings
+from merge_assist.kit.cli import EXIT_REFUSED, run_unit_of_work
 
 audit_app = typer.Typer(no_args_is_help=True, help="Verify, list and export the audit log.")
-
-T = TypeVar("T")
-
-
-def _run(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
-    """Run ``work`` in a read session on the configured database; exit 2 if it cannot."""
-
-    async def main() -> T:
-        engine = create_engine(get_settings().effective_database_url)
-        try:
-            async with create_sessionmaker(engine)() as session:
-                return await work(session)
-        finally:
-            await engine.dispose()
-
-    try:
-        return asyncio.run(main())
-    except DBAPIError as exc:
-        typer.echo(
-            f"cannot read the audit log: {exc.orig} "
-            "(is the database reachable and migrated? try `merge-assist db upgrade`)",
-            err=True,
-        )
-        raise typer.Exit(2) from None
 
 
 @audit_app.command("verify")
 def verify() -> None:
     """Check the hash chain; exit 1 and name the first broken entry if it does not hold."""
-    result = _run(service.verify)
+    result = run_unit_of_work(service.verify)
     if result.ok:
         typer.echo(f"audit log intact: {result.checked} entries")
         if result.head_hash:
             typer.echo(f"head hash: {result.head_hash}")
         return
     typer.echo(f"audit log broken at entry #{result.first_broken_id}: {result.reason}", err=True)
-    raise typer.Exit(1)
+    raise typer.Exit(EXIT_REFUSED)
 
 
 def _describe(entry: AuditEntry) -> str:
@@ -76,7 +48,7 @@ def list_entries(
     async def work(session: AsyncSession) -> service.AuditPage:
         return await service.search(session, action=action, actor=actor, limit=limit)
 
-    page = _run(work)
+    page = run_unit_of_work(work)
     for entry in page.items:
         typer.echo(_describe(entry))
     typer.echo(f"{len(page.items)} of {page.total} entries")
@@ -97,8 +69,8 @@ def export(
         return written
 
     if output is None:
-        _run(lambda session: write(session, sys.stdout))
+        run_unit_of_work(lambda session: write(session, sys.stdout))
         return
     with output.open("w", encoding="utf-8", newline="") as handle:
-        lines = _run(lambda session: write(session, handle))
+        lines = run_unit_of_work(lambda session: write(session, handle))
     typer.echo(f"wrote {lines} lines to {output}", err=True)

@@ -1,12 +1,12 @@
 """``merge-assist users``: create and manage users from the server's shell.
 
 Passwords are read from stdin (``--password-stdin``, or whatever is piped in) or generated and
-printed once; there is no default password.
+printed once; there is no default password. Every change is audited through the ``AuditSink``
+the command's assembly plugs in (``record_audit_into``): auth sits below the audit log.
 """
 
 from __future__ import annotations
 
-import asyncio
 import io
 import select
 import sys
@@ -17,15 +17,13 @@ import typer
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from merge_assist.audit.sink import AuditLogSink
 from merge_assist.auth import accounts
 from merge_assist.auth.models import User
 from merge_assist.auth.passwords import generate_password
 from merge_assist.auth.roles import ROLE_NAMES, RoleName
 from merge_assist.auth.schemas import UserCreate
-from merge_assist.kit import migrate
-from merge_assist.kit.db import create_engine, create_sessionmaker, unit_of_work
-from merge_assist.kit.errors import MergeAssistError
+from merge_assist.auth.service import AuditSink
+from merge_assist.kit.cli import EXIT_REFUSED, run_unit_of_work
 from merge_assist.kit.settings import Settings, get_settings
 
 users_app = typer.Typer(no_args_is_help=True)
@@ -35,30 +33,35 @@ Work = Callable[[AsyncSession, Settings], Awaitable[T]]
 
 STDIN_HELP = "Read the password from the first line of stdin."
 
+_audit_sinks: list[AuditSink] = []
 
-def _run(work: Work[T]) -> T:
-    """Migrate, then run ``work`` in one committed unit of work; refusals exit with status 1."""
+
+def record_audit_into(sink: AuditSink) -> None:
+    """Where the ``users`` commands record their audit entries (``merge_assist.cli`` plugs in
+    the audit log when it assembles the command)."""
+    _audit_sinks[:] = [sink]
+
+
+def _audit() -> AuditSink:
+    if not _audit_sinks:
+        raise RuntimeError("No audit sink is plugged into the users commands (record_audit_into).")
+    return _audit_sinks[0]
+
+
+def _run_migrated(work: Work[T]) -> T:
+    """Migrate first (users are made before any server ran), then run ``work`` with the
+    settings in one committed unit of work (``kit.cli``'s exit codes)."""
     settings = get_settings()
-    migrate.upgrade(settings.effective_database_url)
-    try:
-        return asyncio.run(_in_unit_of_work(settings, work))
-    except MergeAssistError as exc:
-        typer.echo(exc.message, err=True)
-        raise typer.Exit(1) from exc
 
+    async def with_settings(session: AsyncSession) -> T:
+        return await work(session, settings)
 
-async def _in_unit_of_work(settings: Settings, work: Work[T]) -> T:
-    engine = create_engine(settings.effective_database_url)
-    try:
-        async with unit_of_work(create_sessionmaker(engine)) as session:
-            return await work(session, settings)
-    finally:
-        await engine.dispose()
+    return run_unit_of_work(with_settings, settings=settings, migrate_first=True)
 
 
 def _fail(message: str) -> typer.Exit:
-    typer.echo(message, err=True)
-    return typer.Exit(1)
+    typer.echo(f"Error: {message}", err=True)
+    return typer.Exit(EXIT_REFUSED)
 
 
 def _stdin_has_data() -> bool:
@@ -132,11 +135,9 @@ def create(
         raise _fail(f"Cannot create the user: {problems}") from exc
 
     async def work(session: AsyncSession, settings: Settings) -> User:
-        return await accounts.create_user(
-            session, settings, AuditLogSink(unattributed_actor="cli"), actor_id=None, data=data
-        )
+        return await accounts.create_user(session, settings, _audit(), actor_id=None, data=data)
 
-    user = _run(work)
+    user = _run_migrated(work)
     typer.echo(
         f"Created user {user.username} (id {user.id}) with roles: "
         f"{', '.join(sorted(user.role_names)) or 'none'}."
@@ -145,16 +146,14 @@ def create(
         _show_password_once(user.username, password)
 
 
-def create_user_now(username: str, password: str, roles: list[RoleName]) -> User:
+def create_user_now(username: str, password: str, roles: list[RoleName], audit: AuditSink) -> User:
     """Create a user in the settings database (migrating it first); for ``merge-assist demo``."""
     data = UserCreate(username=username, password=password, roles=roles)
 
     async def work(session: AsyncSession, settings: Settings) -> User:
-        return await accounts.create_user(
-            session, settings, AuditLogSink(unattributed_actor="cli"), actor_id=None, data=data
-        )
+        return await accounts.create_user(session, settings, audit, actor_id=None, data=data)
 
-    return _run(work)
+    return _run_migrated(work)
 
 
 @users_app.command("list")
@@ -171,7 +170,7 @@ def list_users() -> None:
                 return lines
             page += 1
 
-    lines = _run(work)
+    lines = _run_migrated(work)
     typer.echo(f"{'id':>5}  {'username':<24} {'state':<8}  {'roles':<32} display name")
     for line in lines:
         typer.echo(line)
@@ -189,13 +188,13 @@ def set_role(
         user = await accounts.get_user_by_username(session, username)
         return await accounts.set_roles(
             session,
-            AuditLogSink(unattributed_actor="cli"),
+            _audit(),
             actor_id=None,
             user_id=user.id,
             roles=wanted,
         )
 
-    user = _run(work)
+    user = _run_migrated(work)
     typer.echo(f"{user.username} now has roles: {', '.join(sorted(user.role_names)) or 'none'}.")
 
 
@@ -205,11 +204,9 @@ def deactivate(username: str = typer.Argument(..., help="The user.")) -> None:
 
     async def work(session: AsyncSession, _settings: Settings) -> User:
         user = await accounts.get_user_by_username(session, username)
-        return await accounts.deactivate_user(
-            session, AuditLogSink(unattributed_actor="cli"), actor_id=None, user_id=user.id
-        )
+        return await accounts.deactivate_user(session, _audit(), actor_id=None, user_id=user.id)
 
-    user = _run(work)
+    user = _run_migrated(work)
     typer.echo(f"Deactivated {user.username}; their sign-ins have ended.")
 
 
@@ -226,13 +223,13 @@ def reset_password(
         return await accounts.reset_password(
             session,
             settings,
-            AuditLogSink(unattributed_actor="cli"),
+            _audit(),
             actor_id=None,
             user_id=user.id,
             password=password,
         )
 
-    user = _run(work)
+    user = _run_migrated(work)
     typer.echo(f"New password set for {user.username}; their sign-ins have ended.")
     if generated:
         _show_password_once(user.username, password)

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from merge_assist.auth import accounts, cookies, gitlab_login, service
 from merge_assist.auth.dependencies import AdminUser, CurrentUser
+from merge_assist.auth.notices import user_notices
 from merge_assist.auth.schemas import (
     GitLabLoginRequest,
     GitLabLoginResponse,
@@ -28,7 +29,8 @@ from merge_assist.auth.schemas import (
     UserUpdate,
 )
 from merge_assist.auth.service import ClientInfo, TokenPair, audit_sink
-from merge_assist.kit.errors import MergeAssistError, NotAuthenticated, PayloadTooLarge
+from merge_assist.kit.body_limit import read_request_body
+from merge_assist.kit.errors import MergeAssistError, NotAuthenticated
 from merge_assist.kit.settings import Settings
 from merge_assist.kit.web import Resources, Session
 
@@ -108,9 +110,9 @@ async def _login_request(request: Request) -> LoginRequest:
             form = await request.form(max_files=0, max_fields=16)
             fields = {key: value for key, value in form.items() if isinstance(value, str)}
             return LoginRequest.model_validate(fields)
-        body = await request.body()
-        if len(body) > MAX_LOGIN_BODY_BYTES:
-            raise PayloadTooLarge("The sign-in request is too large.")
+        body = await read_request_body(
+            request, MAX_LOGIN_BODY_BYTES, "The sign-in request is too large."
+        )
         return LoginRequest.model_validate_json(body)
     except ValidationError as exc:
         raise RequestValidationError(exc.errors(include_input=False)) from exc
@@ -158,6 +160,7 @@ async def login_gitlab(body: GitLabLoginRequest, request: Request, res: Resource
             session,
             res.settings,
             audit_sink(res.extras),
+            user_notices(res.extras),
             token=body.token,
             client=_client(request),
         )

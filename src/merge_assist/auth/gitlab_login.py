@@ -6,7 +6,8 @@ only, never by a same-named local account; a GitLab user signing in for the firs
 registered with ``MERGE_ASSIST_GITLAB_LOGIN_DEFAULT_ROLE`` under their GitLab username, or a
 distinct one (``<name>-gitlab``) when a local account already holds it. The token is kept
 encrypted (:mod:`gitlab_identities`) and its owner is warned once, by a message, when it
-expires soon. Failures count towards the per-address throttling of password sign-in.
+expires soon (through ``UserNotices``: messaging delivers it, auth does not import it).
+Failures count towards the per-address throttling of password sign-in.
 
 Like :mod:`service`, this never commits; refusals leave the failed attempt in the session
 for the caller to commit.
@@ -15,7 +16,7 @@ for the caller to commit.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -29,8 +30,14 @@ from merge_assist.auth.gitlab_rules import (
     username_candidates,
 )
 from merge_assist.auth.models import GitLabIdentity, User
-from merge_assist.auth.service import AuditSink, ClientInfo, TokenPair, refuse_when_throttled
-from merge_assist.auth.service import start_session as start_auth_session
+from merge_assist.auth.notices import UserNotices
+from merge_assist.auth.service import (
+    AuditSink,
+    ClientInfo,
+    TokenPair,
+    complete_login,
+    refuse_when_throttled,
+)
 from merge_assist.gitlab import GitLabAuthError, GitLabClient, GitLabForbidden, GitLabNotFound
 from merge_assist.gitlab.models import PersonalAccessToken
 from merge_assist.gitlab.models import User as GitLabUser
@@ -42,8 +49,8 @@ from merge_assist.kit.errors import (
     NotAuthenticated,
     ServiceUnavailable,
 )
+from merge_assist.kit.refusals import refusal_details
 from merge_assist.kit.settings import Settings
-from merge_assist.messaging.service import send_system
 
 # Login attempts need a name; '@' cannot start a username, so this never throttles a person.
 TOKEN_ATTEMPT_NAME = "@gitlab-token"  # noqa: S105 - a label, not a secret
@@ -64,6 +71,7 @@ async def login_with_gitlab_token(
     session: AsyncSession,
     settings: Settings,
     audit: AuditSink,
+    notices: UserNotices,
     *,
     token: str,
     client: ClientInfo,
@@ -89,20 +97,15 @@ async def login_with_gitlab_token(
         accepted=accepted,
         now=now,
     )
-    await _warn_once(session, identity, accepted)
-    await repository.record_login_attempt(
-        session, username=TOKEN_ATTEMPT_NAME, address=client.address, at=now, success=True
-    )
-    await repository.prune_login_attempts(
-        session, now - timedelta(seconds=settings.login_window_seconds)
-    )
-    pair = await start_auth_session(session, settings, user, client, now)
-    await audit.record(
+    await _warn_once(session, notices, identity, accepted)
+    pair = await complete_login(
         session,
-        actor_id=user.id,
-        action="auth.login",
-        target=f"user:{user.id}",
-        success=True,
+        settings,
+        audit,
+        user=user,
+        attempt_name=TOKEN_ATTEMPT_NAME,
+        client=client,
+        now=now,
         details={"method": "gitlab_token", "gitlab_user_id": gitlab_user.id},
     )
     return GitLabSignIn(pair, user.id, accepted.expires_at, accepted.warning)
@@ -217,16 +220,16 @@ def _email_of(gitlab_user: GitLabUser) -> str | None:
 
 
 async def _warn_once(
-    session: AsyncSession, identity: GitLabIdentity, accepted: AcceptedToken
+    session: AsyncSession,
+    notices: UserNotices,
+    identity: GitLabIdentity,
+    accepted: AcceptedToken,
 ) -> None:
-    """Message the owner about a soon-expiring token, once per expiry date."""
+    """Tell the owner about a soon-expiring token (a message), once per expiry date."""
     if accepted.warning is None or identity.expiry_warned_for == accepted.expires_at:
         return
-    await send_system(
-        session,
-        to_user_ids=[identity.user_id],
-        subject=EXPIRY_SUBJECT,
-        body=accepted.warning,
+    await notices.notify(
+        session, user_id=identity.user_id, subject=EXPIRY_SUBJECT, body=accepted.warning
     )
     identity.expiry_warned_for = accepted.expires_at
     await session.flush()
@@ -248,5 +251,7 @@ async def _record_failure(
         action="auth.login",
         target="gitlab-token",
         success=False,
-        details={"method": "gitlab_token", "reason": refusal.code, "address": client.address},
+        details=refusal_details(
+            refusal, method="gitlab_token", reason=refusal.code, address=client.address
+        ),
     )

@@ -27,6 +27,7 @@ from merge_assist.auth.tokens import (
 )
 from merge_assist.kit.clock import utcnow
 from merge_assist.kit.errors import NotAuthenticated, TooManyRequests
+from merge_assist.kit.refusals import refusal_details
 from merge_assist.kit.settings import Settings
 
 AUDIT_EXTRAS_KEY = "audit"
@@ -113,33 +114,62 @@ async def login(
             session, username=name, address=client.address, at=now, success=False
         )
         reason = "bad_credentials" if user is None or not check.ok else "deactivated"
+        refusal = NotAuthenticated(
+            "This account is deactivated; ask an administrator."
+            if reason == "deactivated"
+            else BAD_CREDENTIALS
+        )
         await audit.record(
             session,
             actor_id=user.id if user else None,
             action="auth.login",
             target=f"user:{name}",
             success=False,
-            details={"reason": reason, "address": client.address},
+            details=refusal_details(refusal, reason=reason, address=client.address),
         )
-        if reason == "deactivated":
-            raise NotAuthenticated("This account is deactivated; ask an administrator.")
-        raise NotAuthenticated(BAD_CREDENTIALS)
+        raise refusal
     if check.new_hash is not None:
         user.password_hash = check.new_hash
+    return await complete_login(
+        session,
+        settings,
+        audit,
+        user=user,
+        attempt_name=name,
+        client=client,
+        now=now,
+        details={"address": client.address},
+    )
+
+
+async def complete_login(
+    session: AsyncSession,
+    settings: Settings,
+    audit: AuditSink,
+    *,
+    user: User,
+    attempt_name: str,
+    client: ClientInfo,
+    now: datetime,
+    details: dict[str, Any],
+) -> TokenPair:
+    """The tail of every successful sign-in (password or GitLab token): count the attempt as
+    a success under ``attempt_name``, forget attempts past the throttling window, start the
+    user's session and audit ``auth.login`` with ``details``."""
     await repository.record_login_attempt(
-        session, username=name, address=client.address, at=now, success=True
+        session, username=attempt_name, address=client.address, at=now, success=True
     )
     await repository.prune_login_attempts(
         session, now - timedelta(seconds=settings.login_window_seconds)
     )
-    pair = await start_session(session, settings, user, client, now)
+    pair = await _issue(session, settings, user, new_family_id(), client, now)
     await audit.record(
         session,
         actor_id=user.id,
         action="auth.login",
         target=f"user:{user.id}",
         success=True,
-        details={"address": client.address},
+        details=details,
     )
     return pair
 
@@ -179,17 +209,18 @@ async def refuse_when_throttled(
     wait = max((w for w in waits if w is not None), default=None)
     if wait is None:
         return
+    refusal = TooManyRequests(
+        f"Too many failed sign-ins; try again in {wait} seconds.", retry_after=wait
+    )
     await audit.record(
         session,
         actor_id=None,
         action="auth.login",
         target=f"user:{name}" if name is not None else "gitlab-token",
         success=False,
-        details={"reason": "throttled", "address": client.address},
+        details=refusal_details(refusal, reason="throttled", address=client.address),
     )
-    raise TooManyRequests(
-        f"Too many failed sign-ins; try again in {wait} seconds.", retry_after=wait
-    )
+    raise refusal
 
 
 async def refresh(
@@ -229,18 +260,19 @@ async def _end_family_after_reuse(
     now: datetime,
 ) -> None:
     await repository.revoke_family(session, row.family_id, now)
+    refusal = NotAuthenticated(
+        "This refresh token was already used, so every session of this sign-in was ended; "
+        "sign in again."
+    )
     await audit.record(
         session,
         actor_id=row.user_id,
         action="auth.refresh_reuse",
         target=f"user:{row.user_id}",
         success=False,
-        details={"family": row.family_id, "address": client.address},
+        details=refusal_details(refusal, family=row.family_id, address=client.address),
     )
-    raise NotAuthenticated(
-        "This refresh token was already used, so every session of this sign-in was ended; "
-        "sign in again."
-    )
+    raise refusal
 
 
 async def logout(
@@ -263,13 +295,6 @@ async def logout(
         success=True,
         details={"everywhere": everywhere},
     )
-
-
-async def start_session(
-    session: AsyncSession, settings: Settings, user: User, client: ClientInfo, now: datetime
-) -> TokenPair:
-    """Tokens of a new sign-in of ``user`` (its own refresh-token family)."""
-    return await _issue(session, settings, user, new_family_id(), client, now)
 
 
 async def logout_all(session: AsyncSession, audit: AuditSink, *, user_id: int) -> None:

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Request, Response
 
 from merge_assist.ingest import listener
 from merge_assist.ingest.schemas import WebhookReceipt
+from merge_assist.kit.body_limit import read_request_body
 from merge_assist.kit.web import Resources
 
 router = APIRouter(tags=["ingest"])
@@ -23,7 +24,10 @@ router = APIRouter(tags=["ingest"])
 )
 async def gitlab_webhook(request: Request, response: Response, res: Resources) -> WebhookReceipt:
     """Store a GitLab webhook delivery once and wake the project's owner."""
-    body = await listener.read_body(request, res.settings.webhook_max_body_bytes)
+    limit = res.settings.webhook_max_body_bytes
+    body = await read_request_body(
+        request, limit, f"The webhook body is larger than {limit} bytes."
+    )
     receipt = await listener.receive(res, request.headers, body)
     if receipt.duplicate:
         response.status_code = 200

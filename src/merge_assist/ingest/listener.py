@@ -10,34 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from fastapi import Request
-
 from merge_assist.ingest import service
 from merge_assist.ingest.schemas import WebhookReceipt
 from merge_assist.ingest.webhooks import parse_delivery
 from merge_assist.kit.clock import utcnow
 from merge_assist.kit.db import unit_of_work
-from merge_assist.kit.errors import PayloadTooLarge
 from merge_assist.kit.web import AppResources
 from merge_assist.workers.wakeups import bus_of, publish_wake
 
 TOKEN_HEADER = "x-gitlab-token"  # noqa: S105 - a header name, not a secret
-
-
-async def read_body(request: Request, limit: int) -> bytes:
-    """The request body, refused with 413 past ``limit`` bytes (without reading it all)."""
-    too_large = PayloadTooLarge(f"The webhook body is larger than {limit} bytes.")
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        raise too_large
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise too_large
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 async def receive(res: AppResources, headers: Mapping[str, str], body: bytes) -> WebhookReceipt:

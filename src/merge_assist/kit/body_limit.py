@@ -1,20 +1,32 @@
-"""Refuse request bodies over a limit before they are read (413), per path prefix.
+"""Bounded bodies: refuse what is over a limit (413) before it is read, never after.
 
-FastAPI parses a multipart form, spooling its files to disk, before the endpoint runs, so an
-endpoint's own size check comes after the bytes are stored. This middleware answers 413 at once
-when ``Content-Length`` is over the limit, and stops a body sent without one (chunked) as soon as
-it passes the limit, so an oversized upload never fills the disk.
+One counting rule serves three readers:
+
+- ``BodyLimitMiddleware`` bounds the requests of a path prefix. FastAPI parses a multipart form,
+  spooling its files to disk, before the endpoint runs, so an endpoint's own size check comes
+  after the bytes are stored. The middleware answers 413 at once when ``Content-Length`` is over
+  the limit, and stops a body sent without one (chunked) as soon as it passes the limit, so an
+  oversized upload never fills the disk.
+- ``read_request_body`` reads a request's body in an endpoint (a webhook, a sign-in): refused
+  from its ``Content-Length`` without reading, else as soon as the bytes read pass the limit.
+- ``read_upload`` reads an uploaded file the same way, chunk by chunk.
+
+Each is given the sentence the person sees with the 413.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import AsyncIterable, AsyncIterator, Sequence
 from dataclasses import dataclass
 
+from starlette.datastructures import UploadFile
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from merge_assist.kit.errors import PayloadTooLarge
+
+UPLOAD_CHUNK_BYTES = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -59,17 +71,60 @@ def _content_length(scope: Scope) -> int | None:
     return None
 
 
+class ByteCounter:
+    """Counts the bytes of one body; refuses with ``sentence`` once they pass ``max_bytes``."""
+
+    def __init__(self, max_bytes: int, sentence: str) -> None:
+        self.max_bytes = max_bytes
+        self.sentence = sentence
+        self.seen = 0
+
+    def refuse_declared(self, declared: int | None) -> None:
+        """Refuse at once when the declared length (``Content-Length``) is over the limit."""
+        if declared is not None and declared > self.max_bytes:
+            raise PayloadTooLarge(self.sentence)
+
+    def add(self, size: int) -> None:
+        """Count ``size`` more bytes; 413 when the total passes the limit."""
+        self.seen += size
+        if self.seen > self.max_bytes:
+            raise PayloadTooLarge(self.sentence)
+
+
+async def read_bounded(chunks: AsyncIterable[bytes], counter: ByteCounter) -> bytes:
+    """Every chunk joined, refused (413) as soon as they pass the counter's limit."""
+    kept: list[bytes] = []
+    async for chunk in chunks:
+        counter.add(len(chunk))
+        kept.append(chunk)
+    return b"".join(kept)
+
+
+async def read_request_body(request: Request, max_bytes: int, sentence: str) -> bytes:
+    """The request's body, refused with 413 past ``max_bytes`` (without reading it all)."""
+    counter = ByteCounter(max_bytes, sentence)
+    counter.refuse_declared(_content_length(request.scope))
+    return await read_bounded(request.stream(), counter)
+
+
+async def read_upload(upload: UploadFile, max_bytes: int, sentence: str) -> bytes:
+    """The uploaded file's bytes, refused with 413 as soon as they pass ``max_bytes``."""
+    return await read_bounded(_upload_chunks(upload), ByteCounter(max_bytes, sentence))
+
+
+async def _upload_chunks(upload: UploadFile) -> AsyncIterator[bytes]:
+    while chunk := await upload.read(UPLOAD_CHUNK_BYTES):
+        yield chunk
+
+
 def _counting(receive: Receive, limit: BodyLimit) -> Receive:
-    seen = 0
+    counter = ByteCounter(limit.max_bytes, limit.sentence)
 
     async def counted() -> Message:
-        nonlocal seen
         message = await receive()
         if message["type"] == "http.request":
-            seen += len(message.get("body", b""))
-            if seen > limit.max_bytes:
-                # Raised inside the endpoint's body read: the app's error handler answers 413.
-                raise PayloadTooLarge(limit.sentence)
+            # Raised inside the endpoint's body read: the app's error handler answers 413.
+            counter.add(len(message.get("body", b"")))
         return message
 
     return counted

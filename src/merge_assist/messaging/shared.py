@@ -29,14 +29,14 @@ from merge_assist.messaging.schemas import (
     ReadOut,
     SenderOut,
 )
-from merge_assist.vault.standalone.binding import binding_of, user_client
-from merge_assist.vault.standalone.messages import (
+from merge_assist.messaging.standalone_store import (
     BROADCAST,
     StandaloneMessage,
     StandaloneMessages,
     member_check,
 )
-from merge_assist.vault.standalone.shared_json import SharedJsonDocument
+from merge_assist.standalone.binding import binding_of, user_client
+from merge_assist.standalone.shared_json import SharedJsonDocument
 
 MESSAGES_DOCUMENT = "messages"
 

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable
-from typing import Annotated, TypeVar
+from typing import Annotated
 
 import typer
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from merge_assist.kit.db import create_engine, create_sessionmaker, unit_of_work
-from merge_assist.kit.errors import MergeAssistError
+from merge_assist.kit.cli import EXIT_CANNOT_RUN, run_unit_of_work
 from merge_assist.kit.settings import get_settings
 from merge_assist.projects import service
 from merge_assist.projects.gitlab_access import gitlab_client_factory
@@ -20,33 +16,7 @@ from merge_assist.projects.service import Actor
 
 projects_app = typer.Typer(no_args_is_help=True, help="Onboard and list GitLab projects.")
 
-T = TypeVar("T")
 CLI_ACTOR = Actor(id=None, name="cli")
-
-
-def _run(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
-    """Run ``work`` in one committed unit of work; exit 1 with the sentence on a refusal."""
-
-    async def main() -> T:
-        engine = create_engine(get_settings().effective_database_url)
-        try:
-            async with unit_of_work(create_sessionmaker(engine)) as session:
-                return await work(session)
-        finally:
-            await engine.dispose()
-
-    try:
-        return asyncio.run(main())
-    except MergeAssistError as exc:
-        typer.echo(f"Error: {exc.message}", err=True)
-        raise typer.Exit(1) from exc
-    except DBAPIError as exc:
-        typer.echo(
-            "Error: the database cannot be used (is MERGE_ASSIST_DATABASE_URL right, and "
-            f"`merge-assist db upgrade` done?): {type(exc.orig).__name__}",
-            err=True,
-        )
-        raise typer.Exit(2) from exc
 
 
 @projects_app.command("add")
@@ -71,7 +41,7 @@ def add_project(
     except ValueError as exc:
         message = f"Error: {project!r} is neither a project id nor a path like group/app."
         typer.echo(message, err=True)
-        raise typer.Exit(2) from exc
+        raise typer.Exit(EXIT_CANNOT_RUN) from exc
     changes: dict[str, object] = {}
     if target_branch:
         changes["target_branches"] = target_branch
@@ -95,7 +65,7 @@ def add_project(
         hook = f"webhook {onboarded.webhook_id}" if onboarded.webhook_id else "no webhook"
         return f"Onboarded {onboarded.path_with_namespace} as project {onboarded.id} ({hook})."
 
-    typer.echo(_run(work))
+    typer.echo(run_unit_of_work(work))
 
 
 @projects_app.command("list")
@@ -114,5 +84,5 @@ def list_projects(
             for p in projects
         ]
 
-    lines = _run(work)
+    lines = run_unit_of_work(work)
     typer.echo("\n".join(lines) if lines else "No projects are onboarded yet.")

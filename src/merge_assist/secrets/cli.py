@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
-from typing import Annotated, TypeVar
+from typing import Annotated
 
 import typer
 
-from merge_assist.kit.errors import MergeAssistError
+from merge_assist.kit.cli import EXIT_REFUSED, run_action
 from merge_assist.kit.settings import get_settings
 from merge_assist.secrets.file_provider import FileSecretProvider
 from merge_assist.secrets.names import validate_name
@@ -32,20 +31,9 @@ ROTATION_ELSEWHERE = {
     "mounted": "Mounted secrets are rotated by updating the Kubernetes secret.",
 }
 
-T = TypeVar("T")
-
-
-def _run(action: Callable[[], T]) -> T:
-    """Run an action, turning an expected refusal into its sentence and exit code 1."""
-    try:
-        return action()
-    except MergeAssistError as error:
-        typer.echo(f"Error: {error.message}", err=True)
-        raise typer.Exit(1) from None
-
 
 def _provider(kind: str | None) -> SecretProvider:
-    return _run(lambda: provider_from_settings(get_settings(), kind))
+    return run_action(lambda: provider_from_settings(get_settings(), kind))
 
 
 def _read_value() -> str:
@@ -62,13 +50,13 @@ def _read_value() -> str:
 @secrets_app.command("set")
 def set_secret(name: NameArgument, provider: ProviderOption = None) -> None:
     """Store a secret; the value is read from stdin (never give it as an argument)."""
-    _run(lambda: validate_name(name))
+    run_action(lambda: validate_name(name))
     store = _provider(provider)
     value = _read_value()
     if not value:
         typer.echo("Error: the value is empty; pipe the secret on stdin.", err=True)
-        raise typer.Exit(1)
-    _run(lambda: store.set(name, value))
+        raise typer.Exit(EXIT_REFUSED)
+    run_action(lambda: store.set(name, value))
     typer.echo(f"Stored {name} in the {store.kind} provider.", err=True)
 
 
@@ -76,10 +64,10 @@ def set_secret(name: NameArgument, provider: ProviderOption = None) -> None:
 def get_secret(name: NameArgument, provider: ProviderOption = None) -> None:
     """Print a secret's value."""
     store = _provider(provider)
-    value = _run(lambda: store.get(name))
+    value = run_action(lambda: store.get(name))
     if value is None:
         typer.echo(f"There is no secret named {name} in the {store.kind} provider.", err=True)
-        raise typer.Exit(1)
+        raise typer.Exit(EXIT_REFUSED)
     typer.echo(value)
 
 
@@ -87,7 +75,7 @@ def get_secret(name: NameArgument, provider: ProviderOption = None) -> None:
 def delete_secret(name: NameArgument, provider: ProviderOption = None) -> None:
     """Delete a secret."""
     store = _provider(provider)
-    _run(lambda: store.delete(name))
+    run_action(lambda: store.delete(name))
     typer.echo(f"Deleted {name} from the {store.kind} provider.", err=True)
 
 
@@ -95,7 +83,7 @@ def delete_secret(name: NameArgument, provider: ProviderOption = None) -> None:
 def list_secrets(provider: ProviderOption = None) -> None:
     """Print the names of the stored secrets, one per line (never the values)."""
     store = _provider(provider)
-    for name in _run(store.list_names):
+    for name in run_action(store.list_names):
         typer.echo(name)
 
 
@@ -110,8 +98,8 @@ def rotate(
     store = _provider(provider)
     if not isinstance(store, FileSecretProvider):
         typer.echo(ROTATION_ELSEWHERE.get(store.kind, "This provider cannot rotate keys."))
-        raise typer.Exit(1)
-    result = _run(lambda: store.rotate(drop_old=drop_old))
+        raise typer.Exit(EXIT_REFUSED)
+    result = run_action(lambda: store.rotate(drop_old=drop_old))
     typer.echo(
         f"Re-encrypted {result.reencrypted} secret(s) with key version {result.key_version}."
     )

@@ -3,30 +3,8 @@
 from __future__ import annotations
 
 import typer
-import uvicorn
 
-from merge_assist.kit import migrate
-from merge_assist.kit.logging import configure_logging
-from merge_assist.kit.settings import get_settings
-
-
-def run_api(host: str | None, port: int | None, *, background: bool = False) -> None:
-    """Migrate the settings database, then serve the API and dashboard until interrupted;
-    with ``background`` the process also runs a worker and the watcher."""
-    from merge_assist.app import create_app
-
-    settings = get_settings()
-    if background:
-        settings = settings.model_copy(update={"run_background": True})
-    configure_logging(settings.log_level)
-    migrate.upgrade(settings.effective_database_url)
-    uvicorn.run(
-        create_app(settings),
-        host=host or settings.host,
-        port=port or settings.port,
-        log_config=None,
-        proxy_headers=False,
-    )
+from merge_assist.server.processes import run_api
 
 
 def register_serve_commands(app: typer.Typer) -> None:
@@ -45,7 +23,7 @@ def register_serve_commands(app: typer.Typer) -> None:
     ) -> None:
         """Run everything in one process: API, dashboard, listener, watcher and a worker."""
         if standalone:
-            from merge_assist.vault.standalone.launch import serve_standalone
+            from merge_assist.server.standalone import serve_standalone
 
             serve_standalone(host, port, no_browser=no_browser)
             return
@@ -68,12 +46,3 @@ def register_serve_commands(app: typer.Typer) -> None:
         from merge_assist.server.demo import run_demo
 
         run_demo(port, keep)
-
-
-def create_admin_with_password(username: str, password: str) -> None:
-    """Create an administrator in the (freshly configured) settings database."""
-    from merge_assist.auth.cli import create_user_now
-    from merge_assist.auth.roles import RoleName
-
-    get_settings.cache_clear()
-    create_user_now(username, password, [RoleName.admin])

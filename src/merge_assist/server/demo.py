@@ -23,9 +23,10 @@ import httpx
 import typer
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from merge_assist.kit.settings import Settings
+from merge_assist.kit.settings import Settings, get_settings
 from merge_assist.server.demo_stream import MergeRequestStream
 from merge_assist.server.demo_world import CAM_FOLDER, CAM_PROJECT, PROJECT, demo_scenario
+from merge_assist.server.processes import run_api
 
 
 def free_port(preferred: int | None = None) -> int:
@@ -149,7 +150,6 @@ def onboard_demo_project() -> str:
     import asyncio
 
     from merge_assist.kit.db import create_engine, create_sessionmaker, unit_of_work
-    from merge_assist.kit.settings import get_settings
     from merge_assist.projects import service
     from merge_assist.projects.gitlab_access import gitlab_client_factory
 
@@ -223,10 +223,18 @@ def _stop_on_termination() -> None:
         signal.signal(kind, stop)
 
 
+def create_admin_with_password(username: str, password: str) -> None:
+    """Create an administrator in the (freshly configured) settings database."""
+    from merge_assist.audit.sink import AuditLogSink
+    from merge_assist.auth.cli import create_user_now
+    from merge_assist.auth.roles import RoleName
+
+    get_settings.cache_clear()
+    create_user_now(username, password, [RoleName.admin], AuditLogSink(unattributed_actor="cli"))
+
+
 def run_demo(port: int | None, keep: bool, stream_interval: float = 45.0) -> None:
     """Start sandbox and product, print where to go, serve until interrupted."""
-    from merge_assist.server.commands import create_admin_with_password, run_api
-
     _stop_on_termination()
     folder = Path(tempfile.mkdtemp(prefix="merge-assist-demo-"))
     bot_token, admin_token = secrets.token_urlsafe(24), secrets.token_urlsafe(24)

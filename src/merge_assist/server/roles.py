@@ -19,12 +19,12 @@ from merge_assist.kit.settings import Settings, get_settings
 
 
 async def _run_role(settings: Settings, role: str) -> None:
-    from merge_assist.app import create_resources
-    from merge_assist.ingest.watcher import Watcher
     from merge_assist.merging.adapter.runtime import close_merge_queue, run_merge_queue
+    from merge_assist.server.app import create_resources
     from merge_assist.server.live_relay import close_live_relay
     from merge_assist.workers.heartbeats import new_worker_id
     from merge_assist.workers.wakeups import bus_of
+    from merge_assist.workers.watcher import Watcher
     from merge_assist.workers.worker import Worker
 
     engine = create_engine(settings.effective_database_url)
@@ -71,7 +71,7 @@ def register_role_commands(app: typer.Typer) -> None:
         port: int | None = typer.Option(None, help="Port (default 8080)."),
     ) -> None:
         """Receive GitLab webhooks (POST /webhook/gitlab) and serve the health routes."""
-        from merge_assist.app import create_listener_app
+        from merge_assist.server.app import create_listener_app
 
         settings = get_settings()
         configure_logging(settings.log_level)

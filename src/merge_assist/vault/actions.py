@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from merge_assist.audit import service as audit
 from merge_assist.kit.errors import Conflict, Forbidden, MergeAssistError
+from merge_assist.kit.refusals import refusal_details
 from merge_assist.messaging import service as messaging
 from merge_assist.server.updates import LiveEvent, publish_after_commit
 from merge_assist.vault import names, repository, rules
@@ -49,6 +50,29 @@ class CheckInResult:
     released: bool
 
 
+async def _audit(
+    session: AsyncSession,
+    actor: VaultActor,
+    action: str,
+    target: tuple[str, int],
+    *,
+    success: bool,
+    details: dict[str, Any],
+) -> None:
+    """Append ``vault.<action>`` on ``target`` (type, id) by ``actor`` to the audit log."""
+    target_type, target_id = target
+    await audit.record(
+        session,
+        actor_id=actor.user_id,
+        actor_name=actor.username,
+        action=f"vault.{action}",
+        success=success,
+        target_type=target_type,
+        target_id=target_id,
+        details=details,
+    )
+
+
 async def _record(
     session: AsyncSession,
     actor: VaultActor,
@@ -56,15 +80,9 @@ async def _record(
     file: VaultFile,
     details: dict[str, Any],
 ) -> None:
-    await audit.record(
-        session,
-        actor_id=actor.user_id,
-        actor_name=actor.username,
-        action=f"vault.{action}",
-        success=True,
-        target_type="vault_file",
-        target_id=file.id,
-        details={"vault_id": file.vault_id, "path": file.path, **details},
+    file_details = {"vault_id": file.vault_id, "path": file.path, **details}
+    await _audit(
+        session, actor, action, ("vault_file", file.id), success=True, details=file_details
     )
 
 
@@ -81,16 +99,9 @@ async def record_refusal(
 
     Call it in a transaction of its own: the refused request's transaction is rolled back.
     """
-    await audit.record(
-        session,
-        actor_id=actor.user_id,
-        actor_name=actor.username,
-        action=f"vault.{action}",
-        success=False,
-        target_type="vault_file" if file_id is not None else "vault",
-        target_id=file_id if file_id is not None else vault_id,
-        details={"vault_id": vault_id, "refusal": refusal.code, "detail": refusal.message[:500]},
-    )
+    target = ("vault_file", file_id) if file_id is not None else ("vault", vault_id)
+    details = refusal_details(refusal, vault_id=vault_id)
+    await _audit(session, actor, action, target, success=False, details=details)
 
 
 def _announce(session: AsyncSession, file: VaultFile, action: str) -> None:

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable
-from typing import Annotated, TypeVar
+from typing import Annotated
 
 import typer
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from merge_assist.kit.db import create_engine, create_sessionmaker, unit_of_work
-from merge_assist.kit.errors import MergeAssistError, NotFound
+from merge_assist.kit.cli import run_unit_of_work
+from merge_assist.kit.errors import NotFound
 from merge_assist.kit.settings import Settings, get_settings
 from merge_assist.projects import service as projects
 from merge_assist.projects.gitlab_access import gitlab_client_factory
@@ -21,33 +18,7 @@ from merge_assist.vault.models import Vault, VaultBackend
 
 vault_app = typer.Typer(no_args_is_help=True, help="Create and list file vaults.")
 
-T = TypeVar("T")
 CLI_NAME = "cli"
-
-
-def _run(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
-    """Run ``work`` in one committed unit of work; exit 1 with the sentence on a refusal."""
-
-    async def main() -> T:
-        engine = create_engine(get_settings().effective_database_url)
-        try:
-            async with unit_of_work(create_sessionmaker(engine)) as session:
-                return await work(session)
-        finally:
-            await engine.dispose()
-
-    try:
-        return asyncio.run(main())
-    except MergeAssistError as exc:
-        typer.echo(f"Error: {exc.message}", err=True)
-        raise typer.Exit(1) from exc
-    except DBAPIError as exc:
-        typer.echo(
-            "Error: the database cannot be used (is MERGE_ASSIST_DATABASE_URL right, and "
-            f"`merge-assist db upgrade` done?): {type(exc.orig).__name__}",
-            err=True,
-        )
-        raise typer.Exit(2) from exc
 
 
 async def _project_id(session: AsyncSession, ref: str) -> int:
@@ -111,7 +82,7 @@ def create_vault(
         found = f"; {await _sync(session, settings, vault)}" if sync else ""
         return f"Created vault {vault.name!r} (id {vault.id}, {vault.backend}){found}."
 
-    typer.echo(_run(work))
+    typer.echo(run_unit_of_work(work))
 
 
 @vault_app.command("list")
@@ -121,7 +92,7 @@ def list_vaults() -> None:
     async def work(session: AsyncSession) -> list[str]:
         return [_describe(vault) for vault in await service.list_vaults(session)]
 
-    lines = _run(work)
+    lines = run_unit_of_work(work)
     typer.echo(
         "\n".join(lines) if lines else "No vaults yet (the default one appears on first use)."
     )

@@ -18,8 +18,9 @@ from fastapi import APIRouter, Depends, File, Form, Path, Query, Response, Uploa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from merge_assist.auth.dependencies import AdminUser, CurrentUser, Principal, require_roles
+from merge_assist.kit.body_limit import read_upload
 from merge_assist.kit.db import unit_of_work
-from merge_assist.kit.errors import MergeAssistError, PayloadTooLarge
+from merge_assist.kit.errors import MergeAssistError
 from merge_assist.kit.web import AppResources, Resources, Session
 from merge_assist.projects.gitlab_access import GITLAB_CLIENT_FACTORY_KEY
 from merge_assist.server.updates import LiveSession
@@ -56,7 +57,6 @@ VaultRef = Annotated[
 ]
 FileId = Annotated[int, Path(ge=1, le=2**31 - 1, description="The file's stable id.")]
 VersionQuery = Annotated[str | None, Query(min_length=7, max_length=64)]
-_CHUNK = 1024 * 1024
 
 
 @dataclass
@@ -189,17 +189,11 @@ Admin = Annotated[VaultCall, Depends(admin_call)]
 
 async def _read_upload(upload: UploadFile, limit: int) -> bytes:
     """The uploaded bytes, refused with 413 as soon as they pass ``limit``."""
-    chunks: list[bytes] = []
-    total = 0
-    while chunk := await upload.read(_CHUNK):
-        total += len(chunk)
-        if total > limit:
-            raise PayloadTooLarge(
-                f"The file is larger than the vault's limit of {limit / 1048576:.1f} MiB "
-                "(MERGE_ASSIST_VAULT_MAX_UPLOAD_BYTES)."
-            )
-        chunks.append(chunk)
-    return b"".join(chunks)
+    sentence = (
+        f"The file is larger than the vault's limit of {limit / 1048576:.1f} MiB "
+        "(MERGE_ASSIST_VAULT_MAX_UPLOAD_BYTES)."
+    )
+    return await read_upload(upload, limit, sentence)
 
 
 @router.get("/vaults")

@@ -11,10 +11,9 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Iterable
 
+from merge_assist.gitlab.paths import MAX_PATH, MAX_SEGMENT, has_controls
 from merge_assist.kit.errors import Unprocessable
 
-MAX_SEGMENT = 255
-MAX_PATH = 1024
 MAX_DEPTH = 16
 
 
@@ -30,10 +29,6 @@ def parse_extensions(value: str | Iterable[str]) -> frozenset[str]:
     return frozenset(cleaned)
 
 
-def _has_controls(text: str) -> bool:
-    return any(unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") for ch in text)
-
-
 def clean_name(name: str, allowed_extensions: frozenset[str]) -> str:
     """The validated relative path of a vault file (NFC-normalised); 422 otherwise."""
     value = unicodedata.normalize("NFC", name.strip())
@@ -41,7 +36,7 @@ def clean_name(name: str, allowed_extensions: frozenset[str]) -> str:
         raise Unprocessable("The file name must not be empty.")
     if len(value) > MAX_PATH:
         raise Unprocessable(f"The file path has more than {MAX_PATH} characters.")
-    if _has_controls(value):
+    if has_controls(value):
         raise Unprocessable("The file name must not contain control characters.")
     if "\\" in value:
         raise Unprocessable("Use '/' between folders; '\\' is not allowed in a file name.")
@@ -92,18 +87,3 @@ def _extension(filename: str) -> str:
     if not dot or not stem:
         return ""
     return "." + ext.lower()
-
-
-def clean_folder(folder: str) -> str:
-    """A vault's folder inside its repository: ``""`` (the root) or ``a/b`` without traversal."""
-    value = folder.strip().strip("/")
-    if not value:
-        return ""
-    if _has_controls(value) or "\\" in value or len(value) > MAX_PATH:
-        raise Unprocessable("The vault folder must be a plain relative path like 'cnc/programs'.")
-    for segment in value.split("/"):
-        if segment in ("", ".", "..") or len(segment) > MAX_SEGMENT:
-            raise Unprocessable(
-                "The vault folder must not contain empty, '.' or '..' parts or over-long names."
-            )
-    return value

@@ -16,16 +16,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from merge_assist.audit import service as audit
 from merge_assist.auth import gitlab_identities
+from merge_assist.gitlab import paths as repository_paths
 from merge_assist.kit.clock import utcnow
 from merge_assist.kit.errors import Conflict, NotFound, Unprocessable
-from merge_assist.merging.engine.observations import FileLock
 from merge_assist.projects import service as projects
 from merge_assist.vault import names, repository, rules
 from merge_assist.vault.models import Vault, VaultBackend, VaultFile
@@ -47,6 +47,13 @@ class FilePage:
     vault_total: int
     limit: int
     offset: int
+
+
+class CheckedOutPath(NamedTuple):
+    """A repository path checked out in a vault, and its holder (for the merge queue's gate)."""
+
+    path: str
+    holder: str
 
 
 @dataclass(frozen=True)
@@ -107,7 +114,7 @@ async def create_vault(
 ) -> Vault:
     """Add a vault: local, or bound to an onboarded project (``project_id``) and folder."""
     clean_name = rules.clean_vault_name(name)
-    clean_folder = names.clean_folder(folder)
+    clean_folder = repository_paths.clean_folder(folder)
     if backend is VaultBackend.gitlab:
         if project_id is None:
             raise Unprocessable("A GitLab vault needs an onboarded project.")
@@ -220,7 +227,7 @@ async def sync(
 
 async def locks_for_paths(
     session: AsyncSession, project_id: int, paths: Sequence[str]
-) -> list[FileLock]:
+) -> list[CheckedOutPath]:
     """The vault check-outs among repository ``paths`` of the project ``project_id``.
 
     For the merge queue's gate: an MR touching a checked-out file must wait. ``paths`` are
@@ -243,7 +250,7 @@ async def locks_for_paths(
             gitlab_name = await gitlab_identities.gitlab_username_for(session, holder_id)
             holders[holder_id] = gitlab_name or username
     locks = {
-        FileLock(path=by_vault[vault_id][rel], holder=holders[holder_id])
+        CheckedOutPath(path=by_vault[vault_id][rel], holder=holders[holder_id])
         for vault_id, rel, holder_id, _username in found
         if rel in by_vault[vault_id]
     }

@@ -10,10 +10,10 @@ import asyncio
 import logging
 from dataclasses import dataclass, field
 
-from merge_assist.ingest.watcher import Watcher
 from merge_assist.kit.web import AppResources
 from merge_assist.workers.heartbeats import new_worker_id
 from merge_assist.workers.runs import ProjectRun
+from merge_assist.workers.watcher import Watcher
 from merge_assist.workers.worker import Worker
 
 log = logging.getLogger(__name__)

@@ -16,7 +16,7 @@ from gitlab_sandbox.git import (
     StaleFile,
     UnknownRevision,
 )
-from gitlab_sandbox.git.objects import ActionKind
+from gitlab_sandbox.git.objects import ActionKind, StartPoint
 from tests.gitlab_sandbox.git.conftest import ANN, BOB
 
 
@@ -146,16 +146,24 @@ def test_stale_last_commit_id_is_refused(repo: BareRepo) -> None:
 def test_new_branch_from_start_branch_and_existing_branch_rules(repo: BareRepo) -> None:
     first = _seed(repo)
     info = repo.commit_files(
-        "feature", [FileAction("create", "f.txt", b"f")], "f", BOB, start_branch="main"
+        "feature", [FileAction("create", "f.txt", b"f")], "f", BOB, start=StartPoint(branch="main")
     )
     assert info.parent_ids == [first]
     assert repo.branches() == {"main": first, "feature": info.id}
     with pytest.raises(GitError, match="already exists"):
         repo.commit_files(
-            "feature", [FileAction("create", "g.txt", b"g")], "g", BOB, start_branch="main"
+            "feature",
+            [FileAction("create", "g.txt", b"g")],
+            "g",
+            BOB,
+            start=StartPoint(branch="main"),
         )
     forced = repo.commit_files(
-        "feature", [FileAction("create", "g.txt", b"g")], "g", BOB, start_sha=first, force=True
+        "feature",
+        [FileAction("create", "g.txt", b"g")],
+        "g",
+        BOB,
+        start=StartPoint(sha=first, force=True),
     )
     assert forced.parent_ids == [first]
     with pytest.raises(GitError, match="on a branch"):

@@ -23,7 +23,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from gitlab_sandbox.testing import RunningSandbox
 from merge_assist.gitlab.client import GitLabClient
-from merge_assist.ingest.watcher import Watcher
 from merge_assist.kit.bus import EventBus
 from merge_assist.kit.clock import utcnow
 from merge_assist.kit.db import unit_of_work
@@ -41,6 +40,7 @@ from merge_assist.projects.gitlab_access import gitlab_client_factory
 from merge_assist.projects.models import Project
 from merge_assist.workers.runs import ProjectRunOutcome, StillOwner
 from merge_assist.workers.wakeups import BUS_EXTRAS_KEY
+from merge_assist.workers.watcher import Watcher
 from merge_assist.workers.worker import Worker
 from tests.merging.adapter.driver import BOT, PROJECT
 

@@ -19,7 +19,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from gitlab_sandbox.testing import RunningSandbox, run_sandbox
 from merge_assist.gitlab.client import GitLabClient
 from merge_assist.ingest.models import InboxEvent
-from merge_assist.ingest.watcher import Watcher
 from merge_assist.kit.bus import InProcessBus
 from merge_assist.kit.settings import Settings
 from merge_assist.kit.web import AppResources
@@ -31,6 +30,7 @@ from merge_assist.merging.persistence.models import (
 )
 from merge_assist.workers.models import ProjectLease
 from merge_assist.workers.wakeups import BUS_EXTRAS_KEY
+from merge_assist.workers.watcher import Watcher
 from merge_assist.workers.worker import Worker
 from tests.conftest import MakeAccount
 from tests.merging.adapter.driver import BOT, PROJECT, queue_scenario

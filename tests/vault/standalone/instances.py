@@ -18,8 +18,8 @@ from gitlab_sandbox.testing import RunningSandbox
 from merge_assist.kit.db import create_engine
 from merge_assist.kit.settings import Environment, Settings
 from merge_assist.models import metadata
-from merge_assist.vault.standalone.paths import standalone_settings
-from tests.vault.standalone.conftest import PROJECT, vault_scenario
+from merge_assist.standalone.paths import standalone_settings
+from tests.standalone.shared_project import PROJECT, vault_scenario
 
 FOLDER = "parts"
 FILES = "/api/vault/default/files"
@@ -69,7 +69,7 @@ async def running_instance(
     sandbox: RunningSandbox, data_dir: Path, username: str
 ) -> AsyncIterator[Instance]:
     """An instance on ``data_dir`` with ``username`` signed in by their GitLab token."""
-    from merge_assist.app import create_app
+    from merge_assist.server.app import create_app
 
     settings = instance_settings(data_dir, sandbox.url)
     engine = create_engine(settings.effective_database_url, poolclass=NullPool)

@@ -13,7 +13,7 @@ from tests.vault.standalone.instances import FILES
 async def _answer(
     settings: Settings, engine: AsyncEngine, headers: dict[str, str], **update: object
 ) -> httpx.Response:
-    from merge_assist.app import create_app
+    from merge_assist.server.app import create_app
 
     app = create_app(settings.model_copy(update={"standalone": True, **update}), engine=engine)
     transport = httpx.ASGITransport(app=app)

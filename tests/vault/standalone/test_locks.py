@@ -10,16 +10,17 @@ import pytest
 from gitlab_sandbox.testing import RunningSandbox
 from merge_assist.gitlab import GitLabClient, GitLabForbidden
 from merge_assist.kit.errors import Unprocessable
-from merge_assist.vault.standalone import (
+from merge_assist.standalone.shared_json import SharedJsonDocument
+from merge_assist.vault.standalone.locks import (
     GitLabLockStore,
     Lock,
     LockHeld,
     LockNotYours,
     NotLocked,
-    SharedJsonDocument,
+    clean_reason,
 )
-from merge_assist.vault.standalone.locks import clean_reason
-from tests.vault.standalone.conftest import PROJECT, lock_store, unique
+from tests.standalone.shared_project import PROJECT, unique
+from tests.vault.standalone.conftest import lock_store
 
 
 async def test_fifty_concurrent_check_outs_from_two_instances_have_one_winner(

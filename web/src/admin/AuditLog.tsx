@@ -1,11 +1,14 @@
 /** The audit log: filters, pages of entries, and export of what the filters match. */
-import { type FormEvent, useEffect, useId, useState } from "react";
+import { type FormEvent, useId, useState } from "react";
 import { useSession } from "../auth/AuthContext";
-import { formatTime, sentenceOf } from "../components/format";
-import { Button, Card, INPUT, Notice } from "../components/Page";
-import { useToast } from "../components/Toasts";
-import type { AuditPage } from "./api";
+import { type Column, DataTable } from "../components/DataTable";
 import { saveResponse } from "../components/download";
+import { formatTime, sentenceOf } from "../components/format";
+import { LoadState } from "../components/LoadState";
+import { Button, Card, INPUT } from "../components/Page";
+import { useToast } from "../components/Toasts";
+import { useQuery } from "../components/useQuery";
+import type { AuditEntry, AuditPage } from "./api";
 
 const PAGE_SIZE = 50;
 
@@ -36,6 +39,20 @@ export function auditQuery(filters: Filters): URLSearchParams {
   return params;
 }
 
+const ENTRY_COLUMNS: Column<AuditEntry>[] = [
+  { header: "Time", className: "whitespace-nowrap", cell: (entry) => formatTime(entry.occurred_at) },
+  { header: "Actor", cell: (entry) => entry.actor_name },
+  { header: "Action", className: "font-mono text-xs", cell: (entry) => entry.action },
+  { header: "Target", cell: (entry) => [entry.target_type, entry.target_id].filter(Boolean).join(" ") || "—" },
+  { header: "Outcome", cell: (entry) => (entry.success ? "succeeded" : "failed") },
+  {
+    header: "Details",
+    className: "max-w-xs truncate font-mono text-xs",
+    title: (entry) => JSON.stringify(entry.details),
+    cell: (entry) => (Object.keys(entry.details).length ? JSON.stringify(entry.details) : "—"),
+  },
+];
+
 /** The audit log; `initial` narrows it from the start (a vault file's own entries). */
 export function AuditLog({ initial, title = "Audit log" }: { initial?: Partial<Filters>; title?: string }) {
   const { auth } = useSession();
@@ -45,26 +62,11 @@ export function AuditLog({ initial, title = "Audit log" }: { initial?: Partial<F
   const [draft, setDraft] = useState<Filters>(start);
   const [filters, setFilters] = useState<Filters>(start);
   const [offset, setOffset] = useState(0);
-  const [page, setPage] = useState<AuditPage | null>(null);
-  const [error, setError] = useState<string | null>(null);
-
-  useEffect(() => {
-    let cancelled = false;
-    const params = auditQuery(filters);
-    params.set("limit", String(PAGE_SIZE));
-    params.set("offset", String(offset));
-    auth.api
-      .get<AuditPage>(`/api/audit?${params}`)
-      .then((result) => {
-        if (cancelled) return;
-        setPage(result);
-        setError(null);
-      })
-      .catch((failure: unknown) => !cancelled && setError(sentenceOf(failure, "The audit log could not be loaded.")));
-    return () => {
-      cancelled = true;
-    };
-  }, [auth, filters, offset]);
+  const params = auditQuery(filters);
+  params.set("limit", String(PAGE_SIZE));
+  params.set("offset", String(offset));
+  const entries = useQuery(() => auth.api.get<AuditPage>(`/api/audit?${params}`), [auth, filters, offset], "The audit log could not be loaded.");
+  const page = entries.data;
 
   function apply(event: FormEvent) {
     event.preventDefault();
@@ -131,49 +133,17 @@ export function AuditLog({ initial, title = "Audit log" }: { initial?: Partial<F
           <Button onClick={() => void exportAs("csv")}>Export CSV</Button>
         </div>
       </div>
-      {error ? (
-        <Notice tone="error" title={error} />
-      ) : page === null ? (
-        <p role="status">Loading the audit log…</p>
-      ) : page.items.length === 0 ? (
-        <Notice title="No audit entries match these filters.">Clear the filters, or widen the time range.</Notice>
-      ) : (
-        <>
-          <div className="overflow-x-auto">
-            <table className="w-full text-left text-sm">
-              <caption className="sr-only">Audit entries</caption>
-              <thead className="text-xs text-slate-500 uppercase">
-                <tr>
-                  <th scope="col" className="py-1 pr-3">Time</th>
-                  <th scope="col" className="py-1 pr-3">Actor</th>
-                  <th scope="col" className="py-1 pr-3">Action</th>
-                  <th scope="col" className="py-1 pr-3">Target</th>
-                  <th scope="col" className="py-1 pr-3">Outcome</th>
-                  <th scope="col" className="py-1 pr-3">Details</th>
-                </tr>
-              </thead>
-              <tbody>
-                {page.items.map((entry) => (
-                  <tr key={entry.id} className="border-t border-slate-100 align-top dark:border-slate-800">
-                    <td className="py-1 pr-3 whitespace-nowrap">{formatTime(entry.occurred_at)}</td>
-                    <td className="py-1 pr-3">{entry.actor_name}</td>
-                    <td className="py-1 pr-3 font-mono text-xs">{entry.action}</td>
-                    <td className="py-1 pr-3">{[entry.target_type, entry.target_id].filter(Boolean).join(" ") || "—"}</td>
-                    <td className="py-1 pr-3">{entry.success ? "succeeded" : "failed"}</td>
-                    <td className="max-w-xs truncate py-1 pr-3 font-mono text-xs" title={JSON.stringify(entry.details)}>
-                      {Object.keys(entry.details).length ? JSON.stringify(entry.details) : "—"}
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-          <div className="mt-2 flex gap-2">
-            <Button disabled={offset === 0} onClick={() => setOffset(Math.max(0, offset - PAGE_SIZE))}>Newer</Button>
-            <Button disabled={offset + page.items.length >= page.total} onClick={() => setOffset(offset + PAGE_SIZE)}>Older</Button>
-          </div>
-        </>
-      )}
+      <LoadState data={page} error={entries.error} loading="Loading the audit log…" empty="No audit entries match these filters." emptyHint="Clear the filters, or widen the time range.">
+        {(shown) => (
+          <>
+            <DataTable caption="Audit entries" columns={ENTRY_COLUMNS} rows={shown.items} rowKey={(entry) => entry.id} rowClassName={() => "align-top"} />
+            <div className="mt-2 flex gap-2">
+              <Button disabled={offset === 0} onClick={() => setOffset(Math.max(0, offset - PAGE_SIZE))}>Newer</Button>
+              <Button disabled={offset + shown.items.length >= shown.total} onClick={() => setOffset(offset + PAGE_SIZE)}>Older</Button>
+            </div>
+          </>
+        )}
+      </LoadState>
     </Card>
   );
 }

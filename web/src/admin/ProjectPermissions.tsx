@@ -1,9 +1,12 @@
 /** Per-project permissions (admin): who may manage the project and who may set priorities. */
 import { type FormEvent, useEffect, useId, useState } from "react";
 import { useSession } from "../auth/AuthContext";
+import { type Column, DataTable } from "../components/DataTable";
 import { sentenceOf } from "../components/format";
-import { Button, Card, INPUT, Notice } from "../components/Page";
+import { LoadState } from "../components/LoadState";
+import { Button, Card, INPUT } from "../components/Page";
 import { useToast } from "../components/Toasts";
+import { useQuery } from "../components/useQuery";
 import type { Project } from "../projects/ProjectContext";
 import type { UserPage } from "./api";
 
@@ -14,23 +17,35 @@ export interface Permission {
   can_set_priority: boolean;
 }
 
+function permissionColumns(remove: (row: Permission) => void): Column<Permission>[] {
+  return [
+    { header: "User", cell: (row) => row.username },
+    { header: "Manage the project", cell: (row) => (row.can_manage ? "yes" : "no") },
+    { header: "Set priorities", cell: (row) => (row.can_set_priority ? "yes" : "no") },
+    {
+      header: "Actions",
+      hideHeader: true,
+      cell: (row) => (
+        <Button aria-label={`Remove ${row.username}'s permissions`} onClick={() => remove(row)}>
+          Remove
+        </Button>
+      ),
+    },
+  ];
+}
+
 export function ProjectPermissions({ project }: { project: Project }) {
   const { auth } = useSession();
   const toast = useToast();
   const id = useId();
-  const [rows, setRows] = useState<Permission[] | null>(null);
+  const permissions = useQuery(() => auth.api.get<Permission[]>(`/api/projects/${project.id}/permissions`), [auth, project.id], "The permissions could not be loaded.");
   const [users, setUsers] = useState<UserPage["items"]>([]);
-  const [error, setError] = useState<string | null>(null);
   const [userId, setUserId] = useState("");
   const [canManage, setCanManage] = useState(false);
   const [canSetPriority, setCanSetPriority] = useState(true);
 
   useEffect(() => {
     let cancelled = false;
-    auth.api
-      .get<Permission[]>(`/api/projects/${project.id}/permissions`)
-      .then((found) => !cancelled && setRows(found))
-      .catch((failure: unknown) => !cancelled && setError(sentenceOf(failure, "The permissions could not be loaded.")));
     auth.api
       .get<UserPage>("/api/users?per_page=200")
       .then((page) => !cancelled && setUsers(page.items.filter((user) => user.is_active)))
@@ -42,7 +57,7 @@ export function ProjectPermissions({ project }: { project: Project }) {
 
   async function grant(body: { user_id: number; can_manage: boolean; can_set_priority: boolean }, done: string) {
     try {
-      setRows(await auth.api.put<Permission[]>(`/api/projects/${project.id}/permissions`, body));
+      permissions.setData(await auth.api.put<Permission[]>(`/api/projects/${project.id}/permissions`, body));
       toast.show(done, "success");
     } catch (failure) {
       toast.show(sentenceOf(failure, "The permission could not be changed."), "error");
@@ -58,37 +73,18 @@ export function ProjectPermissions({ project }: { project: Project }) {
 
   return (
     <Card title={`Permissions on ${project.path_with_namespace}`}>
-      {error ? <Notice tone="error" title={error} /> : null}
-      {rows && rows.length === 0 ? (
-        <p className="mb-3 text-sm text-slate-500">Nobody has a permission of their own here: global roles apply (admins and priority managers set priorities everywhere).</p>
-      ) : null}
-      {rows && rows.length > 0 ? (
-        <table className="mb-3 w-full text-left text-sm">
-          <caption className="sr-only">Project permissions</caption>
-          <thead className="text-xs text-slate-500 uppercase">
-            <tr>
-              <th scope="col" className="py-1 pr-3">User</th>
-              <th scope="col" className="py-1 pr-3">Manage the project</th>
-              <th scope="col" className="py-1 pr-3">Set priorities</th>
-              <th scope="col" className="py-1 pr-3"><span className="sr-only">Actions</span></th>
-            </tr>
-          </thead>
-          <tbody>
-            {rows.map((row) => (
-              <tr key={row.user_id} className="border-t border-slate-100 dark:border-slate-800">
-                <td className="py-1 pr-3">{row.username}</td>
-                <td className="py-1 pr-3">{row.can_manage ? "yes" : "no"}</td>
-                <td className="py-1 pr-3">{row.can_set_priority ? "yes" : "no"}</td>
-                <td className="py-1 pr-3">
-                  <Button aria-label={`Remove ${row.username}'s permissions`} onClick={() => void grant({ user_id: row.user_id, can_manage: false, can_set_priority: false }, `${row.username}'s permissions are removed.`)}>
-                    Remove
-                  </Button>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      ) : null}
+      <LoadState data={permissions.data} error={permissions.error} loading="Loading the permissions…">
+        {(rows) => (
+          <DataTable
+            caption="Project permissions"
+            className="mb-3"
+            columns={permissionColumns((row) => void grant({ user_id: row.user_id, can_manage: false, can_set_priority: false }, `${row.username}'s permissions are removed.`))}
+            rows={rows}
+            rowKey={(row) => row.user_id}
+            empty={<p className="mb-3 text-sm text-slate-500">Nobody has a permission of their own here: global roles apply (admins and priority managers set priorities everywhere).</p>}
+          />
+        )}
+      </LoadState>
       <form aria-label="Grant a permission" onSubmit={submit} className="flex flex-wrap items-end gap-3">
         <label htmlFor={`${id}-user`} className="flex flex-col gap-1 text-sm font-medium">
           Person

@@ -1,9 +1,12 @@
 /** Projects: onboard one from GitLab, and edit the chosen project's merge-queue settings. */
-import { type FormEvent, useEffect, useId, useState } from "react";
+import { type FormEvent, useId, useState } from "react";
 import { useSession } from "../auth/AuthContext";
+import { type Column, DataTable } from "../components/DataTable";
 import { formatTime, sentenceOf } from "../components/format";
+import { LoadState } from "../components/LoadState";
 import { Button, Card, describedBy, Field, INPUT, Notice } from "../components/Page";
 import { useToast } from "../components/Toasts";
+import { useQuery } from "../components/useQuery";
 import { type Project, useProjects } from "../projects/ProjectContext";
 import { LANDINGS, LABEL_KEYS, type ProjectConfig, STRATEGIES } from "./api";
 import { ProjectPermissions } from "./ProjectPermissions";
@@ -15,44 +18,41 @@ export function ProjectsAdmin({ isAdmin }: { isAdmin: boolean }) {
     <div className="flex flex-col gap-4">
       {isAdmin ? <OnboardForm /> : null}
       <Card title="Projects">
-        {projects.length === 0 ? (
-          <Notice title="No projects are connected yet.">
-            {isAdmin ? "Onboard one above with its GitLab id or path; the bot account must be able to read it." : "An administrator onboards projects."}
-          </Notice>
-        ) : (
-          <table className="w-full text-left text-sm">
-            <thead className="text-xs text-slate-500 uppercase">
-              <tr>
-                <th scope="col" className="py-1 pr-3">Project</th>
-                <th scope="col" className="py-1 pr-3">GitLab id</th>
-                <th scope="col" className="py-1 pr-3">Default branch</th>
-                <th scope="col" className="py-1 pr-3">Webhook</th>
-                <th scope="col" className="py-1 pr-3"><span className="sr-only">Actions</span></th>
-              </tr>
-            </thead>
-            <tbody>
-              {projects.map((item) => (
-                <tr key={item.id} className="border-t border-slate-100 dark:border-slate-800">
-                  <td className="py-1 pr-3">{item.path_with_namespace}</td>
-                  <td className="py-1 pr-3">{item.gitlab_project_id}</td>
-                  <td className="py-1 pr-3">{item.default_branch ?? "—"}</td>
-                  <td className="py-1 pr-3">{item.webhook_id ? "registered" : "none (polling)"}</td>
-                  <td className="py-1 pr-3">
-                    <Button aria-pressed={project?.id === item.id} onClick={() => choose(item.id)} aria-label={`Settings of ${item.path_with_namespace}`}>
-                      Settings
-                    </Button>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        )}
+        <DataTable
+          caption="Projects"
+          columns={projectColumns(project, choose)}
+          rows={projects}
+          rowKey={(item) => item.id}
+          empty={
+            <Notice title="No projects are connected yet.">
+              {isAdmin ? "Onboard one above with its GitLab id or path; the bot account must be able to read it." : "An administrator onboards projects."}
+            </Notice>
+          }
+        />
       </Card>
       {project ? <ConfigForm key={project.id} project={project} /> : null}
       {project && isAdmin ? <ProjectPermissions key={`permissions-${project.id}`} project={project} /> : null}
       {project && isAdmin ? <DeactivateProject project={project} /> : null}
     </div>
   );
+}
+
+function projectColumns(chosen: Project | null, choose: (id: number) => void): Column<Project>[] {
+  return [
+    { header: "Project", cell: (item) => item.path_with_namespace },
+    { header: "GitLab id", cell: (item) => item.gitlab_project_id },
+    { header: "Default branch", cell: (item) => item.default_branch ?? "—" },
+    { header: "Webhook", cell: (item) => (item.webhook_id ? "registered" : "none (polling)") },
+    {
+      header: "Actions",
+      hideHeader: true,
+      cell: (item) => (
+        <Button aria-pressed={chosen?.id === item.id} onClick={() => choose(item.id)} aria-label={`Settings of ${item.path_with_namespace}`}>
+          Settings
+        </Button>
+      ),
+    },
+  ];
 }
 
 /** Stop queueing a project: our webhook goes, its history stays (admin, after a confirmation). */
@@ -144,41 +144,31 @@ const CONFIG_FIELDS = ["target_branches", "strategy", "batch_size", "train_depth
 
 type Draft = Omit<ProjectConfig, "project_id" | "updated_at" | "updated_by" | "target_branches"> & { target_branches: string };
 
+/** The chosen project's settings, read from the server, then edited. */
 function ConfigForm({ project }: { project: Project }) {
+  const { auth } = useSession();
+  const config = useQuery(() => auth.api.get<ProjectConfig>(`/api/projects/${project.id}/config`), [auth, project.id], "The settings could not be loaded.");
+  return (
+    <LoadState data={config.data} error={config.error} loading={`Loading the settings of ${project.path_with_namespace}…`}>
+      {(loaded) => <ConfigEditor project={project} config={loaded} onSaved={config.setData} />}
+    </LoadState>
+  );
+}
+
+function ConfigEditor({ project, config, onSaved }: { project: Project; config: ProjectConfig; onSaved: (saved: ProjectConfig) => void }) {
   const { auth } = useSession();
   const toast = useToast();
   const id = useId();
-  const [config, setConfig] = useState<ProjectConfig | null>(null);
-  const [draft, setDraft] = useState<Draft | null>(null);
-  const [loadError, setLoadError] = useState<string | null>(null);
+  const [draft, setDraft] = useState<Draft>(() => ({ ...config, target_branches: config.target_branches.join(", ") }));
   const [busy, setBusy] = useState(false);
   const errors = useFormErrors(CONFIG_FIELDS);
 
-  useEffect(() => {
-    let cancelled = false;
-    auth.api
-      .get<ProjectConfig>(`/api/projects/${project.id}/config`)
-      .then((loaded) => {
-        if (cancelled) return;
-        setConfig(loaded);
-        setDraft({ ...loaded, target_branches: loaded.target_branches.join(", ") });
-      })
-      .catch((failure: unknown) => !cancelled && setLoadError(failure instanceof Error ? failure.message : "The settings could not be loaded."));
-    return () => {
-      cancelled = true;
-    };
-  }, [auth, project.id]);
-
-  if (loadError) return <Notice tone="error" title={loadError} />;
-  if (!draft || !config) return <p role="status">Loading the settings of {project.path_with_namespace}…</p>;
-
   function set<K extends keyof Draft>(key: K, value: Draft[K]) {
-    setDraft((current) => (current ? { ...current, [key]: value } : current));
+    setDraft((current) => ({ ...current, [key]: value }));
   }
 
   async function submit(event: FormEvent) {
     event.preventDefault();
-    if (!draft) return;
     errors.clear();
     setBusy(true);
     const body = {
@@ -196,7 +186,7 @@ function ConfigForm({ project }: { project: Project }) {
     };
     try {
       const saved = await auth.api.put<ProjectConfig>(`/api/projects/${project.id}/config`, body);
-      setConfig(saved);
+      onSaved(saved);
       toast.show(`Settings of ${project.path_with_namespace} saved.`, "success");
     } catch (failure) {
       errors.take(failure, "The settings could not be saved.");

@@ -1,10 +1,13 @@
 /** People and their roles: search, create, edit roles and details, deactivate. */
-import { type FormEvent, useCallback, useEffect, useId, useState } from "react";
+import { type FormEvent, useId, useState } from "react";
 import { useSession } from "../auth/AuthContext";
+import { type Column, DataTable } from "../components/DataTable";
 import { Dialog } from "../components/Dialog";
 import { sentenceOf } from "../components/format";
-import { Button, Card, describedBy, Field, INPUT, Notice } from "../components/Page";
+import { LoadState } from "../components/LoadState";
+import { Button, Card, describedBy, Field, INPUT } from "../components/Page";
 import { useToast } from "../components/Toasts";
+import { useQuery } from "../components/useQuery";
 import { ROLE_LABEL, ROLES, type User, type UserPage } from "./api";
 import { useFormErrors } from "./useFormErrors";
 
@@ -13,27 +16,10 @@ export function UsersAdmin() {
   const toast = useToast();
   const searchId = useId();
   const [query, setQuery] = useState("");
-  const [page, setPage] = useState<UserPage | null>(null);
-  const [error, setError] = useState<string | null>(null);
   const [editing, setEditing] = useState<User | "new" | null>(null);
-  const [generation, setGeneration] = useState(0);
-  const reload = useCallback(() => setGeneration((value) => value + 1), []);
-
-  useEffect(() => {
-    let cancelled = false;
-    const q = query.trim() ? `&q=${encodeURIComponent(query.trim())}` : "";
-    auth.api
-      .get<UserPage>(`/api/users?per_page=100${q}`)
-      .then((result) => {
-        if (cancelled) return;
-        setPage(result);
-        setError(null);
-      })
-      .catch((failure: unknown) => !cancelled && setError(sentenceOf(failure, "The users could not be loaded.")));
-    return () => {
-      cancelled = true;
-    };
-  }, [auth, query, generation]);
+  const q = query.trim() ? `&q=${encodeURIComponent(query.trim())}` : "";
+  const users = useQuery(() => auth.api.get<UserPage>(`/api/users?per_page=100${q}`), [auth, q], "The users could not be loaded.");
+  const { reload } = users;
 
   async function deactivate(user: User) {
     try {
@@ -56,54 +42,21 @@ export function UsersAdmin() {
           Add a user
         </Button>
       </div>
-      {error ? (
-        <Notice tone="error" title={error}>
-          <Button onClick={reload}>Try again</Button>
-        </Notice>
-      ) : page === null ? (
-        <p role="status">Loading users…</p>
-      ) : page.items.length === 0 ? (
-        <Notice title={query ? `No user matches “${query}”.` : "No users yet."}>Add one with “Add a user”; people who sign in with a GitLab token are added by themselves.</Notice>
-      ) : (
-        <>
-          <table className="w-full text-left text-sm">
-            <caption className="sr-only">Users</caption>
-            <thead className="text-xs text-slate-500 uppercase">
-              <tr>
-                <th scope="col" className="py-1 pr-3">User</th>
-                <th scope="col" className="py-1 pr-3">Email</th>
-                <th scope="col" className="py-1 pr-3">Roles</th>
-                <th scope="col" className="py-1 pr-3">Sign-in</th>
-                <th scope="col" className="py-1 pr-3">Status</th>
-                <th scope="col" className="py-1 pr-3"><span className="sr-only">Actions</span></th>
-              </tr>
-            </thead>
-            <tbody>
-              {page.items.map((user) => (
-                <tr key={user.id} className="border-t border-slate-100 dark:border-slate-800">
-                  <td className="py-1 pr-3">
-                    <div className="font-medium">{user.display_name}</div>
-                    <div className="text-xs text-slate-500">{user.username}</div>
-                  </td>
-                  <td className="py-1 pr-3">{user.email ?? "—"}</td>
-                  <td className="py-1 pr-3">{user.roles.map((role) => ROLE_LABEL[role] ?? role).join(", ") || "—"}</td>
-                  <td className="py-1 pr-3">{[user.has_password ? "password" : "", user.gitlab_user_id ? "GitLab" : ""].filter(Boolean).join(", ") || "—"}</td>
-                  <td className="py-1 pr-3">{user.is_active ? "active" : "deactivated"}</td>
-                  <td className="py-1 pr-3 whitespace-nowrap">
-                    <Button aria-label={`Edit ${user.username}`} onClick={() => setEditing(user)}>Edit</Button>{" "}
-                    {user.is_active ? (
-                      <Button variant="danger" aria-label={`Deactivate ${user.username}`} onClick={() => void deactivate(user)}>
-                        Deactivate
-                      </Button>
-                    ) : null}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-          <p className="mt-2 text-xs text-slate-500">Showing {page.items.length} of {page.total}.</p>
-        </>
-      )}
+      <LoadState
+        data={users.data}
+        error={users.error}
+        onRetry={reload}
+        loading="Loading users…"
+        empty={query ? `No user matches “${query}”.` : "No users yet."}
+        emptyHint="Add one with “Add a user”; people who sign in with a GitLab token are added by themselves."
+      >
+        {(page) => (
+          <>
+            <DataTable caption="Users" columns={userColumns(setEditing, (user) => void deactivate(user))} rows={page.items} rowKey={(user) => user.id} />
+            <p className="mt-2 text-xs text-slate-500">Showing {page.items.length} of {page.total}.</p>
+          </>
+        )}
+      </LoadState>
       {editing ? (
         <UserDialog
           user={editing === "new" ? null : editing}
@@ -116,6 +69,39 @@ export function UsersAdmin() {
       ) : null}
     </Card>
   );
+}
+
+function userColumns(edit: (user: User) => void, deactivate: (user: User) => void): Column<User>[] {
+  return [
+    {
+      header: "User",
+      cell: (user) => (
+        <>
+          <div className="font-medium">{user.display_name}</div>
+          <div className="text-xs text-slate-500">{user.username}</div>
+        </>
+      ),
+    },
+    { header: "Email", cell: (user) => user.email ?? "—" },
+    { header: "Roles", cell: (user) => user.roles.map((role) => ROLE_LABEL[role] ?? role).join(", ") || "—" },
+    { header: "Sign-in", cell: (user) => [user.has_password ? "password" : "", user.gitlab_user_id ? "GitLab" : ""].filter(Boolean).join(", ") || "—" },
+    { header: "Status", cell: (user) => (user.is_active ? "active" : "deactivated") },
+    {
+      header: "Actions",
+      hideHeader: true,
+      className: "whitespace-nowrap",
+      cell: (user) => (
+        <>
+          <Button aria-label={`Edit ${user.username}`} onClick={() => edit(user)}>Edit</Button>{" "}
+          {user.is_active ? (
+            <Button variant="danger" aria-label={`Deactivate ${user.username}`} onClick={() => deactivate(user)}>
+              Deactivate
+            </Button>
+          ) : null}
+        </>
+      ),
+    },
+  ];
 }
 
 function UserDialog({ user, onClose, onSaved }: { user: User | null; onClose: () => void; onSaved: () => void }) {

@@ -1,38 +1,21 @@
 /** `/health`: the API's readiness, and the whole product's status when the server reports it. */
 import { useCallback, useEffect, useState } from "react";
-import { ApiError } from "../api/client";
 import { useSession } from "../auth/AuthContext";
-import { formatAge, formatTime, sentenceOf } from "../components/format";
+import { type Column, DataTable } from "../components/DataTable";
+import { formatAge, formatTime } from "../components/format";
+import { LoadState } from "../components/LoadState";
 import { Button, Card, Notice, Page } from "../components/Page";
+import { useQuery } from "../components/useQuery";
 import { useProjects } from "../projects/ProjectContext";
-import { describeStates, type HealthStatus } from "./status";
+import { describeStates, type HealthStatus, type ProcessStatus } from "./status";
 
 interface Readiness {
   status: string;
   database: string;
 }
 
-type Load<T> = { state: "loading" } | { state: "ready"; value: T } | { state: "failed"; reason: string; status: number };
-
 /** Refresh period of the page (it is read-only and cheap). */
 const REFRESH_MS = 15_000;
-
-function useLoad<T>(load: () => Promise<T>, generation: number): Load<T> {
-  const [result, setResult] = useState<Load<T>>({ state: "loading" });
-  useEffect(() => {
-    let cancelled = false;
-    load()
-      .then((value) => !cancelled && setResult({ state: "ready", value }))
-      .catch((error: unknown) => {
-        if (cancelled) return;
-        setResult({ state: "failed", reason: sentenceOf(error, "The check failed."), status: error instanceof ApiError ? error.status : 0 });
-      });
-    return () => {
-      cancelled = true;
-    };
-  }, [load, generation]);
-  return result;
-}
 
 export function HealthPage() {
   const { api } = useSession().auth;
@@ -42,8 +25,9 @@ export function HealthPage() {
     const timer = setInterval(refresh, REFRESH_MS);
     return () => clearInterval(timer);
   }, [refresh]);
-  const readiness = useLoad(useCallback(() => api.get<Readiness>("/api/health/ready", { anonymous: true }), [api]), generation);
-  const status = useLoad(useCallback(() => api.get<HealthStatus>("/api/health/status"), [api]), generation);
+  const readiness = useQuery(() => api.get<Readiness>("/api/health/ready", { anonymous: true }), [api, generation], "The check failed.");
+  const status = useQuery(() => api.get<HealthStatus>("/api/health/status"), [api, generation], "The check failed.");
+  const ready = readiness.error ? null : readiness.data;
 
   return (
     <Page title="Health" actions={<Button onClick={refresh}>Check again</Button>}>
@@ -51,21 +35,18 @@ export function HealthPage() {
         <Card title="API">
           <dl className="grid grid-cols-[max-content_1fr] gap-x-6 gap-y-2 text-sm">
             <dt className="font-medium">API</dt>
-            <dd>
-              {readiness.state === "loading" ? "checking…" : null}
-              {readiness.state === "ready" ? readiness.value.status : null}
-              {readiness.state === "failed" ? `not ready: ${readiness.reason}` : null}
-            </dd>
+            <dd>{readiness.error ? `not ready: ${readiness.error}` : (ready?.status ?? "checking…")}</dd>
             <dt className="font-medium">Database</dt>
-            <dd>{readiness.state === "ready" ? readiness.value.database : "—"}</dd>
+            <dd>{ready?.database ?? "—"}</dd>
           </dl>
         </Card>
-        {status.state === "loading" ? <p role="status">Reading the status of the workers…</p> : null}
-        {status.state === "failed" && status.status === 404 ? (
+        {status.errorStatus === 404 ? (
           <Notice title="This server does not report worker status yet.">The API above is what it checks; update Merge Assist to see workers, leases and queue depth here.</Notice>
-        ) : null}
-        {status.state === "failed" && status.status !== 404 ? <Notice tone="error" title={status.reason}>Use “Check again” in a moment.</Notice> : null}
-        {status.state === "ready" ? <StatusCards status={status.value} /> : null}
+        ) : (
+          <LoadState data={status.data} error={status.error} errorHint="Use “Check again” in a moment." loading="Reading the status of the workers…">
+            {(found) => <StatusCards status={found} />}
+          </LoadState>
+        )}
       </div>
     </Page>
   );
@@ -74,6 +55,19 @@ export function HealthPage() {
 function projectName(path: string | null, id: number | null): string {
   return path ?? (id === null ? "all projects" : `project ${id}`);
 }
+
+const WORKER_COLUMNS: Column<ProcessStatus>[] = [
+  { header: "Process", className: "font-mono text-xs", cell: (worker) => worker.worker_id },
+  { header: "Role", cell: (worker) => worker.role },
+  { header: "Host", cell: (worker) => `${worker.hostname} pid ${worker.pid}` },
+  { header: "Up since", cell: (worker) => formatTime(worker.started_at) },
+  { header: "Last seen", cell: (worker) => `${formatAge(worker.last_seen)} ago` },
+  {
+    header: "State",
+    className: (worker) => (worker.alive ? "text-emerald-700 dark:text-emerald-400" : "text-red-700 dark:text-red-400"),
+    cell: (worker) => (worker.alive ? "alive" : worker.stopped_at ? "stopped" : "silent"),
+  },
+];
 
 function StatusCards({ status }: { status: HealthStatus }) {
   const { gitlab, inbox } = status;
@@ -119,39 +113,13 @@ function StatusCards({ status }: { status: HealthStatus }) {
         </Card>
       </div>
       <Card title="Workers">
-        {status.workers.length === 0 ? (
-          <Notice title="No worker has reported in.">Start one with `merge-assist serve` (everything in one process) or `merge-assist worker`.</Notice>
-        ) : (
-          <table className="w-full text-left text-sm">
-            <caption className="sr-only">Workers</caption>
-            <thead className="text-xs text-slate-500 uppercase">
-              <tr>
-                <th scope="col" className="py-1 pr-3">Process</th>
-                <th scope="col" className="py-1 pr-3">Role</th>
-                <th scope="col" className="py-1 pr-3">Host</th>
-                <th scope="col" className="py-1 pr-3">Up since</th>
-                <th scope="col" className="py-1 pr-3">Last seen</th>
-                <th scope="col" className="py-1 pr-3">State</th>
-              </tr>
-            </thead>
-            <tbody>
-              {status.workers.map((worker) => (
-                <tr key={worker.worker_id} className="border-t border-slate-100 dark:border-slate-800">
-                  <td className="py-1 pr-3 font-mono text-xs">{worker.worker_id}</td>
-                  <td className="py-1 pr-3">{worker.role}</td>
-                  <td className="py-1 pr-3">
-                    {worker.hostname} pid {worker.pid}
-                  </td>
-                  <td className="py-1 pr-3">{formatTime(worker.started_at)}</td>
-                  <td className="py-1 pr-3">{formatAge(worker.last_seen)} ago</td>
-                  <td className={`py-1 pr-3 ${worker.alive ? "text-emerald-700 dark:text-emerald-400" : "text-red-700 dark:text-red-400"}`}>
-                    {worker.alive ? "alive" : worker.stopped_at ? "stopped" : "silent"}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        )}
+        <DataTable
+          caption="Workers"
+          columns={WORKER_COLUMNS}
+          rows={status.workers}
+          rowKey={(worker) => worker.worker_id}
+          empty={<Notice title="No worker has reported in.">Start one with `merge-assist serve` (everything in one process) or `merge-assist worker`.</Notice>}
+        />
       </Card>
       <Card title="Project leases">
         {status.leases.length === 0 ? (

@@ -3,9 +3,11 @@ import { type FormEvent, useEffect, useId, useRef, useState } from "react";
 import { Link } from "react-router";
 import { useSession } from "../auth/AuthContext";
 import { formatTime, sentenceOf } from "../components/format";
-import { Button, INPUT, Notice, Page } from "../components/Page";
+import { LoadState } from "../components/LoadState";
+import { Button, INPUT, Page } from "../components/Page";
 import { useLiveEvent, useLiveStatus } from "../live/LiveContext";
-import { type Project, useProjects } from "../projects/ProjectContext";
+import { ChosenProject } from "../projects/ChosenProject";
+import type { Project } from "../projects/ProjectContext";
 
 export type LogLevel = "debug" | "info" | "warning" | "error";
 
@@ -46,17 +48,17 @@ export function appendLines(current: LogLine[], incoming: LogLine[]): LogLine[] 
 }
 
 export function LogsPage() {
-  const { project, status, error } = useProjects();
   return (
     <Page title="Logs">
-      {status === "loading" ? <p role="status">Loading projects…</p> : null}
-      {status === "failed" ? <Notice tone="error" title={error ?? "The projects could not be loaded."} /> : null}
-      {status === "ready" && !project ? (
-        <Notice title="No projects yet.">
-          The merge queue logs what it decides for each project. Onboard a project in <Link to="/admin" className="underline">Administration</Link> first.
-        </Notice>
-      ) : null}
-      {project ? <ProjectLog key={project.id} project={project} /> : null}
+      <ChosenProject
+        noProjectHint={
+          <>
+            The merge queue logs what it decides for each project. Onboard a project in <Link to="/admin" className="underline">Administration</Link> first.
+          </>
+        }
+      >
+        {(project) => <ProjectLog key={project.id} project={project} />}
+      </ChosenProject>
     </Page>
   );
 }
@@ -155,29 +157,30 @@ function ProjectLog({ project }: { project: Project }) {
         </Button>
         <span className="text-xs text-slate-500">{liveStatus === "open" ? "Live" : "Checking for new lines every 10 s"}</span>
       </form>
-      {error ? (
-        <Notice tone="error" title={error}>Change the filters or reload the page to try again.</Notice>
-      ) : lines === null ? (
-        <p role="status">Loading the log…</p>
-      ) : lines.length === 0 ? (
-        <Notice title={search ? `No log line at ${level} or above mentions “${search}”.` : `Nothing logged at ${level} or above yet.`}>
-          {search ? "Try other words or a lower level." : "Lines appear here as the merge queue works on this project's merge requests."}
-        </Notice>
-      ) : (
-        <div role="log" aria-label={`Log of ${project.path_with_namespace}`} aria-live="off" className="max-h-[65vh] overflow-y-auto rounded-lg border border-slate-200 bg-white font-mono text-xs dark:border-slate-800 dark:bg-slate-950">
-          <ol>
-            {lines.map((line) => (
-              <li key={line.id} className="flex gap-3 border-b border-slate-100 px-3 py-1 dark:border-slate-900">
-                <time dateTime={line.created_at} className="shrink-0 text-slate-500">{formatTime(line.created_at)}</time>
-                <span className={`w-14 shrink-0 uppercase ${LEVEL_STYLE[line.level]}`}>{line.level}</span>
-                <span className="shrink-0 text-slate-500">{[line.target_branch, line.iid !== null ? `!${line.iid}` : null].filter(Boolean).join(" ")}</span>
-                <span className="break-words whitespace-pre-wrap">{line.message}</span>
-              </li>
-            ))}
-          </ol>
-          <div ref={bottom} />
-        </div>
-      )}
+      <LoadState
+        data={lines}
+        error={error}
+        errorHint="Change the filters or reload the page to try again."
+        loading="Loading the log…"
+        empty={search ? `No log line at ${level} or above mentions “${search}”.` : `Nothing logged at ${level} or above yet.`}
+        emptyHint={search ? "Try other words or a lower level." : "Lines appear here as the merge queue works on this project's merge requests."}
+      >
+        {(shown) => (
+          <div role="log" aria-label={`Log of ${project.path_with_namespace}`} aria-live="off" className="max-h-[65vh] overflow-y-auto rounded-lg border border-slate-200 bg-white font-mono text-xs dark:border-slate-800 dark:bg-slate-950">
+            <ol>
+              {shown.map((line) => (
+                <li key={line.id} className="flex gap-3 border-b border-slate-100 px-3 py-1 dark:border-slate-900">
+                  <time dateTime={line.created_at} className="shrink-0 text-slate-500">{formatTime(line.created_at)}</time>
+                  <span className={`w-14 shrink-0 uppercase ${LEVEL_STYLE[line.level]}`}>{line.level}</span>
+                  <span className="shrink-0 text-slate-500">{[line.target_branch, line.iid !== null ? `!${line.iid}` : null].filter(Boolean).join(" ")}</span>
+                  <span className="break-words whitespace-pre-wrap">{line.message}</span>
+                </li>
+              ))}
+            </ol>
+            <div ref={bottom} />
+          </div>
+        )}
+      </LoadState>
     </div>
   );
 }

@@ -1,9 +1,11 @@
 /** Inbox and sent messages: read, delete, compose. Used in the slide-in panel and on /messages. */
-import { type FormEvent, useCallback, useEffect, useId, useState } from "react";
+import { type FormEvent, useId, useState } from "react";
 import { useSession } from "../auth/AuthContext";
 import { formatTime, sentenceOf } from "../components/format";
-import { Button, describedBy, Field, INPUT, Notice } from "../components/Page";
+import { LoadState } from "../components/LoadState";
+import { Button, describedBy, Field, INPUT } from "../components/Page";
 import { useToast } from "../components/Toasts";
+import { useQuery } from "../components/useQuery";
 import { MAX_BODY, MAX_SUBJECT, type Message, type MessageDraft, type MessagePage, parseRecipients } from "./api";
 import { useUnread } from "./UnreadContext";
 
@@ -20,27 +22,13 @@ export function MessagesPanel({ compact = false }: { compact?: boolean }) {
   const toast = useToast();
   const [box, setBox] = useState<Box>("inbox");
   const [view, setView] = useState<View>({ kind: "list" });
-  const [page, setPage] = useState<MessagePage | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const [attempt, setAttempt] = useState(0);
   const [limit, setLimit] = useState(PAGE);
-
-  useEffect(() => {
-    let cancelled = false;
-    auth.api
-      .get<MessagePage>(`/api/messages?box=${box}&limit=${limit}`)
-      .then((result) => {
-        if (cancelled) return;
-        setPage(Array.isArray(result?.items) ? result : { items: [], total: 0, limit, offset: 0 });
-        setError(null);
-      })
-      .catch((failure: unknown) => !cancelled && setError(sentenceOf(failure, "The messages could not be loaded.")));
-    return () => {
-      cancelled = true;
-    };
-  }, [auth, box, unread.revision, attempt, limit]);
-
-  const reload = useCallback(() => setAttempt((value) => value + 1), []);
+  const messages = useQuery(
+    () => auth.api.get<MessagePage>(`/api/messages?box=${box}&limit=${limit}`).then((result) => (Array.isArray(result?.items) ? result : { items: [], total: 0, limit, offset: 0 })),
+    [auth, box, unread.revision, limit],
+    "The messages could not be loaded.",
+  );
+  const { data: page, reload } = messages;
 
   async function open(message: Message) {
     setView({ kind: "read", message });
@@ -108,40 +96,41 @@ export function MessagesPanel({ compact = false }: { compact?: boolean }) {
           </Button>
         </div>
       </div>
-      {error ? (
-        <Notice tone="error" title={error}>
-          <Button onClick={reload}>Try again</Button>
-        </Notice>
-      ) : page === null ? (
-        <p role="status">Loading messages…</p>
-      ) : page.items.length === 0 ? (
-        <Notice title={box === "inbox" ? "Your inbox is empty." : "You have not sent any messages."}>
-          {box === "inbox"
+      <LoadState
+        data={page}
+        error={messages.error}
+        onRetry={reload}
+        loading="Loading messages…"
+        empty={box === "inbox" ? "Your inbox is empty." : "You have not sent any messages."}
+        emptyHint={
+          box === "inbox"
             ? "Messages from teammates and from Merge Assist (a file someone asks for, a rejected merge request) arrive here as they are sent."
-            : "Use “Write a message” to reach a teammate, or everyone with “all”."}
-        </Notice>
-      ) : (
-        <ul aria-label={box === "inbox" ? "Inbox" : "Sent messages"} className="divide-y divide-slate-200 dark:divide-slate-800">
-          {page.items.map((message) => (
-            <li key={message.id}>
-              <button
-                type="button"
-                onClick={() => void open(message)}
-                className="flex w-full flex-col items-start gap-0.5 px-2 py-2 text-left hover:bg-slate-50 focus-visible:outline-2 focus-visible:outline-indigo-500 dark:hover:bg-slate-800"
-              >
-                <span className={message.read === false ? "font-semibold" : ""}>
-                  {message.read === false ? <span className="sr-only">Unread: </span> : null}
-                  {message.subject}
-                </span>
-                <span className="text-xs text-slate-500 dark:text-slate-400">
-                  {box === "inbox" ? `from ${message.sender.display_name}` : `to ${recipients(message)}`} ·{" "}
-                  {formatTime(message.created_at)}
-                </span>
-              </button>
-            </li>
-          ))}
-        </ul>
-      )}
+            : "Use “Write a message” to reach a teammate, or everyone with “all”."
+        }
+      >
+        {(found) => (
+          <ul aria-label={box === "inbox" ? "Inbox" : "Sent messages"} className="divide-y divide-slate-200 dark:divide-slate-800">
+            {found.items.map((message) => (
+              <li key={message.id}>
+                <button
+                  type="button"
+                  onClick={() => void open(message)}
+                  className="flex w-full flex-col items-start gap-0.5 px-2 py-2 text-left hover:bg-slate-50 focus-visible:outline-2 focus-visible:outline-indigo-500 dark:hover:bg-slate-800"
+                >
+                  <span className={message.read === false ? "font-semibold" : ""}>
+                    {message.read === false ? <span className="sr-only">Unread: </span> : null}
+                    {message.subject}
+                  </span>
+                  <span className="text-xs text-slate-500 dark:text-slate-400">
+                    {box === "inbox" ? `from ${message.sender.display_name}` : `to ${recipients(message)}`} ·{" "}
+                    {formatTime(message.created_at)}
+                  </span>
+                </button>
+              </li>
+            ))}
+          </ul>
+        )}
+      </LoadState>
       {page && page.total > page.items.length ? (
         <div className="mt-2 flex items-center gap-2 text-xs text-slate-500">
           Showing the newest {page.items.length} of {page.total}.

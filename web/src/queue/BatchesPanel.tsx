@@ -1,4 +1,5 @@
 /** The latest batches of the project: members, what landed, culprits and the batch pipeline. */
+import { type Column, DataTable } from "../components/DataTable";
 import { formatTime } from "../components/format";
 import type { Batch } from "./api";
 
@@ -12,57 +13,48 @@ function iids(list: number[]): string {
   return list.length ? list.map((iid) => `!${iid}`).join(", ") : "—";
 }
 
+const BATCH_COLUMNS: Column<Batch>[] = [
+  {
+    header: "Batch",
+    cell: (batch) => (
+      <>
+        {batch.batch_mr_url ? (
+          <a href={batch.batch_mr_url} target="_blank" rel="noopener noreferrer" className="text-indigo-700 underline dark:text-indigo-300">
+            #{batch.id}
+          </a>
+        ) : (
+          `#${batch.id}`
+        )}
+        {batch.probe ? " (bisection probe)" : ""} → {batch.target_branch}
+      </>
+    ),
+  },
+  {
+    header: "Status",
+    cell: (batch) => (
+      <span className={`rounded px-1.5 py-0.5 text-xs ${STATUS_STYLE[batch.status] ?? "bg-sky-100 text-sky-800 dark:bg-sky-950 dark:text-sky-300"}`}>{batch.status}</span>
+    ),
+  },
+  { header: "Members", cell: (batch) => iids(batch.member_iids) },
+  { header: "Landed", cell: (batch) => iids(batch.landed_iids) },
+  { header: "Culprits", cell: (batch) => iids(batch.culprit_iids) },
+  { header: "Pipeline", cell: (batch) => batch.pipeline_status ?? "—" },
+  { header: "Started", className: "whitespace-nowrap", cell: (batch) => formatTime(batch.started_at) },
+];
+
 export function BatchesPanel({ batches }: { batches: Batch[] }) {
   return (
     <section aria-labelledby="batches-title" className="rounded-lg border border-slate-200 bg-white p-4 dark:border-slate-800 dark:bg-slate-900">
       <h2 id="batches-title" className="mb-3 text-base font-semibold">
         Batches
       </h2>
-      {batches.length === 0 ? (
-        <p className="text-sm text-slate-500 dark:text-slate-400">
-          No batches yet. With the batch strategy (Administration → project settings), ready merge requests are tested together and their batches appear here.
-        </p>
-      ) : (
-        <div className="overflow-x-auto">
-          <table className="w-full text-left text-sm">
-            <thead className="text-xs text-slate-500 uppercase dark:text-slate-400">
-              <tr>
-                <th scope="col" className="py-1 pr-3">Batch</th>
-                <th scope="col" className="py-1 pr-3">Status</th>
-                <th scope="col" className="py-1 pr-3">Members</th>
-                <th scope="col" className="py-1 pr-3">Landed</th>
-                <th scope="col" className="py-1 pr-3">Culprits</th>
-                <th scope="col" className="py-1 pr-3">Pipeline</th>
-                <th scope="col" className="py-1 pr-3">Started</th>
-              </tr>
-            </thead>
-            <tbody>
-              {batches.map((batch) => (
-                <tr key={batch.id} className="border-t border-slate-100 dark:border-slate-800">
-                  <td className="py-1 pr-3">
-                    {batch.batch_mr_url ? (
-                      <a href={batch.batch_mr_url} target="_blank" rel="noopener noreferrer" className="text-indigo-700 underline dark:text-indigo-300">
-                        #{batch.id}
-                      </a>
-                    ) : (
-                      `#${batch.id}`
-                    )}
-                    {batch.probe ? " (bisection probe)" : ""} → {batch.target_branch}
-                  </td>
-                  <td className="py-1 pr-3">
-                    <span className={`rounded px-1.5 py-0.5 text-xs ${STATUS_STYLE[batch.status] ?? "bg-sky-100 text-sky-800 dark:bg-sky-950 dark:text-sky-300"}`}>{batch.status}</span>
-                  </td>
-                  <td className="py-1 pr-3">{iids(batch.member_iids)}</td>
-                  <td className="py-1 pr-3">{iids(batch.landed_iids)}</td>
-                  <td className="py-1 pr-3">{iids(batch.culprit_iids)}</td>
-                  <td className="py-1 pr-3">{batch.pipeline_status ?? "—"}</td>
-                  <td className="py-1 pr-3 whitespace-nowrap">{formatTime(batch.started_at)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
+      <DataTable
+        caption="Batches"
+        columns={BATCH_COLUMNS}
+        rows={batches}
+        rowKey={(batch) => batch.id}
+        empty="No batches yet. With the batch strategy (Administration → project settings), ready merge requests are tested together and their batches appear here."
+      />
     </section>
   );
 }

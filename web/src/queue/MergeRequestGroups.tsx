@@ -1,5 +1,6 @@
 /** The queue's merge requests, grouped by state, with the priority controls when allowed. */
-import type { KeyboardEvent } from "react";
+import type { HTMLAttributes, KeyboardEvent } from "react";
+import { type Column, DataTable } from "../components/DataTable";
 import { formatAge, formatDuration } from "../components/format";
 import { GROUPS, type MergeRequest, ORDERED_STATES, landingOrder, priorityToMove } from "./api";
 
@@ -46,39 +47,23 @@ export function MergeRequestGroups({ items, canSetPriority, onPriority, onDetail
       {GROUPS.map((group) => {
         const members = items.filter((mr) => mr.queue_state === group.state).sort(landingOrder);
         const ordered = ORDERED_STATES.has(group.state);
+        const mover: Mover = { members, controls: ordered && canSetPriority, onPriority, busyId };
         const headingId = `group-${group.state}`;
         return (
           <section key={group.state} aria-labelledby={headingId} className="rounded-lg border border-slate-200 bg-white dark:border-slate-800 dark:bg-slate-900">
             <h2 id={headingId} className={`px-4 py-2 text-base font-semibold ${members.length ? "border-b border-slate-200 dark:border-slate-800" : "inline-block"}`}>
               {group.title} <span className="text-sm font-normal text-slate-500">({members.length})</span>
             </h2>
-            {members.length === 0 ? (
-              <p className="inline text-sm text-slate-500 dark:text-slate-400">{group.empty}</p>
-            ) : (
-              <div className="overflow-x-auto">
-                <table className="w-full text-left text-sm">
-                  <caption className="sr-only">{group.title}</caption>
-                  <thead className="text-xs text-slate-500 uppercase dark:text-slate-400">
-                    <tr>
-                      {ordered ? <th scope="col" className="px-4 py-2">#</th> : null}
-                      <th scope="col" className="px-4 py-2">Merge request</th>
-                      <th scope="col" className="px-4 py-2">Author</th>
-                      <th scope="col" className="px-4 py-2">Priority</th>
-                      <th scope="col" className="px-4 py-2">Strikes</th>
-                      <th scope="col" className="px-4 py-2">Pipeline</th>
-                      <th scope="col" className="px-4 py-2">In queue</th>
-                      {ordered && canSetPriority ? <th scope="col" className="px-4 py-2">Order</th> : null}
-                      <th scope="col" className="px-4 py-2"><span className="sr-only">History</span></th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {members.map((mr, index) => (
-                      <Row key={mr.id} mr={mr} index={index} ordered={ordered} members={members} canSetPriority={canSetPriority} onPriority={onPriority} onDetails={onDetails} busy={busyId === mr.id} now={now} />
-                    ))}
-                  </tbody>
-                </table>
-              </div>
-            )}
+            <DataTable
+              caption={group.title}
+              columns={mergeRequestColumns(ordered, mover, onDetails, now)}
+              rows={members}
+              rowKey={(mr) => mr.id}
+              cellPadding="px-4 py-2"
+              rowClassName={() => "align-top focus-visible:outline-2 focus-visible:outline-indigo-500"}
+              rowProps={(mr, index) => moveByKeyboard(mover, mr, index)}
+              empty={<p className="inline text-sm text-slate-500 dark:text-slate-400">{group.empty}</p>}
+            />
           </section>
         );
       })}
@@ -86,96 +71,42 @@ export function MergeRequestGroups({ items, canSetPriority, onPriority, onDetail
   );
 }
 
-interface RowProps {
-  mr: MergeRequest;
-  index: number;
-  ordered: boolean;
+/** What moving an MR in its group needs: the group in landing order, and whether it may move. */
+interface Mover {
   members: MergeRequest[];
-  canSetPriority: boolean;
+  controls: boolean;
   onPriority: (mr: MergeRequest, priority: number) => void;
-  onDetails: (mr: MergeRequest) => void;
-  busy: boolean;
-  now: number;
+  busyId: number | null;
 }
 
-function Row({ mr, index, ordered, members, canSetPriority, onPriority, onDetails, busy, now }: RowProps) {
-  const controls = ordered && canSetPriority;
-  const up = controls ? priorityToMove(members, mr, -1) : null;
-  const down = controls ? priorityToMove(members, mr, 1) : null;
-  function onKey(event: KeyboardEvent) {
-    // Alt+Arrow on a row moves it, like the buttons; plain arrows stay free for scrolling.
-    if (!controls || !event.altKey || busy) return;
-    if (event.key === "ArrowUp" && up !== null) {
-      event.preventDefault();
-      onPriority(mr, up);
-    } else if (event.key === "ArrowDown" && down !== null) {
-      event.preventDefault();
-      onPriority(mr, down);
-    }
+/** Alt+Arrow on a row moves it, like the buttons; plain arrows stay free for scrolling. */
+function moveByKeyboard({ members, controls, onPriority, busyId }: Mover, mr: MergeRequest, index: number): HTMLAttributes<HTMLTableRowElement> {
+  if (!controls) return {};
+  function onKeyDown(event: KeyboardEvent) {
+    if (!event.altKey || busyId === mr.id) return;
+    const step = event.key === "ArrowUp" ? -1 : event.key === "ArrowDown" ? 1 : 0;
+    const priority = step ? priorityToMove(members, mr, step) : null;
+    if (priority === null) return;
+    event.preventDefault();
+    onPriority(mr, priority);
   }
-  return (
-    <tr
-      tabIndex={controls ? 0 : undefined}
-      onKeyDown={onKey}
-      aria-label={controls ? `!${mr.iid} ${mr.title}, place ${mr.position ?? index + 1}; Alt+Up or Alt+Down moves it` : undefined}
-      className="border-t border-slate-100 align-top focus-visible:outline-2 focus-visible:outline-indigo-500 dark:border-slate-800"
-    >
-      {ordered ? <td className="px-4 py-2 tabular-nums">{mr.position ?? index + 1}</td> : null}
-      <td className="px-4 py-2">
-        {mr.web_url ? (
-          <a href={mr.web_url} target="_blank" rel="noopener noreferrer" className="font-medium text-indigo-700 underline-offset-2 hover:underline dark:text-indigo-300">
-            !{mr.iid} {mr.title}
-          </a>
-        ) : (
-          <span className="font-medium">
-            !{mr.iid} {mr.title}
-          </span>
-        )}
-        <div className="text-xs text-slate-500 dark:text-slate-400">
-          {mr.source_branch ? `${mr.source_branch} → ` : "→ "}
-          {mr.target_branch}
-          {mr.batch_id !== null ? ` · batch #${mr.batch_id}` : ""}
-        </div>
-        {mr.reasons.length > 0 ? (
-          <ul aria-label={`Reasons for !${mr.iid}`} className="mt-1 list-disc pl-5 text-xs text-red-700 dark:text-red-400">
-            {mr.reasons.map((reason) => (
-              <li key={reason}>{reason}</li>
-            ))}
-          </ul>
-        ) : null}
-      </td>
-      <td className="px-4 py-2">{mr.author_username ?? "—"}</td>
-      <td className="px-4 py-2 tabular-nums">{mr.priority}</td>
-      <td className="px-4 py-2 tabular-nums">{mr.strikes}</td>
-      <td className="px-4 py-2">
-        <Pipeline mr={mr} />
-      </td>
-      <td className="px-4 py-2 whitespace-nowrap">{timeInQueue(mr, now)}</td>
-      {controls ? (
-        <td className="px-4 py-2 whitespace-nowrap">
-          <button
-            type="button"
-            aria-label={`Raise priority of !${mr.iid}`}
-            title={up === null ? "Already first" : `Set priority ${up}`}
-            disabled={busy || up === null}
-            onClick={() => up !== null && onPriority(mr, up)}
-            className="rounded border border-slate-300 px-2 py-0.5 hover:bg-slate-100 focus-visible:outline-2 focus-visible:outline-indigo-500 disabled:opacity-40 dark:border-slate-600 dark:hover:bg-slate-800"
-          >
-            <span aria-hidden="true">▲</span>
-          </button>{" "}
-          <button
-            type="button"
-            aria-label={`Lower priority of !${mr.iid}`}
-            title={down === null ? "Already last" : `Set priority ${down}`}
-            disabled={busy || down === null}
-            onClick={() => down !== null && onPriority(mr, down)}
-            className="rounded border border-slate-300 px-2 py-0.5 hover:bg-slate-100 focus-visible:outline-2 focus-visible:outline-indigo-500 disabled:opacity-40 dark:border-slate-600 dark:hover:bg-slate-800"
-          >
-            <span aria-hidden="true">▼</span>
-          </button>
-        </td>
-      ) : null}
-      <td className="px-4 py-2">
+  return { tabIndex: 0, onKeyDown, "aria-label": `!${mr.iid} ${mr.title}, place ${mr.position ?? index + 1}; Alt+Up or Alt+Down moves it` };
+}
+
+function mergeRequestColumns(ordered: boolean, mover: Mover, onDetails: (mr: MergeRequest) => void, now: number): (Column<MergeRequest> | false)[] {
+  return [
+    ordered && { header: "#", className: "tabular-nums", cell: (mr, index) => mr.position ?? index + 1 },
+    { header: "Merge request", cell: (mr) => <MergeRequestCell mr={mr} /> },
+    { header: "Author", cell: (mr) => mr.author_username ?? "—" },
+    { header: "Priority", className: "tabular-nums", cell: (mr) => mr.priority },
+    { header: "Strikes", className: "tabular-nums", cell: (mr) => mr.strikes },
+    { header: "Pipeline", cell: (mr) => <Pipeline mr={mr} /> },
+    { header: "In queue", className: "whitespace-nowrap", cell: (mr) => timeInQueue(mr, now) },
+    mover.controls && { header: "Order", className: "whitespace-nowrap", cell: (mr) => <OrderButtons mr={mr} mover={mover} /> },
+    {
+      header: "History",
+      hideHeader: true,
+      cell: (mr) => (
         <button
           type="button"
           aria-label={`History of !${mr.iid}`}
@@ -184,7 +115,62 @@ function Row({ mr, index, ordered, members, canSetPriority, onPriority, onDetail
         >
           History
         </button>
-      </td>
-    </tr>
+      ),
+    },
+  ];
+}
+
+function MergeRequestCell({ mr }: { mr: MergeRequest }) {
+  return (
+    <>
+      {mr.web_url ? (
+        <a href={mr.web_url} target="_blank" rel="noopener noreferrer" className="font-medium text-indigo-700 underline-offset-2 hover:underline dark:text-indigo-300">
+          !{mr.iid} {mr.title}
+        </a>
+      ) : (
+        <span className="font-medium">
+          !{mr.iid} {mr.title}
+        </span>
+      )}
+      <div className="text-xs text-slate-500 dark:text-slate-400">
+        {mr.source_branch ? `${mr.source_branch} → ` : "→ "}
+        {mr.target_branch}
+        {mr.batch_id !== null ? ` · batch #${mr.batch_id}` : ""}
+      </div>
+      {mr.reasons.length > 0 ? (
+        <ul aria-label={`Reasons for !${mr.iid}`} className="mt-1 list-disc pl-5 text-xs text-red-700 dark:text-red-400">
+          {mr.reasons.map((reason) => (
+            <li key={reason}>{reason}</li>
+          ))}
+        </ul>
+      ) : null}
+    </>
+  );
+}
+
+function OrderButtons({ mr, mover }: { mr: MergeRequest; mover: Mover }) {
+  return (
+    <>
+      <OrderButton mr={mr} mover={mover} step={-1} />{" "}
+      <OrderButton mr={mr} mover={mover} step={1} />
+    </>
+  );
+}
+
+/** Raise (step -1) or lower (step 1) an MR by one place, with the priority that takes. */
+function OrderButton({ mr, mover, step }: { mr: MergeRequest; mover: Mover; step: -1 | 1 }) {
+  const priority = priorityToMove(mover.members, mr, step);
+  const raise = step < 0;
+  return (
+    <button
+      type="button"
+      aria-label={`${raise ? "Raise" : "Lower"} priority of !${mr.iid}`}
+      title={priority === null ? (raise ? "Already first" : "Already last") : `Set priority ${priority}`}
+      disabled={mover.busyId === mr.id || priority === null}
+      onClick={() => priority !== null && mover.onPriority(mr, priority)}
+      className="rounded border border-slate-300 px-2 py-0.5 hover:bg-slate-100 focus-visible:outline-2 focus-visible:outline-indigo-500 disabled:opacity-40 dark:border-slate-600 dark:hover:bg-slate-800"
+    >
+      <span aria-hidden="true">{raise ? "▲" : "▼"}</span>
+    </button>
   );
 }

@@ -1,9 +1,9 @@
 /** One MR's story in the queue (`GET /api/mrs/{id}`): recognised, struck, batched, merged... */
-import { useEffect, useState } from "react";
 import { useSession } from "../auth/AuthContext";
 import { Dialog } from "../components/Dialog";
-import { formatTime, sentenceOf } from "../components/format";
-import { Notice } from "../components/Page";
+import { formatTime } from "../components/format";
+import { LoadState } from "../components/LoadState";
+import { useQuery } from "../components/useQuery";
 import type { MergeRequest, MergeRequestDetail } from "./api";
 
 /** "pipeline_failed" → "pipeline failed". */
@@ -20,30 +20,21 @@ function detailText(details: Record<string, unknown>): string {
 
 export function MergeRequestHistory({ mr, onClose }: { mr: MergeRequest; onClose: () => void }) {
   const { auth } = useSession();
-  const [detail, setDetail] = useState<MergeRequestDetail | null>(null);
-  const [error, setError] = useState<string | null>(null);
-
-  useEffect(() => {
-    let cancelled = false;
-    auth.api
-      .get<MergeRequestDetail>(`/api/mrs/${mr.id}`)
-      .then((found) => !cancelled && setDetail(found))
-      .catch((failure: unknown) => !cancelled && setError(sentenceOf(failure, "The history could not be loaded.")));
-    return () => {
-      cancelled = true;
-    };
-  }, [auth, mr.id]);
+  const detail = useQuery(() => auth.api.get<MergeRequestDetail>(`/api/mrs/${mr.id}`), [auth, mr.id], "The history could not be loaded.");
 
   return (
     <Dialog title={`!${mr.iid} ${mr.title}`} onClose={onClose} wide>
-      {error ? <Notice tone="error" title={error} /> : null}
-      {!detail && !error ? <p role="status">Loading the history…</p> : null}
-      {detail ? (
-        detail.history.length === 0 ? (
-          <p className="text-sm text-slate-500">Nothing has happened to this merge request in the queue yet.</p>
-        ) : (
+      <LoadState
+        data={detail.data}
+        error={detail.error}
+        loading="Loading the history…"
+        empty="Nothing has happened to this merge request in the queue yet."
+        quietEmpty
+        isEmpty={(found) => found.history.length === 0}
+      >
+        {(found) => (
           <ol aria-label="Queue history" className="flex flex-col gap-2 text-sm">
-            {detail.history.map((entry) => (
+            {found.history.map((entry) => (
               <li key={entry.id} className="flex gap-3">
                 <time dateTime={entry.created_at} className="w-40 shrink-0 text-slate-500">{formatTime(entry.created_at)}</time>
                 <span className="font-medium">{eventName(entry.event)}</span>
@@ -52,8 +43,8 @@ export function MergeRequestHistory({ mr, onClose }: { mr: MergeRequest; onClose
               </li>
             ))}
           </ol>
-        )
-      ) : null}
+        )}
+      </LoadState>
     </Dialog>
   );
 }

@@ -3,10 +3,13 @@ import { useCallback, useEffect, useId, useRef, useState } from "react";
 import { Link } from "react-router";
 import { useSession } from "../auth/AuthContext";
 import { sentenceOf } from "../components/format";
-import { Button, Notice, Page } from "../components/Page";
+import { LoadState } from "../components/LoadState";
+import { Page } from "../components/Page";
 import { useToast } from "../components/Toasts";
+import { useQuery } from "../components/useQuery";
 import { useLiveEvent, useOnReconnect } from "../live/LiveContext";
-import { type Project, useProjects } from "../projects/ProjectContext";
+import { ChosenProject } from "../projects/ChosenProject";
+import type { Project } from "../projects/ProjectContext";
 import { type Batch, type MergeRequest, type MergeRequestList, type QueueStats, upsert } from "./api";
 import { BatchesPanel } from "./BatchesPanel";
 import { MergeRequestGroups } from "./MergeRequestGroups";
@@ -18,17 +21,18 @@ const BATCHES_SHOWN = 10;
 const RELOAD_AFTER_EVENTS_MS = 1_500;
 
 export function QueuePage() {
-  const { project, status, error } = useProjects();
   return (
     <Page title="Merge queue">
-      {status === "loading" ? <p role="status">Loading projects…</p> : null}
-      {status === "failed" ? <Notice tone="error" title={error ?? "The projects could not be loaded."}>Reload the page to try again.</Notice> : null}
-      {status === "ready" && !project ? (
-        <Notice title="No projects yet.">
-          An administrator onboards a GitLab project in <Link to="/admin" className="underline">Administration</Link>; merge requests labelled for the queue then appear here.
-        </Notice>
-      ) : null}
-      {project ? <ProjectQueue key={project.id} project={project} /> : null}
+      <ChosenProject
+        failedHint="Reload the page to try again."
+        noProjectHint={
+          <>
+            An administrator onboards a GitLab project in <Link to="/admin" className="underline">Administration</Link>; merge requests labelled for the queue then appear here.
+          </>
+        }
+      >
+        {(project) => <ProjectQueue key={project.id} project={project} />}
+      </ChosenProject>
     </Page>
   );
 }
@@ -38,10 +42,8 @@ function ProjectQueue({ project }: { project: Project }) {
   const toast = useToast();
   const branchId = useId();
   const [branch, setBranch] = useState<string | null>(null);
-  const [list, setList] = useState<MergeRequestList | null>(null);
   const [batches, setBatches] = useState<Batch[]>([]);
   const [stats, setStats] = useState<QueueStats | null>(null);
-  const [error, setError] = useState<string | null>(null);
   const [busyId, setBusyId] = useState<number | null>(null);
   const [details, setDetails] = useState<MergeRequest | null>(null);
   const [label, setLabel] = useState("Merge Assist: Recognised for Merge");
@@ -55,21 +57,9 @@ function ProjectQueue({ project }: { project: Project }) {
     [],
   );
 
-  useEffect(() => {
-    let cancelled = false;
-    const query = `?limit=200${branch ? `&target_branch=${encodeURIComponent(branch)}` : ""}`;
-    auth.api
-      .get<MergeRequestList>(`/api/projects/${project.id}/mrs${query}`)
-      .then((result) => {
-        if (cancelled) return;
-        setList(result);
-        setError(null);
-      })
-      .catch((failure: unknown) => !cancelled && setError(sentenceOf(failure, "The merge queue could not be loaded.")));
-    return () => {
-      cancelled = true;
-    };
-  }, [auth, project.id, branch, generation]);
+  const query = `?limit=200${branch ? `&target_branch=${encodeURIComponent(branch)}` : ""}`;
+  const queue = useQuery(() => auth.api.get<MergeRequestList>(`/api/projects/${project.id}/mrs${query}`), [auth, project.id, branch, generation], "The merge queue could not be loaded.");
+  const { data: list, setData: setList } = queue;
 
   useEffect(() => {
     let cancelled = false;
@@ -155,19 +145,17 @@ function ProjectQueue({ project }: { project: Project }) {
           </a>
         ) : null}
       </div>
-      {error ? (
-        <Notice tone="error" title={error}>
-          <Button onClick={reload}>Try again</Button>
-        </Notice>
-      ) : list === null ? (
-        <p role="status">Loading the merge queue…</p>
-      ) : list.items.filter((mr) => mr.queue_state !== "removed").length === 0 ? (
-        <Notice title="No merge requests are queued yet.">
-          Add the label “{label}” to a merge request on GitLab and it appears here within seconds.
-        </Notice>
-      ) : (
-        <MergeRequestGroups items={list.items} canSetPriority={list.can_set_priority} onPriority={(mr, priority) => void setPriority(mr, priority)} onDetails={setDetails} busyId={busyId} />
-      )}
+      <LoadState
+        data={list}
+        error={queue.error}
+        onRetry={reload}
+        loading="Loading the merge queue…"
+        empty="No merge requests are queued yet."
+        emptyHint={<>Add the label “{label}” to a merge request on GitLab and it appears here within seconds.</>}
+        isEmpty={(found) => found.items.every((mr) => mr.queue_state === "removed")}
+      >
+        {(found) => <MergeRequestGroups items={found.items} canSetPriority={found.can_set_priority} onPriority={(mr, priority) => void setPriority(mr, priority)} onDetails={setDetails} busyId={busyId} />}
+      </LoadState>
       {details ? <MergeRequestHistory mr={details} onClose={() => setDetails(null)} /> : null}
       <BatchesPanel batches={batches} />
       {stats ? (

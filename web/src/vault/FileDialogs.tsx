@@ -1,11 +1,14 @@
 /** The vault's dialogs: check-out and force reasons, check-in and upload, history with diff. */
-import { type FormEvent, useEffect, useId, useState } from "react";
+import { type FormEvent, useId, useState } from "react";
 import { useSession } from "../auth/AuthContext";
+import { type Column, DataTable } from "../components/DataTable";
 import { Dialog } from "../components/Dialog";
 import { saveResponse } from "../components/download";
 import { formatBytes, formatTime, sentenceOf } from "../components/format";
-import { Button, describedBy, Field, INPUT, Notice } from "../components/Page";
+import { LoadState } from "../components/LoadState";
+import { Button, describedBy, Field, INPUT } from "../components/Page";
 import { useToast } from "../components/Toasts";
+import { useQuery } from "../components/useQuery";
 import { type CheckInResult, filesPath, MAX_REASON, type VaultFile, type Version, type VersionDiff } from "./api";
 
 function FormError({ error }: { error: string | null }) {
@@ -145,20 +148,8 @@ export function UploadDialog({ vault, file, onClose, onDone }: { vault: string; 
 export function HistoryDialog({ vault, file, canRollback, onClose, onDone }: { vault: string; file: VaultFile; canRollback: boolean; onClose: () => void; onDone: () => void }) {
   const { auth } = useSession();
   const toast = useToast();
-  const [versions, setVersions] = useState<Version[] | null>(null);
-  const [error, setError] = useState<string | null>(null);
+  const history = useQuery(() => auth.api.get<Version[]>(filesPath(vault, file.id, "history")), [auth, vault, file.id], "The history could not be loaded.");
   const [diff, setDiff] = useState<VersionDiff | null>(null);
-
-  useEffect(() => {
-    let cancelled = false;
-    auth.api
-      .get<Version[]>(filesPath(vault, file.id, "history"))
-      .then((found) => !cancelled && setVersions(found))
-      .catch((failure: unknown) => !cancelled && setError(sentenceOf(failure, "The history could not be loaded.")));
-    return () => {
-      cancelled = true;
-    };
-  }, [auth, vault, file.id]);
 
   async function showChanges(older: Version, newer: Version) {
     try {
@@ -190,34 +181,42 @@ export function HistoryDialog({ vault, file, canRollback, onClose, onDone }: { v
 
   return (
     <Dialog title={`History of ${file.name}`} onClose={onClose} wide>
-      {error ? <Notice tone="error" title={error} /> : null}
-      {versions === null && !error ? <p role="status">Loading the history…</p> : null}
-      {versions ? (
-        <ol aria-label="Versions" className="flex flex-col divide-y divide-slate-200 dark:divide-slate-800">
-          {versions.map((version, index) => {
-            const older = versions[index + 1];
-            const short = version.id.slice(0, 8);
-            return (
-              <li key={version.id} className="flex flex-wrap items-center gap-2 py-2 text-sm">
-                <div className="min-w-64 flex-1">
-                  <div className="font-medium">{version.message || "(no message)"}</div>
-                  <div className="text-xs text-slate-500">
-                    <span className="font-mono">{short}</span> · {version.author_name} · {formatTime(version.date)} · {formatBytes(version.size)}
-                    {index === 0 ? " · current" : ""}
+      <LoadState data={history.data} error={history.error} loading="Loading the history…">
+        {(versions) => (
+          <ol aria-label="Versions" className="flex flex-col divide-y divide-slate-200 dark:divide-slate-800">
+            {versions.map((version, index) => {
+              const older = versions[index + 1];
+              const short = version.id.slice(0, 8);
+              return (
+                <li key={version.id} className="flex flex-wrap items-center gap-2 py-2 text-sm">
+                  <div className="min-w-64 flex-1">
+                    <div className="font-medium">{version.message || "(no message)"}</div>
+                    <div className="text-xs text-slate-500">
+                      <span className="font-mono">{short}</span> · {version.author_name} · {formatTime(version.date)} · {formatBytes(version.size)}
+                      {index === 0 ? " · current" : ""}
+                    </div>
                   </div>
-                </div>
-                {older ? <Button aria-label={`Changes in ${short}`} onClick={() => void showChanges(older, version)}>Changes</Button> : null}
-                <Button aria-label={`Download ${short}`} onClick={() => void download(version)}>Download</Button>
-                {canRollback && index > 0 ? <Button aria-label={`Roll back to ${short}`} onClick={() => void rollback(version)}>Roll back</Button> : null}
-              </li>
-            );
-          })}
-        </ol>
-      ) : null}
+                  {older ? <Button aria-label={`Changes in ${short}`} onClick={() => void showChanges(older, version)}>Changes</Button> : null}
+                  <Button aria-label={`Download ${short}`} onClick={() => void download(version)}>Download</Button>
+                  {canRollback && index > 0 ? <Button aria-label={`Roll back to ${short}`} onClick={() => void rollback(version)}>Roll back</Button> : null}
+                </li>
+              );
+            })}
+          </ol>
+        )}
+      </LoadState>
       {diff ? <DiffView diff={diff} /> : null}
     </Dialog>
   );
 }
+
+type DetailChange = VersionDiff["changes"][number];
+
+const CHANGE_COLUMNS: Column<DetailChange>[] = [
+  { header: "Detail", cell: (change) => change.field },
+  { header: "Before", className: "font-mono text-xs break-all", cell: (change) => String(change.old) },
+  { header: "After", className: "font-mono text-xs break-all", cell: (change) => String(change.new) },
+];
 
 function DiffView({ diff }: { diff: VersionDiff }) {
   return (
@@ -236,25 +235,16 @@ function DiffView({ diff }: { diff: VersionDiff }) {
         </pre>
       ) : null}
       {diff.kind !== "text" ? <p className="mb-2 text-sm">{diff.kind === "binary" ? "A binary file: its details are compared, not its bytes." : "Too large to compare line by line."}</p> : null}
-      <table className="text-left text-sm">
-        <caption className="sr-only">Compared details</caption>
-        <thead className="text-xs text-slate-500 uppercase">
-          <tr>
-            <th scope="col" className="pr-4">Detail</th>
-            <th scope="col" className="pr-4">Before</th>
-            <th scope="col" className="pr-4">After</th>
-          </tr>
-        </thead>
-        <tbody>
-          {diff.changes.map((change) => (
-            <tr key={change.field} className={change.changed ? "font-medium" : "text-slate-500"}>
-              <td className="pr-4">{change.field}</td>
-              <td className="pr-4 font-mono text-xs break-all">{String(change.old)}</td>
-              <td className="pr-4 font-mono text-xs break-all">{String(change.new)}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+      <DataTable
+        caption="Compared details"
+        columns={CHANGE_COLUMNS}
+        rows={diff.changes}
+        rowKey={(change) => change.field}
+        cellPadding="pr-4"
+        fullWidth={false}
+        ruled={false}
+        rowClassName={(change) => (change.changed ? "font-medium" : "text-slate-500")}
+      />
     </section>
   );
 }

@@ -1,19 +1,22 @@
 /** `/vault`: files that cannot be merged, with who holds each one and every action on them. */
-import { useCallback, useEffect, useId, useState } from "react";
+import { useEffect, useId, useState } from "react";
 import { AuditLog } from "../admin/AuditLog";
 import { useSession } from "../auth/AuthContext";
+import { type Column, DataTable } from "../components/DataTable";
 import { Dialog } from "../components/Dialog";
 import { saveResponse } from "../components/download";
 import { formatAge, formatBytes, formatTime, sentenceOf } from "../components/format";
-import { Button, INPUT, Notice, Page } from "../components/Page";
+import { LoadState } from "../components/LoadState";
+import { Button, INPUT, Page } from "../components/Page";
 import { useToast } from "../components/Toasts";
+import { useQuery } from "../components/useQuery";
 import { useLiveEvent, useOnReconnect } from "../live/LiveContext";
 import { ComposeForm } from "../messages/MessagesPanel";
 import { DEFAULT_VAULT, type FilePage, filesPath, type SortKey, type StatusFilter, type VaultFile, type VaultInfo } from "./api";
 import { HistoryDialog, ReasonDialog, UploadDialog } from "./FileDialogs";
 
 type Open =
-  | { kind: "checkout" | "force-unlock" | "checkin" | "history" | "audit" | "ask"; file: VaultFile }
+  | { kind: FileAction; file: VaultFile }
   | { kind: "upload" }
   | null;
 
@@ -29,11 +32,7 @@ export function VaultPage() {
   const [status, setStatus] = useState<StatusFilter>("");
   const [sort, setSort] = useState<SortKey>("name");
   const [descending, setDescending] = useState(false);
-  const [page, setPage] = useState<FilePage | null>(null);
-  const [error, setError] = useState<string | null>(null);
   const [open, setOpen] = useState<Open>(null);
-  const [generation, setGeneration] = useState(0);
-  const reload = useCallback(() => setGeneration((value) => value + 1), []);
   const isAdmin = user?.roles.includes("admin") ?? false;
   const canWrite = user?.roles.some((role) => WRITER_ROLES.includes(role)) ?? false;
 
@@ -48,23 +47,11 @@ export function VaultPage() {
       .catch(() => undefined); // the default vault still answers below, or says why not
   }, [auth]);
 
-  useEffect(() => {
-    let cancelled = false;
-    const params = new URLSearchParams({ sort, order: descending ? "desc" : "asc", limit: "200" });
-    if (search.trim()) params.set("search", search.trim());
-    if (status) params.set("status", status);
-    auth.api
-      .get<FilePage>(`${filesPath(vault)}?${params}`)
-      .then((result) => {
-        if (cancelled) return;
-        setPage(result);
-        setError(null);
-      })
-      .catch((failure: unknown) => !cancelled && setError(sentenceOf(failure, "The vault could not be read.")));
-    return () => {
-      cancelled = true;
-    };
-  }, [auth, vault, search, status, sort, descending, generation]);
+  const params = new URLSearchParams({ sort, order: descending ? "desc" : "asc", limit: "200" });
+  if (search.trim()) params.set("search", search.trim());
+  if (status) params.set("status", status);
+  const files = useQuery(() => auth.api.get<FilePage>(`${filesPath(vault)}?${params}`), [auth, vault, search, status, sort, descending], "The vault could not be read.");
+  const { reload } = files;
 
   useOnReconnect(reload);
   useLiveEvent("vault.file", reload);
@@ -158,46 +145,32 @@ export function VaultPage() {
           <input type="checkbox" checked={descending} onChange={(e) => setDescending(e.target.checked)} /> Descending
         </label>
       </form>
-      {error ? (
-        <Notice tone="error" title={error}>
-          <Button onClick={reload}>Try again</Button>
-        </Notice>
-      ) : page === null ? (
-        <p role="status">Loading files…</p>
-      ) : page.items.length === 0 ? (
-        <Notice title={filtered ? "No file matches these filters." : "No vault files yet."}>
-          {filtered ? "Clear the search or choose “All files”." : "Files that cannot be merged (CAM programs, spreadsheets, models) live here. Use “Upload a new file” to add the first one."}
-        </Notice>
-      ) : (
-        <>
-          <p className="mb-2 text-sm text-slate-500" aria-live="polite">
-            Showing {page.items.length} of {page.total}
-            {filtered ? ` (${page.vault_total} in the vault)` : ""}
-          </p>
-          <div className="overflow-x-auto rounded-lg border border-slate-200 bg-white dark:border-slate-800 dark:bg-slate-900">
-            <table className="w-full text-left text-sm">
-              <caption className="sr-only">Vault files</caption>
-              <thead className="text-xs text-slate-500 uppercase">
-                <tr>
-                  <th scope="col" className="px-3 py-2">File</th>
-                  <th scope="col" className="px-3 py-2">Status</th>
-                  <th scope="col" className="px-3 py-2">Size</th>
-                  <th scope="col" className="px-3 py-2">Locked by</th>
-                  <th scope="col" className="px-3 py-2">Since</th>
-                  <th scope="col" className="px-3 py-2">Reason</th>
-                  <th scope="col" className="px-3 py-2">Modified</th>
-                  <th scope="col" className="px-3 py-2"><span className="sr-only">Actions</span></th>
-                </tr>
-              </thead>
-              <tbody>
-                {page.items.map((file) => (
-                  <FileRow key={file.id} file={file} canWrite={canWrite} isAdmin={isAdmin} onOpen={(kind) => setOpen({ kind, file })} onUndo={() => void act(file, "undo-checkout")} onDownload={() => void download(file)} />
-                ))}
-              </tbody>
-            </table>
-          </div>
-        </>
-      )}
+      <LoadState
+        data={files.data}
+        error={files.error}
+        onRetry={reload}
+        loading="Loading files…"
+        empty={filtered ? "No file matches these filters." : "No vault files yet."}
+        emptyHint={filtered ? "Clear the search or choose “All files”." : "Files that cannot be merged (CAM programs, spreadsheets, models) live here. Use “Upload a new file” to add the first one."}
+      >
+        {(page) => (
+          <>
+            <p className="mb-2 text-sm text-slate-500" aria-live="polite">
+              Showing {page.items.length} of {page.total}
+              {filtered ? ` (${page.vault_total} in the vault)` : ""}
+            </p>
+            <DataTable
+              caption="Vault files"
+              columns={fileColumns({ canWrite, isAdmin, onOpen: (kind, file) => setOpen({ kind, file }), onUndo: (file) => void act(file, "undo-checkout"), onDownload: (file) => void download(file) })}
+              rows={page.items}
+              rowKey={(file) => file.id}
+              cellPadding="px-3 py-2"
+              rowClassName={() => "align-top"}
+              framed
+            />
+          </>
+        )}
+      </LoadState>
       {open?.kind === "upload" ? <UploadDialog vault={vault} file={null} onClose={() => setOpen(null)} onDone={done} /> : null}
       {open?.kind === "checkin" ? <UploadDialog vault={vault} file={open.file} onClose={() => setOpen(null)} onDone={done} /> : null}
       {open?.kind === "checkout" || open?.kind === "force-unlock" ? <ReasonDialog vault={vault} file={open.file} mode={open.kind} onClose={() => setOpen(null)} onDone={done} /> : null}
@@ -220,53 +193,67 @@ export function VaultPage() {
   );
 }
 
-interface FileRowProps {
-  file: VaultFile;
+type FileAction = "checkout" | "force-unlock" | "checkin" | "history" | "audit" | "ask";
+
+interface FileActions {
   canWrite: boolean;
   isAdmin: boolean;
-  onOpen: (kind: "checkout" | "force-unlock" | "checkin" | "history" | "audit" | "ask") => void;
-  onUndo: () => void;
-  onDownload: () => void;
+  onOpen: (kind: FileAction, file: VaultFile) => void;
+  onUndo: (file: VaultFile) => void;
+  onDownload: (file: VaultFile) => void;
 }
 
-function FileRow({ file, canWrite, isAdmin, onOpen, onUndo, onDownload }: FileRowProps) {
+function fileColumns(actions: FileActions): Column<VaultFile>[] {
+  return [
+    {
+      header: "File",
+      cell: (file) => (
+        <>
+          <div className="font-medium">{file.name}</div>
+          {file.path !== file.name ? <div className="text-xs text-slate-500">{file.path}</div> : null}
+        </>
+      ),
+    },
+    { header: "Status", cell: (file) => <FileStatus file={file} /> },
+    { header: "Size", className: "whitespace-nowrap", cell: (file) => formatBytes(file.size) },
+    { header: "Locked by", cell: (file) => (file.lock ? file.lock.holder.display_name : "—") },
+    { header: "Since", className: "whitespace-nowrap", title: (file) => (file.lock ? formatTime(file.lock.since) : undefined), cell: (file) => (file.lock ? formatAge(file.lock.since) : "—") },
+    { header: "Reason", className: "min-w-40 break-words", cell: (file) => file.lock?.reason ?? "—" },
+    {
+      header: "Modified",
+      className: "whitespace-nowrap",
+      cell: (file) => (
+        <>
+          {formatTime(file.updated_at)}
+          {file.updated_by ? <div className="text-xs text-slate-500">{file.updated_by}</div> : null}
+        </>
+      ),
+    },
+    { header: "Actions", hideHeader: true, cell: (file) => <FileButtons file={file} actions={actions} /> },
+  ];
+}
+
+function FileStatus({ file }: { file: VaultFile }) {
+  if (!file.lock) return <span className="text-emerald-700 dark:text-emerald-400">available</span>;
+  const mine = file.checked_out_by_me;
+  return <span className={mine ? "text-indigo-700 dark:text-indigo-300" : "text-amber-700 dark:text-amber-400"}>{mine ? "checked out by you" : "checked out"}</span>;
+}
+
+function FileButtons({ file, actions }: { file: VaultFile; actions: FileActions }) {
   const { lock } = file;
   const mine = file.checked_out_by_me;
+  const { canWrite, isAdmin } = actions;
+  const onOpen = (kind: FileAction) => actions.onOpen(kind, file);
   return (
-    <tr className="border-t border-slate-100 align-top dark:border-slate-800">
-      <td className="px-3 py-2">
-        <div className="font-medium">{file.name}</div>
-        {file.path !== file.name ? <div className="text-xs text-slate-500">{file.path}</div> : null}
-      </td>
-      <td className="px-3 py-2">
-        {lock ? (
-          <span className={mine ? "text-indigo-700 dark:text-indigo-300" : "text-amber-700 dark:text-amber-400"}>{mine ? "checked out by you" : "checked out"}</span>
-        ) : (
-          <span className="text-emerald-700 dark:text-emerald-400">available</span>
-        )}
-      </td>
-      <td className="px-3 py-2 whitespace-nowrap">{formatBytes(file.size)}</td>
-      <td className="px-3 py-2">{lock ? lock.holder.display_name : "—"}</td>
-      <td className="px-3 py-2 whitespace-nowrap" title={lock ? formatTime(lock.since) : undefined}>
-        {lock ? formatAge(lock.since) : "—"}
-      </td>
-      <td className="min-w-40 px-3 py-2 break-words">{lock?.reason ?? "—"}</td>
-      <td className="px-3 py-2 whitespace-nowrap">
-        {formatTime(file.updated_at)}
-        {file.updated_by ? <div className="text-xs text-slate-500">{file.updated_by}</div> : null}
-      </td>
-      <td className="px-3 py-2">
-        <div className="flex min-w-56 flex-wrap gap-1 [&>button]:px-2 [&>button]:py-1 [&>button]:text-xs">
-          {canWrite && !lock ? <Button aria-label={`Check out ${file.name}`} onClick={() => onOpen("checkout")}>Check out</Button> : null}
-          {mine ? <Button variant="primary" aria-label={`Check in ${file.name}`} onClick={() => onOpen("checkin")}>Check in</Button> : null}
-          {mine ? <Button aria-label={`Undo check-out of ${file.name}`} onClick={onUndo}>Undo</Button> : null}
-          {canWrite && lock && !mine ? <Button aria-label={`Ask ${lock.holder.display_name} for ${file.name}`} onClick={() => onOpen("ask")}>Ask for it</Button> : null}
-          {isAdmin && lock && !mine ? <Button variant="danger" aria-label={`Force unlock ${file.name}`} onClick={() => onOpen("force-unlock")}>Force</Button> : null}
-          <Button aria-label={`History of ${file.name}`} onClick={() => onOpen("history")}>History</Button>
-          <Button aria-label={`Download ${file.name}`} onClick={onDownload}>Download</Button>
-          {isAdmin ? <Button aria-label={`Audit of ${file.name}`} onClick={() => onOpen("audit")}>Audit</Button> : null}
-        </div>
-      </td>
-    </tr>
+    <div className="flex min-w-56 flex-wrap gap-1 [&>button]:px-2 [&>button]:py-1 [&>button]:text-xs">
+      {canWrite && !lock ? <Button aria-label={`Check out ${file.name}`} onClick={() => onOpen("checkout")}>Check out</Button> : null}
+      {mine ? <Button variant="primary" aria-label={`Check in ${file.name}`} onClick={() => onOpen("checkin")}>Check in</Button> : null}
+      {mine ? <Button aria-label={`Undo check-out of ${file.name}`} onClick={() => actions.onUndo(file)}>Undo</Button> : null}
+      {canWrite && lock && !mine ? <Button aria-label={`Ask ${lock.holder.display_name} for ${file.name}`} onClick={() => onOpen("ask")}>Ask for it</Button> : null}
+      {isAdmin && lock && !mine ? <Button variant="danger" aria-label={`Force unlock ${file.name}`} onClick={() => onOpen("force-unlock")}>Force</Button> : null}
+      <Button aria-label={`History of ${file.name}`} onClick={() => onOpen("history")}>History</Button>
+      <Button aria-label={`Download ${file.name}`} onClick={() => actions.onDownload(file)}>Download</Button>
+      {isAdmin ? <Button aria-label={`Audit of ${file.name}`} onClick={() => onOpen("audit")}>Audit</Button> : null}
+    </div>
   );
 }

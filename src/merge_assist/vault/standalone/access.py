@@ -15,12 +15,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from merge_assist.gitlab import GitLabClient
 from merge_assist.kit.errors import NotFound
 from merge_assist.kit.settings import Settings
+from merge_assist.standalone.binding import StandaloneBinding, binding_of, user_client
+from merge_assist.standalone.shared_json import SharedJsonDocument
 from merge_assist.vault.actors import VaultActor
 from merge_assist.vault.gitlab_storage import GitLabStorage
 from merge_assist.vault.models import Vault
-from merge_assist.vault.standalone.binding import StandaloneBinding, binding_of, user_client
 from merge_assist.vault.standalone.locks import GitLabLockStore
-from merge_assist.vault.standalone.shared_json import SharedJsonDocument
 from merge_assist.vault.standalone.vault_locks import GitLabVaultLocks
 
 STANDALONE_VAULT = "default"

@@ -29,7 +29,7 @@ from merge_assist.gitlab.errors import (
 from merge_assist.gitlab.models import LfsLock, User
 from merge_assist.kit.clock import utcnow
 from merge_assist.kit.errors import Conflict, Forbidden, Unprocessable
-from merge_assist.vault.standalone.shared_json import SharedJsonDocument
+from merge_assist.standalone.shared_json import SharedJsonDocument
 
 MAX_REASON = 500
 log = logging.getLogger(__name__)

@@ -21,10 +21,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from merge_assist.kit.clock import utcnow
 from merge_assist.kit.errors import NotFound
+from merge_assist.standalone.binding import StandaloneBinding
 from merge_assist.vault import repository
 from merge_assist.vault.locks import LockHeld, LockInfo
 from merge_assist.vault.standalone import locks as gitlab_locks
-from merge_assist.vault.standalone.binding import StandaloneBinding
 from merge_assist.vault.standalone.locks import GitLabLockStore, Lock
 
 OTHER_MACHINE = 0

@@ -10,7 +10,7 @@ import pytest
 from pydantic import SecretStr
 
 from merge_assist.kit.settings import Settings
-from merge_assist.vault.standalone.paths import (
+from merge_assist.standalone.paths import (
     LOOPBACK,
     UnsafeDataFolder,
     standalone_data_dir,

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI, Request, Response
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from merge_assist.audit.endpoints import build_router as build_audit_router
 from merge_assist.audit.sink import AuditLogSink
 from merge_assist.auth.dependencies import AdminUser
 from merge_assist.auth.endpoints import router as auth_router
+from merge_assist.auth.notices import NOTICES_EXTRAS_KEY
 from merge_assist.auth.service import AUDIT_EXTRAS_KEY
 from merge_assist.health.endpoints import router as health_router
 from merge_assist.ingest.endpoints import router as ingest_router
@@ -23,8 +24,10 @@ from merge_assist.kit.settings import Settings, get_settings
 from merge_assist.kit.web import AppResources, install_error_handlers
 from merge_assist.merging.adapter.runtime import close_merge_queue, run_merge_queue
 from merge_assist.merging.api.endpoints import router as merging_router
+from merge_assist.merging.engine.observations import FileLock
 from merge_assist.merging.persistence.runner import VAULT_LOCKS_KEY
 from merge_assist.messaging.endpoints import router as messaging_router
+from merge_assist.messaging.system_notices import SystemMessageNotices
 from merge_assist.projects.endpoints import router as projects_router
 from merge_assist.projects.gitlab_access import GITLAB_CLIENT_FACTORY_KEY, gitlab_client_factory
 from merge_assist.server.live_relay import close_live_relay, start_live_relay
@@ -42,9 +45,18 @@ def create_resources(settings: Settings, engine: AsyncEngine) -> AppResources:
     """What every process of the product holds (API, listener, worker, watcher)."""
     res = AppResources(settings=settings, engine=engine, sessions=create_sessionmaker(engine))
     res.extras[AUDIT_EXTRAS_KEY] = AuditLogSink()
+    res.extras[NOTICES_EXTRAS_KEY] = SystemMessageNotices()  # auth's notices as messages
     res.extras[GITLAB_CLIENT_FACTORY_KEY] = gitlab_client_factory(settings)
-    res.extras[VAULT_LOCKS_KEY] = locks_for_paths  # the merge queue's vault gate
+    res.extras[VAULT_LOCKS_KEY] = vault_gate_locks  # the merge queue's vault gate
     return res
+
+
+async def vault_gate_locks(
+    session: AsyncSession, project_id: int, paths: Sequence[str]
+) -> list[FileLock]:
+    """The vault's check-outs among ``paths``, as the merge queue's engine reads them."""
+    found = await locks_for_paths(session, project_id, paths)
+    return [FileLock(path=lock.path, holder=lock.holder) for lock in found]
 
 
 def create_app(

@@ -8,13 +8,13 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from merge_assist.ingest.models import InboxEvent
-from merge_assist.ingest.watcher import Watcher, due_for_reconcile
 from merge_assist.kit.bus import InProcessBus, Subscription
 from merge_assist.kit.settings import Settings
 from merge_assist.kit.web import AppResources
 from merge_assist.projects.models import Project
 from merge_assist.workers.models import WorkerHeartbeat
 from merge_assist.workers.wakeups import WAKE_GROUP, wake_topic
+from merge_assist.workers.watcher import Watcher, due_for_reconcile
 from tests.workers.conftest import T0, Clock
 from tests.workers.factories import make_project
 

@@ -9,13 +9,13 @@ import pytest
 
 from gitlab_sandbox.testing import RunningSandbox
 from merge_assist.gitlab import GitLabClient, GitLabForbidden, GitLabNotFound
-from merge_assist.vault.standalone import (
+from merge_assist.standalone.shared_json import (
     STATE_BRANCH,
     SharedJsonDocument,
     SharedStateBusy,
     SharedStateUnreadable,
 )
-from tests.vault.standalone.conftest import PROJECT, unique
+from tests.standalone.shared_project import PROJECT, unique
 
 
 def document(client: GitLabClient, name: str, **options: Any) -> SharedJsonDocument:

@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 
 from merge_assist.cli import app
 from merge_assist.kit.settings import get_settings
-from merge_assist.vault.standalone.launch import NotLoopback, loopback_host, should_open_browser
+from merge_assist.server.standalone import NotLoopback, loopback_host, should_open_browser
 
 
 @pytest.mark.parametrize(

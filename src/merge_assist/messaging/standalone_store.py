@@ -22,7 +22,7 @@ from merge_assist.gitlab.client import GitLabClient
 from merge_assist.gitlab.core import ProjectRef
 from merge_assist.kit.clock import utcnow
 from merge_assist.kit.errors import Forbidden, NotFound, Unprocessable
-from merge_assist.vault.standalone.shared_json import SharedJsonDocument
+from merge_assist.standalone.shared_json import SharedJsonDocument
 
 BROADCAST = "all"
 MAX_SUBJECT = 200

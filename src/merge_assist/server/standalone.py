@@ -20,8 +20,8 @@ import uvicorn
 from merge_assist.kit import migrate
 from merge_assist.kit.logging import configure_logging
 from merge_assist.kit.settings import Settings, get_settings
-from merge_assist.vault.standalone.binding import binding_problem
-from merge_assist.vault.standalone.paths import LOOPBACK, UnsafeDataFolder, standalone_settings
+from merge_assist.standalone.binding import binding_problem
+from merge_assist.standalone.paths import LOOPBACK, UnsafeDataFolder, standalone_settings
 
 _LOCALHOST_NAMES = frozenset({"localhost", "localhost."})
 _READY_TIMEOUT_SECONDS = 30.0
@@ -77,7 +77,7 @@ def serve_standalone(host: str | None, port: int | None, *, no_browser: bool = F
 
 def run_standalone(settings: Settings, host: str, port: int, *, open_browser: bool) -> None:
     """Migrate the SQLite database and serve the API and dashboard on ``host:port``."""
-    from merge_assist.app import create_app  # the app imports every feature: load it late
+    from merge_assist.server.app import create_app  # the app imports every feature: load it late
 
     configure_logging(settings.log_level)
     migrate.upgrade(settings.effective_database_url)

@@ -12,9 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from merge_assist.gitlab import GitLabClient
+from merge_assist.gitlab.paths import clean_folder
 from merge_assist.kit.errors import Conflict, Forbidden
 from merge_assist.kit.settings import Settings
-from merge_assist.vault import names
 
 
 class NotBound(Conflict):
@@ -64,7 +64,7 @@ def binding_of(settings: Settings) -> StandaloneBinding:
     return StandaloneBinding(
         gitlab_url=(settings.gitlab_url or "").strip(),
         project=(settings.standalone_project or "").strip().strip("/"),
-        folder=names.clean_folder(settings.standalone_folder),
+        folder=clean_folder(settings.standalone_folder),
         branch=settings.standalone_branch.strip() or "main",
     )
 

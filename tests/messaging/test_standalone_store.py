@@ -8,13 +8,13 @@ import pytest
 
 from merge_assist.gitlab import GitLabClient
 from merge_assist.kit.errors import Forbidden, NotFound, Unprocessable
-from merge_assist.vault.standalone import (
+from merge_assist.messaging.standalone_store import (
     BROADCAST,
-    SharedJsonDocument,
     StandaloneMessages,
     member_check,
 )
-from tests.vault.standalone.conftest import PROJECT, unique
+from merge_assist.standalone.shared_json import SharedJsonDocument
+from tests.standalone.shared_project import PROJECT, unique
 
 
 def inbox_of(client: GitLabClient, username: str, name: str) -> StandaloneMessages:
