@@ -6,7 +6,7 @@ from __future__ import annotations
 import merge_assist.audit.models
 import merge_assist.auth.models
 import merge_assist.ingest.models
-import merge_assist.merging.models
+import merge_assist.merging.persistence.models
 import merge_assist.messaging.models
 import merge_assist.projects.models
 import merge_assist.vault.models

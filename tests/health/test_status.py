@@ -9,10 +9,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from merge_assist.ingest.models import InboxEvent
 from merge_assist.kit.clock import utcnow
 from merge_assist.kit.db import unit_of_work
-from merge_assist.merging.models import MergeRequestRecord, QueueLogEntry
+from merge_assist.merging.persistence.models import MergeRequestRecord, QueueLogEntry
 from merge_assist.workers import heartbeats, leases
 from tests.conftest import MakeAccount
-from tests.merging.queue_rows import grant
+from tests.merging.api.queue_rows import grant
 from tests.workers.factories import make_project
 
 Sessions = async_sessionmaker[AsyncSession]

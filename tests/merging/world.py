@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from merge_assist.merging import actions as act
-from merge_assist.merging.observations import (
+from merge_assist.merging.engine import actions as act
+from merge_assist.merging.engine.observations import (
     ActionResult,
     BatchBuildResult,
     BatchMRResult,
@@ -25,7 +25,7 @@ from merge_assist.merging.observations import (
     PushResult,
     RebaseResult,
 )
-from merge_assist.merging.state import TargetQueueState
+from merge_assist.merging.engine.state import TargetQueueState
 
 Token = tuple[int, int]
 STRIKE_TEMPLATES = {"not_ready", "rebase_failed", "batch_conflict", "batch_failed"}

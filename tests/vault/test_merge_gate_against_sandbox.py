@@ -20,12 +20,12 @@ from merge_assist.gitlab.client import GitLabClient
 from merge_assist.kit.db import unit_of_work
 from merge_assist.kit.settings import Environment, Settings
 from merge_assist.kit.web import AppResources
-from merge_assist.merging.models import MergeRequestRecord
+from merge_assist.merging.adapter.runtime import close_merge_queue, run_merge_queue
+from merge_assist.merging.persistence.models import MergeRequestRecord
 from merge_assist.projects import service as projects
 from merge_assist.projects.gitlab_access import gitlab_client_factory
 from merge_assist.vault import service as vaults
 from merge_assist.vault.models import VaultBackend
-from merge_assist.workers.engine import close_merge_queue, run_merge_queue
 from tests.vault.conftest import People
 
 PROJECT = "shop/cnc"

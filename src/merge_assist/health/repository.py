@@ -7,7 +7,7 @@ from collections.abc import Collection, Sequence
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from merge_assist.merging.models import MergeRequestRecord, QueueLogEntry
+from merge_assist.merging.persistence.models import MergeRequestRecord, QueueLogEntry
 
 QUEUED_STATES = ("waiting", "ready", "not_ready", "merging", "in_batch")
 

@@ -23,9 +23,10 @@ from merge_assist.kit.live.app_hub import close_live_relay, start_live_relay
 from merge_assist.kit.metrics import HTTP_LATENCY, HTTP_REQUESTS
 from merge_assist.kit.settings import Settings, get_settings
 from merge_assist.kit.web import AppResources, install_error_handlers
-from merge_assist.merging.endpoints import router as merging_router
-from merge_assist.merging.observations import FileLock
-from merge_assist.merging.runner import VAULT_LOCKS_KEY
+from merge_assist.merging.adapter.runtime import close_merge_queue, run_merge_queue
+from merge_assist.merging.api.endpoints import router as merging_router
+from merge_assist.merging.engine.observations import FileLock
+from merge_assist.merging.persistence.runner import VAULT_LOCKS_KEY
 from merge_assist.messaging.endpoints import router as messaging_router
 from merge_assist.messaging.system_notices import SystemMessageNotices
 from merge_assist.projects.endpoints import router as projects_router
@@ -37,7 +38,6 @@ from merge_assist.vault.endpoints import router as vault_router
 from merge_assist.vault.rules import upload_body_limit
 from merge_assist.vault.service import locks_for_paths
 from merge_assist.workers.background import start_background
-from merge_assist.workers.engine import close_merge_queue, run_merge_queue
 
 
 def create_resources(settings: Settings, engine: AsyncEngine) -> AppResources:
@@ -46,8 +46,8 @@ def create_resources(settings: Settings, engine: AsyncEngine) -> AppResources:
     res.provide(AUDIT_SINK, AuditLogSink())
     res.provide(USER_NOTICES, SystemMessageNotices())  # auth's notices as messages
     res.provide(GITLAB_CLIENT_FACTORY, gitlab_client_factory(settings))
-    # TEMPORARY: the merge queue's vault gate, in the field kept for merging.runner until it
-    # reads a ServiceKey (then: res.provide(VAULT_LOCKS, vault_gate_locks)).
+    # TEMPORARY: the merge queue's vault gate, in the field kept for merging.persistence.runner
+    # until it reads a ServiceKey (then: res.provide(VAULT_LOCKS, vault_gate_locks)).
     res.extras[VAULT_LOCKS_KEY] = vault_gate_locks
     return res
 

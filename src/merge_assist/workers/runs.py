@@ -1,8 +1,8 @@
 """What a worker runs for a project it owns: the shape of a project run and its outcome.
 
-The merge engine's runner (``merge_assist.merging.runner.run_project``) is one such run; the
-worker only decides *when* and *where* it runs (``workers.engine`` wires the real one), so
-tests give the worker a run of their own.
+The merge engine's runner (``merging.persistence.runner.run_project``) is one such run; the
+worker only decides *when* and *where* it runs (``merging.adapter.runtime.run_merge_queue`` is
+the real one), so tests give the worker a run of their own.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ False. It is also False once the worker is stopping."""
 
 
 class ProjectRunOutcome(Protocol):
-    """What a run reports back (``merging.runner.RunOutcome`` has these attributes)."""
+    """What a run reports back (``merging.persistence.runner.RunOutcome`` has these attributes)."""
 
     @property
     def next_check_at(self) -> datetime | None:

@@ -1,0 +1,294 @@
+"""One attempt of a batch run: build the branch, test it, land it (push or batch MR merge)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal, TypeVar
+
+from merge_assist.merging.engine.actions import (
+    BatchSource,
+    BuildBatch,
+    CloseBatchMR,
+    CreateBatchMR,
+    DeleteBranch,
+    MergeMR,
+    PushTarget,
+    RunPipeline,
+)
+from merge_assist.merging.engine.bisect import TrialOutcome
+from merge_assist.merging.engine.observations import (
+    BatchBuildResult,
+    BatchMRResult,
+    MergeResult,
+    PushResult,
+)
+from merge_assist.merging.engine.state import Attempt
+from merge_assist.merging.engine.step import Step
+
+R = TypeVar("R", BatchBuildResult, BatchMRResult, PushResult)
+ReportKind = Literal["running", "tested", "landed", "conflicts", "aborted"]
+
+
+@dataclass(frozen=True)
+class AttemptReport:
+    """What happened to an attempt in this step."""
+
+    kind: ReportKind
+    outcome: TrialOutcome | None = None
+    conflicts: tuple[int, ...] = ()
+    reason: str = ""
+    target_moved: bool = False
+    landed_sha: str | None = None
+
+
+RUNNING = AttemptReport(kind="running")
+
+
+def begin(step: Step, attempt: Attempt) -> None:
+    """Emit the first action of a new attempt: build its branch with one push."""
+    assert attempt.branch is not None
+    step.emit(
+        BuildBatch(
+            attempt_id=attempt.id,
+            branch=attempt.branch,
+            base_sha=attempt.base_sha,
+            members=tuple(BatchSource(iid=m.iid, source_sha=m.source_sha) for m in attempt.members),
+        )
+    )
+    step.busy = True
+
+
+def progress(step: Step, attempt: Attempt) -> AttemptReport:
+    """Advance ``attempt`` as far as the observations allow."""
+    if _landed_already(step, attempt):
+        size = sum(1 for m in attempt.members if m.status == "merged")
+        return AttemptReport(
+            kind="landed",
+            outcome=TrialOutcome(passed_prefix=size, failed=False),
+            landed_sha=step.target_sha,
+        )
+    moved = step.target_sha != attempt.base_sha
+    if not attempt.probe and attempt.status in ("building", "testing") and moved:
+        return AttemptReport(kind="aborted", reason="the target branch moved", target_moved=True)
+    if attempt.status == "building":
+        report, attempt = _building(step, attempt)
+        if report is not None:
+            return report
+    if attempt.status == "testing":
+        report, attempt = _testing(step, attempt)
+        if report is not None:
+            return report
+    if attempt.status == "landing":
+        return _landing(step, attempt)
+    return RUNNING
+
+
+def finish(step: Step, attempt: Attempt, status: Literal["done", "aborted"]) -> None:
+    """Close the attempt's batch MR and delete its branch."""
+    step.update_attempt(attempt.id, status=status)
+    if attempt.batch_mr_iid is not None:
+        step.emit(CloseBatchMR(iid=attempt.batch_mr_iid))
+    if attempt.branch is not None:
+        step.emit(DeleteBranch(branch=attempt.branch))
+
+
+def _building(step: Step, attempt: Attempt) -> tuple[AttemptReport | None, Attempt]:
+    assert attempt.branch is not None
+    step.busy = True
+    if any(m.status == "pending" for m in attempt.members):
+        result = _last_of(step, BatchBuildResult, attempt.id)
+        if result is None:  # not built yet, or the result was lost: build (again, idempotently)
+            begin(step, attempt)
+            return RUNNING, attempt
+        if result.status == "failed" or not result.sha:
+            reason = "the batch branch could not be built"
+            return AttemptReport(kind="aborted", reason=_with(reason, result.message)), attempt
+        attempt = _record_build(step, attempt, result)
+        if any(m.status == "pending" for m in attempt.members):
+            return AttemptReport(kind="aborted", reason="the batch build skipped a member"), attempt
+    conflicts = tuple(m.iid for m in attempt.members if m.status == "conflict")
+    if conflicts:
+        if attempt.probe:  # a probe that cannot even be built fails
+            return AttemptReport(
+                kind="tested",
+                outcome=TrialOutcome(passed_prefix=0, failed=True),
+                conflicts=conflicts,
+            ), attempt
+        return AttemptReport(kind="conflicts", conflicts=conflicts), attempt
+    attempt = step.update_attempt(attempt.id, status="testing", tested_sha=attempt.branch_sha)
+    if not attempt.probe and not attempt.hold:
+        _open_batch_mr(step, attempt)
+    return None, attempt
+
+
+def _record_build(step: Step, attempt: Attempt, result: BatchBuildResult) -> Attempt:
+    """Apply the ``BuildBatch`` result: each member merged or conflicting, the pushed head."""
+    built = {member.iid: member for member in result.members}
+    members = tuple(
+        member.model_copy(
+            update={"status": built[member.iid].status, "prefix_sha": built[member.iid].prefix_sha}
+        )
+        if member.iid in built and member.status == "pending"
+        else member
+        for member in attempt.members
+    )
+    return step.update_attempt(attempt.id, members=members, branch_sha=result.sha)
+
+
+def _with(reason: str, message: str) -> str:
+    return f"{reason}: {message}" if message else reason
+
+
+def _open_batch_mr(step: Step, attempt: Attempt) -> None:
+    assert attempt.branch is not None
+    names = ", ".join(f"!{m.iid}" for m in attempt.members)
+    step.emit(
+        CreateBatchMR(
+            attempt_id=attempt.id,
+            branch=attempt.branch,
+            target_branch=step.target_branch,
+            title=f"Merge Assist batch {attempt.id} into {step.target_branch}",
+            description=f"Tests {names} together on top of `{attempt.base_sha[:12]}`.",
+            labels=(step.config.labels.batch_mr,),
+        )
+    )
+
+
+def _testing(step: Step, attempt: Attempt) -> tuple[AttemptReport | None, Attempt]:
+    assert attempt.branch is not None
+    assert attempt.tested_sha is not None
+    tested_sha = attempt.tested_sha
+    step.busy = True
+    created = _last_of(step, BatchMRResult, attempt.id)
+    if created is not None and created.status == "created" and attempt.batch_mr_iid is None:
+        attempt = step.update_attempt(
+            attempt.id, batch_mr_iid=created.iid, batch_mr_url=created.web_url
+        )
+        _announce(step, attempt)
+    pipeline = step.pipelines.get(tested_sha)
+    if pipeline is None:
+        if attempt.tested_sha not in attempt.pipeline_requested:
+            step.emit(
+                RunPipeline(attempt_id=attempt.id, ref=attempt.branch, sha=attempt.tested_sha)
+            )
+            attempt = step.update_attempt(
+                attempt.id, pipeline_requested=(*attempt.pipeline_requested, attempt.tested_sha)
+            )
+        return RUNNING, attempt
+    if pipeline.id not in attempt.pipeline_ids:
+        attempt = step.update_attempt(attempt.id, pipeline_ids=(*attempt.pipeline_ids, pipeline.id))
+    size = sum(1 for m in attempt.members if m.status == "merged")
+    if pipeline.verdict == "running":
+        return RUNNING, attempt
+    if pipeline.verdict == "failed":
+        return AttemptReport(
+            kind="tested", outcome=TrialOutcome(passed_prefix=0, failed=True)
+        ), attempt
+    if attempt.probe or attempt.hold:
+        return AttemptReport(
+            kind="tested", outcome=TrialOutcome(passed_prefix=size, failed=False)
+        ), attempt
+    if step.config.landing == "merge_api" and attempt.batch_mr_iid is None:
+        if created is not None and created.status == "failed":
+            return AttemptReport(kind="aborted", reason="the batch MR could not be opened"), attempt
+        # Asked again until its iid is known: the result may have been lost, and the
+        # executor reuses the open MR of the branch.
+        _open_batch_mr(step, attempt)
+        return RUNNING, attempt
+    attempt = step.update_attempt(attempt.id, status="landing")
+    _emit_landing(step, attempt)
+    return RUNNING, attempt
+
+
+def _emit_landing(step: Step, attempt: Attempt) -> None:
+    assert attempt.tested_sha is not None
+    if step.config.landing == "push":
+        step.emit(
+            PushTarget(
+                attempt_id=attempt.id,
+                target_branch=step.target_branch,
+                sha=attempt.tested_sha,
+                expected_old_sha=attempt.base_sha,
+            )
+        )
+    elif attempt.batch_mr_iid is not None:
+        # The batch MR's head is the tested commit and contains the target: whatever the
+        # project's merge method, the target ends on exactly the tested tree.
+        step.emit(
+            MergeMR(
+                iid=attempt.batch_mr_iid,
+                sha=attempt.tested_sha,
+                expected_target_sha=attempt.base_sha,
+            )
+        )
+
+
+def _landing(step: Step, attempt: Attempt) -> AttemptReport:
+    assert attempt.tested_sha is not None
+    size = sum(1 for m in attempt.members if m.status == "merged")
+    status, new_sha = _landing_result(step, attempt)
+    if status is None and step.target_sha == attempt.tested_sha:
+        status, new_sha = "landed", attempt.tested_sha  # the result was lost; GitLab shows it
+    if status is None:
+        _emit_landing(step, attempt)
+        step.busy = True
+        return RUNNING
+    if status == "landed":
+        return AttemptReport(
+            kind="landed",
+            outcome=TrialOutcome(passed_prefix=size, failed=False),
+            landed_sha=new_sha or attempt.tested_sha,
+        )
+    return AttemptReport(
+        kind="aborted",
+        reason=f"landing refused ({status})",
+        target_moved=status in ("stale", "target_moved", "sha_mismatch"),
+    )
+
+
+def _landing_result(step: Step, attempt: Attempt) -> tuple[str | None, str | None]:
+    if step.config.landing == "push":
+        push = _last_of(step, PushResult, attempt.id)
+        if push is None:
+            return None, None
+        return ("landed" if push.status == "pushed" else push.status), push.new_sha
+    merges = [r for r in step.results(MergeResult) if r.iid == attempt.batch_mr_iid]
+    if not merges:
+        return None, None
+    merge = merges[-1]
+    return ("landed" if merge.status == "merged" else merge.status), merge.merge_sha
+
+
+def _last_of(step: Step, kind: type[R], attempt_id: int) -> R | None:
+    found = [r for r in step.results(kind) if r.attempt_id == attempt_id]
+    return found[-1] if found else None
+
+
+def _announce(step: Step, attempt: Attempt) -> None:
+    """Tell each member which batch MR tests it (once per run)."""
+    run_id = step.run.id if step.run is not None else attempt.id
+    link = attempt.batch_mr_url or f"!{attempt.batch_mr_iid}"
+    for member in attempt.members:
+        mr = step.mrs.get(member.iid)
+        if mr is None:
+            continue
+        others = [f"!{m.iid}" for m in attempt.members if m.iid != member.iid]
+        step.comment(
+            member.iid,
+            "batch_in_progress",
+            mr.head_sha,
+            f"run{run_id}",
+            batch_link=link,
+            members=", ".join(others) or "no other merge request",
+        )
+
+
+def _landed_already(step: Step, attempt: Attempt) -> bool:
+    """The landing went through but the worker died before storing that it had started."""
+    if attempt.probe or attempt.status != "testing" or attempt.tested_sha is None:
+        return False
+    if step.target_sha == attempt.tested_sha:
+        return True
+    members = [m for m in attempt.members if m.status == "merged"]
+    snapshots = [step.snapshots.get(m.iid) for m in members]
+    return bool(members) and all(s is not None and s.state == "merged" for s in snapshots)

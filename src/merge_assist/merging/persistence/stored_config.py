@@ -1,0 +1,27 @@
+"""The engine's settings of one project, read from its stored ``project_config``."""
+
+from __future__ import annotations
+
+from merge_assist.merging.engine.config import EngineConfig, LabelNames
+from merge_assist.projects.config import ProjectConfig
+
+
+def engine_config(project: ProjectConfig) -> EngineConfig:
+    """What ``decide`` needs from a project's configuration.
+
+    ``polling_interval_seconds`` becomes the idle poll; the busy poll (while a pipeline or a
+    rebase we started runs) keeps the engine's default, bounded by the idle poll.
+    """
+    labels = LabelNames(**project.labels)
+    busy = min(EngineConfig().busy_poll_seconds, project.polling_interval_seconds)
+    return EngineConfig(
+        strategy="batch" if project.strategy == "batch" else "single",
+        batch_size=project.batch_size,
+        parallel_tests=project.parallel_tests,
+        max_rejections=project.max_rejections,
+        landing="push" if project.landing == "push" else "merge_api",
+        labels=labels,
+        target_branches=project.target_branches,
+        poll_seconds=project.polling_interval_seconds,
+        busy_poll_seconds=busy,
+    )

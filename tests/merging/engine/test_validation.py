@@ -1,0 +1,103 @@
+"""Validation collects every reason and tells waiting from failing."""
+
+from __future__ import annotations
+
+import pytest
+
+from merge_assist.merging.engine.config import EngineConfig
+from merge_assist.merging.engine.observations import FileLock
+from merge_assist.merging.engine.validation import validate
+from tests.merging.engine.factories import pipeline, sha, snapshot
+
+CONFIG = EngineConfig()
+
+
+def check(mr, **kwargs):
+    return validate(mr, target_branch="main", config=CONFIG, **kwargs)
+
+
+def codes(verdict) -> set[str]:
+    return {reason.code for reason in verdict.reasons}
+
+
+def test_a_clean_mr_with_a_green_head_pipeline_passes() -> None:
+    verdict = check(snapshot(1))
+    assert verdict.status == "passing"
+    assert verdict.reasons == ()
+    assert verdict.ci_finished
+
+
+def test_every_reason_is_collected_at_once() -> None:
+    mr = snapshot(
+        1,
+        draft=True,
+        has_conflicts=True,
+        blocking_discussions_resolved=False,
+        approvals_left=2,
+        files_changed=("assets/logo.psd",),
+    )
+    verdict = check(mr, locks=(FileLock(path="assets/logo.psd", holder="carol"),))
+    assert verdict.status == "failing"
+    assert codes(verdict) == {"draft", "conflicts", "discussions", "approvals", "file_locked"}
+    messages = " ".join(reason.message for reason in verdict.reasons)
+    assert "`assets/logo.psd`" in messages
+    assert "@carol" in messages
+    assert "2 more approvals" in messages
+
+
+def test_approvals_api_wins_over_detailed_merge_status() -> None:
+    assert check(snapshot(1, approvals_left=0, detailed_merge_status="not_approved")).status == (
+        "passing"
+    )
+    fallback = check(snapshot(1, approvals_left=None, detailed_merge_status="not_approved"))
+    assert codes(fallback) == {"approvals"}
+    assert check(snapshot(1, approvals_left=None)).status == "passing"
+
+
+@pytest.mark.parametrize("status", ["running", "pending", "created", "manual"])
+def test_a_running_head_pipeline_is_waiting_not_failing(status: str) -> None:
+    head = sha("a")
+    verdict = check(snapshot(1, head_sha=head, head_pipeline=pipeline(head, status)))
+    assert verdict.status == "waiting"
+    assert not verdict.ci_finished
+    assert verdict.failing_reasons == ()
+
+
+@pytest.mark.parametrize("status", ["failed", "canceled", "skipped"])
+def test_a_failed_head_pipeline_fails(status: str) -> None:
+    head = sha("a")
+    verdict = check(snapshot(1, head_sha=head, head_pipeline=pipeline(head, status, 7)))
+    assert verdict.status == "failing"
+    assert verdict.ci_finished
+    assert codes(verdict) == {"pipeline_failed"}
+    assert "#7" in verdict.reasons[0].message
+
+
+def test_only_the_pipeline_of_the_current_head_counts() -> None:
+    old, new = sha("o"), sha("n")
+    verdict = check(snapshot(1, head_sha=new, head_pipeline=pipeline(old, "success")))
+    assert verdict.status == "waiting"
+    assert codes(verdict) == {"no_pipeline"}
+    later = check(snapshot(1, head_sha=new, head_pipeline=None), pipelines={new: pipeline(new)})
+    assert later.status == "passing"
+
+
+def test_a_lock_held_by_the_author_does_not_block() -> None:
+    mr = snapshot(1, files_changed=("a.bin",), author="dave")
+    assert check(mr, locks=(FileLock(path="a.bin", holder="dave"),)).status == "passing"
+
+
+def test_closed_unrecognised_or_wrong_target_fail() -> None:
+    assert "not_open" in codes(check(snapshot(1, state="closed")))
+    assert "not_recognised" in codes(check(snapshot(1, bot_is_assignee=False)))
+    assert check(snapshot(1, bot_is_assignee=False, bot_is_reviewer=True)).status == "passing"
+    restricted = EngineConfig(target_branches=("release",))
+    verdict = validate(snapshot(1), target_branch="main", config=restricted)
+    assert "target_not_allowed" in codes(verdict)
+
+
+def test_checking_is_waiting_and_ci_can_be_left_out() -> None:
+    assert check(snapshot(1, detailed_merge_status="checking")).status == "waiting"
+    head = sha("f")
+    red = snapshot(1, head_sha=head, head_pipeline=pipeline(head, "failed"), has_conflicts=True)
+    assert check(red, include_ci=False).status == "passing"
