@@ -62,10 +62,6 @@ class AppResources:
     live_hub: UpdatesHub | None = None
     """The live-events hub; made on first use (``kit.live.app_hub.hub_of``)."""
     _services: dict[ServiceKey[Any], object] = field(default_factory=dict, init=False, repr=False)
-    extras: dict[str, Any] = field(default_factory=dict)
-    """TEMPORARY, only for ``merging.persistence.runner`` (vault locks, pending results) and
-    ``merging.adapter.runtime`` (the queue runtime) until they move to ``ServiceKey``s; nothing
-    else may use it, and it goes once they have moved."""
 
     def provide(self, key: ServiceKey[T], service: T) -> None:
         """Make ``service`` the one under ``key`` (at start; tests may swap it)."""

@@ -26,7 +26,7 @@ from merge_assist.kit.web import AppResources, install_error_handlers
 from merge_assist.merging.adapter.runtime import close_merge_queue, run_merge_queue
 from merge_assist.merging.api.endpoints import router as merging_router
 from merge_assist.merging.engine.observations import FileLock
-from merge_assist.merging.persistence.runner import VAULT_LOCKS_KEY
+from merge_assist.merging.persistence.runner import VAULT_LOCKS
 from merge_assist.messaging.endpoints import router as messaging_router
 from merge_assist.messaging.system_notices import SystemMessageNotices
 from merge_assist.projects.endpoints import router as projects_router
@@ -46,9 +46,7 @@ def create_resources(settings: Settings, engine: AsyncEngine) -> AppResources:
     res.provide(AUDIT_SINK, AuditLogSink())
     res.provide(USER_NOTICES, SystemMessageNotices())  # auth's notices as messages
     res.provide(GITLAB_CLIENT_FACTORY, gitlab_client_factory(settings))
-    # TEMPORARY: the merge queue's vault gate, in the field kept for merging.persistence.runner
-    # until it reads a ServiceKey (then: res.provide(VAULT_LOCKS, vault_gate_locks)).
-    res.extras[VAULT_LOCKS_KEY] = vault_gate_locks
+    res.provide(VAULT_LOCKS, vault_gate_locks)  # the merge queue's vault gate
     return res
 
 

@@ -34,7 +34,7 @@ from merge_assist.merging.engine.actions import Action
 from merge_assist.merging.engine.config import EngineConfig
 from merge_assist.merging.engine.port import QueuePort
 from merge_assist.merging.persistence.models import MergeRequestRecord
-from merge_assist.merging.persistence.runner import run_project
+from merge_assist.merging.persistence.runner import VAULT_LOCKS, run_project
 from merge_assist.projects import service as projects
 from merge_assist.projects.gitlab_access import gitlab_client_factory
 from merge_assist.projects.models import Project
@@ -85,12 +85,9 @@ class Clock:
 
 def process(res: AppResources, bus: EventBus) -> AppResources:
     """The resources of another process on the same database and bus (its own hub, services)."""
-    return AppResources(
-        settings=res.settings,
-        engine=res.engine,
-        sessions=res.sessions,
-        bus=bus,
-    )
+    other = AppResources(settings=res.settings, engine=res.engine, sessions=res.sessions, bus=bus)
+    other.provide(VAULT_LOCKS, res.service(VAULT_LOCKS))
+    return other
 
 
 async def onboard(

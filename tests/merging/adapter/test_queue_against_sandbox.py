@@ -28,7 +28,7 @@ from merge_assist.kit.settings import Environment, Settings
 from merge_assist.kit.web import AppResources
 from merge_assist.merging.adapter.gitlab_port import GitLabQueuePort, ProjectTarget
 from merge_assist.merging.adapter.runtime import (
-    RUNTIME_EXTRAS_KEY,
+    RUNTIME,
     GitLabQueueRuntime,
     close_merge_queue,
     run_merge_queue,
@@ -106,7 +106,7 @@ async def run_until_settled(
         for _ in range(rounds):
             # What a worker calls for a project it owns.
             await run_merge_queue(res, project_id, always)
-            assert isinstance(res.extras[RUNTIME_EXTRAS_KEY], GitLabQueueRuntime)
+            assert isinstance(res.find(RUNTIME), GitLabQueueRuntime)
             async with res.sessions() as session:
                 rows = (
                     (
@@ -126,7 +126,7 @@ async def run_until_settled(
             await asyncio.sleep(0.05)
     finally:
         await close_merge_queue(res)
-        assert RUNTIME_EXTRAS_KEY not in res.extras
+        assert res.find(RUNTIME) is None
     states = await _states(res, project_id)
     raise AssertionError(f"the queue did not settle: {Counter(rows)} {states}")
 

@@ -23,9 +23,10 @@ from merge_assist.merging.persistence.models import (
     MergeHistoryEntry,
     MergeRequestRecord,
 )
-from merge_assist.merging.persistence.runner import RunOutcome, run_project
+from merge_assist.merging.persistence.runner import VAULT_LOCKS, RunOutcome, run_project
 from merge_assist.projects.config import default_config
 from merge_assist.projects.models import Project, ProjectConfigRow
+from merge_assist.server.app import vault_gate_locks
 from tests.merging.world import TARGET, World
 
 Hook = Callable[[Action, int], Awaitable[None]]
@@ -83,7 +84,9 @@ class WorldPort:
 def resources(
     settings: Settings, engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession]
 ) -> AppResources:
-    return AppResources(settings=settings, engine=engine, sessions=sessions)
+    res = AppResources(settings=settings, engine=engine, sessions=sessions)
+    res.provide(VAULT_LOCKS, vault_gate_locks)
+    return res
 
 
 async def add_project(sessions: async_sessionmaker[AsyncSession], **config: Any) -> int:

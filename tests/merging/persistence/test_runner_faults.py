@@ -26,7 +26,7 @@ from merge_assist.merging.persistence.models import (
     MergeRequestRecord,
     QueueLogEntry,
 )
-from merge_assist.merging.persistence.runner import PENDING_RESULTS_KEY, RunOutcome, run_project
+from merge_assist.merging.persistence.runner import PENDING_RESULTS, RunOutcome, run_project
 from merge_assist.merging.persistence.state_store import LostLease, load_state, store_state
 from tests.merging.persistence.runner_support import (
     WorldPort,
@@ -267,12 +267,12 @@ async def test_results_of_a_failed_step_are_kept_for_its_retry(
         if not fail:
             break
         world.tick()
-    pending = res.extras[PENDING_RESULTS_KEY][(project_id, "main")]
+    pending = res.service(PENDING_RESULTS)[(project_id, "main")]
     assert pending[0] == await _version(sessions)
     assert [result.kind for result in pending[1]] == ["batch_mr"]
 
     await drive(res, project_id, port)
-    assert res.extras[PENDING_RESULTS_KEY] == {}  # taken by the retry
+    assert res.service(PENDING_RESULTS) == {}  # taken by the retry
     assert world.merged_iids() == {1, 2}
 
 
@@ -318,7 +318,7 @@ async def test_a_git_failure_is_logged_and_the_step_retried_with_its_results_kep
             break
         world.tick()
     assert outcome.next_check_at == world.now() + timedelta(seconds=30)
-    pending = res.extras[PENDING_RESULTS_KEY][(project_id, "main")]
+    pending = res.service(PENDING_RESULTS)[(project_id, "main")]
     assert pending[1] == ()  # the build was the step's first action with a result
     async with sessions() as session:
         warnings = (

@@ -2,7 +2,7 @@
 
 ``run_merge_queue`` is the run the workers call for a project they own; ``close_merge_queue``
 closes this process's GitLab connection when the worker stops. Each process keeps one
-``GitLabQueueRuntime`` in ``res.extras``: the bot's GitLab client, one git wrapper, and a
+``GitLabQueueRuntime`` under ``RUNTIME``: the bot's GitLab client, one git wrapper, and a
 ``GitLabQueuePort`` per (project, target branch), kept while the process lives. It resolves
 the bot's username once, builds ports on demand and hands them to ``runner.run_project``.
 """
@@ -13,7 +13,7 @@ import asyncio
 
 from merge_assist.gitlab.client import GitLabClient
 from merge_assist.gitlab.git import GitCli
-from merge_assist.kit.web import AppResources
+from merge_assist.kit.web import AppResources, ServiceKey
 from merge_assist.merging.adapter.gitlab_port import GitLabQueuePort, ProjectTarget
 from merge_assist.merging.engine.config import EngineConfig
 from merge_assist.merging.engine.port import QueuePort
@@ -22,23 +22,24 @@ from merge_assist.projects.gitlab_access import BOT_TOKEN_SECRET, gitlab_client_
 from merge_assist.projects.models import Project
 from merge_assist.secrets.providers import provider_from_settings
 
-RUNTIME_EXTRAS_KEY = "merging.gitlab_runtime"
+RUNTIME: ServiceKey[GitLabQueueRuntime] = ServiceKey("merge queue's GitLab runtime")
+"""This process's runtime, made by its first run."""
 
 
 async def run_merge_queue(
     res: AppResources, project_id: int, still_owner: StillOwner
 ) -> RunOutcome:
     """Run the merge engine for one project until its queues wait (``runner.run_project``)."""
-    runtime: GitLabQueueRuntime | None = res.extras.get(RUNTIME_EXTRAS_KEY)
+    runtime = res.find(RUNTIME)
     if runtime is None:
         runtime = GitLabQueueRuntime(res)
-        res.extras[RUNTIME_EXTRAS_KEY] = runtime
+        res.provide(RUNTIME, runtime)
     return await runtime.run(res, project_id, still_owner)
 
 
 async def close_merge_queue(res: AppResources) -> None:
     """Close this process's GitLab connection of the merge queue, if it opened one."""
-    runtime: GitLabQueueRuntime | None = res.extras.pop(RUNTIME_EXTRAS_KEY, None)
+    runtime = res.withdraw(RUNTIME)
     if runtime is not None:
         await runtime.close()
 

@@ -25,7 +25,7 @@ from merge_assist.kit.errors import NotFound
 from merge_assist.kit.live.app_hub import hub_of
 from merge_assist.kit.live.publish import attach
 from merge_assist.kit.logging import redact
-from merge_assist.kit.web import AppResources
+from merge_assist.kit.web import AppResources, ServiceKey
 from merge_assist.merging.engine.actions import (
     Action,
     AddLabels,
@@ -61,9 +61,6 @@ log = logging.getLogger(__name__)
 
 PortFailure = (GitLabError, GitCommandError)
 """What a port raises when GitLab or git failed: the step is logged and retried later."""
-VAULT_LOCKS_KEY = "vault_locks"
-# Results of actions performed before a failed step, per queue, for this process's next try.
-PENDING_RESULTS_KEY = "merging.pending_results"
 
 # Actions after which a fresh read of GitLab would show nothing new but the labels they set:
 # the next step re-decides on the same observations with those labels (once, then it reads).
@@ -71,6 +68,11 @@ QUIET_ACTIONS = (AddLabels, RemoveLabels, PostComment, RecordHistory, Wait)
 
 PortFor = Callable[[Project, str, EngineConfig], QueuePort]
 LocksFor = Callable[[AsyncSession, int, Sequence[str]], Awaitable[Sequence[FileLock]]]
+PendingResults = dict[tuple[int, str], tuple[int, tuple[ActionResult, ...]]]
+VAULT_LOCKS: ServiceKey[LocksFor] = ServiceKey("vault lock reader of the merge gate")
+"""The vault's check-outs among paths, as the engine reads them (provided at start)."""
+PENDING_RESULTS: ServiceKey[PendingResults] = ServiceKey("merge queue's pending results")
+"""Results of actions performed before a failed step, per queue, for this process's next try."""
 StillOwner = Callable[[], Awaitable[bool]]
 
 
@@ -258,12 +260,12 @@ async def _complete(
     """Add the priorities, the vault locks and the previous step's results, under our
     project id (the port reads GitLab, which knows the project by GitLab's id)."""
     snapshots = observed.merge_requests
-    locks_for: LocksFor | None = queue.res.extras.get(VAULT_LOCKS_KEY)
+    locks_for = queue.res.service(VAULT_LOCKS)
     locks: tuple[FileLock, ...] = ()
     async with queue.res.sessions() as session:
         wanted = await priorities(session, queue.project.id, (s.iid for s in snapshots))
         paths = sorted({path for snapshot in snapshots for path in snapshot.files_changed})
-        if locks_for is not None and paths:
+        if paths:
             locks = tuple(await locks_for(session, queue.project.id, paths))
     snapshots = tuple(s.model_copy(update={"priority": wanted.get(s.iid, 0)}) for s in snapshots)
     return observed.model_copy(
@@ -357,8 +359,10 @@ async def _step_failed(
     queue: _Queue, version: int, results: tuple[ActionResult, ...], reason: str
 ) -> None:
     """Log the failure (the state stays as it was) and keep the results for the retry."""
-    pending: dict[tuple[int, str], tuple[int, tuple[ActionResult, ...]]]
-    pending = queue.res.extras.setdefault(PENDING_RESULTS_KEY, {})
+    pending = queue.res.find(PENDING_RESULTS)
+    if pending is None:
+        pending = {}
+        queue.res.provide(PENDING_RESULTS, pending)
     pending[(queue.project.id, queue.branch)] = (version, results)
     retry = queue.config.busy_poll_seconds
     line = LogLine("warning", f"{reason}; the step is retried in {retry} s", None)
@@ -372,7 +376,7 @@ async def _step_failed(
 
 def _take_pending(queue: _Queue, version: int) -> tuple[ActionResult, ...]:
     """Results kept from a failed step over the same stored version (else: none)."""
-    pending = queue.res.extras.get(PENDING_RESULTS_KEY, {})
+    pending = queue.res.find(PENDING_RESULTS) or {}
     kept = pending.pop((queue.project.id, queue.branch), None)
     if kept is None or kept[0] != version:
         return ()
