@@ -95,7 +95,12 @@ def resources(request: Request) -> AppResources:
 async def db_session(
     res: Annotated[AppResources, Depends(resources)],
 ) -> AsyncIterator[AsyncSession]:
-    """One session per request, committed once when the endpoint returns without error."""
+    """One session per request, committed once when the endpoint returns without error.
+
+    The dependency is function-scoped (``Session``), so the commit happens before the response
+    is sent: a client that has its answer can read what it changed, and a failed commit is an
+    error response, never a 200 for work that was lost.
+    """
     async with res.sessions() as session:
         try:
             yield session
@@ -105,7 +110,7 @@ async def db_session(
             raise
 
 
-Session = Annotated[AsyncSession, Depends(db_session)]
+Session = Annotated[AsyncSession, Depends(db_session, scope="function")]
 Resources = Annotated[AppResources, Depends(resources)]
 
 

@@ -92,9 +92,6 @@ async def update_config(
     )
     # The project's worker is woken once this commits, so its next run reads the new config.
     wake_after_commit(session, res, project_id, "config")
-    # Commit before answering (the Session dependency would commit after the answer is sent):
-    # the dashboard reads the configuration again as soon as it has the answer.
-    await session.commit()
     return _config_out(row)
 
 

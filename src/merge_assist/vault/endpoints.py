@@ -182,9 +182,9 @@ async def admin_call(
         yield call
 
 
-Reader = Annotated[VaultCall, Depends(reader_call)]
-Changer = Annotated[VaultCall, Depends(writer_call)]
-Admin = Annotated[VaultCall, Depends(admin_call)]
+Reader = Annotated[VaultCall, Depends(reader_call, scope="function")]
+Changer = Annotated[VaultCall, Depends(writer_call, scope="function")]
+Admin = Annotated[VaultCall, Depends(admin_call, scope="function")]
 
 
 async def _read_upload(upload: UploadFile, limit: int) -> bytes:

@@ -91,9 +91,6 @@ async def set_priority(
     MRs may carry a raised priority at once. Audited."""
     changed = await priority.set_priority(session, user, mr_id, body.priority)
     wake_after_commit(session, res, changed.project_id, "priority")  # it reads the new order
-    # Commit before answering (the Session dependency would commit after the answer is sent):
-    # the dashboard reloads the queue as soon as it has the answer.
-    await session.commit()
     return changed
 
 
