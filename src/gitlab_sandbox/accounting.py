@@ -120,7 +120,9 @@ class AccountingMiddleware:
 
 def raw_token(scope: Scope) -> str | None:
     """The token a GitLab client sent: PRIVATE-TOKEN, Bearer, Basic (git), or query string."""
-    headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+    headers: dict[str, str] = {
+        k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]
+    }
     if headers.get("private-token"):
         return headers["private-token"]
     if headers.get("job-token"):
@@ -135,7 +137,7 @@ def raw_token(scope: Scope) -> str | None:
             return None
         password = decoded.partition(":")[2]
         return password or None
-    query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+    query: dict[str, list[str]] = parse_qs(scope.get("query_string", b"").decode("latin-1"))
     for name in ("private_token", "access_token"):
         if query.get(name):
             return query[name][0]

@@ -87,30 +87,38 @@ class RunningSandbox:
         return result.as_dict()
 
     def faults(self, **settings: Any) -> dict[str, Any]:
-        return self.admin("PUT", "faults", settings) if settings else self.admin("GET", "faults")
+        answer: dict[str, Any] = (
+            self.admin("PUT", "faults", settings) if settings else self.admin("GET", "faults")
+        )
+        return answer
 
     def stats(self) -> dict[str, Any]:
-        return self.admin("GET", "stats")
+        answer: dict[str, Any] = self.admin("GET", "stats")
+        return answer
 
     def green_main(self) -> Any:
         return self.admin("GET", "green-main")
 
     def advance_clock(self, seconds: float) -> dict[str, Any]:
-        return self.admin("POST", "clock", {"advance": seconds})
+        answer: dict[str, Any] = self.admin("POST", "clock", {"advance": seconds})
+        return answer
 
     def set_clock_speed(self, speed: float) -> dict[str, Any]:
-        return self.admin("POST", "clock", {"speed": speed})
+        answer: dict[str, Any] = self.admin("POST", "clock", {"speed": speed})
+        return answer
 
     def pipelines(self) -> list[dict[str, Any]]:
-        return self.admin("GET", "pipelines")
+        answer: list[dict[str, Any]] = self.admin("GET", "pipelines")
+        return answer
 
     def wait_for_pipelines(self, timeout: float = 30.0) -> list[dict[str, Any]]:
         """Wait (real seconds) until every pipeline has finished; the pipelines."""
-        return self.wait_until(
+        finished: list[dict[str, Any]] = self.wait_until(
             lambda: (ps := self.pipelines()) and all(p["status"] in FINISHED for p in ps) and ps,
             timeout=timeout,
             what="all pipelines to finish",
         )
+        return finished
 
     def wait_idle(self, timeout: float = 30.0) -> None:
         """Wait until background work (rebases, auto-merges, webhooks) is done."""

@@ -12,8 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from merge_assist.ingest.models import InboxEvent
 from merge_assist.kit.bus import Subscription
+from merge_assist.kit.bus.wake import WAKE_GROUP, bus_of, wake_topic
 from merge_assist.kit.settings import Settings
-from merge_assist.kit.wake import WAKE_GROUP, bus_of, wake_topic
 from merge_assist.projects.models import Project
 from tests.ingest.conftest import BODY_LIMIT
 from tests.workers.factories import make_project

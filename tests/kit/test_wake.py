@@ -8,8 +8,8 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from merge_assist.kit.bus import InProcessBus
+from merge_assist.kit.bus.wake import WAKE_GROUP, bus_of, wake_after_commit, wake_topic
 from merge_assist.kit.settings import Settings
-from merge_assist.kit.wake import WAKE_GROUP, bus_of, wake_after_commit, wake_topic
 from merge_assist.kit.web import AppResources
 
 QUIET = 0.2  # how long to listen for a wake-up that must not come

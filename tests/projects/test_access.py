@@ -13,7 +13,7 @@ from merge_assist.audit.models import AuditEntry
 from merge_assist.auth.principal import Principal
 from merge_assist.auth.service import load_principal
 from merge_assist.kit.bus import RedisStreamsBus
-from merge_assist.kit.wake import WAKE_GROUP, bus_of, wake_topic
+from merge_assist.kit.bus.wake import WAKE_GROUP, bus_of, wake_topic
 from merge_assist.projects import service
 from tests.conftest import MakeAccount
 from tests.projects.conftest import sandbox_hooks

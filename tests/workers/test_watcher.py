@@ -9,8 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from merge_assist.ingest.models import InboxEvent
 from merge_assist.kit.bus import InProcessBus, Subscription
+from merge_assist.kit.bus.wake import WAKE_GROUP, wake_topic
 from merge_assist.kit.settings import Settings
-from merge_assist.kit.wake import WAKE_GROUP, wake_topic
 from merge_assist.kit.web import AppResources
 from merge_assist.projects.models import Project
 from merge_assist.workers.models import WorkerHeartbeat

@@ -9,7 +9,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from merge_assist.ingest.models import InboxEvent
-from merge_assist.kit.wake import WAKE_GROUP, bus_of, publish_wake, wake_topic
+from merge_assist.kit.bus.wake import WAKE_GROUP, bus_of, publish_wake, wake_topic
 from merge_assist.kit.web import AppResources
 from merge_assist.projects.models import Project
 from merge_assist.workers.models import ProjectLease, WorkerHeartbeat

@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from merge_assist.kit.bus import RedisStreamsBus
+from merge_assist.kit.bus.wake import WAKE_GROUP, publish_wake, wake_topic
 from merge_assist.kit.settings import Settings
-from merge_assist.kit.wake import WAKE_GROUP, publish_wake, wake_topic
 from merge_assist.kit.web import AppResources
 from merge_assist.workers.worker import Worker
 from tests.workers.conftest import Clock, RecordingRun, eventually

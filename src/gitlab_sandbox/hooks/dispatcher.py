@@ -82,7 +82,7 @@ class RetryPolicy:
 
     def delay(self, attempt: int) -> float:
         """How long to wait after failed attempt number ``attempt`` (1-based)."""
-        return min(self.max_backoff_seconds, self.backoff_seconds * 2 ** (attempt - 1))
+        return float(min(self.max_backoff_seconds, self.backoff_seconds * 2 ** (attempt - 1)))
 
 
 @dataclass

@@ -69,7 +69,8 @@ def _as_dependency(admin_dependency: Any) -> DependsParam:
     if isinstance(admin_dependency, DependsParam):
         return admin_dependency
     if callable(admin_dependency):
-        return Depends(admin_dependency)
+        dependency: DependsParam = Depends(admin_dependency)
+        return dependency
     raise TypeError(
         "admin_dependency must be a callable, a Depends(...) or Annotated[..., Depends]"
     )

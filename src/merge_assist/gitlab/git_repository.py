@@ -177,7 +177,7 @@ class GitRepository:
         args = ["push", "--porcelain"]
         if force_with_lease is True:
             args.append(f"--force-with-lease={destination}")
-        elif isinstance(force_with_lease, str) and force_with_lease is not False:
+        elif isinstance(force_with_lease, str):
             args.append(f"--force-with-lease={destination}:{force_with_lease}")
         if force:
             args.append("--force")

@@ -48,8 +48,8 @@ class RetryPolicy:
 
     def backoff_delay(self, attempt: int, rng: random.Random | None = None) -> float:
         """Seconds to wait before retry number ``attempt`` (0-based), with equal jitter."""
-        ceiling = min(self.max_backoff, self.backoff * (2**attempt))
-        draw = (rng or _RNG).random()
+        ceiling: float = min(self.max_backoff, self.backoff * (2**attempt))
+        draw: float = (rng or _RNG).random()
         return ceiling / 2 + draw * ceiling / 2
 
 

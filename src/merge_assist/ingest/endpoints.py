@@ -1,13 +1,22 @@
-"""``POST /webhook/gitlab``: GitLab's webhooks for every onboarded project."""
+"""``POST /webhook/gitlab``: GitLab's webhooks for every onboarded project.
+
+GitLab waits for the answer and retries on errors, so the listener does no GitLab calls and
+no engine work: it stores the delivery in the inbox (the request's one transaction, committed
+before the answer) and wakes the project's owner after the commit. A crash between the two
+leaves an unprocessed inbox row, which the watcher turns into a wake-up later.
+"""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
-from merge_assist.ingest import listener
+from merge_assist.ingest import service
 from merge_assist.ingest.schemas import WebhookReceipt
+from merge_assist.ingest.webhooks import parse_delivery
 from merge_assist.kit.body_limit import read_request_body
-from merge_assist.kit.web import Resources
+from merge_assist.kit.bus.wake import wake_after_commit
+from merge_assist.kit.clock import utcnow
+from merge_assist.kit.web import Resources, Session
 
 router = APIRouter(tags=["ingest"])
 
@@ -22,13 +31,21 @@ router = APIRouter(tags=["ingest"])
         413: {"description": "The body is larger than webhook_max_body_bytes."},
     },
 )
-async def gitlab_webhook(request: Request, response: Response, res: Resources) -> WebhookReceipt:
+async def gitlab_webhook(
+    request: Request, response: Response, session: Session, res: Resources
+) -> WebhookReceipt:
     """Store a GitLab webhook delivery once and wake the project's owner."""
     limit = res.settings.webhook_max_body_bytes
     body = await read_request_body(
         request, limit, f"The webhook body is larger than {limit} bytes."
     )
-    receipt = await listener.receive(res, request.headers, body)
-    if receipt.duplicate:
+    delivery = parse_delivery(request.headers, body)
+    token = request.headers.get(service.TOKEN_HEADER)
+    stored = await service.receive(session, res.settings, delivery, token, now=utcnow())
+    if stored.ignored_reason is not None:
+        return WebhookReceipt(status="ignored", reason=stored.ignored_reason)
+    if not stored.new:
         response.status_code = 200
-    return receipt
+        return WebhookReceipt(status="duplicate", duplicate=True)
+    wake_after_commit(session, res, stored.project_id, "webhook")
+    return WebhookReceipt(status="accepted")

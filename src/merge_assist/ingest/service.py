@@ -19,6 +19,7 @@ from merge_assist.projects import service as projects
 
 log = logging.getLogger(__name__)
 
+TOKEN_HEADER = "x-gitlab-token"  # noqa: S105 - a header name, not a secret
 REJECTED = "The webhook could not be authenticated."
 # Compared against when the project is unknown, so both refusals take the same time.
 _NO_SECRET = "-" * 64
@@ -60,6 +61,19 @@ async def authenticate(
     if project_id is None or not matches or not token:
         raise NotAuthenticated(REJECTED)
     return project_id
+
+
+async def receive(
+    session: AsyncSession,
+    settings: Settings,
+    delivery: WebhookDelivery,
+    token: str | None,
+    *,
+    now: datetime,
+) -> Stored:
+    """Authenticate ``delivery`` by its ``token`` (the X-Gitlab-Token), then store it once."""
+    project_id = await authenticate(session, settings, delivery.gitlab_project_id, token)
+    return await store(session, project_id, delivery, now=now)
 
 
 async def store(

@@ -1,7 +1,7 @@
 """Work that waits for a session's commit: queued while the transaction runs, done once it
 commits, dropped if it rolls back.
 
-Live events (``kit.live.publish``) and wake-ups (``kit.wake``) use it so that nobody hears of
+Live events (``kit.live.publish``) and wake-ups (``kit.bus.wake``) use it so that nobody hears of
 something the database does not hold. The actions run inside SQLAlchemy's ``after_commit``
 event, in the order they were queued: they must be quick and must not use the session (start a
 task for anything that waits). Only the outer transaction's outcome is followed: do not queue

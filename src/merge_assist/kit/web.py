@@ -58,7 +58,7 @@ class AppResources:
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
     bus: EventBus | None = None
-    """The event bus; made from the settings on first use (``kit.wake.bus_of``)."""
+    """The event bus; made from the settings on first use (``kit.bus.wake.bus_of``)."""
     live_hub: UpdatesHub | None = None
     """The live-events hub; made on first use (``kit.live.app_hub.hub_of``)."""
     _services: dict[ServiceKey[Any], object] = field(default_factory=dict, init=False, repr=False)

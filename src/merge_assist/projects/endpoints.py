@@ -5,8 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from merge_assist.auth.dependencies import AdminUser, CurrentUser
+from merge_assist.kit.bus.wake import wake_after_commit
 from merge_assist.kit.errors import Forbidden
-from merge_assist.kit.wake import wake_after_commit
 from merge_assist.kit.web import Resources, Session
 from merge_assist.projects import permissions, service
 from merge_assist.projects.gitlab_access import GITLAB_CLIENT_FACTORY, GitLabClientFactory

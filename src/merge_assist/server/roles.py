@@ -19,8 +19,8 @@ from merge_assist.kit.settings import Settings, get_settings
 
 
 async def _run_role(settings: Settings, role: str) -> None:
+    from merge_assist.kit.bus.wake import bus_of
     from merge_assist.kit.live.app_hub import close_live_relay
-    from merge_assist.kit.wake import bus_of
     from merge_assist.merging.adapter.runtime import close_merge_queue, run_merge_queue
     from merge_assist.server.app import create_resources
     from merge_assist.workers.heartbeats import new_worker_id

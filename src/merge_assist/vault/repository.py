@@ -139,7 +139,7 @@ async def move_file_version(
         .values(**values)
         .execution_options(synchronize_session=False)
     )
-    moved = (await session.execute(statement)).rowcount == 1  # type: ignore[attr-defined]
+    moved = bool((await session.execute(statement)).rowcount == 1)  # type: ignore[attr-defined]
     if moved:
         await session.refresh(file)
     return moved
@@ -240,7 +240,7 @@ async def delete_lock(session: AsyncSession, lock_id: int) -> bool:
     """Remove one lock row (False when it was already gone)."""
     statement = delete(VaultLock).where(VaultLock.id == lock_id)
     result = await session.execute(statement.execution_options(synchronize_session=False))
-    return result.rowcount == 1  # type: ignore[attr-defined]
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
 
 async def locked_paths_of_vaults(

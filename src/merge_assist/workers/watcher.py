@@ -16,9 +16,9 @@ from datetime import datetime, timedelta
 
 from merge_assist.ingest import service as inbox
 from merge_assist.kit.bus import EventBus
+from merge_assist.kit.bus.wake import bus_of, publish_wake
 from merge_assist.kit.clock import utcnow
 from merge_assist.kit.db import unit_of_work
-from merge_assist.kit.wake import bus_of, publish_wake
 from merge_assist.kit.web import AppResources
 from merge_assist.workers import heartbeats
 from merge_assist.workers.schedule import active_projects

@@ -22,9 +22,9 @@ from datetime import datetime, timedelta
 
 from merge_assist.ingest import service as inbox
 from merge_assist.kit.bus import BusUnavailable, EventBus
+from merge_assist.kit.bus.wake import WAKE_GROUP, bus_of, wake_topic
 from merge_assist.kit.clock import utcnow
 from merge_assist.kit.db import unit_of_work
-from merge_assist.kit.wake import WAKE_GROUP, bus_of, wake_topic
 from merge_assist.kit.web import AppResources
 from merge_assist.workers import heartbeats, leases
 from merge_assist.workers.leases import Lease

@@ -20,8 +20,8 @@ from gitlab_sandbox.testing import RunningSandbox, run_sandbox
 from merge_assist.gitlab.client import GitLabClient
 from merge_assist.ingest.models import InboxEvent
 from merge_assist.kit.bus import InProcessBus
+from merge_assist.kit.bus.wake import bus_of
 from merge_assist.kit.settings import Settings
-from merge_assist.kit.wake import bus_of
 from merge_assist.kit.web import AppResources
 from merge_assist.merging.adapter.runtime import close_merge_queue
 from merge_assist.merging.persistence.models import (

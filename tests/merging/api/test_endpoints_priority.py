@@ -11,8 +11,8 @@ from sqlalchemy import select
 
 from merge_assist.audit.models import AuditEntry
 from merge_assist.kit.bus import InProcessBus, RedisStreamsBus
+from merge_assist.kit.bus.wake import WAKE_GROUP, bus_of, publish_wake, wake_topic
 from merge_assist.kit.live.app_hub import hub_of
-from merge_assist.kit.wake import WAKE_GROUP, bus_of, publish_wake, wake_topic
 from merge_assist.merging.persistence.models import MergeHistoryEntry, QueueLogEntry
 from tests.conftest import MakeAccount
 from tests.merging.api.queue_rows import Sessions, add_mr, add_project, at, grant, mr_row, user_id

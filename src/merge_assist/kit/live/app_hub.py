@@ -8,9 +8,9 @@ flushes it on the way out (``close_live_relay``, before the bus is closed).
 
 from __future__ import annotations
 
+from merge_assist.kit.bus.wake import bus_of
 from merge_assist.kit.live.hub import UpdatesHub
 from merge_assist.kit.live.relay import LiveRelay, register_relay
-from merge_assist.kit.wake import bus_of
 from merge_assist.kit.web import AppResources
 
 

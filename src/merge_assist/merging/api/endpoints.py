@@ -13,9 +13,9 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query
 
 from merge_assist.auth.dependencies import CurrentUser
+from merge_assist.kit.bus.wake import wake_after_commit
 from merge_assist.kit.clock import utcnow
 from merge_assist.kit.live.publish import LiveSession
-from merge_assist.kit.wake import wake_after_commit
 from merge_assist.kit.web import Resources, Session
 from merge_assist.merging.api import listing, priority, queue_log, stats
 from merge_assist.merging.persistence.models import QUEUE_STATES
