@@ -16,6 +16,7 @@ from merge_assist.gitlab.errors import (
     GitLabUnavailable,
     GitLabValidationError,
 )
+from merge_assist.gitlab.retry import RetryPolicy
 
 __all__ = [
     "GitLabAuthError",
@@ -32,4 +33,5 @@ __all__ = [
     "GitLabUnavailable",
     "GitLabValidationError",
     "ProjectRef",
+    "RetryPolicy",
 ]

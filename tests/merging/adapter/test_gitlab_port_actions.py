@@ -17,6 +17,7 @@ from gitlab_sandbox.testing import RunningSandbox, run_sandbox
 from merge_assist.gitlab.client import GitLabClient
 from merge_assist.gitlab.errors import GitLabUnavailable
 from merge_assist.gitlab.models import CommitAction
+from merge_assist.gitlab.retry import RetryPolicy
 from merge_assist.merging.adapter.gitlab_port import GitLabQueuePort
 from merge_assist.merging.engine import actions as act
 from merge_assist.merging.engine.comments import render, with_marker
@@ -60,7 +61,9 @@ async def port(sandbox: RunningSandbox, tmp_path: Path) -> AsyncIterator[GitLabQ
 
 @pytest.fixture
 async def root(sandbox: RunningSandbox) -> AsyncIterator[GitLabClient]:
-    async with GitLabClient(sandbox.url, sandbox.token_for("root"), max_retries=0) as client:
+    async with GitLabClient(
+        sandbox.url, sandbox.token_for("root"), retry=RetryPolicy(max_retries=0)
+    ) as client:
         yield client
 
 
