@@ -25,6 +25,7 @@ from merge_assist.gitlab import (
     GitLabUnavailable,
     GitLabValidationError,
 )
+from merge_assist.gitlab.inputs import MergeRequestChanges, MergeRequestQuery
 from merge_assist.gitlab.retry import RetryPolicy
 from merge_assist.kit.logging import JsonFormatter
 from tests.gitlab.conftest import TOKEN, ScriptedGitLab, SleepRecorder
@@ -157,7 +158,9 @@ async def test_a_label_update_is_resent_after_a_server_error(
     scripted.expect("PUT", MR_PATH, json=mr_json(labels=["Merge Assist: Ready to Merge"]))
 
     mr = await gitlab.update_merge_request(
-        7, 3, add_labels=["Merge Assist: Ready to Merge"], remove_labels=["x", "y"]
+        7,
+        3,
+        MergeRequestChanges(add_labels=["Merge Assist: Ready to Merge"], remove_labels=["x", "y"]),
     )
 
     assert mr.labels == ["Merge Assist: Ready to Merge"]
@@ -295,7 +298,7 @@ async def test_pagination_follows_next_page_across_three_pages(
     scripted.expect("GET", path, json=[mr_json(3)], headers={"X-Next-Page": "3"})
     scripted.expect("GET", path, json=[mr_json(4)], headers={"X-Next-Page": ""})
 
-    mrs = await gitlab.list_merge_requests(7, assignee_id=42, labels=["a", "b"])
+    mrs = await gitlab.list_merge_requests(7, MergeRequestQuery(assignee_id=42, labels=["a", "b"]))
 
     assert [mr.iid for mr in mrs] == [1, 2, 3, 4]
     pages = [r.query for r in scripted.received]

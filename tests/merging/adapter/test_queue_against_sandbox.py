@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from gitlab_sandbox.testing import RunningSandbox, run_sandbox
 from merge_assist.audit.models import AuditEntry
 from merge_assist.gitlab.client import GitLabClient
+from merge_assist.gitlab.inputs import MergeRequestChanges, MergeRequestQuery
 from merge_assist.gitlab.retry import RetryPolicy
 from merge_assist.kit.db import unit_of_work
 from merge_assist.kit.settings import Environment, Settings
@@ -166,7 +167,10 @@ async def test_the_queue_lands_good_mrs_and_rejects_bad_ones_with_the_database(
     async with GitLabClient(
         sandbox.url, sandbox.token_for("root"), retry=RetryPolicy(max_retries=0)
     ) as root:
-        gitlab = {mr.iid: mr for mr in await root.list_merge_requests(PROJECT, state="all")}
+        gitlab = {
+            mr.iid: mr
+            for mr in await root.list_merge_requests(PROJECT, MergeRequestQuery(state="all"))
+        }
         notes = {iid: await root.mr_notes(PROJECT, iid) for iid in rejected}
     assert {iid for iid in range(1, 11) if gitlab[iid].state == "merged"} == merged
     assert all(BOT not in {u.username for u in gitlab[iid].assignees} for iid in rejected)
@@ -270,7 +274,10 @@ async def test_a_worker_killed_mid_batch_is_finished_by_the_next_one(
     async with GitLabClient(
         sandbox.url, sandbox.token_for("root"), retry=RetryPolicy(max_retries=0)
     ) as root:
-        gitlab = {mr.iid: mr for mr in await root.list_merge_requests(PROJECT, state="all")}
+        gitlab = {
+            mr.iid: mr
+            for mr in await root.list_merge_requests(PROJECT, MergeRequestQuery(state="all"))
+        }
         leftovers = await root.list_branches(PROJECT, search="merge-assist/")
     assert {iid for iid in range(1, 11) if gitlab[iid].state == "merged"} == merged
     for iid in set(range(1, 11)) - merged:  # the CI breaker and one of the conflicting pair
@@ -299,7 +306,9 @@ async def test_unassigning_the_bot_mid_flight_removes_the_mr_cleanly(
     async with GitLabClient(
         sandbox.url, sandbox.token_for("alice"), retry=RetryPolicy(max_retries=0)
     ) as alice:
-        await alice.update_merge_request(PROJECT, 10, assignee_ids=[], reviewer_ids=[])
+        await alice.update_merge_request(
+            PROJECT, 10, MergeRequestChanges(assignee_ids=[], reviewer_ids=[])
+        )
     try:
         await run_until_settled(res, sandbox, project_id)
     finally:

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from gitlab_sandbox.testing import RunningSandbox, run_sandbox
 from merge_assist.gitlab.client import GitLabClient
+from merge_assist.gitlab.inputs import MergeRequestChanges, MergeRequestQuery
 from merge_assist.gitlab.retry import RetryPolicy
 from merge_assist.ingest.models import InboxEvent
 from merge_assist.kit.bus import InProcessBus
@@ -136,7 +137,10 @@ async def assert_landed_once_on_green_main(
     async with GitLabClient(
         sandbox.url, sandbox.token_for("root"), retry=RetryPolicy(max_retries=0)
     ) as root:
-        every = {mr.iid: mr for mr in await root.list_merge_requests(PROJECT, state="all")}
+        every = {
+            mr.iid: mr
+            for mr in await root.list_merge_requests(PROJECT, MergeRequestQuery(state="all"))
+        }
         leftovers = await root.list_branches(PROJECT, search="merge-assist/")
     gitlab = {iid: mr for iid, mr in every.items() if iid <= COUNT}
     assert {iid for iid, mr in gitlab.items() if mr.state == "merged"} == good
@@ -241,7 +245,7 @@ async def merge_order(sandbox: RunningSandbox) -> list[int]:
     async with GitLabClient(
         sandbox.url, sandbox.token_for("root"), retry=RetryPolicy(max_retries=0)
     ) as root:
-        merged = await root.list_merge_requests(PROJECT, state="merged")
+        merged = await root.list_merge_requests(PROJECT, MergeRequestQuery(state="merged"))
     moves = {mr.merge_commit_sha: mr.iid for mr in merged}
     assert set(moves) <= set(tips), (moves, tips)
     return [moves[sha] for sha in tips if sha in moves]
@@ -340,7 +344,9 @@ async def test_unassigning_the_bot_while_an_mr_is_tested_removes_it_cleanly(
         async with GitLabClient(
             sandbox.url, sandbox.token_for("alice"), retry=RetryPolicy(max_retries=0)
         ) as alice:
-            await alice.update_merge_request(PROJECT, leaving, assignee_ids=[], reviewer_ids=[])
+            await alice.update_merge_request(
+                PROJECT, leaving, MergeRequestChanges(assignee_ids=[], reviewer_ids=[])
+            )
         await drive(res, sandbox, clock, project_id, [worker], watcher, expected=COUNT)
     finally:
         await worker.stop()
