@@ -12,6 +12,7 @@ from merge_assist.gitlab.client import GitLabClient
 from merge_assist.gitlab.git import GitCli
 from merge_assist.gitlab.retry import RetryPolicy
 from merge_assist.merging.adapter.gitlab_port import GitLabQueuePort, ProjectTarget
+from merge_assist.merging.adapter.perform import RebaseWait
 from merge_assist.merging.engine.config import EngineConfig
 from tests.merging.adapter.driver import BOT, PROJECT, TARGET
 
@@ -35,8 +36,7 @@ async def open_port(
             target_branch=TARGET,
             bot_username=BOT,
             config=config,
-            rebase_wait_seconds=20.0,
-            rebase_poll_seconds=0.05,
+            rebase_wait=RebaseWait(max_seconds=20.0, poll_seconds=0.05),
         )
 
 

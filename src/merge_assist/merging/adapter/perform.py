@@ -51,6 +51,14 @@ STILL_CHECKING = frozenset({"checking", "unchecked", "preparing", "approvals_syn
 
 
 @dataclass(frozen=True)
+class RebaseWait:
+    """How long a rebase action waits for GitLab's rebase, and how often it looks."""
+
+    max_seconds: float = 60.0
+    poll_seconds: float = 1.0
+
+
+@dataclass(frozen=True)
 class PortTarget:
     """The project and branch one port works on, and how long it waits for GitLab's rebase."""
 
@@ -58,8 +66,7 @@ class PortTarget:
     target_branch: str
     bot_id: int
     batch_branch_prefix: str
-    rebase_wait_seconds: float = 60.0
-    rebase_poll_seconds: float = 1.0
+    rebase_wait: RebaseWait = RebaseWait()
 
 
 class GitLabActions:
@@ -78,15 +85,13 @@ class GitLabActions:
         project_id: int,
         target_branch: str,
         batch_branch_prefix: str,
-        rebase_wait_seconds: float = 60.0,
-        rebase_poll_seconds: float = 1.0,
+        rebase_wait: RebaseWait = RebaseWait(),
     ) -> None:
         self.client = client
         self.observer = observer
         self.workspace = workspace
         self.target_branch = target_branch
-        self.rebase_wait_seconds = rebase_wait_seconds
-        self.rebase_poll_seconds = rebase_poll_seconds
+        self.rebase_wait = rebase_wait
         self._project_id = project_id
         self._batch_branch_prefix = batch_branch_prefix
 
@@ -113,8 +118,7 @@ class GitLabActions:
             target_branch=self.target_branch,
             bot_id=bot.id,
             batch_branch_prefix=self._batch_branch_prefix,
-            rebase_wait_seconds=self.rebase_wait_seconds,
-            rebase_poll_seconds=self.rebase_poll_seconds,
+            rebase_wait=self.rebase_wait,
         )
 
 
@@ -191,8 +195,8 @@ async def rebase(client: GitLabClient, target: PortTarget, action: act.Rebase) -
         mr = await client.wait_for_rebase(
             project,
             iid,
-            max_wait=target.rebase_wait_seconds,
-            interval=target.rebase_poll_seconds,
+            max_wait=target.rebase_wait.max_seconds,
+            interval=target.rebase_wait.poll_seconds,
         )
     except GitLabRebaseTimeout:
         return RebaseResult(iid=iid, status="in_progress")
