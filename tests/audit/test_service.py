@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from merge_assist.audit import service
 from merge_assist.audit.chain import GENESIS_HASH
 from merge_assist.audit.models import AuditEntry
+from merge_assist.audit.repository import AuditQuery
 from merge_assist.kit.db import unit_of_work
 from tests.audit.conftest import RecordEntries
 
@@ -244,12 +245,14 @@ async def test_search_combines_filters_and_pages(
     early = await record_entries(2)
     late = await record_entries(3, actor_name="bob", action="vault.checkin")
     async with sessions() as session:
-        page = await service.search(session, actor="bob", action="vault.*", limit=2, offset=0)
+        page = await service.search(
+            session, AuditQuery(actor="bob", action="vault.*"), limit=2, offset=0
+        )
         assert [e.id for e in page.items] == [late[2].id, late[1].id]
         assert page.total == 3
-        before = await service.search(session, until=late[0].occurred_at)
+        before = await service.search(session, AuditQuery(until=late[0].occurred_at))
         assert {e.id for e in before.items} == {e.id for e in early}
-        none = await service.search(session, actor="bob", success=False)
+        none = await service.search(session, AuditQuery(actor="bob", success=False))
         assert (none.items, none.total) == ([], 0)
         exported = [e.id async for e in service.export(session, page_size=2)]
         assert exported == [e.id for e in early + late]

@@ -28,6 +28,7 @@ from starlette.types import Receive, Scope, Send
 
 from gitlab_sandbox.testing import RunningSandbox, run_sandbox
 from merge_assist.gitlab import GitLabClient
+from merge_assist.gitlab.retry import RetryPolicy
 
 TOKEN = "glpat-transporttest0123456789"
 
@@ -179,9 +180,7 @@ async def gitlab(scripted: ScriptedGitLab, sleeps: SleepRecorder) -> AsyncIterat
         scripted.url,
         TOKEN,
         timeout=httpx.Timeout(5.0),
-        max_retries=3,
-        backoff=0.01,
-        max_retry_after=5,
+        retry=RetryPolicy(max_retries=3, backoff=0.01, max_retry_after=5),
         sleep=sleeps,
     )
     async with client:
@@ -299,12 +298,14 @@ def sandbox(scenario: dict[str, Any]) -> Iterator[RunningSandbox]:
 @pytest.fixture
 async def bot(sandbox: RunningSandbox) -> AsyncIterator[GitLabClient]:
     async with GitLabClient(
-        sandbox.url, sandbox.token_for("marge-bot"), max_retries=2, backoff=0.01
+        sandbox.url, sandbox.token_for("marge-bot"), retry=RetryPolicy(max_retries=2, backoff=0.01)
     ) as client:
         yield client
 
 
 @pytest.fixture
 async def alice(sandbox: RunningSandbox) -> AsyncIterator[GitLabClient]:
-    async with GitLabClient(sandbox.url, sandbox.token_for("alice"), max_retries=0) as client:
+    async with GitLabClient(
+        sandbox.url, sandbox.token_for("alice"), retry=RetryPolicy(max_retries=0)
+    ) as client:
         yield client

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from merge_assist.gitlab import (
+    GitAuthor,
     GitLabClient,
     GitLabLockConflict,
     GitLabNotFound,
@@ -134,7 +135,7 @@ async def test_create_commit_sends_actions_and_author(
     ]
 
     commit = await gitlab.create_commit(
-        7, "main", "Check in gear", actions, author_name="Ann", author_email="ann@example.com"
+        7, "main", "Check in gear", actions, author=GitAuthor("Ann", "ann@example.com")
     )
 
     assert commit.id == "c" * 40

@@ -20,6 +20,7 @@ from merge_assist.gitlab import (
     GitLabNotMergeable,
     GitLabValidationError,
 )
+from merge_assist.gitlab.inputs import MergeRequestChanges, MergeRequestQuery, NewMergeRequest
 from merge_assist.gitlab.models import CommitAction, Pipeline
 from tests.gitlab.conftest import FAIL_MARKER, MANY_MRS, PROJECT
 
@@ -61,18 +62,19 @@ async def test_tokens_are_checked(sandbox: RunningSandbox) -> None:
 
 async def test_list_merge_requests_filters(bot: GitLabClient, alice: GitLabClient) -> None:
     me = await bot.current_user()
-    assigned = await bot.list_merge_requests(PROJECT, assignee_id=me.id)
-    reviewing = await bot.list_merge_requests(PROJECT, reviewer_id=me.id)
+    assigned = await bot.list_merge_requests(PROJECT, MergeRequestQuery(assignee_id=me.id))
+    reviewing = await bot.list_merge_requests(PROJECT, MergeRequestQuery(reviewer_id=me.id))
     assert [mr.source_branch for mr in assigned] == ["feature-a"]
     assert [mr.source_branch for mr in reviewing] == ["feature-b"]
     alice_id = (await alice.current_user()).id
     assert [
-        mr.source_branch for mr in await bot.list_merge_requests(PROJECT, reviewer_id=alice_id)
+        mr.source_branch
+        for mr in await bot.list_merge_requests(PROJECT, MergeRequestQuery(reviewer_id=alice_id))
     ] == ["feature-a"]
 
 
 async def test_list_merge_requests_follows_pages(bot: GitLabClient) -> None:
-    mrs = await bot.list_merge_requests("acme/many", order_by="created_at")
+    mrs = await bot.list_merge_requests("acme/many", MergeRequestQuery(order_by="created_at"))
     assert len(mrs) == MANY_MRS
     assert len({mr.iid for mr in mrs}) == MANY_MRS
     assert bot.calls["mr.list"] == 2  # 100 + 5
@@ -85,11 +87,13 @@ async def test_get_and_update_merge_request(bot: GitLabClient, alice: GitLabClie
     alice_id = (await alice.current_user()).id
     me = (await bot.current_user()).id
     updated = await bot.update_merge_request(
-        PROJECT, 2, add_labels=["bug", "ready"], assignee_ids=[me, alice_id]
+        PROJECT, 2, MergeRequestChanges(add_labels=["bug", "ready"], assignee_ids=[me, alice_id])
     )
     assert sorted(updated.labels) == ["bug", "ready"]
     assert sorted(u.username for u in updated.assignees) == ["alice", "marge-bot"]
-    updated = await bot.update_merge_request(PROJECT, 2, remove_labels=["bug"], assignee_ids=[])
+    updated = await bot.update_merge_request(
+        PROJECT, 2, MergeRequestChanges(remove_labels=["bug"], assignee_ids=[])
+    )
     assert updated.labels == ["ready"]
     assert updated.assignees == []
     again = await bot.get_merge_request(PROJECT, 2)
@@ -416,21 +420,26 @@ async def test_create_merge_request_once(bot: GitLabClient, alice: GitLabClient)
     alice_id = (await alice.current_user()).id
     mr = await bot.create_merge_request(
         PROJECT,
-        source_branch="feature-new",
-        target_branch="main",
-        title="New feature",
-        reviewer_ids=[alice_id],
-        labels=["bug"],
+        NewMergeRequest(
+            source_branch="feature-new",
+            target_branch="main",
+            title="New feature",
+            reviewer_ids=[alice_id],
+            labels=["bug"],
+        ),
     )
     assert mr.state == "opened"
     assert mr.labels == ["bug"]
     assert [u.username for u in mr.reviewers] == ["alice"]
     with pytest.raises(GitLabConflict) as duplicate:
         await bot.create_merge_request(
-            PROJECT, source_branch="feature-new", target_branch="main", title="Again"
+            PROJECT,
+            NewMergeRequest(source_branch="feature-new", target_branch="main", title="Again"),
         )
     assert duplicate.value.status == 409
-    closed = await bot.update_merge_request(PROJECT, mr.iid, state_event="close")
+    closed = await bot.update_merge_request(
+        PROJECT, mr.iid, MergeRequestChanges(state_event="close")
+    )
     assert closed.state == "closed"
 
 

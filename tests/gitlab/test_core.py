@@ -25,6 +25,8 @@ from merge_assist.gitlab import (
     GitLabUnavailable,
     GitLabValidationError,
 )
+from merge_assist.gitlab.inputs import MergeRequestChanges, MergeRequestQuery
+from merge_assist.gitlab.retry import RetryPolicy
 from merge_assist.kit.logging import JsonFormatter
 from tests.gitlab.conftest import TOKEN, ScriptedGitLab, SleepRecorder
 
@@ -156,7 +158,9 @@ async def test_a_label_update_is_resent_after_a_server_error(
     scripted.expect("PUT", MR_PATH, json=mr_json(labels=["Merge Assist: Ready to Merge"]))
 
     mr = await gitlab.update_merge_request(
-        7, 3, add_labels=["Merge Assist: Ready to Merge"], remove_labels=["x", "y"]
+        7,
+        3,
+        MergeRequestChanges(add_labels=["Merge Assist: Ready to Merge"], remove_labels=["x", "y"]),
     )
 
     assert mr.labels == ["Merge Assist: Ready to Merge"]
@@ -170,7 +174,10 @@ async def test_a_merge_is_resent_when_it_never_reached_gitlab(sleeps: SleepRecor
         probe.bind(("127.0.0.1", 0))
         closed_port = probe.getsockname()[1]
     client = GitLabClient(
-        f"http://127.0.0.1:{closed_port}", TOKEN, max_retries=2, backoff=0.01, sleep=sleeps
+        f"http://127.0.0.1:{closed_port}",
+        TOKEN,
+        retry=RetryPolicy(max_retries=2, backoff=0.01),
+        sleep=sleeps,
     )
     async with client:
         with pytest.raises(GitLabUnavailable) as caught:
@@ -187,7 +194,11 @@ async def test_read_timeout_is_retried_for_reads(
     scripted.expect("GET", MR_PATH, json=mr_json(), delay=1.0)
     scripted.expect("GET", MR_PATH, json=mr_json(title="second answer"))
     client = GitLabClient(
-        scripted.url, TOKEN, timeout=httpx.Timeout(5.0, read=0.2), backoff=0.01, sleep=sleeps
+        scripted.url,
+        TOKEN,
+        timeout=httpx.Timeout(5.0, read=0.2),
+        retry=RetryPolicy(backoff=0.01),
+        sleep=sleeps,
     )
     async with client:
         mr = await client.get_merge_request(7, 3)
@@ -201,7 +212,11 @@ async def test_read_timeout_is_not_retried_for_a_merge(
 ) -> None:
     scripted.expect("PUT", MR_PATH + "/merge", json=mr_json(state="merged"), delay=1.0)
     client = GitLabClient(
-        scripted.url, TOKEN, timeout=httpx.Timeout(5.0, read=0.2), backoff=0.01, sleep=sleeps
+        scripted.url,
+        TOKEN,
+        timeout=httpx.Timeout(5.0, read=0.2),
+        retry=RetryPolicy(backoff=0.01),
+        sleep=sleeps,
     )
     async with client:
         with pytest.raises(GitLabUnavailable) as caught:
@@ -283,7 +298,7 @@ async def test_pagination_follows_next_page_across_three_pages(
     scripted.expect("GET", path, json=[mr_json(3)], headers={"X-Next-Page": "3"})
     scripted.expect("GET", path, json=[mr_json(4)], headers={"X-Next-Page": ""})
 
-    mrs = await gitlab.list_merge_requests(7, assignee_id=42, labels=["a", "b"])
+    mrs = await gitlab.list_merge_requests(7, MergeRequestQuery(assignee_id=42, labels=["a", "b"]))
 
     assert [mr.iid for mr in mrs] == [1, 2, 3, 4]
     pages = [r.query for r in scripted.received]

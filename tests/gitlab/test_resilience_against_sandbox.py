@@ -12,6 +12,7 @@ import pytest
 from gitlab_sandbox.testing import RunningSandbox
 from merge_assist.gitlab import GitLabClient, GitLabRateLimited, GitLabUnavailable
 from merge_assist.gitlab.git import GitCli
+from merge_assist.gitlab.retry import RetryPolicy
 from tests.gitlab.conftest import PROJECT, sandbox_scenario
 
 
@@ -70,7 +71,7 @@ async def test_half_failing_reads_succeed(sandbox: RunningSandbox) -> None:
     )
     errors_before = _statuses(sandbox).get("500", 0)
     async with GitLabClient(
-        sandbox.url, sandbox.token_for("marge-bot"), max_retries=8, backoff=0.001
+        sandbox.url, sandbox.token_for("marge-bot"), retry=RetryPolicy(max_retries=8, backoff=0.001)
     ) as client:
         for _ in range(10):
             assert (await client.get_merge_request(PROJECT, 1)).iid == 1
@@ -85,7 +86,7 @@ async def test_rate_limit_waits_retry_after(sandbox: RunningSandbox) -> None:
     )
     sleeps = RecordedSleeps()
     async with GitLabClient(
-        sandbox.url, sandbox.token_for("marge-bot"), max_retries=8, sleep=sleeps
+        sandbox.url, sandbox.token_for("marge-bot"), retry=RetryPolicy(max_retries=8), sleep=sleeps
     ) as client:
         for _ in range(4):
             assert (await client.current_user()).username == "marge-bot"
@@ -135,7 +136,10 @@ async def test_long_rate_limit_is_handed_to_the_caller(sandbox: RunningSandbox) 
     )
     sleeps = RecordedSleeps()
     async with GitLabClient(
-        sandbox.url, sandbox.token_for("marge-bot"), max_retry_after=5, sleep=sleeps
+        sandbox.url,
+        sandbox.token_for("marge-bot"),
+        retry=RetryPolicy(max_retry_after=5),
+        sleep=sleeps,
     ) as client:
         with pytest.raises(GitLabRateLimited) as limited:
             await client.current_user()
@@ -151,7 +155,7 @@ async def test_timed_out_merge_is_not_resent(bot: GitLabClient, sandbox: Running
     )
     before = _bot_calls(sandbox)
     async with GitLabClient(
-        sandbox.url, sandbox.token_for("marge-bot"), timeout=0.5, max_retries=3
+        sandbox.url, sandbox.token_for("marge-bot"), timeout=0.5, retry=RetryPolicy(max_retries=3)
     ) as client:
         with pytest.raises(GitLabUnavailable) as failed:
             await client.merge_merge_request(PROJECT, 2, sha=mr.sha)

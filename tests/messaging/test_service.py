@@ -9,6 +9,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from merge_assist.audit import service as audit
+from merge_assist.audit.repository import AuditQuery
 from merge_assist.auth.models import User
 from merge_assist.auth.principal import Principal
 from merge_assist.kit.db import unit_of_work
@@ -48,7 +49,7 @@ async def test_system_messages_reach_active_users_by_id(
         assert view.sender_display_name == service.SYSTEM_DISPLAY_NAME
         assert view.to == ["bob"]
         assert (await service.inbox(session, carol.id)).total == 0
-        entries = await audit.search(session, action="message.send")
+        entries = await audit.search(session, AuditQuery(action="message.send"))
     (entry,) = entries.items
     assert (entry.actor_id, entry.actor_name, entry.target_id) == (None, "system", str(message.id))
 
@@ -61,7 +62,7 @@ async def test_a_system_message_to_nobody_is_not_sent(sessions: Sessions, people
             session, gitlab_user_ids=[123], subject="MR rejected", body="b"
         )
         assert none_linked is None
-        assert (await audit.search(session, action="message.send")).total == 0
+        assert (await audit.search(session, AuditQuery(action="message.send"))).total == 0
 
 
 async def test_system_messages_to_gitlab_users(sessions: Sessions, people: People) -> None:
@@ -124,8 +125,8 @@ async def test_sends_and_deletes_are_audited_without_the_body(
         assert await service.delete(session, bob, first.id) == "own_copy"
         assert await service.delete(session, alice, second.id) == "everyone"
     async with sessions() as session:
-        sends = (await audit.search(session, action="message.send")).items
-        deletes = (await audit.search(session, action="message.delete")).items
+        sends = (await audit.search(session, AuditQuery(action="message.send"))).items
+        deletes = (await audit.search(session, AuditQuery(action="message.delete"))).items
         assert (await audit.verify(session)).ok
     assert [(e.actor_name, e.target_type, e.target_id) for e in sends] == [
         ("alice", "message", str(second.id)),

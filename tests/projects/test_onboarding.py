@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from gitlab_sandbox.testing import RunningSandbox
 from merge_assist.audit.models import AuditEntry
 from merge_assist.gitlab import GitLabClient
+from merge_assist.gitlab.retry import RetryPolicy
 from merge_assist.kit.errors import NotFound
 from merge_assist.kit.settings import Settings
 from merge_assist.projects import service
@@ -155,7 +156,9 @@ async def test_unreachable_gitlab_is_a_502_with_a_sentence(
     # Port 9 (discard) on loopback: nothing listens, the connection is refused.
     resources.provide(
         GITLAB_CLIENT_FACTORY,
-        lambda: GitLabClient("http://127.0.0.1:9", "glpat-unused", max_retries=0),
+        lambda: GitLabClient(
+            "http://127.0.0.1:9", "glpat-unused", retry=RetryPolicy(max_retries=0)
+        ),
     )
     response = await onboard(client, admin, "acme/webapp")
     assert response.status_code == 502

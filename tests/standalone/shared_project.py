@@ -15,6 +15,7 @@ import pytest
 
 from gitlab_sandbox.testing import RunningSandbox, run_sandbox
 from merge_assist.gitlab import GitLabClient
+from merge_assist.gitlab.retry import RetryPolicy
 
 PROJECT = "shop/parts"
 _names = itertools.count()
@@ -67,7 +68,9 @@ def sandbox() -> Iterator[RunningSandbox]:
 
 
 async def _client(sandbox: RunningSandbox, username: str) -> GitLabClient:
-    return GitLabClient(sandbox.url, sandbox.token_for(username), max_retries=2, backoff=0.01)
+    return GitLabClient(
+        sandbox.url, sandbox.token_for(username), retry=RetryPolicy(max_retries=2, backoff=0.01)
+    )
 
 
 @pytest.fixture

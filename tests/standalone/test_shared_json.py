@@ -9,6 +9,7 @@ import pytest
 
 from gitlab_sandbox.testing import RunningSandbox
 from merge_assist.gitlab import GitLabClient, GitLabForbidden, GitLabNotFound
+from merge_assist.gitlab.retry import RetryPolicy
 from merge_assist.standalone.shared_json import (
     STATE_BRANCH,
     SharedJsonDocument,
@@ -87,7 +88,9 @@ async def test_a_failing_change_writes_nothing(alice: GitLabClient) -> None:
 
 
 async def test_a_genuine_refusal_is_not_retried(sandbox: RunningSandbox) -> None:
-    async with GitLabClient(sandbox.url, sandbox.token_for("rita"), max_retries=0) as rita:
+    async with GitLabClient(
+        sandbox.url, sandbox.token_for("rita"), retry=RetryPolicy(max_retries=0)
+    ) as rita:
         doc = document(rita, unique("reporter"))
         with pytest.raises(GitLabForbidden):
             await doc.update(lambda data: data.update(x=1), message="no push rights")

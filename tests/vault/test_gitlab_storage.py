@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from gitlab_sandbox.testing import RunningSandbox, run_sandbox
 from merge_assist.gitlab import GitLabClient
+from merge_assist.gitlab.retry import RetryPolicy
 from merge_assist.kit.db import unit_of_work
 from merge_assist.kit.settings import Environment, Settings
 from merge_assist.projects.models import Project
@@ -65,7 +66,9 @@ def sandbox() -> Iterator[RunningSandbox]:
 
 
 def _factory(sandbox: RunningSandbox) -> Any:
-    return lambda: GitLabClient(sandbox.url, sandbox.token_for("marge-bot"), max_retries=0)
+    return lambda: GitLabClient(
+        sandbox.url, sandbox.token_for("marge-bot"), retry=RetryPolicy(max_retries=0)
+    )
 
 
 @pytest.fixture

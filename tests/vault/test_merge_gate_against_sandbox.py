@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from gitlab_sandbox.testing import RunningSandbox, run_sandbox
 from merge_assist.gitlab.client import GitLabClient
+from merge_assist.gitlab.retry import RetryPolicy
 from merge_assist.kit.db import unit_of_work
 from merge_assist.kit.settings import Environment, Settings
 from merge_assist.kit.web import AppResources
@@ -144,7 +145,9 @@ async def test_a_checked_out_file_holds_the_mr_until_it_is_checked_in(
         assert held.queue_state == "not_ready"
         assert held.strikes == 0
         assert any("checked out in the vault by @bob" in reason for reason in held.reasons)
-        async with GitLabClient(sandbox.url, sandbox.token_for("root"), max_retries=0) as root:
+        async with GitLabClient(
+            sandbox.url, sandbox.token_for("root"), retry=RetryPolicy(max_retries=0)
+        ) as root:
             notes = [n.body for n in await root.mr_notes(PROJECT, 1)]
         assert [n for n in notes if "`cnc/part.mcam` is checked out in the vault by @bob" in n]
 

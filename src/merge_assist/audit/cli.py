@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from merge_assist.audit import service
 from merge_assist.audit.formats import ExportFormat, render
 from merge_assist.audit.models import AuditEntry
+from merge_assist.audit.repository import AuditQuery
 from merge_assist.kit.cli import EXIT_REFUSED, run_unit_of_work
 
 audit_app = typer.Typer(no_args_is_help=True, help="Verify, list and export the audit log.")
@@ -46,7 +47,7 @@ def list_entries(
     """Show the newest entries, optionally filtered."""
 
     async def work(session: AsyncSession) -> service.AuditPage:
-        return await service.search(session, action=action, actor=actor, limit=limit)
+        return await service.search(session, AuditQuery(action=action, actor=actor), limit=limit)
 
     page = run_unit_of_work(work)
     for entry in page.items:

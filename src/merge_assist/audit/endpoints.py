@@ -99,7 +99,7 @@ def build_router(admin_dependency: Callable[..., Any] | Any) -> APIRouter:
         offset: Annotated[int, Query(ge=0)] = 0,
     ) -> AuditPageOut:
         """Entries matching the filters, newest first."""
-        page = await service.search_query(session, filters, limit=limit, offset=offset)
+        page = await service.search(session, filters, limit=limit, offset=offset)
         return AuditPageOut(
             items=[AuditEntryOut.model_validate(entry) for entry in page.items],
             total=page.total,

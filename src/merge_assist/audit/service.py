@@ -167,37 +167,12 @@ def _as_utc(moment: datetime | None) -> datetime | None:
 
 
 async def search(
-    session: AsyncSession,
-    *,
-    actor: str | None = None,
-    actor_id: int | None = None,
-    action: str | None = None,
-    target_type: str | None = None,
-    target_id: str | None = None,
-    success: bool | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
-    limit: int = 100,
-    offset: int = 0,
+    session: AsyncSession, query: AuditQuery = AuditQuery(), *, limit: int = 100, offset: int = 0
 ) -> AuditPage:
-    """Entries matching every given filter, newest first, ``limit`` from ``offset``."""
-    query = build_query(
-        actor=actor,
-        actor_id=actor_id,
-        action=action,
-        target_type=target_type,
-        target_id=target_id,
-        success=success,
-        since=since,
-        until=until,
-    )
-    return await search_query(session, query, limit=limit, offset=offset)
+    """Entries matching every filter of ``query``, newest first, ``limit`` from ``offset``.
 
-
-async def search_query(
-    session: AsyncSession, query: AuditQuery, *, limit: int = 100, offset: int = 0
-) -> AuditPage:
-    """``search`` with a ready ``AuditQuery``."""
+    Build ``query`` with :func:`build_query` when its times may be naive.
+    """
     if limit < 1 or offset < 0:
         raise ValueError("limit must be positive and offset not negative")
     items = list(await repository.search(session, query, limit=limit, offset=offset))

@@ -16,8 +16,16 @@ from merge_assist.gitlab.errors import (
     GitLabUnavailable,
     GitLabValidationError,
 )
+from merge_assist.gitlab.inputs import (
+    GitAuthor,
+    MergeRequestChanges,
+    MergeRequestQuery,
+    NewMergeRequest,
+)
+from merge_assist.gitlab.retry import RetryPolicy
 
 __all__ = [
+    "GitAuthor",
     "GitLabAuthError",
     "GitLabClient",
     "GitLabConflict",
@@ -31,5 +39,9 @@ __all__ = [
     "GitLabTooManyPages",
     "GitLabUnavailable",
     "GitLabValidationError",
+    "MergeRequestChanges",
+    "MergeRequestQuery",
+    "NewMergeRequest",
     "ProjectRef",
+    "RetryPolicy",
 ]

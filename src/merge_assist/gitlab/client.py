@@ -19,6 +19,7 @@ from merge_assist.gitlab.merge_requests_api import MergeRequestsApi
 from merge_assist.gitlab.pipelines_api import PipelinesApi
 from merge_assist.gitlab.projects_api import ProjectsApi, UsersApi
 from merge_assist.gitlab.repository_api import RepositoryApi
+from merge_assist.gitlab.retry import RetryPolicy
 from merge_assist.kit.settings import Settings
 
 
@@ -56,8 +57,10 @@ class GitLabClient(
             url,
             token,
             timeout=timeout,
-            max_retries=settings.gitlab_max_retries,
-            backoff=settings.gitlab_backoff_seconds,
-            max_retry_after=settings.gitlab_max_retry_after_seconds,
+            retry=RetryPolicy(
+                max_retries=settings.gitlab_max_retries,
+                backoff=settings.gitlab_backoff_seconds,
+                max_retry_after=settings.gitlab_max_retry_after_seconds,
+            ),
             transport=transport,
         )

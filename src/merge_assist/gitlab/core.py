@@ -78,10 +78,7 @@ class GitLabCore:
         token: str,
         *,
         timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
-        max_retries: int = 4,
-        backoff: float = 0.5,
-        max_backoff: float = 30.0,
-        max_retry_after: float = 120.0,
+        retry: RetryPolicy = RetryPolicy(),
         max_pages: int = DEFAULT_MAX_PAGES,
         transport: httpx.AsyncBaseTransport | None = None,
         sleep: Sleep = asyncio.sleep,
@@ -89,17 +86,12 @@ class GitLabCore:
     ) -> None:
         if not token or not token.strip():
             raise ValueError("A GitLab token is required.")
-        if max_retries < 0 or max_pages < 1:
+        if retry.max_retries < 0 or max_pages < 1:
             raise ValueError("max_retries must be >= 0 and max_pages >= 1.")
         self.web_url, self.api_url = split_base_url(base_url)
         self._token = token.strip()
         self.timeout = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
-        self.policy = RetryPolicy(
-            max_retries=max_retries,
-            backoff=backoff,
-            max_backoff=max_backoff,
-            max_retry_after=max_retry_after,
-        )
+        self.policy = retry
         self.max_pages = max_pages
         self.calls: Counter[str] = Counter()
         self._sleep = sleep

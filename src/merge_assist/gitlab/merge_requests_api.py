@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
-from datetime import datetime
-from typing import Any, Literal
+from typing import Literal
 
 from merge_assist.gitlab.core import GitLabCore, ProjectRef
 from merge_assist.gitlab.errors import (
@@ -14,6 +12,7 @@ from merge_assist.gitlab.errors import (
     GitLabRebaseTimeout,
     GitLabValidationError,
 )
+from merge_assist.gitlab.inputs import MergeRequestChanges, MergeRequestQuery, NewMergeRequest
 from merge_assist.gitlab.models import (
     Approvals,
     Commit,
@@ -27,56 +26,25 @@ from merge_assist.gitlab.models import (
 MR = "/projects/{project}/merge_requests/{iid}"
 
 
-def _csv(values: Sequence[str] | None) -> str | None:
-    return None if values is None else ",".join(values)
-
-
 class MergeRequestsApi(GitLabCore):
     """Everything the merge engine does to a merge request through the REST API."""
 
     async def list_merge_requests(
         self,
         project: ProjectRef,
+        query: MergeRequestQuery = MergeRequestQuery(),
         *,
-        state: Literal["opened", "closed", "locked", "merged", "all"] = "opened",
-        target_branch: str | None = None,
-        source_branch: str | None = None,
-        assignee_id: int | None = None,
-        reviewer_id: int | None = None,
-        labels: Sequence[str] | None = None,
-        iids: Sequence[int] | None = None,
-        updated_after: datetime | None = None,
-        order_by: Literal["created_at", "updated_at"] = "updated_at",
-        sort: Literal["asc", "desc"] = "asc",
-        with_merge_status_recheck: bool | None = None,
         max_pages: int | None = None,
     ) -> list[MergeRequest]:
-        """A project's merge requests (``GET /projects/:id/merge_requests``), all pages.
+        """A project's merge requests matching ``query`` (``GET .../merge_requests``), all pages.
 
-        GitLab filters assignees and reviewers separately: to find merge requests where the
-        bot is either, call once with ``assignee_id`` and once with ``reviewer_id``. The list
-        carries neither ``head_pipeline`` nor ``diff_refs`` (read one MR for those).
-        ``with_merge_status_recheck`` asks GitLab to recheck stale mergeability in the
-        background (the single-MR read does that by itself; a list does not).
+        The list carries neither ``head_pipeline`` nor ``diff_refs`` (read one MR for those).
         """
-        params = {
-            "state": state,
-            "target_branch": target_branch,
-            "source_branch": source_branch,
-            "assignee_id": assignee_id,
-            "reviewer_id": reviewer_id,
-            "labels": _csv(labels),
-            "iids[]": None if iids is None else [int(iid) for iid in iids],
-            "updated_after": updated_after,
-            "order_by": order_by,
-            "sort": sort,
-            "with_merge_status_recheck": with_merge_status_recheck,
-        }
         return [
             MergeRequest.model_validate(item)
             async for item in self.paginate(
                 "/projects/{project}/merge_requests",
-                params,
+                query.as_params(),
                 path_params={"project": project},
                 operation="mr.list",
                 max_pages=max_pages,
@@ -97,76 +65,30 @@ class MergeRequestsApi(GitLabCore):
         return MergeRequest.model_validate(await self.json(call))
 
     async def update_merge_request(
-        self,
-        project: ProjectRef,
-        iid: int,
-        *,
-        add_labels: Sequence[str] | None = None,
-        remove_labels: Sequence[str] | None = None,
-        assignee_ids: Sequence[int] | None = None,
-        reviewer_ids: Sequence[int] | None = None,
-        state_event: Literal["close", "reopen"] | None = None,
-        title: str | None = None,
-        description: str | None = None,
-        target_branch: str | None = None,
+        self, project: ProjectRef, iid: int, changes: MergeRequestChanges
     ) -> MergeRequest:
-        """Change a merge request (``PUT /projects/:id/merge_requests/:iid``).
+        """Apply ``changes`` to a merge request (``PUT /projects/:id/merge_requests/:iid``).
 
-        Every field *sets* state, so the call is retried safely. An empty ``assignee_ids`` or
-        ``reviewer_ids`` removes them all.
+        Every field *sets* state, so the call is retried safely.
         """
-        body: dict[str, Any] = {
-            "add_labels": _csv(add_labels),
-            "remove_labels": _csv(remove_labels),
-            "assignee_ids": None if assignee_ids is None else list(assignee_ids),
-            "reviewer_ids": None if reviewer_ids is None else list(reviewer_ids),
-            "state_event": state_event,
-            "title": title,
-            "description": description,
-            "target_branch": target_branch,
-        }
         call = self.api_call(
             "PUT",
             MR,
             operation="mr.update",
             path_params={"project": project, "iid": iid},
-            json=body,
+            json=changes.as_body(),
             retry_safe=True,
         )
         return MergeRequest.model_validate(await self.json(call))
 
-    async def create_merge_request(
-        self,
-        project: ProjectRef,
-        *,
-        source_branch: str,
-        target_branch: str,
-        title: str,
-        description: str | None = None,
-        assignee_ids: Sequence[int] | None = None,
-        reviewer_ids: Sequence[int] | None = None,
-        labels: Sequence[str] | None = None,
-        remove_source_branch: bool | None = None,
-        squash: bool | None = None,
-    ) -> MergeRequest:
+    async def create_merge_request(self, project: ProjectRef, new: NewMergeRequest) -> MergeRequest:
         """Open a merge request (``POST /projects/:id/merge_requests``); 409 if one is open."""
-        body: dict[str, Any] = {
-            "source_branch": source_branch,
-            "target_branch": target_branch,
-            "title": title,
-            "description": description,
-            "assignee_ids": None if assignee_ids is None else list(assignee_ids),
-            "reviewer_ids": None if reviewer_ids is None else list(reviewer_ids),
-            "labels": _csv(labels),
-            "remove_source_branch": remove_source_branch,
-            "squash": squash,
-        }
         call = self.api_call(
             "POST",
             "/projects/{project}/merge_requests",
             operation="mr.create",
             path_params={"project": project},
-            json=body,
+            json=new.as_body(),
         )
         return MergeRequest.model_validate(await self.json(call))
 

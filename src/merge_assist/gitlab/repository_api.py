@@ -9,6 +9,7 @@ from typing import Any, Literal
 
 from merge_assist.gitlab.core import GitLabCore, ProjectRef
 from merge_assist.gitlab.errors import GitLabNotFound
+from merge_assist.gitlab.inputs import GitAuthor
 from merge_assist.gitlab.models import (
     Branch,
     Commit,
@@ -128,8 +129,7 @@ class RepositoryApi(GitLabCore):
         message: str,
         actions: Sequence[CommitAction],
         *,
-        author_name: str | None = None,
-        author_email: str | None = None,
+        author: GitAuthor | None = None,
         start_branch: str | None = None,
         start_sha: str | None = None,
         force: bool | None = None,
@@ -137,14 +137,15 @@ class RepositoryApi(GitLabCore):
         """Commit file changes in one go (``POST .../repository/commits``); never resent.
 
         An ``update`` action carrying ``last_commit_id`` is a compare-and-swap: GitLab refuses
-        it (400) when the file changed since that commit.
+        it (400) when the file changed since that commit. Without ``author`` GitLab records the
+        token's user.
         """
         body: dict[str, Any] = {
             "branch": branch,
             "commit_message": message,
             "actions": [action.as_payload() for action in actions],
-            "author_name": author_name,
-            "author_email": author_email,
+            "author_name": None if author is None else author.name,
+            "author_email": None if author is None else author.email,
             "start_branch": start_branch,
             "start_sha": start_sha,
             "force": force,

@@ -9,6 +9,7 @@ messages shared through GitLab (``messaging.shared``), with the same shapes.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Response
@@ -46,11 +47,19 @@ async def _shared(principal: CurrentUser, res: Resources) -> AsyncIterator[Share
 Shared = Annotated[SharedMailbox | None, Depends(_shared)]
 
 
-@router.get("")
-async def list_messages(
-    principal: CurrentUser,
-    session: Session,
-    shared: Shared,
+@dataclass(frozen=True)
+class MessageListQuery:
+    """Which of the caller's messages ``GET /api/messages`` lists, and which page."""
+
+    box: MessageBox
+    unread_only: bool
+    related_file: str | None
+    related_mr: str | None
+    limit: int
+    offset: int
+
+
+def message_list_query(
     box: Annotated[MessageBox, Query(description="inbox (received), sent, or all.")] = (
         MessageBox.inbox
     ),
@@ -61,26 +70,37 @@ async def list_messages(
     ] = None,
     limit: Annotated[int, Query(ge=1, le=service.MAX_PAGE)] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> MessageListQuery:
+    """The listing's filters and page from the query string."""
+    return MessageListQuery(box, unread, related_file, related_mr, limit, offset)
+
+
+ListQuery = Annotated[MessageListQuery, Depends(message_list_query)]
+
+
+@router.get("")
+async def list_messages(
+    principal: CurrentUser, session: Session, shared: Shared, query: ListQuery
 ) -> MessagePageOut:
     """The caller's messages, newest first."""
     if shared is not None:
         return await shared.page(
-            box,
-            unread_only=unread,
-            related_file=related_file,
-            related_mr=related_mr,
-            limit=limit,
-            offset=offset,
+            query.box,
+            unread_only=query.unread_only,
+            related_file=query.related_file,
+            related_mr=query.related_mr,
+            limit=query.limit,
+            offset=query.offset,
         )
     page = await service.list_messages(
         session,
         principal.id,
-        box=box,
-        unread_only=unread,
-        related_file=related_file,
-        related_mr=related_mr,
-        limit=limit,
-        offset=offset,
+        box=query.box,
+        unread_only=query.unread_only,
+        related_file=query.related_file,
+        related_mr=query.related_mr,
+        limit=query.limit,
+        offset=query.offset,
     )
     return MessagePageOut.of(page)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 from fastapi import APIRouter, FastAPI, Request, Response
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
@@ -73,14 +73,43 @@ def create_app(
     owns_engine = engine is None
     engine = engine or create_engine(settings.effective_database_url)
     res = create_resources(settings, engine)
+    app = FastAPI(
+        title="Merge Assist",
+        version="0.1.0",
+        description="Merge queue, vault and GitLab sandbox companion.",
+        lifespan=_lifespan(res, owns_engine=owns_engine, whole_product=routers is None),
+    )
+    app.state.resources = res
+    install_error_handlers(app)
+    app.add_middleware(
+        BodyLimitMiddleware, limits=[upload_body_limit(settings.vault_max_upload_bytes)]
+    )
+    _install_http_metrics(app)
+    for router in _routers() if routers is None else routers:
+        app.include_router(router)
+    if routers is None:
+        mount_dashboard(app, settings.web_dist_dir)  # last: the API's routes always win
+    return app
+
+
+def _lifespan(
+    res: AppResources, *, owns_engine: bool, whole_product: bool
+) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    """Start and stop what the app runs beside its routes.
+
+    The whole product (not the listener's few routes) relays live events between processes,
+    and runs a worker and the watcher with ``settings.run_background``. The engine is disposed
+    only when the app owns it.
+    """
+    settings = res.settings
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         settings.resolved_secret_key()  # fail at start, not at the first login
         background = None
-        if routers is None:
+        if whole_product:
             await start_live_relay(res)  # this process's sockets hear every process's events
-        if settings.run_background and routers is None:
+        if settings.run_background and whole_product:
             background = start_background(res, run_merge_queue)
         yield
         if background is not None:
@@ -90,19 +119,13 @@ def create_app(
         if res.bus is not None:
             await res.bus.close()
         if owns_engine:
-            await engine.dispose()
+            await res.engine.dispose()
 
-    app = FastAPI(
-        title="Merge Assist",
-        version="0.1.0",
-        description="Merge queue, vault and GitLab sandbox companion.",
-        lifespan=lifespan,
-    )
-    app.state.resources = res
-    install_error_handlers(app)
-    app.add_middleware(
-        BodyLimitMiddleware, limits=[upload_body_limit(settings.vault_max_upload_bytes)]
-    )
+    return lifespan
+
+
+def _install_http_metrics(app: FastAPI) -> None:
+    """Count every request and time it, labelled by route template (never the raw path)."""
 
     @app.middleware("http")
     async def _metrics(
@@ -115,12 +138,6 @@ def create_app(
         HTTP_REQUESTS.labels(request.method, path, str(response.status_code)).inc()
         HTTP_LATENCY.labels(request.method, path).observe(time.perf_counter() - started)
         return response
-
-    for router in _routers() if routers is None else routers:
-        app.include_router(router)
-    if routers is None:
-        mount_dashboard(app, settings.web_dist_dir)  # last: the API's routes always win
-    return app
 
 
 def create_listener_app(settings: Settings | None = None) -> FastAPI:

@@ -43,6 +43,20 @@ class UploadLimits:
 
 
 @dataclass(frozen=True)
+class CheckIn:
+    """What a holder checks in.
+
+    The new content, its message, the version it was made from (``base_version``) and whether
+    the file stays checked out afterwards (``keep_locked``).
+    """
+
+    content: bytes
+    message: str | None
+    base_version: str
+    keep_locked: bool
+
+
+@dataclass(frozen=True)
 class CheckInResult:
     """A check-in's outcome: the new version (None when the content was unchanged)."""
 
@@ -204,21 +218,19 @@ async def check_in(
     locks: LockStore,
     file: VaultFile,
     actor: VaultActor,
+    submitted: CheckIn,
     *,
-    content: bytes,
-    message: str | None,
-    base_version: str,
-    keep_locked: bool,
     limits: UploadLimits,
 ) -> CheckInResult:
     """Store the holder's new content as a version (unchanged content makes none).
 
     The lock is read exclusively: a force unlock arriving meanwhile waits for this check-in.
     """
+    content, keep_locked = submitted.content, submitted.keep_locked
     lock = await _held_by(locks, file, actor, "check it in", exclusive=True)
     rules.check_size(len(content), limits.max_bytes)
-    text = rules.clean_message(message, f"Update {file.path}")
-    base = base_version.strip().lower()
+    text = rules.clean_message(submitted.message, f"Update {file.path}")
+    base = submitted.base_version.strip().lower()
     if base != file.current_version:
         raise StaleVersion(
             f"{file.path!r} is at version {file.current_version[:12]}, not {base[:12] or '?'}; "

@@ -311,10 +311,7 @@ async def check_in(
             call.locks,
             await call.file(file_id),
             call.actor,
-            content=content,
-            message=message,
-            base_version=base_version,
-            keep_locked=keep_locked,
+            actions.CheckIn(content, message, base_version, keep_locked),
             limits=call.limits,
         )
     version = VersionOut.of(result.version) if result.version else None

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from merge_assist.gitlab import (
+    GitAuthor,
     GitLabAuthError,
     GitLabClient,
     GitLabForbidden,
@@ -119,8 +120,7 @@ class GitLabStorage:
                     self.branch,
                     message,
                     [action],
-                    author_name=author.name,
-                    author_email=author.email,
+                    author=GitAuthor(author.name, author.email),
                 )
             except GitLabValidationError as exc:
                 raise _refusal(path, base_version, exc) from exc

@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from gitlab_sandbox.testing import RunningSandbox
 from merge_assist.gitlab.client import GitLabClient
+from merge_assist.gitlab.retry import RetryPolicy
 from merge_assist.kit.bus import EventBus
 from merge_assist.kit.clock import utcnow
 from merge_assist.kit.db import unit_of_work
@@ -265,6 +266,8 @@ async def drive(
 
 async def bot_notes(sandbox: RunningSandbox, iid: int) -> list[str]:
     """The bodies of the bot's comments on MR ``iid``."""
-    async with GitLabClient(sandbox.url, sandbox.token_for("root"), max_retries=0) as root:
+    async with GitLabClient(
+        sandbox.url, sandbox.token_for("root"), retry=RetryPolicy(max_retries=0)
+    ) as root:
         notes = await root.mr_notes(PROJECT, iid)
     return [n.body for n in notes if n.author is not None and n.author.username == BOT]

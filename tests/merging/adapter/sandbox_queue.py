@@ -10,7 +10,9 @@ from typing import Any
 from gitlab_sandbox.testing import RunningSandbox
 from merge_assist.gitlab.client import GitLabClient
 from merge_assist.gitlab.git import GitCli
+from merge_assist.gitlab.retry import RetryPolicy
 from merge_assist.merging.adapter.gitlab_port import GitLabQueuePort, ProjectTarget
+from merge_assist.merging.adapter.perform import RebaseWait
 from merge_assist.merging.engine.config import EngineConfig
 from tests.merging.adapter.driver import BOT, PROJECT, TARGET
 
@@ -21,7 +23,9 @@ async def open_port(
 ) -> AsyncIterator[GitLabQueuePort]:
     """A port for ``PROJECT``'s ``main`` as the bot, with a private git home under ``workdir``."""
     token = sandbox.token_for(BOT)
-    async with GitLabClient(sandbox.url, token, max_retries=2, backoff=0.01) as client:
+    async with GitLabClient(
+        sandbox.url, token, retry=RetryPolicy(max_retries=2, backoff=0.01)
+    ) as client:
         project = await client.get_project(PROJECT)
         git = GitCli(workdir / "git-home", token=token)
         yield GitLabQueuePort(
@@ -32,8 +36,7 @@ async def open_port(
             target_branch=TARGET,
             bot_username=BOT,
             config=config,
-            rebase_wait_seconds=20.0,
-            rebase_poll_seconds=0.05,
+            rebase_wait=RebaseWait(max_seconds=20.0, poll_seconds=0.05),
         )
 
 

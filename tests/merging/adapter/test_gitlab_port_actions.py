@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ from gitlab_sandbox.testing import RunningSandbox, run_sandbox
 from merge_assist.gitlab.client import GitLabClient
 from merge_assist.gitlab.errors import GitLabUnavailable
 from merge_assist.gitlab.models import CommitAction
+from merge_assist.gitlab.retry import RetryPolicy
 from merge_assist.merging.adapter.gitlab_port import GitLabQueuePort
 from merge_assist.merging.engine import actions as act
 from merge_assist.merging.engine.comments import render, with_marker
@@ -60,7 +62,9 @@ async def port(sandbox: RunningSandbox, tmp_path: Path) -> AsyncIterator[GitLabQ
 
 @pytest.fixture
 async def root(sandbox: RunningSandbox) -> AsyncIterator[GitLabClient]:
-    async with GitLabClient(sandbox.url, sandbox.token_for("root"), max_retries=0) as client:
+    async with GitLabClient(
+        sandbox.url, sandbox.token_for("root"), retry=RetryPolicy(max_retries=0)
+    ) as client:
         yield client
 
 
@@ -148,7 +152,7 @@ async def test_a_slow_rebase_is_in_progress_then_done_without_a_second_rebase(
     onto = await move_main(root, "rebase-slow.txt")
     before = await root.get_merge_request(PROJECT, 16)
     rebase = act.Rebase(iid=16, expected_head_sha=before.sha or "", onto_sha=onto)
-    port.rebase_wait_seconds = 0.2
+    port.rebase_wait = replace(port.rebase_wait, max_seconds=0.2)
     sandbox.faults(slow_rebase_seconds=3600)
     try:
         first, second = await twice(port, rebase)
@@ -157,7 +161,7 @@ async def test_a_slow_rebase_is_in_progress_then_done_without_a_second_rebase(
     assert (first.status, second.status) == ("in_progress", "in_progress")
     assert port.client.calls["mr.rebase"] == 1  # the second one waited for the first
     sandbox.advance_clock(3600)
-    port.rebase_wait_seconds = 20.0
+    port.rebase_wait = replace(port.rebase_wait, max_seconds=20.0)
     done = await port.perform(rebase)
     assert isinstance(done, RebaseResult)
     assert done.status == "done"

@@ -15,6 +15,8 @@ import pytest
 
 from gitlab_sandbox.testing import RunningSandbox, run_sandbox
 from merge_assist.gitlab.client import GitLabClient
+from merge_assist.gitlab.inputs import MergeRequestQuery
+from merge_assist.gitlab.retry import RetryPolicy
 from merge_assist.merging.engine.comments import marker
 from merge_assist.merging.engine.config import EngineConfig, Landing, Strategy
 from tests.merging.adapter.driver import (
@@ -66,8 +68,13 @@ async def run_queue(
 
 
 async def assert_outcome(sandbox: RunningSandbox, config: EngineConfig, log: DriveLog) -> None:
-    async with GitLabClient(sandbox.url, sandbox.token_for("root"), max_retries=0) as root:
-        mrs = {mr.iid: mr for mr in await root.list_merge_requests(PROJECT, state="all")}
+    async with GitLabClient(
+        sandbox.url, sandbox.token_for("root"), retry=RetryPolicy(max_retries=0)
+    ) as root:
+        mrs = {
+            mr.iid: mr
+            for mr in await root.list_merge_requests(PROJECT, MergeRequestQuery(state="all"))
+        }
         states = {iid: mr.state for iid, mr in mrs.items() if iid <= 10}
         merged = {iid for iid, state in states.items() if state == "merged"}
         rejected = {iid for iid in states if config.labels.rejected in mrs[iid].labels}
@@ -92,7 +99,7 @@ async def assert_outcome(sandbox: RunningSandbox, config: EngineConfig, log: Dri
                 mrs[iid].labels
             )
         # No batch MR left open, no batch branch left behind.
-        still_open = await root.list_merge_requests(PROJECT, state="opened")
+        still_open = await root.list_merge_requests(PROJECT, MergeRequestQuery(state="opened"))
         assert not [mr.iid for mr in still_open if mr.source_branch.startswith("merge-assist/")]
         assert not await root.list_branches(PROJECT, search="merge-assist/")
     # Nothing landed twice: one merged history record per MR, and main moved at most once per
@@ -163,8 +170,13 @@ async def test_a_pair_failing_only_together_is_bisected_in_a_batch(
         )
         culprits = log.events("culprit")
         assert culprits, "the pair was found by bisection"
-        async with GitLabClient(sandbox.url, sandbox.token_for("root"), max_retries=0) as root:
-            mrs = {mr.iid: mr for mr in await root.list_merge_requests(PROJECT, state="all")}
+        async with GitLabClient(
+            sandbox.url, sandbox.token_for("root"), retry=RetryPolicy(max_retries=0)
+        ) as root:
+            mrs = {
+                mr.iid: mr
+                for mr in await root.list_merge_requests(PROJECT, MergeRequestQuery(state="all"))
+            }
         merged = {iid for iid, mr in mrs.items() if mr.state == "merged" and iid <= 6}
         assert len(merged & set(pair)) == 1, merged  # exactly one of the pair lands
         assert merged == set(range(1, 7)) - (set(pair) - merged)

@@ -15,6 +15,7 @@ from gitlab_sandbox.testing import RunningSandbox, run_sandbox
 from merge_assist.gitlab.client import GitLabClient
 from merge_assist.gitlab.errors import GitLabNotFound, GitLabUnavailable
 from merge_assist.gitlab.models import CommitAction
+from merge_assist.gitlab.retry import RetryPolicy
 from merge_assist.merging.adapter import observe
 from merge_assist.merging.adapter.gitlab_port import GitLabQueuePort
 from merge_assist.merging.engine.config import EngineConfig
@@ -41,7 +42,9 @@ async def port(sandbox: RunningSandbox, tmp_path: Path) -> AsyncIterator[GitLabQ
 
 @pytest.fixture
 async def root(sandbox: RunningSandbox) -> AsyncIterator[GitLabClient]:
-    async with GitLabClient(sandbox.url, sandbox.token_for("root"), max_retries=0) as client:
+    async with GitLabClient(
+        sandbox.url, sandbox.token_for("root"), retry=RetryPolicy(max_retries=0)
+    ) as client:
         yield client
 
 

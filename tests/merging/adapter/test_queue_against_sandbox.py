@@ -23,6 +23,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from gitlab_sandbox.testing import RunningSandbox, run_sandbox
 from merge_assist.audit.models import AuditEntry
 from merge_assist.gitlab.client import GitLabClient
+from merge_assist.gitlab.inputs import MergeRequestChanges, MergeRequestQuery
+from merge_assist.gitlab.retry import RetryPolicy
 from merge_assist.kit.db import unit_of_work
 from merge_assist.kit.settings import Environment, Settings
 from merge_assist.kit.web import AppResources
@@ -162,8 +164,13 @@ async def test_the_queue_lands_good_mrs_and_rejects_bad_ones_with_the_database(
     assert merged == set(range(1, 11)) - rejected
     assert all(rows[iid].merged_at is not None for iid in merged)
 
-    async with GitLabClient(sandbox.url, sandbox.token_for("root"), max_retries=0) as root:
-        gitlab = {mr.iid: mr for mr in await root.list_merge_requests(PROJECT, state="all")}
+    async with GitLabClient(
+        sandbox.url, sandbox.token_for("root"), retry=RetryPolicy(max_retries=0)
+    ) as root:
+        gitlab = {
+            mr.iid: mr
+            for mr in await root.list_merge_requests(PROJECT, MergeRequestQuery(state="all"))
+        }
         notes = {iid: await root.mr_notes(PROJECT, iid) for iid in rejected}
     assert {iid for iid in range(1, 11) if gitlab[iid].state == "merged"} == merged
     assert all(BOT not in {u.username for u in gitlab[iid].assignees} for iid in rejected)
@@ -264,8 +271,13 @@ async def test_a_worker_killed_mid_batch_is_finished_by_the_next_one(
     assert set(landed) == merged
     assert max(landed.values()) == 1
     assert len(merged) == 8
-    async with GitLabClient(sandbox.url, sandbox.token_for("root"), max_retries=0) as root:
-        gitlab = {mr.iid: mr for mr in await root.list_merge_requests(PROJECT, state="all")}
+    async with GitLabClient(
+        sandbox.url, sandbox.token_for("root"), retry=RetryPolicy(max_retries=0)
+    ) as root:
+        gitlab = {
+            mr.iid: mr
+            for mr in await root.list_merge_requests(PROJECT, MergeRequestQuery(state="all"))
+        }
         leftovers = await root.list_branches(PROJECT, search="merge-assist/")
     assert {iid for iid in range(1, 11) if gitlab[iid].state == "merged"} == merged
     for iid in set(range(1, 11)) - merged:  # the CI breaker and one of the conflicting pair
@@ -291,8 +303,12 @@ async def test_unassigning_the_bot_mid_flight_removes_the_mr_cleanly(
 
     # Recognised and labelled, but single mode lands one at a time: MR 10 is still queued.
     await run_merge_queue(res, project_id, always)
-    async with GitLabClient(sandbox.url, sandbox.token_for("alice"), max_retries=0) as alice:
-        await alice.update_merge_request(PROJECT, 10, assignee_ids=[], reviewer_ids=[])
+    async with GitLabClient(
+        sandbox.url, sandbox.token_for("alice"), retry=RetryPolicy(max_retries=0)
+    ) as alice:
+        await alice.update_merge_request(
+            PROJECT, 10, MergeRequestChanges(assignee_ids=[], reviewer_ids=[])
+        )
     try:
         await run_until_settled(res, sandbox, project_id)
     finally:
@@ -302,7 +318,9 @@ async def test_unassigning_the_bot_mid_flight_removes_the_mr_cleanly(
             await session.execute(select(MergeRequestRecord).where(MergeRequestRecord.iid == 10))
         ).scalar_one()
     assert row.queue_state == "removed"
-    async with GitLabClient(sandbox.url, sandbox.token_for("root"), max_retries=0) as root:
+    async with GitLabClient(
+        sandbox.url, sandbox.token_for("root"), retry=RetryPolicy(max_retries=0)
+    ) as root:
         mr = await root.get_merge_request(PROJECT, 10)
     assert mr.state == "opened"
     assert not [label for label in mr.labels if label.startswith("Merge Assist")], mr.labels

@@ -18,6 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from gitlab_sandbox.testing import RunningSandbox, run_sandbox
 from merge_assist.gitlab.client import GitLabClient
+from merge_assist.gitlab.inputs import MergeRequestChanges, MergeRequestQuery
+from merge_assist.gitlab.retry import RetryPolicy
 from merge_assist.ingest.models import InboxEvent
 from merge_assist.kit.bus import InProcessBus
 from merge_assist.kit.bus.wake import bus_of
@@ -132,8 +134,13 @@ async def assert_landed_once_on_green_main(
         history = (await session.execute(select(MergeHistoryEntry))).scalars().all()
     landed = Counter(iid for entry in history if entry.event == "merged" for iid in entry.iids)
     assert landed == Counter(dict.fromkeys(good, 1))
-    async with GitLabClient(sandbox.url, sandbox.token_for("root"), max_retries=0) as root:
-        every = {mr.iid: mr for mr in await root.list_merge_requests(PROJECT, state="all")}
+    async with GitLabClient(
+        sandbox.url, sandbox.token_for("root"), retry=RetryPolicy(max_retries=0)
+    ) as root:
+        every = {
+            mr.iid: mr
+            for mr in await root.list_merge_requests(PROJECT, MergeRequestQuery(state="all"))
+        }
         leftovers = await root.list_branches(PROJECT, search="merge-assist/")
     gitlab = {iid: mr for iid, mr in every.items() if iid <= COUNT}
     assert {iid for iid, mr in gitlab.items() if mr.state == "merged"} == good
@@ -182,7 +189,9 @@ async def test_polling_alone_drives_the_queue_with_a_real_worker_and_the_watcher
         inbox = (await session.execute(select(InboxEvent))).scalars().all()
     assert (lease.owner, lease.token) == ("worker-1", 1)
     assert inbox == []  # no webhook: polling alone did it
-    async with GitLabClient(sandbox.url, sandbox.token_for("root"), max_retries=0) as root:
+    async with GitLabClient(
+        sandbox.url, sandbox.token_for("root"), retry=RetryPolicy(max_retries=0)
+    ) as root:
         assert await root.list_project_hooks(PROJECT) == []
 
 
@@ -233,8 +242,10 @@ async def test_a_raised_priority_lands_a_newer_mr_before_older_ones(
 async def merge_order(sandbox: RunningSandbox) -> list[int]:
     """The merged MRs in the order they reached ``main`` (the target's recorded moves)."""
     tips = [row["sha"] for row in target_tips(sandbox)]
-    async with GitLabClient(sandbox.url, sandbox.token_for("root"), max_retries=0) as root:
-        merged = await root.list_merge_requests(PROJECT, state="merged")
+    async with GitLabClient(
+        sandbox.url, sandbox.token_for("root"), retry=RetryPolicy(max_retries=0)
+    ) as root:
+        merged = await root.list_merge_requests(PROJECT, MergeRequestQuery(state="merged"))
     moves = {mr.merge_commit_sha: mr.iid for mr in merged}
     assert set(moves) <= set(tips), (moves, tips)
     return [moves[sha] for sha in tips if sha in moves]
@@ -330,8 +341,12 @@ async def test_unassigning_the_bot_while_an_mr_is_tested_removes_it_cleanly(
         assert (await queue_states(res, project_id))[leaving] == flight
         running = [p for p in sandbox.pipelines() if p["status"] in {"pending", "running"}]
         assert running, "no pipeline in flight"
-        async with GitLabClient(sandbox.url, sandbox.token_for("alice"), max_retries=0) as alice:
-            await alice.update_merge_request(PROJECT, leaving, assignee_ids=[], reviewer_ids=[])
+        async with GitLabClient(
+            sandbox.url, sandbox.token_for("alice"), retry=RetryPolicy(max_retries=0)
+        ) as alice:
+            await alice.update_merge_request(
+                PROJECT, leaving, MergeRequestChanges(assignee_ids=[], reviewer_ids=[])
+            )
         await drive(res, sandbox, clock, project_id, [worker], watcher, expected=COUNT)
     finally:
         await worker.stop()
@@ -341,7 +356,9 @@ async def test_unassigning_the_bot_while_an_mr_is_tested_removes_it_cleanly(
     await assert_landed_once_on_green_main(
         res, sandbox, project_id, GOOD - {leaving}, frozenset({leaving})
     )
-    async with GitLabClient(sandbox.url, sandbox.token_for("root"), max_retries=0) as root:
+    async with GitLabClient(
+        sandbox.url, sandbox.token_for("root"), retry=RetryPolicy(max_retries=0)
+    ) as root:
         mr = await root.get_merge_request(PROJECT, leaving)
     assert mr.state == "opened"
     assert not [label for label in mr.labels if label.startswith("Merge Assist")], mr.labels
@@ -362,7 +379,9 @@ async def test_webhooks_duplicated_and_reordered_by_gitlab_give_the_same_outcome
 ) -> None:
     sandbox.faults(webhooks={"duplicate_rate": 0.5, "reorder_rate": 0.5})
     project_id = await onboard(sessions, settings, strategy="batch", webhook_enabled=True)
-    async with GitLabClient(sandbox.url, sandbox.token_for("root"), max_retries=0) as root:
+    async with GitLabClient(
+        sandbox.url, sandbox.token_for("root"), retry=RetryPolicy(max_retries=0)
+    ) as root:
         (hook,) = await root.list_project_hooks(PROJECT)
     assert hook.url == f"{listener}/webhook/gitlab"
     clock = Clock()

@@ -9,6 +9,7 @@ import pytest
 
 from gitlab_sandbox.testing import RunningSandbox
 from merge_assist.gitlab import GitLabClient, GitLabForbidden
+from merge_assist.gitlab.retry import RetryPolicy
 from merge_assist.kit.errors import Unprocessable
 from merge_assist.standalone.shared_json import SharedJsonDocument
 from merge_assist.vault.standalone.locks import (
@@ -145,7 +146,9 @@ async def test_a_forged_reason_entry_is_not_believed(
 
 
 async def test_a_reporter_cannot_lock(sandbox: RunningSandbox, alice: GitLabClient) -> None:
-    async with GitLabClient(sandbox.url, sandbox.token_for("rita"), max_retries=0) as rita:
+    async with GitLabClient(
+        sandbox.url, sandbox.token_for("rita"), retry=RetryPolicy(max_retries=0)
+    ) as rita:
         store = lock_store(rita, unique("locks"))
         with pytest.raises(GitLabForbidden) as refused:
             await store.acquire("parts/gear.mcam", "just looking")

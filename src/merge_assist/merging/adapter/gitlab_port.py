@@ -29,7 +29,7 @@ from merge_assist.gitlab.client import GitLabClient
 from merge_assist.gitlab.git import GitCli
 from merge_assist.merging.adapter.git_workspace import BatchWorkspace
 from merge_assist.merging.adapter.observe import ObserverCache, QueueObserver
-from merge_assist.merging.adapter.perform import GitLabActions
+from merge_assist.merging.adapter.perform import GitLabActions, RebaseWait
 from merge_assist.merging.engine.config import EngineConfig
 from merge_assist.merging.engine.observations import Observations
 from merge_assist.merging.engine.state import TargetQueueState
@@ -65,8 +65,7 @@ class GitLabQueuePort(GitLabActions):
         target_branch: str,
         bot_username: str,
         config: EngineConfig,
-        rebase_wait_seconds: float = 60.0,
-        rebase_poll_seconds: float = 1.0,
+        rebase_wait: RebaseWait = RebaseWait(),
     ) -> None:
         observer = QueueObserver(
             client,
@@ -87,8 +86,7 @@ class GitLabQueuePort(GitLabActions):
             project_id=project.id,
             target_branch=target_branch,
             batch_branch_prefix=config.batch_branch_prefix,
-            rebase_wait_seconds=rebase_wait_seconds,
-            rebase_poll_seconds=rebase_poll_seconds,
+            rebase_wait=rebase_wait,
         )
         self.git = git
         self.project = project

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 from merge_assist.gitlab.client import GitLabClient
 from merge_assist.gitlab.errors import GitLabNotFound
+from merge_assist.gitlab.inputs import MergeRequestQuery
 from merge_assist.gitlab.models import MergeRequest, PipelineRef, User
 from merge_assist.merging.engine.observations import MergeRequestSnapshot, Observations, Pipeline
 from merge_assist.merging.engine.state import TargetQueueState
@@ -169,15 +170,19 @@ class QueueObserver:
         by_assignee, by_reviewer = await asyncio.gather(
             self.client.list_merge_requests(
                 self.project_id,
-                target_branch=self.target_branch,
-                assignee_id=bot.id,
-                with_merge_status_recheck=True,
+                MergeRequestQuery(
+                    target_branch=self.target_branch,
+                    assignee_id=bot.id,
+                    with_merge_status_recheck=True,
+                ),
             ),
             self.client.list_merge_requests(
                 self.project_id,
-                target_branch=self.target_branch,
-                reviewer_id=bot.id,
-                with_merge_status_recheck=True,
+                MergeRequestQuery(
+                    target_branch=self.target_branch,
+                    reviewer_id=bot.id,
+                    with_merge_status_recheck=True,
+                ),
             ),
         )
         return {mr.iid: mr for mr in [*by_assignee, *by_reviewer]}
@@ -187,7 +192,8 @@ class QueueObserver:
         found: dict[int, MergeRequest] = {}
         for chunk in _chunks(sorted(iids), PAGE):
             listed = await self.client.list_merge_requests(
-                self.project_id, state="all", iids=chunk, with_merge_status_recheck=True
+                self.project_id,
+                MergeRequestQuery(state="all", iids=chunk, with_merge_status_recheck=True),
             )
             found |= {mr.iid: mr for mr in listed if mr.iid in chunk}
         return found

@@ -27,6 +27,7 @@ from merge_assist.gitlab.errors import (
     GitLabValidationError,
 )
 from merge_assist.gitlab.git import GitCommandError
+from merge_assist.gitlab.inputs import MergeRequestChanges, MergeRequestQuery, NewMergeRequest
 from merge_assist.gitlab.models import MergeRequest
 from merge_assist.merging.adapter.git_workspace import BatchWorkspace
 from merge_assist.merging.adapter.observe import QueueObserver
@@ -50,6 +51,14 @@ STILL_CHECKING = frozenset({"checking", "unchecked", "preparing", "approvals_syn
 
 
 @dataclass(frozen=True)
+class RebaseWait:
+    """How long a rebase action waits for GitLab's rebase, and how often it looks."""
+
+    max_seconds: float = 60.0
+    poll_seconds: float = 1.0
+
+
+@dataclass(frozen=True)
 class PortTarget:
     """The project and branch one port works on, and how long it waits for GitLab's rebase."""
 
@@ -57,8 +66,7 @@ class PortTarget:
     target_branch: str
     bot_id: int
     batch_branch_prefix: str
-    rebase_wait_seconds: float = 60.0
-    rebase_poll_seconds: float = 1.0
+    rebase_wait: RebaseWait = RebaseWait()
 
 
 class GitLabActions:
@@ -77,15 +85,13 @@ class GitLabActions:
         project_id: int,
         target_branch: str,
         batch_branch_prefix: str,
-        rebase_wait_seconds: float = 60.0,
-        rebase_poll_seconds: float = 1.0,
+        rebase_wait: RebaseWait = RebaseWait(),
     ) -> None:
         self.client = client
         self.observer = observer
         self.workspace = workspace
         self.target_branch = target_branch
-        self.rebase_wait_seconds = rebase_wait_seconds
-        self.rebase_poll_seconds = rebase_poll_seconds
+        self.rebase_wait = rebase_wait
         self._project_id = project_id
         self._batch_branch_prefix = batch_branch_prefix
 
@@ -112,8 +118,7 @@ class GitLabActions:
             target_branch=self.target_branch,
             bot_id=bot.id,
             batch_branch_prefix=self._batch_branch_prefix,
-            rebase_wait_seconds=self.rebase_wait_seconds,
-            rebase_poll_seconds=self.rebase_poll_seconds,
+            rebase_wait=self.rebase_wait,
         )
 
 
@@ -121,15 +126,21 @@ async def add_labels(client: GitLabClient, target: PortTarget, action: act.AddLa
     """``add_labels`` and ``remove_labels`` in one update (both are idempotent in GitLab)."""
     if action.remove:
         await client.update_merge_request(
-            target.project_id, action.iid, add_labels=action.labels, remove_labels=action.remove
+            target.project_id,
+            action.iid,
+            MergeRequestChanges(add_labels=action.labels, remove_labels=action.remove),
         )
     else:
-        await client.update_merge_request(target.project_id, action.iid, add_labels=action.labels)
+        await client.update_merge_request(
+            target.project_id, action.iid, MergeRequestChanges(add_labels=action.labels)
+        )
 
 
 async def remove_labels(client: GitLabClient, target: PortTarget, action: act.RemoveLabels) -> None:
     """``remove_labels`` (removing an absent label changes nothing)."""
-    await client.update_merge_request(target.project_id, action.iid, remove_labels=action.labels)
+    await client.update_merge_request(
+        target.project_id, action.iid, MergeRequestChanges(remove_labels=action.labels)
+    )
 
 
 async def post_comment(client: GitLabClient, target: PortTarget, action: act.PostComment) -> None:
@@ -159,8 +170,10 @@ async def unassign(client: GitLabClient, target: PortTarget, action: act.Unassig
     await client.update_merge_request(
         target.project_id,
         action.iid,
-        assignee_ids=[uid for uid in assignees if uid != target.bot_id],
-        reviewer_ids=[uid for uid in reviewers if uid != target.bot_id],
+        MergeRequestChanges(
+            assignee_ids=[uid for uid in assignees if uid != target.bot_id],
+            reviewer_ids=[uid for uid in reviewers if uid != target.bot_id],
+        ),
     )
 
 
@@ -182,8 +195,8 @@ async def rebase(client: GitLabClient, target: PortTarget, action: act.Rebase) -
         mr = await client.wait_for_rebase(
             project,
             iid,
-            max_wait=target.rebase_wait_seconds,
-            interval=target.rebase_poll_seconds,
+            max_wait=target.rebase_wait.max_seconds,
+            interval=target.rebase_wait.poll_seconds,
         )
     except GitLabRebaseTimeout:
         return RebaseResult(iid=iid, status="in_progress")
@@ -208,12 +221,14 @@ async def create_batch_mr(
         try:
             existing = await client.create_merge_request(
                 target.project_id,
-                source_branch=action.branch,
-                target_branch=action.target_branch,
-                title=action.title,
-                description=action.description,
-                labels=action.labels,
-                remove_source_branch=False,
+                NewMergeRequest(
+                    source_branch=action.branch,
+                    target_branch=action.target_branch,
+                    title=action.title,
+                    description=action.description,
+                    labels=action.labels,
+                    remove_source_branch=False,
+                ),
             )
         except (GitLabConflict, GitLabValidationError) as error:
             # "Another open merge request already exists for this source branch": ours.
@@ -230,7 +245,8 @@ async def _open_mr_from(
     client: GitLabClient, target: PortTarget, branch: str
 ) -> MergeRequest | None:
     found = await client.list_merge_requests(
-        target.project_id, source_branch=branch, target_branch=target.target_branch
+        target.project_id,
+        MergeRequestQuery(source_branch=branch, target_branch=target.target_branch),
     )
     return found[0] if found else None
 
@@ -321,7 +337,9 @@ async def close_batch_mr(
     except GitLabNotFound:
         return
     if mr.state == "opened":
-        await client.update_merge_request(target.project_id, action.iid, state_event="close")
+        await client.update_merge_request(
+            target.project_id, action.iid, MergeRequestChanges(state_event="close")
+        )
 
 
 async def delete_branch(client: GitLabClient, target: PortTarget, action: act.DeleteBranch) -> None:
@@ -332,9 +350,11 @@ async def delete_branch(client: GitLabClient, target: PortTarget, action: act.De
     """
     check_batch_branch(target, action.branch)
     for mr in await client.list_merge_requests(
-        target.project_id, source_branch=action.branch, state="opened"
+        target.project_id, MergeRequestQuery(source_branch=action.branch, state="opened")
     ):
-        await client.update_merge_request(target.project_id, mr.iid, state_event="close")
+        await client.update_merge_request(
+            target.project_id, mr.iid, MergeRequestChanges(state_event="close")
+        )
     await client.delete_branch(target.project_id, action.branch, missing_ok=True)
 
 
