@@ -13,12 +13,25 @@ from fastapi import APIRouter, Request, Response
 from merge_assist.ingest import service
 from merge_assist.ingest.schemas import WebhookReceipt
 from merge_assist.ingest.webhooks import parse_delivery
-from merge_assist.kit.body_limit import read_request_body
+from merge_assist.kit.body_limit import BodyLimit, read_request_body
 from merge_assist.kit.bus.wake import wake_after_commit
 from merge_assist.kit.clock import utcnow
 from merge_assist.kit.web import Resources, Session
 
 router = APIRouter(tags=["ingest"])
+WEBHOOK_PREFIX = "/webhook/"
+
+
+def webhook_body_sentence(max_bytes: int) -> str:
+    """Why a webhook body is refused (413)."""
+    return (
+        f"The webhook body is larger than {max_bytes} bytes (MERGE_ASSIST_WEBHOOK_MAX_BODY_BYTES)."
+    )
+
+
+def webhook_body_limit(max_bytes: int) -> BodyLimit:
+    """The webhook's own body limit (GitLab's payloads may pass the global one)."""
+    return BodyLimit(WEBHOOK_PREFIX, max_bytes, webhook_body_sentence(max_bytes))
 
 
 @router.post(
@@ -36,9 +49,7 @@ async def gitlab_webhook(
 ) -> WebhookReceipt:
     """Store a GitLab webhook delivery once and wake the project's owner."""
     limit = res.settings.webhook_max_body_bytes
-    body = await read_request_body(
-        request, limit, f"The webhook body is larger than {limit} bytes."
-    )
+    body = await read_request_body(request, limit, webhook_body_sentence(limit))
     delivery = parse_delivery(request.headers, body)
     token = request.headers.get(service.TOKEN_HEADER)
     stored = await service.receive(session, res.settings, delivery, token, now=utcnow())

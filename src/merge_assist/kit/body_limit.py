@@ -38,6 +38,18 @@ class BodyLimit:
     sentence: str
 
 
+def global_body_limit(max_bytes: int) -> BodyLimit:
+    """The limit of every request body no narrower prefix bounds (wired in last)."""
+    return BodyLimit(
+        prefix="/",
+        max_bytes=max_bytes,
+        sentence=(
+            f"The request body is larger than this server accepts ({max_bytes / 1048576:.1f} "
+            "MiB, MERGE_ASSIST_MAX_REQUEST_BODY_BYTES)."
+        ),
+    )
+
+
 class BodyLimitMiddleware:
     """A pure ASGI middleware applying the first matching ``BodyLimit``."""
 
@@ -54,7 +66,8 @@ class BodyLimitMiddleware:
         if declared is not None and declared > limit.max_bytes:
             await _refuse(send, limit.sentence)
             return
-        await self.app(scope, _counting(receive, limit), send)
+        guard = _BodyGuard(receive, send, limit)
+        await self.app(scope, guard.receive, guard.send)
 
     def _limit_for(self, scope: Scope) -> BodyLimit | None:
         if scope["type"] != "http" or scope.get("method") in ("GET", "HEAD", "OPTIONS"):
@@ -117,17 +130,39 @@ async def _upload_chunks(upload: UploadFile) -> AsyncIterator[bytes]:
         yield chunk
 
 
-def _counting(receive: Receive, limit: BodyLimit) -> Receive:
-    counter = ByteCounter(limit.max_bytes, limit.sentence)
+class _BodyGuard:
+    """Counts a streamed body; past the limit it answers 413 itself and raises
+    ``PayloadTooLarge`` into the app's read. What the app answers after that is dropped, so a
+    body parser that turns the error into its own 400 cannot change the answer."""
 
-    async def counted() -> Message:
-        message = await receive()
+    def __init__(self, receive: Receive, send: Send, limit: BodyLimit) -> None:
+        self._receive = receive
+        self._send = send
+        self._counter = ByteCounter(limit.max_bytes, limit.sentence)
+        self._refused = False
+        self._started = False
+
+    async def receive(self) -> Message:
+        if self._refused:
+            raise PayloadTooLarge(self._counter.sentence)
+        message = await self._receive()
         if message["type"] == "http.request":
-            # Raised inside the endpoint's body read: the app's error handler answers 413.
-            counter.add(len(message.get("body", b"")))
+            try:
+                self._counter.add(len(message.get("body", b"")))
+            except PayloadTooLarge:
+                self._refused = True
+                if not self._started:
+                    self._started = True
+                    await _refuse(self._send, self._counter.sentence)
+                raise
         return message
 
-    return counted
+    async def send(self, message: Message) -> None:
+        if self._refused:
+            return  # the 413 is the answer; what the app says after it is dropped
+        if message["type"] == "http.response.start":
+            self._started = True
+        await self._send(message)
 
 
 async def _refuse(send: Send, sentence: str) -> None:

@@ -145,6 +145,12 @@ class Settings(BaseSettings):
     webhook_max_body_bytes: int = Field(
         default=5 * 1024 * 1024, ge=1024, description="Largest webhook body the listener reads."
     )
+    max_request_body_bytes: int = Field(
+        default=1024 * 1024,
+        ge=1024,
+        description="Largest request body outside the vault's uploads and the webhook (413 "
+        "beyond, checked from Content-Length first, then counted as it streams).",
+    )
     inbox_retention_days: int = Field(
         default=7, ge=1, le=3650, description="Webhook events older than this are deleted."
     )

@@ -17,7 +17,8 @@ from merge_assist.auth.notices import USER_NOTICES
 from merge_assist.auth.service import AUDIT_SINK
 from merge_assist.health.endpoints import router as health_router
 from merge_assist.ingest.endpoints import router as ingest_router
-from merge_assist.kit.body_limit import BodyLimitMiddleware
+from merge_assist.ingest.endpoints import webhook_body_limit
+from merge_assist.kit.body_limit import BodyLimit, BodyLimitMiddleware, global_body_limit
 from merge_assist.kit.db import create_engine, create_sessionmaker
 from merge_assist.kit.live.app_hub import close_live_relay, start_live_relay
 from merge_assist.kit.metrics import HTTP_LATENCY, HTTP_REQUESTS
@@ -81,15 +82,23 @@ def create_app(
     )
     app.state.resources = res
     install_error_handlers(app)
-    app.add_middleware(
-        BodyLimitMiddleware, limits=[upload_body_limit(settings.vault_max_upload_bytes)]
-    )
+    app.add_middleware(BodyLimitMiddleware, limits=body_limits(settings))
     _install_http_metrics(app)
     for router in _routers() if routers is None else routers:
         app.include_router(router)
     if routers is None:
         mount_dashboard(app, settings.web_dist_dir)  # last: the API's routes always win
     return app
+
+
+def body_limits(settings: Settings) -> list[BodyLimit]:
+    """Every request body is bounded: the vault's uploads and the webhook by their own limits,
+    everything else by the small global one (the first matching prefix applies)."""
+    return [
+        upload_body_limit(settings.vault_max_upload_bytes),
+        webhook_body_limit(settings.webhook_max_body_bytes),
+        global_body_limit(settings.max_request_body_bytes),
+    ]
 
 
 def _lifespan(
