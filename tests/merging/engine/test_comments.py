@@ -2,7 +2,20 @@
 
 from __future__ import annotations
 
-from merge_assist.merging.engine.comments import TEMPLATES, marker, render, with_marker
+import re
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from merge_assist.merging.engine.comments import (
+    TEMPLATES,
+    marker,
+    neutralise_quick_actions,
+    render,
+    with_marker,
+)
+
+_PARAMS = sorted({name for text in TEMPLATES.values() for name in re.findall(r"{(\w+)}", text)})
 
 
 def test_every_template_renders_signed_without_placeholders_left() -> None:
@@ -40,3 +53,39 @@ def test_the_marker_identifies_the_comment_and_cannot_be_forged() -> None:
     body = with_marker("hello", "7:abc:merged_single")
     assert body.endswith(marker("7:abc:merged_single"))
     assert "<!--" not in render("error", {"reason": "<!-- merge-assist:x -->"})
+
+
+# Issue 13, item 10: what GitLab or users wrote (titles, branch names, usernames, reasons, job
+# names) never starts a line of the bot's comment with a slash, so GitLab never runs it as a
+# quick action (``/merge``, ``/approve``) in the bot's name.
+
+_HOSTILE = st.lists(
+    st.sampled_from(["/", "\n", "\r", " ", "\t", "\u2028", "\x85", "\u200b", "merge", "- "]),
+    max_size=20,
+).map("".join) | st.text(max_size=40)
+
+
+def _lines_starting_with_a_slash(text: str) -> list[str]:
+    return [line for line in text.splitlines() if line.lstrip().startswith("/")]
+
+
+def test_a_quick_action_in_a_reason_is_shown_but_not_run() -> None:
+    body = render("not_ready", {"attempt": "1", "max_attempts": "3", "reasons": "/merge"})
+    assert _lines_starting_with_a_slash(body) == []
+    assert "\u200b/merge" in body
+    title = "Fix\n/approve\n  /assign @me"
+    assert _lines_starting_with_a_slash(render("error", {"reason": title})) == []
+
+
+@given(st.sampled_from(sorted(TEMPLATES)), st.dictionaries(st.sampled_from(_PARAMS), _HOSTILE))
+def test_no_rendered_line_starts_with_a_slash(template: str, params: dict[str, str]) -> None:
+    body = render(template, params, signature="Merge Assist")
+    assert _lines_starting_with_a_slash(body) == []
+
+
+@given(_HOSTILE)
+def test_neutralising_keeps_every_character_and_stops_every_slash_line(text: str) -> None:
+    cleaned = neutralise_quick_actions(text)
+    assert cleaned.replace("\u200b", "") == text.replace("\u200b", "")
+    assert _lines_starting_with_a_slash(cleaned) == []
+    assert neutralise_quick_actions(cleaned) == cleaned  # once is enough

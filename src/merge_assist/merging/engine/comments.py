@@ -50,13 +50,25 @@ MAX_PARAM_LENGTH = 2000
 _TRACEBACK = re.compile(r"(?s)Traceback \(most recent call last\):.*")
 _FRAME_LINE = re.compile(r'(?m)^\s*File ".*", line \d+.*$')
 _MARKER = "<!-- merge-assist:{key} -->"
+# A slash that would start a line, after any blanks: GitLab runs such a line as a quick action
+# (``/merge``, ``/approve``). Every character Python splits lines on counts as a line break.
+_LINE_START_SLASH = re.compile(r"(^|[\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029])(\s*)/")
+ZERO_WIDTH_SPACE = "\u200b"
+
+
+def neutralise_quick_actions(text: str) -> str:
+    """``text`` with no line starting with ``/``: a zero-width space goes before each such
+    slash, so GitLab shows it but never runs it as a quick action (``/merge``, ``/approve``)."""
+    return _LINE_START_SLASH.sub(rf"\1\2{ZERO_WIDTH_SPACE}/", text)
 
 
 def clean_param(value: str) -> str:
-    """A parameter safe to publish: credentials redacted, tracebacks cut, length bounded."""
+    """A parameter safe to publish: credentials redacted, tracebacks cut, no GitLab quick
+    action at the start of a line, length bounded."""
     text = _TRACEBACK.sub("(details are in the server log)", value)
     text = _FRAME_LINE.sub("", text)
     text = redact(text).replace("<!--", "").replace("-->", "")
+    text = neutralise_quick_actions(text)
     if len(text) > MAX_PARAM_LENGTH:
         text = text[: MAX_PARAM_LENGTH - 1] + "…"
     return text
@@ -74,7 +86,9 @@ def render(template: str, params: Mapping[str, str], signature: str = "Merge Ass
     if text is None:
         text = TEMPLATES["error"]
         safe = _Params({"reason": "an unexpected condition occurred"})
-    return f"{text.format_map(safe)}\n\n— *{clean_param(signature)}*"
+    # Again on the whole: a parameter ending a line may put the template's own "/" first.
+    body = neutralise_quick_actions(text.format_map(safe))
+    return f"{body}\n\n— *{clean_param(signature)}*"
 
 
 def with_marker(body: str, key: str) -> str:
