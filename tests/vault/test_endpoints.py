@@ -388,6 +388,32 @@ async def test_duplicate_upload_is_a_conflict(
     assert "already in the vault" in again.json()["detail"]
 
 
+async def test_names_differing_only_by_case_are_a_conflict_naming_the_file(
+    client: httpx.AsyncClient, people: People, upload: Upload
+) -> None:
+    """Issue 13, item 9: a Windows or macOS clone could keep only one of them."""
+    await upload(people["alice"], "Mill/Part.nc", GCODE_V1)
+    for clash in ("mill/part.nc", "MILL/PART.NC", "mill/other.nc"):
+        again = await client.post(
+            FILES, headers=people["bob"].headers, files={"file": (clash, GCODE_V2)}
+        )
+        assert again.status_code == 409, clash
+        assert "'Mill/Part.nc'" in again.json()["detail"]
+        assert "only by case" in again.json()["detail"]
+
+
+async def test_windows_reserved_names_are_refused(
+    client: httpx.AsyncClient, people: People
+) -> None:
+    """Issue 13, item 9: ``CON.nc`` was accepted and committed."""
+    for name in ("CON.nc", "aux.nc", "lpt1/x.nc", "ab:c.nc"):
+        refused = await client.post(
+            FILES, headers=people["alice"].headers, files={"file": (name, GCODE_V1)}
+        )
+        assert refused.status_code == 422, name
+        assert "Windows" in refused.json()["detail"]
+
+
 async def test_list_search_status_sort_and_totals(
     client: httpx.AsyncClient, people: People, upload: Upload
 ) -> None:

@@ -160,6 +160,7 @@ async def upload(
     if await repository.file_by_path(session, vault.id, path) is not None:
         raise Conflict(f"{path!r} is already in the vault; check it out to change it.")
     await _refuse_file_folder_clash(session, vault, path)
+    await _refuse_case_clash(session, vault, path)
     version = await storage.write(
         path, content, message=text, author=actor.author, base_version=None
     )
@@ -172,6 +173,18 @@ async def upload(
     await _record(session, actor, "upload", file, {"version": version.id, "size": version.size})
     _announce(session, file, "upload")
     return file
+
+
+async def _refuse_case_clash(session: AsyncSession, vault: Vault, path: str) -> None:
+    """Names differing only by case would be one file on Windows and macOS: name the other."""
+    existing = [file.path for file in await repository.files_of_vault(session, vault.id)]
+    other = names.case_clash(path, existing)
+    if other is not None:
+        raise Conflict(
+            f"{path!r} differs only by case from {other!r}, already in the vault; Windows "
+            "and macOS cannot keep both. Check out that file to change it, or choose another "
+            "name."
+        )
 
 
 async def _refuse_file_folder_clash(session: AsyncSession, vault: Vault, path: str) -> None:

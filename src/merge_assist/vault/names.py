@@ -3,7 +3,11 @@
 A name is a path relative to the vault's folder (``parts/bracket.mcam`` or ``bracket.mcam``):
 segments separated by ``/``, none empty, ``.`` or ``..``, none longer than 255 characters, no
 control characters or backslashes, no leading ``/`` or drive letter, and an allowed extension.
-Every refusal is ``Unprocessable`` (422) with a sentence a person understands.
+Each segment must also be a name Windows can create (``gitlab.paths.windows_problem``: no
+``CON``/``aux.nc``/``LPT1``..., none of ``:*?"<>|``, no trailing dot or space), since shops clone
+vault repositories on Windows. Every refusal is ``Unprocessable`` (422) with a sentence a person
+understands. A name differing only by case from a file already in the vault is refused by
+``case_clash`` (409 in ``vault.actions``).
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Iterable
 
-from merge_assist.gitlab.paths import MAX_PATH, MAX_SEGMENT, has_controls
+from merge_assist.gitlab.paths import MAX_PATH, MAX_SEGMENT, has_controls, windows_problem
 from merge_assist.kit.errors import Unprocessable
 
 MAX_DEPTH = 16
@@ -80,6 +84,28 @@ def _check_segment(segment: str) -> None:
         )
     if segment.lower() in (".git", ".gitattributes", ".gitignore", ".gitmodules"):
         raise Unprocessable(f"{segment!r} is reserved by git and cannot be a vault file.")
+    problem = windows_problem(segment)
+    if problem is not None:
+        raise Unprocessable(problem)
+
+
+def case_clash(path: str, existing: Iterable[str]) -> str | None:
+    """The existing path that ``path`` (or one of its folders) equals but for case, if any:
+    Windows and macOS clones would hold only one of the two."""
+    wanted = path.split("/")
+    for other in existing:
+        if other == path:
+            continue
+        theirs = other.split("/")
+        shared = min(len(wanted), len(theirs))
+        for index in range(shared):
+            mine, their = wanted[index], theirs[index]
+            if mine == their:
+                continue
+            if mine.casefold() == their.casefold():
+                return other
+            break
+    return None
 
 
 def _extension(filename: str) -> str:
