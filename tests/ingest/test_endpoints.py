@@ -11,8 +11,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from merge_assist.ingest.models import InboxEvent
+from merge_assist.ingest.service import WEBHOOK_REJECTIONS
 from merge_assist.kit.bus import Subscription
 from merge_assist.kit.bus.wake import WAKE_GROUP, bus_of, wake_topic
+from merge_assist.kit.rate_limit import FailureWindow
 from merge_assist.kit.settings import Settings
 from merge_assist.projects.models import Project
 from tests.ingest.conftest import BODY_LIMIT
@@ -229,3 +231,63 @@ async def test_malformed_bodies_get_a_sentence(
     response = await post(client, body)
     assert response.status_code == 400
     assert sentence in response.json()["detail"]
+
+
+# --- issue 13, item 8: the token before the body; hostile bodies; token guessers ---------
+
+
+DEEP = b"[" * BODY_LIMIT  # far deeper than the JSON parser's recursion limit
+
+
+async def test_a_deeply_nested_body_without_a_token_is_refused_unread(
+    client: httpx.AsyncClient, project: Project, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Nested brackets without a token gave a 500 and a logged RecursionError."""
+    response = await post(client, DEEP, token=None)
+    assert response.status_code == 401
+    assert response.json()["detail"] == "The webhook could not be authenticated."
+    assert not [r for r in caplog.records if r.levelname in ("ERROR", "CRITICAL")]
+
+
+async def test_a_deeply_nested_body_with_the_token_is_a_400(
+    client: httpx.AsyncClient, project: Project, caplog: pytest.LogCaptureFixture
+) -> None:
+    response = await post(client, DEEP)
+    assert response.status_code == 400
+    assert "nested too deeply" in response.json()["detail"]
+    assert not [r for r in caplog.records if r.levelname in ("ERROR", "CRITICAL")]
+
+
+async def test_the_token_of_one_project_does_not_deliver_for_another(
+    client: httpx.AsyncClient, project: Project, sessions: Sessions, settings: Settings
+) -> None:
+    other = await make_project(sessions, settings=settings, webhook_secret="other-secret")
+    crossed = await post(client, mr_event(other), token=SECRET)
+    assert crossed.status_code == 401
+    assert (await post(client, mr_event(other), token="other-secret")).status_code == 202
+    assert (await post(client, mr_event(project))).status_code == 202
+
+
+async def test_an_address_guessing_tokens_gets_429_and_others_still_deliver(
+    app: FastAPI, project: Project, sessions: Sessions
+) -> None:
+    app.state.resources.provide(WEBHOOK_REJECTIONS, FailureWindow(3, 60))
+    guesser = httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app, client=("203.0.113.9", 4000)),
+        base_url="http://testserver",
+    )
+    gitlab = httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app, client=("198.51.100.7", 4000)),
+        base_url="http://testserver",
+    )
+    async with guesser, gitlab:
+        for attempt in range(3):
+            assert (
+                await post(guesser, mr_event(project), token=f"guess-{attempt}")
+            ).status_code == 401
+        refused = await post(guesser, mr_event(project))  # even the right token, for a while
+        assert refused.status_code == 429
+        assert int(refused.headers["Retry-After"]) >= 1
+        assert "try again" in refused.json()["detail"]
+        assert (await post(gitlab, mr_event(project))).status_code == 202
+    assert len(await inbox(sessions)) == 1

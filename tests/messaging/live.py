@@ -19,6 +19,8 @@ import uvicorn
 from fastapi import FastAPI
 from websockets.asyncio.client import ClientConnection, connect
 
+from merge_assist.kit.body_limit import WS_MAX_MESSAGE_BYTES
+
 WAIT_SECONDS = 30
 
 
@@ -26,7 +28,13 @@ WAIT_SECONDS = 30
 def serve(app: FastAPI) -> Iterator[str]:
     """Serve ``app`` until the block ends; yields its ``ws://`` base address."""
     config = uvicorn.Config(
-        app, host="127.0.0.1", port=0, log_level="warning", lifespan="off", ws="websockets-sansio"
+        app,
+        host="127.0.0.1",
+        port=0,
+        log_level="warning",
+        lifespan="off",
+        ws="websockets-sansio",
+        ws_max_size=WS_MAX_MESSAGE_BYTES,  # as every command serves the app
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
@@ -13,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from merge_assist.auth import accounts
 from merge_assist.auth.service import NullAuditSink
 from merge_assist.auth.tokens import issue_access_token, read_access_token
+from merge_assist.kit.body_limit import WS_MAX_MESSAGE_BYTES
 from merge_assist.kit.clock import utcnow
 from merge_assist.kit.db import unit_of_work
 from merge_assist.kit.live.app_hub import hub_of
@@ -73,6 +75,9 @@ async def test_the_socket_authenticates_with_the_first_message(
         "not json",
         "x" * 10_000,
         b"binary",
+        # Issue 13, item 8: nested too deeply for the JSON parser (was a RecursionError).
+        "[" * 5_000,
+        '{"type": "auth", "token": ' + "[" * 3_000,
     ],
 )
 async def test_a_bad_first_message_closes_with_4401(
@@ -83,6 +88,30 @@ async def test_a_bad_first_message_closes_with_4401(
         async with updates_socket(base) as socket:
             await socket.send(first_message)
             assert await close_code(socket) == CLOSE_UNAUTHENTICATED
+
+
+async def test_a_message_past_the_size_limit_closes_the_socket(app: FastAPI) -> None:
+    """Issue 13, item 8: the server reads at most WS_MAX_MESSAGE_BYTES (uvicorn's ws_max_size,
+    set by every command that serves the app, as ``serve`` does here)."""
+    with serve(app) as base:
+        async with updates_socket(base) as socket:
+            await socket.send("x" * (WS_MAX_MESSAGE_BYTES + 1))
+            assert await close_code(socket) == 1009  # message too big
+
+
+def test_every_server_command_bounds_websocket_messages(monkeypatch: pytest.MonkeyPatch) -> None:
+    from merge_assist.server import processes
+
+    seen: dict[str, object] = {}
+    monkeypatch.setattr(processes.uvicorn, "run", lambda app, **options: seen.update(options))
+    monkeypatch.setattr(processes.migrate, "upgrade", lambda url: None)
+    processes.run_api("127.0.0.1", 1)
+    assert seen["ws_max_size"] == WS_MAX_MESSAGE_BYTES
+    sources = [
+        Path(processes.__file__).with_name(name).read_text()
+        for name in ("roles.py", "standalone.py")
+    ]
+    assert all("ws_max_size=WS_MAX_MESSAGE_BYTES" in source for source in sources)
 
 
 async def test_expired_or_foreign_tokens_close_with_4401(

@@ -1,4 +1,11 @@
-"""The rules of the inbox (never commits): authenticate a delivery, store it once, sweep it."""
+"""The rules of the inbox (never commits): authenticate a delivery, store it once, sweep it.
+
+A delivery is authenticated by its token before its body is read (``senders_of_token``): the
+``X-Gitlab-Token`` is compared, in constant time, with the webhook secret of every active
+project, so a request without a valid token never has its body parsed. The body must then
+name a project the token belongs to (``sender_of``); otherwise the same 401. Callers count the
+refusals per client address (``WEBHOOK_REJECTIONS``) and answer 429 past the limit.
+"""
 
 from __future__ import annotations
 
@@ -13,9 +20,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from merge_assist.ingest import repository
 from merge_assist.ingest.webhooks import WebhookDelivery
 from merge_assist.kit.crypto import DecryptionError
-from merge_assist.kit.errors import NotAuthenticated, NotFound
+from merge_assist.kit.errors import NotAuthenticated, TooManyRequests
+from merge_assist.kit.rate_limit import FailureWindow
 from merge_assist.kit.settings import Settings
+from merge_assist.kit.web import ServiceKey
 from merge_assist.projects import service as projects
+from merge_assist.projects.models import Project
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +35,63 @@ REJECTED = "The webhook could not be authenticated."
 _NO_SECRET = "-" * 64
 
 
+# Unauthenticated deliveries per client address (provided by ``server/app.py``).
+WEBHOOK_REJECTIONS: ServiceKey[FailureWindow] = ServiceKey("webhook rejections")
+
+
+def rejection_window(settings: Settings) -> FailureWindow:
+    """The counter of unauthenticated deliveries, sized by the settings."""
+    return FailureWindow(
+        settings.webhook_max_rejections_per_address, settings.webhook_rejection_window_seconds
+    )
+
+
+def too_many_rejections(retry_after: int) -> TooManyRequests:
+    """The 429 for an address that sent too many unauthenticated deliveries."""
+    return TooManyRequests(
+        "Too many webhook deliveries from this address could not be authenticated; try again "
+        f"in {retry_after} seconds.",
+        retry_after=retry_after,
+    )
+
+
+async def senders_of_token(
+    session: AsyncSession, settings: Settings, token: str | None
+) -> dict[int, int]:
+    """The active projects whose webhook secret is ``token``, as GitLab project id -> project
+    id; ``NotAuthenticated`` when there are none. Every project's secret is compared (in
+    constant time each), whether or not an earlier one matched."""
+    given = (token or "").encode()
+    senders: dict[int, int] = {}
+    for project in await projects.all_projects(session, include_inactive=False):
+        secret = _opened_secret(settings, project)
+        matches = hmac.compare_digest(given, (secret or _NO_SECRET).encode())
+        if matches and secret is not None and token:
+            senders[project.gitlab_project_id] = project.id
+    if not senders:
+        raise NotAuthenticated(REJECTED)
+    return senders
+
+
+def _opened_secret(settings: Settings, project: Project) -> str | None:
+    try:
+        return projects.open_webhook_secret(settings, project)
+    except DecryptionError:
+        log.error(
+            "a project's webhook secret cannot be decrypted", extra={"project_id": project.id}
+        )
+        return None
+
+
+def sender_of(delivery: WebhookDelivery, senders: dict[int, int]) -> int:
+    """The project the delivery is about, if its token belongs to it; ``NotAuthenticated``
+    (the same answer as a wrong token) otherwise."""
+    project_id = senders.get(delivery.gitlab_project_id)
+    if project_id is None:
+        raise NotAuthenticated(REJECTED)
+    return project_id
+
+
 @dataclass(frozen=True)
 class Stored:
     """What happened to a delivery: the project it belongs to, and whether it is new."""
@@ -32,48 +99,6 @@ class Stored:
     project_id: int
     new: bool
     ignored_reason: str | None = None
-
-
-async def _secret_of(
-    session: AsyncSession, settings: Settings, gitlab_project_id: int
-) -> tuple[int | None, str]:
-    project = await projects.find_by_gitlab_id(session, gitlab_project_id)
-    if project is None:
-        return None, _NO_SECRET
-    try:
-        return project.id, await projects.webhook_secret(session, settings, project.id)
-    except NotFound:
-        return None, _NO_SECRET
-    except DecryptionError:
-        log.error(
-            "a project's webhook secret cannot be decrypted", extra={"project_id": project.id}
-        )
-        return None, _NO_SECRET
-
-
-async def authenticate(
-    session: AsyncSession, settings: Settings, gitlab_project_id: int, token: str | None
-) -> int:
-    """The project id if ``token`` is the project's webhook secret; ``NotAuthenticated`` (the
-    same answer for an unknown project, a deactivated one, and a wrong or missing token)."""
-    project_id, secret = await _secret_of(session, settings, gitlab_project_id)
-    matches = hmac.compare_digest((token or "").encode(), secret.encode())
-    if project_id is None or not matches or not token:
-        raise NotAuthenticated(REJECTED)
-    return project_id
-
-
-async def receive(
-    session: AsyncSession,
-    settings: Settings,
-    delivery: WebhookDelivery,
-    token: str | None,
-    *,
-    now: datetime,
-) -> Stored:
-    """Authenticate ``delivery`` by its ``token`` (the X-Gitlab-Token), then store it once."""
-    project_id = await authenticate(session, settings, delivery.gitlab_project_id, token)
-    return await store(session, project_id, delivery, now=now)
 
 
 async def store(

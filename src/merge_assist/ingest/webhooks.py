@@ -60,6 +60,8 @@ def parse_delivery(headers: Mapping[str, str], body: bytes) -> WebhookDelivery:
     """Read a delivery; ``BadRequest`` when it is not a GitLab webhook payload."""
     try:
         payload = json.loads(body)
+    except RecursionError as exc:  # thousands of nested brackets
+        raise BadRequest("The webhook body is nested too deeply to be a GitLab payload.") from exc
     except (ValueError, UnicodeDecodeError) as exc:
         raise BadRequest("The webhook body is not valid JSON.") from exc
     if not isinstance(payload, dict):

@@ -27,6 +27,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from merge_assist.kit.errors import PayloadTooLarge
 
 UPLOAD_CHUNK_BYTES = 1024 * 1024
+# The largest WebSocket message the server reads (uvicorn's ``ws_max_size``, 1009 beyond):
+# dashboards send only their auth message and pings.
+WS_MAX_MESSAGE_BYTES = 64 * 1024
 
 
 @dataclass(frozen=True)

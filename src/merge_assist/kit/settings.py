@@ -145,6 +145,13 @@ class Settings(BaseSettings):
     webhook_max_body_bytes: int = Field(
         default=5 * 1024 * 1024, ge=1024, description="Largest webhook body the listener reads."
     )
+    webhook_max_rejections_per_address: int = Field(
+        default=20,
+        ge=1,
+        description="Unauthenticated webhook deliveries a client address may send within "
+        "webhook_rejection_window_seconds before it is answered 429 (per process).",
+    )
+    webhook_rejection_window_seconds: int = Field(default=60, ge=1, le=86400)
     max_request_body_bytes: int = Field(
         default=1024 * 1024,
         ge=1024,

@@ -180,8 +180,19 @@ async def webhook_secret(session: AsyncSession, settings: Settings, project_id: 
     accepted then.
     """
     project = await get_project(session, project_id)
-    if not project.is_active or not project.webhook_secret_encrypted:
+    secret = open_webhook_secret(settings, project)
+    if secret is None:
         raise NotFound(f"The project with id {project_id} has no webhook secret.")
+    return secret
+
+
+def open_webhook_secret(settings: Settings, project: Project) -> str | None:
+    """The project's webhook secret in clear; None when it is deactivated or has none.
+
+    ``kit.crypto.DecryptionError`` when the stored secret cannot be decrypted.
+    """
+    if not project.is_active or not project.webhook_secret_encrypted:
+        return None
     plain = _keyring(settings).decrypt(
         project.webhook_secret_encrypted,
         associated_data=_associated_data(project.gitlab_project_id),

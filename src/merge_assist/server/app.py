@@ -18,6 +18,7 @@ from merge_assist.auth.service import AUDIT_SINK
 from merge_assist.health.endpoints import router as health_router
 from merge_assist.ingest.endpoints import router as ingest_router
 from merge_assist.ingest.endpoints import webhook_body_limit
+from merge_assist.ingest.service import WEBHOOK_REJECTIONS, rejection_window
 from merge_assist.kit.body_limit import BodyLimit, BodyLimitMiddleware, global_body_limit
 from merge_assist.kit.db import create_engine, create_sessionmaker
 from merge_assist.kit.live.app_hub import close_live_relay, start_live_relay
@@ -48,6 +49,7 @@ def create_resources(settings: Settings, engine: AsyncEngine) -> AppResources:
     res.provide(USER_NOTICES, SystemMessageNotices())  # auth's notices as messages
     res.provide(GITLAB_CLIENT_FACTORY, gitlab_client_factory(settings))
     res.provide(VAULT_LOCKS, vault_gate_locks)  # the merge queue's vault gate
+    res.provide(WEBHOOK_REJECTIONS, rejection_window(settings))  # 429 for token guessers
     return res
 
 

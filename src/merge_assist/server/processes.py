@@ -8,6 +8,7 @@ from __future__ import annotations
 import uvicorn
 
 from merge_assist.kit import migrate
+from merge_assist.kit.body_limit import WS_MAX_MESSAGE_BYTES
 from merge_assist.kit.logging import configure_logging
 from merge_assist.kit.settings import get_settings
 
@@ -28,4 +29,5 @@ def run_api(host: str | None, port: int | None, *, background: bool = False) -> 
         port=port or settings.port,
         log_config=None,
         proxy_headers=False,
+        ws_max_size=WS_MAX_MESSAGE_BYTES,
     )

@@ -13,6 +13,7 @@ import signal
 import typer
 import uvicorn
 
+from merge_assist.kit.body_limit import WS_MAX_MESSAGE_BYTES
 from merge_assist.kit.db import create_engine
 from merge_assist.kit.logging import configure_logging
 from merge_assist.kit.settings import Settings, get_settings
@@ -81,4 +82,5 @@ def register_role_commands(app: typer.Typer) -> None:
             port=port or settings.port,
             log_config=None,
             proxy_headers=False,
+            ws_max_size=WS_MAX_MESSAGE_BYTES,
         )

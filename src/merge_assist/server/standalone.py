@@ -18,6 +18,7 @@ import typer
 import uvicorn
 
 from merge_assist.kit import migrate
+from merge_assist.kit.body_limit import WS_MAX_MESSAGE_BYTES
 from merge_assist.kit.logging import configure_logging
 from merge_assist.kit.settings import Settings, get_settings
 from merge_assist.standalone.binding import binding_problem
@@ -83,7 +84,12 @@ def run_standalone(settings: Settings, host: str, port: int, *, open_browser: bo
     migrate.upgrade(settings.effective_database_url)
     server = uvicorn.Server(
         uvicorn.Config(
-            create_app(settings), host=host, port=port, log_config=None, proxy_headers=False
+            create_app(settings),
+            host=host,
+            port=port,
+            log_config=None,
+            proxy_headers=False,
+            ws_max_size=WS_MAX_MESSAGE_BYTES,
         )
     )
     shown = f"[{host}]" if ":" in host else host

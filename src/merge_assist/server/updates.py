@@ -9,6 +9,11 @@ token>"}`` (never a token in the URL); a bad one closes the socket with 4401. Th
 sends ``{"type": "ready", "user_id": ...}`` and, from then on, the events addressed to that user
 or to everyone, as JSON objects with a ``type``. The user is re-read from the database now and
 then; a deactivated user's socket is closed with 4401.
+
+Hostile first messages: the server reads at most ``WS_MAX_MESSAGE_BYTES`` per message (uvicorn's
+``ws_max_size``, set by every command that serves the app; a larger one closes with 1009), the
+first message at most ``MAX_AUTH_MESSAGE_CHARS``; anything malformed (not JSON, nested too
+deeply, not an auth message) closes with 4401 and a reason, never an error.
 """
 
 from __future__ import annotations
@@ -70,8 +75,8 @@ async def _authenticate(websocket: WebSocket, res: AppResources) -> tuple[Princi
         return None, "The first message is too large."
     try:
         first = json.loads(text)
-    except ValueError:
-        return None, "The first message must be JSON."
+    except (ValueError, RecursionError):
+        return None, "The first message must be a small JSON object."
     if not isinstance(first, dict) or first.get("type") != "auth":
         return None, 'Send {"type": "auth", "token": ...} first.'
     token = first.get("token")
