@@ -77,6 +77,34 @@ async def test_bad_user_input_is_a_422_sentence(
     assert fragment in response.json()["detail"]
 
 
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"username": "merge-assist"},
+        {"username": "system"},
+        {"display_name": "MERGE ASSIST"},
+        {"display_name": "Merge Ass1st"},
+    ],
+)
+async def test_names_reading_as_the_system_are_refused(
+    admin: Account, changes: dict[str, object]
+) -> None:
+    """Issue 13, item 11: nobody may pose as the system in messages."""
+    body = {"username": "valid-name", "password": USER_PASSWORD, **changes}
+    response = await admin.client.post("/api/users", json=body)
+    assert response.status_code == 422, response.text
+    assert "the name of the system's own messages" in response.json()["detail"]
+
+
+async def test_a_display_name_cannot_be_changed_to_the_system_s(
+    admin: Account, make_user: MakeUser
+) -> None:
+    user = await make_user("eve")
+    response = await admin.client.patch(f"/api/users/{user.id}", json={"display_name": "System"})
+    assert response.status_code == 422
+    assert "choose another one" in response.json()["detail"]
+
+
 async def test_malformed_json_body_is_a_422_sentence(admin: Account) -> None:
     response = await admin.client.post(
         "/api/users", content=b'{"username": ', headers={"Content-Type": "application/json"}

@@ -26,6 +26,7 @@ ALICE_EXPIRED = "sandboxpat-alice-expired-0e1d2c3b4a"
 CAROL = "sandboxpat-carol-api-5b6c7d8e9f0a"
 BOT = "sandboxpat-projectbot-9a8b7c6d5e4f"
 ALICE_LEAST = "sandboxpat-alice-least-2b3c4d5e6f"
+POSER = "sandboxpat-poser-api-7c8d9e0f1a2b"
 
 SCENARIO: dict[str, Any] = {
     "users": [
@@ -52,6 +53,11 @@ SCENARIO: dict[str, Any] = {
             ],
         },
         {"username": "carol", "tokens": [{"name": "main", "scopes": ["api"], "value": CAROL}]},
+        {
+            "username": "merge-assist",
+            "name": "Merge Assist",
+            "tokens": [{"name": "main", "scopes": ["api"], "value": POSER}],
+        },
         {
             "username": "project_1_bot",
             "bot": True,
@@ -171,6 +177,19 @@ async def test_a_same_named_local_account_is_never_taken_over(
         "/api/auth/me", headers={"Authorization": f"Bearer {again.json()['access_token']}"}
     )
     assert me_again.json()["id"] == me.json()["id"]
+
+
+async def test_a_gitlab_user_named_like_the_system_gets_a_distinct_name(
+    client: httpx.AsyncClient, admin: Account
+) -> None:
+    """Issue 13, item 11: GitLab's "merge-assist" / "Merge Assist" cannot pose as the system."""
+    response = await gitlab_sign_in(client, POSER)
+    assert response.status_code == 200, response.text
+    me = await client.get(
+        "/api/auth/me", headers={"Authorization": f"Bearer {response.json()['access_token']}"}
+    )
+    assert me.json()["username"] == "merge-assist-gitlab"
+    assert me.json()["display_name"] == "Merge Assist (GitLab)"
 
 
 @pytest.mark.parametrize(

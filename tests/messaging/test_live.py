@@ -25,6 +25,8 @@ async def test_a_message_reaches_its_recipient_and_not_a_third_user(
                 "unread_count": 1,
                 "subject": "Fixture plate",
                 "sender": "alice",
+                "sender_kind": "user",  # the toast says who, whatever the display name reads
+                "sender_username": "alice",
             }
             # Carol's first event is her own message: bob's never reached her socket.
             to_carol = (await send(alice, "carol")).json()

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from merge_assist.auth import repository
 from merge_assist.auth.models import User
 from merge_assist.auth.passwords import check_password_policy, password_hashing
+from merge_assist.auth.reserved_names import refuse_reserved
 from merge_assist.auth.roles import ROLE_NAMES, RoleName
 from merge_assist.auth.schemas import UserCreate, UserUpdate
 from merge_assist.auth.service import AuditSink
@@ -52,7 +53,11 @@ async def create_user(
     actor_id: int | None,
     data: UserCreate,
 ) -> User:
-    """Create a user with a password; Conflict when the username is taken."""
+    """Create a user with a password; Conflict when the username is taken, 422 when a name
+    reads as the system's (``reserved_names``)."""
+    refuse_reserved(data.username, "username")
+    if data.display_name:
+        refuse_reserved(data.display_name, "display name")
     if await repository.user_by_username(session, data.username) is not None:
         raise Conflict(f"The username {data.username!r} is already taken.")
     role_names = data.roles if data.roles is not None else [_default_role(settings)]
@@ -100,6 +105,7 @@ async def update_user(
             await _deactivate(session, user, actor_id)
         changed["is_active"] = data.is_active
     if "display_name" in sent and data.display_name is not None:
+        refuse_reserved(data.display_name, "display name")
         user.display_name = data.display_name
         changed["display_name"] = data.display_name
     if "email" in sent:

@@ -31,6 +31,7 @@ from merge_assist.auth.gitlab_rules import (
 )
 from merge_assist.auth.models import GitLabIdentity, User
 from merge_assist.auth.notices import UserNotices
+from merge_assist.auth.reserved_names import is_reserved, unreserved_display_name
 from merge_assist.auth.service import (
     AuditSink,
     ClientInfo,
@@ -169,7 +170,11 @@ async def _register(
     gitlab_user: GitLabUser,
     now: datetime,
 ) -> User:
-    candidates = list(username_candidates(gitlab_user.username, gitlab_user.id))
+    candidates = [
+        name
+        for name in username_candidates(gitlab_user.username, gitlab_user.id)
+        if not is_reserved(name)  # "merge-assist" on GitLab becomes "merge-assist-gitlab"
+    ]
     taken = await repository.usernames_taken(session, candidates)
     username = next((name for name in candidates if name not in taken), None)
     if username is None:
@@ -179,7 +184,7 @@ async def _register(
         )
     user = User(
         username=username,
-        display_name=(gitlab_user.name or gitlab_user.username)[:128],
+        display_name=unreserved_display_name(gitlab_user.name or gitlab_user.username, 128),
         email=_email_of(gitlab_user),
         password_hash=None,
         is_active=True,

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from merge_assist.kit.live.events import LiveEvent
 from merge_assist.kit.live.publish import publish_after_commit
 from merge_assist.messaging import repository
-from merge_assist.messaging.models import Message
+from merge_assist.messaging.models import Message, SenderKind
 
 MESSAGE_NEW = "message.new"
 MESSAGE_READ = "message.read"
@@ -30,9 +30,14 @@ async def _publish_per_user(
 
 
 async def message_received(
-    session: AsyncSession, message: Message, user_ids: Collection[int], sender_name: str
+    session: AsyncSession,
+    message: Message,
+    user_ids: Collection[int],
+    sender_name: str,
+    sender_username: str | None = None,
 ) -> None:
-    """Tell each recipient a message arrived (with its subject and sender, for a toast)."""
+    """Tell each recipient a message arrived (with its subject and sender, for a toast): the
+    sender's kind says whether the system sent it, whatever a user's display name reads."""
     await _publish_per_user(
         session,
         MESSAGE_NEW,
@@ -40,6 +45,8 @@ async def message_received(
         message_id=message.id,
         subject=message.subject,
         sender=sender_name,
+        sender_kind="system" if message.sender_kind == SenderKind.system else "user",
+        sender_username=sender_username,
     )
 
 

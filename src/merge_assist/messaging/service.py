@@ -198,7 +198,9 @@ async def _store(
     }
     await _audit(session, sender, "message.send", message.id, details)
     sender_name = sender.display_name if sender is not None else SYSTEM_DISPLAY_NAME
-    await notify.message_received(session, message, user_ids, sender_name)
+    await notify.message_received(
+        session, message, user_ids, sender_name, sender.username if sender is not None else None
+    )
     return message
 
 

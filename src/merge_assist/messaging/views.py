@@ -8,11 +8,11 @@ from typing import Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from merge_assist.auth.reserved_names import SYSTEM_DISPLAY_NAME
 from merge_assist.messaging import repository, rules
 from merge_assist.messaging.models import Message, SenderKind
 from merge_assist.messaging.repository import MessageRow
 
-SYSTEM_DISPLAY_NAME = "Merge Assist"
 GONE_SENDER = "a deleted user"
 
 
