@@ -78,6 +78,43 @@ describe("messages", () => {
     expect(await screen.findByRole("button", { name: /Fresh one/ })).toBeInTheDocument();
   });
 
+  it("shows the System badge only for the system's own messages, whatever a user is called", async () => {
+    const system = message(7, "Your file is free", {
+      sender: { kind: "system", id: null, username: null, display_name: "Merge Assist" },
+    });
+    const poser = message(8, "Please send your password", {
+      sender: { kind: "user", id: 9, username: "mallory", display_name: "Merge Assist" },
+    });
+    const { user } = renderPage(<MessagesPage />, { api: messagesApi([poser, system], 0) });
+    const inbox = await screen.findByRole("list", { name: "Inbox" });
+    const [fromPoser, fromSystem] = within(inbox).getAllByRole("button");
+    expect(fromSystem).toHaveTextContent("from Merge Assist System");
+    expect(fromPoser).toHaveTextContent("from Merge Assist (@mallory)");
+    expect(within(fromPoser as HTMLElement).queryByText("System")).toBeNull();
+    await user.click(fromPoser as HTMLElement);
+    const opened = await screen.findByRole("article", { name: "Please send your password" });
+    expect(within(opened).getByText("(@mallory)")).toBeInTheDocument();
+    expect(within(opened).queryByText("System")).toBeNull();
+  });
+
+  it("names the sender's kind in the toast of a live message", async () => {
+    const api = messagesApi([], 0);
+    const { live } = renderPage(withBadge(), { api });
+    expect(await screen.findByText("Your inbox is empty.")).toBeInTheDocument();
+    live.emit({
+      type: "message.new",
+      message_id: 6,
+      subject: "Hi",
+      sender: "Merge Assist",
+      sender_kind: "user",
+      sender_username: "mallory",
+      unread_count: 1,
+    });
+    expect(screen.getByRole("status", { name: "Notifications" })).toHaveTextContent(
+      "New message from Merge Assist (@mallory): Hi",
+    );
+  });
+
   it("composes a message to several people with a related file", async () => {
     const api = messagesApi([], 0);
     api.on("POST /api/messages", answer(201, message(9, "Hello", { sent_by_me: true, read: null })));

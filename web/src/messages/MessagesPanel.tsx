@@ -122,7 +122,14 @@ export function MessagesPanel({ compact = false }: { compact?: boolean }) {
                     {message.subject}
                   </span>
                   <span className="text-xs text-slate-500 dark:text-slate-400">
-                    {box === "inbox" ? `from ${message.sender.display_name}` : `to ${recipients(message)}`} ·{" "}
+                    {box === "inbox" ? (
+                      <>
+                        from <SenderName sender={message.sender} />
+                      </>
+                    ) : (
+                      `to ${recipients(message)}`
+                    )}{" "}
+                    ·{" "}
                     {formatTime(message.created_at)}
                   </span>
                 </button>
@@ -141,6 +148,27 @@ export function MessagesPanel({ compact = false }: { compact?: boolean }) {
   );
 }
 
+/** Who sent a message: the "System" badge only for the system's own messages (the sender's
+ * kind, never its name: a user cannot pose as the system), a user's @username beside their name. */
+export function SenderName({ sender }: { sender: Message["sender"] }) {
+  if (sender.kind === "system") {
+    return (
+      <span>
+        {sender.display_name}{" "}
+        <span className="rounded bg-indigo-100 px-1 text-[10px] font-semibold tracking-wide text-indigo-800 uppercase dark:bg-indigo-900 dark:text-indigo-100">
+          System
+        </span>
+      </span>
+    );
+  }
+  return (
+    <span>
+      {sender.display_name}
+      {sender.username ? <span className="text-slate-500 dark:text-slate-400"> (@{sender.username})</span> : null}
+    </span>
+  );
+}
+
 function recipients(message: Message): string {
   return message.to === "all" ? "everyone" : message.to.join(", ");
 }
@@ -154,7 +182,9 @@ function MessageView({ message, onBack, onDelete }: { message: Message; onBack: 
       <h3 className="text-lg font-semibold">{message.subject}</h3>
       <dl className="grid grid-cols-[max-content_1fr] gap-x-4 gap-y-1 text-sm">
         <dt className="text-slate-500">From</dt>
-        <dd>{message.sender.display_name}</dd>
+        <dd>
+          <SenderName sender={message.sender} />
+        </dd>
         <dt className="text-slate-500">To</dt>
         <dd>{recipients(message)}</dd>
         <dt className="text-slate-500">Sent</dt>

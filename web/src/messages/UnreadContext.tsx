@@ -48,9 +48,8 @@ export function UnreadProvider({ children }: { children: ReactNode }) {
     if (typeof event.unread_count === "number") setCountState(event.unread_count);
     setRevision((value) => value + 1);
     if (event.type === "message.new") {
-      const sender = typeof event.sender === "string" ? event.sender : "someone";
       const subject = typeof event.subject === "string" ? event.subject : "";
-      toast.show(`New message from ${sender}: ${subject}`, "info");
+      toast.show(`New message from ${senderOf(event)}: ${subject}`, "info");
     }
   });
 
@@ -64,4 +63,12 @@ const OUTSIDE: Unread = { count: 0, setCount: () => undefined, revision: 0 };
 /** The unread count (zero, and inert, outside a provider). */
 export function useUnread(): Unread {
   return useContext(UnreadContext) ?? OUTSIDE;
+}
+
+/** The sender as a toast names it: the system by its kind (a user's display name cannot pose
+ * as it), a user with their @username. */
+function senderOf(event: Record<string, unknown>): string {
+  const name = typeof event.sender === "string" ? event.sender : "someone";
+  if (event.sender_kind === "system") return `${name} (system)`;
+  return typeof event.sender_username === "string" ? `${name} (@${event.sender_username})` : name;
 }
