@@ -73,13 +73,21 @@ async def senders_of_token(
     return senders
 
 
+# Projects whose secret was reported undecryptable: once per process, not at every delivery
+# (every delivery, authenticated or not, opens every project's secret).
+_REPORTED_UNREADABLE: set[int] = set()
+
+
 def _opened_secret(settings: Settings, project: Project) -> str | None:
     try:
         return projects.open_webhook_secret(settings, project)
     except DecryptionError:
-        log.error(
-            "a project's webhook secret cannot be decrypted", extra={"project_id": project.id}
-        )
+        if project.id not in _REPORTED_UNREADABLE:
+            _REPORTED_UNREADABLE.add(project.id)
+            log.error(
+                "a project's webhook secret cannot be decrypted; its deliveries are refused",
+                extra={"project_id": project.id},
+            )
         return None
 
 
