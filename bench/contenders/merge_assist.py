@@ -62,8 +62,8 @@ class MergeAssist:
         with log.open("ab") as output:
             for step in (
                 [_command("merge-assist"), "db", "upgrade"],
-                [sys.executable, "-m", "bench.contenders.ma_onboard", setup.project,
-                 json.dumps(self.config(setup.clock_speed))],
+                [_command("merge-assist"), "projects", "add", setup.project,
+                 *_as_set_options(self.config(setup.clock_speed))],
             ):  # fmt: skip
                 subprocess.run(step, check=True, env=env, stdout=output, stderr=output, timeout=120)
         self.process = ChildProcess("merge-assist", [_command("merge-assist"), "serve"], log, env)
@@ -72,6 +72,13 @@ class MergeAssist:
     def stop(self) -> None:
         if self.process is not None:
             self.process.stop()
+
+
+def _as_set_options(config: dict[str, object]) -> list[str]:
+    """``--set KEY=VALUE`` options of ``merge-assist projects add`` (values as JSON)."""
+    return [
+        part for key, value in config.items() for part in ("--set", f"{key}={json.dumps(value)}")
+    ]
 
 
 def _wait_healthy(process: ChildProcess, url: str, timeout: float = 60) -> None:

@@ -20,6 +20,7 @@ from gitlab_sandbox.sandbox import Sandbox
 from gitlab_sandbox.services.accounts import (
     AccountError,
     commit_files_sync,
+    create_group,
     create_project,
     create_user,
     issue_token,
@@ -128,6 +129,8 @@ async def apply_scenario(sandbox: Sandbox, data: Mapping[str, Any]) -> SeedResul
     try:
         for spec in data.get("users") or []:
             _seed_user(sandbox, spec, result)
+        for spec in data.get("groups") or []:
+            _seed_group(sandbox, spec)
         for spec in data.get("projects") or []:
             project = _seed_project(sandbox, spec, data)
             result.projects.append(project.path_with_namespace)
@@ -169,6 +172,20 @@ def _seed_user(sandbox: Sandbox, spec: Mapping[str, Any], result: SeedResult) ->
         result.all_tokens.setdefault(username, []).append(raw)
         result.tokens.setdefault(username, raw)
     return user
+
+
+def _seed_group(sandbox: Sandbox, spec: Mapping[str, Any]) -> None:
+    path = str(spec["path"])
+    group = sandbox.store.group_by_ref(path) or create_group(
+        sandbox,
+        path,
+        name=spec.get("name"),
+        visibility=str(spec.get("visibility", "private")),
+        description=str(spec.get("description", "")),
+    )
+    for username, level in (spec.get("members") or {}).items():
+        member = _user(sandbox, str(username), f"group {path} members")
+        group.members[member.id] = access_level(level, f"group {path} members")
 
 
 def _user(sandbox: Sandbox, username: str, where: str) -> User:

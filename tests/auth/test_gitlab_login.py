@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from gitlab_sandbox.testing import RunningSandbox, run_sandbox
+from merge_assist.audit.models import AuditEntry
 from merge_assist.auth.models import GitLabIdentity, User
 from merge_assist.kit.settings import Settings
 from merge_assist.messaging.models import Message, MessageRecipient
@@ -26,6 +27,7 @@ ALICE_EXPIRED = "sandboxpat-alice-expired-0e1d2c3b4a"
 CAROL = "sandboxpat-carol-api-5b6c7d8e9f0a"
 BOT = "sandboxpat-projectbot-9a8b7c6d5e4f"
 ALICE_LEAST = "sandboxpat-alice-least-2b3c4d5e6f"
+DAVE = "sandboxpat-dave-api-3c4d5e6f7a8b"
 POSER = "sandboxpat-poser-api-7c8d9e0f1a2b"
 
 SCENARIO: dict[str, Any] = {
@@ -53,6 +55,7 @@ SCENARIO: dict[str, Any] = {
             ],
         },
         {"username": "carol", "tokens": [{"name": "main", "scopes": ["api"], "value": CAROL}]},
+        {"username": "dave", "tokens": [{"name": "main", "scopes": ["api"], "value": DAVE}]},
         {
             "username": "merge-assist",
             "name": "Merge Assist",
@@ -63,6 +66,11 @@ SCENARIO: dict[str, Any] = {
             "bot": True,
             "tokens": [{"name": "bot", "scopes": ["api"], "value": BOT}],
         },
+    ],
+    "groups": [
+        {"path": "acme", "members": {"alice": "developer"}},
+        {"path": "acme/cnc", "members": {"dave": "guest"}},
+        {"path": "elsewhere", "members": {"carol": "owner"}},
     ],
 }
 
@@ -104,7 +112,7 @@ async def test_first_sign_in_registers_the_user_with_the_default_role_and_reuses
     assert me.status_code == 200
     assert me.json()["username"] == "alice"
     assert me.json()["display_name"] == "Alice Liddell"
-    assert me.json()["roles"] == ["member"]
+    assert me.json()["roles"] == ["viewer"]  # read-only until an administrator says more
 
     second = await gitlab_sign_in(client, ALICE)
     assert second.status_code == 200, second.text
@@ -150,6 +158,79 @@ async def test_the_default_role_is_configurable(
     assert me.json()["roles"] == ["viewer"]
 
 
+async def test_the_default_role_may_be_none(
+    app: Any, client: httpx.AsyncClient, settings: Settings, admin: Account
+) -> None:
+    app.state.resources.settings = settings.model_copy(update={"gitlab_login_default_role": "none"})
+    body = (await gitlab_sign_in(client, ALICE)).json()
+    alice = {"Authorization": f"Bearer {body['access_token']}"}
+    me = await client.get("/api/auth/me", headers=alice)
+    assert me.json()["roles"] == []
+    projects = await client.get("/api/projects", headers=alice)
+    assert (projects.status_code, projects.json()) == (200, [])
+
+
+def test_gitlab_sign_in_registers_viewers_by_default() -> None:
+    assert Settings.model_fields["gitlab_login_default_role"].default == "viewer"
+    assert Settings.model_fields["gitlab_login_allowed_groups"].default == ""
+
+
+@pytest.mark.parametrize(
+    ("allowed", "token", "admitted"),
+    [
+        ("acme", ALICE, True),  # a member of the group
+        ("acme", DAVE, True),  # a member of one of its subgroups
+        (" ACME/cnc/ ", ALICE, True),  # a member of a parent group is one of the subgroup
+        ("acme/cnc", DAVE, True),
+        ("acme", CAROL, False),  # only in another group
+        ("partners, acme", CAROL, False),
+        ("elsewhere,nowhere", CAROL, True),
+    ],
+)
+async def test_sign_in_can_be_limited_to_members_of_gitlab_groups(
+    app: Any,
+    client: httpx.AsyncClient,
+    settings: Settings,
+    sessions: async_sessionmaker[AsyncSession],
+    allowed: str,
+    token: str,
+    admitted: bool,
+) -> None:
+    app.state.resources.settings = settings.model_copy(
+        update={"gitlab_login_allowed_groups": allowed}
+    )
+    response = await gitlab_sign_in(client, token)
+    if admitted:
+        assert response.status_code == 200, response.text
+        return
+    assert response.status_code == 403, response.text
+    assert response.json()["detail"] == (
+        "Your GitLab account is not a member of any GitLab group allowed to use Merge Assist; "
+        "ask your administrator which group that is, and a maintainer of it to add you."
+    )
+    async with sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(User)) == 0
+        refused = await session.scalar(select(AuditEntry).where(AuditEntry.action == "auth.login"))
+    assert refused is not None
+    assert refused.success is False
+
+
+async def test_leaving_the_allowed_group_ends_gitlab_sign_in(
+    app: Any, client: httpx.AsyncClient, settings: Settings, sandbox: RunningSandbox
+) -> None:
+    app.state.resources.settings = settings.model_copy(
+        update={"gitlab_login_allowed_groups": "acme"}
+    )
+    assert (await gitlab_sign_in(client, ALICE)).status_code == 200
+    store = sandbox.sandbox.store
+    group, alice = store.group_by_ref("acme"), store.user_by_username("alice")
+    assert group is not None
+    assert alice is not None
+    del group.members[alice.id]
+    again = await gitlab_sign_in(client, ALICE)
+    assert again.status_code == 403, again.text
+
+
 async def test_a_same_named_local_account_is_never_taken_over(
     client: httpx.AsyncClient,
     make_user: MakeUser,
@@ -164,7 +245,7 @@ async def test_a_same_named_local_account_is_never_taken_over(
     )
     assert me.json()["username"] == "carol-gitlab"
     assert me.json()["id"] != local.id
-    assert me.json()["roles"] == ["member"]
+    assert me.json()["roles"] == ["viewer"]
     local_row = await user_named(sessions, "carol")
     assert local_row is not None
     assert local_row.gitlab_user_id is None

@@ -11,10 +11,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from merge_assist.auth.gitlab_rules import (
+    allowed_group_paths,
     assess_token,
     expiry_instant,
     expiry_warning,
     has_sufficient_scopes,
+    in_allowed_groups,
     username_candidates,
 )
 from merge_assist.auth.roles import ROLE_NAMES
@@ -150,9 +152,34 @@ def test_every_candidate_is_a_valid_username_and_they_are_distinct(
     assert len(set(names)) == len(names)
 
 
-def test_the_default_role_setting_accepts_exactly_the_roles() -> None:
+def test_the_default_role_setting_accepts_exactly_the_roles_or_none() -> None:
     field = Settings.model_fields["gitlab_login_default_role"]
-    assert set(get_args(field.annotation)) == set(ROLE_NAMES)
+    assert set(get_args(field.annotation)) == {*ROLE_NAMES, "none"}
+
+
+def test_allowed_group_paths_are_cleaned() -> None:
+    assert allowed_group_paths("") == ()
+    assert allowed_group_paths(" , ") == ()
+    assert allowed_group_paths("ACME, /acme/cnc/ ,acme") == ("acme", "acme/cnc")
+
+
+@pytest.mark.parametrize(
+    ("member_of", "allowed", "expected"),
+    [
+        (["acme"], ["acme"], True),
+        (["Acme"], ["acme"], True),
+        (["acme/cnc/mill"], ["acme"], True),  # a subgroup of an allowed group
+        (["acme"], ["acme/cnc"], True),  # a parent group: inherited membership
+        (["acme-partners"], ["acme"], False),  # a prefix of the name is not a parent
+        (["acmecorp/cnc"], ["acme"], False),
+        (["other"], ["acme", "partners"], False),
+        ([], ["acme"], False),
+    ],
+)
+def test_membership_of_allowed_groups(
+    member_of: list[str], allowed: list[str], expected: bool
+) -> None:
+    assert in_allowed_groups(member_of, allowed) is expected
 
 
 def test_a_gitlab_username_shaped_like_the_fallback_is_offered_once() -> None:

@@ -57,6 +57,24 @@ async def test_tokens_are_checked(sandbox: RunningSandbox) -> None:
     assert read_only.value.status == 403
 
 
+async def test_my_groups_lists_direct_and_inherited_memberships(
+    sandbox: RunningSandbox, alice: GitLabClient
+) -> None:
+    sandbox.seed(
+        {
+            "groups": [
+                {"path": "guild", "members": {"alice": "reporter"}},
+                {"path": "guild/mill"},
+                {"path": "other-guild"},
+            ]
+        }
+    )
+    paths = [group.full_path for group in await alice.my_groups()]
+    assert {"guild", "guild/mill"} <= set(paths)
+    assert "other-guild" not in paths
+    assert "guild" not in [g.full_path for g in await alice.my_groups(min_access_level=30)]
+
+
 # -- merge requests ---------------------------------------------------------------------------
 
 

@@ -80,7 +80,11 @@ async def test_status_shows_processes_leases_queues_inbox_and_errors(
     assert queues == {"main": ({"ready": 2, "merging": 1}, 3), "release": ({"waiting": 1}, 1)}
     assert body["inbox"]["unprocessed"] == 1
     assert body["inbox"]["by_project"] == {str(project.id): 1}
-    assert [e["message"] for e in body["last_errors"]] == ["the pipeline of !3 could not start"]
+    # Error lines are log lines: a viewer may not read the project's log, so none of them.
+    assert body["last_errors"] == []
+    admin = await make_account("ada", "admin")
+    errors = (await client.get("/api/health/status", headers=admin)).json()["last_errors"]
+    assert [e["message"] for e in errors] == ["the pipeline of !3 could not start"]
 
 
 async def _two_projects_with_trouble(sessions: Sessions) -> tuple[int, int]:
@@ -151,7 +155,7 @@ async def test_status_shows_a_user_only_the_projects_they_may_see(
         "leases": [mine],
         "queues": [mine],
         "inbox": [mine],
-        "errors": ["trouble 0"],
+        "errors": [],  # may set priorities, not read the log
     }
     assert body["inbox"]["unprocessed"] == 1
     assert body["inbox"]["oldest_received_at"] is not None
@@ -162,3 +166,26 @@ async def test_status_shows_a_user_only_the_projects_they_may_see(
     nothing = (await client.get("/api/health/status", headers=outsider)).json()
     assert _projects_in(nothing) == {"leases": [], "queues": [], "inbox": [], "errors": []}
     assert nothing["inbox"] == {"unprocessed": 0, "oldest_received_at": None, "by_project": {}}
+
+
+async def test_error_lines_are_shown_only_to_those_who_may_read_the_projects_log(
+    client: httpx.AsyncClient, sessions: Sessions, make_account: MakeAccount
+) -> None:
+    """The rule of ``GET /api/logs``: admin, or project_owner with can_manage on the project."""
+    mine, theirs = await _two_projects_with_trouble(sessions)
+    owner = await make_account("owen", "project_owner")
+    viewer = await make_account("vera", "viewer")
+    member = await make_account("mia", "member")
+    await grant(sessions, mine, "owen", can_manage=True)
+    await grant(sessions, theirs, "vera", can_set_priority=True)
+
+    managing = (await client.get("/api/health/status", headers=owner)).json()
+    assert _projects_in(managing)["errors"] == ["trouble 0"]
+    assert _projects_in(managing)["queues"] == [mine, theirs]  # seeing is not reading logs
+    for headers in (viewer, member):
+        body = (await client.get("/api/health/status", headers=headers)).json()
+        assert body["last_errors"] == []
+        assert _projects_in(body)["queues"] == [mine, theirs]
+    for headers in (owner, viewer):
+        logs = await client.get("/api/logs", params={"project_id": theirs}, headers=headers)
+        assert logs.status_code == 403

@@ -63,6 +63,10 @@ async def test_add_then_list(
         "batch",
         "--parallel-tests",
         "2",
+        "--set",
+        "batch_size=7",
+        "--set",
+        "polling_interval_seconds=30",
     )
     assert added.exit_code == 0, added.output
     assert "Onboarded acme/webapp as project" in added.output
@@ -80,6 +84,7 @@ async def test_add_then_list(
         assert await service.webhook_secret(session, settings, project.id) == hooks[0].token
     assert config.target_branches == ("main", "release/1.0")
     assert (config.strategy, config.parallel_tests) == ("batch", 2)
+    assert (config.batch_size, config.polling_interval_seconds) == (7, 30)
 
     again = await invoke("add", "acme/webapp")
     assert again.exit_code == 1
@@ -99,6 +104,14 @@ async def test_add_refusals(sandbox: RunningSandbox) -> None:
     too_many = await invoke("add", "acme/tools", "--parallel-tests", "21")
     assert too_many.exit_code == 1
     assert "Invalid configuration: parallel_tests:" in too_many.output
+
+    not_a_pair = await invoke("add", "acme/tools", "--set", "batch_size")
+    assert not_a_pair.exit_code == 2
+    assert "is not KEY=VALUE" in not_a_pair.output
+
+    unknown_key = await invoke("add", "acme/tools", "--set", "colour=blue")
+    assert unknown_key.exit_code == 1
+    assert "colour" in unknown_key.output
 
     no_hook = await invoke("add", "acme/tools", "--no-webhook")
     assert no_hook.exit_code == 0, no_hook.output

@@ -69,6 +69,8 @@ def _check_the_vault_as_alice(base: str, output: str) -> None:
     signed_in = httpx.post(f"{base}/api/auth/login-gitlab", json={"token": token.group(1)})
     assert signed_in.status_code == 200, signed_in.text
     alice = {"Authorization": f"Bearer {signed_in.json()['access_token']}"}
+    # A member of the demo's GitLab group: the demo lets its members in as members.
+    assert httpx.get(f"{base}/api/auth/me", headers=alice).json()["roles"] == ["member"]
     files = f"{base}/api/vault/cam-programs/files"
     listing = httpx.get(files, headers=alice, params={"search": "op10-rough"}).json()
     assert listing["vault_total"] == 5

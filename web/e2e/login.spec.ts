@@ -37,7 +37,8 @@ test.describe("login page", () => {
     await expect(page).toHaveURL(/\/login$/);
   });
 
-  // Grace exists only on GitLab (the sandbox issued her token): her first sign-in registers her.
+  // Grace exists only on GitLab (the sandbox issued her token): her first sign-in registers her
+  // as a viewer (the default role of GitLab sign-ins).
   test("a GitLab token signs a new person in and lands in the dashboard", async ({ page }) => {
     await page.goto("/login");
     await page.getByRole("tab", { name: "GitLab Token" }).click();
@@ -50,7 +51,7 @@ test.describe("login page", () => {
     await expect(page.getByRole("heading", { level: 1, name: "Merge queue" })).toBeVisible();
     await expect(page.getByRole("link", { name: /^!1 Probe cycle for the second fixture/ })).toBeVisible();
     await page.getByRole("button", { name: "Account menu for Grace Hopper" }).click();
-    await expect(page.getByRole("menu", { name: "Account" })).toContainText("Roles: member");
+    await expect(page.getByRole("menu", { name: "Account" })).toContainText("Roles: viewer"); // MERGE_ASSIST_GITLAB_LOGIN_DEFAULT_ROLE
   });
 
   test("the theme choice is remembered across visits", async ({ page }) => {

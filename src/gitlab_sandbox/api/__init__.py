@@ -8,6 +8,7 @@ from gitlab_sandbox.api import (
     branches,
     commits,
     files,
+    groups,
     merge_requests,
     mr_actions,
     notes,
@@ -22,6 +23,7 @@ def build_api_router() -> APIRouter:
     router = APIRouter()
     for module in (
         users,
+        groups,
         projects,
         branches,
         commits,

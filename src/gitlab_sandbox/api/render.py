@@ -7,7 +7,7 @@ from typing import Any
 
 from gitlab_sandbox.git.objects import CommitInfo
 from gitlab_sandbox.sandbox import GITLAB_VERSION, Sandbox
-from gitlab_sandbox.store import AccessLevel, AccessToken, Project, ProtectedBranch, User
+from gitlab_sandbox.store import AccessLevel, AccessToken, Group, Project, ProtectedBranch, User
 
 JSON = dict[str, Any]
 
@@ -184,6 +184,29 @@ def project(sandbox: Sandbox, value: Project, viewer: User | None = None) -> JSO
             "repo_branches": f"{base}/api/v4/projects/{value.id}/repository/branches",
             "members": f"{base}/api/v4/projects/{value.id}/members",
         },
+    }
+
+
+def group(sandbox: Sandbox, value: Group) -> JSON:
+    """``GET /groups`` and ``GET /groups/:id`` (the fields clients read)."""
+    names = [g.name for g in reversed(sandbox.store.group_ancestors(value))]
+    return {
+        "id": value.id,
+        "web_url": f"{sandbox.base_url}/groups/{value.full_path}",
+        "name": value.name,
+        "path": value.path,
+        "description": value.description,
+        "visibility": value.visibility,
+        "full_name": " / ".join(names),
+        "full_path": value.full_path,
+        "parent_id": value.parent_id,
+        "created_at": iso(value.created_at),
+        "avatar_url": None,
+        "request_access_enabled": True,
+        "share_with_group_lock": False,
+        "require_two_factor_authentication": False,
+        "project_creation_level": "developer",
+        "subgroup_creation_level": "maintainer",
     }
 
 

@@ -10,6 +10,7 @@ from gitlab_sandbox.sandbox import Sandbox
 from gitlab_sandbox.store import (
     AccessLevel,
     AccessToken,
+    Group,
     Project,
     ProjectSettings,
     User,
@@ -110,6 +111,37 @@ def create_project(
     )
     sandbox.init_repo(project)
     return sandbox.store.add_project(project)
+
+
+def create_group(
+    sandbox: Sandbox,
+    full_path: str,
+    *,
+    name: str | None = None,
+    visibility: str = "private",
+    description: str = "",
+) -> Group:
+    """A group (``acme``) or subgroup (``acme/cnc``); missing parent groups are made private."""
+    clean = full_path.strip("/")
+    if not clean or "//" in clean:
+        raise AccountError(f"{full_path!r} is not a group path.")
+    if sandbox.store.group_by_ref(clean) is not None:
+        raise AccountError(f"The group {clean} already exists.")
+    parent_path, _, path = clean.rpartition("/")
+    parent = None
+    if parent_path:
+        parent = sandbox.store.group_by_ref(parent_path) or create_group(sandbox, parent_path)
+    group = Group(
+        id=sandbox.store.namespace_id(clean),
+        name=name or path,
+        path=path,
+        full_path=clean,
+        parent_id=parent.id if parent is not None else None,
+        visibility=visibility,
+        description=description,
+        created_at=sandbox.now(),
+    )
+    return sandbox.store.add_group(group)
 
 
 def identity_of(user: User) -> Identity:

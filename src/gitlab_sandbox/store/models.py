@@ -101,6 +101,21 @@ class ProjectSettings:
 
 
 @dataclass
+class Group:
+    """A group (or subgroup); its id is the namespace id of ``full_path``."""
+
+    id: int
+    name: str
+    path: str
+    full_path: str  # e.g. "acme" or "acme/cnc"
+    parent_id: int | None = None
+    visibility: str = "private"
+    description: str = ""
+    created_at: datetime | None = None
+    members: dict[int, int] = field(default_factory=dict)  # user id -> access level (direct)
+
+
+@dataclass
 class Project:
     id: int
     name: str

@@ -18,6 +18,7 @@ from urllib.parse import unquote
 from gitlab_sandbox.store.models import (
     AccessLevel,
     AccessToken,
+    Group,
     LfsLock,
     MergeRequest,
     Pipeline,
@@ -37,6 +38,7 @@ class Store:
         self.tokens_by_hash: dict[str, AccessToken] = {}
         self.projects: dict[int, Project] = {}
         self.namespaces: dict[str, int] = {}
+        self.groups: dict[int, Group] = {}
         self.merge_requests: dict[int, MergeRequest] = {}
         self.pipelines: dict[int, Pipeline] = {}
         self.lfs_locks: dict[int, LfsLock] = {}
@@ -82,6 +84,34 @@ class Store:
         if namespace not in self.namespaces:
             self.namespaces[namespace] = self.next_id("namespace")
         return self.namespaces[namespace]
+
+    # groups -------------------------------------------------------------------------------
+    def add_group(self, group: Group) -> Group:
+        self.groups[group.id] = group
+        return group
+
+    def group_by_ref(self, ref: str | int) -> Group | None:
+        """A group by numeric id or by (url-encoded) full path."""
+        text = unquote(str(ref))
+        if text.isdigit():
+            return self.groups.get(int(text))
+        lowered = text.strip("/").lower()
+        return next((g for g in self.groups.values() if g.full_path.lower() == lowered), None)
+
+    def group_ancestors(self, group: Group) -> list[Group]:
+        """The group and its parents, nearest first."""
+        chain = [group]
+        while chain[-1].parent_id is not None and chain[-1].parent_id in self.groups:
+            chain.append(self.groups[chain[-1].parent_id])
+        return chain
+
+    def group_membership(self, group: Group, user: User) -> int:
+        """The user's access level in the group, direct or inherited from a parent group
+        (GitLab: members of a group are members of its subgroups); admins are not members."""
+        return max(
+            (g.members.get(user.id, AccessLevel.NO_ACCESS) for g in self.group_ancestors(group)),
+            default=AccessLevel.NO_ACCESS,
+        )
 
     def project_by_ref(self, ref: str | int) -> Project | None:
         """A project by numeric id or by (url-encoded) ``namespace/path``."""

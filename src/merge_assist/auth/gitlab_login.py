@@ -3,11 +3,13 @@
 GitLab checks the token (``GET /user`` and ``GET /personal_access_tokens/self``);
 :mod:`gitlab_rules` decides whether it is good enough. The user is found by **GitLab user id**
 only, never by a same-named local account; a GitLab user signing in for the first time is
-registered with ``MERGE_ASSIST_GITLAB_LOGIN_DEFAULT_ROLE`` under their GitLab username, or a
-distinct one (``<name>-gitlab``) when a local account already holds it. The token is kept
-encrypted (:mod:`gitlab_identities`) and its owner is warned once, by a message, when it
-expires soon (through ``UserNotices``: messaging delivers it, auth does not import it).
-Failures count towards the per-address throttling of password sign-in.
+registered with ``MERGE_ASSIST_GITLAB_LOGIN_DEFAULT_ROLE`` (default ``viewer``; ``none``: no
+role) under their GitLab username, or a distinct one (``<name>-gitlab``) when a local account
+already holds it. With ``MERGE_ASSIST_GITLAB_LOGIN_ALLOWED_GROUPS`` set, every sign-in asks
+GitLab (with the user's own token) for their groups and is refused unless one is allowed.
+The token is kept encrypted (:mod:`gitlab_identities`) and its owner is warned once, by a
+message, when it expires soon (through ``UserNotices``: messaging delivers it, auth does not
+import it). Failures count towards the per-address throttling of password sign-in.
 
 Like :mod:`service`, this never commits; refusals leave the failed attempt in the session
 for the caller to commit.
@@ -25,8 +27,11 @@ from merge_assist.auth import repository
 from merge_assist.auth.gitlab_identities import remember_token
 from merge_assist.auth.gitlab_rules import (
     AcceptedToken,
+    allowed_group_paths,
     assess_token,
+    in_allowed_groups,
     missing_scope_sentence,
+    outside_groups_sentence,
     username_candidates,
 )
 from merge_assist.auth.models import GitLabIdentity, User
@@ -39,7 +44,13 @@ from merge_assist.auth.service import (
     complete_login,
     refuse_when_throttled,
 )
-from merge_assist.gitlab import GitLabAuthError, GitLabClient, GitLabForbidden, GitLabNotFound
+from merge_assist.gitlab import (
+    GitLabAuthError,
+    GitLabClient,
+    GitLabError,
+    GitLabForbidden,
+    GitLabNotFound,
+)
 from merge_assist.gitlab.models import PersonalAccessToken
 from merge_assist.gitlab.models import User as GitLabUser
 from merge_assist.kit.clock import utcnow
@@ -56,6 +67,7 @@ from merge_assist.kit.settings import Settings
 # Login attempts need a name; '@' cannot start a username, so this never throttles a person.
 TOKEN_ATTEMPT_NAME = "@gitlab-token"  # noqa: S105 - a label, not a secret
 EXPIRY_SUBJECT = "Your GitLab token expires soon"
+NO_ROLE = "none"  # MERGE_ASSIST_GITLAB_LOGIN_DEFAULT_ROLE for "registered without a role"
 
 
 @dataclass(frozen=True)
@@ -85,6 +97,7 @@ async def login_with_gitlab_token(
         accepted = assess_token(
             gitlab_user, token_info, now=now, warning_days=settings.gitlab_token_warning_days
         )
+        await _refuse_outside_allowed_groups(settings, token)
         user = await _linked_or_new_user(session, settings, audit, gitlab_user, now)
     except (NotAuthenticated, Forbidden) as refusal:
         await _record_failure(session, audit, client, now, refusal)
@@ -133,6 +146,28 @@ async def _ask_gitlab(settings: Settings, token: str) -> tuple[GitLabUser, Perso
                 "signing in with a GitLab token needs GitLab 15.5 or newer."
             ) from None
     return gitlab_user, token_info
+
+
+async def _refuse_outside_allowed_groups(settings: Settings, token: str) -> None:
+    """403 unless the token's user belongs to an allowed group (when a list is set); asked of
+    GitLab with the user's own token at every sign-in, so leaving the group ends sign-ins."""
+    allowed = allowed_group_paths(settings.gitlab_login_allowed_groups)
+    if not allowed:
+        return
+    async with GitLabClient.from_settings(settings, token) as gitlab:
+        try:
+            groups = await gitlab.my_groups()
+        except GitLabAuthError as exc:
+            raise NotAuthenticated(_unaccepted_sentence(exc.message)) from None
+        except GitLabForbidden:
+            raise Forbidden(missing_scope_sentence()) from None
+        except GitLabError:
+            raise ServiceUnavailable(
+                "GitLab did not say which groups you belong to, which signing in here needs; "
+                "try again in a moment."
+            ) from None
+    if not in_allowed_groups((group.full_path for group in groups), allowed):
+        raise Forbidden(outside_groups_sentence())
 
 
 def _unaccepted_sentence(reason: str) -> str:
@@ -191,7 +226,7 @@ async def _register(
         gitlab_user_id=gitlab_user.id,
         created_at=now,
         updated_at=now,
-        roles=await repository.roles_named(session, [settings.gitlab_login_default_role]),
+        roles=await repository.roles_named(session, _default_roles(settings)),
     )
     session.add(user)
     try:
@@ -217,6 +252,12 @@ async def _register(
         },
     )
     return user
+
+
+def _default_roles(settings: Settings) -> list[str]:
+    """The roles of a newly registered GitLab user: the configured one, or none."""
+    role = settings.gitlab_login_default_role
+    return [] if role == NO_ROLE else [role]
 
 
 def _email_of(gitlab_user: GitLabUser) -> str | None:

@@ -126,6 +126,34 @@ def expiry_warning(
     )
 
 
+def allowed_group_paths(setting: str) -> tuple[str, ...]:
+    """The group paths of ``MERGE_ASSIST_GITLAB_LOGIN_ALLOWED_GROUPS``: lower-cased, without
+    surrounding slashes or blanks (GitLab paths are case-insensitive); empty: no group check."""
+    paths = (part.strip().strip("/").lower() for part in setting.split(","))
+    return tuple(dict.fromkeys(path for path in paths if path))
+
+
+def in_allowed_groups(member_of: Iterable[str], allowed: Iterable[str]) -> bool:
+    """Whether a user who is a member of the groups ``member_of`` (full paths) belongs to one
+    of the ``allowed`` groups: the same group, one of its subgroups, or a parent group of it
+    (GitLab: a member of a group is a member of its subgroups)."""
+    wanted = [path.lower() for path in allowed]
+    for group in member_of:
+        mine = group.strip("/").lower()
+        for path in wanted:
+            if mine == path or mine.startswith(path + "/") or path.startswith(mine + "/"):
+                return True
+    return False
+
+
+def outside_groups_sentence() -> str:
+    """Why a GitLab user outside every allowed group may not sign in."""
+    return (
+        "Your GitLab account is not a member of any GitLab group allowed to use Merge Assist; "
+        "ask your administrator which group that is, and a maintainer of it to add you."
+    )
+
+
 def username_candidates(gitlab_username: str, gitlab_user_id: int) -> Iterator[str]:
     """Local usernames to try, in order, for a GitLab user signing in for the first time.
 

@@ -38,6 +38,18 @@ class User(GitLabModel):
     created_at: datetime | None = None
 
 
+class Group(GitLabModel):
+    """A group or subgroup (``GET /groups``)."""
+
+    id: int
+    full_path: str
+    name: str = ""
+    path: str = ""
+    parent_id: int | None = None
+    visibility: str | None = None
+    web_url: str | None = None
+
+
 class Namespace(GitLabModel):
     id: int
     name: str = ""

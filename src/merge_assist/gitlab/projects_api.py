@@ -5,7 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from merge_assist.gitlab.core import GitLabCore, ProjectRef
-from merge_assist.gitlab.models import Hook, Label, PersonalAccessToken, Project, User, Version
+from merge_assist.gitlab.models import (
+    Group,
+    Hook,
+    Label,
+    PersonalAccessToken,
+    Project,
+    User,
+    Version,
+)
 
 HOOK_EVENTS = (
     "push_events",
@@ -19,7 +27,7 @@ HOOK_EVENTS = (
 
 
 class UsersApi(GitLabCore):
-    """The token's own user and token, other users, the GitLab version."""
+    """The token's own user, token and groups, other users, the GitLab version."""
 
     async def current_user(self) -> User:
         """The user the token belongs to (``GET /user``)."""
@@ -43,6 +51,19 @@ class UsersApi(GitLabCore):
         """The token's scopes and expiry (``GET /personal_access_tokens/self``)."""
         call = self.api_call("GET", "/personal_access_tokens/self", operation="token.self")
         return PersonalAccessToken.model_validate(await self.json(call))
+
+    async def my_groups(self, *, min_access_level: int = 10, max_pages: int = 20) -> list[Group]:
+        """The groups the token's user is a member of, directly or through a parent group, with
+        at least ``min_access_level`` (10: Guest) (``GET /groups?min_access_level=``)."""
+        return [
+            Group.model_validate(item)
+            async for item in self.paginate(
+                "/groups",
+                {"min_access_level": min_access_level, "order_by": "id", "sort": "asc"},
+                operation="group.list_mine",
+                max_pages=max_pages,
+            )
+        ]
 
     async def get_version(self) -> Version:
         """GitLab's version (``GET /version``); also a cheap reachability check."""

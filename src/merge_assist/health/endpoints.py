@@ -38,12 +38,17 @@ async def ready(res: Resources) -> dict[str, str]:
 async def status(user: CurrentUser, session: Session, res: Resources) -> HealthStatus:
     """Processes (alive within three heartbeats), project leases, queue depth per project and
     target branch, the webhook inbox's backlog and the latest queue errors. Administrators see
-    every project; other signed-in users only the projects they may see."""
+    every project; other signed-in users only the projects they may see, and the error lines
+    only of the projects whose logs they may read (those they may manage)."""
     visible = None
     if not user.is_admin:
         visible = {project.id for project in await projects.visible_projects(session, user)}
     return await health_status(
-        session, now=utcnow(), heartbeat_seconds=res.settings.heartbeat_seconds, visible=visible
+        session,
+        now=utcnow(),
+        heartbeat_seconds=res.settings.heartbeat_seconds,
+        visible=visible,
+        managed=await projects.managed_projects(session, user),
     )
 
 

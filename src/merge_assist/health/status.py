@@ -2,8 +2,10 @@
 
 An administrator sees everything. Anyone else sees the processes (they carry no project data)
 and, of the rest, only what belongs to the projects they may see (the rule of
-``GET /api/projects``): their leases, queues, inbox backlog and error lines; error lines of no
-project are for administrators only.
+``GET /api/projects``): their leases, queues and inbox backlog. Error lines are queue log
+lines, so they follow the rule of ``GET /api/logs``: only those of the projects the user may
+manage (admin, or ``project_owner`` with ``can_manage``); error lines of no project are for
+administrators only.
 """
 
 from __future__ import annotations
@@ -36,9 +38,11 @@ async def health_status(
     now: datetime,
     heartbeat_seconds: int,
     visible: Collection[int] | None = None,
+    managed: Collection[int] | None = None,
 ) -> HealthStatus:
     """Everything ``GET /api/health/status`` shows, as of ``now``; of the projects ``visible``
-    only (their ids), or of all of them when None (an administrator)."""
+    only (their ids), or of all of them when None (an administrator); error lines of the
+    projects ``managed`` only (None: of all of them)."""
     paths = {
         p.id: p.path_with_namespace
         for p in await projects.all_projects(session, include_inactive=True)
@@ -76,7 +80,7 @@ async def health_status(
                 message=row.message,
                 created_at=row.created_at,
             )
-            for row in await repository.last_errors(session, LAST_ERRORS, visible)
+            for row in await repository.last_errors(session, LAST_ERRORS, managed)
         ],
     )
 

@@ -101,10 +101,17 @@ class Settings(BaseSettings):
     )
     default_role: str = "member"
     gitlab_login_default_role: Literal[
-        "admin", "project_owner", "priority_manager", "member", "viewer"
+        "admin", "project_owner", "priority_manager", "member", "viewer", "none"
     ] = Field(
-        default="member",
-        description="Role of users registered by their first sign-in with a GitLab token.",
+        default="viewer",
+        description="Role of users registered by their first sign-in with a GitLab token; "
+        "'none': no role (they see only the projects an administrator grants them).",
+    )
+    gitlab_login_allowed_groups: str = Field(
+        default="",
+        description="Comma-separated GitLab group paths ('acme,partners/cnc'): GitLab-token "
+        "sign-in is refused (403) unless the user is a member of one of them (directly, "
+        "through a parent group, or of one of its subgroups). Empty: no group check.",
     )
     gitlab_token_warning_days: int = Field(
         default=7, ge=0, le=365, description="Warn this many days before a GitLab token expires."

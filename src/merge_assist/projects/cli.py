@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Annotated
 
 import typer
@@ -34,6 +35,15 @@ def add_project(
     no_webhook: Annotated[
         bool, typer.Option("--no-webhook", help="Do not register a GitLab webhook (poll only).")
     ] = False,
+    settings_given: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--set",
+            metavar="KEY=VALUE",
+            help="Any configuration key (repeatable), e.g. --set batch_size=5; the value is "
+            "read as JSON (numbers, true/false, lists) or else as text.",
+        ),
+    ] = None,
 ) -> None:
     """Onboard a GitLab project: read it as the bot and register the webhook."""
     try:
@@ -42,7 +52,7 @@ def add_project(
         message = f"Error: {project!r} is neither a project id nor a path like group/app."
         typer.echo(message, err=True)
         raise typer.Exit(EXIT_CANNOT_RUN) from exc
-    changes: dict[str, object] = {}
+    changes = _parse_settings(settings_given or [])
     if target_branch:
         changes["target_branches"] = target_branch
     if strategy:
@@ -66,6 +76,21 @@ def add_project(
         return f"Onboarded {onboarded.path_with_namespace} as project {onboarded.id} ({hook})."
 
     typer.echo(run_unit_of_work(work))
+
+
+def _parse_settings(given: list[str]) -> dict[str, object]:
+    """``KEY=VALUE`` pairs as configuration changes (the service validates keys and values)."""
+    changes: dict[str, object] = {}
+    for item in given:
+        key, sign, raw = item.partition("=")
+        if not sign or not key.strip():
+            typer.echo(f"Error: --set {item!r} is not KEY=VALUE.", err=True)
+            raise typer.Exit(EXIT_CANNOT_RUN)
+        try:
+            changes[key.strip()] = json.loads(raw)
+        except ValueError:
+            changes[key.strip()] = raw
+    return changes
 
 
 @projects_app.command("list")

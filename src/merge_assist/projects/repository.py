@@ -90,3 +90,55 @@ async def audience_ids(session: AsyncSession, project_id: int, *, active: bool) 
         )
         found.update((await session.execute(granted)).scalars().all())
     return found
+
+
+async def log_reader_ids(session: AsyncSession, project_id: int, *, active: bool) -> set[int]:
+    """Active users who may read the project's queue log: admins; for an active project also
+    ``project_owner`` users holding ``can_manage`` on it."""
+    admins = (
+        select(UserRole.user_id)
+        .join(Role, Role.id == UserRole.role_id)
+        .where(Role.name == RoleName.admin.value)
+    )
+    found = set(
+        (
+            await session.execute(
+                select(User.id).where(User.is_active.is_(True), User.id.in_(admins))
+            )
+        )
+        .scalars()
+        .all()
+    )
+    if active:
+        owners = (
+            select(UserRole.user_id)
+            .join(Role, Role.id == UserRole.role_id)
+            .where(Role.name == RoleName.project_owner.value)
+        )
+        managers = (
+            select(User.id)
+            .join(ProjectPermission, ProjectPermission.user_id == User.id)
+            .where(
+                User.is_active.is_(True),
+                User.id.in_(owners),
+                ProjectPermission.project_id == project_id,
+                ProjectPermission.can_manage.is_(True),
+            )
+        )
+        found.update((await session.execute(managers)).scalars().all())
+    return found
+
+
+async def managed_project_ids(session: AsyncSession, user_id: int) -> set[int]:
+    """The active projects on which the user holds ``can_manage`` (the role is checked by the
+    caller)."""
+    found = await session.execute(
+        select(ProjectPermission.project_id)
+        .join(Project, Project.id == ProjectPermission.project_id)
+        .where(
+            ProjectPermission.user_id == user_id,
+            ProjectPermission.can_manage.is_(True),
+            Project.is_active.is_(True),
+        )
+    )
+    return set(found.scalars().all())

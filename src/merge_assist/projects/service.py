@@ -7,7 +7,8 @@ Who may do what (the global role, refined per project by ``project_permissions``
   project is not a secret inside the company; a user without any global role sees only the
   active projects on which they hold a permission.
 - **manage** (configure) a project: admins, and ``project_owner`` users holding ``can_manage``
-  on that project.
+  on that project. Only they read its queue log, fetched (``GET /api/logs``, the health
+  status's error lines) or live (``log.appended``).
 - **set priority**: admins, ``priority_manager`` users, and users holding ``can_set_priority``
   on that project.
 - onboarding, deactivating and granting permissions: admins only.
@@ -106,6 +107,22 @@ async def get_visible_project(
 async def audience(session: AsyncSession, project: Project) -> frozenset[int]:
     """The ids of the active users who may see ``project`` (for its live events)."""
     return frozenset(await repository.audience_ids(session, project.id, active=project.is_active))
+
+
+async def log_audience(session: AsyncSession, project: Project) -> frozenset[int]:
+    """The ids of the active users who may read ``project``'s queue log (``can_manage``): the
+    receivers of its ``log.appended`` events, the same rule as ``GET /api/logs``."""
+    return frozenset(await repository.log_reader_ids(session, project.id, active=project.is_active))
+
+
+async def managed_projects(session: AsyncSession, principal: Principal) -> frozenset[int] | None:
+    """The ids of the projects ``principal`` may manage (and so read the logs of); None: every
+    project (an administrator)."""
+    if principal.is_admin:
+        return None
+    if RoleName.project_owner not in principal.roles:
+        return frozenset()
+    return frozenset(await repository.managed_project_ids(session, principal.id))
 
 
 async def can_manage(session: AsyncSession, principal: Principal, project_id: int) -> bool:

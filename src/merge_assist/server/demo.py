@@ -25,7 +25,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from merge_assist.kit.settings import Settings, get_settings
 from merge_assist.server.demo_stream import MergeRequestStream
-from merge_assist.server.demo_world import CAM_FOLDER, CAM_PROJECT, PROJECT, demo_scenario
+from merge_assist.server.demo_world import (
+    CAM_FOLDER,
+    CAM_PROJECT,
+    GROUP,
+    PROJECT,
+    demo_scenario,
+)
 from merge_assist.server.processes import run_api
 
 
@@ -253,6 +259,10 @@ def run_demo(port: int | None, keep: bool, stream_interval: float = 45.0) -> Non
                 "MERGE_ASSIST_GITLAB_URL": f"http://127.0.0.1:{sandbox_port}",
                 "MERGE_ASSIST_SECRET_GITLAB_BOT_TOKEN": bot_token,
                 "MERGE_ASSIST_PUBLIC_URL": f"http://127.0.0.1:{product_port}",
+                # Members of the sandbox's shop group sign in with their token as members
+                # (check-outs, check-ins committed with their own token); nobody else.
+                "MERGE_ASSIST_GITLAB_LOGIN_ALLOWED_GROUPS": GROUP,
+                "MERGE_ASSIST_GITLAB_LOGIN_DEFAULT_ROLE": "member",
             }
         )
         password = secrets.token_urlsafe(12)
@@ -266,7 +276,8 @@ def run_demo(port: int | None, keep: bool, stream_interval: float = 45.0) -> Non
                     f"  Dashboard:       http://127.0.0.1:{product_port}/",
                     "  Sign in as:      admin",
                     f"  Password:        {password}   (shown once; generated for this demo)",
-                    f"  GitLab token:    alice {people['alice']}  (GitLab Token tab)",
+                    f"  GitLab token:    alice {people['alice']}  (GitLab Token tab; the vault",
+                    f"                   commits her check-ins with it; group {GROUP}: member)",
                     f"  GitLab sandbox:  http://127.0.0.1:{sandbox_port}/",
                     f"  Queue:           {onboarded}",
                     f"  Vault:           cam-programs ({CAM_PROJECT}, folder {CAM_FOLDER}/)",

@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 BOT = "merge-assist-bot"
-PROJECT = "demo/widgets"
-CAM_PROJECT = "demo/cam-programs"
+GROUP = "demo"
+PROJECT = f"{GROUP}/widgets"
+CAM_PROJECT = f"{GROUP}/cam-programs"
 CAM_FOLDER = "programs"
 BREAKS_CI = "sandbox-ci: fail"
 # Shop-floor programs for the vault: G-code (text) and Mastercam parts (binary, NUL bytes).
@@ -82,6 +83,14 @@ def demo_scenario(bot_token: str, people_tokens: dict[str, str] | None = None) -
             },
             _person("alice", "Alice Machinist", tokens.get("alice")),
             _person("bob", "Bob Programmer", tokens.get("bob")),
+        ],
+        # The shop's GitLab group: the demo lets its members sign in (as members).
+        "groups": [
+            {
+                "path": GROUP,
+                "name": "Demo shop",
+                "members": {"alice": "developer", "bob": "developer"},
+            }
         ],
         "projects": [
             {

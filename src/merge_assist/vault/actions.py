@@ -27,6 +27,7 @@ from merge_assist.kit.live.events import LiveEvent
 from merge_assist.kit.live.publish import publish_after_commit
 from merge_assist.kit.refusals import refusal_details
 from merge_assist.messaging import service as messaging
+from merge_assist.projects import service as projects
 from merge_assist.vault import names, repository, rules
 from merge_assist.vault.actors import VaultActor
 from merge_assist.vault.locks import LockInfo, LockStore
@@ -119,17 +120,22 @@ async def record_refusal(
     await _audit(session, actor, action, target, success=False, details=details)
 
 
-def _announce(session: AsyncSession, file: VaultFile, action: str) -> None:
-    publish_after_commit(
-        session,
-        LiveEvent.for_everyone(
-            "vault.file",
-            action=action,
-            vault_id=file.vault_id,
-            file_id=file.id,
-            version=file.current_version,
-        ),
-    )
+async def _announce(session: AsyncSession, file: VaultFile, action: str) -> None:
+    """``vault.file`` after commit: to everyone for a local vault, and for a vault bound to a
+    project only to those who see the project (who may read the vault)."""
+    data = {
+        "action": action,
+        "vault_id": file.vault_id,
+        "file_id": file.id,
+        "version": file.current_version,
+    }
+    vault = await repository.vault_by_id(session, file.vault_id)
+    if vault is None or vault.project_id is None:
+        event = LiveEvent.for_everyone("vault.file", **data)
+    else:
+        project = await projects.get_project(session, vault.project_id)
+        event = LiveEvent.for_users("vault.file", await projects.audience(session, project), **data)
+    publish_after_commit(session, event)
 
 
 def _file_values(version: FileVersion, actor: VaultActor) -> dict[str, Any]:
@@ -171,7 +177,7 @@ async def upload(
     except IntegrityError:
         raise Conflict(f"{path!r} was added to the vault by someone else just now.") from None
     await _record(session, actor, "upload", file, {"version": version.id, "size": version.size})
-    _announce(session, file, "upload")
+    await _announce(session, file, "upload")
     return file
 
 
@@ -210,7 +216,7 @@ async def check_out(
     clean = rules.clean_reason(reason)
     lock = await locks.acquire(file.id, file.path, actor.user_id, clean, file.current_version)
     await _record(session, actor, "checkout", file, {"reason": clean, "version": lock.base_version})
-    _announce(session, file, "checkout")
+    await _announce(session, file, "checkout")
     return lock
 
 
@@ -266,7 +272,7 @@ async def check_in(
         "kept_checked_out": keep_locked,
     }
     await _record(session, actor, "checkin", file, details)
-    _announce(session, file, "checkin")
+    await _announce(session, file, "checkin")
     return CheckInResult(file, version, released=not keep_locked)
 
 
@@ -288,7 +294,7 @@ async def undo_check_out(
     if not await locks.release(lock):
         raise _released_meanwhile(file)
     await _record(session, actor, "undo_checkout", file, {"held_since": lock.since.isoformat()})
-    _announce(session, file, "undo_checkout")
+    await _announce(session, file, "undo_checkout")
     return lock
 
 
@@ -331,7 +337,7 @@ async def force_unlock(
         "held_reason": lock.reason,
     }
     await _record(session, actor, "force_unlock", file, details)
-    _announce(session, file, "force_unlock")
+    await _announce(session, file, "force_unlock")
     return lock
 
 
@@ -365,5 +371,5 @@ async def rollback(
     if lock is not None and lock.holder_id == actor.user_id:
         await locks.rebase(lock, new.id)
     await _record(session, actor, "rollback", file, {"to": old.id, "version": new.id})
-    _announce(session, file, "rollback")
+    await _announce(session, file, "rollback")
     return new

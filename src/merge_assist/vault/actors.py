@@ -2,8 +2,9 @@
 
 ``actor_for`` is the one place that decides a user's commit identity. When a user signed in
 with their own GitLab token (PAT, ``api`` scope), that token is put in ``gitlab_token`` and the
-GitLab backend commits with it, so GitLab records the user as author *and* committer. Otherwise
-versions are written through the bot's client with the user's name and email as the author.
+GitLab backend commits with it, so GitLab records the user as author *and* committer. Without
+one, the user cannot change a GitLab-backed vault (403 with a sentence): the bot's token is
+never used to write for a user. Local vaults commit with the user's name and email as author.
 """
 
 from __future__ import annotations

@@ -37,7 +37,9 @@ async def storage_for(
     gitlab: GitLabFactory | None,
     actor: VaultActor | None = None,
 ) -> VaultStorage:
-    """Where ``vault`` keeps its files; GitLab writes use the actor's own token when known."""
+    """Where ``vault`` keeps its files. A GitLab vault reads through ``gitlab`` (the bot) and
+    writes only with the actor's own GitLab token: without one, its writes are refused (403)
+    with a sentence saying how to get one — never sent with the bot's token."""
     if vault.backend == VaultBackend.local:
         return local_repository(settings, vault)
     if gitlab is None or vault.project_id is None:
@@ -53,4 +55,16 @@ async def storage_for(
         branch=vault.branch,
         folder=vault.folder,
         writer=writer,
+        no_writer=no_gitlab_access_sentence(vault),
+    )
+
+
+def no_gitlab_access_sentence(vault: Vault) -> str:
+    """Why a user without a usable GitLab token of their own cannot change a GitLab vault."""
+    return (
+        f"The vault {vault.name!r} is kept in GitLab, and Merge Assist commits changes to it "
+        "with your own GitLab access, never with its bot's. You have no usable GitLab token "
+        "here (you signed in with a password, or your token has expired or lacks the 'api' "
+        "scope): sign in with a GitLab personal access token with the 'api' scope, then try "
+        "again."
     )

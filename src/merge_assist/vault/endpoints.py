@@ -3,7 +3,9 @@
 Paths name the vault by id or name: ``/api/vault/default/files`` is the embedded default
 vault (made on first use), ``/api/vault/3/files`` or ``/api/vault/cnc/files`` another one.
 File ids are stable (``/api/vault/default/files/17``). Any signed-in user reads; writes need
-the member role or above (viewers get 403); force unlock needs admin.
+the member role or above (viewers get 403); force unlock needs admin. A vault bound to a
+project exists, for reads and writes alike, only for those who see that project (404
+otherwise); a GitLab-backed vault is written with the user's own GitLab token, never the bot's.
 """
 
 from __future__ import annotations
@@ -149,7 +151,7 @@ class VaultCall:
 async def _call(
     vault_ref: str, principal: Principal, session: AsyncSession, res: AppResources
 ) -> AsyncIterator[VaultCall]:
-    vault = await service.get_vault(session, vault_ref)
+    vault = await service.get_visible_vault(session, principal, vault_ref)
     actor = await actor_for(principal, session, res.settings)
     if not res.settings.standalone:
         yield VaultCall(session, res, principal, vault, actor)
@@ -197,9 +199,9 @@ async def _read_upload(upload: UploadFile, limit: int) -> bytes:
 
 
 @router.get("/vaults")
-async def list_vaults(_principal: CurrentUser, session: Session) -> list[VaultOut]:
-    """Every vault (the default one appears once it has been used)."""
-    return [VaultOut.of(vault) for vault in await service.list_vaults(session)]
+async def list_vaults(principal: CurrentUser, session: Session) -> list[VaultOut]:
+    """The vaults the caller may see (the default one appears once it has been used)."""
+    return [VaultOut.of(vault) for vault in await service.visible_vaults(session, principal)]
 
 
 @router.get("/{vault}/files")

@@ -2,9 +2,10 @@
 
 Reads go through the bot's client. A write is one ``POST /repository/commits`` whose action
 carries ``last_commit_id``: GitLab refuses it when the file changed since the base version,
-so two writers can never both land (GitLab is the arbiter). The commit's author is the user
-(``author_name``/``author_email``); when the user signed in with a GitLab token, the write goes
-through a client holding *their* token, so GitLab records them as the author and committer.
+so two writers can never both land (GitLab is the arbiter). A write goes only through the
+``writer`` given, a client holding the acting user's *own* token, so GitLab records them as
+the author and committer and checks their own access; without one, writes are refused with
+``no_writer`` (a sentence) — never sent with the bot's token.
 
 Version metadata (size, SHA-256) comes from ``HEAD`` on the files API at that commit (no
 content transferred) and is kept per process: a commit's content never changes.
@@ -39,6 +40,10 @@ from merge_assist.vault.storage import (
 )
 
 ClientFactory = Callable[[], GitLabClient]
+NO_WRITER = (
+    "This vault is kept in GitLab and changes are committed with your own GitLab access; "
+    "sign in with a GitLab personal access token (scope 'api'), then try again."
+)
 _CACHE_SIZE = 4096
 # (project, commit, path) -> (size, sha256): immutable facts of one commit.
 _facts: OrderedDict[tuple[int | str, str, str], tuple[int, str]] = OrderedDict()
@@ -55,10 +60,11 @@ class GitLabStorage:
         branch: str,
         folder: str = "",
         writer: ClientFactory | None = None,
+        no_writer: str = NO_WRITER,
     ) -> None:
         self.bot = bot
-        self.writer = writer or bot
-        self.writes_as_user = writer is not None
+        self.writer = writer
+        self.no_writer = no_writer
         self.project = project
         self.branch = branch
         self.folder = folder.strip("/")
@@ -113,6 +119,8 @@ class GitLabStorage:
             content,
             last_commit_id=checked_version(base_version) if base_version else None,
         )
+        if self.writer is None:
+            raise Forbidden(self.no_writer)
         async with self.writer() as gitlab:
             try:
                 commit = await gitlab.create_commit(
@@ -125,8 +133,6 @@ class GitLabStorage:
             except GitLabValidationError as exc:
                 raise _refusal(path, base_version, exc) from exc
             except (GitLabForbidden, GitLabAuthError) as exc:
-                if not self.writes_as_user:
-                    raise
                 raise _user_token_refused(exc) from exc
         sha256 = hashlib.sha256(content).hexdigest()
         _remember((self.project, commit.id, full), (len(content), sha256))

@@ -8,6 +8,8 @@ Decisions:
 - A default vault (``default``, local git repository in the data folder) is made on first use,
   so the embedded product works with no setup. Other vaults are made by ``merge-assist vault
   create`` (a local one, or one bound to an onboarded GitLab project and folder).
+- A vault bound to a project is seen (read or written) only by those who see the project,
+  the rule of ``GET /api/projects``; local vaults by every signed-in user.
 - The file list reads the database only (fast, no GitLab call per request). Files that reach
   the folder outside the vault are picked up by ``sync`` (``POST /api/vault/{vault}/sync``).
 """
@@ -23,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from merge_assist.audit import service as audit
 from merge_assist.auth import gitlab_identities
+from merge_assist.auth.principal import Principal
 from merge_assist.gitlab import paths as repository_paths
 from merge_assist.kit.clock import utcnow
 from merge_assist.kit.errors import Conflict, NotFound, Unprocessable
@@ -79,6 +82,19 @@ async def get_vault(session: AsyncSession, ref: str) -> Vault:
     return vault
 
 
+async def get_visible_vault(session: AsyncSession, principal: Principal, ref: str) -> Vault:
+    """The vault ``ref`` if ``principal`` may see it: a vault bound to a project only for those
+    who see the project (the rule of ``GET /api/projects``); NotFound otherwise, as for a vault
+    that does not exist (its existence is not leaked)."""
+    vault = await get_vault(session, ref)
+    if vault.project_id is not None:
+        try:
+            await projects.get_visible_project(session, principal, vault.project_id)
+        except NotFound:
+            raise NotFound(f"There is no vault {ref!r}.") from None
+    return vault
+
+
 async def _create_default(session: AsyncSession) -> Vault:
     await repository.serialise_writes(session)
     found = await repository.vault_by_name(session, DEFAULT_VAULT)
@@ -99,6 +115,17 @@ async def _create_default(session: AsyncSession) -> Vault:
 async def list_vaults(session: AsyncSession) -> Sequence[Vault]:
     """Every vault, by name."""
     return await repository.list_vaults(session)
+
+
+async def visible_vaults(session: AsyncSession, principal: Principal) -> list[Vault]:
+    """The vaults ``principal`` may see, by name: local ones, and those bound to a project
+    they see."""
+    seen = {project.id for project in await projects.visible_projects(session, principal)}
+    return [
+        vault
+        for vault in await repository.list_vaults(session)
+        if vault.project_id is None or vault.project_id in seen
+    ]
 
 
 async def create_vault(

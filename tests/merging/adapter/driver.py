@@ -103,6 +103,7 @@ class DriveLog:
     performed: list[Action] = field(default_factory=list)
     history: dict[str, RecordHistory] = field(default_factory=dict)
     crashes: int = 0
+    acting_steps: int = 0
     notes: list[str] = field(default_factory=list)
 
     def events(self, event: str) -> list[RecordHistory]:
@@ -149,7 +150,8 @@ async def drive(
             await _let_time_pass(sandbox, tick_seconds)
             continue
         performed = await _perform(port, decision.actions, log)
-        if crash is not None and crash(step, decision):
+        log.acting_steps += 1
+        if crash is not None and crash(log.acting_steps, decision):
             log.crashes += 1
             results = ()  # the worker died after acting, before storing: re-decide
             continue

@@ -153,7 +153,10 @@ async def test_a_worker_dying_every_third_step_changes_nothing(
 ) -> None:
     config = config_for(strategy)
     log = await run_queue(sandbox, tmp_path, config, crash=crash_every(3, offset=1))
-    assert log.crashes >= 5
+    # How many steps act depends on CI timing (a busy machine acts in fewer, larger steps):
+    # every third of them crashed.
+    assert log.crashes == (log.acting_steps + 2) // 3  # acting steps 1, 4, 7, …
+    assert log.crashes >= 3
     await assert_outcome(sandbox, config, log)
 
 

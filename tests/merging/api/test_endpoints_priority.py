@@ -77,7 +77,8 @@ async def test_a_raise_lands_first_and_is_recorded(
 
     events = [vera.queue.get_nowait() for _ in range(vera.queue.qsize())]
     assert any('"type": "mr.updated"' in text and '"priority": 7' in text for text in events)
-    assert any('"type": "log.appended"' in text for text in events)
+    # The log line is for those who may read the project's log (GET /api/logs), not viewers.
+    assert not any('"type": "log.appended"' in text for text in events)
 
     # lowering it again is a second, separately keyed change; the same value changes nothing
     assert (await _set(client, last, 0, manager)).json()["position"] == 3  # !3 is not in line
@@ -181,7 +182,39 @@ async def test_live_events_reach_only_those_who_see_the_project(
     assert insider.queue.qsize() == 2
     await grant(sessions, project, "rolf", can_set_priority=True)
     assert (await _set(client, mr, 1, admin)).status_code == 200
-    assert outsider.queue.qsize() == 2
+    assert outsider.queue.qsize() == 1  # mr.updated; the log line needs can_manage
+
+
+async def test_log_lines_reach_only_those_who_may_read_the_log(
+    client: httpx.AsyncClient, sessions: Sessions, make_account: MakeAccount, app: FastAPI
+) -> None:
+    """``log.appended`` follows ``GET /api/logs``: admin, or project_owner with can_manage."""
+    admin = await make_account("ada", "admin")
+    await make_account("owen", "project_owner")
+    await make_account("olga", "project_owner")
+    await make_account("vera", "viewer")
+    await make_account("pia", "member")
+    project = await add_project(sessions)
+    mr = await add_mr(sessions, project, 1)
+    await grant(sessions, project, "owen", can_manage=True)
+    await grant(sessions, project, "olga", can_set_priority=True)
+    await grant(sessions, project, "pia", can_manage=True)  # no project_owner role
+    hub = hub_of(app.state.resources)
+    sockets = {
+        name: hub.connect(await user_id(sessions, name))
+        for name in ("ada", "owen", "olga", "vera", "pia")
+    }
+
+    assert (await _set(client, mr, 3, admin)).status_code == 200
+
+    logs_heard = {
+        name: sum(
+            '"type": "log.appended"' in socket.queue.get_nowait()
+            for _ in range(socket.queue.qsize())
+        )
+        for name, socket in sockets.items()
+    }
+    assert logs_heard == {"ada": 1, "owen": 1, "olga": 0, "vera": 0, "pia": 0}
 
 
 async def test_the_queue_api_is_in_the_openapi_document(client: httpx.AsyncClient) -> None:

@@ -12,6 +12,7 @@ from merge_assist.audit.models import AuditEntry
 from merge_assist.auth.models import User
 from merge_assist.kit.db import unit_of_work
 from merge_assist.kit.live.app_hub import hub_of
+from merge_assist.kit.live.hub import Connection
 from merge_assist.kit.settings import Settings
 from merge_assist.merging.engine.actions import AddLabels, RemoveLabels
 from merge_assist.merging.engine.observations import Observations
@@ -293,6 +294,7 @@ async def test_live_events_and_author_notices_follow_the_commit(
 ) -> None:
     await make_account("watcher", "viewer")
     await make_account("author1", "viewer")
+    await make_account("boss", "admin")
     async with unit_of_work(sessions) as session:
         await session.execute(
             update(User).where(User.username == "author1").values(gitlab_user_id=AUTHOR_BASE + 1)
@@ -303,21 +305,29 @@ async def test_live_events_and_author_notices_follow_the_commit(
         author = (
             await session.execute(select(User).where(User.username == "author1"))
         ).scalar_one()
+        boss = (await session.execute(select(User).where(User.username == "boss"))).scalar_one()
     project_id = await add_project(sessions, strategy="batch", batch_size=2)
     res = resources(settings, engine, sessions)
     connection = hub_of(res).connect(watcher.id)
+    manager = hub_of(res).connect(boss.id)
     world = World.create([1, 2], bad=set(), bad_pairs=set(), conflict_pairs=set())
     await drive(res, project_id, WorldPort(world, project_id))
 
-    kinds = Counter()
-    while not connection.queue.empty():
-        text = connection.queue.get_nowait()
-        assert text is not None
-        assert f'"project_id": {project_id}' in text
-        kinds[text.split('"', 4)[3]] += 1
+    def heard(socket: Connection) -> Counter[str]:
+        kinds: Counter[str] = Counter()
+        while not socket.queue.empty():
+            text = socket.queue.get_nowait()
+            assert text is not None
+            assert f'"project_id": {project_id}' in text
+            kinds[text.split('"', 4)[3]] += 1
+        return kinds
+
+    kinds = heard(connection)
     assert kinds["mr.updated"] >= 4
     assert kinds["batch.updated"] >= 2
-    assert kinds["log.appended"] > 5
+    # A viewer sees the queue but may not read its log (GET /api/logs needs can_manage).
+    assert kinds["log.appended"] == 0
+    assert heard(manager)["log.appended"] > 5
     async with sessions() as session:
         page = await messaging.inbox(session, author.id)
     assert [view.message.subject for view in page.items] == ["Merged: !1 Change 1"]

@@ -133,9 +133,11 @@ async def _record_change(
 async def _announce(
     session: AsyncSession, mr: MergeRequestRecord, out: MergeRequestOut, line: QueueLogEntry
 ) -> None:
-    """``mr.updated`` and ``log.appended`` for everyone who may see the project, after commit."""
+    """``mr.updated`` for everyone who may see the project and ``log.appended`` for those who
+    may read its log, after commit."""
     project = await projects.get_project(session, mr.project_id)
     audience = await projects.audience(session, project)
+    log_audience = await projects.log_audience(session, project)
     publish_after_commit(
         session,
         LiveEvent.for_users(
@@ -146,7 +148,7 @@ async def _announce(
         session,
         LiveEvent.for_users(
             "log.appended",
-            audience,
+            log_audience,
             project_id=mr.project_id,
             log=LogOut.model_validate(line).model_dump(mode="json"),
         ),

@@ -35,7 +35,8 @@ def publish_step(
 def publish_logs(
     session: AsyncSession, project_id: int, audience: Collection[int], logs: Iterable[QueueLogEntry]
 ) -> None:
-    """One ``log.appended`` per new log row."""
+    """One ``log.appended`` per new log row, to ``audience``: the users who may read the
+    project's log (``projects.log_audience``), not everyone who sees the project."""
     for row in logs:
         _publish(
             session, "log.appended", audience, project_id=project_id, log=LogOut.model_validate(row)

@@ -102,6 +102,7 @@ class _Queue:
     still_owner: StillOwner
     clock: Callable[[], datetime]
     audience: Collection[int]
+    log_audience: Collection[int]
 
     @property
     def backoff(self) -> datetime:
@@ -126,6 +127,7 @@ async def run_project(
             project = await projects.get_project(session, project_id)
             config = engine_config(await projects.get_config(session, project_id))
             audience = await projects.audience(session, project)
+            log_audience = await projects.log_audience(session, project)
     except NotFound:
         return RunOutcome(next_check_at=None, steps=0, lost_lease=False)
     if not project.is_active:
@@ -135,7 +137,9 @@ async def run_project(
     observed: list[float | None] = []
     for branch in config.target_branches:
         port = port_for(project, branch, config)
-        queue = _Queue(res, project, branch, config, port, still_owner, clock, audience)
+        queue = _Queue(
+            res, project, branch, config, port, still_owner, clock, audience, log_audience
+        )
         outcome = await _run_queue(queue, max_steps)
         steps += outcome.steps
         if outcome.lost_lease:
@@ -336,7 +340,7 @@ async def _commit(
         await records.audit_history(session, entries)
         rows = await records.append_logs(session, project_id, queue.branch, lines, now)
         live.publish_step(session, project_id, queue.audience, projection, positions(facts.after))
-        live.publish_logs(session, project_id, queue.audience, rows)
+        live.publish_logs(session, project_id, queue.log_audience, rows)
     return version
 
 
@@ -371,7 +375,7 @@ async def _step_failed(
         rows = await records.append_logs(
             session, queue.project.id, queue.branch, [line], queue.clock()
         )
-        live.publish_logs(session, queue.project.id, queue.audience, rows)
+        live.publish_logs(session, queue.project.id, queue.log_audience, rows)
 
 
 def _take_pending(queue: _Queue, version: int) -> tuple[ActionResult, ...]:
