@@ -31,6 +31,7 @@ from merge_assist.auth.schemas import (
 from merge_assist.auth.service import AUDIT_SINK, ClientInfo, TokenPair
 from merge_assist.kit.body_limit import read_request_body
 from merge_assist.kit.errors import MergeAssistError, NotAuthenticated
+from merge_assist.kit.forwarded import client_address
 from merge_assist.kit.settings import Settings
 from merge_assist.kit.web import Resources, Session
 
@@ -78,11 +79,14 @@ async def session_keeping_refusals(
         await session.commit()
 
 
-def _client(request: Request) -> ClientInfo:
-    return ClientInfo(
-        address=request.client.host if request.client else None,
-        user_agent=request.headers.get("user-agent"),
+def _client(request: Request, settings: Settings) -> ClientInfo:
+    """Who is signing in: the peer, or the client a trusted proxy names (``kit.forwarded``)."""
+    address = client_address(
+        request.client.host if request.client else None,
+        request.headers.getlist("x-forwarded-for"),
+        settings.trusted_proxy_networks,
     )
+    return ClientInfo(address=address, user_agent=request.headers.get("user-agent"))
 
 
 def _token_response(settings: Settings, body: TokenResponse, *, cookie: bool) -> Response:
@@ -131,14 +135,22 @@ async def login(request: Request, res: Resources) -> Response:
     cookie (plus a CSRF cookie) and left out of the body.
     """
     credentials = await _login_request(request)
+    client = _client(request, res.settings)
+    audit = res.service(AUDIT_SINK)
+    # The attempt is counted (and committed) before the password is checked.
+    async with session_keeping_refusals(res.sessions) as session:
+        reservation = await service.reserve_login_attempt(
+            session, res.settings, audit, username=credentials.username, client=client
+        )
     async with session_keeping_refusals(res.sessions) as session:
         pair = await service.login(
             session,
             res.settings,
-            res.service(AUDIT_SINK),
+            audit,
             username=credentials.username,
             password=credentials.password,
-            client=_client(request),
+            client=client,
+            reservation=reservation,
         )
     return _token_response(res.settings, _tokens(pair), cookie=cookies.wants_cookie(request))
 
@@ -162,7 +174,7 @@ async def login_gitlab(body: GitLabLoginRequest, request: Request, res: Resource
             res.service(AUDIT_SINK),
             res.service(USER_NOTICES),
             token=body.token,
-            client=_client(request),
+            client=_client(request, res.settings),
         )
     pair = signed_in.pair
     answer = GitLabLoginResponse(
@@ -196,7 +208,7 @@ async def refresh(request: Request, res: Resources, body: OptionalRefresh = None
             res.settings,
             res.service(AUDIT_SINK),
             refresh_token=token,
-            client=_client(request),
+            client=_client(request, res.settings),
         )
     return _token_response(res.settings, _tokens(pair), cookie=from_cookie)
 

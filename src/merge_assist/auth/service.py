@@ -89,6 +89,41 @@ class TokenPair:
     refresh_token: str
 
 
+@dataclass(frozen=True)
+class LoginReservation:
+    """A password attempt already counted, as a failure until its password checks."""
+
+    attempt_id: int
+    name: str
+
+
+async def reserve_login_attempt(
+    session: AsyncSession,
+    settings: Settings,
+    audit: AuditSink,
+    *,
+    username: str,
+    client: ClientInfo,
+) -> LoginReservation:
+    """Count this attempt before anything is verified; 429 when the user or address is over.
+
+    Counting the recent failures and adding this attempt happen under the counters' lock
+    (``repository.lock_login_counters``), so of many parallel attempts only the limit's worth
+    get to check a password. Commit the session before verifying (the endpoint does, in its
+    own unit of work), so the lock is not held while the password is hashed.
+    """
+    now = utcnow()
+    name = username.strip().lower()
+    keys = [f"user:{name}"] + ([f"address:{client.address}"] if client.address else [])
+    window = timedelta(seconds=settings.login_window_seconds)
+    await repository.lock_login_counters(session, keys, now - window)
+    await refuse_when_throttled(session, settings, audit, name=name, client=client, now=now)
+    attempt_id = await repository.record_login_attempt(
+        session, username=name, address=client.address, at=now, success=False
+    )
+    return LoginReservation(attempt_id, name)
+
+
 async def login(
     session: AsyncSession,
     settings: Settings,
@@ -97,19 +132,24 @@ async def login(
     username: str,
     password: str,
     client: ClientInfo,
+    reservation: LoginReservation | None = None,
 ) -> TokenPair:
-    """Check a username and password and start a session; throttled per user and address."""
-    now = utcnow()
-    name = username.strip().lower()
-    await refuse_when_throttled(session, settings, audit, name=name, client=client, now=now)
+    """Check a username and password and start a session; throttled per user and address.
+
+    ``reservation`` is the attempt counted beforehand (``reserve_login_attempt``, committed);
+    without one it is reserved here, in ``session``.
+    """
+    if reservation is None:
+        reservation = await reserve_login_attempt(
+            session, settings, audit, username=username, client=client
+        )
+    name = reservation.name
     user = await repository.user_by_username(session, name)
     hashing = password_hashing(settings)
     # Unknown users cost a verification too, so timing does not tell which usernames exist.
     check = await hashing.verify_async(user.password_hash if user else None, password)
     if user is None or not check.ok or not user.is_active:
-        await repository.record_login_attempt(
-            session, username=name, address=client.address, at=now, success=False
-        )
+        # The reserved attempt already counts as the failure.
         reason = "bad_credentials" if user is None or not check.ok else "deactivated"
         refusal = NotAuthenticated(
             "This account is deactivated; ask an administrator."
@@ -127,15 +167,9 @@ async def login(
         raise refusal
     if check.new_hash is not None:
         user.password_hash = check.new_hash
-    return await complete_login(
-        session,
-        settings,
-        audit,
-        user=user,
-        attempt_name=name,
-        client=client,
-        now=now,
-        details={"address": client.address},
+    await repository.mark_login_attempt_succeeded(session, reservation.attempt_id)
+    return await _start_session(
+        session, settings, audit, user=user, client=client, details={"address": client.address}
     )
 
 
@@ -150,12 +184,25 @@ async def complete_login(
     now: datetime,
     details: dict[str, Any],
 ) -> TokenPair:
-    """The tail of every successful sign-in (password or GitLab token): count the attempt as
-    a success under ``attempt_name``, forget attempts past the throttling window, start the
-    user's session and audit ``auth.login`` with ``details``."""
+    """The tail of a GitLab-token sign-in: count the attempt as a success under
+    ``attempt_name``, then start the user's session (``_start_session``)."""
     await repository.record_login_attempt(
         session, username=attempt_name, address=client.address, at=now, success=True
     )
+    return await _start_session(session, settings, audit, user=user, client=client, details=details)
+
+
+async def _start_session(
+    session: AsyncSession,
+    settings: Settings,
+    audit: AuditSink,
+    *,
+    user: User,
+    client: ClientInfo,
+    details: dict[str, Any],
+) -> TokenPair:
+    """Forget attempts past the throttling window, issue the user's tokens, audit the login."""
+    now = utcnow()
     await repository.prune_login_attempts(
         session, now - timedelta(seconds=settings.login_window_seconds)
     )

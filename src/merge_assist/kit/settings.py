@@ -14,6 +14,8 @@ import platformdirs
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from merge_assist.kit.forwarded import IPNetwork, parse_trusted_proxies
+
 SECRET_KEY_FILE = "secret.key"  # noqa: S105 - a file name, not a secret
 
 
@@ -68,6 +70,11 @@ class Settings(BaseSettings):
     login_max_failures_per_user: int = Field(default=5, ge=1)
     login_max_failures_per_address: int = Field(default=20, ge=1)
     login_window_seconds: int = Field(default=900, ge=1)
+    trusted_proxies: str = Field(
+        default="",
+        description="Comma-separated addresses or networks (CIDR) of reverse proxies whose "
+        "X-Forwarded-For header is believed; none by default (the peer address counts).",
+    )
     secrets_provider: str = Field(
         default="env", description="env | file | aws | mounted — where product secrets live."
     )
@@ -168,6 +175,12 @@ class Settings(BaseSettings):
     def _upper_level(cls, value: str) -> str:
         return value.upper()
 
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _valid_proxies(cls, value: str) -> str:
+        parse_trusted_proxies(value)
+        return value
+
     @model_validator(mode="after")
     def _renew_before_expiry(self) -> Settings:
         if self.lease_renew_seconds >= self.lease_seconds:
@@ -187,6 +200,11 @@ class Settings(BaseSettings):
         if self.public_url and self.public_url.strip():
             return self.public_url.strip().rstrip("/")
         return f"http://{self.host}:{self.port}"
+
+    @property
+    def trusted_proxy_networks(self) -> tuple[IPNetwork, ...]:
+        """The networks of ``trusted_proxies`` (whose X-Forwarded-For is believed)."""
+        return parse_trusted_proxies(self.trusted_proxies)
 
     @property
     def effective_vault_dir(self) -> Path:
