@@ -31,7 +31,9 @@ def test_access_token_claims() -> None:
     claims = jwt.decode(token, KEY, algorithms=["HS256"])
     assert claims["sub"] == "7"
     assert claims["type"] == "access"
-    assert claims["exp"] - claims["iat"] == 300
+    assert claims["exp"] == int(now.timestamp()) + 300
+    # iat to the microsecond: compared with the user's tokens_valid_after.
+    assert claims["iat"] == round(now.timestamp(), 6)
     assert len(claims["jti"]) == 32
     assert jwt.get_unverified_header(token)["alg"] == "HS256"
 

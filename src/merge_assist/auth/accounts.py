@@ -13,7 +13,7 @@ from merge_assist.auth.models import User
 from merge_assist.auth.passwords import check_password_policy, password_hashing
 from merge_assist.auth.roles import ROLE_NAMES, RoleName
 from merge_assist.auth.schemas import UserCreate, UserUpdate
-from merge_assist.auth.service import AuditSink
+from merge_assist.auth.service import AuditSink, close_live_sockets, end_sessions
 from merge_assist.kit.clock import utcnow
 from merge_assist.kit.errors import Conflict, NotFound
 from merge_assist.kit.settings import Settings
@@ -175,7 +175,12 @@ def _default_role(settings: Settings) -> RoleName:
 async def _set_roles(session: AsyncSession, user: User, roles: Sequence[RoleName]) -> None:
     if RoleName.admin not in roles:
         await _keep_an_admin(session, user, "remove the admin role from")
+    before = user.role_names
     user.roles = await repository.roles_named(session, roles)
+    if user.role_names != before:
+        # Requests read the roles anew, so the tokens stay; the sockets reconnect, and the
+        # dashboard reloads what it shows under the new roles.
+        close_live_sockets(session, user.id)
 
 
 async def _deactivate(session: AsyncSession, user: User, actor_id: int | None) -> None:
@@ -183,7 +188,7 @@ async def _deactivate(session: AsyncSession, user: User, actor_id: int | None) -
         raise Conflict("You cannot deactivate your own account; ask another admin.")
     await _keep_an_admin(session, user, "deactivate")
     user.is_active = False
-    await repository.revoke_user_tokens(session, user.id, utcnow())
+    await end_sessions(session, user.id)
 
 
 async def _keep_an_admin(session: AsyncSession, user: User, verb: str) -> None:
@@ -203,7 +208,7 @@ async def _set_password(
     check_password_policy(password)
     user.password_hash = await password_hashing(settings).hash_async(password)
     # A new password ends existing sign-ins (the old one may be why it changed).
-    await repository.revoke_user_tokens(session, user.id, utcnow())
+    await end_sessions(session, user.id)
 
 
 async def _audit(

@@ -32,6 +32,7 @@ from merge_assist.auth.service import AUDIT_SINK, ClientInfo, TokenPair
 from merge_assist.kit.body_limit import read_request_body
 from merge_assist.kit.errors import MergeAssistError, NotAuthenticated
 from merge_assist.kit.forwarded import client_address
+from merge_assist.kit.live.publish import LiveSession
 from merge_assist.kit.settings import Settings
 from merge_assist.kit.web import Resources, Session
 
@@ -219,7 +220,7 @@ def _cookie_token(request: Request, settings: Settings) -> str | None:
 
 @router.post("/api/auth/logout", tags=["auth"], status_code=204)
 async def logout(
-    request: Request, session: Session, res: Resources, body: OptionalLogout = None
+    request: Request, session: LiveSession, res: Resources, body: OptionalLogout = None
 ) -> Response:
     """End the sign-in of the refresh token (with ``everywhere``, every sign-in of the user).
 
@@ -240,8 +241,9 @@ async def logout(
 
 
 @router.post("/api/auth/logout-all", tags=["auth"], status_code=204)
-async def logout_all(principal: CurrentUser, session: Session, res: Resources) -> Response:
-    """End every sign-in of the signed-in user (all their refresh tokens), and clear cookies."""
+async def logout_all(principal: CurrentUser, session: LiveSession, res: Resources) -> Response:
+    """End every sign-in of the signed-in user (refresh and access tokens; their live sockets
+    close), and clear cookies."""
     await service.logout_all(session, res.service(AUDIT_SINK), user_id=principal.id)
     response = Response(status_code=204)
     cookies.clear_session_cookies(response, res.settings)
@@ -288,7 +290,7 @@ async def get_user(user_id: UserId, _admin: AdminUser, session: Session) -> User
 
 @router.patch("/api/users/{user_id}", tags=["users"])
 async def update_user(
-    user_id: UserId, body: UserUpdate, admin: AdminUser, session: Session, res: Resources
+    user_id: UserId, body: UserUpdate, admin: AdminUser, session: LiveSession, res: Resources
 ) -> UserOut:
     """Change a user's name, email, roles, password or active flag (admin)."""
     user = await accounts.update_user(
@@ -304,7 +306,7 @@ async def update_user(
 
 @router.post("/api/users/{user_id}/deactivate", tags=["users"])
 async def deactivate_user(
-    user_id: UserId, admin: AdminUser, session: Session, res: Resources
+    user_id: UserId, admin: AdminUser, session: LiveSession, res: Resources
 ) -> UserOut:
     """Deactivate a user and end their sign-ins (admin; not yourself, not the last admin)."""
     user = await accounts.deactivate_user(

@@ -56,6 +56,9 @@ class User(Base):
     password_hash: Mapped[str | None] = mapped_column(String(255))
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     gitlab_user_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
+    # Access tokens issued (``iat``) before this instant are refused: set when the user signs
+    # out everywhere, gets a new password, is deactivated or has their roles changed.
+    tokens_valid_after: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 

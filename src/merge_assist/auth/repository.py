@@ -132,6 +132,16 @@ async def revoke_user_tokens(session: AsyncSession, user_id: int, now: datetime)
     )
 
 
+async def end_access_tokens(session: AsyncSession, user_id: int, now: datetime) -> None:
+    """Refuse every access token of ``user_id`` issued before ``now``."""
+    await session.execute(
+        update(User)
+        .where(User.id == user_id)
+        .values(tokens_valid_after=now)
+        .execution_options(synchronize_session="fetch")
+    )
+
+
 async def set_replaced_by(session: AsyncSession, token_id: int, replaced_by_id: int) -> None:
     """Record which token replaced a rotated one (so its reuse is recognised)."""
     await session.execute(

@@ -19,6 +19,7 @@ from merge_assist.auth.passwords import password_hashing
 from merge_assist.auth.principal import Principal
 from merge_assist.auth.throttling import seconds_until_allowed
 from merge_assist.auth.tokens import (
+    AccessClaims,
     hash_token,
     issue_access_token,
     new_family_id,
@@ -26,6 +27,8 @@ from merge_assist.auth.tokens import (
 )
 from merge_assist.kit.clock import utcnow
 from merge_assist.kit.errors import NotAuthenticated, TooManyRequests
+from merge_assist.kit.live.events import SESSION_ENDED, LiveEvent
+from merge_assist.kit.live.publish import publish_after_commit
 from merge_assist.kit.refusals import refusal_details
 from merge_assist.kit.settings import Settings
 from merge_assist.kit.web import ServiceKey
@@ -322,13 +325,17 @@ async def _end_family_after_reuse(
 async def logout(
     session: AsyncSession, audit: AuditSink, *, refresh_token: str, everywhere: bool
 ) -> None:
-    """End the sign-in of ``refresh_token`` (or every sign-in of its user); unknown: no-op."""
+    """End the sign-in of ``refresh_token`` (or every sign-in of its user); a token that is
+    unknown, revoked or expired: no-op."""
     now = utcnow()
     row = await repository.refresh_token_by_hash(session, hash_token(refresh_token))
-    if row is None:
+    if row is None or row.revoked_at is not None or row.expires_at <= now:
+        # A token that no longer works ends nothing: whoever kept an old (rotated, signed-out)
+        # token cannot sign its user out everywhere with it. Reuse of a rotated token still
+        # ends its own sign-in at /api/auth/refresh.
         return
     if everywhere:
-        await repository.revoke_user_tokens(session, row.user_id, now)
+        await end_sessions(session, row.user_id, now=now)
     else:
         await repository.revoke_family(session, row.family_id, now)
     await audit.record(
@@ -342,8 +349,8 @@ async def logout(
 
 
 async def logout_all(session: AsyncSession, audit: AuditSink, *, user_id: int) -> None:
-    """End every sign-in of ``user_id`` (all their refresh tokens stop working)."""
-    await repository.revoke_user_tokens(session, user_id, utcnow())
+    """End every sign-in of ``user_id``: refresh and access tokens stop working, sockets close."""
+    await end_sessions(session, user_id)
     await audit.record(
         session,
         actor_id=user_id,
@@ -389,11 +396,51 @@ async def _issue(
     return TokenPair(access.token, access.expires_in, raw)
 
 
+async def end_sessions(session: AsyncSession, user_id: int, *, now: datetime | None = None) -> None:
+    """End every sign-in of ``user_id``: their refresh tokens are revoked, their access tokens
+    issued until now stop working (``tokens_valid_after``) and their sockets close."""
+    now = now or utcnow()
+    await repository.revoke_user_tokens(session, user_id, now)
+    await repository.end_access_tokens(session, user_id, now)
+    close_live_sockets(session, user_id)
+
+
+def close_live_sockets(session: AsyncSession, user_id: int) -> None:
+    """Close the live sockets of ``user_id`` on every process once ``session`` commits (the
+    ``session.ended`` event; the dashboard reconnects and reloads what it shows). A session
+    without a hub (the CLI's) leaves it to the sockets' periodic check of the user."""
+    publish_after_commit(session, LiveEvent.for_users(SESSION_ENDED, [user_id]))
+
+
+ACCOUNT_GONE = "This account is deactivated or no longer exists; sign in again."
+# Short enough for a WebSocket close reason (123 bytes).
+SIGN_IN_ENDED = (
+    "This access token was ended (sign-out everywhere, new password or roles); refresh or sign in."
+)
+
+
+async def principal_for_access(
+    session: AsyncSession, claims: AccessClaims
+) -> tuple[Principal | None, str]:
+    """The principal of a valid access token's claims, or None and why (a sentence)."""
+    user = await repository.user_by_id(session, claims.user_id)
+    if user is None or not user.is_active:
+        return None, ACCOUNT_GONE
+    valid_after = user.tokens_valid_after
+    if valid_after is not None and claims.issued_at < valid_after.timestamp():
+        return None, SIGN_IN_ENDED
+    return _principal(user), ""
+
+
 async def load_principal(session: AsyncSession, user_id: int) -> Principal | None:
     """The active user ``user_id`` with the roles they hold now; None if gone or deactivated."""
     user = await repository.user_by_id(session, user_id)
     if user is None or not user.is_active:
         return None
+    return _principal(user)
+
+
+def _principal(user: User) -> Principal:
     return Principal(
         id=user.id,
         username=user.username,

@@ -40,7 +40,9 @@ def issue_access_token(
     issued = now or utcnow()
     claims = {
         "sub": str(user_id),
-        "iat": int(issued.timestamp()),
+        # To the microsecond (RFC 7519 allows fractions): compared with the user's
+        # ``tokens_valid_after``, so a token issued just before a sign-out everywhere dies.
+        "iat": round(issued.timestamp(), 6),
         "exp": int((issued + timedelta(minutes=minutes)).timestamp()),
         "jti": uuid.uuid4().hex,
         "type": ACCESS_TOKEN_TYPE,
@@ -48,8 +50,22 @@ def issue_access_token(
     return AccessToken(jwt.encode(claims, key, algorithm=ALGORITHM), minutes * 60)
 
 
+@dataclass(frozen=True)
+class AccessClaims:
+    """What a valid access token says: whose it is, when it was issued and when it expires."""
+
+    user_id: int
+    issued_at: float
+    expires_at: float
+
+
 def read_access_token(token: str, *, key: str) -> int:
     """The user id of a valid access token; raises ``InvalidAccessToken`` otherwise."""
+    return read_access_claims(token, key=key).user_id
+
+
+def read_access_claims(token: str, *, key: str) -> AccessClaims:
+    """The claims of a valid access token; raises ``InvalidAccessToken`` otherwise."""
     try:
         claims = jwt.decode(
             token, key, algorithms=[ALGORITHM], options={"require": _REQUIRED_CLAIMS}
@@ -63,7 +79,10 @@ def read_access_token(token: str, *, key: str) -> int:
         raise InvalidAccessToken("The access token is not valid; sign in again.")
     if not (subject.isascii() and subject.isdigit()):
         raise InvalidAccessToken("The access token is not valid; sign in again.")
-    return int(subject)
+    issued, expires = claims.get("iat"), claims.get("exp")
+    if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in (issued, expires)):
+        raise InvalidAccessToken("The access token is not valid; sign in again.")
+    return AccessClaims(int(subject), float(issued), float(expires))  # type: ignore[arg-type]
 
 
 def new_refresh_token() -> str:
