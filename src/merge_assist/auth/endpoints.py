@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from merge_assist.auth import accounts, cookies, gitlab_login, service
+from merge_assist.auth import accounts, cookies, gitlab_identities, gitlab_login, service
 from merge_assist.auth.dependencies import AdminUser, CurrentUser
 from merge_assist.auth.notices import USER_NOTICES
 from merge_assist.auth.schemas import (
@@ -248,6 +248,17 @@ async def logout_all(principal: CurrentUser, session: LiveSession, res: Resource
     response = Response(status_code=204)
     cookies.clear_session_cookies(response, res.settings)
     return response
+
+
+@router.delete("/api/auth/gitlab-token", tags=["auth"], status_code=204)
+async def forget_gitlab_token(principal: CurrentUser, session: Session, res: Resources) -> Response:
+    """Delete the GitLab token stored when you signed in with it (204 also when there is none).
+
+    What used it on your behalf (e.g. writing to a GitLab-backed vault) needs a sign-in with a
+    GitLab token again; your account stays.
+    """
+    await gitlab_identities.forget_token(session, res.service(AUDIT_SINK), user_id=principal.id)
+    return Response(status_code=204)
 
 
 @router.get("/api/auth/me", tags=["auth"])

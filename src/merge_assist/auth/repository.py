@@ -249,6 +249,17 @@ async def gitlab_identity_of(session: AsyncSession, user_id: int) -> GitLabIdent
     return result.scalar_one_or_none()
 
 
+async def forget_gitlab_token(session: AsyncSession, user_id: int) -> bool:
+    """Delete the stored GitLab token of ``user_id`` (the identity stays); whether one was."""
+    result = await session.execute(
+        update(GitLabIdentity)
+        .where(GitLabIdentity.user_id == user_id, GitLabIdentity.token_encrypted.is_not(None))
+        .values(token_encrypted=None, scopes="")
+        .execution_options(synchronize_session="fetch")
+    )
+    return getattr(result, "rowcount", 0) == 1
+
+
 async def add_gitlab_identity(session: AsyncSession, identity: GitLabIdentity) -> GitLabIdentity:
     """Store a new GitLab identity."""
     session.add(identity)

@@ -398,10 +398,12 @@ async def _issue(
 
 async def end_sessions(session: AsyncSession, user_id: int, *, now: datetime | None = None) -> None:
     """End every sign-in of ``user_id``: their refresh tokens are revoked, their access tokens
-    issued until now stop working (``tokens_valid_after``) and their sockets close."""
+    issued until now stop working (``tokens_valid_after``), their sockets close, and their
+    stored GitLab token is deleted (nothing may act for them until they sign in again)."""
     now = now or utcnow()
     await repository.revoke_user_tokens(session, user_id, now)
     await repository.end_access_tokens(session, user_id, now)
+    await repository.forget_gitlab_token(session, user_id)
     close_live_sockets(session, user_id)
 
 

@@ -1,4 +1,8 @@
-"""Access tokens (short-lived JWT, HS256) and opaque refresh tokens (stored as SHA-256)."""
+"""Access tokens (short-lived JWT, HS256) and opaque refresh tokens (stored as SHA-256).
+
+Functions here take the product secret key; the JWT is signed with a key derived from it for
+that purpose alone (``signing_key``, ``kit.crypto.derive_key``).
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ from datetime import datetime, timedelta
 import jwt
 
 from merge_assist.kit.clock import utcnow
+from merge_assist.kit.crypto import JWT_SIGNING, derive_key
 
 ALGORITHM = "HS256"
 ACCESS_TOKEN_TYPE = "access"  # noqa: S105 - a claim value, not a secret
@@ -23,6 +28,11 @@ class InvalidAccessToken(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
+
+
+def signing_key(secret_key: str) -> bytes:
+    """The HS256 key: derived from the product secret key for this purpose only."""
+    return derive_key(secret_key, JWT_SIGNING)
 
 
 @dataclass(frozen=True)
@@ -47,7 +57,7 @@ def issue_access_token(
         "jti": uuid.uuid4().hex,
         "type": ACCESS_TOKEN_TYPE,
     }
-    return AccessToken(jwt.encode(claims, key, algorithm=ALGORITHM), minutes * 60)
+    return AccessToken(jwt.encode(claims, signing_key(key), algorithm=ALGORITHM), minutes * 60)
 
 
 @dataclass(frozen=True)
@@ -68,7 +78,7 @@ def read_access_claims(token: str, *, key: str) -> AccessClaims:
     """The claims of a valid access token; raises ``InvalidAccessToken`` otherwise."""
     try:
         claims = jwt.decode(
-            token, key, algorithms=[ALGORITHM], options={"require": _REQUIRED_CLAIMS}
+            token, signing_key(key), algorithms=[ALGORITHM], options={"require": _REQUIRED_CLAIMS}
         )
     except jwt.ExpiredSignatureError as exc:
         raise InvalidAccessToken("The access token has expired; refresh it or sign in.") from exc

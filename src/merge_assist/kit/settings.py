@@ -17,6 +17,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from merge_assist.kit.forwarded import IPNetwork, parse_trusted_proxies
 
 SECRET_KEY_FILE = "secret.key"  # noqa: S105 - a file name, not a secret
+MIN_SECRET_KEY_BYTES = 32
 
 
 class Environment(enum.StrEnum):
@@ -55,7 +56,10 @@ class Settings(BaseSettings):
     )
     redis_url: str | None = Field(default=None, description="Redis Streams bus when set.")
     secret_key: SecretStr | None = Field(
-        default=None, description="Signs tokens; generated into the data folder when unset."
+        default=None,
+        description="At least 32 bytes; the keys that sign tokens, check CSRF and (unless "
+        "encryption_keys is set) encrypt data at rest are derived from it (HKDF). Generated "
+        "into the data folder when unset.",
     )
     encryption_keys: SecretStr | None = Field(
         default=None,
@@ -175,6 +179,13 @@ class Settings(BaseSettings):
     def _upper_level(cls, value: str) -> str:
         return value.upper()
 
+    @field_validator("secret_key")
+    @classmethod
+    def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and value.get_secret_value():
+            check_secret_key_length(value.get_secret_value(), "MERGE_ASSIST_SECRET_KEY")
+        return value
+
     @field_validator("trusted_proxies")
     @classmethod
     def _valid_proxies(cls, value: str) -> str:
@@ -220,7 +231,20 @@ class Settings(BaseSettings):
                 "MERGE_ASSIST_SECRET_KEY must be set in production "
                 "(generated keys are only for the embedded default)."
             )
-        return load_or_create_key_file(self.data_dir / SECRET_KEY_FILE)
+        path = self.data_dir / SECRET_KEY_FILE
+        key = load_or_create_key_file(path)
+        check_secret_key_length(key, f"the key file {path}")
+        return key
+
+
+def check_secret_key_length(key: str, where: str) -> None:
+    """Refuse a secret key shorter than ``MIN_SECRET_KEY_BYTES`` with a sentence (never the key)."""
+    length = len(key.encode("utf-8"))
+    if length < MIN_SECRET_KEY_BYTES:
+        raise ValueError(
+            f"The secret key in {where} is {length} bytes long; it must have at least "
+            f"{MIN_SECRET_KEY_BYTES} (make one with `openssl rand -base64 48`)."
+        )
 
 
 def load_or_create_key_file(path: Path) -> str:
