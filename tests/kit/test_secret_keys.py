@@ -6,7 +6,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from pydantic import ValidationError
 
 from merge_assist.kit.crypto import CSRF, JWT_SIGNING, derive_key, server_keyring
 from merge_assist.kit.settings import SECRET_KEY_FILE, Environment, Settings
@@ -29,17 +28,33 @@ def _settings(tmp_path: Path, **values: object) -> Settings:
 
 
 def test_a_short_secret_key_is_refused_with_a_sentence(tmp_path: Path) -> None:
-    with pytest.raises(ValidationError, match=r"is 31 bytes long; it must have at least 32"):
-        _settings(tmp_path, secret_key="k" * 31)
+    settings = _settings(tmp_path, secret_key="short-secret-value-of-31-bytes!")
+    with pytest.raises(RuntimeError, match=r"is 31 bytes long; it must have at least 32") as err:
+        settings.resolved_secret_key()
+    assert "short-secret-value" not in str(err.value)
     assert _settings(tmp_path, secret_key="k" * 32).resolved_secret_key() == "k" * 32
 
 
-def test_a_short_key_file_is_refused_at_start(tmp_path: Path) -> None:
+def test_a_short_key_file_is_refused(tmp_path: Path) -> None:
     settings = _settings(tmp_path)
     settings.data_dir.mkdir(parents=True)
     (settings.data_dir / SECRET_KEY_FILE).write_text("too-short\n", encoding="utf-8")
-    with pytest.raises(ValueError, match="9 bytes long"):
+    with pytest.raises(RuntimeError, match="9 bytes long"):
         settings.resolved_secret_key()
+
+
+async def test_the_api_refuses_to_start_with_a_short_key(tmp_path: Path) -> None:
+    from merge_assist.server.app import create_app
+
+    settings = _settings(
+        tmp_path,
+        secret_key="k" * 20,
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'short.sqlite3'}",
+    )
+    app = create_app(settings)
+    with pytest.raises(RuntimeError, match="at least 32"):
+        async with app.router.lifespan_context(app):
+            pass
 
 
 def test_a_generated_key_is_long_enough(tmp_path: Path) -> None:

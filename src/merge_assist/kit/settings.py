@@ -179,13 +179,6 @@ class Settings(BaseSettings):
     def _upper_level(cls, value: str) -> str:
         return value.upper()
 
-    @field_validator("secret_key")
-    @classmethod
-    def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
-        if value is not None and value.get_secret_value():
-            check_secret_key_length(value.get_secret_value(), "MERGE_ASSIST_SECRET_KEY")
-        return value
-
     @field_validator("trusted_proxies")
     @classmethod
     def _valid_proxies(cls, value: str) -> str:
@@ -223,9 +216,13 @@ class Settings(BaseSettings):
         return self.vault_dir if self.vault_dir is not None else self.data_dir / "vault"
 
     def resolved_secret_key(self) -> str:
-        """The signing key: configured, or generated once into the data folder (mode 0600)."""
+        """The secret key: configured, or generated once into the data folder (mode 0600);
+        ``RuntimeError`` with a sentence when it is shorter than 32 bytes (the API checks it
+        as it starts)."""
         if self.secret_key is not None and self.secret_key.get_secret_value():
-            return self.secret_key.get_secret_value()
+            key = self.secret_key.get_secret_value()
+            check_secret_key_length(key, "MERGE_ASSIST_SECRET_KEY")
+            return key
         if self.environment is Environment.production:
             raise RuntimeError(
                 "MERGE_ASSIST_SECRET_KEY must be set in production "
@@ -241,7 +238,7 @@ def check_secret_key_length(key: str, where: str) -> None:
     """Refuse a secret key shorter than ``MIN_SECRET_KEY_BYTES`` with a sentence (never the key)."""
     length = len(key.encode("utf-8"))
     if length < MIN_SECRET_KEY_BYTES:
-        raise ValueError(
+        raise RuntimeError(
             f"The secret key in {where} is {length} bytes long; it must have at least "
             f"{MIN_SECRET_KEY_BYTES} (make one with `openssl rand -base64 48`)."
         )
