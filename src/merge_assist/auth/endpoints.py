@@ -168,14 +168,26 @@ async def login_gitlab(body: GitLabLoginRequest, request: Request, res: Resource
     401 for an unknown, expired or revoked token, 403 without the ``api`` scope, 429 when
     throttled. ``warning`` is set when the GitLab token expires within a few days.
     """
+    client = _client(request, res.settings)
+    audit = res.service(AUDIT_SINK)
+    # The attempt is counted (and committed) before GitLab is asked.
+    async with session_keeping_refusals(res.sessions) as session:
+        reservation = await service.reserve_token_attempt(
+            session,
+            res.settings,
+            audit,
+            attempt_name=gitlab_login.TOKEN_ATTEMPT_NAME,
+            client=client,
+        )
     async with session_keeping_refusals(res.sessions) as session:
         signed_in = await gitlab_login.login_with_gitlab_token(
             session,
             res.settings,
-            res.service(AUDIT_SINK),
+            audit,
             res.service(USER_NOTICES),
             token=body.token,
-            client=_client(request, res.settings),
+            client=client,
+            reservation=reservation,
         )
     pair = signed_in.pair
     answer = GitLabLoginResponse(

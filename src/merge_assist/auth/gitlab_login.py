@@ -34,9 +34,10 @@ from merge_assist.auth.notices import UserNotices
 from merge_assist.auth.service import (
     AuditSink,
     ClientInfo,
+    LoginReservation,
     TokenPair,
     complete_login,
-    refuse_when_throttled,
+    reserve_token_attempt,
 )
 from merge_assist.gitlab import GitLabAuthError, GitLabClient, GitLabForbidden, GitLabNotFound
 from merge_assist.gitlab.models import PersonalAccessToken
@@ -75,10 +76,18 @@ async def login_with_gitlab_token(
     *,
     token: str,
     client: ClientInfo,
+    reservation: LoginReservation | None = None,
 ) -> GitLabSignIn:
-    """Sign in with a GitLab token: 401/403 with a reason, 429 when throttled."""
+    """Sign in with a GitLab token: 401/403 with a reason, 429 when throttled.
+
+    ``reservation`` is the attempt counted beforehand (``service.reserve_token_attempt``,
+    committed); without one it is reserved here, in ``session``.
+    """
     now = utcnow()
-    await refuse_when_throttled(session, settings, audit, name=None, client=client, now=now)
+    if reservation is None:
+        reservation = await reserve_token_attempt(
+            session, settings, audit, attempt_name=TOKEN_ATTEMPT_NAME, client=client
+        )
     try:
         gitlab_user, token_info = await _ask_gitlab(settings, token)
         accepted = assess_token(
@@ -86,7 +95,11 @@ async def login_with_gitlab_token(
         )
         user = await _linked_or_new_user(session, settings, audit, gitlab_user, now)
     except (NotAuthenticated, Forbidden) as refusal:
-        await _record_failure(session, audit, client, now, refusal)
+        await _record_failure(session, audit, client, refusal)  # the reserved attempt counts
+        raise
+    except MergeAssistError:
+        # GitLab could not answer (or a race): the caller's token was not judged.
+        await repository.drop_login_attempt(session, reservation.attempt_id)
         raise
     identity = await remember_token(
         session,
@@ -103,9 +116,8 @@ async def login_with_gitlab_token(
         settings,
         audit,
         user=user,
-        attempt_name=TOKEN_ATTEMPT_NAME,
+        reservation=reservation,
         client=client,
-        now=now,
         details={"method": "gitlab_token", "gitlab_user_id": gitlab_user.id},
     )
     return GitLabSignIn(pair, user.id, accepted.expires_at, accepted.warning)
@@ -239,12 +251,8 @@ async def _record_failure(
     session: AsyncSession,
     audit: AuditSink,
     client: ClientInfo,
-    now: datetime,
     refusal: MergeAssistError,
 ) -> None:
-    await repository.record_login_attempt(
-        session, username=TOKEN_ATTEMPT_NAME, address=client.address, at=now, success=False
-    )
     await audit.record(
         session,
         actor_id=None,

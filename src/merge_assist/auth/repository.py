@@ -172,6 +172,11 @@ async def mark_login_attempt_succeeded(session: AsyncSession, attempt_id: int) -
     )
 
 
+async def drop_login_attempt(session: AsyncSession, attempt_id: int) -> None:
+    """Forget a reserved attempt that did not get to check anything (nobody's fault)."""
+    await session.execute(delete(LoginAttempt).where(LoginAttempt.id == attempt_id))
+
+
 async def lock_login_counters(
     session: AsyncSession, keys: Iterable[str], prune_before: datetime
 ) -> None:

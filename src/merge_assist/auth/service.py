@@ -115,16 +115,44 @@ async def reserve_login_attempt(
     get to check a password. Commit the session before verifying (the endpoint does, in its
     own unit of work), so the lock is not held while the password is hashed.
     """
-    now = utcnow()
     name = username.strip().lower()
-    keys = [f"user:{name}"] + ([f"address:{client.address}"] if client.address else [])
+    return await _reserve(session, settings, audit, name=name, attempt_name=name, client=client)
+
+
+async def reserve_token_attempt(
+    session: AsyncSession,
+    settings: Settings,
+    audit: AuditSink,
+    *,
+    attempt_name: str,
+    client: ClientInfo,
+) -> LoginReservation:
+    """Like ``reserve_login_attempt`` for a sign-in without a username (a GitLab token,
+    stored as ``attempt_name``): throttled per address only."""
+    return await _reserve(
+        session, settings, audit, name=None, attempt_name=attempt_name, client=client
+    )
+
+
+async def _reserve(
+    session: AsyncSession,
+    settings: Settings,
+    audit: AuditSink,
+    *,
+    name: str | None,
+    attempt_name: str,
+    client: ClientInfo,
+) -> LoginReservation:
+    now = utcnow()
+    keys = [f"user:{name}"] if name is not None else []
+    keys += [f"address:{client.address}"] if client.address else []
     window = timedelta(seconds=settings.login_window_seconds)
     await repository.lock_login_counters(session, keys, now - window)
     await refuse_when_throttled(session, settings, audit, name=name, client=client, now=now)
     attempt_id = await repository.record_login_attempt(
-        session, username=name, address=client.address, at=now, success=False
+        session, username=attempt_name, address=client.address, at=now, success=False
     )
-    return LoginReservation(attempt_id, name)
+    return LoginReservation(attempt_id, attempt_name)
 
 
 async def login(
@@ -182,16 +210,13 @@ async def complete_login(
     audit: AuditSink,
     *,
     user: User,
-    attempt_name: str,
+    reservation: LoginReservation,
     client: ClientInfo,
-    now: datetime,
     details: dict[str, Any],
 ) -> TokenPair:
-    """The tail of a GitLab-token sign-in: count the attempt as a success under
-    ``attempt_name``, then start the user's session (``_start_session``)."""
-    await repository.record_login_attempt(
-        session, username=attempt_name, address=client.address, at=now, success=True
-    )
+    """The tail of a GitLab-token sign-in: the reserved attempt becomes a success, then the
+    user's session starts (``_start_session``)."""
+    await repository.mark_login_attempt_succeeded(session, reservation.attempt_id)
     return await _start_session(session, settings, audit, user=user, client=client, details=details)
 
 
