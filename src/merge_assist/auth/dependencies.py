@@ -15,8 +15,8 @@ from fastapi import Depends
 from fastapi.security import OAuth2PasswordBearer
 
 from merge_assist.auth.principal import Principal
+from merge_assist.auth.revocation import principal_for_access
 from merge_assist.auth.roles import ROLE_NAMES
-from merge_assist.auth.service import principal_for_access
 from merge_assist.auth.tokens import InvalidAccessToken, read_access_claims
 from merge_assist.kit.errors import Forbidden, NotAuthenticated
 from merge_assist.kit.web import Resources, Session

@@ -12,7 +12,14 @@ from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from merge_assist.auth import accounts, cookies, gitlab_identities, gitlab_login, service
+from merge_assist.auth import (
+    accounts,
+    attempts,
+    cookies,
+    gitlab_identities,
+    gitlab_login,
+    service,
+)
 from merge_assist.auth.dependencies import AdminUser, CurrentUser
 from merge_assist.auth.notices import USER_NOTICES
 from merge_assist.auth.schemas import (
@@ -140,7 +147,7 @@ async def login(request: Request, res: Resources) -> Response:
     audit = res.service(AUDIT_SINK)
     # The attempt is counted (and committed) before the password is checked.
     async with session_keeping_refusals(res.sessions) as session:
-        reservation = await service.reserve_login_attempt(
+        reservation = await attempts.reserve_login_attempt(
             session, res.settings, audit, username=credentials.username, client=client
         )
     async with session_keeping_refusals(res.sessions) as session:
@@ -172,7 +179,7 @@ async def login_gitlab(body: GitLabLoginRequest, request: Request, res: Resource
     audit = res.service(AUDIT_SINK)
     # The attempt is counted (and committed) before GitLab is asked.
     async with session_keeping_refusals(res.sessions) as session:
-        reservation = await service.reserve_token_attempt(
+        reservation = await attempts.reserve_token_attempt(
             session,
             res.settings,
             audit,

@@ -3,7 +3,7 @@
 Other features call :func:`gitlab_token_for` (e.g. the vault, to author a check-in as its
 owner) and :func:`gitlab_username_for`. The token is kept only while it may be needed: it is
 deleted when its owner asks (:func:`forget_token`, ``DELETE /api/auth/gitlab-token``), signs
-out everywhere, gets a new password or is deactivated (``service.end_sessions``), and when it
+out everywhere, gets a new password or is deactivated (``revocation.end_sessions``), and when it
 is found expired. The token is sealed with the server keyring for the
 purpose ``gitlab-pat`` (AES-GCM, versioned key: see ``kit.crypto``) and bound to the user's id
 as associated data, so a sealed token copied onto another user's row does not open.

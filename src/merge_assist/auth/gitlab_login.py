@@ -22,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from merge_assist.auth import repository
+from merge_assist.auth.attempts import LoginReservation, reserve_token_attempt
 from merge_assist.auth.gitlab_identities import remember_token
 from merge_assist.auth.gitlab_rules import (
     AcceptedToken,
@@ -31,14 +32,7 @@ from merge_assist.auth.gitlab_rules import (
 )
 from merge_assist.auth.models import GitLabIdentity, User
 from merge_assist.auth.notices import UserNotices
-from merge_assist.auth.service import (
-    AuditSink,
-    ClientInfo,
-    LoginReservation,
-    TokenPair,
-    complete_login,
-    reserve_token_attempt,
-)
+from merge_assist.auth.service import AuditSink, ClientInfo, TokenPair, complete_login
 from merge_assist.gitlab import GitLabAuthError, GitLabClient, GitLabForbidden, GitLabNotFound
 from merge_assist.gitlab.models import PersonalAccessToken
 from merge_assist.gitlab.models import User as GitLabUser
@@ -80,7 +74,7 @@ async def login_with_gitlab_token(
 ) -> GitLabSignIn:
     """Sign in with a GitLab token: 401/403 with a reason, 429 when throttled.
 
-    ``reservation`` is the attempt counted beforehand (``service.reserve_token_attempt``,
+    ``reservation`` is the attempt counted beforehand (``attempts.reserve_token_attempt``,
     committed); without one it is reserved here, in ``session``.
     """
     now = utcnow()

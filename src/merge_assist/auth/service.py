@@ -14,21 +14,19 @@ from typing import Any, Protocol
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from merge_assist.auth import repository
+from merge_assist.auth.attempts import LoginReservation, reserve_login_attempt
 from merge_assist.auth.models import RefreshToken, User
 from merge_assist.auth.passwords import password_hashing
 from merge_assist.auth.principal import Principal
-from merge_assist.auth.throttling import seconds_until_allowed
+from merge_assist.auth.revocation import end_sessions, principal_of
 from merge_assist.auth.tokens import (
-    AccessClaims,
     hash_token,
     issue_access_token,
     new_family_id,
     new_refresh_token,
 )
 from merge_assist.kit.clock import utcnow
-from merge_assist.kit.errors import NotAuthenticated, TooManyRequests
-from merge_assist.kit.live.events import SESSION_ENDED, LiveEvent
-from merge_assist.kit.live.publish import publish_after_commit
+from merge_assist.kit.errors import NotAuthenticated
 from merge_assist.kit.refusals import refusal_details
 from merge_assist.kit.settings import Settings
 from merge_assist.kit.web import ServiceKey
@@ -90,69 +88,6 @@ class TokenPair:
     access_token: str
     expires_in: int
     refresh_token: str
-
-
-@dataclass(frozen=True)
-class LoginReservation:
-    """A password attempt already counted, as a failure until its password checks."""
-
-    attempt_id: int
-    name: str
-
-
-async def reserve_login_attempt(
-    session: AsyncSession,
-    settings: Settings,
-    audit: AuditSink,
-    *,
-    username: str,
-    client: ClientInfo,
-) -> LoginReservation:
-    """Count this attempt before anything is verified; 429 when the user or address is over.
-
-    Counting the recent failures and adding this attempt happen under the counters' lock
-    (``repository.lock_login_counters``), so of many parallel attempts only the limit's worth
-    get to check a password. Commit the session before verifying (the endpoint does, in its
-    own unit of work), so the lock is not held while the password is hashed.
-    """
-    name = username.strip().lower()
-    return await _reserve(session, settings, audit, name=name, attempt_name=name, client=client)
-
-
-async def reserve_token_attempt(
-    session: AsyncSession,
-    settings: Settings,
-    audit: AuditSink,
-    *,
-    attempt_name: str,
-    client: ClientInfo,
-) -> LoginReservation:
-    """Like ``reserve_login_attempt`` for a sign-in without a username (a GitLab token,
-    stored as ``attempt_name``): throttled per address only."""
-    return await _reserve(
-        session, settings, audit, name=None, attempt_name=attempt_name, client=client
-    )
-
-
-async def _reserve(
-    session: AsyncSession,
-    settings: Settings,
-    audit: AuditSink,
-    *,
-    name: str | None,
-    attempt_name: str,
-    client: ClientInfo,
-) -> LoginReservation:
-    now = utcnow()
-    keys = [f"user:{name}"] if name is not None else []
-    keys += [f"address:{client.address}"] if client.address else []
-    window = timedelta(seconds=settings.login_window_seconds)
-    await repository.lock_login_counters(session, keys, now - window)
-    await refuse_when_throttled(session, settings, audit, name=name, client=client, now=now)
-    attempt_id = await repository.record_login_attempt(
-        session, username=attempt_name, address=client.address, at=now, success=False
-    )
-    return LoginReservation(attempt_id, attempt_name)
 
 
 async def login(
@@ -244,55 +179,6 @@ async def _start_session(
         details=details,
     )
     return pair
-
-
-async def refuse_when_throttled(
-    session: AsyncSession,
-    settings: Settings,
-    audit: AuditSink,
-    *,
-    name: str | None,
-    client: ClientInfo,
-    now: datetime,
-) -> None:
-    """Raise ``TooManyRequests`` while the user ``name`` or the client's address has failed too
-    often in the window; ``name`` None checks the address only (a token sign-in has no name
-    until GitLab has answered)."""
-    window = timedelta(seconds=settings.login_window_seconds)
-    waits: list[int | None] = []
-    if name is not None:
-        failures = await repository.recent_failures_for_user(
-            session, name, now - window, settings.login_max_failures_per_user
-        )
-        waits.append(
-            seconds_until_allowed(
-                failures, limit=settings.login_max_failures_per_user, window=window, now=now
-            )
-        )
-    if client.address is not None:
-        failures = await repository.recent_failures_from_address(
-            session, client.address, now - window, settings.login_max_failures_per_address
-        )
-        waits.append(
-            seconds_until_allowed(
-                failures, limit=settings.login_max_failures_per_address, window=window, now=now
-            )
-        )
-    wait = max((w for w in waits if w is not None), default=None)
-    if wait is None:
-        return
-    refusal = TooManyRequests(
-        f"Too many failed sign-ins; try again in {wait} seconds.", retry_after=wait
-    )
-    await audit.record(
-        session,
-        actor_id=None,
-        action="auth.login",
-        target=f"user:{name}" if name is not None else "gitlab-token",
-        success=False,
-        details=refusal_details(refusal, reason="throttled", address=client.address),
-    )
-    raise refusal
 
 
 async def refresh(
@@ -421,56 +307,9 @@ async def _issue(
     return TokenPair(access.token, access.expires_in, raw)
 
 
-async def end_sessions(session: AsyncSession, user_id: int, *, now: datetime | None = None) -> None:
-    """End every sign-in of ``user_id``: their refresh tokens are revoked, their access tokens
-    issued until now stop working (``tokens_valid_after``), their sockets close, and their
-    stored GitLab token is deleted (nothing may act for them until they sign in again)."""
-    now = now or utcnow()
-    await repository.revoke_user_tokens(session, user_id, now)
-    await repository.end_access_tokens(session, user_id, now)
-    await repository.forget_gitlab_token(session, user_id)
-    close_live_sockets(session, user_id)
-
-
-def close_live_sockets(session: AsyncSession, user_id: int) -> None:
-    """Close the live sockets of ``user_id`` on every process once ``session`` commits (the
-    ``session.ended`` event; the dashboard reconnects and reloads what it shows). A session
-    without a hub (the CLI's) leaves it to the sockets' periodic check of the user."""
-    publish_after_commit(session, LiveEvent.for_users(SESSION_ENDED, [user_id]))
-
-
-ACCOUNT_GONE = "This account is deactivated or no longer exists; sign in again."
-# Short enough for a WebSocket close reason (123 bytes).
-SIGN_IN_ENDED = (
-    "This access token was ended (sign-out everywhere, new password or roles); refresh or sign in."
-)
-
-
-async def principal_for_access(
-    session: AsyncSession, claims: AccessClaims
-) -> tuple[Principal | None, str]:
-    """The principal of a valid access token's claims, or None and why (a sentence)."""
-    user = await repository.user_by_id(session, claims.user_id)
-    if user is None or not user.is_active:
-        return None, ACCOUNT_GONE
-    valid_after = user.tokens_valid_after
-    if valid_after is not None and claims.issued_at < valid_after.timestamp():
-        return None, SIGN_IN_ENDED
-    return _principal(user), ""
-
-
 async def load_principal(session: AsyncSession, user_id: int) -> Principal | None:
     """The active user ``user_id`` with the roles they hold now; None if gone or deactivated."""
     user = await repository.user_by_id(session, user_id)
     if user is None or not user.is_active:
         return None
-    return _principal(user)
-
-
-def _principal(user: User) -> Principal:
-    return Principal(
-        id=user.id,
-        username=user.username,
-        display_name=user.display_name,
-        roles=user.role_names,
-    )
+    return principal_of(user)

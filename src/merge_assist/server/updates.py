@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
-from merge_assist.auth.service import principal_for_access
+from merge_assist.auth.revocation import principal_for_access
 from merge_assist.auth.tokens import AccessClaims, InvalidAccessToken, read_access_claims
 from merge_assist.kit.live.app_hub import hub_of
 from merge_assist.kit.live.hub import Connection
