@@ -12,6 +12,7 @@ from merge_assist.auth.tokens import (
     new_family_id,
     new_refresh_token,
     read_access_token,
+    signing_key,
 )
 from merge_assist.kit.clock import utcnow
 
@@ -28,17 +29,20 @@ def test_access_token_round_trip() -> None:
 def test_access_token_claims() -> None:
     now = utcnow()
     token = issue_access_token(7, key=KEY, minutes=5, now=now).token
-    claims = jwt.decode(token, KEY, algorithms=["HS256"])
+    claims = jwt.decode(token, signing_key(KEY), algorithms=["HS256"])
     assert claims["sub"] == "7"
     assert claims["type"] == "access"
-    assert claims["exp"] - claims["iat"] == 300
+    assert claims["exp"] == int(now.timestamp()) + 300
+    # iat to the microsecond: compared with the user's tokens_valid_after.
+    assert claims["iat"] == round(now.timestamp(), 6)
     assert len(claims["jti"]) == 32
     assert jwt.get_unverified_header(token)["alg"] == "HS256"
 
 
 def test_each_token_has_its_own_id() -> None:
-    first = jwt.decode(issue_access_token(1, key=KEY, minutes=5).token, KEY, algorithms=["HS256"])
-    second = jwt.decode(issue_access_token(1, key=KEY, minutes=5).token, KEY, algorithms=["HS256"])
+    key = signing_key(KEY)
+    first = jwt.decode(issue_access_token(1, key=KEY, minutes=5).token, key, algorithms=["HS256"])
+    second = jwt.decode(issue_access_token(1, key=KEY, minutes=5).token, key, algorithms=["HS256"])
     assert first["jti"] != second["jti"]
 
 
@@ -75,7 +79,7 @@ def test_tampered_token_is_refused() -> None:
 )
 def test_wrong_type_or_missing_claims_are_refused(claims: dict[str, object]) -> None:
     claims = {**claims, "exp": int((utcnow() + timedelta(minutes=5)).timestamp())}
-    token = jwt.encode(claims, KEY, algorithm="HS256")
+    token = jwt.encode(claims, signing_key(KEY), algorithm="HS256")  # well signed
     with pytest.raises(InvalidAccessToken):
         read_access_token(token, key=KEY)
 

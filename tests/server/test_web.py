@@ -21,7 +21,7 @@ def make_app(tmp_path: Path, dist: Path) -> FastAPI:
         environment=Environment.test,
         data_dir=tmp_path / "data",
         database_url=f"sqlite+aiosqlite:///{tmp_path / 'web.sqlite3'}",
-        secret_key="web-test-key",  # type: ignore[arg-type]
+        secret_key="web-test-key-long-enough-for-32-bytes",  # type: ignore[arg-type]
         web_dist_dir=dist,
         _env_file=None,  # type: ignore[call-arg]
     )

@@ -12,6 +12,7 @@ from merge_assist.auth import repository
 from merge_assist.auth.models import User
 from merge_assist.auth.passwords import check_password_policy, password_hashing
 from merge_assist.auth.reserved_names import refuse_reserved
+from merge_assist.auth.revocation import close_live_sockets, end_sessions
 from merge_assist.auth.roles import ROLE_NAMES, RoleName
 from merge_assist.auth.schemas import UserCreate, UserUpdate
 from merge_assist.auth.service import AuditSink
@@ -181,7 +182,12 @@ def _default_role(settings: Settings) -> RoleName:
 async def _set_roles(session: AsyncSession, user: User, roles: Sequence[RoleName]) -> None:
     if RoleName.admin not in roles:
         await _keep_an_admin(session, user, "remove the admin role from")
+    before = user.role_names
     user.roles = await repository.roles_named(session, roles)
+    if user.role_names != before:
+        # Requests read the roles anew, so the tokens stay; the sockets reconnect, and the
+        # dashboard reloads what it shows under the new roles.
+        close_live_sockets(session, user.id)
 
 
 async def _deactivate(session: AsyncSession, user: User, actor_id: int | None) -> None:
@@ -189,7 +195,7 @@ async def _deactivate(session: AsyncSession, user: User, actor_id: int | None) -
         raise Conflict("You cannot deactivate your own account; ask another admin.")
     await _keep_an_admin(session, user, "deactivate")
     user.is_active = False
-    await repository.revoke_user_tokens(session, user.id, utcnow())
+    await end_sessions(session, user.id)
 
 
 async def _keep_an_admin(session: AsyncSession, user: User, verb: str) -> None:
@@ -209,7 +215,7 @@ async def _set_password(
     check_password_policy(password)
     user.password_hash = await password_hashing(settings).hash_async(password)
     # A new password ends existing sign-ins (the old one may be why it changed).
-    await repository.revoke_user_tokens(session, user.id, utcnow())
+    await end_sessions(session, user.id)
 
 
 async def _audit(

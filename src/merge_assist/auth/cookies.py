@@ -7,7 +7,8 @@ A browser asks for it by sending ``X-Refresh-Transport: cookie`` when it signs i
   the public URL is https. It never appears in a response body.
 - ``merge_assist_csrf`` is readable by the page (``Path=/``, ``SameSite=Strict``); the page
   echoes it in the ``X-CSRF-Token`` header when it refreshes or signs out with the cookie.
-  The value is an HMAC of the refresh token under the server's secret key, so a cookie
+  The value is an HMAC of the refresh token under a key derived from the server's secret key
+  for CSRF alone (``kit.crypto.derive_key``), so a cookie
   planted by someone else (e.g. from a sibling subdomain) does not pass either: the check
   compares header, cookie and the expected value with ``hmac.compare_digest``.
 
@@ -21,6 +22,7 @@ import hmac
 
 from fastapi import Request, Response
 
+from merge_assist.kit.crypto import CSRF, derive_key
 from merge_assist.kit.errors import Forbidden
 from merge_assist.kit.settings import Settings
 
@@ -42,8 +44,8 @@ def _secure(settings: Settings) -> bool:
 
 
 def csrf_token_for(settings: Settings, refresh_token: str) -> str:
-    """The CSRF token that goes with ``refresh_token`` (HMAC-SHA256 under the secret key)."""
-    key = settings.resolved_secret_key().encode("utf-8")
+    """The CSRF token that goes with ``refresh_token`` (HMAC-SHA256 under the CSRF key)."""
+    key = derive_key(settings.resolved_secret_key(), CSRF)
     message = b"merge-assist-csrf:" + refresh_token.encode("utf-8")
     return hmac.new(key, message, hashlib.sha256).hexdigest()
 

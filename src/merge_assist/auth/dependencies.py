@@ -2,7 +2,8 @@
 
 The bearer token comes from the ``Authorization`` header only, never from the query string.
 The user and their roles are read from the database on every request, so deactivation and
-role changes take effect at once.
+role changes take effect at once; a token issued before the user's ``tokens_valid_after``
+(sign-out everywhere, new password, deactivation, role change) is refused.
 """
 
 from __future__ import annotations
@@ -14,9 +15,9 @@ from fastapi import Depends
 from fastapi.security import OAuth2PasswordBearer
 
 from merge_assist.auth.principal import Principal
+from merge_assist.auth.revocation import principal_for_access
 from merge_assist.auth.roles import ROLE_NAMES
-from merge_assist.auth.service import load_principal
-from merge_assist.auth.tokens import InvalidAccessToken, read_access_token
+from merge_assist.auth.tokens import InvalidAccessToken, read_access_claims
 from merge_assist.kit.errors import Forbidden, NotAuthenticated
 from merge_assist.kit.web import Resources, Session
 
@@ -40,14 +41,12 @@ async def current_principal(
             invalid_token=False,
         )
     try:
-        user_id = read_access_token(token, key=res.settings.resolved_secret_key())
+        claims = read_access_claims(token, key=res.settings.resolved_secret_key())
     except InvalidAccessToken as exc:
         raise _challenge(exc.reason, invalid_token=True) from exc
-    principal = await load_principal(session, user_id)
+    principal, refusal = await principal_for_access(session, claims)
     if principal is None:
-        raise _challenge(
-            "This account is deactivated or no longer exists; sign in again.", invalid_token=True
-        )
+        raise _challenge(refusal, invalid_token=True)
     return principal
 
 

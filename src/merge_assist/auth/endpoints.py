@@ -12,7 +12,14 @@ from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from merge_assist.auth import accounts, cookies, gitlab_login, service
+from merge_assist.auth import (
+    accounts,
+    attempts,
+    cookies,
+    gitlab_identities,
+    gitlab_login,
+    service,
+)
 from merge_assist.auth.dependencies import AdminUser, CurrentUser
 from merge_assist.auth.notices import USER_NOTICES
 from merge_assist.auth.schemas import (
@@ -31,6 +38,8 @@ from merge_assist.auth.schemas import (
 from merge_assist.auth.service import AUDIT_SINK, ClientInfo, TokenPair
 from merge_assist.kit.body_limit import read_request_body
 from merge_assist.kit.errors import MergeAssistError, NotAuthenticated
+from merge_assist.kit.forwarded import client_address
+from merge_assist.kit.live.publish import LiveSession
 from merge_assist.kit.settings import Settings
 from merge_assist.kit.web import Resources, Session
 
@@ -78,11 +87,14 @@ async def session_keeping_refusals(
         await session.commit()
 
 
-def _client(request: Request) -> ClientInfo:
-    return ClientInfo(
-        address=request.client.host if request.client else None,
-        user_agent=request.headers.get("user-agent"),
+def _client(request: Request, settings: Settings) -> ClientInfo:
+    """Who is signing in: the peer, or the client a trusted proxy names (``kit.forwarded``)."""
+    address = client_address(
+        request.client.host if request.client else None,
+        request.headers.getlist("x-forwarded-for"),
+        settings.trusted_proxy_networks,
     )
+    return ClientInfo(address=address, user_agent=request.headers.get("user-agent"))
 
 
 def _token_response(settings: Settings, body: TokenResponse, *, cookie: bool) -> Response:
@@ -131,14 +143,22 @@ async def login(request: Request, res: Resources) -> Response:
     cookie (plus a CSRF cookie) and left out of the body.
     """
     credentials = await _login_request(request)
+    client = _client(request, res.settings)
+    audit = res.service(AUDIT_SINK)
+    # The attempt is counted (and committed) before the password is checked.
+    async with session_keeping_refusals(res.sessions) as session:
+        reservation = await attempts.reserve_login_attempt(
+            session, res.settings, audit, username=credentials.username, client=client
+        )
     async with session_keeping_refusals(res.sessions) as session:
         pair = await service.login(
             session,
             res.settings,
-            res.service(AUDIT_SINK),
+            audit,
             username=credentials.username,
             password=credentials.password,
-            client=_client(request),
+            client=client,
+            reservation=reservation,
         )
     return _token_response(res.settings, _tokens(pair), cookie=cookies.wants_cookie(request))
 
@@ -155,14 +175,26 @@ async def login_gitlab(body: GitLabLoginRequest, request: Request, res: Resource
     401 for an unknown, expired or revoked token, 403 without the ``api`` scope, 429 when
     throttled. ``warning`` is set when the GitLab token expires within a few days.
     """
+    client = _client(request, res.settings)
+    audit = res.service(AUDIT_SINK)
+    # The attempt is counted (and committed) before GitLab is asked.
+    async with session_keeping_refusals(res.sessions) as session:
+        reservation = await attempts.reserve_token_attempt(
+            session,
+            res.settings,
+            audit,
+            attempt_name=gitlab_login.TOKEN_ATTEMPT_NAME,
+            client=client,
+        )
     async with session_keeping_refusals(res.sessions) as session:
         signed_in = await gitlab_login.login_with_gitlab_token(
             session,
             res.settings,
-            res.service(AUDIT_SINK),
+            audit,
             res.service(USER_NOTICES),
             token=body.token,
-            client=_client(request),
+            client=client,
+            reservation=reservation,
         )
     pair = signed_in.pair
     answer = GitLabLoginResponse(
@@ -196,7 +228,7 @@ async def refresh(request: Request, res: Resources, body: OptionalRefresh = None
             res.settings,
             res.service(AUDIT_SINK),
             refresh_token=token,
-            client=_client(request),
+            client=_client(request, res.settings),
         )
     return _token_response(res.settings, _tokens(pair), cookie=from_cookie)
 
@@ -207,7 +239,7 @@ def _cookie_token(request: Request, settings: Settings) -> str | None:
 
 @router.post("/api/auth/logout", tags=["auth"], status_code=204)
 async def logout(
-    request: Request, session: Session, res: Resources, body: OptionalLogout = None
+    request: Request, session: LiveSession, res: Resources, body: OptionalLogout = None
 ) -> Response:
     """End the sign-in of the refresh token (with ``everywhere``, every sign-in of the user).
 
@@ -228,12 +260,24 @@ async def logout(
 
 
 @router.post("/api/auth/logout-all", tags=["auth"], status_code=204)
-async def logout_all(principal: CurrentUser, session: Session, res: Resources) -> Response:
-    """End every sign-in of the signed-in user (all their refresh tokens), and clear cookies."""
+async def logout_all(principal: CurrentUser, session: LiveSession, res: Resources) -> Response:
+    """End every sign-in of the signed-in user (refresh and access tokens; their live sockets
+    close), and clear cookies."""
     await service.logout_all(session, res.service(AUDIT_SINK), user_id=principal.id)
     response = Response(status_code=204)
     cookies.clear_session_cookies(response, res.settings)
     return response
+
+
+@router.delete("/api/auth/gitlab-token", tags=["auth"], status_code=204)
+async def forget_gitlab_token(principal: CurrentUser, session: Session, res: Resources) -> Response:
+    """Delete the GitLab token stored when you signed in with it (204 also when there is none).
+
+    What used it on your behalf (e.g. writing to a GitLab-backed vault) needs a sign-in with a
+    GitLab token again; your account stays.
+    """
+    await gitlab_identities.forget_token(session, res.service(AUDIT_SINK), user_id=principal.id)
+    return Response(status_code=204)
 
 
 @router.get("/api/auth/me", tags=["auth"])
@@ -276,7 +320,7 @@ async def get_user(user_id: UserId, _admin: AdminUser, session: Session) -> User
 
 @router.patch("/api/users/{user_id}", tags=["users"])
 async def update_user(
-    user_id: UserId, body: UserUpdate, admin: AdminUser, session: Session, res: Resources
+    user_id: UserId, body: UserUpdate, admin: AdminUser, session: LiveSession, res: Resources
 ) -> UserOut:
     """Change a user's name, email, roles, password or active flag (admin)."""
     user = await accounts.update_user(
@@ -292,7 +336,7 @@ async def update_user(
 
 @router.post("/api/users/{user_id}/deactivate", tags=["users"])
 async def deactivate_user(
-    user_id: UserId, admin: AdminUser, session: Session, res: Resources
+    user_id: UserId, admin: AdminUser, session: LiveSession, res: Resources
 ) -> UserOut:
     """Deactivate a user and end their sign-ins (admin; not yourself, not the last admin)."""
     user = await accounts.deactivate_user(

@@ -1,7 +1,10 @@
 """GitLab identities of users: their GitLab account and personal access token, encrypted.
 
 Other features call :func:`gitlab_token_for` (e.g. the vault, to author a check-in as its
-owner) and :func:`gitlab_username_for`. The token is sealed with the server keyring for the
+owner) and :func:`gitlab_username_for`. The token is kept only while it may be needed: it is
+deleted when its owner asks (:func:`forget_token`, ``DELETE /api/auth/gitlab-token``), signs
+out everywhere, gets a new password or is deactivated (``revocation.end_sessions``), and when it
+is found expired. The token is sealed with the server keyring for the
 purpose ``gitlab-pat`` (AES-GCM, versioned key: see ``kit.crypto``) and bound to the user's id
 as associated data, so a sealed token copied onto another user's row does not open.
 """
@@ -16,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from merge_assist.auth import repository
 from merge_assist.auth.gitlab_rules import AcceptedToken
 from merge_assist.auth.models import GitLabIdentity
+from merge_assist.auth.service import AuditSink
 from merge_assist.gitlab.models import User as GitLabUser
 from merge_assist.kit.clock import utcnow
 from merge_assist.kit.crypto import DecryptionError, Keyring, server_keyring
@@ -74,9 +78,11 @@ async def gitlab_token_for(session: AsyncSession, settings: Settings, user_id: i
     with their token again.
     """
     identity = await repository.gitlab_identity_of(session, user_id)
-    if identity is None:
+    if identity is None or identity.token_encrypted is None:
         return None
     if identity.expires_at is not None and identity.expires_at <= utcnow():
+        # No longer good for anything: not kept either.
+        await repository.forget_gitlab_token(session, user_id)
         return None
     try:
         plain = pat_keyring(settings).decrypt(
@@ -100,6 +106,21 @@ async def gitlab_api_token_for(
     if identity is None or "api" not in identity.scopes.split():
         return None
     return await gitlab_token_for(session, settings, user_id)
+
+
+async def forget_token(session: AsyncSession, audit: AuditSink, *, user_id: int) -> bool:
+    """Delete the GitLab token ``user_id`` signed in with, at their request (the account and
+    its GitLab username stay); whether there was one. Audited as ``auth.gitlab_token_forget``."""
+    forgotten = await repository.forget_gitlab_token(session, user_id)
+    await audit.record(
+        session,
+        actor_id=user_id,
+        action="auth.gitlab_token_forget",
+        target=f"user:{user_id}",
+        success=True,
+        details={"had_token": forgotten},
+    )
+    return forgotten
 
 
 async def gitlab_username_for(session: AsyncSession, user_id: int) -> str | None:

@@ -24,6 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from merge_assist.auth import repository
+from merge_assist.auth.attempts import LoginReservation, reserve_token_attempt
 from merge_assist.auth.gitlab_identities import remember_token
 from merge_assist.auth.gitlab_rules import (
     AcceptedToken,
@@ -37,13 +38,7 @@ from merge_assist.auth.gitlab_rules import (
 from merge_assist.auth.models import GitLabIdentity, User
 from merge_assist.auth.notices import UserNotices
 from merge_assist.auth.reserved_names import is_reserved, unreserved_display_name
-from merge_assist.auth.service import (
-    AuditSink,
-    ClientInfo,
-    TokenPair,
-    complete_login,
-    refuse_when_throttled,
-)
+from merge_assist.auth.service import AuditSink, ClientInfo, TokenPair, complete_login
 from merge_assist.gitlab import (
     GitLabAuthError,
     GitLabClient,
@@ -88,10 +83,18 @@ async def login_with_gitlab_token(
     *,
     token: str,
     client: ClientInfo,
+    reservation: LoginReservation | None = None,
 ) -> GitLabSignIn:
-    """Sign in with a GitLab token: 401/403 with a reason, 429 when throttled."""
+    """Sign in with a GitLab token: 401/403 with a reason, 429 when throttled.
+
+    ``reservation`` is the attempt counted beforehand (``attempts.reserve_token_attempt``,
+    committed); without one it is reserved here, in ``session``.
+    """
     now = utcnow()
-    await refuse_when_throttled(session, settings, audit, name=None, client=client, now=now)
+    if reservation is None:
+        reservation = await reserve_token_attempt(
+            session, settings, audit, attempt_name=TOKEN_ATTEMPT_NAME, client=client
+        )
     try:
         gitlab_user, token_info = await _ask_gitlab(settings, token)
         accepted = assess_token(
@@ -100,7 +103,11 @@ async def login_with_gitlab_token(
         await _refuse_outside_allowed_groups(settings, token)
         user = await _linked_or_new_user(session, settings, audit, gitlab_user, now)
     except (NotAuthenticated, Forbidden) as refusal:
-        await _record_failure(session, audit, client, now, refusal)
+        await _record_failure(session, audit, client, refusal)  # the reserved attempt counts
+        raise
+    except MergeAssistError:
+        # GitLab could not answer (or a race): the caller's token was not judged.
+        await repository.drop_login_attempt(session, reservation.attempt_id)
         raise
     identity = await remember_token(
         session,
@@ -117,9 +124,8 @@ async def login_with_gitlab_token(
         settings,
         audit,
         user=user,
-        attempt_name=TOKEN_ATTEMPT_NAME,
+        reservation=reservation,
         client=client,
-        now=now,
         details={"method": "gitlab_token", "gitlab_user_id": gitlab_user.id},
     )
     return GitLabSignIn(pair, user.id, accepted.expires_at, accepted.warning)
@@ -285,12 +291,8 @@ async def _record_failure(
     session: AsyncSession,
     audit: AuditSink,
     client: ClientInfo,
-    now: datetime,
     refusal: MergeAssistError,
 ) -> None:
-    await repository.record_login_attempt(
-        session, username=TOKEN_ATTEMPT_NAME, address=client.address, at=now, success=False
-    )
     await audit.record(
         session,
         actor_id=None,

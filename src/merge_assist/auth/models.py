@@ -56,6 +56,9 @@ class User(Base):
     password_hash: Mapped[str | None] = mapped_column(String(255))
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     gitlab_user_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
+    # Access tokens issued (``iat``) before this instant are refused: set when the user signs
+    # out everywhere, gets a new password, is deactivated or has their roles changed.
+    tokens_valid_after: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
@@ -134,7 +137,9 @@ class GitLabIdentity(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), unique=True)
     gitlab_user_id: Mapped[int] = mapped_column(BigInteger, index=True)
     gitlab_username: Mapped[str] = mapped_column(String(255))
-    token_encrypted: Mapped[str] = mapped_column(Text)
+    # None once forgotten: the user asked, signed out everywhere, got a new password, was
+    # deactivated, or the token expired (the account and username are kept).
+    token_encrypted: Mapped[str | None] = mapped_column(Text)
     # Space-separated, as GitLab names them (e.g. "api read_repository").
     scopes: Mapped[str] = mapped_column(String(1024))
     # GitLab gives a date; stored as the first instant of that day (UTC), when it stops working.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
@@ -131,6 +132,16 @@ async def revoke_user_tokens(session: AsyncSession, user_id: int, now: datetime)
     )
 
 
+async def end_access_tokens(session: AsyncSession, user_id: int, now: datetime) -> None:
+    """Refuse every access token of ``user_id`` issued before ``now``."""
+    await session.execute(
+        update(User)
+        .where(User.id == user_id)
+        .values(tokens_valid_after=now)
+        .execution_options(synchronize_session="fetch")
+    )
+
+
 async def set_replaced_by(session: AsyncSession, token_id: int, replaced_by_id: int) -> None:
     """Record which token replaced a rotated one (so its reuse is recognised)."""
     await session.execute(
@@ -143,10 +154,48 @@ async def set_replaced_by(session: AsyncSession, token_id: int, replaced_by_id: 
 
 async def record_login_attempt(
     session: AsyncSession, *, username: str, address: str | None, at: datetime, success: bool
-) -> None:
-    """Store one login attempt."""
-    session.add(LoginAttempt(username=username, address=address, at=at, success=success))
+) -> int:
+    """Store one login attempt; its id."""
+    attempt = LoginAttempt(username=username, address=address, at=at, success=success)
+    session.add(attempt)
     await session.flush()
+    return attempt.id
+
+
+async def mark_login_attempt_succeeded(session: AsyncSession, attempt_id: int) -> None:
+    """Turn a reserved attempt (counted as a failure until then) into a success."""
+    await session.execute(
+        update(LoginAttempt)
+        .where(LoginAttempt.id == attempt_id)
+        .values(success=True)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def drop_login_attempt(session: AsyncSession, attempt_id: int) -> None:
+    """Forget a reserved attempt that did not get to check anything (nobody's fault)."""
+    await session.execute(delete(LoginAttempt).where(LoginAttempt.id == attempt_id))
+
+
+async def lock_login_counters(
+    session: AsyncSession, keys: Iterable[str], prune_before: datetime
+) -> None:
+    """Hold the throttling counters of ``keys`` until the transaction ends, so counting the
+    recent failures and reserving an attempt is one step for concurrent sign-ins.
+
+    PostgreSQL: a transaction-level advisory lock per key (in a fixed order: no deadlock).
+    SQLite: the first write of a transaction takes the database's write lock, held to the
+    end (other writers wait, ``busy_timeout``); pruning old attempts is that write.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        for lock_id in sorted({_advisory_lock_id(key) for key in keys}):
+            await session.execute(select(func.pg_advisory_xact_lock(lock_id)))
+    await prune_login_attempts(session, prune_before)
+
+
+def _advisory_lock_id(key: str) -> int:
+    digest = hashlib.sha256(b"merge-assist-login:" + key.encode("utf-8")).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
 
 
 async def recent_failures_for_user(
@@ -203,6 +252,17 @@ async def gitlab_identity_of(session: AsyncSession, user_id: int) -> GitLabIdent
     """The GitLab identity (and encrypted token) of ``user_id``."""
     result = await session.execute(select(GitLabIdentity).where(GitLabIdentity.user_id == user_id))
     return result.scalar_one_or_none()
+
+
+async def forget_gitlab_token(session: AsyncSession, user_id: int) -> bool:
+    """Delete the stored GitLab token of ``user_id`` (the identity stays); whether one was."""
+    result = await session.execute(
+        update(GitLabIdentity)
+        .where(GitLabIdentity.user_id == user_id, GitLabIdentity.token_encrypted.is_not(None))
+        .values(token_encrypted=None, scopes="")
+        .execution_options(synchronize_session="fetch")
+    )
+    return getattr(result, "rowcount", 0) == 1
 
 
 async def add_gitlab_identity(session: AsyncSession, identity: GitLabIdentity) -> GitLabIdentity:

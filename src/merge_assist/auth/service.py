@@ -14,10 +14,11 @@ from typing import Any, Protocol
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from merge_assist.auth import repository
+from merge_assist.auth.attempts import LoginReservation, reserve_login_attempt
 from merge_assist.auth.models import RefreshToken, User
 from merge_assist.auth.passwords import password_hashing
 from merge_assist.auth.principal import Principal
-from merge_assist.auth.throttling import seconds_until_allowed
+from merge_assist.auth.revocation import end_sessions, principal_of
 from merge_assist.auth.tokens import (
     hash_token,
     issue_access_token,
@@ -25,7 +26,7 @@ from merge_assist.auth.tokens import (
     new_refresh_token,
 )
 from merge_assist.kit.clock import utcnow
-from merge_assist.kit.errors import NotAuthenticated, TooManyRequests
+from merge_assist.kit.errors import NotAuthenticated
 from merge_assist.kit.refusals import refusal_details
 from merge_assist.kit.settings import Settings
 from merge_assist.kit.web import ServiceKey
@@ -97,19 +98,24 @@ async def login(
     username: str,
     password: str,
     client: ClientInfo,
+    reservation: LoginReservation | None = None,
 ) -> TokenPair:
-    """Check a username and password and start a session; throttled per user and address."""
-    now = utcnow()
-    name = username.strip().lower()
-    await refuse_when_throttled(session, settings, audit, name=name, client=client, now=now)
+    """Check a username and password and start a session; throttled per user and address.
+
+    ``reservation`` is the attempt counted beforehand (``reserve_login_attempt``, committed);
+    without one it is reserved here, in ``session``.
+    """
+    if reservation is None:
+        reservation = await reserve_login_attempt(
+            session, settings, audit, username=username, client=client
+        )
+    name = reservation.name
     user = await repository.user_by_username(session, name)
     hashing = password_hashing(settings)
     # Unknown users cost a verification too, so timing does not tell which usernames exist.
     check = await hashing.verify_async(user.password_hash if user else None, password)
     if user is None or not check.ok or not user.is_active:
-        await repository.record_login_attempt(
-            session, username=name, address=client.address, at=now, success=False
-        )
+        # The reserved attempt already counts as the failure.
         reason = "bad_credentials" if user is None or not check.ok else "deactivated"
         refusal = NotAuthenticated(
             "This account is deactivated; ask an administrator."
@@ -127,15 +133,9 @@ async def login(
         raise refusal
     if check.new_hash is not None:
         user.password_hash = check.new_hash
-    return await complete_login(
-        session,
-        settings,
-        audit,
-        user=user,
-        attempt_name=name,
-        client=client,
-        now=now,
-        details={"address": client.address},
+    await repository.mark_login_attempt_succeeded(session, reservation.attempt_id)
+    return await _start_session(
+        session, settings, audit, user=user, client=client, details={"address": client.address}
     )
 
 
@@ -145,17 +145,27 @@ async def complete_login(
     audit: AuditSink,
     *,
     user: User,
-    attempt_name: str,
+    reservation: LoginReservation,
     client: ClientInfo,
-    now: datetime,
     details: dict[str, Any],
 ) -> TokenPair:
-    """The tail of every successful sign-in (password or GitLab token): count the attempt as
-    a success under ``attempt_name``, forget attempts past the throttling window, start the
-    user's session and audit ``auth.login`` with ``details``."""
-    await repository.record_login_attempt(
-        session, username=attempt_name, address=client.address, at=now, success=True
-    )
+    """The tail of a GitLab-token sign-in: the reserved attempt becomes a success, then the
+    user's session starts (``_start_session``)."""
+    await repository.mark_login_attempt_succeeded(session, reservation.attempt_id)
+    return await _start_session(session, settings, audit, user=user, client=client, details=details)
+
+
+async def _start_session(
+    session: AsyncSession,
+    settings: Settings,
+    audit: AuditSink,
+    *,
+    user: User,
+    client: ClientInfo,
+    details: dict[str, Any],
+) -> TokenPair:
+    """Forget attempts past the throttling window, issue the user's tokens, audit the login."""
+    now = utcnow()
     await repository.prune_login_attempts(
         session, now - timedelta(seconds=settings.login_window_seconds)
     )
@@ -169,55 +179,6 @@ async def complete_login(
         details=details,
     )
     return pair
-
-
-async def refuse_when_throttled(
-    session: AsyncSession,
-    settings: Settings,
-    audit: AuditSink,
-    *,
-    name: str | None,
-    client: ClientInfo,
-    now: datetime,
-) -> None:
-    """Raise ``TooManyRequests`` while the user ``name`` or the client's address has failed too
-    often in the window; ``name`` None checks the address only (a token sign-in has no name
-    until GitLab has answered)."""
-    window = timedelta(seconds=settings.login_window_seconds)
-    waits: list[int | None] = []
-    if name is not None:
-        failures = await repository.recent_failures_for_user(
-            session, name, now - window, settings.login_max_failures_per_user
-        )
-        waits.append(
-            seconds_until_allowed(
-                failures, limit=settings.login_max_failures_per_user, window=window, now=now
-            )
-        )
-    if client.address is not None:
-        failures = await repository.recent_failures_from_address(
-            session, client.address, now - window, settings.login_max_failures_per_address
-        )
-        waits.append(
-            seconds_until_allowed(
-                failures, limit=settings.login_max_failures_per_address, window=window, now=now
-            )
-        )
-    wait = max((w for w in waits if w is not None), default=None)
-    if wait is None:
-        return
-    refusal = TooManyRequests(
-        f"Too many failed sign-ins; try again in {wait} seconds.", retry_after=wait
-    )
-    await audit.record(
-        session,
-        actor_id=None,
-        action="auth.login",
-        target=f"user:{name}" if name is not None else "gitlab-token",
-        success=False,
-        details=refusal_details(refusal, reason="throttled", address=client.address),
-    )
-    raise refusal
 
 
 async def refresh(
@@ -275,13 +236,17 @@ async def _end_family_after_reuse(
 async def logout(
     session: AsyncSession, audit: AuditSink, *, refresh_token: str, everywhere: bool
 ) -> None:
-    """End the sign-in of ``refresh_token`` (or every sign-in of its user); unknown: no-op."""
+    """End the sign-in of ``refresh_token`` (or every sign-in of its user); a token that is
+    unknown, revoked or expired: no-op."""
     now = utcnow()
     row = await repository.refresh_token_by_hash(session, hash_token(refresh_token))
-    if row is None:
+    if row is None or row.revoked_at is not None or row.expires_at <= now:
+        # A token that no longer works ends nothing: whoever kept an old (rotated, signed-out)
+        # token cannot sign its user out everywhere with it. Reuse of a rotated token still
+        # ends its own sign-in at /api/auth/refresh.
         return
     if everywhere:
-        await repository.revoke_user_tokens(session, row.user_id, now)
+        await end_sessions(session, row.user_id, now=now)
     else:
         await repository.revoke_family(session, row.family_id, now)
     await audit.record(
@@ -295,8 +260,8 @@ async def logout(
 
 
 async def logout_all(session: AsyncSession, audit: AuditSink, *, user_id: int) -> None:
-    """End every sign-in of ``user_id`` (all their refresh tokens stop working)."""
-    await repository.revoke_user_tokens(session, user_id, utcnow())
+    """End every sign-in of ``user_id``: refresh and access tokens stop working, sockets close."""
+    await end_sessions(session, user_id)
     await audit.record(
         session,
         actor_id=user_id,
@@ -347,9 +312,4 @@ async def load_principal(session: AsyncSession, user_id: int) -> Principal | Non
     user = await repository.user_by_id(session, user_id)
     if user is None or not user.is_active:
         return None
-    return Principal(
-        id=user.id,
-        username=user.username,
-        display_name=user.display_name,
-        roles=user.role_names,
-    )
+    return principal_of(user)

@@ -274,6 +274,25 @@ def parse_versioned_keys(text: str) -> dict[int, str]:
     return result
 
 
+JWT_SIGNING = "jwt-signing"
+CSRF = "csrf"
+
+
+def derive_key(secret: str | bytes, purpose: str) -> bytes:
+    """A 32-byte key for one ``purpose`` derived from the product secret key (HKDF-SHA256,
+    the purpose in ``info``), so signing tokens and checking CSRF never use the secret key
+    itself nor each other's key. Encryption at rest derives its own keys per envelope
+    (:class:`Keyring`, info ``merge-assist:<purpose>:v1:<version>``): those never collide
+    with these (info ``merge-assist:derived:<purpose>``)."""
+    if not _PURPOSE.fullmatch(purpose):
+        raise ValueError(f"a key purpose is a short lower-case label, not {purpose!r}")
+    material = secret.encode("utf-8") if isinstance(secret, str) else secret
+    info = f"merge-assist:derived:{purpose}".encode("ascii")
+    return HKDF(algorithm=hashes.SHA256(), length=AES_KEY_BYTES, salt=None, info=info).derive(
+        material
+    )
+
+
 def server_keyring(settings: Settings, *, purpose: str) -> Keyring:
     """The server's keyring for data encrypted at rest (e.g. ``purpose="gitlab-pat"``).
 

@@ -14,7 +14,10 @@ import platformdirs
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from merge_assist.kit.forwarded import IPNetwork, parse_trusted_proxies
+
 SECRET_KEY_FILE = "secret.key"  # noqa: S105 - a file name, not a secret
+MIN_SECRET_KEY_BYTES = 32
 
 
 class Environment(enum.StrEnum):
@@ -53,7 +56,10 @@ class Settings(BaseSettings):
     )
     redis_url: str | None = Field(default=None, description="Redis Streams bus when set.")
     secret_key: SecretStr | None = Field(
-        default=None, description="Signs tokens; generated into the data folder when unset."
+        default=None,
+        description="At least 32 bytes; the keys that sign tokens, check CSRF and (unless "
+        "encryption_keys is set) encrypt data at rest are derived from it (HKDF). Generated "
+        "into the data folder when unset.",
     )
     encryption_keys: SecretStr | None = Field(
         default=None,
@@ -68,6 +74,11 @@ class Settings(BaseSettings):
     login_max_failures_per_user: int = Field(default=5, ge=1)
     login_max_failures_per_address: int = Field(default=20, ge=1)
     login_window_seconds: int = Field(default=900, ge=1)
+    trusted_proxies: str = Field(
+        default="",
+        description="Comma-separated addresses or networks (CIDR) of reverse proxies whose "
+        "X-Forwarded-For header is believed; none by default (the peer address counts).",
+    )
     secrets_provider: str = Field(
         default="env", description="env | file | aws | mounted — where product secrets live."
     )
@@ -188,6 +199,12 @@ class Settings(BaseSettings):
     def _upper_level(cls, value: str) -> str:
         return value.upper()
 
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _valid_proxies(cls, value: str) -> str:
+        parse_trusted_proxies(value)
+        return value
+
     @model_validator(mode="after")
     def _renew_before_expiry(self) -> Settings:
         if self.lease_renew_seconds >= self.lease_seconds:
@@ -209,20 +226,42 @@ class Settings(BaseSettings):
         return f"http://{self.host}:{self.port}"
 
     @property
+    def trusted_proxy_networks(self) -> tuple[IPNetwork, ...]:
+        """The networks of ``trusted_proxies`` (whose X-Forwarded-For is believed)."""
+        return parse_trusted_proxies(self.trusted_proxies)
+
+    @property
     def effective_vault_dir(self) -> Path:
         """The folder of the local vault repositories (``<data folder>/vault`` by default)."""
         return self.vault_dir if self.vault_dir is not None else self.data_dir / "vault"
 
     def resolved_secret_key(self) -> str:
-        """The signing key: configured, or generated once into the data folder (mode 0600)."""
+        """The secret key: configured, or generated once into the data folder (mode 0600);
+        ``RuntimeError`` with a sentence when it is shorter than 32 bytes (the API checks it
+        as it starts)."""
         if self.secret_key is not None and self.secret_key.get_secret_value():
-            return self.secret_key.get_secret_value()
+            key = self.secret_key.get_secret_value()
+            check_secret_key_length(key, "MERGE_ASSIST_SECRET_KEY")
+            return key
         if self.environment is Environment.production:
             raise RuntimeError(
                 "MERGE_ASSIST_SECRET_KEY must be set in production "
                 "(generated keys are only for the embedded default)."
             )
-        return load_or_create_key_file(self.data_dir / SECRET_KEY_FILE)
+        path = self.data_dir / SECRET_KEY_FILE
+        key = load_or_create_key_file(path)
+        check_secret_key_length(key, f"the key file {path}")
+        return key
+
+
+def check_secret_key_length(key: str, where: str) -> None:
+    """Refuse a secret key shorter than ``MIN_SECRET_KEY_BYTES`` with a sentence (never the key)."""
+    length = len(key.encode("utf-8"))
+    if length < MIN_SECRET_KEY_BYTES:
+        raise RuntimeError(
+            f"The secret key in {where} is {length} bytes long; it must have at least "
+            f"{MIN_SECRET_KEY_BYTES} (make one with `openssl rand -base64 48`)."
+        )
 
 
 def load_or_create_key_file(path: Path) -> str:

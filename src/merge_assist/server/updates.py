@@ -7,8 +7,11 @@ processes (``kit.live.relay``).
 The socket protocol: the client's first message is ``{"type": "auth", "token": "<access
 token>"}`` (never a token in the URL); a bad one closes the socket with 4401. Then the server
 sends ``{"type": "ready", "user_id": ...}`` and, from then on, the events addressed to that user
-or to everyone, as JSON objects with a ``type``. The user is re-read from the database now and
-then; a deactivated user's socket is closed with 4401.
+or to everyone, as JSON objects with a ``type``. The socket closes with 4401 when its access
+token expires (the client reconnects with a fresh one), when the user's sign-ins are ended
+(sign-out everywhere, new password, deactivation, role change: the ``session.ended`` event,
+through every process's hub) and, as a backstop for changes made without a hub (the CLI),
+when re-reading the user now and then finds the account gone or the token ended.
 
 Hostile first messages: the server reads at most ``WS_MAX_MESSAGE_BYTES`` per message (uvicorn's
 ``ws_max_size``, set by every command that serves the app; a larger one closes with 1009), the
@@ -21,12 +24,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import time
+from dataclasses import dataclass
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
-from merge_assist.auth.principal import Principal
-from merge_assist.auth.service import load_principal
-from merge_assist.auth.tokens import InvalidAccessToken, read_access_token
+from merge_assist.auth.revocation import principal_for_access
+from merge_assist.auth.tokens import AccessClaims, InvalidAccessToken, read_access_claims
 from merge_assist.kit.live.app_hub import hub_of
 from merge_assist.kit.live.hub import Connection
 from merge_assist.kit.web import AppResources
@@ -44,15 +48,16 @@ async def updates_socket(websocket: WebSocket) -> None:
     res: AppResources = websocket.app.state.resources
     hub = hub_of(res)
     await websocket.accept()
-    principal, refusal = await _authenticate(websocket, res)
-    if principal is None:
+    claims, refusal = await _authenticate(websocket, res)
+    if claims is None:
         with contextlib.suppress(RuntimeError, WebSocketDisconnect):
             await websocket.close(CLOSE_UNAUTHENTICATED, refusal)
         return
-    connection = hub.connect(principal.id)
+    connection = hub.connect(claims.user_id)
     try:
-        await websocket.send_json({"type": "ready", "user_id": principal.id})
-        code, reason = await _stream(websocket, connection, res, hub.recheck_seconds)
+        await websocket.send_json({"type": "ready", "user_id": claims.user_id})
+        live = _Live(websocket, connection, res, claims, hub.recheck_seconds)
+        code, reason = await _stream(live)
         if code is not None:
             with contextlib.suppress(RuntimeError, WebSocketDisconnect):
                 await websocket.close(code, reason)
@@ -62,8 +67,19 @@ async def updates_socket(websocket: WebSocket) -> None:
         hub.disconnect(connection)
 
 
-async def _authenticate(websocket: WebSocket, res: AppResources) -> tuple[Principal | None, str]:
-    """The user of the first message's token, or None and why (short: a close reason)."""
+@dataclass(frozen=True)
+class _Live:
+    """One authenticated socket: where it sends, what it hears, whose token it holds."""
+
+    websocket: WebSocket
+    connection: Connection
+    res: AppResources
+    claims: AccessClaims
+    recheck_seconds: float
+
+
+async def _authenticate(websocket: WebSocket, res: AppResources) -> tuple[AccessClaims | None, str]:
+    """The claims of the first message's token, or None and why (short: a close reason)."""
     try:
         message = await asyncio.wait_for(websocket.receive(), timeout=10)
     except TimeoutError:
@@ -83,26 +99,24 @@ async def _authenticate(websocket: WebSocket, res: AppResources) -> tuple[Princi
     if not isinstance(token, str) or not token:
         return None, 'Send {"type": "auth", "token": ...} first.'
     try:
-        user_id = read_access_token(token, key=res.settings.resolved_secret_key())
+        claims = read_access_claims(token, key=res.settings.resolved_secret_key())
     except InvalidAccessToken:
         return None, "The access token is not valid; sign in again."
-    principal = await _current(res, user_id)
-    if principal is None:
-        return None, "This account is deactivated or no longer exists."
-    return principal, ""
+    refusal = await _refusal(res, claims)
+    return (None, refusal) if refusal else (claims, "")
 
 
-async def _current(res: AppResources, user_id: int) -> Principal | None:
+async def _refusal(res: AppResources, claims: AccessClaims) -> str:
+    """Why the token may no longer be used (account gone, token ended); "" if it may."""
     async with res.sessions() as session:
-        return await load_principal(session, user_id)
+        principal, refusal = await principal_for_access(session, claims)
+    return "" if principal is not None else refusal[:120]
 
 
-async def _stream(
-    websocket: WebSocket, connection: Connection, res: AppResources, recheck_seconds: float
-) -> tuple[int | None, str]:
+async def _stream(live: _Live) -> tuple[int | None, str]:
     """Send queued events until the client leaves (None) or we end it (a close code)."""
-    client_left = asyncio.create_task(_until_client_leaves(websocket))
-    sender = asyncio.create_task(_send_events(websocket, connection, res, recheck_seconds))
+    client_left = asyncio.create_task(_until_client_leaves(live.websocket))
+    sender = asyncio.create_task(_send_events(live))
     try:
         await asyncio.wait({client_left, sender}, return_when=asyncio.FIRST_COMPLETED)
     finally:
@@ -122,24 +136,30 @@ async def _until_client_leaves(websocket: WebSocket) -> None:
             return
 
 
-async def _send_events(
-    websocket: WebSocket, connection: Connection, res: AppResources, recheck_seconds: float
-) -> tuple[int, str]:
-    """Forward the connection's events; re-read the user every ``recheck_seconds``, busy or not."""
+async def _send_events(live: _Live) -> tuple[int, str]:
+    """Forward the connection's events until the token expires or the sign-in ends; re-read
+    the user every ``recheck_seconds``, busy or not."""
     loop = asyncio.get_running_loop()
-    recheck_at = loop.time() + recheck_seconds
+    expires_at = loop.time() + (live.claims.expires_at - time.time())
+    recheck_at = loop.time() + live.recheck_seconds
     while True:
+        wake_at = min(recheck_at, expires_at)
         try:
             text = await asyncio.wait_for(
-                connection.next(), timeout=max(0.0, recheck_at - loop.time())
+                live.connection.next(), timeout=max(0.0, wake_at - loop.time())
             )
         except TimeoutError:
             text = ""
+        if loop.time() >= expires_at:
+            return CLOSE_UNAUTHENTICATED, "The access token has expired; reconnect with a new one."
+        if live.connection.ended:
+            return CLOSE_UNAUTHENTICATED, "Your sign-in was ended; sign in again."
         if loop.time() >= recheck_at:
-            if await _current(res, connection.user_id) is None:
-                return CLOSE_UNAUTHENTICATED, "This account is deactivated or no longer exists."
-            recheck_at = loop.time() + recheck_seconds
+            refusal = await _refusal(live.res, live.claims)
+            if refusal:
+                return CLOSE_UNAUTHENTICATED, refusal
+            recheck_at = loop.time() + live.recheck_seconds
         if text is None:
             return CLOSE_TOO_SLOW, "Too many events were waiting; reconnect."
         if text:
-            await websocket.send_text(text)
+            await live.websocket.send_text(text)

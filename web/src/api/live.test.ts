@@ -27,9 +27,12 @@ class FakeSocket implements SocketLike {
     this.onerror?.(new Event("error"));
     this.onclose?.({ code: 1006 } as CloseEvent);
   }
+  refuse() {
+    this.onclose?.({ code: 4401 } as CloseEvent);
+  }
 }
 
-function harness(token: string | null = "secret-token") {
+function harness(token: string | null = "secret-token", renewToken?: () => Promise<unknown>) {
   const sockets: FakeSocket[] = [];
   const timers: { callback: () => void; ms: number }[] = [];
   const live = new LiveUpdates({
@@ -40,6 +43,7 @@ function harness(token: string | null = "secret-token") {
       return socket;
     },
     getToken: () => token,
+    ...(renewToken && { renewToken }),
     setTimer: (callback, ms) => timers.push({ callback, ms }),
     clearTimer: () => {
       timers.length = 0;
@@ -50,6 +54,28 @@ function harness(token: string | null = "secret-token") {
 }
 
 describe("LiveUpdates", () => {
+  it("renews its token before reconnecting when the server refuses it (4401)", async () => {
+    const renewals: string[] = [];
+    const { live, timers, fire, last } = harness("secret-token", async () => {
+      renewals.push("refresh");
+    });
+    live.start();
+    last().open();
+    last().drop();
+    expect(renewals).toEqual([]); // an ordinary drop just reconnects
+    fire();
+    last().open();
+    last().refuse();
+    expect(timers).toEqual([]); // not before the token is renewed
+    await Promise.resolve();
+    await Promise.resolve();
+    await Promise.resolve();
+    expect(renewals).toEqual(["refresh"]);
+    expect(timers.length).toBe(1);
+    fire();
+    expect(live.status).toBe("connecting");
+  });
+
   it("authenticates with a first message, never in the URL, and delivers events", () => {
     const { live, last } = harness();
     const received: LiveEvent[] = [];

@@ -3,8 +3,14 @@
  * and goes quiet when the server has no such endpoint (older servers, or before it lands).
  *
  * The access token is never put in the URL; it is sent as the first message
- * `{"type": "auth", "token": ...}` once the socket opens.
+ * `{"type": "auth", "token": ...}` once the socket opens. The server closes the socket with
+ * 4401 when that token expires or the sign-in is ended; the client then renews its token
+ * (`renewToken`: a refresh, which signs the page out if the sign-in is over) before it
+ * reconnects.
  */
+
+/** The close code of a socket whose token is not (or no longer) accepted. */
+export const CLOSE_UNAUTHENTICATED = 4401;
 
 export interface LiveEvent {
   type: string;
@@ -27,6 +33,8 @@ export interface LiveUpdatesOptions {
   url?: string;
   createSocket?: (url: string) => SocketLike;
   getToken?: () => string | null;
+  /** Called after a 4401 close, before reconnecting (e.g. refresh the access token). */
+  renewToken?: () => Promise<unknown>;
   /** First retry delay; doubles per failure up to `maxDelayMs`. */
   initialDelayMs?: number;
   maxDelayMs?: number;
@@ -63,6 +71,7 @@ export class LiveUpdates {
       url: options.url ?? null,
       createSocket: options.createSocket ?? ((url) => new WebSocket(url)),
       getToken: options.getToken ?? (() => null),
+      renewToken: options.renewToken ?? (() => Promise.resolve()),
       initialDelayMs: options.initialDelayMs ?? 1_000,
       maxDelayMs: options.maxDelayMs ?? 30_000,
       attemptsBeforeUnavailable: options.attemptsBeforeUnavailable ?? 4,
@@ -139,10 +148,19 @@ export class LiveUpdates {
     socket.onerror = () => {
       // A close event always follows; the retry is decided there.
     };
-    socket.onclose = () => {
+    socket.onclose = (event) => {
       if (this.socket !== socket) return; // stopped, or replaced
       this.socket = null;
-      this.scheduleRetry();
+      if (event?.code !== CLOSE_UNAUTHENTICATED) {
+        this.scheduleRetry();
+        return;
+      }
+      // The token expired or the sign-in was ended: renew it first (a refused refresh signs
+      // the page out, which stops this client), then reconnect as after any close.
+      this.options
+        .renewToken()
+        .catch(() => undefined)
+        .finally(() => this.scheduleRetry());
     };
   }
 

@@ -107,18 +107,34 @@ describe("the shell", () => {
     account.focus();
     await user.keyboard("{ArrowDown}");
     const menu = screen.getByRole("menu", { name: "Account" });
-    expect(within(menu).getAllByRole("menuitem").map((item) => item.textContent)).toEqual(["Log out", "Log out everywhere"]);
+    expect(within(menu).getAllByRole("menuitem").map((item) => item.textContent)).toEqual([
+      "Log out",
+      "Log out everywhere",
+      "Forget my GitLab token",
+    ]);
     await user.keyboard("{ArrowDown}");
     expect(within(menu).getByRole("menuitem", { name: "Log out everywhere" })).toHaveFocus();
-    await user.keyboard("{ArrowDown}");
+    await user.keyboard("{ArrowDown}{ArrowDown}");
     expect(within(menu).getByRole("menuitem", { name: "Log out" })).toHaveFocus();
-    await user.keyboard("{End}{Enter}");
+    await user.keyboard("{End}{ArrowUp}{Enter}");
     expect(await screen.findByRole("heading", { name: "Sign in to Merge Assist" })).toBeInTheDocument();
     expect(auth.logoutEverywhere).toHaveBeenCalledTimes(1);
     expect(auth.logout).not.toHaveBeenCalled();
     expect(screen.getByRole("status", { name: "Notifications" })).toHaveTextContent(
       "You are signed out in every browser and on every device.",
     );
+  });
+
+  it("forgets the stored GitLab token from the account menu and stays signed in", async () => {
+    const product = emptyProduct();
+    product.on("DELETE /api/auth/gitlab-token", { status: 204 });
+    const { auth, user } = renderApp("/vault", fakeAuth({ signedIn: true, fetch: product.fetch }));
+    await user.click(await screen.findByRole("button", { name: "Account menu for Ada Lovelace" }));
+    await user.click(screen.getByRole("menuitem", { name: "Forget my GitLab token" }));
+    expect(await screen.findByText("This server no longer keeps a GitLab token of yours.")).toBeInTheDocument();
+    expect(product.callsTo("DELETE /api/auth/gitlab-token")).toHaveLength(1);
+    expect(auth.logout).not.toHaveBeenCalled();
+    expect(screen.getByRole("heading", { level: 1, name: "Vault" })).toBeInTheDocument();
   });
 
   it("stays signed in and says why when logging out everywhere is refused", async () => {

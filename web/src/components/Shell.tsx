@@ -34,7 +34,11 @@ const LIVE_LABEL: Record<LiveStatus, string> = {
 export function Shell({ live }: { live?: LiveUpdates }) {
   const session = useSession();
   return (
-    <LiveProvider getToken={session.auth.accessToken} {...(live && { live })}>
+    <LiveProvider
+      getToken={session.auth.accessToken}
+      renewToken={session.auth.refresh}
+      {...(live && { live })}
+    >
       <ProjectProvider>
         <UnreadProvider>
           <Frame />
@@ -68,6 +72,16 @@ function Frame() {
     navigate("/login", { replace: true });
   }
 
+  async function forgetGitLabToken() {
+    try {
+      await session.auth.api.del("/api/auth/gitlab-token");
+    } catch (failure) {
+      toast.show(sentenceOf(failure, "Your GitLab token could not be forgotten; try again."), "error");
+      return;
+    }
+    toast.show("This server no longer keeps a GitLab token of yours.", "info");
+  }
+
   return (
     <div className="flex min-h-screen flex-col">
       <a
@@ -90,7 +104,12 @@ function Frame() {
           />
           <MessagesButton />
           <ThemeToggle />
-          <UserMenu user={session.user} onLogout={() => void logout()} onLogoutEverywhere={() => void logoutEverywhere()} />
+          <UserMenu
+            user={session.user}
+            onLogout={() => void logout()}
+            onLogoutEverywhere={() => void logoutEverywhere()}
+            onForgetGitLabToken={() => void forgetGitLabToken()}
+          />
         </div>
       </header>
       <div className="flex flex-1 flex-col md:flex-row">

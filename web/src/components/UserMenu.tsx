@@ -6,16 +6,19 @@ export interface UserMenuProps {
   onLogout: () => void;
   /** End every sign-in of the person (other browsers and devices too). */
   onLogoutEverywhere: () => void;
+  /** Delete the GitLab token the server keeps since a sign-in with it. */
+  onForgetGitLabToken?: () => void;
 }
 
 const ITEM =
   "block w-full rounded px-3 py-2 text-left text-sm hover:bg-slate-100 focus:bg-slate-100 focus:outline-none dark:hover:bg-slate-800 dark:focus:bg-slate-800";
 
 /**
- * The signed-in person's name, roles and the logout actions, in a keyboard-friendly menu
+ * The signed-in person's name, roles, the logout actions and "forget my GitLab token", in a
+ * keyboard-friendly menu
  * (arrows, Home and End move between the items).
  */
-export function UserMenu({ user, onLogout, onLogoutEverywhere }: UserMenuProps) {
+export function UserMenu({ user, onLogout, onLogoutEverywhere, onForgetGitLabToken }: UserMenuProps) {
   const [open, setOpen] = useState(false);
   const button = useRef<HTMLButtonElement>(null);
   const firstItem = useRef<HTMLButtonElement>(null);
@@ -103,6 +106,17 @@ export function UserMenu({ user, onLogout, onLogoutEverywhere }: UserMenuProps) 
           >
             Log out everywhere
           </button>
+          {onForgetGitLabToken ? (
+            <button
+              type="button"
+              role="menuitem"
+              title="Deletes the GitLab token this server keeps since you signed in with it"
+              onClick={() => choose(onForgetGitLabToken)}
+              className={ITEM}
+            >
+              Forget my GitLab token
+            </button>
+          ) : null}
         </div>
       ) : null}
     </div>

@@ -13,11 +13,17 @@ export interface LiveProviderProps {
   live?: LiveUpdates;
   /** The access token for the socket's first message (when the provider opens its own). */
   getToken?: () => string | null;
+  /** Renews the access token after the server closed the socket for it (4401). */
+  renewToken?: () => Promise<unknown>;
 }
 
 /** Opens the live-updates socket for as long as it is mounted (unless given one). */
-export function LiveProvider({ children, live, getToken }: LiveProviderProps) {
-  const [own] = useState(() => live ?? new LiveUpdates({ getToken: getToken ?? (() => null) }));
+export function LiveProvider({ children, live, getToken, renewToken }: LiveProviderProps) {
+  const [own] = useState(
+    () =>
+      live ??
+      new LiveUpdates({ getToken: getToken ?? (() => null), ...(renewToken && { renewToken }) }),
+  );
   useEffect(() => {
     if (live) return undefined;
     own.start();

@@ -11,6 +11,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+SESSION_ENDED = "session.ended"
+"""Addressed to a user whose sign-ins were ended: the hub closes their sockets on delivery."""
+
 _EVENT_TYPE = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$")
 
 

@@ -11,31 +11,41 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from merge_assist.kit.live.events import LiveEvent
+from merge_assist.kit.live.events import SESSION_ENDED, LiveEvent
 
 
 @dataclass(eq=False)
 class Connection:
-    """One open socket's queue of encoded events (``None`` at the end: it fell behind)."""
+    """One open socket's queue of encoded events (``None`` at the end: it fell behind, or
+    ``ended`` is set: its user's sign-ins were ended)."""
 
     user_id: int
     limit: int
     loop: asyncio.AbstractEventLoop
     queue: asyncio.Queue[str | None] = field(default_factory=asyncio.Queue)
     dropped: bool = False
+    ended: bool = False
 
     def offer(self, text: str) -> None:
         """Queue ``text``; a connection that falls ``limit`` events behind is ended instead."""
-        if self.dropped:
+        if self.dropped or self.ended:
             return
         if self.queue.qsize() >= self.limit:
             self.dropped = True
             self.queue.put_nowait(None)
             return
         self.queue.put_nowait(text)
+
+    def end(self) -> None:
+        """End the connection: its user's sign-ins were ended (the socket closes it)."""
+        if self.ended:
+            return
+        self.ended = True
+        self.queue.put_nowait(None)
 
     async def next(self) -> str | None:
         """The next event's text; ``None`` once the connection fell behind."""
@@ -99,6 +109,17 @@ class UpdatesHub:
             return 0
         return self.deliver(live_event)
 
+    def close_user(self, user_id: int) -> int:
+        """End every socket of ``user_id`` on this process (they close with 4401); how many.
+
+        To reach every process, publish ``LiveEvent.for_users(SESSION_ENDED, [user_id])``
+        instead: delivering that event ends the sockets the same way.
+        """
+        with self._lock:
+            targets = list(self._connections.get(user_id, ()))
+        self._hand_over(targets, Connection.end)
+        return len(targets)
+
     def deliver(self, live_event: LiveEvent) -> int:
         """Hand the event to every socket of this process it is addressed to; returns how many."""
         text = live_event.encode()
@@ -107,15 +128,23 @@ class UpdatesHub:
                 targets = [c for held in self._connections.values() for c in held]
             else:
                 targets = [c for uid in live_event.user_ids for c in self._connections.get(uid, ())]
+        if live_event.type == SESSION_ENDED:
+            self._hand_over(targets, Connection.end)
+        else:
+            self._hand_over(targets, lambda connection: connection.offer(text))
+        return len(targets)
+
+    @staticmethod
+    def _hand_over(targets: list[Connection], act: Callable[[Connection], None]) -> None:
+        """Run ``act`` on each connection on its own loop (asyncio queues are not thread-safe)."""
         try:
             current: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
         except RuntimeError:
             current = None
         for connection in targets:
             if connection.loop is current:
-                connection.offer(text)
+                act(connection)
             else:
                 # asyncio queues are not thread-safe: hand over to the socket's own loop.
                 with contextlib.suppress(RuntimeError):  # that loop is closed: socket gone
-                    connection.loop.call_soon_threadsafe(connection.offer, text)
-        return len(targets)
+                    connection.loop.call_soon_threadsafe(act, connection)
