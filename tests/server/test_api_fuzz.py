@@ -1,8 +1,11 @@
 """Schemathesis over the published OpenAPI, in-process: no 5xx, no answer that breaks its schema.
 
-Every operation of ``/openapi.json`` gets ``CASES_PER_OPERATION`` generated requests (valid ones
-and ones that break the schema on purpose), sent in turn as an anonymous caller and as each
-global role, so ~1,300 requests run in the default suite on SQLite (and again on PostgreSQL).
+Every operation of ``/openapi.json`` (the document the app publishes, read from ``app.openapi()``
+so a setting that hides the docs routes does not hide the API) gets up to
+``CASES_PER_OPERATION`` generated requests (valid ones and ones that break the schema on
+purpose), sent in turn as an anonymous caller and as each global role: at least
+``MIN_REQUESTS`` in the default suite, on SQLite and again on PostgreSQL, against a small world
+(a project with MRs, a checked-out vault file, a message) and the GitLab sandbox.
 The cases are generated with a fixed seed (``derandomize``): the suite stays reproducible, and
 ``MERGE_ASSIST_FUZZ_SEED=<n>`` explores other inputs on demand. Generation and sending are
 split (hypothesis runs synchronously, the app answers on the test's own event loop through
@@ -26,11 +29,13 @@ from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from gitlab_sandbox.testing import RunningSandbox, run_sandbox
 from merge_assist.auth.roles import ROLE_NAMES
 from merge_assist.kit.settings import Settings
 from tests.conftest import MakeAccount
+from tests.merging.api.queue_rows import add_mr, add_project
 
 POSITIVE_PER_OPERATION = 20
 NEGATIVE_PER_OPERATION = 10
@@ -150,8 +155,32 @@ def _content(value: Any) -> Any:
     return value if isinstance(value, bytes | str) or hasattr(value, "read") else str(value)
 
 
+async def _seed(
+    client: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession], callers: list[Caller]
+) -> None:
+    """Rows with small ids (the generator tries 1, 2, ...): a project with MRs, a vault file
+    checked out, a message, so generated requests reach past "not found"."""
+    admin, member = callers[1].headers, callers[4].headers
+    project = await add_project(sessions, "acme/fuzz")
+    for iid in (1, 2):
+        await add_mr(sessions, project, iid)
+    uploaded = await client.post(
+        "/api/vault/default/files", headers=admin, files={"file": ("part.nc", b"G0 X1")}
+    )
+    assert uploaded.status_code == 201, uploaded.text
+    file_id = uploaded.json()["id"]
+    checked_out = await client.post(
+        f"/api/vault/default/files/{file_id}/checkout", headers=member, json={"reason": "fuzz"}
+    )
+    assert checked_out.status_code == 200, checked_out.text
+    sent = await client.post(
+        "/api/messages", headers=member, json={"to": "all", "subject": "hi", "body": "hello"}
+    )
+    assert sent.status_code == 201, sent.text
+
+
 async def test_no_generated_request_gets_a_server_error_or_breaks_its_schema(
-    app: Any, make_account: MakeAccount
+    app: Any, make_account: MakeAccount, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
     callers = [Caller("anonymous", {})]
     for role in ROLE_NAMES:
@@ -160,6 +189,7 @@ async def test_no_generated_request_gets_a_server_error_or_breaks_its_schema(
     # An exception escaping the app becomes the 500 a real server would send.
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     client = httpx.AsyncClient(transport=transport, base_url="http://testserver")
+    await _seed(client, sessions, callers)
     for operation in _operations(app):
         cases = _cases(operation, GenerationMode.POSITIVE, POSITIVE_PER_OPERATION)
         cases += _cases(operation, GenerationMode.NEGATIVE, NEGATIVE_PER_OPERATION)
