@@ -14,6 +14,8 @@ import asyncio
 from collections.abc import Mapping
 from typing import Any
 
+import pytest
+
 from merge_assist.kit.bus import Delivery, Event, Subscription
 from merge_assist.kit.web import AppResources
 from merge_assist.workers.worker import Worker
@@ -64,8 +66,9 @@ class LosingBus:
         return None
 
 
-async def test_stop_ends_a_listener_whose_read_lost_the_cancellation(
-    res: AppResources, sessions: Any, recording: RecordingRun, clock: Clock
+@pytest.mark.parametrize("how", ["stop", "abandon"])
+async def test_stopping_ends_a_listener_whose_read_lost_the_cancellation(
+    res: AppResources, sessions: Any, recording: RecordingRun, clock: Clock, how: str
 ) -> None:
     project = await make_project(sessions)
     bus = LosingBus()
@@ -73,10 +76,10 @@ async def test_stop_ends_a_listener_whose_read_lost_the_cancellation(
     await worker.tick()
     await eventually(lambda: recording.count(project.id) == 1)
     await asyncio.wait_for(bus.reading.wait(), 10)
-    stopping = asyncio.create_task(worker.stop())
+    stopping = asyncio.create_task(worker.stop() if how == "stop" else worker.abandon())
     done, _ = await asyncio.wait({stopping}, timeout=5)  # before the fix: waited forever
     if not done:
         stopping.cancel()  # a second cancellation gets through; the test still fails
         await asyncio.wait({stopping}, timeout=5)
-    assert done, "Worker.stop() waited on a listener that lost its cancellation"
+    assert done, f"Worker.{how}() waited on a listener that lost its cancellation"
     assert worker.owned == {}

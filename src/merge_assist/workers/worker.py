@@ -330,6 +330,8 @@ class Worker:
         tasks = [task for owned in self.owned.values() for task in owned.tasks]
         for owned in self.owned.values():
             owned.dropped = True
+            if owned.subscription is not None:  # only stops our reads; acks nothing
+                await owned.subscription.close()
         self.owned.clear()
         for task in tasks:
             task.cancel()
