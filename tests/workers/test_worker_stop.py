@@ -11,59 +11,15 @@ cancellation was lost, the listener went on reading (``XREADGROUP BLOCK``) forev
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
 from typing import Any
 
 import pytest
 
-from merge_assist.kit.bus import Delivery, Event, Subscription
 from merge_assist.kit.web import AppResources
 from merge_assist.workers.worker import Worker
+from tests.kit.losing_bus import LosingBus
 from tests.workers.conftest import Clock, RecordingRun, eventually
 from tests.workers.factories import make_project
-
-
-class LosesOneCancellation(Subscription):
-    """Reads that swallow the first cancellation, as redis-py's do on Python 3.11."""
-
-    reading: asyncio.Event
-
-    async def _create_group(self) -> None:
-        return None
-
-    async def _next(self, max_wait: float | None) -> Delivery | None:
-        lost = False
-        while not self.closed:
-            self.reading.set()
-            try:
-                await asyncio.sleep(0.01)  # one blocking read
-            except asyncio.CancelledError:
-                if lost:
-                    raise
-                lost = True  # wait_for returned the finished write's result instead
-        return None
-
-    async def ack(self, event: Event | Delivery) -> None:
-        return None
-
-    async def delete_group(self) -> None:
-        return None
-
-
-class LosingBus:
-    def __init__(self) -> None:
-        self.reading = asyncio.Event()
-
-    async def publish(self, topic: str, payload: Mapping[str, Any]) -> str:
-        return "0-1"
-
-    def subscribe(self, topic: str, group: str, consumer: str) -> Subscription:
-        subscription = LosesOneCancellation(topic, group, consumer)
-        subscription.reading = self.reading
-        return subscription
-
-    async def close(self) -> None:
-        return None
 
 
 @pytest.mark.parametrize("how", ["stop", "abandon"])
