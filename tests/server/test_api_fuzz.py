@@ -14,6 +14,7 @@ split (hypothesis runs synchronously, the app answers on the test's own event lo
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 from collections.abc import Iterator
@@ -41,6 +42,7 @@ POSITIVE_PER_OPERATION = 20
 NEGATIVE_PER_OPERATION = 10
 CASES_PER_OPERATION = POSITIVE_PER_OPERATION + NEGATIVE_PER_OPERATION
 MIN_REQUESTS = 1_000
+REQUEST_DEADLINE_SECONDS = 10  # per request; the whole test takes ~25 s on SQLite here
 SEED = os.environ.get("MERGE_ASSIST_FUZZ_SEED")
 
 # Operations left out, each with the issue item that owns its finding (none today).
@@ -179,6 +181,7 @@ async def _seed(
     assert sent.status_code == 201, sent.text
 
 
+@pytest.mark.timeout(240)
 async def test_no_generated_request_gets_a_server_error_or_breaks_its_schema(
     app: Any, make_account: MakeAccount, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
@@ -197,7 +200,8 @@ async def test_no_generated_request_gets_a_server_error_or_breaks_its_schema(
             caller = callers[index % len(callers)]
             request = client.build_request(**_request(case, caller))
             await request.aread()  # multipart bodies stream; the checks read them back
-            response = await client.send(request)
+            async with asyncio.timeout(REQUEST_DEADLINE_SECONDS):  # a hang fails, named
+                response = await client.send(request)
             sent += 1
             try:
                 case.validate_response(
