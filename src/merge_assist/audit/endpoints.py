@@ -28,7 +28,7 @@ MAX_PAGE = 500
 
 def audit_query(
     actor: Annotated[str | None, Query(max_length=255, description="Actor name.")] = None,
-    actor_id: Annotated[int | None, Query(description="Actor user id.")] = None,
+    actor_id: Annotated[int | None, Query(ge=1, le=2**31 - 1, description="Actor user id.")] = None,
     action: Annotated[
         str | None, Query(max_length=100, description="Exact action, or a prefix ending in *.")
     ] = None,

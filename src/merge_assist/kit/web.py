@@ -127,8 +127,42 @@ def _describe_validation(errors: list[dict[str, Any]]) -> str:
     return "Invalid request: " + "; ".join(parts)
 
 
+REFUSAL_SCHEMA: dict[str, Any] = {
+    "title": "Refusal",
+    "description": "An expected refusal: a sentence a person understands and a stable code; "
+    "a request that breaks the schema also lists what was wrong in ``errors``.",
+    "type": "object",
+    "required": ["detail", "code"],
+    "properties": {
+        "detail": {"type": "string", "title": "Detail"},
+        "code": {"type": "string", "title": "Code"},
+        "errors": {
+            "type": "array",
+            "title": "Errors",
+            "items": {"$ref": "#/components/schemas/ValidationError"},
+        },
+    },
+}
+
+
+def _publish_refusal_shape(app: FastAPI) -> None:
+    """Make ``/openapi.json`` describe the 422 the handlers send (FastAPI's default says
+    ``detail`` is a list; ours is a sentence, with the list in ``errors``)."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        schema = generate()  # cached by FastAPI; the edit below is idempotent
+        schemas = schema.get("components", {}).get("schemas", {})
+        if "HTTPValidationError" in schemas:
+            schemas["HTTPValidationError"] = REFUSAL_SCHEMA
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Turn every expected refusal into ``{"detail": sentence, "code": ...}``."""
+    _publish_refusal_shape(app)
 
     @app.exception_handler(MergeAssistError)
     async def _domain_error(_request: Request, exc: MergeAssistError) -> JSONResponse:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Path
 
 from merge_assist.auth.dependencies import AdminUser, CurrentUser
 from merge_assist.kit.bus.wake import wake_after_commit
@@ -22,6 +24,9 @@ from merge_assist.projects.schemas import (
 from merge_assist.projects.service import Actor
 
 router = APIRouter(prefix="/api/projects", tags=["projects"])
+
+# Ids are 32-bit in every database we run on: a larger one is refused (422), never a 500.
+ProjectId = Annotated[int, Path(ge=1, le=2**31 - 1, description="Our project id.")]
 
 
 def _factory(res: Resources) -> GitLabClientFactory:
@@ -55,14 +60,14 @@ async def list_projects(user: CurrentUser, session: Session) -> list[ProjectOut]
 
 
 @router.get("/{project_id}", response_model=ProjectOut)
-async def get_project(project_id: int, user: CurrentUser, session: Session) -> ProjectOut:
+async def get_project(project_id: ProjectId, user: CurrentUser, session: Session) -> ProjectOut:
     """One project the caller may see."""
     return ProjectOut.model_validate(await service.get_visible_project(session, user, project_id))
 
 
 @router.delete("/{project_id}", response_model=ProjectOut)
 async def deactivate_project(
-    project_id: int, admin: AdminUser, session: Session, res: Resources
+    project_id: ProjectId, admin: AdminUser, session: Session, res: Resources
 ) -> ProjectOut:
     """Deactivate a project (admin): removes our webhook, keeps its history."""
     project = await service.deactivate(session, _factory(res), Actor.of(admin), project_id)
@@ -70,7 +75,7 @@ async def deactivate_project(
 
 
 @router.get("/{project_id}/config", response_model=ConfigOut)
-async def get_config(project_id: int, user: CurrentUser, session: Session) -> ConfigOut:
+async def get_config(project_id: ProjectId, user: CurrentUser, session: Session) -> ConfigOut:
     """The configuration of a project the caller may see."""
     await service.get_visible_project(session, user, project_id)
     return _config_out(await service.config_row(session, project_id))
@@ -78,7 +83,7 @@ async def get_config(project_id: int, user: CurrentUser, session: Session) -> Co
 
 @router.put("/{project_id}/config", response_model=ConfigOut)
 async def update_config(
-    project_id: int, body: ConfigChanges, user: CurrentUser, session: Session, res: Resources
+    project_id: ProjectId, body: ConfigChanges, user: CurrentUser, session: Session, res: Resources
 ) -> ConfigOut:
     """Change a project's configuration (admin, or project owner with ``can_manage`` on it)."""
     await service.get_visible_project(session, user, project_id)
@@ -97,7 +102,7 @@ async def update_config(
 
 @router.get("/{project_id}/permissions", response_model=list[PermissionOut])
 async def list_permissions(
-    project_id: int, _admin: AdminUser, session: Session
+    project_id: ProjectId, _admin: AdminUser, session: Session
 ) -> list[PermissionOut]:
     """Every user's permissions on the project (admin)."""
     rows = await permissions.list_permissions(session, project_id)
@@ -114,7 +119,7 @@ async def list_permissions(
 
 @router.put("/{project_id}/permissions", response_model=list[PermissionOut])
 async def set_permission(
-    project_id: int, body: PermissionGrant, admin: AdminUser, session: Session
+    project_id: ProjectId, body: PermissionGrant, admin: AdminUser, session: Session
 ) -> list[PermissionOut]:
     """Set one user's permissions on the project (admin); answers the full list."""
     await permissions.set_permission(session, Actor.of(admin), project_id, body)

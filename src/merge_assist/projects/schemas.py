@@ -90,7 +90,7 @@ class PermissionGrant(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    user_id: int
+    user_id: int = Field(ge=1, le=2**31 - 1, description="The user's id.")
     can_manage: bool = False
     can_set_priority: bool = False
 

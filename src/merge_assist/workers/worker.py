@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from merge_assist.ingest import service as inbox
-from merge_assist.kit.bus import BusUnavailable, EventBus
+from merge_assist.kit.bus import BusUnavailable, EventBus, Subscription
 from merge_assist.kit.bus.wake import WAKE_GROUP, bus_of, wake_topic
 from merge_assist.kit.clock import utcnow
 from merge_assist.kit.db import unit_of_work
@@ -58,6 +58,7 @@ class OwnedProject:
     running: bool = False
     dropped: bool = False
     last_wake: float | None = None  # time.monotonic() of the last wake-up from the bus
+    subscription: Subscription | None = None  # the wake-up listener's, while it reads
 
     @property
     def project_id(self) -> int:
@@ -178,6 +179,11 @@ class Worker:
         if self.owned.get(owned.project_id) is owned:
             del self.owned[owned.project_id]
         others = [task for task in owned.tasks if task is not asyncio.current_task()]
+        if owned.subscription is not None:
+            # Closing ends the listener's reads even if a library loses the cancellation
+            # below (redis-py sends through asyncio.wait_for, which on Python 3.11 returns a
+            # finished write's result instead of raising CancelledError).
+            await owned.subscription.close()
         for task in others:
             task.cancel()
         for task in others:
@@ -269,11 +275,14 @@ class Worker:
         while not owned.dropped:
             try:
                 async with self._bus.subscribe(topic, WAKE_GROUP, self.worker_id) as subscription:
+                    owned.subscription = subscription
+                    if owned.dropped:  # dropped while subscribing
+                        return
                     async for delivery in subscription:
                         owned.last_wake = time.monotonic()
                         owned.wake.set()
                         await delivery.ack()
-                return  # the bus was closed
+                return  # the bus or the subscription was closed
             except BusUnavailable:
                 log.warning("the event bus is unreachable", extra={"project_id": owned.project_id})
                 await asyncio.sleep(BUS_RETRY_SECONDS)
@@ -321,6 +330,8 @@ class Worker:
         tasks = [task for owned in self.owned.values() for task in owned.tasks]
         for owned in self.owned.values():
             owned.dropped = True
+            if owned.subscription is not None:  # only stops our reads; acks nothing
+                await owned.subscription.close()
         self.owned.clear()
         for task in tasks:
             task.cancel()

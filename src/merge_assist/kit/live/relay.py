@@ -149,13 +149,16 @@ class LiveRelay:
         if self._outbox is not None and self._loop is asyncio.get_running_loop():
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._outbox.join(), FLUSH_SECONDS)
+        if self._subscription is not None:
+            # First: the reader's loop ends even if its read loses the cancellation below
+            # (redis-py sends through asyncio.wait_for, which on Python 3.11 may swallow it).
+            await self._subscription.close()
         tasks = [task for task in (self._sender, self._reader) if task is not None]
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         self._sender = self._reader = None
         if self._subscription is not None:
-            await self._subscription.close()
             with contextlib.suppress(BusError):
                 await self._subscription.delete_group()
             self._subscription = None
