@@ -120,6 +120,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/api/auth/logout"): Rule(Who.anyone, _json({"refresh_token": "not-a-token"}), last=1),
     ("POST", "/api/auth/logout-all"): Rule(Who.signed_in, last=2),  # may end the callers' tokens
     ("GET", "/api/auth/me"): Rule(Who.signed_in),
+    ("DELETE", "/api/auth/gitlab-token"): Rule(Who.signed_in),  # forgets the caller's own
     # users
     ("GET", "/api/users"): Rule(Who.admin),
     ("POST", "/api/users"): Rule(Who.admin, _new_user),
