@@ -114,6 +114,19 @@ class Settings(BaseSettings):
         description="The address GitLab reaches this server at (webhooks go to "
         "<public url>/webhook/gitlab); http://<host>:<port> when unset.",
     )
+    allowed_hosts: str = Field(
+        default="",
+        description="Host names requests may name besides the public URL's host and loopback "
+        "(comma-separated); '*' turns the Host check off.",
+    )
+    metrics_enabled: bool = Field(default=True, description="Serve Prometheus metrics on /metrics.")
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        description="When set, /metrics answers only 'Authorization: Bearer <token>'.",
+    )
+    api_docs_enabled: bool = Field(
+        default=True, description="Serve the API documentation: /docs, /redoc, /openapi.json."
+    )
     max_batch_size: int = Field(
         default=20, ge=1, le=200, description="Largest batch size a project may configure."
     )

@@ -19,6 +19,7 @@ from merge_assist.health.endpoints import router as health_router
 from merge_assist.ingest.endpoints import router as ingest_router
 from merge_assist.kit.body_limit import BodyLimitMiddleware
 from merge_assist.kit.db import create_engine, create_sessionmaker
+from merge_assist.kit.http_security import HttpSecurity, SecurityMiddleware
 from merge_assist.kit.live.app_hub import close_live_relay, start_live_relay
 from merge_assist.kit.metrics import HTTP_LATENCY, HTTP_REQUESTS
 from merge_assist.kit.settings import Settings, get_settings
@@ -77,6 +78,9 @@ def create_app(
         title="Merge Assist",
         version="0.1.0",
         description="Merge queue, vault and GitLab sandbox companion.",
+        docs_url="/docs" if settings.api_docs_enabled else None,
+        redoc_url="/redoc" if settings.api_docs_enabled else None,
+        openapi_url="/openapi.json" if settings.api_docs_enabled else None,
         lifespan=_lifespan(res, owns_engine=owns_engine, whole_product=routers is None),
     )
     app.state.resources = res
@@ -85,6 +89,8 @@ def create_app(
         BodyLimitMiddleware, limits=[upload_body_limit(settings.vault_max_upload_bytes)]
     )
     _install_http_metrics(app)
+    # Outermost: the Host check sees every request first, every answer gets the headers.
+    app.add_middleware(SecurityMiddleware, policy=HttpSecurity.from_settings(settings))
     for router in _routers() if routers is None else routers:
         app.include_router(router)
     if routers is None:
