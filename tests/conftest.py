@@ -102,8 +102,8 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
 
 
 @pytest.fixture
-def sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return create_sessionmaker(engine)
+def sessions(engine: AsyncEngine, settings: Settings) -> async_sessionmaker[AsyncSession]:
+    return create_sessionmaker(engine, settings)  # the settings: the audit key, as the app's
 
 
 @pytest.fixture

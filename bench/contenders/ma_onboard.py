@@ -18,7 +18,7 @@ async def onboard(project: str, config: dict[str, object]) -> str:
     settings = get_settings()
     engine = create_engine(settings.effective_database_url)
     try:
-        async with unit_of_work(create_sessionmaker(engine)) as session:
+        async with unit_of_work(create_sessionmaker(engine, settings)) as session:
             onboarded = await service.onboard(
                 session,
                 settings,

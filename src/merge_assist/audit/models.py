@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, Integer, String
+from sqlalchemy import JSON, BigInteger, Boolean, Integer, SmallInteger, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from merge_assist.kit.db import Base, UTCDateTime
@@ -38,6 +38,9 @@ class AuditEntry(Base):
     # fails loudly (IntegrityError) instead of forking the chain.
     prev_hash: Mapped[str] = mapped_column(String(64), unique=True)
     entry_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # 1: SHA-256 (entries written before the chain was keyed); 2: HMAC-SHA256 under the audit
+    # key (audit/chain.py, audit/keys.py).
+    hash_scheme: Mapped[int] = mapped_column(SmallInteger, server_default="1")
 
     def __repr__(self) -> str:
         return f"<AuditEntry #{self.id} {self.action} by {self.actor_name!r}>"

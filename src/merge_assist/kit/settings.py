@@ -60,6 +60,11 @@ class Settings(BaseSettings):
         description="Versioned keys for data encrypted at rest, '2:<new>,1:<old>' (highest "
         "version encrypts); when unset, version 1 is the secret key.",
     )
+    audit_key: SecretStr | None = Field(
+        default=None,
+        description="Seals the audit chain (HMAC); at least 32 characters. When unset, derived "
+        "from the secret key under its own label.",
+    )
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=1, le=65535)
     log_level: str = "INFO"

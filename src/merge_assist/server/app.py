@@ -43,7 +43,9 @@ from merge_assist.workers.background import start_background
 
 def create_resources(settings: Settings, engine: AsyncEngine) -> AppResources:
     """What every process of the product holds (API, listener, worker, watcher)."""
-    res = AppResources(settings=settings, engine=engine, sessions=create_sessionmaker(engine))
+    res = AppResources(
+        settings=settings, engine=engine, sessions=create_sessionmaker(engine, settings)
+    )
     res.provide(AUDIT_SINK, AuditLogSink())
     res.provide(USER_NOTICES, SystemMessageNotices())  # auth's notices as messages
     res.provide(GITLAB_CLIENT_FACTORY, gitlab_client_factory(settings))
