@@ -166,6 +166,26 @@ class Settings(BaseSettings):
     inbox_retention_days: int = Field(
         default=7, ge=1, le=3650, description="Webhook events older than this are deleted."
     )
+    login_attempts_retention_hours: int = Field(
+        default=24,
+        ge=1,
+        le=24 * 365,
+        description="Sign-in attempts older than this (and than the throttling window) are "
+        "deleted by the watcher.",
+    )
+    refresh_token_retention_days: int = Field(
+        default=30,
+        ge=0,
+        le=3650,
+        description="Refresh tokens are deleted this many days after they expire.",
+    )
+    audit_refusal_window_seconds: int = Field(
+        default=900,
+        ge=60,
+        le=86400,
+        description="Repeated refused sign-ins of one kind from one address are logged once per "
+        "window of this length, then summed up in one entry.",
+    )
     web_dist_dir: Path = Field(
         default_factory=default_web_dist_dir, description="The built dashboard served on /."
     )
