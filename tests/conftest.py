@@ -102,8 +102,8 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
 
 
 @pytest.fixture
-def sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return create_sessionmaker(engine)
+def sessions(engine: AsyncEngine, settings: Settings) -> async_sessionmaker[AsyncSession]:
+    return create_sessionmaker(engine, settings)  # the settings: the audit key, as the app's
 
 
 @pytest.fixture
@@ -114,6 +114,7 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         database_url=database_url,
         secret_key="test-secret-key-" + uuid.uuid4().hex,  # type: ignore[arg-type]
         password_hash_profile="test",
+        allowed_hosts="testserver",  # the Host of the test clients (httpx, Starlette)
         _env_file=None,  # type: ignore[call-arg]
     )
 

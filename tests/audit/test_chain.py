@@ -9,7 +9,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from merge_assist.audit import chain
-from merge_assist.audit.chain import GENESIS_HASH, ChainWalker, EntryFields, compute_hash
+from merge_assist.audit.chain import (
+    GENESIS_HASH,
+    KEYED_SCHEME,
+    UNKEYED_SCHEME,
+    ChainWalker,
+    EntryFields,
+    StoredLink,
+    compute_hash,
+    compute_keyed_hash,
+)
 
 FIELDS = EntryFields(
     occurred_at=datetime(2026, 1, 2, 3, 4, 5, 600_000, tzinfo=UTC),
@@ -127,28 +136,74 @@ def test_other_actions_are_refused(action: str) -> None:
         chain.validate_action(action)
 
 
-def _sealed_chain(length: int) -> list[tuple[int, EntryFields, str, str]]:
+KEY = b"k" * 32
+
+
+def _sealed_chain(
+    length: int, *, keyed_from: int = 1, key: bytes = KEY
+) -> list[tuple[StoredLink, EntryFields]]:
+    """``length`` linked entries; unkeyed before ``keyed_from``, keyed from it."""
     rows, prev = [], GENESIS_HASH
     for index in range(1, length + 1):
         fields = dataclasses.replace(FIELDS, target_id=str(index))
-        digest = compute_hash(fields, prev)
-        rows.append((index, fields, prev, digest))
+        if index >= keyed_from:
+            scheme, digest = KEYED_SCHEME, compute_keyed_hash(fields, prev, key)
+        else:
+            scheme, digest = UNKEYED_SCHEME, compute_hash(fields, prev)
+        rows.append((StoredLink(index, scheme, prev, digest), fields))
         prev = digest
     return rows
 
 
 def test_walker_accepts_a_sealed_chain() -> None:
-    walker = ChainWalker()
+    walker = ChainWalker(KEY)
     assert all(walker.check(*row) is None for row in _sealed_chain(5))
     assert walker.checked == 5
+    assert (walker.unkeyed, walker.first_keyed_id) == (0, 1)
 
 
 def test_walker_names_the_entry_after_a_gap() -> None:
     rows = _sealed_chain(4)
     del rows[1]
-    walker = ChainWalker()
+    walker = ChainWalker(KEY)
     assert walker.check(*rows[0]) is None
     broken = walker.check(*rows[1])
     assert broken is not None
     assert broken.entry_id == 3
     assert "does not link to entry #1" in broken.reason
+
+
+def test_keyed_hashes_need_the_key() -> None:
+    """A chain re-hashed under another key (or none) does not verify under the audit key."""
+    walker = ChainWalker(KEY)
+    broken = walker.check(*_sealed_chain(1, key=b"x" * 32)[0])
+    assert broken is not None
+    assert "audit key" in broken.reason
+    assert compute_keyed_hash(FIELDS, GENESIS_HASH, KEY) != compute_hash(FIELDS, GENESIS_HASH)
+
+
+def test_walker_checks_old_unkeyed_entries_then_keyed_ones() -> None:
+    walker = ChainWalker(KEY)
+    assert all(walker.check(*row) is None for row in _sealed_chain(5, keyed_from=4))
+    assert (walker.checked, walker.unkeyed, walker.first_keyed_id) == (5, 3, 4)
+
+
+def test_an_unkeyed_entry_after_keyed_ones_is_a_break() -> None:
+    rows = _sealed_chain(3)
+    last_link, last_fields = rows[2]
+    forged = compute_hash(last_fields, last_link.prev_hash)
+    rows[2] = (StoredLink(3, UNKEYED_SCHEME, last_link.prev_hash, forged), last_fields)
+    walker = ChainWalker(KEY)
+    assert walker.check(*rows[0]) is None
+    assert walker.check(*rows[1]) is None
+    broken = walker.check(*rows[2])
+    assert broken is not None
+    assert broken.entry_id == 3
+    assert "written without the audit key" in broken.reason
+
+
+def test_an_unknown_scheme_is_a_break() -> None:
+    link, fields = _sealed_chain(1)[0]
+    broken = ChainWalker(KEY).check(StoredLink(1, 7, link.prev_hash, link.entry_hash), fields)
+    assert broken is not None
+    assert "unknown hash scheme 7" in broken.reason

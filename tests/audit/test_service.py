@@ -85,10 +85,10 @@ async def test_verify_names_entry_with_edited_details(
     assert (result.ok, result.first_broken_id) == (False, entries[1].id)
 
 
-async def test_resealed_edit_is_caught_at_the_next_entry(
+async def test_resealed_edit_is_caught_at_the_edited_entry(
     record_entries: RecordEntries, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
-    """An attacker who also recomputes the edited entry's hash breaks the following link."""
+    """An attacker who recomputes the edited entry's hash without the audit key is caught."""
     entries = await record_entries(4)
     async with unit_of_work(sessions) as session:
         victim = await session.get(AuditEntry, entries[1].id)
@@ -96,9 +96,73 @@ async def test_resealed_edit_is_caught_at_the_next_entry(
         victim.details = {"path": "forged"}
         victim.entry_hash = service.chain.compute_hash(service.fields_of(victim), victim.prev_hash)
     result = await _verify(sessions)
-    assert result.first_broken_id == entries[2].id
+    assert result.first_broken_id == entries[1].id
     assert result.reason is not None
-    assert f"does not link to entry #{entries[1].id}" in result.reason
+    assert "audit key" in result.reason
+
+
+async def test_a_database_writer_cannot_rewrite_history_and_recompute_the_hashes(
+    record_entries: RecordEntries, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    """Issue 13, item 13: edit an entry, then re-link and re-hash every entry after it (SQL
+    only, as someone holding just the database password would); the audit key shows it."""
+    entries = await record_entries(4)
+    async with unit_of_work(sessions) as session:
+        prev = entries[0].entry_hash
+        for entry in entries[1:]:
+            row = await session.get(AuditEntry, entry.id)
+            assert row is not None
+            if entry is entries[1]:
+                row.actor_name = "mallory"
+            # Through placeholders first: prev_hash and entry_hash are unique columns.
+            row.prev_hash, row.entry_hash = f"{entry.id:064x}", f"{entry.id + 100:064x}"
+            await session.flush()
+            row.prev_hash = prev
+            row.entry_hash = service.chain.compute_hash(service.fields_of(row), prev)
+            await session.flush()
+            prev = row.entry_hash
+    result = await _verify(sessions)
+    assert (result.ok, result.first_broken_id) == (False, entries[1].id)
+
+
+async def test_verify_says_the_chain_is_keyed_and_checks_old_unkeyed_entries(
+    record_entries: RecordEntries, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    """Entries of an old release (unkeyed) still verify, sealed by the first keyed one."""
+    old = await record_entries(3)
+    async with unit_of_work(sessions) as session:
+        prev = service.chain.GENESIS_HASH
+        for entry in old:
+            row = await session.get(AuditEntry, entry.id)
+            assert row is not None
+            row.prev_hash, row.hash_scheme = prev, service.chain.UNKEYED_SCHEME
+            row.entry_hash = service.chain.compute_hash(service.fields_of(row), prev)
+            await session.flush()
+            prev = row.entry_hash
+    only_old = await _verify(sessions)
+    assert (only_old.ok, only_old.keyed, only_old.unkeyed) == (False, False, 3)
+    new = await record_entries(2)
+    result = await _verify(sessions)
+    assert result.ok, result.reason
+    assert (result.checked, result.unkeyed, result.first_keyed_id) == (5, 3, new[0].id)
+    # An old entry edited and the unkeyed entries re-hashed: the first keyed entry's link,
+    # sealed under the key, no longer matches.
+    async with unit_of_work(sessions) as session:
+        first = await session.get(AuditEntry, old[0].id)
+        assert first is not None
+        prev = first.entry_hash
+        for entry in old[1:]:
+            row = await session.get(AuditEntry, entry.id)
+            assert row is not None
+            row.actor_name = "mallory"
+            row.prev_hash, row.entry_hash = f"{entry.id:064x}", f"{entry.id + 100:064x}"
+            await session.flush()
+            row.prev_hash = prev
+            row.entry_hash = service.chain.compute_hash(service.fields_of(row), prev)
+            await session.flush()
+            prev = row.entry_hash
+    broken = await _verify(sessions)
+    assert broken.first_broken_id == new[0].id
 
 
 async def test_verify_names_the_entry_after_a_deleted_one(

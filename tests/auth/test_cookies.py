@@ -91,8 +91,38 @@ async def test_cookies_are_secure_when_the_public_url_is_https(
         update={"public_url": "https://merge.example.com"}
     )
     response = await browser_sign_in(make_client(), "ann")
-    assert has_flag(response, REFRESH_COOKIE, "Secure")
-    assert has_flag(response, CSRF_COOKIE, "Secure")
+    refresh, csrf = f"__Host-{REFRESH_COOKIE}", f"__Host-{CSRF_COOKIE}"
+    assert has_flag(response, refresh, "Secure")
+    assert has_flag(response, csrf, "Secure")
+    # What browsers demand of __Host- cookies: Secure, Path=/, no Domain.
+    for name, cookie in set_cookies(response).items():
+        assert name in (refresh, csrf)
+        assert cookie["path"] == "/"
+        assert not cookie["domain"]
+
+
+async def test_over_https_the_host_prefixed_cookies_refresh_and_log_out(
+    app: Any, settings: Settings, make_user: MakeUser
+) -> None:
+    await make_user("ann")
+    app.state.resources.settings = settings.model_copy(update={"public_url": "https://testserver"})
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="https://testserver") as client:
+        await browser_sign_in(client, "ann")
+        csrf = {"X-CSRF-Token": client.cookies[f"__Host-{CSRF_COOKIE}"]}
+        refreshed = await client.post("/api/auth/refresh", headers=csrf)
+        assert refreshed.status_code == 200, refreshed.text
+        planted = await client.post(
+            "/api/auth/refresh",
+            headers={"X-CSRF-Token": "x", "Cookie": f"{REFRESH_COOKIE}=planted"},
+        )
+        assert planted.status_code == 401  # the unprefixed name is not read over https
+        csrf = {"X-CSRF-Token": client.cookies[f"__Host-{CSRF_COOKIE}"]}
+        response = await client.post("/api/auth/logout", headers=csrf)
+        assert response.status_code == 204
+        cleared = set_cookies(response)
+        assert set(cleared) == {f"__Host-{REFRESH_COOKIE}", f"__Host-{CSRF_COOKIE}"}
+        assert all(cookie["path"] == "/" for cookie in cleared.values())
 
 
 async def test_without_the_header_the_token_stays_in_the_body_and_no_cookie_is_set(

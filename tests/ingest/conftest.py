@@ -18,6 +18,7 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         environment=Environment.test,
         data_dir=tmp_path / "data",
         database_url=database_url,
+        allowed_hosts="testserver",  # the Host of the ASGI test clients
         secret_key="test-secret-key-" + uuid.uuid4().hex,  # type: ignore[arg-type]
         password_hash_profile="test",
         webhook_max_body_bytes=BODY_LIMIT,

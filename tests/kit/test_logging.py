@@ -57,3 +57,76 @@ def test_http_client_request_lines_show_only_at_debug(capsys: pytest.CaptureFixt
         assert "HTTP Request" in capsys.readouterr().err
     finally:
         logging.getLogger("httpx").setLevel(logging.NOTSET)
+
+
+# Issue 13, item 14: what the redaction missed.
+@pytest.mark.parametrize(
+    ("line", "secret"),
+    [
+        ("X-Gitlab-Token: hook-secret-1234", "hook-secret-1234"),
+        ('headers={"x-gitlab-token": "hook-secret-1234"}', "hook-secret-1234"),
+        ("Cookie: ma_refresh=abc.def.ghi; ma_csrf=xyz123", "abc.def.ghi"),
+        ("Cookie: ma_refresh=abc.def.ghi; ma_csrf=xyz123", "xyz123"),
+        ("set-cookie: __Host-ma_refresh=r3fr3sh; Path=/", "r3fr3sh"),
+        ("GET /api/updates?token=eyJhbGciOiJIUzI1NiJ9.e30.sig", "eyJhbGciOiJIUzI1NiJ9"),
+        ("token: 0123456789abcdef", "0123456789abcdef"),
+        ("client_secret=s3cr3t-value", "s3cr3t-value"),
+        ("postgresql+asyncpg://merge:pg-pass-99@db:5432/ma", "pg-pass-99"),
+        ("redis://:redis-pass-77@cache:6379/0", "redis-pass-77"),
+        ("redis://default:redis-pass-77@cache:6379/0", "redis-pass-77"),
+        ("token glpat-abcdefghij.01.0w3x4y5z", "abcdefghij.01.0w3x4y5z"),
+        ("acme-glpat-abcdefghijklmnop in a custom instance prefix", "abcdefghijklmnop"),
+    ],
+)
+def test_redact_covers_headers_cookies_urls_and_bare_tokens(line: str, secret: str) -> None:
+    cleaned = redact(line)
+    assert secret not in cleaned, cleaned
+    assert "[redacted]" in cleaned
+
+
+@pytest.mark.parametrize(
+    "prefix",
+    [
+        "glpat-",
+        "gloas-",
+        "gldt-",
+        "glrt-",
+        "glrtr-",
+        "glcbt-",
+        "glptt-",
+        "glft-",
+        "glimt-",
+        "glagent-",
+        "glsoat-",
+        "glffct-",
+        "GR1348941",
+    ],
+)
+def test_redact_removes_every_gitlab_token_kind(prefix: str) -> None:
+    token = prefix + "Zx9_Qw8-Er7Ty6Ui5Op4"
+    assert redact(f"sent {token} to gitlab") == "sent [redacted] to gitlab"
+
+
+def test_redact_keeps_names_of_rows_and_plain_words() -> None:
+    line = "revoked token_id=42 for project 7; tokens: 3 active"
+    assert redact(line) == line
+
+
+def test_non_string_extra_values_are_redacted_at_any_depth() -> None:
+    record = logging.makeLogRecord({"name": "t", "levelname": "INFO", "msg": "call"})
+    record.request = {
+        "headers": {"X-Gitlab-Token": "hook-secret-1234", "Accept": "json"},
+        "cookies": ["ma_refresh=abc.def.ghi"],
+        "nested": [{"password": 1234567}, ("https://u:pw-in-tuple@h/r.git", 3)],
+        "url": "redis://:redis-pass-77@cache:6379",
+    }
+    record.token = 987654321  # a secret-named field, whatever its type
+    record.attempts = 3
+    line = json.loads(JsonFormatter().format(record))
+    text = json.dumps(line)
+    for secret in ("hook-secret-1234", "abc.def.ghi", "1234567", "pw-in-tuple", "redis-pass-77"):
+        assert secret not in text
+    assert "987654321" not in text
+    assert line["request"]["headers"]["Accept"] == "json"
+    assert line["request"]["nested"][1][1] == 3
+    assert line["attempts"] == 3

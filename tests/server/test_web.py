@@ -23,6 +23,7 @@ def make_app(tmp_path: Path, dist: Path) -> FastAPI:
         database_url=f"sqlite+aiosqlite:///{tmp_path / 'web.sqlite3'}",
         secret_key="web-test-key-long-enough-for-32-bytes",  # type: ignore[arg-type]
         web_dist_dir=dist,
+        allowed_hosts="testserver",
         _env_file=None,  # type: ignore[call-arg]
     )
     return create_app(settings)

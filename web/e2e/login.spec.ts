@@ -87,4 +87,18 @@ test.describe("serving", () => {
     expect(index.headers()["cache-control"]).toBe("no-cache");
     expect(await index.text()).toContain('<div id="root">');
   });
+
+  test("the dashboard runs under its Content-Security-Policy without a violation", async ({ page }) => {
+    const violations: string[] = [];
+    page.on("console", (message) => {
+      if (message.text().includes("Content Security Policy")) violations.push(message.text());
+    });
+    const response = await page.goto("/login");
+    const csp = response?.headers()["content-security-policy"] ?? "";
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).toContain("frame-ancestors 'none'");
+    expect(response?.headers()["x-content-type-options"]).toBe("nosniff");
+    await expect(page.getByRole("heading", { level: 1 })).toBeVisible();
+    expect(violations).toEqual([]);
+  });
 });

@@ -1,15 +1,26 @@
 """The hash chain, as pure logic: canonical form, hashing, detail scrubbing, verification.
 
-Each entry's hash is the SHA-256 of a canonical JSON document holding the entry's fields and
-the previous entry's hash, so editing, deleting, inserting or re-ordering any entry breaks the
-link of the entry that follows it (or its own hash). Removing the newest entries cannot be
-detected from the chain alone; operators who need that keep the head hash that ``verify``
-reports somewhere else (a ticket, a log shipper) and compare.
+Each entry's hash covers a canonical JSON document holding the entry's fields and the previous
+entry's hash, so editing, deleting, inserting or re-ordering any entry breaks the link of the
+entry that follows it (or its own hash). Removing the newest entries cannot be detected from
+the chain alone; operators who need that keep the head hash that ``verify`` reports somewhere
+else (a ticket, a log shipper) and compare.
+
+Two hash schemes, recorded per entry (``hash_scheme``):
+
+- **1, unkeyed** (entries written before the chain was keyed): SHA-256 of the document. Anyone
+  who can write to the database can rewrite such entries and recompute every hash after them.
+- **2, keyed** (every new entry): HMAC-SHA256 of the document under the *audit key*, which is
+  not in the database (``audit/keys.py``). A database writer without the key cannot produce a
+  valid hash, so rewriting, inserting or deleting entries shows. The first keyed entry links to
+  the last unkeyed one, so it seals the older entries too. Once a chain is keyed, an unkeyed
+  entry after a keyed one is a break: someone wrote it without the key.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import re
 from dataclasses import dataclass
@@ -19,7 +30,9 @@ from typing import Any
 GENESIS_HASH = "0" * 64
 """The ``prev_hash`` of the first entry."""
 
-HASH_FORMAT_VERSION = 1
+UNKEYED_SCHEME = 1
+KEYED_SCHEME = 2
+HASH_FORMAT_VERSION = UNKEYED_SCHEME  # the document's "v" of unkeyed entries
 MAX_DETAILS_BYTES = 64 * 1024
 _ACTION = re.compile(r"^[a-z][a-z0-9_-]*(\.[a-z0-9_-]+)*$")
 # Keys that name secrets. Keys ending in ``_id`` (``token_id``) name a row, not a secret.
@@ -57,10 +70,10 @@ def _dumps(value: Any) -> str:
     )
 
 
-def canonical_json(fields: EntryFields, prev_hash: str) -> bytes:
+def canonical_json(fields: EntryFields, prev_hash: str, scheme: int = HASH_FORMAT_VERSION) -> bytes:
     """The exact bytes that are hashed: sorted keys, no spaces, UTC microsecond timestamps."""
     document = {
-        "v": HASH_FORMAT_VERSION,
+        "v": scheme,
         "occurred_at": fields.occurred_at.astimezone(UTC).isoformat(timespec="microseconds"),
         "actor_id": fields.actor_id,
         "actor_name": fields.actor_name,
@@ -75,8 +88,23 @@ def canonical_json(fields: EntryFields, prev_hash: str) -> bytes:
 
 
 def compute_hash(fields: EntryFields, prev_hash: str) -> str:
-    """SHA-256 hex of the canonical form of ``fields`` linked to ``prev_hash``."""
+    """SHA-256 hex of the canonical form of ``fields`` linked to ``prev_hash`` (unkeyed, 1)."""
     return hashlib.sha256(canonical_json(fields, prev_hash)).hexdigest()
+
+
+def compute_keyed_hash(fields: EntryFields, prev_hash: str, key: bytes) -> str:
+    """HMAC-SHA256 hex, under the audit ``key``, of the canonical form (keyed, scheme 2)."""
+    document = canonical_json(fields, prev_hash, KEYED_SCHEME)
+    return hmac.new(key, document, hashlib.sha256).hexdigest()
+
+
+def hash_for(fields: EntryFields, prev_hash: str, scheme: int, key: bytes) -> str | None:
+    """The hash an entry of ``scheme`` must carry; ``None`` for a scheme that does not exist."""
+    if scheme == UNKEYED_SCHEME:
+        return compute_hash(fields, prev_hash)
+    if scheme == KEYED_SCHEME:
+        return compute_keyed_hash(fields, prev_hash, key)
+    return None
 
 
 def is_secret_key(key: str) -> bool:
@@ -132,28 +160,63 @@ def validate_action(action: str) -> None:
         raise ValueError(f"audit action {action!r} is not a dotted lower-case name")
 
 
-class ChainWalker:
-    """Checks entries one by one, in id order, without holding more than the last hash."""
+@dataclass(frozen=True)
+class StoredLink:
+    """An entry's place in the chain as stored: its id, scheme, predecessor and own hash."""
 
-    def __init__(self) -> None:
+    entry_id: int
+    scheme: int
+    prev_hash: str
+    entry_hash: str
+
+
+class ChainWalker:
+    """Checks entries one by one, in id order, without holding more than the last hash.
+
+    ``key`` is the audit key keyed entries are checked with. The walker counts the unkeyed
+    entries and remembers the first keyed one, so ``verify`` can say which chain it checked.
+    """
+
+    def __init__(self, key: bytes) -> None:
+        self.key = key
         self.expected_prev = GENESIS_HASH
         self.previous_id: int | None = None
         self.checked = 0
+        self.unkeyed = 0
+        self.first_keyed_id: int | None = None
 
-    def check(
-        self, entry_id: int, fields: EntryFields, prev_hash: str, entry_hash: str
-    ) -> ChainBreak | None:
+    def check(self, link: StoredLink, fields: EntryFields) -> ChainBreak | None:
         """The break at this entry, or ``None`` when it links and its hash matches."""
-        if prev_hash != self.expected_prev:
-            return ChainBreak(entry_id, self._link_reason())
-        if compute_hash(fields, prev_hash) != entry_hash:
+        if link.prev_hash != self.expected_prev:
+            return ChainBreak(link.entry_id, self._link_reason())
+        if link.scheme == UNKEYED_SCHEME and self.first_keyed_id is not None:
             return ChainBreak(
-                entry_id, "the entry was changed after it was written (its hash does not match)"
+                link.entry_id,
+                f"an unkeyed entry follows keyed ones (keyed from entry #{self.first_keyed_id}): "
+                "it was written without the audit key",
             )
-        self.expected_prev = entry_hash
-        self.previous_id = entry_id
+        expected = hash_for(fields, link.prev_hash, link.scheme, self.key)
+        if expected is None:
+            return ChainBreak(link.entry_id, f"unknown hash scheme {link.scheme}")
+        if not hmac.compare_digest(expected, link.entry_hash):
+            return ChainBreak(link.entry_id, self._hash_reason(link.scheme))
+        if link.scheme == KEYED_SCHEME and self.first_keyed_id is None:
+            self.first_keyed_id = link.entry_id
+        self.unkeyed += link.scheme == UNKEYED_SCHEME
+        self.expected_prev = link.entry_hash
+        self.previous_id = link.entry_id
         self.checked += 1
         return None
+
+    @staticmethod
+    def _hash_reason(scheme: int) -> str:
+        if scheme == KEYED_SCHEME:
+            return (
+                "the entry was changed after it was written, or written without the audit key "
+                "(its keyed hash does not match; is this server's audit key the one that "
+                "wrote it?)"
+            )
+        return "the entry was changed after it was written (its hash does not match)"
 
     def _link_reason(self) -> str:
         if self.previous_id is None:

@@ -24,11 +24,41 @@ def verify() -> None:
     result = run_unit_of_work(service.verify)
     if result.ok:
         typer.echo(f"audit log intact: {result.checked} entries")
+        typer.echo(describe_chain(result))
         if result.head_hash:
             typer.echo(f"head hash: {result.head_hash}")
         return
     typer.echo(f"audit log broken at entry #{result.first_broken_id}: {result.reason}", err=True)
+    typer.echo(f"checked before the break: {describe_chain(result)}", err=True)
     raise typer.Exit(EXIT_REFUSED)
+
+
+@audit_app.command("seal")
+def seal() -> None:
+    """Append one keyed entry, which seals every older (unkeyed) entry with the audit key."""
+    entry = run_unit_of_work(service.seal)
+    typer.echo(f"sealed the chain with entry #{entry.id}")
+
+
+def describe_chain(result: service.VerifyResult) -> str:
+    """Which kind of chain was checked: keyed (from which entry), unkeyed, or empty."""
+    if result.keyed:
+        sealed = (
+            f"; the {result.unkeyed} older unkeyed entries before it are sealed by it"
+            if result.unkeyed
+            else ""
+        )
+        return (
+            f"keyed chain (HMAC-SHA256 under the audit key) from entry #{result.first_keyed_id}"
+            f"{sealed}"
+        )
+    if result.unkeyed:
+        return (
+            f"unkeyed chain (SHA-256 only): its {result.unkeyed} entries were written before the "
+            "chain was keyed; anyone who can write to the database could have rewritten them. "
+            "The next entry recorded seals them."
+        )
+    return "empty chain"
 
 
 def _describe(entry: AuditEntry) -> str:

@@ -1,4 +1,5 @@
-"""Queries on ``audit_entries`` (no rules here; the service decides what to write)."""
+"""Queries on ``audit_entries`` and ``audit_refusal_tallies`` (no rules here; the services
+decide what to write)."""
 
 from __future__ import annotations
 
@@ -7,10 +8,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, Select, func, select, text
+from sqlalchemy import ColumnElement, Row, Select, delete, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from merge_assist.audit.models import AuditEntry
+from merge_assist.audit.models import AuditEntry, RefusalTally
+from merge_assist.kit.db import upsert_insert
 
 # Key of the transaction-level advisory lock that serialises appends on PostgreSQL. A fixed,
 # distinctive 64-bit value ("MAaudit" in ASCII) so no other feature's lock key collides with it.
@@ -138,3 +140,60 @@ async def stream(
         if len(page) < page_size:
             return
         after_id = page[-1].id
+
+
+async def open_tally(session: AsyncSession, tally: RefusalTally) -> bool:
+    """Insert ``tally`` unless its (action, target, address, reason, window) exists; True if new.
+
+    One statement (``ON CONFLICT DO NOTHING``), so two racing refusals never both count as the
+    first of their window.
+    """
+    values = {
+        column.name: getattr(tally, column.key)
+        for column in RefusalTally.__table__.c
+        if column.name != "id"
+    }
+    insert = upsert_insert(session.get_bind().dialect.name, RefusalTally.__table__)
+    result = await session.execute(insert.values(**values).on_conflict_do_nothing())
+    return bool(getattr(result, "rowcount", 0))
+
+
+def _same_key(tally: RefusalTally) -> list[ColumnElement[bool]]:
+    return [
+        RefusalTally.action == tally.action,
+        RefusalTally.target == tally.target,
+        RefusalTally.address == tally.address,
+        RefusalTally.reason == tally.reason,
+        RefusalTally.window_start == tally.window_start,
+    ]
+
+
+async def bump_tally(session: AsyncSession, tally: RefusalTally) -> None:
+    """One more refusal in an open window: ``count + 1`` (in the database), ``last_at``."""
+    await session.execute(
+        update(RefusalTally)
+        .where(*_same_key(tally))
+        .values(count=RefusalTally.count + 1, last_at=tally.last_at)
+    )
+
+
+async def set_tally_entry(session: AsyncSession, tally: RefusalTally, entry_id: int) -> None:
+    """Remember the entry that logged the first refusal of ``tally``'s window."""
+    await session.execute(
+        update(RefusalTally).where(*_same_key(tally)).values(first_entry_id=entry_id)
+    )
+
+
+async def closed_tallies(session: AsyncSession, started_before: datetime) -> Sequence[RefusalTally]:
+    """Tallies whose window started before ``started_before`` (their window has passed)."""
+    statement = (
+        select(RefusalTally)
+        .where(RefusalTally.window_start < started_before)
+        .order_by(RefusalTally.window_start, RefusalTally.id)
+    )
+    return (await session.execute(statement)).scalars().all()
+
+
+async def delete_tally(session: AsyncSession, tally_id: int) -> None:
+    """Forget one closed tally."""
+    await session.execute(delete(RefusalTally).where(RefusalTally.id == tally_id))

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from merge_assist.audit import chain, repository
+from merge_assist.audit.keys import session_audit_key
 from merge_assist.audit.models import AuditEntry
 from merge_assist.audit.repository import AuditQuery
 from merge_assist.kit.clock import utcnow
@@ -24,6 +25,12 @@ from merge_assist.kit.clock import utcnow
 log = logging.getLogger(__name__)
 
 VERIFY_PAGE_SIZE = 1000
+UNSEALED_REASON = (
+    "no entry is sealed by the audit key, so anyone who can write to the database could have "
+    "rewritten them all; if the server was just upgraded, run `merge-assist audit seal` once "
+    "(any new entry seals the older ones) and verify again"
+)
+SEAL_ACTION = "audit.chain.sealed"
 EXPORT_PAGE_SIZE = 500
 
 
@@ -40,6 +47,13 @@ class VerifyResult:
     first_broken_id: int | None
     reason: str | None
     head_hash: str | None = None
+    unkeyed: int = 0
+    first_keyed_id: int | None = None
+
+    @property
+    def keyed(self) -> bool:
+        """Whether the chain (up to where it was checked) is sealed by the audit key."""
+        return self.first_keyed_id is not None
 
 
 @dataclass(frozen=True)
@@ -77,6 +91,7 @@ async def record(
     if dropped:
         # Key names only: the values are exactly what must not reach a log.
         log.warning("secret-named audit details dropped", extra={"action": action, "keys": dropped})
+    key = session_audit_key(session)
     await repository.lock_chain(session)
     prev_hash = await repository.tail_hash(session) or chain.GENESIS_HASH
     # Taken under the lock, so time order follows chain order.
@@ -100,7 +115,8 @@ async def record(
         success=fields.success,
         details=fields.details,
         prev_hash=prev_hash,
-        entry_hash=chain.compute_hash(fields, prev_hash),
+        entry_hash=chain.compute_keyed_hash(fields, prev_hash, key),
+        hash_scheme=chain.KEYED_SCHEME,
     )
     return await repository.add(session, entry)
 
@@ -121,19 +137,46 @@ def fields_of(row: Any) -> chain.EntryFields:
 
 async def verify(session: AsyncSession, *, page_size: int = VERIFY_PAGE_SIZE) -> VerifyResult:
     """Walk the whole chain in id order, a page at a time; stop at the first broken entry."""
-    walker = chain.ChainWalker()
+    walker = chain.ChainWalker(session_audit_key(session))
     after_id = 0
     while True:
         rows = await repository.rows_after(session, after_id, page_size)
         for row in rows:
-            broken = walker.check(row.id, fields_of(row), row.prev_hash, row.entry_hash)
+            link = chain.StoredLink(row.id, row.hash_scheme, row.prev_hash, row.entry_hash)
+            broken = walker.check(link, fields_of(row))
             if broken is not None:
-                return VerifyResult(False, walker.checked, broken.entry_id, broken.reason)
+                return VerifyResult(
+                    False,
+                    walker.checked,
+                    broken.entry_id,
+                    broken.reason,
+                    unkeyed=walker.unkeyed,
+                    first_keyed_id=walker.first_keyed_id,
+                )
         if len(rows) < page_size:
             break
         after_id = rows[-1].id
     head = walker.expected_prev if walker.checked else None
-    return VerifyResult(True, walker.checked, None, None, head)
+    if walker.checked and walker.first_keyed_id is None:
+        # Every entry is unkeyed: written before the upgrade, or the whole history rewritten
+        # (and re-hashed) by someone without the audit key. Nothing tells them apart.
+        return VerifyResult(
+            False,
+            walker.checked,
+            walker.previous_id,
+            UNSEALED_REASON,
+            head,
+            unkeyed=walker.unkeyed,
+        )
+    return VerifyResult(
+        True,
+        walker.checked,
+        None,
+        None,
+        head,
+        unkeyed=walker.unkeyed,
+        first_keyed_id=walker.first_keyed_id,
+    )
 
 
 def build_query(
@@ -188,3 +231,15 @@ def export(
 ) -> AsyncIterator[AuditEntry]:
     """Every matching entry in chain order, streamed page by page."""
     return repository.stream(session, query or AuditQuery(), page_size=page_size)
+
+
+async def seal(session: AsyncSession) -> AuditEntry:
+    """Append a keyed entry (``audit.chain.sealed``, by the system): it seals every older one."""
+    return await record(
+        session,
+        actor_id=None,
+        actor_name="system",
+        action=SEAL_ACTION,
+        success=True,
+        details={"reason": "operator sealed the chain with the audit key"},
+    )

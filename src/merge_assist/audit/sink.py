@@ -6,7 +6,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from merge_assist.audit import service
+from merge_assist.audit import service, tallies
+from merge_assist.audit.models import AuditEntry
 from merge_assist.auth import accounts
 from merge_assist.kit.errors import NotFound
 
@@ -31,18 +32,32 @@ class AuditLogSink:
         success: bool,
         details: dict[str, Any],
     ) -> None:
-        """Append one entry in ``session`` so it commits with the action it describes."""
+        """Append one entry in ``session`` so it commits with the action it describes.
+
+        Refused sign-ins are aggregated per window (``audit/tallies.py``): the first of a kind
+        is appended, the repeats are counted and summed up once the window has passed.
+        """
         target_type, _, target_id = target.partition(":")
-        await service.record(
-            session,
-            actor_id=actor_id,
-            actor_name=await self._actor_name(session, actor_id),
-            action=action,
-            target_type=target_type or None,
-            target_id=target_id or None,
-            success=success,
-            details=details,
-        )
+        actor_name = await self._actor_name(session, actor_id)
+
+        async def write(entry_details: dict[str, Any]) -> AuditEntry:
+            return await service.record(
+                session,
+                actor_id=actor_id,
+                actor_name=actor_name,
+                action=action,
+                target_type=target_type or None,
+                target_id=target_id or None,
+                success=success,
+                details=entry_details,
+            )
+
+        if tallies.is_tallied(action, success):
+            await tallies.record_refusal(
+                session, action=action, target=target, details=details, write=write
+            )
+            return
+        await write(details)
 
     async def _actor_name(self, session: AsyncSession, actor_id: int | None) -> str:
         if actor_id is None:

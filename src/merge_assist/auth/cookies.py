@@ -3,14 +3,22 @@
 A browser asks for it by sending ``X-Refresh-Transport: cookie`` when it signs in. Then:
 
 - ``merge_assist_refresh`` holds the refresh token: httpOnly (scripts cannot read it),
-  ``SameSite=Strict``, ``Path=/api/auth`` (sent only to the sign-in endpoints), ``Secure`` when
-  the public URL is https. It never appears in a response body.
+  ``SameSite=Strict``, ``Path=/api/auth`` (sent only to the sign-in endpoints). It never
+  appears in a response body.
 - ``merge_assist_csrf`` is readable by the page (``Path=/``, ``SameSite=Strict``); the page
   echoes it in the ``X-CSRF-Token`` header when it refreshes or signs out with the cookie.
   The value is an HMAC of the refresh token under a key derived from the server's secret key
   for CSRF alone (``kit.crypto.derive_key``), so a cookie
   planted by someone else (e.g. from a sibling subdomain) does not pass either: the check
   compares header, cookie and the expected value with ``hmac.compare_digest``.
+
+When the public URL is https both cookies are ``Secure`` and named with the ``__Host-`` prefix
+(``__Host-merge_assist_refresh``, ``__Host-merge_assist_csrf``): browsers then accept them only
+from this exact host, over https, with ``Path=/`` and no ``Domain`` — a sibling subdomain can
+neither plant nor overwrite them. The prefix requires ``Path=/``, so over https the refresh
+cookie goes to every path of this origin (still httpOnly and ``SameSite=Strict``). Over plain
+http (the demo on loopback) the names stay unprefixed, since browsers refuse ``__Host-`` cookies
+there.
 
 API clients keep sending the refresh token in the JSON body and never need any of this.
 """
@@ -32,6 +40,7 @@ CSRF_HEADER = "X-CSRF-Token"
 TRANSPORT_HEADER = "X-Refresh-Transport"
 REFRESH_COOKIE_PATH = "/api/auth"
 CSRF_COOKIE_PATH = "/"
+HOST_PREFIX = "__Host-"
 
 
 def wants_cookie(request: Request) -> bool:
@@ -41,6 +50,21 @@ def wants_cookie(request: Request) -> bool:
 
 def _secure(settings: Settings) -> bool:
     return settings.effective_public_url.lower().startswith("https://")
+
+
+def refresh_cookie_name(settings: Settings) -> str:
+    """The refresh cookie's name: ``__Host-`` prefixed when served over https."""
+    return HOST_PREFIX + REFRESH_COOKIE if _secure(settings) else REFRESH_COOKIE
+
+
+def csrf_cookie_name(settings: Settings) -> str:
+    """The CSRF cookie's name: ``__Host-`` prefixed when served over https."""
+    return HOST_PREFIX + CSRF_COOKIE if _secure(settings) else CSRF_COOKIE
+
+
+def _refresh_path(settings: Settings) -> str:
+    """``/api/auth``, or ``/`` over https (what the ``__Host-`` prefix requires)."""
+    return "/" if _secure(settings) else REFRESH_COOKIE_PATH
 
 
 def csrf_token_for(settings: Settings, refresh_token: str) -> str:
@@ -55,16 +79,16 @@ def set_session_cookies(response: Response, settings: Settings, refresh_token: s
     max_age = settings.refresh_token_days * 24 * 3600
     secure = _secure(settings)
     response.set_cookie(
-        REFRESH_COOKIE,
+        refresh_cookie_name(settings),
         refresh_token,
         max_age=max_age,
-        path=REFRESH_COOKIE_PATH,
+        path=_refresh_path(settings),
         secure=secure,
         httponly=True,
         samesite="strict",
     )
     response.set_cookie(
-        CSRF_COOKIE,
+        csrf_cookie_name(settings),
         csrf_token_for(settings, refresh_token),
         max_age=max_age,
         path=CSRF_COOKIE_PATH,
@@ -78,24 +102,31 @@ def clear_session_cookies(response: Response, settings: Settings) -> None:
     """Tell the browser to forget both cookies."""
     secure = _secure(settings)
     response.delete_cookie(
-        REFRESH_COOKIE, path=REFRESH_COOKIE_PATH, secure=secure, httponly=True, samesite="strict"
+        refresh_cookie_name(settings),
+        path=_refresh_path(settings),
+        secure=secure,
+        httponly=True,
+        samesite="strict",
     )
-    response.delete_cookie(CSRF_COOKIE, path=CSRF_COOKIE_PATH, secure=secure, samesite="strict")
+    response.delete_cookie(
+        csrf_cookie_name(settings), path=CSRF_COOKIE_PATH, secure=secure, samesite="strict"
+    )
 
 
 def refresh_token_from_cookie(request: Request, settings: Settings) -> str | None:
     """The refresh token of the cookie, after the CSRF check (403); None without the cookie."""
-    token = request.cookies.get(REFRESH_COOKIE)
+    token = request.cookies.get(refresh_cookie_name(settings))
     if not token:
         return None
     sent = request.headers.get(CSRF_HEADER, "")
+    csrf_cookie = csrf_cookie_name(settings)
     if not sent:
         raise Forbidden(
-            f"The {CSRF_HEADER} header is missing: send the value of the {CSRF_COOKIE} cookie "
+            f"The {CSRF_HEADER} header is missing: send the value of the {csrf_cookie} cookie "
             "with this request."
         )
     expected = csrf_token_for(settings, token).encode("ascii")
-    cookie = request.cookies.get(CSRF_COOKIE, "").encode("utf-8", "replace")
+    cookie = request.cookies.get(csrf_cookie, "").encode("utf-8", "replace")
     header_ok = hmac.compare_digest(sent.encode("utf-8", "replace"), expected)
     cookie_ok = hmac.compare_digest(cookie, expected)
     if not (header_ok and cookie_ok):

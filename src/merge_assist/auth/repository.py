@@ -270,3 +270,16 @@ async def add_gitlab_identity(session: AsyncSession, identity: GitLabIdentity) -
     session.add(identity)
     await session.flush()
     return identity
+
+
+async def delete_login_attempts_before(session: AsyncSession, before: datetime) -> int:
+    """Delete sign-in attempts older than ``before``; how many were deleted."""
+    result = await session.execute(delete(LoginAttempt).where(LoginAttempt.at < before))
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def delete_refresh_tokens_expired_before(session: AsyncSession, before: datetime) -> int:
+    """Delete refresh tokens that expired before ``before`` (used, revoked or not)."""
+    # A row another token was rotated from points at it; SET NULL on delete keeps them valid.
+    result = await session.execute(delete(RefreshToken).where(RefreshToken.expires_at < before))
+    return int(getattr(result, "rowcount", 0) or 0)

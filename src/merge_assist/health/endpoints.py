@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
 from merge_assist.auth.dependencies import CurrentUser
+from merge_assist.health.metrics_access import check_metrics_access
 from merge_assist.health.schemas import HealthStatus
 from merge_assist.health.status import health_status
 from merge_assist.kit.clock import utcnow
@@ -53,6 +54,7 @@ async def status(user: CurrentUser, session: Session, res: Resources) -> HealthS
 
 
 @router.get("/metrics", include_in_schema=False)
-async def metrics() -> Response:
-    """Prometheus text exposition."""
+async def metrics(res: Resources, request: Request) -> Response:
+    """Prometheus text exposition; behind ``metrics_token`` when set, 404 when turned off."""
+    check_metrics_access(res.settings, request.headers.get("authorization", ""))
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

@@ -58,7 +58,7 @@ def run_unit_of_work(
     try:
         if migrate_first:
             migrate.upgrade(chosen.effective_database_url)
-        return asyncio.run(_in_unit_of_work(chosen.effective_database_url, work))
+        return asyncio.run(_in_unit_of_work(chosen, work))
     except MergeAssistError as refusal:
         _refused(refusal)
     except DBAPIError as exc:
@@ -70,10 +70,10 @@ def run_unit_of_work(
         raise typer.Exit(EXIT_CANNOT_RUN) from None
 
 
-async def _in_unit_of_work(database_url: str, work: UnitOfWork[T]) -> T:
-    engine = create_engine(database_url)
+async def _in_unit_of_work(settings: Settings, work: UnitOfWork[T]) -> T:
+    engine = create_engine(settings.effective_database_url)
     try:
-        async with unit_of_work(create_sessionmaker(engine)) as session:
+        async with unit_of_work(create_sessionmaker(engine, settings)) as session:
             return await work(session)
     finally:
         await engine.dispose()

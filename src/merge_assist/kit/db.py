@@ -19,6 +19,8 @@ from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.types import TypeDecorator
 
+from merge_assist.kit.settings import Settings
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -74,9 +76,27 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     return engine
 
 
-def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    """Sessions that keep loaded attributes after commit (responses read them afterwards)."""
-    return async_sessionmaker(engine, expire_on_commit=False)
+SETTINGS_INFO = "merge_assist.settings"
+"""The key of ``Session.info`` holding the settings its sessions were made with."""
+
+
+def create_sessionmaker(
+    engine: AsyncEngine, settings: Settings | None = None
+) -> async_sessionmaker[AsyncSession]:
+    """Sessions that keep loaded attributes after commit (responses read them afterwards).
+
+    With ``settings``, each session carries them in ``info`` (:func:`settings_of`): what a
+    service needs from the process's configuration and cannot take as an argument from every
+    caller, such as the audit key the audit log seals its entries with.
+    """
+    info = {SETTINGS_INFO: settings} if settings is not None else {}
+    return async_sessionmaker(engine, expire_on_commit=False, info=info)
+
+
+def settings_of(session: AsyncSession) -> Settings | None:
+    """The settings ``session`` was made with (``None`` when made without)."""
+    found = session.info.get(SETTINGS_INFO)
+    return found if isinstance(found, Settings) else None
 
 
 @asynccontextmanager

@@ -66,6 +66,11 @@ class Settings(BaseSettings):
         description="Versioned keys for data encrypted at rest, '2:<new>,1:<old>' (highest "
         "version encrypts); when unset, version 1 is the secret key.",
     )
+    audit_key: SecretStr | None = Field(
+        default=None,
+        description="Seals the audit chain (HMAC); at least 32 characters. When unset, derived "
+        "from the secret key under its own label.",
+    )
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=1, le=65535)
     log_level: str = "INFO"
@@ -132,6 +137,19 @@ class Settings(BaseSettings):
         description="The address GitLab reaches this server at (webhooks go to "
         "<public url>/webhook/gitlab); http://<host>:<port> when unset.",
     )
+    allowed_hosts: str = Field(
+        default="",
+        description="Host names requests may name besides the public URL's host and loopback "
+        "(comma-separated); '*' turns the Host check off.",
+    )
+    metrics_enabled: bool = Field(default=True, description="Serve Prometheus metrics on /metrics.")
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        description="When set, /metrics answers only 'Authorization: Bearer <token>'.",
+    )
+    api_docs_enabled: bool = Field(
+        default=True, description="Serve the API documentation: /docs, /redoc, /openapi.json."
+    )
     max_batch_size: int = Field(
         default=20, ge=1, le=200, description="Largest batch size a project may configure."
     )
@@ -178,6 +196,26 @@ class Settings(BaseSettings):
     )
     inbox_retention_days: int = Field(
         default=7, ge=1, le=3650, description="Webhook events older than this are deleted."
+    )
+    login_attempts_retention_hours: int = Field(
+        default=24,
+        ge=1,
+        le=24 * 365,
+        description="Sign-in attempts older than this (and than the throttling window) are "
+        "deleted by the watcher.",
+    )
+    refresh_token_retention_days: int = Field(
+        default=30,
+        ge=0,
+        le=3650,
+        description="Refresh tokens are deleted this many days after they expire.",
+    )
+    audit_refusal_window_seconds: int = Field(
+        default=900,
+        ge=60,
+        le=86400,
+        description="Repeated refused sign-ins of one kind from one address are logged once per "
+        "window of this length, then summed up in one entry.",
     )
     web_dist_dir: Path = Field(
         default_factory=default_web_dist_dir, description="The built dashboard served on /."

@@ -21,6 +21,7 @@ from merge_assist.ingest.endpoints import webhook_body_limit
 from merge_assist.ingest.service import WEBHOOK_REJECTIONS, rejection_window
 from merge_assist.kit.body_limit import BodyLimit, BodyLimitMiddleware, global_body_limit
 from merge_assist.kit.db import create_engine, create_sessionmaker
+from merge_assist.kit.http_security import HttpSecurity, SecurityMiddleware
 from merge_assist.kit.live.app_hub import close_live_relay, start_live_relay
 from merge_assist.kit.metrics import HTTP_LATENCY, HTTP_REQUESTS
 from merge_assist.kit.settings import Settings, get_settings
@@ -44,7 +45,9 @@ from merge_assist.workers.background import start_background
 
 def create_resources(settings: Settings, engine: AsyncEngine) -> AppResources:
     """What every process of the product holds (API, listener, worker, watcher)."""
-    res = AppResources(settings=settings, engine=engine, sessions=create_sessionmaker(engine))
+    res = AppResources(
+        settings=settings, engine=engine, sessions=create_sessionmaker(engine, settings)
+    )
     res.provide(AUDIT_SINK, AuditLogSink())
     res.provide(USER_NOTICES, SystemMessageNotices())  # auth's notices as messages
     res.provide(GITLAB_CLIENT_FACTORY, gitlab_client_factory(settings))
@@ -80,12 +83,17 @@ def create_app(
         title="Merge Assist",
         version="0.1.0",
         description="Merge queue, vault and GitLab sandbox companion.",
+        docs_url="/docs" if settings.api_docs_enabled else None,
+        redoc_url="/redoc" if settings.api_docs_enabled else None,
+        openapi_url="/openapi.json" if settings.api_docs_enabled else None,
         lifespan=_lifespan(res, owns_engine=owns_engine, whole_product=routers is None),
     )
     app.state.resources = res
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, limits=body_limits(settings))
     _install_http_metrics(app)
+    # Outermost: the Host check sees every request first, every answer gets the headers.
+    app.add_middleware(SecurityMiddleware, policy=HttpSecurity.from_settings(settings))
     for router in _routers() if routers is None else routers:
         app.include_router(router)
     if routers is None:

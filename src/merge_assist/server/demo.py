@@ -167,7 +167,7 @@ def onboard_demo_project() -> str:
     async def work() -> str:
         engine = create_engine(settings.effective_database_url)
         try:
-            async with unit_of_work(create_sessionmaker(engine)) as session:
+            async with unit_of_work(create_sessionmaker(engine, settings)) as session:
                 project = await service.onboard(
                     session,
                     settings,

@@ -16,7 +16,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
 # Paths that belong to the server: an unknown one is a JSON 404, never the dashboard page.
-SERVER_PREFIXES = ("api", "metrics", "webhook")
+SERVER_PREFIXES = ("api", "metrics", "webhook", "docs", "redoc")
 # Vite puts content-hashed bundles here: their names change with their content.
 HASHED_ASSETS_DIR = "assets"
 IMMUTABLE = "public, max-age=31536000, immutable"

@@ -2,7 +2,8 @@
 
 It is what makes lost wake-ups harmless, and with a project's webhooks off it is the only
 trigger. It also re-wakes projects whose inbox holds events nobody reconciled for a while (the
-listener's wake-up was lost, e.g. the bus was down), and prunes the inbox past its retention.
+listener's wake-up was lost, e.g. the bus was down), and does the hourly housekeeping
+(``workers/housekeeping.py``: the inbox, old sign-in records, repeated refusals).
 Two watchers only publish twice as many wake-ups; the owner runs the project either way.
 """
 
@@ -21,6 +22,7 @@ from merge_assist.kit.clock import utcnow
 from merge_assist.kit.db import unit_of_work
 from merge_assist.kit.web import AppResources
 from merge_assist.workers import heartbeats
+from merge_assist.workers.housekeeping import housekeeping
 from merge_assist.workers.schedule import active_projects
 
 log = logging.getLogger(__name__)
@@ -92,13 +94,8 @@ class Watcher:
     async def _prune(self, now: datetime) -> None:
         if self._pruned_at is not None and now - self._pruned_at < PRUNE_EVERY:
             return
-        async with unit_of_work(self.res.sessions) as session:
-            deleted = await inbox.prune(
-                session, now=now, retention_days=self.res.settings.inbox_retention_days
-            )
+        await housekeeping(self.res, now)
         self._pruned_at = now
-        if deleted:
-            log.info("pruned the event inbox", extra={"deleted": deleted})
 
     async def run(self, stop: asyncio.Event) -> None:
         """Make passes every ``heartbeat_seconds`` until ``stop`` is set."""

@@ -59,6 +59,7 @@ def worker_settings(
         environment=Environment.test,
         data_dir=data_dir,
         database_url=database_url,
+        allowed_hosts="testserver",  # the Host of the ASGI test clients
         secret_key="test-secret-key-" + uuid.uuid4().hex,  # type: ignore[arg-type]
         password_hash_profile="test",
         gitlab_url=sandbox.url,

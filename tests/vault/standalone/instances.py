@@ -77,7 +77,9 @@ async def running_instance(
         await connection.run_sync(metadata.create_all)
     transport = httpx.ASGITransport(app=create_app(settings, engine=engine))
     try:
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://127.0.0.1:8080"
+        ) as client:
             signed_in = await client.post(
                 "/api/auth/login-gitlab", json={"token": sandbox.token_for(username)}
             )

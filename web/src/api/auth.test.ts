@@ -222,6 +222,21 @@ describe("cookie transport", () => {
     expect(refresh?.headers["x-csrf-token"]).toBe("csrf-value");
   });
 
+  it("reads the __Host- prefixed CSRF cookie the server sets over https", async () => {
+    server.handle((req, res) =>
+      req.url === "/api/auth/refresh"
+        ? json(res, 200, { access_token: "over-https", token_type: "bearer", expires_in: 900 })
+        : json(res, 404, { detail: "Not Found" }),
+    );
+    const auth = createAuth({
+      baseUrl: server.url,
+      refreshTransport: "cookie",
+      readCookies: () => "theme=dark; __Host-merge_assist_csrf=host-bound",
+    });
+    await expect(auth.refresh()).resolves.toBe(true);
+    expect(server.seen[0]?.headers["x-csrf-token"]).toBe("host-bound");
+  });
+
   it("asks for the cookie at sign-in and keeps no refresh token in memory", async () => {
     server.handle((req, res) => {
       if (req.url === "/api/auth/login" || req.url === "/api/auth/login-gitlab") {

@@ -8,7 +8,8 @@
  * - `"cookie"` (the dashboard): sign-in sends `X-Refresh-Transport: cookie`, so the server
  *   keeps the refresh token in an httpOnly SameSite=Strict cookie (never in the body, never
  *   readable by scripts); the refresh/logout calls send the cookie plus the CSRF token read
- *   from the readable `merge_assist_csrf` cookie in `X-CSRF-Token` (double-submit). A reload
+ *   from the readable `merge_assist_csrf` cookie (`__Host-merge_assist_csrf` over https) in
+ *   `X-CSRF-Token` (double-submit). A reload
  *   keeps the session: the app starts with a silent `refresh()`.
  */
 import { type ApiClient, ApiError, createApiClient } from "./client";
@@ -110,7 +111,9 @@ export function createAuth(options: AuthOptions = {}): Auth {
   }
 
   function cookieOptions(): { credentials: RequestCredentials; headers: Record<string, string> } {
-    const csrf = readCookie(readCookies(), csrfCookie);
+    // Served over https the server names it `__Host-<name>` (host-only, Secure, Path=/).
+    const cookies = readCookies();
+    const csrf = readCookie(cookies, `__Host-${csrfCookie}`) ?? readCookie(cookies, csrfCookie);
     return { credentials: "include", headers: csrf ? { [csrfHeader]: csrf } : {} };
   }
 
