@@ -65,6 +65,7 @@ def settings(
         gitlab_url=sandbox.url,
         gitlab_max_retries=2,
         public_url="http://merge-assist.invalid",
+        allowed_hosts="testserver",  # the Host of the test client
         _env_file=None,  # type: ignore[call-arg]
     )
 
