@@ -22,6 +22,7 @@ from merge_assist.merging.engine.observations import (
     Observations,
     Pipeline,
     PipelineResult,
+    PipelineRetryResult,
     PushResult,
     RebaseResult,
 )
@@ -72,6 +73,7 @@ class World:
     violations: list[str] = field(default_factory=list)
     clock: int = 0
     outsider_at: int | None = None  # at this tick someone pushes to the target by hand
+    retried: dict[int, int] = field(default_factory=dict)  # pipeline id -> retries run
     _next: int = 0
 
     # --- setup ------------------------------------------------------------------------------
@@ -265,6 +267,8 @@ class World:
                 return PipelineResult(
                     attempt_id=attempt_id, sha=sha, status="created", pipeline_id=pipeline.id
                 )
+            case act.RetryPipeline():
+                return self._retry(action)
             case act.MergeMR():
                 return self._merge(action)
             case act.PushTarget():
@@ -280,6 +284,19 @@ class World:
             case act.Wait():
                 pass
         return None
+
+    def _retry(self, action: act.RetryPipeline) -> PipelineRetryResult:
+        """GitLab's retry: the same pipeline runs again, once per retry number."""
+        done = self.retried.get(action.pipeline_id, 0)
+        if done < action.retry:
+            self.retried[action.pipeline_id] = done = done + 1
+            self.pipelines = [
+                p.model_copy(update={"status": "running"}) if p.id == action.pipeline_id else p
+                for p in self.pipelines
+            ]
+        return PipelineRetryResult(
+            pipeline_id=action.pipeline_id, sha=action.sha, status="retried", retries=done
+        )
 
     def _comment(self, action: act.PostComment) -> None:
         notes = self.notes.setdefault(action.iid, [])

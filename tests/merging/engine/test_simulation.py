@@ -114,6 +114,7 @@ def scenarios(draw: st.DrawFn) -> Scenario:
         landing=draw(st.sampled_from(["merge_api", "push"])),
         batch_size=draw(st.integers(1, 5)),
         max_rejections=draw(st.integers(1, 3)),
+        pipeline_retries=draw(st.integers(0, 2)),
     )
     raised = draw(st.lists(st.sampled_from(iids), max_size=config.batch_size, unique=True))
     priorities = tuple((iid, draw(st.integers(1, 3))) for iid in raised)
