@@ -74,6 +74,8 @@ class World:
     clock: int = 0
     outsider_at: int | None = None  # at this tick someone pushes to the target by hand
     retried: dict[int, int] = field(default_factory=dict)  # pipeline id -> retries run
+    # Trees (by the MRs they hold) whose first run of a pipeline flakes; a retry passes.
+    flaky: set[frozenset[int]] = field(default_factory=set)
     _next: int = 0
 
     # --- setup ------------------------------------------------------------------------------
@@ -210,11 +212,7 @@ class World:
         if self.clock == self.outsider_at:
             self._outsider_push()
         self.pipelines = [
-            p.model_copy(
-                update={"status": "success" if self.passes(self.tree(p.sha)) else "failed"}
-            )
-            if p.status == "running"
-            else p
+            p.model_copy(update={"status": self._verdict(p)}) if p.status == "running" else p
             for p in self.pipelines
         ]
         for mr in self.mrs.values():
@@ -227,6 +225,13 @@ class World:
                 self.branches[mr.source_branch] = mr.head
                 self._pipeline(mr.head, mr.source_branch)
             mr.wants_push = False
+
+    def _verdict(self, pipeline: Pipeline) -> str:
+        tree = self.tree(pipeline.sha)
+        flaky = frozenset(iid for iid, _ in tree if iid) in self.flaky
+        if flaky and not self.retried.get(pipeline.id):
+            return "failed"
+        return "success" if self.passes(tree) else "failed"
 
     def _outsider_push(self) -> None:
         """A maintainer pushes a (tested) commit straight to the target: the queue must cope."""

@@ -24,6 +24,8 @@ from tests.merging.engine.factories import (
     step,
 )
 from tests.merging.engine.test_batch import build
+from tests.merging.engine.test_simulation import Outcome, Scenario, run
+from tests.merging.world import World
 
 SINGLE = EngineConfig(strategy="single")  # pipeline_retries 1: the default
 NEW = sha("n")
@@ -200,3 +202,60 @@ def test_a_member_tried_alone_on_a_new_target_is_retried_before_it_is_struck() -
     assert retry.iids == (2,)
     assert failed.state.merge_request(2).strikes == 0
     assert TARGET_SHA  # the attempt was built on the target
+
+
+# --- whole queues over the in-memory GitLab ------------------------------------------------
+
+
+def flaky_queue(
+    config: EngineConfig, iids: tuple[int, ...], flaky: frozenset[int]
+) -> tuple[Outcome, World]:
+    scenario = Scenario(
+        iids=iids,
+        bad=frozenset(),
+        bad_pairs=frozenset(),
+        conflict_pairs=frozenset(),
+        priorities=(),
+        config=config,
+        flaky=frozenset({flaky}),
+    )
+    return run(scenario)
+
+
+def retried(world: World) -> int:
+    return sum(world.retried.values())
+
+
+def test_an_mr_whose_own_pipeline_flaked_is_merged_not_rejected() -> None:
+    config = EngineConfig(strategy="single", max_rejections=1)
+    outcome, world = flaky_queue(config, (1, 2), frozenset({1}))
+    assert outcome.merged == {1, 2}
+    assert outcome.rejected == set()
+    assert retried(world) == 1
+    assert not [h for h in world.history if h.event == "struck"]
+
+
+def test_without_retries_the_flake_rejects_the_mr() -> None:
+    config = EngineConfig(strategy="single", max_rejections=1, pipeline_retries=0)
+    outcome, world = flaky_queue(config, (1, 2), frozenset({1}))
+    assert outcome.rejected == {1}
+    assert retried(world) == 0
+
+
+def test_a_small_flaky_batch_is_retried_and_lands_whole() -> None:
+    config = EngineConfig(strategy="batch", batch_size=2, landing="push")
+    outcome, world = flaky_queue(config, (1, 2), frozenset({1, 2}))
+    assert outcome.merged == {1, 2}
+    assert retried(world) == 1
+    assert not [h for h in world.history if h.event in ("struck", "culprit")]
+
+
+def test_a_big_flaky_batch_is_not_retried_its_isolation_round_clears_everyone() -> None:
+    config = EngineConfig(strategy="batch", batch_size=5, parallel_tests=4, landing="push")
+    outcome, world = flaky_queue(config, (1, 2, 3, 4, 5), frozenset({1, 2, 3, 4, 5}))
+    assert outcome.merged == {1, 2, 3, 4, 5}
+    assert outcome.rejected == set()
+    # Every trial passed: one landed (!1-!4), and !5 alone on top of it is the very tree that
+    # flaked (flakes go by tree and attempt, as in the sandbox): that lone test is retried.
+    assert retried(world) == 1
+    assert not [h for h in world.history if h.event in ("struck", "culprit")]

@@ -34,6 +34,7 @@ class Scenario:
     priorities: tuple[tuple[int, int], ...]
     config: EngineConfig
     outsider_at: int | None = None
+    flaky: frozenset[frozenset[int]] = frozenset()  # trees whose first pipeline run flakes
 
 
 @dataclass
@@ -55,6 +56,7 @@ def run(
         dict(scenario.priorities),
     )
     world.outsider_at = scenario.outsider_at
+    world.flaky = set(scenario.flaky)
     state = TargetQueueState.empty(project_id=1, target_branch=TARGET)
     results: tuple[ActionResult, ...] = ()
     posted: set[str] = set()
