@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from merge_assist.merging.engine.config import EngineConfig
 from merge_assist.merging.engine.decide import Decision
 from merge_assist.merging.engine.observations import (
@@ -259,3 +262,19 @@ def test_a_big_flaky_batch_is_not_retried_its_isolation_round_clears_everyone() 
     # flaked (flakes go by tree and attempt, as in the sandbox): that lone test is retried.
     assert retried(world) == 1
     assert not [h for h in world.history if h.event in ("struck", "culprit")]
+
+
+@given(st.data())
+@settings(max_examples=60, deadline=None)
+def test_in_single_a_flake_never_rejects_a_good_mr(data: st.DataObject) -> None:
+    """Any trees may flake on their first run: every good MR lands, every bad one is out."""
+    iids = tuple(data.draw(st.lists(st.integers(1, 30), min_size=1, max_size=6, unique=True)))
+    bad = frozenset(data.draw(st.lists(st.sampled_from(iids), max_size=2, unique=True)))
+    trees = st.frozensets(st.sampled_from(iids), min_size=1, max_size=4)
+    flaky = frozenset(data.draw(st.sets(trees, max_size=6)))
+    config = EngineConfig(strategy="single", max_rejections=1)
+    scenario = Scenario(iids, bad, frozenset(), frozenset(), (), config, flaky=flaky)
+    outcome, world = run(scenario)
+    assert world.violations == []
+    assert outcome.merged == set(iids) - bad
+    assert outcome.rejected == bad
