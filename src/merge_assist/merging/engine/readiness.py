@@ -55,7 +55,7 @@ def _settle(step: Step, iid: int, verdict: Verdict, reasons: tuple[str, ...]) ->
     mr = step.mrs[iid]
     if verdict.status == "failing" and verdict.only_held:
         _hold(step, iid, verdict, reasons)
-    elif verdict.status == "failing" and _retrying(step, iid, verdict, reasons):
+    elif verdict.status == "failing" and _retrying(step, iid, verdict):
         pass  # a flake is possible: the head pipeline runs again before anything is struck
     elif verdict.status == "failing":
         step.update_mr(iid, phase=Phase.NOT_READY, reasons=reasons)
@@ -91,7 +91,7 @@ def _head_pipeline(step: Step, iid: int) -> Pipeline | None:
     return pipeline
 
 
-def _retrying(step: Step, iid: int, verdict: Verdict, reasons: tuple[str, ...]) -> bool:
+def _retrying(step: Step, iid: int, verdict: Verdict) -> bool:
     """The MR fails only because its head pipeline failed (what else fails is nobody's fault
     in it): retry that pipeline before striking, and keep the MR waiting while it runs."""
     failing = verdict.failing_reasons
