@@ -103,6 +103,20 @@ describe("administration: projects", () => {
     expect(api.callsTo("PUT /api/projects/1/config")[1]?.body).toMatchObject({ parallel_tests: 2 });
   });
 
+  it("saves how often a failed pipeline is retried", async () => {
+    const api = adminApi();
+    api.on("PUT /api/projects/:id/config", (request: { body: unknown }) => ({ ...CONFIG, ...(request.body as object), updated_by: "ada" }));
+    const { user: person } = renderPage(<AdministrationPage />, { api });
+    const form = await screen.findByRole("form", { name: "Project settings" });
+    const retries = within(form).getByLabelText("Pipeline retries");
+    expect(retries).toHaveValue(1);
+    await person.clear(retries);
+    await person.type(retries, "0");
+    await person.click(within(form).getByRole("button", { name: "Save settings" }));
+    expect(await screen.findByText("Settings of group/app saved.")).toBeInTheDocument();
+    expect(api.callsTo("PUT /api/projects/1/config")[0]?.body).toMatchObject({ pipeline_retries: 0 });
+  });
+
   it("grants and removes a project permission, and deactivates a project", async () => {
     const api = adminApi();
     api.on("PUT /api/projects/:id/permissions", (request: { body: unknown }) => {
