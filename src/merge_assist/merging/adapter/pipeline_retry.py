@@ -66,10 +66,13 @@ async def retry_pipeline(
         await asyncio.sleep(settle.poll_seconds)
         waited += settle.poll_seconds
         pipeline = await client.get_pipeline(project_id, action.pipeline_id)
+    if pipeline.status != "failed":
+        return _retried(action, done + 1)
+    # Still failed: the retry ran and failed at once, or GitLab re-ran nothing.
     now = await _retries(client, project_id, action.pipeline_id)
-    if pipeline.status == "failed" and (now is None or now <= done):
+    if now is None or now <= done:
         return _refused(action, "GitLab did not run the pipeline again")
-    return _retried(action, max(now or 0, done + 1))
+    return _retried(action, now)
 
 
 async def _retries(client: GitLabClient, project_id: int, pipeline_id: int) -> int | None:
