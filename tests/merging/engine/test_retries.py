@@ -51,7 +51,7 @@ def test_a_flaky_pipeline_of_the_mr_tested_alone_is_retried_then_the_mr_lands() 
     (retry,) = of_kind(failed, "retry_pipeline")
     assert (retry.pipeline_id, retry.retry, retry.retries_allowed, retry.iids) == (9, 1, 1, (1,))
     assert retry.key == "retry-pipeline:9:1"
-    assert "retrying pipeline #9 of !1 (attempt 2 of 2)" in " ".join(failed.notes)
+    assert (retry.subject, retry.cause) == ("!1", "it failed; a flake is possible")
     assert of_kind(failed, "post_comment") == []
     mr = failed.state.merge_request(1)
     assert (mr.phase, mr.strikes) == (Phase.MERGING, 0)

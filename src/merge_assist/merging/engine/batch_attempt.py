@@ -223,7 +223,9 @@ def _confirm_by_retry(step: Step, attempt: Attempt) -> bool:
     has at least ``ISOLATION_TELLS_FLAKES`` trials (the round itself tells a flake, and a
     retry would cost every real failure one CI round). Every other failure — a set of fewer
     members, a prefix, a halving test, a probe, a member tried alone — names a culprit
-    directly, so it is retried first.
+    directly, so it is retried first, even when the same tree failed before in the run: the
+    sandbox (like a flaky test tied to the code) fails the same tree again on a new
+    pipeline's first run, so only a retry is a second opinion.
     """
     plan = attempt.plan
     run = step.run

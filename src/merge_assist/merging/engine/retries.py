@@ -68,17 +68,8 @@ def retry_failed(step: Step, pipeline: Pipeline, *, iids: tuple[int, ...], subje
             cause=CAUSE,
         )
     )
-    step.note(retrying_text(pipeline.id, subject, retry, limit))
     step.busy = True
     return True
-
-
-def retrying_text(pipeline_id: int, subject: str, retry: int, limit: int) -> str:
-    """The sentence the log and the dashboard show for a retry."""
-    return (
-        f"retrying pipeline #{pipeline_id} of {subject} "
-        f"(attempt {retry + 1} of {limit + 1}): {CAUSE}"
-    )
 
 
 def retry_reason(step: Step, pipeline: Pipeline) -> str | None:
