@@ -22,6 +22,7 @@ from merge_assist.merging.engine.observations import (
     Observations,
     Pipeline,
     PipelineResult,
+    PipelineRetryResult,
     PushResult,
     RebaseResult,
 )
@@ -72,6 +73,9 @@ class World:
     violations: list[str] = field(default_factory=list)
     clock: int = 0
     outsider_at: int | None = None  # at this tick someone pushes to the target by hand
+    retried: dict[int, int] = field(default_factory=dict)  # pipeline id -> retries run
+    # Trees (by the MRs they hold) whose first run of a pipeline flakes; a retry passes.
+    flaky: set[frozenset[int]] = field(default_factory=set)
     _next: int = 0
 
     # --- setup ------------------------------------------------------------------------------
@@ -208,11 +212,7 @@ class World:
         if self.clock == self.outsider_at:
             self._outsider_push()
         self.pipelines = [
-            p.model_copy(
-                update={"status": "success" if self.passes(self.tree(p.sha)) else "failed"}
-            )
-            if p.status == "running"
-            else p
+            p.model_copy(update={"status": self._verdict(p)}) if p.status == "running" else p
             for p in self.pipelines
         ]
         for mr in self.mrs.values():
@@ -225,6 +225,13 @@ class World:
                 self.branches[mr.source_branch] = mr.head
                 self._pipeline(mr.head, mr.source_branch)
             mr.wants_push = False
+
+    def _verdict(self, pipeline: Pipeline) -> str:
+        tree = self.tree(pipeline.sha)
+        flaky = frozenset(iid for iid, _ in tree if iid) in self.flaky
+        if flaky and not self.retried.get(pipeline.id):
+            return "failed"
+        return "success" if self.passes(tree) else "failed"
 
     def _outsider_push(self) -> None:
         """A maintainer pushes a (tested) commit straight to the target: the queue must cope."""
@@ -265,6 +272,8 @@ class World:
                 return PipelineResult(
                     attempt_id=attempt_id, sha=sha, status="created", pipeline_id=pipeline.id
                 )
+            case act.RetryPipeline():
+                return self._retry(action)
             case act.MergeMR():
                 return self._merge(action)
             case act.PushTarget():
@@ -280,6 +289,19 @@ class World:
             case act.Wait():
                 pass
         return None
+
+    def _retry(self, action: act.RetryPipeline) -> PipelineRetryResult:
+        """GitLab's retry: the same pipeline runs again, once per retry number."""
+        done = self.retried.get(action.pipeline_id, 0)
+        if done < action.retry:
+            self.retried[action.pipeline_id] = done = done + 1
+            self.pipelines = [
+                p.model_copy(update={"status": "running"}) if p.id == action.pipeline_id else p
+                for p in self.pipelines
+            ]
+        return PipelineRetryResult(
+            pipeline_id=action.pipeline_id, sha=action.sha, status="retried", retries=done
+        )
 
     def _comment(self, action: act.PostComment) -> None:
         notes = self.notes.setdefault(action.iid, [])

@@ -274,3 +274,22 @@ async def test_parallel_tests_is_stored_and_bounded(
         assert detail.startswith("Invalid configuration: parallel_tests: "), detail
         assert bound in detail
     assert (await client.get(url, headers=admin)).json()["parallel_tests"] == 2
+
+
+async def test_pipeline_retries_is_stored_and_bounded(
+    client: httpx.AsyncClient, admin: dict[str, str], sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    project_id = await onboard(client, admin, "acme/webapp")
+    url = f"/api/projects/{project_id}/config"
+    assert (await client.get(url, headers=admin)).json()["pipeline_retries"] == 1
+
+    changed = await client.put(url, json={"pipeline_retries": 0}, headers=admin)
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["pipeline_retries"] == 0
+    async with sessions() as session:
+        assert (await service.get_config(session, project_id)).pipeline_retries == 0
+
+    refused = await client.put(url, json={"pipeline_retries": 4}, headers=admin)
+    assert refused.status_code == 422
+    assert refused.json()["detail"].startswith("Invalid configuration: pipeline_retries: ")
+    assert (await client.get(url, headers=admin)).json()["pipeline_retries"] == 0

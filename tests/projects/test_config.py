@@ -21,6 +21,7 @@ def test_defaults_follow_the_spec() -> None:
     assert config.target_branches == ("develop",)
     assert (config.strategy, config.batch_size, config.train_depth) == ("single", 5, 3)
     assert config.parallel_tests == 4
+    assert config.pipeline_retries == 1
     assert config.polling_interval_seconds == 300
     assert config.max_rejections == 3
     assert config.landing == "merge_api"
@@ -49,6 +50,8 @@ def test_labels_merge_key_by_key() -> None:
         ({"train_depth": 11}, "train_depth"),
         ({"parallel_tests": 0}, "parallel_tests: Input should be greater than or equal to 1"),
         ({"parallel_tests": 21}, "parallel_tests: Input should be less than or equal to 20"),
+        ({"pipeline_retries": -1}, "pipeline_retries: Input should be greater than or equal to 0"),
+        ({"pipeline_retries": 4}, "pipeline_retries: Input should be less than or equal to 3"),
         ({"polling_interval_seconds": 5}, "polling_interval_seconds"),
         ({"max_rejections": 0}, "max_rejections"),
         ({"labels": {"shiny": "x"}}, "unknown label key(s) shiny"),

@@ -6,6 +6,8 @@ on them. ``train`` is part of the product's design but the engine does not run i
 ``single`` and ``batch`` are accepted (:data:`SUPPORTED_STRATEGIES`); ``train_depth`` is stored
 already so switching later needs no migration. ``parallel_tests`` is how many pipelines a failed
 batch may run side by side to find its culprit (1 = one attempt at a time).
+``pipeline_retries`` is how often a failed pipeline is retried before its failure strikes
+anyone (0 = never: a flake then counts like a real failure).
 """
 
 from __future__ import annotations
@@ -64,6 +66,7 @@ class ProjectConfig(BaseModel):
     batch_size: int = Field(default=5, ge=1)
     train_depth: int = Field(default=3, ge=1, le=10)
     parallel_tests: int = Field(default=4, ge=1, le=20)
+    pipeline_retries: int = Field(default=1, ge=0, le=3)
     polling_interval_seconds: int = Field(default=300, ge=10, le=86400)
     labels: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_LABELS))
     webhook_enabled: bool = True

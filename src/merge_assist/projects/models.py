@@ -43,6 +43,7 @@ class ProjectConfigRow(Base):
     batch_size: Mapped[int] = mapped_column(Integer)
     train_depth: Mapped[int] = mapped_column(Integer)
     parallel_tests: Mapped[int] = mapped_column(Integer, server_default="4")
+    pipeline_retries: Mapped[int] = mapped_column(Integer, server_default="1")
     polling_interval_seconds: Mapped[int] = mapped_column(Integer)
     labels: Mapped[dict[str, Any]] = mapped_column(JSON)
     webhook_enabled: Mapped[bool] = mapped_column(Boolean)

@@ -41,6 +41,7 @@ class ConfigChanges(BaseModel):
     batch_size: int | None = None
     train_depth: int | None = None
     parallel_tests: int | None = None
+    pipeline_retries: int | None = None
     polling_interval_seconds: int | None = None
     labels: dict[str, str] | None = None
     webhook_enabled: bool | None = None

@@ -154,6 +154,7 @@ def config_from_row(row: ProjectConfigRow) -> ProjectConfig:
         batch_size=row.batch_size,
         train_depth=row.train_depth,
         parallel_tests=row.parallel_tests,
+        pipeline_retries=row.pipeline_retries,
         polling_interval_seconds=row.polling_interval_seconds,
         labels=dict(row.labels),
         webhook_enabled=row.webhook_enabled,

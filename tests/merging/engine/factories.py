@@ -75,7 +75,9 @@ def step(
     config: EngineConfig | None = None,
     now: datetime = NOW,
 ) -> Decision:
-    decision = decide(state, observations, config or EngineConfig(strategy="single"), now)
+    decision = decide(
+        state, observations, config or EngineConfig(strategy="single", pipeline_retries=0), now
+    )
     assert not [note for note in decision.notes if "internal error" in note], decision.notes
     return decision
 

@@ -29,7 +29,14 @@ BATCH_LABEL = "Merge Assist: Batch Merge Request"
 
 
 def config(landing: str = "push", size: int = 3, parallel: int = 1) -> EngineConfig:
-    return EngineConfig(strategy="batch", landing=landing, batch_size=size, parallel_tests=parallel)
+    # Without retries: these tests are about the bisection (test_retries.py covers retries).
+    return EngineConfig(
+        strategy="batch",
+        landing=landing,
+        batch_size=size,
+        parallel_tests=parallel,
+        pipeline_retries=0,
+    )
 
 
 MRS = (snapshot(1), snapshot(2, priority=1), snapshot(3), snapshot(4))

@@ -22,7 +22,7 @@ from tests.merging.engine.factories import (
     step,
 )
 
-WAITING_CONFIG = EngineConfig(strategy="single")
+WAITING_CONFIG = EngineConfig(strategy="single", pipeline_retries=0)
 RECOGNISED = "Merge Assist: Recognised for Merge"
 NOT_READY = "Merge Assist: Not Ready for Merge"
 
@@ -98,7 +98,7 @@ def test_waiting_never_strikes() -> None:
 
 
 def test_a_new_push_allows_a_new_strike_and_the_last_one_rejects() -> None:
-    config = EngineConfig(strategy="single", max_rejections=2)
+    config = EngineConfig(strategy="single", max_rejections=2, pipeline_retries=0)
     first = step(empty_state(), observe(red(1, sha("a"))), config)
     second = step(first.state, observe(red(1, sha("b"))), config)
     assert second.state.merge_requests == ()

@@ -34,6 +34,7 @@ class Scenario:
     priorities: tuple[tuple[int, int], ...]
     config: EngineConfig
     outsider_at: int | None = None
+    flaky: frozenset[frozenset[int]] = frozenset()  # trees whose first pipeline run flakes
 
 
 @dataclass
@@ -55,6 +56,7 @@ def run(
         dict(scenario.priorities),
     )
     world.outsider_at = scenario.outsider_at
+    world.flaky = set(scenario.flaky)
     state = TargetQueueState.empty(project_id=1, target_branch=TARGET)
     results: tuple[ActionResult, ...] = ()
     posted: set[str] = set()
@@ -114,6 +116,7 @@ def scenarios(draw: st.DrawFn) -> Scenario:
         landing=draw(st.sampled_from(["merge_api", "push"])),
         batch_size=draw(st.integers(1, 5)),
         max_rejections=draw(st.integers(1, 3)),
+        pipeline_retries=draw(st.integers(0, 2)),
     )
     raised = draw(st.lists(st.sampled_from(iids), max_size=config.batch_size, unique=True))
     priorities = tuple((iid, draw(st.integers(1, 3))) for iid in raised)

@@ -17,7 +17,7 @@ from tests.merging.engine.factories import (
     step,
 )
 
-SINGLE = EngineConfig(strategy="single")
+SINGLE = EngineConfig(strategy="single", pipeline_retries=0)
 READY_LABEL = "Merge Assist: Ready to Merge"
 
 

@@ -109,6 +109,7 @@ async def add_project(sessions: async_sessionmaker[AsyncSession], **config: Any)
                 batch_size=values.batch_size,
                 train_depth=values.train_depth,
                 parallel_tests=values.parallel_tests,
+                pipeline_retries=values.pipeline_retries,
                 polling_interval_seconds=values.polling_interval_seconds,
                 labels=values.labels,
                 webhook_enabled=values.webhook_enabled,

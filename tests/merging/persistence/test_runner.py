@@ -53,6 +53,7 @@ def test_the_project_config_becomes_the_engine_config() -> None:
             "strategy": "batch",
             "batch_size": 7,
             "parallel_tests": 2,
+            "pipeline_retries": 3,
             "max_rejections": 2,
             "landing": "push",
             "polling_interval_seconds": 20,
@@ -64,6 +65,8 @@ def test_the_project_config_becomes_the_engine_config() -> None:
     assert (config.strategy, config.batch_size, config.max_rejections) == ("batch", 7, 2)
     assert config.parallel_tests == 2
     assert engine_config(default_config("main")).parallel_tests == 4
+    assert config.pipeline_retries == 3
+    assert engine_config(default_config("main")).pipeline_retries == 1
     assert config.landing == "push"
     assert config.labels.rejected == "Nope"
     assert config.labels.recognized == default_config("main").labels["recognized"]

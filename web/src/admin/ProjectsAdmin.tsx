@@ -140,7 +140,7 @@ function OnboardForm() {
   );
 }
 
-const CONFIG_FIELDS = ["target_branches", "strategy", "batch_size", "train_depth", "parallel_tests", "polling_interval_seconds", "labels", "webhook_enabled", "max_rejections", "landing", "ai_debug_enabled"] as const;
+const CONFIG_FIELDS = ["target_branches", "strategy", "batch_size", "train_depth", "parallel_tests", "pipeline_retries", "polling_interval_seconds", "labels", "webhook_enabled", "max_rejections", "landing", "ai_debug_enabled"] as const;
 
 type Draft = Omit<ProjectConfig, "project_id" | "updated_at" | "updated_by" | "target_branches"> & { target_branches: string };
 
@@ -177,6 +177,7 @@ function ConfigEditor({ project, config, onSaved }: { project: Project; config: 
       batch_size: Number(draft.batch_size),
       train_depth: Number(draft.train_depth),
       parallel_tests: Number(draft.parallel_tests),
+      pipeline_retries: Number(draft.pipeline_retries),
       polling_interval_seconds: Number(draft.polling_interval_seconds),
       max_rejections: Number(draft.max_rejections),
       landing: draft.landing,
@@ -195,7 +196,7 @@ function ConfigEditor({ project, config, onSaved }: { project: Project; config: 
     }
   }
 
-  const number = (key: "batch_size" | "train_depth" | "parallel_tests" | "polling_interval_seconds" | "max_rejections", label: string, hint: string) => (
+  const number = (key: "batch_size" | "train_depth" | "parallel_tests" | "pipeline_retries" | "polling_interval_seconds" | "max_rejections", label: string, hint: string) => (
     <Field label={label} id={`${id}-${key}`} hint={hint} error={errors.field(key)}>
       <input id={`${id}-${key}`} type="number" value={draft[key]} onChange={(e) => set(key, e.target.value === "" ? ("" as unknown as number) : Number(e.target.value))} className={INPUT} {...describedBy(`${id}-${key}`, true, errors.field(key))} />
     </Field>
@@ -217,6 +218,7 @@ function ConfigEditor({ project, config, onSaved }: { project: Project; config: 
         </Field>
         {number("batch_size", "Batch size", "How many merge requests a batch tests together.")}
         {number("parallel_tests", "Parallel tests (failed batch)", "1 to 20 pipelines side by side to find what failed a batch; 1 tests one at a time.")}
+        {number("pipeline_retries", "Pipeline retries", "0 to 3: a failed pipeline runs again before anyone is struck (a flake is possible).")}
         {number("max_rejections", "Strikes before rejection", "1 to 20.")}
         {number("polling_interval_seconds", "Polling interval (seconds)", "10 to 86400; the webhook makes changes faster.")}
         {number("train_depth", "Train depth", "1 to 10 (for the train strategy, later).")}

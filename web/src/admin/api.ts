@@ -7,6 +7,7 @@ export interface ProjectConfig {
   batch_size: number;
   train_depth: number;
   parallel_tests: number;
+  pipeline_retries: number;
   polling_interval_seconds: number;
   labels: Record<string, string>;
   webhook_enabled: boolean;

@@ -31,6 +31,7 @@ from merge_assist.gitlab.inputs import MergeRequestChanges, MergeRequestQuery, N
 from merge_assist.gitlab.models import MergeRequest
 from merge_assist.merging.adapter.git_workspace import BatchWorkspace
 from merge_assist.merging.adapter.observe import QueueObserver
+from merge_assist.merging.adapter.pipeline_retry import retry_pipeline
 from merge_assist.merging.engine import actions as act
 from merge_assist.merging.engine.comments import marker
 from merge_assist.merging.engine.observations import (
@@ -39,6 +40,7 @@ from merge_assist.merging.engine.observations import (
     BatchMRResult,
     MergeResult,
     PipelineResult,
+    PipelineRetryResult,
     PushResult,
     RebaseResult,
 )
@@ -277,6 +279,13 @@ async def run_pipeline(
     )
 
 
+async def retry_failed_pipeline(
+    client: GitLabClient, target: PortTarget, action: act.RetryPipeline
+) -> PipelineRetryResult:
+    """``POST pipelines/:id/retry`` unless that retry already ran (``adapter.pipeline_retry``)."""
+    return await retry_pipeline(client, target.project_id, action)
+
+
 async def merge_mr(client: GitLabClient, target: PortTarget, action: act.MergeMR) -> MergeResult:
     """Merge with ``sha`` pinned, after checking the target is still where it was tested."""
     project, iid = target.project_id, action.iid
@@ -400,6 +409,7 @@ _PERFORMERS: dict[type[act.Action], Performer] = {
     act.BuildBatch: build_batch,
     act.CreateBatchMR: _rest(create_batch_mr),
     act.RunPipeline: _rest(run_pipeline),
+    act.RetryPipeline: _rest(retry_failed_pipeline),
     act.MergeMR: _rest(merge_mr),
     act.PushTarget: push_target,
     act.CloseBatchMR: _rest(close_batch_mr),

@@ -136,6 +136,29 @@ class RunPipeline(Frozen):
         return f"pipeline:{self.attempt_id}:{self.sha}"
 
 
+class RetryPipeline(Frozen):
+    """Retry the failed jobs of pipeline ``pipeline_id`` (same id: GitLab runs it again).
+
+    ``retry`` is which retry this is (1 = the first). The executor counts the retries GitLab
+    already ran (jobs superseded by a retry) and does nothing when this one already happened,
+    so a replay after a crash never retries the same failure twice. ``subject`` says what the
+    pipeline tests (``!7``, ``batch 12 (!3, !4)``) and ``cause`` why it is retried, for the log.
+    """
+
+    kind: Literal["retry_pipeline"] = "retry_pipeline"
+    pipeline_id: int
+    sha: str
+    retry: int
+    retries_allowed: int
+    iids: tuple[int, ...] = ()
+    subject: str = ""
+    cause: str = "it failed; a flake is possible"
+
+    @property
+    def key(self) -> str:
+        return f"retry-pipeline:{self.pipeline_id}:{self.retry}"
+
+
 class MergeMR(Frozen):
     """Merge the MR through the API with ``sha`` pinned.
 
@@ -227,6 +250,7 @@ Action = Annotated[
     | BuildBatch
     | CreateBatchMR
     | RunPipeline
+    | RetryPipeline
     | MergeMR
     | PushTarget
     | CloseBatchMR

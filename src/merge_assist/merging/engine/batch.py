@@ -197,16 +197,7 @@ def _conclude(step: Step, attempt_id: int, report: AttemptReport) -> bool:
     if report.kind == "conflicts":
         batch_attempt.finish(step, attempt, "aborted")
         step.run = run.model_copy(update={"attempt_id": None})
-        for iid in report.conflicts:
-            release(step, iid, "conflicts with the batch")
-            strike(
-                step,
-                iid,
-                template="batch_conflict",
-                summary="- it conflicts with the other merge requests of the batch",
-                block=True,
-                reason="resolve the conflicts with the target branch and push",
-            )
+        _strike_conflicts(step, report.conflicts)
         return True
     batch_attempt.finish(step, attempt, "done")
     before = run.bisect
@@ -226,6 +217,19 @@ def _conclude(step: Step, attempt_id: int, report: AttemptReport) -> bool:
         _land_members(step, attempt, report.landed_sha or attempt.tested_sha or "")
     _strike_culprits(step, before, after)
     return True
+
+
+def _strike_conflicts(step: Step, conflicts: tuple[int, ...]) -> None:
+    for iid in conflicts:
+        release(step, iid, "conflicts with the batch")
+        strike(
+            step,
+            iid,
+            template="batch_conflict",
+            summary="- it conflicts with the other merge requests of the batch",
+            block=True,
+            reason="resolve the conflicts with the target branch and push",
+        )
 
 
 def _land_members(step: Step, attempt: Attempt, sha: str) -> None:

@@ -20,8 +20,10 @@ from merge_assist.merging.engine.observations import (
     BatchBuildResult,
     BatchMRResult,
     MergeResult,
+    Pipeline,
     PushResult,
 )
+from merge_assist.merging.engine.retries import retry_failed
 from merge_assist.merging.engine.state import Attempt
 from merge_assist.merging.engine.step import Step
 
@@ -165,22 +167,15 @@ def _testing(step: Step, attempt: Attempt) -> tuple[AttemptReport | None, Attemp
             attempt.id, batch_mr_iid=created.iid, batch_mr_url=created.web_url
         )
         _announce(step, attempt)
-    pipeline = step.pipelines.get(tested_sha)
+    pipeline, attempt = _tested_pipeline(step, attempt, tested_sha)
     if pipeline is None:
-        if attempt.tested_sha not in attempt.pipeline_requested:
-            step.emit(
-                RunPipeline(attempt_id=attempt.id, ref=attempt.branch, sha=attempt.tested_sha)
-            )
-            attempt = step.update_attempt(
-                attempt.id, pipeline_requested=(*attempt.pipeline_requested, attempt.tested_sha)
-            )
         return RUNNING, attempt
-    if pipeline.id not in attempt.pipeline_ids:
-        attempt = step.update_attempt(attempt.id, pipeline_ids=(*attempt.pipeline_ids, pipeline.id))
     size = sum(1 for m in attempt.members if m.status == "merged")
     if pipeline.verdict == "running":
         return RUNNING, attempt
     if pipeline.verdict == "failed":
+        if _retried(step, attempt, pipeline):
+            return RUNNING, attempt
         return AttemptReport(
             kind="tested", outcome=TrialOutcome(passed_prefix=0, failed=True)
         ), attempt
@@ -198,6 +193,69 @@ def _testing(step: Step, attempt: Attempt) -> tuple[AttemptReport | None, Attemp
     attempt = step.update_attempt(attempt.id, status="landing")
     _emit_landing(step, attempt)
     return RUNNING, attempt
+
+
+# An isolation round of at least this many trials tells a flaky batch failure by itself: the
+# trials pass (more than two of them), nobody is struck, one lands.
+ISOLATION_TELLS_FLAKES = 4
+
+
+def _retried(step: Step, attempt: Attempt, pipeline: Pipeline) -> bool:
+    """Retry the failed pipeline if its failure would decide something the round cannot check
+    by itself (``docs/merge-engine.md``, "Flakes"); True while the retry runs."""
+    if not _confirm_by_retry(step, attempt):
+        return False
+    names = ", ".join(f"!{m.iid}" for m in attempt.members if m.status == "merged")
+    what = "probe" if attempt.probe else "batch"
+    return retry_failed(
+        step,
+        pipeline,
+        iids=tuple(m.iid for m in attempt.members if m.status == "merged"),
+        subject=f"{what} attempt {attempt.id} ({names})",
+    )
+
+
+def _confirm_by_retry(step: Step, attempt: Attempt) -> bool:
+    """Whether a failure of this attempt is retried before the bisection learns from it.
+
+    Not for an isolation trial (its failure only keeps the member it left out suspect; the
+    passing trials name the culprit), nor for the first test of a set whose isolation round
+    has at least ``ISOLATION_TELLS_FLAKES`` trials (the round itself tells a flake, and a
+    retry would cost every real failure one CI round). Every other failure — a set of fewer
+    members, a prefix, a halving test, a probe, a member tried alone — names a culprit
+    directly, so it is retried first, even when the same tree failed before in the run: the
+    sandbox (like a flaky test tied to the code) fails the same tree again on a new
+    pipeline's first run, so only a retry is a second opinion.
+    """
+    plan = attempt.plan
+    run = step.run
+    if plan is None or run is None:
+        return True
+    if plan.omitted is not None:
+        return False
+    if plan.probe or plan.prefix:
+        return True
+    first_of_set = run.bisect.known_failing is None and plan.members == run.bisect.pending
+    width = min(step.config.parallel_tests, len(plan.members))
+    return not (first_of_set and width >= ISOLATION_TELLS_FLAKES)
+
+
+def _tested_pipeline(
+    step: Step, attempt: Attempt, tested_sha: str
+) -> tuple[Pipeline | None, Attempt]:
+    """The pipeline of the tested sha (asked for once when none is seen yet)."""
+    assert attempt.branch is not None
+    pipeline = step.pipelines.get(tested_sha)
+    if pipeline is None:
+        if tested_sha not in attempt.pipeline_requested:
+            step.emit(RunPipeline(attempt_id=attempt.id, ref=attempt.branch, sha=tested_sha))
+            attempt = step.update_attempt(
+                attempt.id, pipeline_requested=(*attempt.pipeline_requested, tested_sha)
+            )
+        return None, attempt
+    if pipeline.id not in attempt.pipeline_ids:
+        attempt = step.update_attempt(attempt.id, pipeline_ids=(*attempt.pipeline_ids, pipeline.id))
+    return pipeline, attempt
 
 
 def _emit_landing(step: Step, attempt: Attempt) -> None:

@@ -50,6 +50,8 @@ class EngineConfig(Frozen):
     # Pipelines a failed batch may run side by side to find its culprit (1: one at a time).
     parallel_tests: int = Field(default=4, ge=1, le=100)
     max_rejections: int = Field(default=3, ge=1, le=100)
+    # How often a failed pipeline is retried before its failure counts (a flake is possible).
+    pipeline_retries: int = Field(default=1, ge=0, le=3)
     landing: Landing = "merge_api"
     labels: LabelNames = LabelNames()
     # Empty means every target branch is allowed.

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import Counter
 from datetime import datetime, timedelta
 
-from merge_assist.merging.engine import batch, single
+from merge_assist.merging.engine import batch, retries, single
 from merge_assist.merging.engine.actions import Action, Wait
 from merge_assist.merging.engine.config import EngineConfig
 from merge_assist.merging.engine.lifecycle import sync_labels
@@ -53,6 +53,7 @@ def _decide(
     state: TargetQueueState, observations: Observations, config: EngineConfig, now: datetime
 ) -> Decision:
     step = Step.begin(state, observations, config, now)
+    retries.absorb_results(step)
     reconcile(step)
     if step.target_sha is None:
         step.note(f"the head of `{step.target_branch}` is unknown: nothing is started")

@@ -132,6 +132,19 @@ class PipelineResult(Frozen):
     pipeline_id: int | None = None
 
 
+class PipelineRetryResult(Frozen):
+    """Outcome of ``RetryPipeline``: ``retried`` (now or before: ``retries`` is how often
+    GitLab has retried the pipeline so far) or ``refused`` (GitLab would not: the failure is
+    final)."""
+
+    kind: Literal["pipeline_retry"] = "pipeline_retry"
+    pipeline_id: int
+    sha: str
+    status: Literal["retried", "refused"]
+    retries: int = 0
+    message: str = ""
+
+
 class MergeResult(Frozen):
     """Outcome of ``MergeMR``. ``merged`` also when the MR was already merged at that sha."""
 
@@ -153,7 +166,13 @@ class PushResult(Frozen):
 
 
 ActionResult = Annotated[
-    RebaseResult | BatchBuildResult | BatchMRResult | PipelineResult | MergeResult | PushResult,
+    RebaseResult
+    | BatchBuildResult
+    | BatchMRResult
+    | PipelineResult
+    | PipelineRetryResult
+    | MergeResult
+    | PushResult,
     Field(discriminator="kind"),
 ]
 

@@ -6,6 +6,8 @@ import hashlib
 
 from merge_assist.merging.engine.comments import bullet_list
 from merge_assist.merging.engine.lifecycle import attempt_of, release
+from merge_assist.merging.engine.observations import Pipeline
+from merge_assist.merging.engine.retries import retry_failed, retry_reason
 from merge_assist.merging.engine.state import Phase
 from merge_assist.merging.engine.step import Step
 from merge_assist.merging.engine.strikes import strike
@@ -53,6 +55,8 @@ def _settle(step: Step, iid: int, verdict: Verdict, reasons: tuple[str, ...]) ->
     mr = step.mrs[iid]
     if verdict.status == "failing" and verdict.only_held:
         _hold(step, iid, verdict, reasons)
+    elif verdict.status == "failing" and _retrying(step, iid, verdict):
+        pass  # a flake is possible: the head pipeline runs again before anything is struck
     elif verdict.status == "failing":
         step.update_mr(iid, phase=Phase.NOT_READY, reasons=reasons)
         if verdict.ci_finished:
@@ -70,9 +74,40 @@ def _settle(step: Step, iid: int, verdict: Verdict, reasons: tuple[str, ...]) ->
     elif mr.blocked:
         step.update_mr(iid, phase=Phase.NOT_READY, reasons=(*reasons, BLOCKED_REASON))
     elif verdict.status == "waiting":
-        step.update_mr(iid, phase=Phase.WAITING, reasons=reasons)
+        retried = _head_pipeline(step, iid)
+        note = retry_reason(step, retried) if retried is not None else None
+        step.update_mr(iid, phase=Phase.WAITING, reasons=(*reasons, note) if note else reasons)
     else:
         step.update_mr(iid, phase=Phase.READY, reasons=())
+
+
+def _head_pipeline(step: Step, iid: int) -> Pipeline | None:
+    """The pipeline of the MR's current head, as validation reads it."""
+    snapshot = step.snapshots[iid]
+    pipeline = step.pipelines.get(snapshot.head_sha)
+    head = snapshot.head_pipeline
+    if pipeline is None and head is not None and head.sha == snapshot.head_sha:
+        pipeline = head
+    return pipeline
+
+
+def _retrying(step: Step, iid: int, verdict: Verdict) -> bool:
+    """The MR fails only because its head pipeline failed (what else fails is nobody's fault
+    in it): retry that pipeline before striking, and keep the MR waiting while it runs."""
+    failing = verdict.failing_reasons
+    if not verdict.ci_finished or step.mrs[iid].blocked:
+        return False
+    if not any(r.code == "pipeline_failed" for r in failing):
+        return False
+    if not all(r.code == "pipeline_failed" or r.held for r in failing):
+        return False
+    pipeline = _head_pipeline(step, iid)
+    if pipeline is None or not retry_failed(step, pipeline, iids=(iid,), subject=f"!{iid}"):
+        return False
+    note = retry_reason(step, pipeline) or ""
+    kept = tuple(r.message for r in verdict.reasons if r.code != "pipeline_failed")
+    step.update_mr(iid, phase=Phase.WAITING, reasons=(*kept, note))
+    return True
 
 
 def _hold(step: Step, iid: int, verdict: Verdict, reasons: tuple[str, ...]) -> None:

@@ -7,6 +7,7 @@ from merge_assist.merging.engine.actions import MergeMR, Rebase, RunPipeline
 from merge_assist.merging.engine.lifecycle import abort_attempt, mark_landed
 from merge_assist.merging.engine.observations import MergeResult, RebaseResult
 from merge_assist.merging.engine.ordering import queue_order
+from merge_assist.merging.engine.retries import retry_failed
 from merge_assist.merging.engine.state import Attempt, AttemptMember, Phase
 from merge_assist.merging.engine.step import Step
 from merge_assist.merging.engine.strikes import strike
@@ -133,6 +134,8 @@ def _testing(step: Step, attempt: Attempt, iid: int) -> Attempt:
     if pipeline.verdict == "running":
         return attempt
     if pipeline.verdict == "failed":
+        if retry_failed(step, pipeline, iids=(iid,), subject=f"!{iid}"):
+            return attempt  # a flake is possible: the same pipeline runs again
         # Validation sees the failed head pipeline and strikes (once per author sha).
         step.update_mr(iid, phase=Phase.WAITING)
         return step.update_attempt(attempt.id, status="done")

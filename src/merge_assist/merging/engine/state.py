@@ -17,6 +17,7 @@ SCHEMA_VERSION = 1
 # Bounded memories, so a long-lived MR cannot grow the state without limit.
 MAX_REMEMBERED_COMMENTS = 50
 MAX_REMEMBERED_BOT_SHAS = 10
+MAX_REMEMBERED_RETRIES = 200
 
 
 class Phase(StrEnum):
@@ -118,6 +119,15 @@ class BatchRun(Frozen):
     started_at: datetime
 
 
+class PipelineRetry(Frozen):
+    """How often the engine retried one failed pipeline (``refused``: GitLab would not)."""
+
+    pipeline_id: int
+    sha: str
+    retries: int = 0
+    refused: bool = False
+
+
 class TargetQueueState(Frozen):
     """Everything the engine remembers about one (project, target branch)."""
 
@@ -130,6 +140,8 @@ class TargetQueueState(Frozen):
     batch_run: BatchRun | None = None
     # MRs rejected whose bot assignment we have not yet seen removed (re-unassign, no requeue).
     rejected: tuple[int, ...] = ()
+    # Failed pipelines retried (kept while their sha is still tested or an MR's head).
+    pipeline_retries: tuple[PipelineRetry, ...] = ()
     next_id: int = 1
     steps: int = 0
 

@@ -23,8 +23,10 @@ from merge_assist.merging.engine.observations import (
 )
 from merge_assist.merging.engine.state import (
     MAX_REMEMBERED_COMMENTS,
+    MAX_REMEMBERED_RETRIES,
     Attempt,
     BatchRun,
+    PipelineRetry,
     QueuedMergeRequest,
     TargetQueueState,
 )
@@ -50,6 +52,7 @@ class Step:
     steps: int
     snapshots: dict[int, MergeRequestSnapshot]
     pipelines: dict[str, Pipeline]
+    retries: dict[int, PipelineRetry] = field(default_factory=dict)  # by pipeline id
     actions: list[Action] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     busy: bool = False  # waiting on something we started (pipeline, rebase, landing)
@@ -81,6 +84,7 @@ class Step:
             steps=state.steps + 1,
             snapshots=snapshots,
             pipelines=pipelines_by_sha(observations.pipelines, observations.merge_requests),
+            retries={retry.pipeline_id: retry for retry in state.pipeline_retries},
         )
 
     def freeze(self) -> TargetQueueState:
@@ -93,9 +97,19 @@ class Step:
             attempts=tuple(a for a in self.attempts.values() if a.active),
             batch_run=self.run,
             rejected=tuple(dict.fromkeys(self.rejected)),
+            pipeline_retries=self._retries_kept(),
             next_id=self.next_id,
             steps=self.steps,
         )
+
+    def _retries_kept(self) -> tuple[PipelineRetry, ...]:
+        """The retry counts still needed: pipelines of MR heads and of active attempts."""
+        shas = {mr.head_sha for mr in self.mrs.values()}
+        for attempt in self.attempts.values():
+            if attempt.active:
+                shas.update(s for s in (attempt.tested_sha, attempt.branch_sha) if s)
+        kept = [retry for retry in self.retries.values() if retry.sha in shas]
+        return tuple(sorted(kept, key=lambda retry: retry.pipeline_id))[-MAX_REMEMBERED_RETRIES:]
 
     # --- bookkeeping --------------------------------------------------------------------
 

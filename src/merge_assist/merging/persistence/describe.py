@@ -20,6 +20,8 @@ def _status(result: ActionResult | None) -> str:
 def describe_action(action: act.Action, result: ActionResult | None) -> LogLine:
     """An info line for one action performed on GitLab."""
     iid: int | None = getattr(action, "iid", None)
+    if isinstance(action, act.RetryPipeline) and len(action.iids) == 1:
+        iid = action.iids[0]
     text = _merge_request_text(action, iid, result)
     if text is None:
         text = _branch_text(action, result)
@@ -63,11 +65,24 @@ def _branch_text(action: act.Action, result: ActionResult | None) -> str | None:
         case act.RunPipeline(ref=ref, sha=sha):
             pipeline = getattr(result, "pipeline_id", None)
             return f"pipeline {pipeline or '?'} runs for {_short(sha)} on {ref}"
+        case act.RetryPipeline():
+            return _retry_text(action, result)
         case act.PushTarget(target_branch=branch, sha=sha):
             return f"pushed {branch} to {_short(sha)}{_status(result)}"
         case act.DeleteBranch(branch=branch):
             return f"deleted branch {branch}"
     return None
+
+
+def _retry_text(action: act.RetryPipeline, result: ActionResult | None) -> str:
+    """``retrying pipeline #N of !7 (attempt 2 of 2): it failed; a flake is possible``."""
+    text = (
+        f"retrying pipeline #{action.pipeline_id} of {action.subject or _short(action.sha)} "
+        f"(attempt {action.retry + 1} of {action.retries_allowed + 1}): {action.cause}"
+    )
+    if getattr(result, "status", None) == "refused":
+        return text + f"; GitLab refused: {getattr(result, 'message', '')}"
+    return text
 
 
 def describe_history(entry: MergeHistoryEntry) -> LogLine:

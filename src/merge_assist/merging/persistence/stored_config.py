@@ -18,6 +18,7 @@ def engine_config(project: ProjectConfig) -> EngineConfig:
         strategy="batch" if project.strategy == "batch" else "single",
         batch_size=project.batch_size,
         parallel_tests=project.parallel_tests,
+        pipeline_retries=project.pipeline_retries,
         max_rejections=project.max_rejections,
         landing="push" if project.landing == "push" else "merge_api",
         labels=labels,
