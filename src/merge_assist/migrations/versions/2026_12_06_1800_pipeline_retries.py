@@ -2,8 +2,8 @@
 
 Existing rows get the default, 1.
 
-Revision ID: 20261206_1750
-Revises: 20261206_1410
+Revision ID: 20261206_1800
+Revises: 20261206_1750
 Create Date: 2026-12-06 17:50:00
 """
 
@@ -14,8 +14,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "20261206_1750"
-down_revision: str | None = "20261206_1410"
+revision: str = "20261206_1800"
+down_revision: str | None = "20261206_1750"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
