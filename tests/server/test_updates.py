@@ -19,8 +19,13 @@ from merge_assist.kit.clock import utcnow
 from merge_assist.kit.db import unit_of_work
 from merge_assist.kit.live.app_hub import hub_of
 from merge_assist.kit.live.events import LiveEvent
+from merge_assist.kit.rate_limit import FailureWindow
 from merge_assist.kit.settings import Settings
-from merge_assist.server.updates import CLOSE_UNAUTHENTICATED
+from merge_assist.server.updates import (
+    CLOSE_TOO_MANY_FAILURES,
+    CLOSE_UNAUTHENTICATED,
+    SOCKET_REJECTIONS,
+)
 from tests.conftest import MakeAccount
 from tests.messaging.live import (
     authenticate,
@@ -88,6 +93,22 @@ async def test_a_bad_first_message_closes_with_4401(
         async with updates_socket(base) as socket:
             await socket.send(first_message)
             assert await close_code(socket) == CLOSE_UNAUTHENTICATED
+
+
+async def test_an_address_guessing_tokens_is_refused_before_it_may_try_again(
+    app: FastAPI, make_account: MakeAccount
+) -> None:
+    """Issue 13, item 8: refused first messages are counted per address, like webhooks."""
+    app.state.resources.provide(SOCKET_REJECTIONS, FailureWindow(2, 60))
+    await make_account("bob", "member")
+    with serve(app) as base:
+        for _ in range(2):
+            async with updates_socket(base) as socket:
+                await socket.send(json.dumps({"type": "auth", "token": "not-a-token"}))
+                assert await close_code(socket) == CLOSE_UNAUTHENTICATED
+        async with updates_socket(base) as socket:  # closed before it may send anything
+            assert await close_code(socket) == CLOSE_TOO_MANY_FAILURES
+            assert "try again in" in (socket.close_reason or "")
 
 
 async def test_a_message_past_the_size_limit_closes_the_socket(app: FastAPI) -> None:

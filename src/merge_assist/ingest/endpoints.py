@@ -21,6 +21,7 @@ from merge_assist.kit.body_limit import BodyLimit, read_request_body
 from merge_assist.kit.bus.wake import wake_after_commit
 from merge_assist.kit.clock import utcnow
 from merge_assist.kit.errors import NotAuthenticated
+from merge_assist.kit.forwarded import connection_address
 from merge_assist.kit.web import Resources, Session
 
 router = APIRouter(tags=["ingest"])
@@ -56,7 +57,7 @@ async def gitlab_webhook(
 ) -> WebhookReceipt:
     """Store a GitLab webhook delivery once and wake the project's owner."""
     rejections = res.service(service.WEBHOOK_REJECTIONS)
-    address = request.client.host if request.client is not None else "unknown"
+    address = connection_address(request, res.settings.trusted_proxy_networks)
     wait = rejections.retry_after(address)
     if wait is not None:
         raise service.too_many_rejections(wait)

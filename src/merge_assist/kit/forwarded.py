@@ -13,6 +13,8 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Iterable
 
+from starlette.requests import HTTPConnection
+
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -59,3 +61,11 @@ def client_address(
         if not _trusted(address, trusted):
             return str(address)
     return peer
+
+
+def connection_address(connection: HTTPConnection, trusted: tuple[IPNetwork, ...]) -> str:
+    """The client address of a request or a socket (``client_address``); "unknown" when the
+    server was given no peer (a test transport, a Unix socket)."""
+    peer = connection.client.host if connection.client is not None else None
+    forwarded = connection.headers.getlist("x-forwarded-for")
+    return client_address(peer, forwarded, trusted) or "unknown"

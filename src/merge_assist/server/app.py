@@ -35,6 +35,7 @@ from merge_assist.messaging.system_notices import SystemMessageNotices
 from merge_assist.projects.endpoints import router as projects_router
 from merge_assist.projects.gitlab_access import GITLAB_CLIENT_FACTORY, gitlab_client_factory
 from merge_assist.server.public_config import router as public_config_router
+from merge_assist.server.updates import SOCKET_REJECTIONS, socket_rejection_window
 from merge_assist.server.updates import router as updates_router
 from merge_assist.server.web import mount_dashboard
 from merge_assist.vault.endpoints import router as vault_router
@@ -53,6 +54,7 @@ def create_resources(settings: Settings, engine: AsyncEngine) -> AppResources:
     res.provide(GITLAB_CLIENT_FACTORY, gitlab_client_factory(settings))
     res.provide(VAULT_LOCKS, vault_gate_locks)  # the merge queue's vault gate
     res.provide(WEBHOOK_REJECTIONS, rejection_window(settings))  # 429 for token guessers
+    res.provide(SOCKET_REJECTIONS, socket_rejection_window(settings))  # and socket guessers
     return res
 
 

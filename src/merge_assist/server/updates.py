@@ -31,13 +31,29 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from merge_assist.auth.revocation import principal_for_access
 from merge_assist.auth.tokens import AccessClaims, InvalidAccessToken, read_access_claims
+from merge_assist.kit.forwarded import connection_address
 from merge_assist.kit.live.app_hub import hub_of
 from merge_assist.kit.live.hub import Connection
-from merge_assist.kit.web import AppResources
+from merge_assist.kit.rate_limit import FailureWindow
+from merge_assist.kit.settings import Settings
+from merge_assist.kit.web import AppResources, ServiceKey
 
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_TOO_SLOW = 1013  # "try again later": the client reconnects and reloads what it shows
+CLOSE_TOO_MANY_FAILURES = 4429
 MAX_AUTH_MESSAGE_CHARS = 8192
+
+SOCKET_REJECTIONS: ServiceKey[FailureWindow] = ServiceKey("live socket sign-in refusals")
+"""Refused first messages per client address (this process's count)."""
+
+
+def socket_rejection_window(settings: Settings) -> FailureWindow:
+    """Refused socket sign-ins per address: the same limits as unauthenticated webhook
+    deliveries (``webhook_max_rejections_per_address`` per ``webhook_rejection_window_seconds``)."""
+    return FailureWindow(
+        settings.webhook_max_rejections_per_address, settings.webhook_rejection_window_seconds
+    )
+
 
 router = APIRouter()
 
@@ -47,9 +63,18 @@ async def updates_socket(websocket: WebSocket) -> None:
     """Authenticate with the first message, then stream this user's live events."""
     res: AppResources = websocket.app.state.resources
     hub = hub_of(res)
+    rejections = res.service(SOCKET_REJECTIONS)
+    address = connection_address(websocket, res.settings.trusted_proxy_networks)
     await websocket.accept()
+    wait = rejections.retry_after(address)
+    if wait is not None:
+        with contextlib.suppress(RuntimeError, WebSocketDisconnect):
+            reason = f"Too many refused sign-ins from your address; try again in {wait} s."
+            await websocket.close(CLOSE_TOO_MANY_FAILURES, reason)
+        return
     claims, refusal = await _authenticate(websocket, res)
     if claims is None:
+        rejections.record(address)
         with contextlib.suppress(RuntimeError, WebSocketDisconnect):
             await websocket.close(CLOSE_UNAUTHENTICATED, refusal)
         return
