@@ -78,9 +78,13 @@ def run(
             if isinstance(action, PostComment) and crash_at is None:
                 assert action.comment_key not in posted, "the same comment twice"
                 posted.add(action.comment_key)
+        recorded = len(world.history)
         results = world.apply(decision.actions)
         if step == crash_at:
-            results = ()  # performed, then the worker died before storing the new state
+            # Performed, then the worker died before storing the new state. The runner writes
+            # history with the state (one transaction), so the step's history is lost too.
+            del world.history[recorded:]
+            results = ()
             continue
         state = decision.state
         if step == roundtrip_at:
@@ -124,7 +128,7 @@ def scenarios(draw: st.DrawFn) -> Scenario:
     return Scenario(iids, bad, bad_pairs, conflicts, priorities, config, outsider_at)
 
 
-def check(scenario: Scenario, outcome: Outcome, world: World) -> None:
+def check(scenario: Scenario, outcome: Outcome, world: World, *, crashed: bool = False) -> None:
     assert world.violations == []
     assert not outcome.merged & outcome.rejected
     assert outcome.merged | outcome.rejected == set(scenario.iids)
@@ -148,7 +152,13 @@ def check(scenario: Scenario, outcome: Outcome, world: World) -> None:
         ours = {names.name(k) for k in MR_LABEL_KEYS} & world.mrs[iid].labels
         assert ours == {names.rejected}
         strikes = [h for h in world.history if h.event == "struck" and iid in h.iids]
-        assert len(strikes) == scenario.config.max_rejections
+        if not crashed:
+            assert len(strikes) == scenario.config.max_rejections
+        else:
+            # Known gap (docs/merge-engine.md, "Crash safety"): a worker killed after a strike's
+            # GitLab actions, before storing the step, loses that step's history (written with
+            # the state); the MR may then be struck once more, or its last strike go unrecorded.
+            assert abs(len(strikes) - scenario.config.max_rejections) <= 1
 
 
 @settings(max_examples=150, deadline=None)
@@ -171,4 +181,4 @@ def test_stored_and_reloaded_state_gives_the_same_outcome(scenario: Scenario, at
 @given(scenarios(), st.integers(0, 60))
 def test_a_worker_killed_after_acting_resumes_without_harm(scenario: Scenario, at: int) -> None:
     outcome, world = run(scenario, crash_at=at)
-    check(scenario, outcome, world)
+    check(scenario, outcome, world, crashed=True)
