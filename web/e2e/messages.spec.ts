@@ -27,7 +27,7 @@ test("a message reaches another person's open dashboard without a reload", async
     // The member's page was never reloaded: the badge and a toast arrive over the socket.
     await expect(member.getByRole("button", { name: "Messages, 1 unread" })).toBeVisible();
     await expect(member.getByRole("status", { name: "Notifications" })).toContainText(
-      "New message from Avery Admin: Please release op10-roughing.nc",
+      "New message from Avery Admin (@admin): Please release op10-roughing.nc",
     );
     await member.getByRole("button", { name: "Messages, 1 unread" }).click();
     const inbox = member.getByRole("dialog", { name: "Messages" });
