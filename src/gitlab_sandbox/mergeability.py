@@ -1,7 +1,11 @@
 """Mergeability: GitLab's ``detailed_merge_status`` and the merge API's refusals (pure logic).
 
-The checks run in GitLab's order; the first failing one names the status. ``refusal`` maps the
-status to the HTTP answer of ``PUT /merge_requests/:iid/merge``.
+The checks run in GitLab's order (``MergeRequests::Mergeability::DetailedMergeStatusService``
+and ``MergeRequest.all_mergeability_checks``, GitLab 17/18): open, the transient states, draft,
+commits, discussions, approvals and requested changes, locked paths and LFS files, then the git
+checks (conflict, need_rebase) and CI last. The first failing one names the status.
+``refusal`` maps it to the answer of ``PUT /merge_requests/:iid/merge``
+(``lib/api/merge_requests.rb``): 405 for any MR that is not mergeable.
 """
 
 from __future__ import annotations
@@ -30,27 +34,57 @@ class MergeFacts:
     pipeline_required: bool  # only_allow_merge_if_pipeline_succeeds
     pipeline_status: str | None  # the head pipeline's status, None when there is none
     skipped_pipeline_allowed: bool = False
+    preparing: bool = False  # the MR's diff is still being prepared (right after creation)
+    approvals_syncing: bool = False  # approval rules are being recomputed after a change
+    requested_changes: bool = False  # a reviewer requested changes (blocks on Premium+)
+    locked_paths: bool = False  # a changed path is locked by someone else (file locking)
+    locked_lfs_files: bool = False  # a changed LFS file is locked by someone else
+
+
+# The transient statuses: GitLab has not finished looking (never a refusal).
+TRANSIENT_STATUSES = frozenset({"unchecked", "checking", "preparing", "approvals_syncing"})
 
 
 def detailed_merge_status(facts: MergeFacts) -> str:
     """GitLab's ``detailed_merge_status`` for these facts."""
     if facts.state != "opened":
         return "not_open"
+    transient = _transient_status(facts)
+    if transient is not None:
+        return transient
+    return _state_check(facts) or _git_check(facts) or ci_status(facts) or "mergeable"
+
+
+def _transient_status(facts: MergeFacts) -> str | None:
+    if facts.preparing:
+        return "preparing"
     if facts.checking:
         return "checking"
-    if facts.draft:
-        return "draft_status"
-    if not facts.source_exists or not facts.has_commits:
-        return "broken_status"
+    if facts.approvals_syncing:
+        return "approvals_syncing"
+    return None
+
+
+def _state_check(facts: MergeFacts) -> str | None:
+    """The mergeable-state checks, in GitLab's order, before the git checks."""
+    checks = (
+        (facts.draft, "draft_status"),
+        (not facts.source_exists or not facts.has_commits, "commits_status"),
+        (facts.discussions_required and not facts.discussions_resolved, "discussions_not_resolved"),
+        (facts.approvals_left > 0, "not_approved"),
+        (facts.requested_changes, "requested_changes"),
+        (facts.locked_paths, "locked_paths"),
+        (facts.locked_lfs_files, "locked_lfs_files"),
+    )
+    return next((status for failed, status in checks if failed), None)
+
+
+def _git_check(facts: MergeFacts) -> str | None:
     if facts.has_conflicts:
         return "conflict"
     if facts.needs_rebase:
         return "need_rebase"
-    if facts.discussions_required and not facts.discussions_resolved:
-        return "discussions_not_resolved"
-    if facts.approvals_left > 0:
-        return "not_approved"
-    return ci_status(facts) or "mergeable"
+    return None
 
 
 def ci_status(facts: MergeFacts) -> str | None:
@@ -87,16 +121,15 @@ class MergeRefusal:
 
 
 NOT_ALLOWED = MergeRefusal(405, "405 Method Not Allowed")
-CANNOT_MERGE = MergeRefusal(406, "Branch cannot be merged")
+MERGE_FAILED = MergeRefusal(422, "Branch cannot be merged")
 
 
 def refusal(status: str, *, auto_merge: bool) -> MergeRefusal | None:
-    """How the merge API refuses an MR in ``status``; ``None`` when it may merge (or be set to
-    merge automatically when ``auto_merge`` and only CI is pending)."""
-    if status in ("mergeable", "checking", "unchecked"):
+    """How the merge API refuses an MR in ``status``: 405 for every MR that is not mergeable
+    (conflict and need_rebase included; GitLab 16+ no longer answers 406); ``None`` when it may
+    merge (or be set to merge automatically when ``auto_merge`` and only CI is pending)."""
+    if status == "mergeable" or status in TRANSIENT_STATUSES:
         return None
-    if status in ("conflict", "need_rebase", "broken_status"):
-        return CANNOT_MERGE
     if auto_merge and status == "ci_still_running":
         return None
     return NOT_ALLOWED

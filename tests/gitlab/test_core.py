@@ -18,6 +18,7 @@ from merge_assist.gitlab import (
     GitLabConflict,
     GitLabError,
     GitLabForbidden,
+    GitLabMergeFailed,
     GitLabNotFound,
     GitLabNotMergeable,
     GitLabRateLimited,
@@ -243,11 +244,11 @@ async def test_read_timeout_is_not_retried_for_a_merge(
             GitLabNotMergeable,
             "Branch cannot be merged.",
         ),
-        # GitLab 16+ answers 422 where older versions answered 406.
+        # GitLab 16+ answers 422 when the merge itself failed (e.g. the target moved).
         (
             422,
             {"message": "Branch cannot be merged"},
-            GitLabNotMergeable,
+            GitLabMergeFailed,
             "Branch cannot be merged.",
         ),
         (400, {"message": {"title": ["is too long"]}}, GitLabValidationError, "Title is too long."),

@@ -40,7 +40,12 @@ def test_each_blocker_names_its_status() -> None:
         "not_open": replace(READY, state="merged"),
         "checking": replace(READY, checking=True),
         "draft_status": replace(READY, draft=True),
-        "broken_status": replace(READY, source_exists=False),
+        "commits_status": replace(READY, source_exists=False),
+        "preparing": replace(READY, preparing=True),
+        "approvals_syncing": replace(READY, approvals_syncing=True),
+        "requested_changes": replace(READY, requested_changes=True),
+        "locked_paths": replace(READY, locked_paths=True),
+        "locked_lfs_files": replace(READY, locked_lfs_files=True),
         "conflict": replace(READY, has_conflicts=True),
         "need_rebase": replace(READY, needs_rebase=True),
         "discussions_not_resolved": replace(
@@ -63,14 +68,70 @@ def test_missing_pipeline_blocks_only_when_required() -> None:
     assert detailed_merge_status(replace(READY, pipeline_status="failed")) == "mergeable"
 
 
+def test_checks_run_in_gitlab_order() -> None:
+    """app/services/merge_requests/mergeability/detailed_merge_status_service.rb and
+    MergeRequest.all_mergeability_checks (GitLab 17/18): draft, commits, discussions,
+    approvals, locks, then the git checks (conflict, need_rebase) and CI last."""
+    everything = replace(
+        READY,
+        draft=True,
+        has_commits=False,
+        discussions_required=True,
+        discussions_resolved=False,
+        approvals_left=1,
+        requested_changes=True,
+        locked_paths=True,
+        locked_lfs_files=True,
+        has_conflicts=True,
+        needs_rebase=True,
+        pipeline_required=True,
+        pipeline_status="failed",
+    )
+    order = [
+        ("draft_status", {"draft": False}),
+        ("commits_status", {"has_commits": True}),
+        ("discussions_not_resolved", {"discussions_resolved": True}),
+        ("not_approved", {"approvals_left": 0}),
+        ("requested_changes", {"requested_changes": False}),
+        ("locked_paths", {"locked_paths": False}),
+        ("locked_lfs_files", {"locked_lfs_files": False}),
+        ("conflict", {"has_conflicts": False}),
+        ("need_rebase", {"needs_rebase": False}),
+        ("ci_must_pass", {"pipeline_status": "success"}),
+    ]
+    facts = everything
+    for expected, fix in order:
+        assert detailed_merge_status(facts) == expected
+        facts = replace(facts, **fix)  # type: ignore[arg-type]
+    assert detailed_merge_status(facts) == "mergeable"
+
+
+def test_unapproved_mr_needing_a_rebase_reads_not_approved() -> None:
+    facts = replace(READY, approvals_left=1, needs_rebase=True, has_conflicts=True)
+    assert detailed_merge_status(facts) == "not_approved"
+
+
 def test_refusals_use_gitlab_status_codes() -> None:
+    """lib/api/merge_requests.rb (GitLab 17/18): ``not_allowed!`` (405) for every MR that is
+    not mergeable; 406 is no longer used."""
     assert refusal("mergeable", auto_merge=False) is None
-    conflict = refusal("conflict", auto_merge=False)
-    assert conflict is not None
-    assert (conflict.status_code, conflict.message) == (406, "Branch cannot be merged")
-    draft = refusal("draft_status", auto_merge=False)
-    assert draft is not None
-    assert draft.status_code == 405
+    for status in ("unchecked", "checking", "preparing", "approvals_syncing"):
+        assert refusal(status, auto_merge=False) is None
+    for status in (
+        "conflict",
+        "need_rebase",
+        "commits_status",
+        "draft_status",
+        "discussions_not_resolved",
+        "not_approved",
+        "requested_changes",
+        "locked_paths",
+        "ci_must_pass",
+        "ci_still_running",
+    ):
+        found = refusal(status, auto_merge=False)
+        assert found is not None
+        assert (found.status_code, found.message) == (405, "405 Method Not Allowed")
     assert refusal("ci_still_running", auto_merge=True) is None
     still_failed = refusal("ci_must_pass", auto_merge=True)
     assert still_failed is not None

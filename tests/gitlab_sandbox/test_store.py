@@ -78,7 +78,9 @@ def test_admins_count_as_owners() -> None:
 
 
 def test_draft_titles() -> None:
-    for title in ("Draft: x", "[Draft] x", "WIP: x", "draft: x", "(Draft) x"):
+    """lib/gitlab/regex/merge_requests.rb (GitLab 16+): ``[Draft]``, ``(Draft)`` and
+    ``Draft:``, case-insensitive, at the start; ``WIP`` no longer marks a draft."""
+    for title in ("Draft: x", "[Draft] x", "draft: x", "(Draft) x", "DRAFT:x", "[draft] x"):
         assert is_draft_title(title)
-    for title in ("Drafting a plan", "Fix draft handling"):
+    for title in ("Drafting a plan", "Fix draft handling", "WIP: x", "[WIP] x", "Draft - x"):
         assert not is_draft_title(title)

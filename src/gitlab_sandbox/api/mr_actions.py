@@ -89,7 +89,7 @@ async def unapprove(
 async def merge(
     project_id: str, iid: int, params: ParamsDep, caller: WriterDep, sandbox: SandboxDep
 ) -> dict[str, Any]:
-    """Accept the MR; 401/405/406/409/422 as GitLab answers them."""
+    """Accept the MR; 401, 409 (``sha``, first), 405 (not mergeable), 422 (merge failed)."""
     project = project_for(sandbox, caller, project_id)
     mr = merge_request_for(sandbox, project, iid)
     auto = bool(

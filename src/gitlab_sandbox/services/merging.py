@@ -10,6 +10,7 @@ from gitlab_sandbox.git.objects import GitError, MergeConflict, RefMoved
 from gitlab_sandbox.git.repo import BareRepo
 from gitlab_sandbox.mergeability import (
     ACTIVE_PIPELINE_STATUSES,
+    MERGE_FAILED,
     NOT_ALLOWED,
     MergeRefusal,
     detailed_merge_status,
@@ -67,11 +68,18 @@ class Landing:
 async def accept(
     sandbox: Sandbox, project: Project, mr: MergeRequest, user: User, options: MergeOptions
 ) -> MergeRequest:
-    """Merge now, or set auto-merge when asked and the head pipeline is still running."""
+    """Merge now, or set auto-merge when asked and the head pipeline is still running.
+
+    The order of ``PUT .../merge`` on GitLab 17/18: 401 (may not merge), 409 (``sha`` is not
+    the head, checked first), 405 (not mergeable, whatever the reason), 422 (the merge itself
+    failed, e.g. the target moved under it).
+    """
     if not can_merge(sandbox, project, user, mr.target_branch):
         raise MergeRefused(401, "401 Unauthorized")
     async with sandbox.store.project_lock(project.id):
         await refresh_facts(sandbox, project, mr)
+        if options.sha and options.sha != mr.sha:
+            raise MergeRefused(409, sha_mismatch_message(mr.sha))
         facts = merge_facts(sandbox, project, mr)
         # The merge API checks mergeability synchronously: no "checking" window here.
         status = detailed_merge_status(replace(facts, checking=False))
@@ -84,8 +92,6 @@ async def accept(
         found = refusal(status, auto_merge=False)
         if found is not None:
             raise MergeRefused.of(found)
-        if options.sha and options.sha != mr.sha:
-            raise MergeRefused(409, sha_mismatch_message(mr.sha))
         landing = await _land(sandbox, project, mr, user, options)
         mark_merged(
             sandbox,
@@ -109,8 +115,6 @@ def _set_auto_merge(
     found = refusal(status, auto_merge=True)
     if found is not None:
         raise MergeRefused.of(found)
-    if options.sha and options.sha != mr.sha:
-        raise MergeRefused(409, sha_mismatch_message(mr.sha))
     mr.merge_when_pipeline_succeeds = True
     mr.merge_user_id = user.id
     mr.merge_params = {
@@ -145,15 +149,16 @@ async def _land(
         target = repo.branch_sha(mr.target_branch)
         source = mr.sha
         if target is None or source is None or repo.resolve(source) is None:
-            raise MergeRefused(406, "Branch cannot be merged")
+            raise MergeRefused.of(MERGE_FAILED)
         head, squash_sha = source, None
         if squash:
             squash_sha = _squash_commit(repo, target, mr, options, (author, user))
             head = squash_sha or source
         if method in ("ff", "rebase_merge") and not repo.is_ancestor(target, head):
-            raise MergeRefused(406, "Branch cannot be merged")
+            raise MergeRefused.of(MERGE_FAILED)
         if method == "ff":
-            new_target, merge_sha = head, head
+            # A fast-forward makes no merge commit: GitLab leaves merge_commit_sha null.
+            new_target, merge_sha = head, None
         else:
             message = options.merge_commit_message or default_merge_message(project, mr)
             new_target = repo.merge(target, head, message, identity_of(user)).id
@@ -164,8 +169,9 @@ async def _land(
     try:
         return await asyncio.to_thread(land)
     except (MergeConflict, RefMoved):
-        # A conflict, or the target moved under the merge (a concurrent push).
-        raise MergeRefused(406, "Branch cannot be merged") from None
+        # A conflict, or the target moved under the merge (a concurrent push): the merge
+        # itself failed, which GitLab 16+ answers with 422.
+        raise MergeRefused.of(MERGE_FAILED) from None
     except GitError as error:
         mr.merge_error = error.message
         raise MergeRefused(422, error.message) from None

@@ -9,7 +9,8 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
-from gitlab_sandbox.git.objects import ZERO_SHA, CommitInfo
+from gitlab_sandbox.git.objects import ZERO_SHA, CommitInfo, GitError
+from gitlab_sandbox.git.repo import BareRepo
 from gitlab_sandbox.sandbox import Sandbox
 from gitlab_sandbox.services import events, green
 from gitlab_sandbox.services.merge_requests import refresh_facts, start_checking
@@ -116,17 +117,43 @@ async def _source_moved(
 async def _target_moved(
     sandbox: Sandbox, project: Project, mr: MergeRequest, update: BranchUpdate, user: User | None
 ) -> None:
-    """The target moved: if it now contains the MR's head the MR is merged (as GitLab marks
-    it, without merge commit or merger); otherwise mergeability is re-checked."""
+    """The target moved: if it now contains the MR's head the MR is merged by the push (as
+    GitLab's ``MergeRequests::RefreshService#post_merge_manually_merged`` marks it: the pusher
+    is ``merged_by``, the commit that brought the head in is ``merge_commit_sha``); otherwise
+    mergeability is re-checked."""
     repo = sandbox.repo(project)
     if update.new is not None and mr.sha is not None:
         contained = await asyncio.to_thread(repo.is_ancestor, mr.sha, update.new)
         if contained and mr.state == "opened":
-            mark_merged(sandbox, mr, merge_commit_sha=None, merged_by=None)
+            merge_sha = await asyncio.to_thread(merge_commit_of, repo, update, mr.sha)
+            mark_merged(sandbox, mr, merge_commit_sha=merge_sha, merged_by=user)
             events.merge_request_event(sandbox, project, mr, "merge", user)
             return
     start_checking(sandbox, mr)
     await refresh_facts(sandbox, project, mr)
+
+
+MAX_MAINLINE_WALK = 200
+
+
+def merge_commit_of(repo: BareRepo, update: BranchUpdate, head: str) -> str:
+    """The pushed commit that merged ``head`` (``Gitlab::BranchPushMergeCommitAnalyzer``):
+    the oldest commit on the pushed first-parent line that contains it, which is ``head``
+    itself after a fast-forward push and the merge commit after a merge pushed by hand."""
+    assert update.new is not None
+    args = ["rev-list", "--first-parent", f"--max-count={MAX_MAINLINE_WALK}", update.new]
+    if update.old is not None:
+        args += ["--not", update.old]
+    try:
+        _, out = repo.git(*args)
+    except GitError:
+        return head
+    found = head
+    for sha in out.decode().split():  # newest first
+        if not repo.is_ancestor(head, sha):
+            break
+        found = sha
+    return found
 
 
 def mark_merged(

@@ -258,11 +258,13 @@ class MergeRequest:
         return [note for discussion in self.discussions for note in discussion.notes]
 
 
-DRAFT_PREFIXES = ("draft:", "[draft]", "(draft)", "draft -", "wip:", "[wip]")
+# GitLab 16+ (``Gitlab::Regex::MergeRequests#merge_request_draft``):
+# ``/\A(?i)(\[draft\]|\(draft\)|draft:)/``; ``WIP:``, ``[WIP]`` and ``Draft -`` no longer count.
+DRAFT_PREFIXES = ("draft:", "[draft]", "(draft)")
 
 
 def is_draft_title(title: str) -> bool:
-    """Whether GitLab would read this MR title as a draft."""
+    """Whether GitLab would read this MR title as a draft (GitLab strips titles on save)."""
     return title.strip().lower().startswith(DRAFT_PREFIXES)
 
 

@@ -71,9 +71,17 @@ class GitLabLockConflict(GitLabConflict):
 
 
 class GitLabNotMergeable(GitLabError):
-    """405/406: GitLab will not merge this merge request now (draft, conflicts, pipeline)."""
+    """405 (406 before GitLab 16): GitLab will not merge this merge request now (draft,
+    conflicts, needs a rebase, approvals, discussions, pipeline)."""
 
     code = "gitlab_not_mergeable"
+
+
+class GitLabMergeFailed(GitLabNotMergeable):
+    """422 from ``PUT .../merge`` (GitLab 16+): the MR was mergeable but the merge itself
+    failed, e.g. the target branch moved under it. A race to look at again, not a verdict."""
+
+    code = "gitlab_merge_failed"
 
 
 class GitLabValidationError(GitLabError):

@@ -7,8 +7,8 @@ from typing import Literal
 
 from merge_assist.gitlab.core import GitLabCore, ProjectRef
 from merge_assist.gitlab.errors import (
+    GitLabMergeFailed,
     GitLabNotFound,
-    GitLabNotMergeable,
     GitLabRebaseTimeout,
     GitLabValidationError,
 )
@@ -105,9 +105,11 @@ class MergeRequestsApi(GitLabCore):
     ) -> MergeRequest:
         """Merge now (``PUT .../merge``), pinned to ``sha`` — the head that passed CI.
 
-        Raises :class:`GitLabConflict` (409) when the head moved past ``sha`` and
-        :class:`GitLabNotMergeable` when GitLab refuses (405: draft, pipeline, closed; 406
-        before GitLab 16, 422 since: "Branch cannot be merged"). Only resent when the request
+        Raises :class:`GitLabConflict` (409, checked first) when the head moved past ``sha``,
+        :class:`GitLabNotMergeable` when GitLab refuses an MR that is not mergeable (405:
+        draft, conflict, needs a rebase, approvals, pipeline, closed; 406 before GitLab 16) and
+        :class:`GitLabMergeFailed` (422, "Branch cannot be merged") when the merge itself
+        failed, e.g. the target moved under it. Only resent when the request
         never reached GitLab: after an ambiguous failure the caller must re-read the merge
         request (it may be merged already).
         """
@@ -128,10 +130,10 @@ class MergeRequestsApi(GitLabCore):
         try:
             return MergeRequest.model_validate(await self.json(call))
         except GitLabValidationError as exc:
-            # GitLab 16+ answers "422 Branch cannot be merged" where older versions sent 406.
+            # GitLab 16+ answers "422 Branch cannot be merged" when the merge itself failed.
             if exc.status != 422:
                 raise
-            raise GitLabNotMergeable(
+            raise GitLabMergeFailed(
                 exc.message, status=exc.status, operation=exc.operation, body=exc.body
             ) from exc
 

@@ -8,6 +8,8 @@ from datetime import datetime
 import gitlab
 import pytest
 
+from gitlab_sandbox.git.objects import RefMoved
+from gitlab_sandbox.git.repo import BareRepo
 from gitlab_sandbox.testing import RunningSandbox
 from tests.gitlab_sandbox.workflows.conftest import GitClone, api, workflow_scenario
 
@@ -52,7 +54,8 @@ def test_rebase_merge_needs_rebase_then_merges_semi_linearly(
     assert mr.detailed_merge_status == "need_rebase"
     with pytest.raises(gitlab.GitlabMRClosedError) as refused:
         mr.merge()
-    assert refused.value.response_code == 406
+    # lib/api/merge_requests.rb: not_allowed! (405) for any MR that is not mergeable.
+    assert refused.value.response_code == 405
     mr.rebase()
     sandbox.wait_until(
         lambda: (
@@ -79,7 +82,9 @@ def test_fast_forward_only(
     mr.merge()
     work = clone(sandbox, "dev", "team/svc")
     assert work.rev("origin/main") == mr.sha
-    assert mr.merge_commit_sha == mr.sha
+    # doc/api/merge_requests.md: a fast-forward makes no merge commit, merge_commit_sha is null.
+    assert mr.merge_commit_sha is None
+    assert mr.squash_commit_sha is None
     assert len(work.parents("origin/main")) == 1
 
 
@@ -87,10 +92,11 @@ def test_fast_forward_refuses_when_behind(make_sandbox: Callable[..., RunningSan
     sandbox = make_sandbox(workflow_scenario("ff"))
     _move_main(sandbox)
     mr = api(sandbox, "dev").projects.get("team/svc").mergerequests.get(1)
+    assert mr.detailed_merge_status == "need_rebase"
     with pytest.raises(gitlab.GitlabMRClosedError) as refused:
         mr.merge()
-    assert refused.value.response_code == 406
-    assert refused.value.error_message == "Branch cannot be merged"
+    assert refused.value.response_code == 405  # lib/api/merge_requests.rb: not_allowed!
+    assert refused.value.error_message == "405 Method Not Allowed"
 
 
 def test_squash_merge(
@@ -126,6 +132,58 @@ def test_stale_sha_is_refused_with_409(make_sandbox: Callable[..., RunningSandbo
     assert "SHA does not match HEAD of source branch" in refused.value.error_message
 
 
+def test_sha_is_checked_before_mergeability(make_sandbox: Callable[..., RunningSandbox]) -> None:
+    """doc/api/merge_requests.md (GitLab 17/18): a stale ``sha`` is a 409 even when the MR
+    is not mergeable either."""
+    sandbox = make_sandbox(workflow_scenario("ff"))
+    _move_main(sandbox)
+    mr = api(sandbox, "dev").projects.get("team/svc").mergerequests.get(1)
+    assert mr.detailed_merge_status == "need_rebase"
+    with pytest.raises(gitlab.GitlabMRClosedError) as refused:
+        mr.merge(sha="0" * 40)
+    assert refused.value.response_code == 409
+
+
+def test_unapproved_mr_that_needs_a_rebase_reads_not_approved(
+    make_sandbox: Callable[..., RunningSandbox],
+) -> None:
+    """app/services/merge_requests/mergeability/detailed_merge_status_service.rb: approvals
+    are checked before the git checks, so GitLab reads ``not_approved``, not ``need_rebase``."""
+    sandbox = make_sandbox(workflow_scenario("ff", approvals_before_merge=1))
+    _move_main(sandbox)
+    mr = api(sandbox, "dev").projects.get("team/svc").mergerequests.get(1)
+    assert mr.detailed_merge_status == "not_approved"
+    with pytest.raises(gitlab.GitlabMRClosedError) as refused:
+        mr.merge()
+    assert refused.value.response_code == 405
+
+
+def test_target_moving_under_the_merge_answers_422(
+    make_sandbox: Callable[..., RunningSandbox], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """lib/api/merge_requests.rb: a merge that fails once accepted is ``422 Branch cannot be
+    merged`` (GitLab 16+; 406 is no longer used); the MR stays open."""
+    sandbox = make_sandbox(workflow_scenario())
+    mr = api(sandbox, "dev").projects.get("team/svc").mergerequests.get(1)
+    assert mr.detailed_merge_status == "mergeable"
+    original = BareRepo.set_branch
+
+    def moved_meanwhile(
+        self: BareRepo, name: str, sha: str, *, expected_old: str | None = None
+    ) -> None:
+        if name == "main":
+            raise RefMoved("main moved")
+        original(self, name, sha, expected_old=expected_old)
+
+    monkeypatch.setattr(BareRepo, "set_branch", moved_meanwhile)
+    with pytest.raises(gitlab.GitlabMRClosedError) as refused:
+        mr.merge(sha=mr.sha)
+    assert refused.value.response_code == 422
+    assert refused.value.error_message == "Branch cannot be merged"
+    monkeypatch.undo()
+    assert api(sandbox, "dev").projects.get("team/svc").mergerequests.get(1).state == "opened"
+
+
 def test_conflicts_are_reported_and_refused(
     make_sandbox: Callable[..., RunningSandbox],
 ) -> None:
@@ -147,7 +205,7 @@ def test_conflicts_are_reported_and_refused(
     assert right.detailed_merge_status == "conflict"
     with pytest.raises(gitlab.GitlabMRClosedError) as refused:
         right.merge()
-    assert refused.value.response_code == 406
+    assert refused.value.response_code == 405  # lib/api/merge_requests.rb: not_allowed!
     right.rebase()
     sandbox.wait_until(
         lambda: (

@@ -75,9 +75,27 @@ def test_push_to_target_containing_the_head_marks_the_mr_merged(
     work.git("merge", "-q", "--ff-only", "origin/feature")
     work.git("push", "-q", "origin", "main")
     mr = api(sandbox, "dev").projects.get("team/svc").mergerequests.get(1)
+    # app/services/merge_requests/refresh_service.rb (post_merge_manually_merged): the pusher
+    # merged it; after a fast-forward push the merge commit is the head itself.
     assert mr.state == "merged"
-    assert mr.merge_commit_sha is None
-    assert mr.merged_by is None
+    assert mr.merge_commit_sha == work.rev("origin/feature")
+    assert mr.merged_by["username"] == "lead"
+
+
+def test_push_of_a_merge_commit_names_it_as_the_merge_commit(
+    make_sandbox: Callable[..., RunningSandbox], clone: Callable[..., GitClone]
+) -> None:
+    """Gitlab::BranchPushMergeCommitAnalyzer: a merge pushed by hand is the merge commit."""
+    sandbox = make_sandbox(workflow_scenario())
+    work = clone(sandbox, "lead", "team/svc")
+    work.commit_file("main-only.txt", "m\n", "Main only")
+    work.git("merge", "-q", "--no-ff", "-m", "Merge by hand", "origin/feature")
+    work.git("push", "-q", "origin", "main")
+    mr = api(sandbox, "dev").projects.get("team/svc").mergerequests.get(1)
+    assert mr.state == "merged"
+    assert mr.merge_commit_sha == work.rev("HEAD")
+    assert mr.merge_commit_sha != mr.sha
+    assert mr.merged_by["username"] == "lead"
 
 
 def test_protected_branch_refuses_developer_push(

@@ -14,6 +14,8 @@ from typing import Any
 
 import pytest
 
+from gitlab_sandbox.git.objects import RefMoved
+from gitlab_sandbox.git.repo import BareRepo
 from gitlab_sandbox.testing import RunningSandbox, run_sandbox
 from merge_assist.gitlab.client import GitLabClient
 from merge_assist.gitlab.errors import GitLabUnavailable
@@ -348,7 +350,7 @@ async def test_gitlab_refusals_are_not_mergeable(port: GitLabQueuePort, root: Gi
     refused = await port.perform(act.MergeMR(iid=11, sha=draft.sha or "", expected_target_sha=None))
     assert isinstance(refused, MergeResult)
     assert refused.status == "not_mergeable"
-    # !10 conflicts with main (the shared file): the sandbox answers 406, GitLab 16+ 422.
+    # !10 conflicts with main (the shared file): GitLab 16+ answers 405, as for a draft.
     await root.create_commit(
         PROJECT,
         TARGET,
@@ -362,6 +364,43 @@ async def test_gitlab_refusals_are_not_mergeable(port: GitLabQueuePort, root: Gi
     assert isinstance(conflict, MergeResult)
     assert conflict.status == "not_mergeable"
     assert (await root.get_merge_request(PROJECT, 10)).state == "opened"
+
+
+async def test_a_merge_failing_once_accepted_is_a_race_not_a_block(
+    port: GitLabQueuePort, root: GitLabClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """GitLab 16+ answers 422 when the merge itself fails (lib/api/merge_requests.rb): the
+    queue tries again (``failed``) or re-tests (``target_moved``), never blocks the MR."""
+    original = BareRepo.set_branch
+    rewound: list[tuple[BareRepo, str]] = []
+    push_meanwhile: list[bool] = []
+
+    def refused(self: BareRepo, name: str, sha: str, *, expected_old: str | None = None) -> None:
+        if name != TARGET:
+            original(self, name, sha, expected_old=expected_old)
+            return
+        if push_meanwhile and not rewound and expected_old is not None:
+            parent = self.commit(expected_old).parent_ids[0]
+            original(self, name, parent, expected_old=expected_old)  # a push meanwhile
+            rewound.append((self, expected_old))
+        raise RefMoved(f"{name} moved")
+
+    monkeypatch.setattr(BareRepo, "set_branch", refused)
+    target = await head_of(root, TARGET)
+    mr = await root.get_merge_request(PROJECT, 6)
+    failed = await port.perform(act.MergeMR(iid=6, sha=mr.sha or "", expected_target_sha=target))
+    assert isinstance(failed, MergeResult)
+    assert failed.status == "failed"
+    assert "cannot be merged" in failed.message
+    push_meanwhile.append(True)
+    moved = await port.perform(act.MergeMR(iid=6, sha=mr.sha or "", expected_target_sha=target))
+    assert isinstance(moved, MergeResult)
+    assert moved.status == "target_moved"
+    monkeypatch.undo()
+    repo, tip = rewound[0]
+    repo.set_branch(TARGET, tip)  # put the target back for the other tests
+    assert await head_of(root, TARGET) == target
+    assert (await root.get_merge_request(PROJECT, 6)).state == "opened"
 
 
 async def test_push_target_is_a_compare_and_swap(port: GitLabQueuePort, root: GitLabClient) -> None:

@@ -54,6 +54,23 @@ def test_approvals_api_wins_over_detailed_merge_status() -> None:
     assert check(snapshot(1, approvals_left=None)).status == "passing"
 
 
+@pytest.mark.parametrize(
+    ("status", "code"),
+    [
+        ("requested_changes", "requested_changes"),
+        ("locked_paths", "gitlab_locked_paths"),
+        ("locked_lfs_files", "gitlab_locked_lfs_files"),
+        ("commits_status", "no_commits"),
+    ],
+)
+def test_gitlab_17_blockers_fail_with_their_reason(status: str, code: str) -> None:
+    """detailed_merge_status values of GitLab 17/18 (doc/api/merge_requests.md) that only
+    GitLab knows: the MR fails with a reason instead of meeting a 405 at merge time."""
+    verdict = check(snapshot(1, detailed_merge_status=status))
+    assert verdict.status == "failing"
+    assert codes(verdict) == {code}
+
+
 @pytest.mark.parametrize("status", ["running", "pending", "created", "manual"])
 def test_a_running_head_pipeline_is_waiting_not_failing(status: str) -> None:
     head = sha("a")

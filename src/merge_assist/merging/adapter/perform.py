@@ -21,7 +21,6 @@ from merge_assist.gitlab.client import GitLabClient
 from merge_assist.gitlab.errors import (
     GitLabConflict,
     GitLabNotFound,
-    GitLabNotMergeable,
     GitLabRebaseTimeout,
     GitLabUnavailable,
     GitLabValidationError,
@@ -30,6 +29,7 @@ from merge_assist.gitlab.git import GitCommandError
 from merge_assist.gitlab.inputs import MergeRequestChanges, MergeRequestQuery, NewMergeRequest
 from merge_assist.gitlab.models import MergeRequest
 from merge_assist.merging.adapter.git_workspace import BatchWorkspace
+from merge_assist.merging.adapter.merge_action import merge_mr
 from merge_assist.merging.adapter.observe import QueueObserver
 from merge_assist.merging.adapter.pipeline_retry import retry_pipeline
 from merge_assist.merging.engine import actions as act
@@ -38,7 +38,6 @@ from merge_assist.merging.engine.observations import (
     ActionResult,
     BatchBuildResult,
     BatchMRResult,
-    MergeResult,
     PipelineResult,
     PipelineRetryResult,
     PushResult,
@@ -48,8 +47,6 @@ from merge_assist.merging.engine.observations import (
 log = logging.getLogger("merge_assist.merging.port")
 
 REBASE_CONFLICT_WORDS = ("conflict", "rebase locally")
-# detailed_merge_status values meaning "GitLab is still working it out", not a refusal.
-STILL_CHECKING = frozenset({"checking", "unchecked", "preparing", "approvals_syncing"})
 
 
 @dataclass(frozen=True)
@@ -284,57 +281,6 @@ async def retry_failed_pipeline(
 ) -> PipelineRetryResult:
     """``POST pipelines/:id/retry`` unless that retry already ran (``adapter.pipeline_retry``)."""
     return await retry_pipeline(client, target.project_id, action)
-
-
-async def merge_mr(client: GitLabClient, target: PortTarget, action: act.MergeMR) -> MergeResult:
-    """Merge with ``sha`` pinned, after checking the target is still where it was tested."""
-    project, iid = target.project_id, action.iid
-    mr = await client.get_merge_request(project, iid)
-    settled = _settled(mr, action)
-    if settled is not None:
-        return settled
-    if action.expected_target_sha is not None:
-        head = await client.get_branch(project, mr.target_branch)
-        if head.commit is None or head.commit.id != action.expected_target_sha:
-            return MergeResult(iid=iid, status="target_moved", message="the target branch moved")
-    try:
-        merged = await client.merge_merge_request(project, iid, sha=action.sha)
-    except GitLabConflict as error:
-        return MergeResult(iid=iid, status="sha_mismatch", message=str(error))
-    except GitLabNotMergeable as error:
-        return await _after_refusal(client, target, action, str(error))
-    except GitLabUnavailable:
-        # Ambiguous: the merge may have happened. Look before letting the runner retry.
-        again = _settled(await client.get_merge_request(project, iid), action)
-        if again is not None and again.status == "merged":
-            return again
-        raise
-    return MergeResult(iid=iid, status="merged", merge_sha=merged.merge_commit_sha or merged.sha)
-
-
-def _settled(mr: MergeRequest, action: act.MergeMR) -> MergeResult | None:
-    """The answer without merging: merged already, closed, or the head moved."""
-    if mr.state == "merged":
-        return MergeResult(iid=mr.iid, status="merged", merge_sha=mr.merge_commit_sha or mr.sha)
-    if mr.state != "opened":
-        return MergeResult(iid=mr.iid, status="not_mergeable", message=f"the MR is {mr.state}")
-    if mr.sha != action.sha:
-        return MergeResult(iid=mr.iid, status="sha_mismatch", message="the head moved")
-    return None
-
-
-async def _after_refusal(
-    client: GitLabClient, target: PortTarget, action: act.MergeMR, reason: str
-) -> MergeResult:
-    """405/406/422: merged meanwhile (a replay), moved, or really not mergeable."""
-    mr = await client.get_merge_request(target.project_id, action.iid)
-    settled = _settled(mr, action)
-    if settled is not None:
-        return settled
-    if mr.detailed_merge_status in STILL_CHECKING:
-        # GitLab had not finished checking (right after a push): try again, do not block.
-        return MergeResult(iid=action.iid, status="failed", message=reason)
-    return MergeResult(iid=action.iid, status="not_mergeable", message=reason)
 
 
 async def close_batch_mr(

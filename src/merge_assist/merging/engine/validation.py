@@ -119,7 +119,28 @@ def _review_reasons(mr: MergeRequestSnapshot, include_conflicts: bool) -> list[R
         reasons.append(
             Reason(code="checking", message="GitLab is still checking mergeability", waiting=True)
         )
-    return reasons
+    return [*reasons, *_gitlab_only_reasons(status)]
+
+
+# detailed_merge_status values (GitLab 17/18) for blockers we do not read elsewhere.
+_GITLAB_ONLY_REASONS = {
+    "requested_changes": Reason(code="requested_changes", message="a reviewer requested changes"),
+    "locked_paths": Reason(
+        code="gitlab_locked_paths", message="GitLab reports a changed path locked by someone else"
+    ),
+    "locked_lfs_files": Reason(
+        code="gitlab_locked_lfs_files",
+        message="GitLab reports a changed LFS file locked by someone else",
+    ),
+    "commits_status": Reason(
+        code="no_commits", message="the source branch is missing or has no commits"
+    ),
+}
+
+
+def _gitlab_only_reasons(status: str | None) -> list[Reason]:
+    found = _GITLAB_ONLY_REASONS.get(status or "")
+    return [found] if found is not None else []
 
 
 def _lock_reasons(mr: MergeRequestSnapshot, locks: Sequence[FileLock]) -> list[Reason]:
