@@ -150,7 +150,7 @@ async def onboard_with_rows(
         state="rejected",
         strikes=2,
         rejected_at=at(40),
-        reasons=["The batch pipeline failed because of this merge request"],
+        reasons=["the batch pipeline failed because of it"],
     )
     ids[LOCKED] = await add_mr(
         sessions, project_id, LOCKED, state="not_ready", reasons=[LOCK_REASON]

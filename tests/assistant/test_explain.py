@@ -217,3 +217,20 @@ def test_a_merged_mr_ignores_what_gitlab_says_and_notes_are_kept() -> None:
     assert found.reasons == []
     assert found.next_step == "Nothing: it is merged."
     assert found.notes == ["GitLab could not be asked"]
+
+
+def test_failing_jobs_lead_the_next_step_and_cover_the_pipeline_reason() -> None:
+    jobs = [
+        JobFacts(id=n, name=name, stage="test", web_url=None, failure_reason=None, trace="boom")
+        for n, name in ((1, "lint"), (2, "unit"))
+    ]
+    found = explain(
+        _facts(
+            _mr(reasons=["pipeline #5 failed for abc", "blocking discussions are not resolved"]),
+            jobs=jobs,
+        )
+    )
+    assert found.next_step == (
+        "Fix what the failing jobs (lint, unit) report and push; "
+        "resolve the open threads (or ask their authors to)."
+    )

@@ -126,7 +126,7 @@ async def test_a_failed_pipeline_comes_with_its_failing_job_and_log_lines(
         for line in job["excerpt"]
     )
     assert job["excerpt"][-1] == "ERROR: Job failed: exit code 1"
-    assert broken["next_step"].startswith(f"Fix what the failing job ({job['name']}) report")
+    assert broken["next_step"].startswith(f"Fix what the failing job ({job['name']}) reports")
 
 
 async def test_a_batch_culprit_sees_the_batch_and_its_pipelines_log(
@@ -134,6 +134,7 @@ async def test_a_batch_culprit_sees_the_batch_and_its_pipelines_log(
 ) -> None:
     culprit = explained[CULPRIT]
     assert culprit["queue_state"] == "rejected"
+    assert _codes(culprit)["batch_failed"] == "queue"
     assert culprit["batch"]["is_culprit"] is True
     assert culprit["batch"]["members"] == [APPROVALS, CULPRIT]
     assert [s["cause"] for s in culprit["strike_history"]] == ["batch_failed"]

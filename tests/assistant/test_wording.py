@@ -8,9 +8,13 @@ from hypothesis import strategies as st
 from merge_assist.assistant.wording import WORDINGS, classify, log_excerpt, strike_text, wording
 from merge_assist.merging.engine.config import EngineConfig
 from merge_assist.merging.engine.observations import FileLock, MergeRequestSnapshot, Pipeline
+from merge_assist.merging.engine.readiness import BLOCKED_REASON
+from merge_assist.merging.engine.retries import CAUSE
 from merge_assist.merging.engine.validation import validate
 
 HEAD = "0b5c1cf3aa11"
+# Codes of what the queue stores beside validation's reasons (strikes, retries, blocks).
+STORED_CODES = {"blocked", "pipeline_retried", "rebase_failed", "batch_conflict", "batch_failed"}
 
 
 def _messages(**changes: object) -> dict[str, str]:
@@ -56,7 +60,21 @@ def test_every_reason_the_engine_gives_is_classified_back_to_its_code() -> None:
             assert classify(message) == code, (code, message)
             seen.add(code)
     # Every code validation can give is among the cases, and each has its plain words.
-    assert seen == set(WORDINGS) - {"unknown"}
+    assert seen == set(WORDINGS) - {"unknown", *STORED_CODES}
+
+
+def test_what_the_queue_stores_beside_validation_is_classified_too() -> None:
+    stored = {
+        BLOCKED_REASON: "blocked",
+        f"pipeline #12 failed and is retried (attempt 2 of 2): {CAUSE}": "pipeline_retried",
+        "rebasing onto `main` failed with conflicts": "rebase_failed",
+        "it conflicts with the other merge requests of the batch": "batch_conflict",
+        "the batch pipeline failed because of it (with !4)": "batch_failed",
+    }
+    for message, code in stored.items():
+        assert classify(message) == code, message
+        assert wording(code) is not WORDINGS["unknown"]
+    assert wording("pipeline_retried").waiting
 
 
 def test_a_message_nobody_knows_is_unknown_and_still_worded() -> None:

@@ -217,17 +217,23 @@ def next_step(
 def _first_fix(
     fixes: Sequence[ExplainedReason], batch: ExplainedBatch | None, jobs: Sequence[FailingJob]
 ) -> str:
-    """Every fix in one sentence: the batch culprit or failing jobs first, then the rest."""
-    parts = [fix.fix.rstrip(".") for fix in fixes]
-    if jobs:
-        names = ", ".join(job.name for job in jobs[:3])
-        plural = "s" if len(jobs) > 1 else ""
-        parts = [f"Fix what the failing job{plural} ({names}) report and push"] + [
-            fix.fix.rstrip(".") for fix in fixes if fix.code != "pipeline_failed"
-        ]
+    """Every fix in one sentence: the batch culprit or the failing jobs first, then the rest
+    (without the reasons that lead already covers)."""
+    lead = None
     if batch is not None and batch.is_culprit:
-        parts.insert(0, CULPRIT_FIX)
+        lead = CULPRIT_FIX
+    elif jobs:
+        names = ", ".join(job.name for job in jobs[:3])
+        subject = f"jobs ({names}) report" if len(jobs) > 1 else f"job ({names}) reports"
+        lead = f"Fix what the failing {subject} and push"
+    covered = _COVERED_BY_LEAD if lead else frozenset()
+    parts = [lead] if lead else []
+    parts += [fix.fix.rstrip(".") for fix in fixes if fix.code not in covered]
     parts = list(dict.fromkeys(parts))
     if not parts:
         return ""
     return "; ".join([parts[0]] + [part[0].lower() + part[1:] for part in parts[1:]]) + "."
+
+
+# What "fix what fails and push" already says.
+_COVERED_BY_LEAD = frozenset({"pipeline_failed", "batch_failed", "blocked"})

@@ -63,10 +63,32 @@ WORDINGS: dict[str, Wording] = {
     "pipeline_failed": Wording(
         "The pipeline of its latest commit failed.", "Fix what the failing jobs report and push."
     ),
+    "pipeline_retried": Wording(
+        "Its pipeline failed and runs again, in case the failure was a flake.",
+        "Nothing yet: if it fails again, fix what the failing jobs report.",
+        True,
+    ),
+    "blocked": Wording(
+        "Its last attempt failed; the queue waits for a new push before trying again.",
+        "Fix what made the last attempt fail and push.",
+    ),
+    "rebase_failed": Wording(
+        "Rebasing it onto its target branch failed with conflicts.",
+        "Rebase it yourself onto the target branch, resolve the conflicts and push.",
+    ),
+    "batch_conflict": Wording(
+        "It conflicts with the other merge requests of its batch.",
+        "Rebase it onto the target branch once they landed, resolve the conflicts and push.",
+    ),
+    "batch_failed": Wording(
+        "The batch's pipeline failed because of it (found by bisection).",
+        "Run the pipeline on your branch, fix what fails and push.",
+    ),
     "unknown": Wording("The queue reported a reason it could not classify.", "Read the detail."),
 }
 
-# The engine's messages (``merging.engine.validation``), most specific first.
+# The engine's messages: validation's reasons (``merging.engine.validation``), then what
+# ``readiness``, ``retries`` and the strikes' summaries (``batch``, ``single``) store.
 _MESSAGES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     (code, re.compile(pattern))
     for code, pattern in (
@@ -82,6 +104,11 @@ _MESSAGES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("no_pipeline", r"^no pipeline has run yet for "),
         ("pipeline_running", r"^pipeline #\d+ is \w+$"),
         ("pipeline_failed", r"^pipeline #\d+ \w+ for "),
+        ("pipeline_retried", r"^pipeline #\d+ failed and is retried"),
+        ("blocked", r"^the last attempt failed; the queue tries again after a new push"),
+        ("rebase_failed", r"^rebasing onto `.*` failed"),
+        ("batch_conflict", r"^it conflicts with the other merge requests of the batch"),
+        ("batch_failed", r"^the batch pipeline failed because of it"),
     )
 )
 
