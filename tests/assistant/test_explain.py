@@ -234,3 +234,20 @@ def test_failing_jobs_lead_the_next_step_and_cover_the_pipeline_reason() -> None
         "Fix what the failing jobs (lint, unit) report and push; "
         "resolve the open threads (or ask their authors to)."
     )
+
+
+def test_conflicts_met_twice_are_fixed_once_with_the_plain_words() -> None:
+    found = explain(
+        _facts(
+            _mr(
+                queue_state="rejected",
+                reasons=["it conflicts with the other merge requests of the batch"],
+            ),
+            live=[LiveReason("conflicts", "it has conflicts with the target branch")],
+        )
+    )
+    assert [reason.code for reason in found.reasons] == ["batch_conflict", "conflicts"]
+    assert found.next_step == (
+        "Rebase it onto the target branch, resolve the conflicts and push, "
+        "then assign the bot again to queue it anew."
+    )

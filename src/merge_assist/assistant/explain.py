@@ -228,12 +228,24 @@ def _first_fix(
         lead = f"Fix what the failing {subject} and push"
     covered = _COVERED_BY_LEAD if lead else frozenset()
     parts = [lead] if lead else []
-    parts += [fix.fix.rstrip(".") for fix in fixes if fix.code not in covered]
+    parts += _one_fix_per_kind([fix for fix in fixes if fix.code not in covered])
     parts = list(dict.fromkeys(parts))
     if not parts:
         return ""
     return "; ".join([parts[0]] + [part[0].lower() + part[1:] for part in parts[1:]]) + "."
 
 
+def _one_fix_per_kind(fixes: Sequence[ExplainedReason]) -> list[str]:
+    """The fixes, one per kind: of the conflicts, GitLab's plain one wins where present."""
+    chosen: dict[str, ExplainedReason] = {}
+    for fix in fixes:
+        kind = _KINDS.get(fix.code, fix.code)
+        if kind not in chosen or fix.code == kind:
+            chosen[kind] = fix
+    return [fix.fix.rstrip(".") for fix in chosen.values()]
+
+
+# Reasons one fix answers: every conflict is solved by rebasing and pushing.
+_KINDS = {"batch_conflict": "conflicts", "rebase_failed": "conflicts"}
 # What "fix what fails and push" already says.
 _COVERED_BY_LEAD = frozenset({"pipeline_failed", "batch_failed", "blocked"})
