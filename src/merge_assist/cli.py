@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from merge_assist.assistant.cli import register_explain_command
 from merge_assist.audit.cli import audit_app
 from merge_assist.audit.sink import AuditLogSink
 from merge_assist.auth.cli import record_audit_into, users_app
@@ -34,6 +35,7 @@ app.add_typer(projects_app, name="projects", help="Onboard and list GitLab proje
 app.add_typer(vault_app, name="vault", help="Create and list file vaults.")
 register_serve_commands(app)
 register_role_commands(app)
+register_explain_command(app)
 
 
 def main() -> None:

@@ -104,5 +104,33 @@ def job_log(run: PipelineRun, job: CiJob, passed: bool | None, reason: str = "")
     elif passed:
         lines += ["All checks passed.", "Job succeeded"]
     else:
-        lines += [reason, "ERROR: Job failed: exit code 1"]
+        lines += _pytest_failure(reason)
+        lines += ["Cleaning up project directory and file based variables", FAILED_LINE]
     return "\n".join(lines) + "\n"
+
+
+FAILED_LINE = "ERROR: Job failed: exit code 1"
+_TEST = "tests/test_sandbox_ci.py"
+
+
+def _pytest_failure(reason: str) -> list[str]:
+    """What pytest prints for the failed check: the assertion (``E`` lines) with ``reason``,
+    the short summary and the count, as a runner's log shows them."""
+    return [
+        "============================= test session starts ==============================",
+        "collected 1 item",
+        "",
+        f"{_TEST} F" + " " * 52 + "[100%]",
+        "",
+        "=================================== FAILURES ===================================",
+        "______________________________ test_tree_is_green _____________________________",
+        "",
+        "    def test_tree_is_green(tree):",
+        ">       assert not tree.failures()",
+        f"E       AssertionError: {reason}",
+        "",
+        f"{_TEST}:12: AssertionError",
+        "=========================== short test summary info ============================",
+        f"FAILED {_TEST}::test_tree_is_green - AssertionError: {reason}",
+        "============================== 1 failed in 0.42s ===============================",
+    ]

@@ -9,6 +9,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from fastapi import APIRouter, FastAPI, Request, Response
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from merge_assist.assistant.endpoints import router as assistant_router
 from merge_assist.audit.endpoints import build_router as build_audit_router
 from merge_assist.audit.sink import AuditLogSink
 from merge_assist.auth.dependencies import AdminUser
@@ -177,6 +178,7 @@ def _routers() -> list[APIRouter]:
         messaging_router,
         updates_router,
         merging_router,
+        assistant_router,
         vault_router,
         ingest_router,
     ]

@@ -119,6 +119,10 @@ async def test_frozen_clock_keeps_pipelines_running_until_time_moves() -> None:
     assert job.failure_reason == "script_failure"
     assert "lib/x.py (line 1)" in job.log
     assert "ERROR: Job failed" in job.log
+    lines = job.log.splitlines()
+    assert lines[-1] == "ERROR: Job failed: exit code 1"
+    assert any(line.startswith("E       AssertionError: ") and "lib/x.py" in line for line in lines)
+    assert any(line.startswith("FAILED tests/") for line in lines)
     assert simulator.job(job.id) is job
 
 

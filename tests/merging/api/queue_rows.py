@@ -88,7 +88,7 @@ async def add_mr(
         queue_state=state,
         priority=priority,
         recognised_at=None if unrecognised else (recognised_at or at(iid)),
-        reasons=[],
+        reasons=fields.pop("reasons", []),
         **fields,
     )
     await add(sessions, row)

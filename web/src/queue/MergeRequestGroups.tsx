@@ -12,6 +12,8 @@ export interface GroupsProps {
   busyId: number | null;
   /** Show one MR's history. */
   onDetails: (mr: MergeRequest) => void;
+  /** Explain why one MR is not merging. */
+  onExplain: (mr: MergeRequest) => void;
   now?: number;
 }
 
@@ -41,7 +43,7 @@ function Pipeline({ mr }: { mr: MergeRequest }) {
   );
 }
 
-export function MergeRequestGroups({ items, canSetPriority, onPriority, onDetails, busyId, now = Date.now() }: GroupsProps) {
+export function MergeRequestGroups({ items, canSetPriority, onPriority, onDetails, onExplain, busyId, now = Date.now() }: GroupsProps) {
   return (
     <div className="flex flex-col gap-4">
       {GROUPS.map((group) => {
@@ -56,7 +58,7 @@ export function MergeRequestGroups({ items, canSetPriority, onPriority, onDetail
             </h2>
             <DataTable
               caption={group.title}
-              columns={mergeRequestColumns(ordered, mover, onDetails, now)}
+              columns={mergeRequestColumns(ordered, mover, { onDetails, onExplain }, now)}
               rows={members}
               rowKey={(mr) => mr.id}
               cellPadding="px-4 py-2"
@@ -93,7 +95,15 @@ function moveByKeyboard({ members, controls, onPriority, busyId }: Mover, mr: Me
   return { tabIndex: 0, onKeyDown, "aria-label": `!${mr.iid} ${mr.title}, place ${mr.position ?? index + 1}; Alt+Up or Alt+Down moves it` };
 }
 
-function mergeRequestColumns(ordered: boolean, mover: Mover, onDetails: (mr: MergeRequest) => void, now: number): (Column<MergeRequest> | false)[] {
+/** The dialogs a row opens. */
+interface RowActions {
+  onDetails: (mr: MergeRequest) => void;
+  onExplain: (mr: MergeRequest) => void;
+}
+
+const LINK_BUTTON = "rounded px-1 text-indigo-700 underline-offset-2 hover:underline focus-visible:outline-2 focus-visible:outline-indigo-500 dark:text-indigo-300";
+
+function mergeRequestColumns(ordered: boolean, mover: Mover, { onDetails, onExplain }: RowActions, now: number): (Column<MergeRequest> | false)[] {
   return [
     ordered && { header: "#", className: "tabular-nums", cell: (mr, index) => mr.position ?? index + 1 },
     { header: "Merge request", cell: (mr) => <MergeRequestCell mr={mr} /> },
@@ -104,17 +114,18 @@ function mergeRequestColumns(ordered: boolean, mover: Mover, onDetails: (mr: Mer
     { header: "In queue", className: "whitespace-nowrap", cell: (mr) => timeInQueue(mr, now) },
     mover.controls && { header: "Order", className: "whitespace-nowrap", cell: (mr) => <OrderButtons mr={mr} mover={mover} /> },
     {
-      header: "History",
+      header: "Actions",
       hideHeader: true,
+      className: "whitespace-nowrap",
       cell: (mr) => (
-        <button
-          type="button"
-          aria-label={`History of !${mr.iid}`}
-          onClick={() => onDetails(mr)}
-          className="rounded px-1 text-indigo-700 underline-offset-2 hover:underline focus-visible:outline-2 focus-visible:outline-indigo-500 dark:text-indigo-300"
-        >
-          History
-        </button>
+        <>
+          <button type="button" aria-label={`Explain !${mr.iid}`} onClick={() => onExplain(mr)} className={LINK_BUTTON}>
+            Explain
+          </button>{" "}
+          <button type="button" aria-label={`History of !${mr.iid}`} onClick={() => onDetails(mr)} className={LINK_BUTTON}>
+            History
+          </button>
+        </>
       ),
     },
   ];

@@ -18,12 +18,17 @@ function detailText(details: Record<string, unknown>): string {
   return "";
 }
 
-export function MergeRequestHistory({ mr, onClose }: { mr: MergeRequest; onClose: () => void }) {
+export function MergeRequestHistory({ mr, onClose, onExplain }: { mr: MergeRequest; onClose: () => void; onExplain: (mr: MergeRequest) => void }) {
   const { auth } = useSession();
   const detail = useQuery(() => auth.api.get<MergeRequestDetail>(`/api/mrs/${mr.id}`), [auth, mr.id], "The history could not be loaded.");
 
   return (
     <Dialog title={`!${mr.iid} ${mr.title}`} onClose={onClose} wide>
+      <p className="mb-3">
+        <button type="button" onClick={() => onExplain(mr)} className="rounded border border-slate-300 px-2 py-0.5 text-sm hover:bg-slate-100 focus-visible:outline-2 focus-visible:outline-indigo-500 dark:border-slate-600 dark:hover:bg-slate-800">
+          Explain why it is not merging
+        </button>
+      </p>
       <LoadState
         data={detail.data}
         error={detail.error}

@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { answer, fakeApi } from "../testing/fakeApi";
 import { project, renderPage } from "../testing/renderPage";
 import type { Batch, MergeRequest, QueueStats } from "./api";
+import type { Explanation } from "./explanation";
 import { QueuePage } from "./QueuePage";
 
 const RECOGNISED = new Date(Date.now() - 2 * 3600_000).toISOString();
@@ -143,6 +144,52 @@ describe("the merge queue page", () => {
     ]);
     await user.keyboard("{Escape}");
     expect(screen.queryByRole("dialog")).toBeNull();
+  });
+
+  it("explains why a merge request is not merging, from its row and from its history", async () => {
+    const api = queueApi([mr(5, "rejected", { strikes: 2, reasons: ["pipeline #9 failed for abc"] })]);
+    const explanation: Explanation = {
+      mr_id: 5, project_id: 1, reference: "group/app!15", title: "Change 5", web_url: null, queue_state: "rejected",
+      summary: "The queue rejected it after too many failed attempts and let it go.", since: RECOGNISED, waiting_for: [],
+      reasons: [{ code: "pipeline_failed", text: "The pipeline of its latest commit failed.", detail: "pipeline #9 failed for abc", waiting: false, held: false, fix: "Fix what the failing jobs report and push.", source: "queue" }],
+      strikes: 2, max_strikes: 2,
+      strike_history: [{ at: RECOGNISED, cause: "batch_failed", text: "the batch's pipeline failed because of it (found by bisection)", strikes: 2 }],
+      batch: { id: 3, status: "failed", members: [15, 16], landed: [16], culprits: [15], is_culprit: true, pipeline_id: 9, pipeline_status: "failed", batch_mr_url: null, started_at: RECOGNISED, finished_at: null },
+      failing_jobs: [{ id: 77, name: "test", stage: "test", web_url: "https://gitlab.example.com/g/p/-/jobs/77", failure_reason: "script_failure", excerpt: ["E       AssertionError: boom", "ERROR: Job failed: exit code 1"] }],
+      next_step: "Its changes broke the batch pipeline: run the pipeline on your branch, fix what fails and push, then assign the bot again to queue it anew.",
+      notes: [],
+    };
+    api.on("GET /api/mrs/:id/explanation", explanation);
+    api.on("GET /api/mrs/:id", { ...mr(5, "rejected"), history: [] });
+    const { user } = renderPage(<QueuePage />, { api });
+    await user.click(await screen.findByRole("button", { name: "Explain !15" }));
+    const dialog = screen.getByRole("dialog", { name: "Why isn't !15 merging?" });
+    expect(await within(dialog).findByRole("region", { name: "Next step" })).toHaveTextContent(/Its changes broke the batch pipeline/);
+    expect(within(dialog).getByRole("region", { name: "Reasons" })).toHaveTextContent("The pipeline of its latest commit failed. (pipeline #9 failed for abc)");
+    expect(within(dialog).getByRole("region", { name: "Strikes" })).toHaveTextContent(/Strikes: 2 of 2.*found by bisection/);
+    expect(within(dialog).getByRole("region", { name: "Batch" })).toHaveTextContent("With !15, !16. The bisection found this merge request to be the culprit.");
+    const job = within(dialog).getByRole("region", { name: "Failed job test" });
+    expect(within(job).getByRole("link", { name: "test" })).toHaveAttribute("href", "https://gitlab.example.com/g/p/-/jobs/77");
+    // The log lines as they are, spaces and line breaks kept.
+    expect(job.querySelector("pre")?.textContent).toBe("E       AssertionError: boom\nERROR: Job failed: exit code 1");
+    expect(api.callsTo("GET /api/mrs/5/explanation")).toHaveLength(1);
+    await user.keyboard("{Escape}");
+    expect(screen.queryByRole("dialog")).toBeNull();
+
+    await user.click(screen.getByRole("button", { name: "History of !15" }));
+    await user.click(within(screen.getByRole("dialog", { name: "!15 Change 5" })).getByRole("button", { name: "Explain why it is not merging" }));
+    expect(await screen.findByRole("dialog", { name: "Why isn't !15 merging?" })).toBeInTheDocument();
+    expect(screen.getAllByRole("dialog")).toHaveLength(1);
+  });
+
+  it("offers to try again when the explanation cannot be loaded", async () => {
+    const api = queueApi([mr(5, "not_ready")]);
+    api.on("GET /api/mrs/:id/explanation", answer(404, { detail: "There is no merge request with id 5." }));
+    const { user } = renderPage(<QueuePage />, { api });
+    await user.click(await screen.findByRole("button", { name: "Explain !15" }));
+    const dialog = screen.getByRole("dialog", { name: "Why isn't !15 merging?" });
+    expect(await within(dialog).findByText("There is no merge request with id 5.")).toBeInTheDocument();
+    expect(within(dialog).getByRole("button", { name: "Try again" })).toBeInTheDocument();
   });
 
   it("says what to do when there is no project or the queue fails", async () => {

@@ -13,6 +13,7 @@ import type { Project } from "../projects/ProjectContext";
 import { type Batch, type MergeRequest, type MergeRequestList, type QueueStats, upsert } from "./api";
 import { BatchesPanel } from "./BatchesPanel";
 import { MergeRequestGroups } from "./MergeRequestGroups";
+import { MergeRequestExplanation } from "./MergeRequestExplanation";
 import { MergeRequestHistory } from "./MergeRequestHistory";
 import { FailuresByReason, MergedPerHour, TimeToMerge } from "./QueueCharts";
 
@@ -46,6 +47,7 @@ function ProjectQueue({ project }: { project: Project }) {
   const [stats, setStats] = useState<QueueStats | null>(null);
   const [busyId, setBusyId] = useState<number | null>(null);
   const [details, setDetails] = useState<MergeRequest | null>(null);
+  const [explaining, setExplaining] = useState<MergeRequest | null>(null);
   const [label, setLabel] = useState("Merge Assist: Recognised for Merge");
   const [generation, setGeneration] = useState(0);
   const reload = useCallback(() => setGeneration((value) => value + 1), []);
@@ -154,9 +156,19 @@ function ProjectQueue({ project }: { project: Project }) {
         emptyHint={<>Add the label “{label}” to a merge request on GitLab and it appears here within seconds.</>}
         isEmpty={(found) => found.items.every((mr) => mr.queue_state === "removed")}
       >
-        {(found) => <MergeRequestGroups items={found.items} canSetPriority={found.can_set_priority} onPriority={(mr, priority) => void setPriority(mr, priority)} onDetails={setDetails} busyId={busyId} />}
+        {(found) => <MergeRequestGroups items={found.items} canSetPriority={found.can_set_priority} onPriority={(mr, priority) => void setPriority(mr, priority)} onDetails={setDetails} onExplain={setExplaining} busyId={busyId} />}
       </LoadState>
-      {details ? <MergeRequestHistory mr={details} onClose={() => setDetails(null)} /> : null}
+      {details ? (
+        <MergeRequestHistory
+          mr={details}
+          onClose={() => setDetails(null)}
+          onExplain={(mr) => {
+            setDetails(null);
+            setExplaining(mr);
+          }}
+        />
+      ) : null}
+      {explaining ? <MergeRequestExplanation mr={explaining} onClose={() => setExplaining(null)} /> : null}
       <BatchesPanel batches={batches} />
       {stats ? (
         <div className="grid gap-4 md:grid-cols-3">
