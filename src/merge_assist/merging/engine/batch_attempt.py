@@ -62,7 +62,7 @@ def begin(step: Step, attempt: Attempt) -> None:
 
 def progress(step: Step, attempt: Attempt) -> AttemptReport:
     """Advance ``attempt`` as far as the observations allow."""
-    if _landed_already(step, attempt):
+    if landed_already(step, attempt):
         size = sum(1 for m in attempt.members if m.status == "merged")
         return AttemptReport(
             kind="landed",
@@ -372,7 +372,7 @@ def _announce(step: Step, attempt: Attempt) -> None:
         )
 
 
-def _landed_already(step: Step, attempt: Attempt) -> bool:
+def landed_already(step: Step, attempt: Attempt) -> bool:
     """The landing went through but the worker died before storing that it had started."""
     if attempt.probe or attempt.status != "testing" or attempt.tested_sha is None:
         return False

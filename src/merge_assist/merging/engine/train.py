@@ -142,6 +142,8 @@ def _keep_queue_order(step: Step) -> None:
     for position, mr in enumerate(queue_order(candidates)[: len(members)]):
         index, iid = members[position]
         if mr.iid != iid:
+            if step.attempts[step.train.cars[index]].status == "landing":
+                index += 1  # the landing may have happened: it goes on
             _abort_from(step, index, f"!{mr.iid} comes first in queue order now")
             return
 
@@ -155,9 +157,11 @@ def _advance_head(step: Step) -> None:
         if not _on_target(step, attempt):
             _abort_from(step, 0, "the target branch moved outside the queue")
             return
-        if step.target_sha not in (attempt.base_sha, attempt.tested_sha):
-            # The car ahead landed as a merge commit of the same tree: land on that commit.
+        if _ahead_landed_as_merge(step, attempt):  # same tree: land on that merge commit
             report = batch_attempt.progress_ahead(step, attempt)
+            if report.kind == "conflicts":  # with what landed: real
+                _conclude_head(step, report)
+                return
             if report.kind == "running" or not _conclude_ahead(step, 0, report):
                 return
             assert step.target_sha is not None
@@ -171,8 +175,18 @@ def _advance_head(step: Step) -> None:
 
 def _on_target(step: Step, attempt: Attempt) -> bool:
     """The head car tests the target's tree: built on it, or on the tree it landed as."""
-    if step.target_sha in (attempt.base_sha, attempt.tested_sha):
+    if step.target_sha in (attempt.base_sha, attempt.tested_sha) or attempt.status == "landing":
+        return True  # (a landing's own result tells whether it went through)
+    if batch_attempt.landed_already(step, attempt):
         return True
+    return step.train.landed == (attempt.base_sha, step.target_sha)
+
+
+def _ahead_landed_as_merge(step: Step, attempt: Attempt) -> bool:
+    """The car ahead of this one landed as a merge commit (``merge_api``): the target's tree
+    is the one this car was built on, under another sha."""
+    if attempt.status not in ("building", "testing") or step.target_sha == attempt.base_sha:
+        return False
     return step.train.landed == (attempt.base_sha, step.target_sha)
 
 
