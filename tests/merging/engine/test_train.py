@@ -328,3 +328,14 @@ def test_a_train_worker_killed_or_reloaded_anywhere_resumes_without_harm(
     resumed, w = run(scenario, roundtrip_at=at)
     check_train(scenario, resumed, w)
     assert resumed == straight
+
+
+def test_cars_in_flight_finish_after_a_switch_to_batch() -> None:
+    w = world([1, 2, 3])
+    driver = Driver(w, config())
+    driver.until(lambda: len(driver.cars()) == 2 and all(c.tested_sha for c in driver.cars()))
+    driver.cfg = config(strategy="batch")
+    driver.finish()
+    assert driver.landed()[:2] == [(1,), (2,)]  # the two cars, then !3 as a batch
+    assert [h.iids for h in w.history if h.event == "train_car_started"] == [(1,), (2,)]
+    assert w.merged_iids() == {1, 2, 3}

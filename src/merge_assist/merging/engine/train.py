@@ -34,13 +34,12 @@ def depth(step: Step) -> int:
 
 
 def progress(step: Step) -> None:
-    """Advance the cars: land the head, watch the others, rebuild what is out of date."""
+    """Advance the cars: land the head, watch the others, rebuild what is out of date.
+
+    Cars run on after the project switched strategy (work in flight finishes under the
+    strategy that started it); only ``extend`` follows the config."""
     train = step.train
     if not train.cars and not train.failed:
-        return
-    if step.config.strategy != "train":
-        _abort_from(step, 0, "the project no longer uses the train strategy")
-        _release_failed(step)
         return
     if step.target_sha is None:
         return
@@ -292,11 +291,3 @@ def _still_waiting(step: Step) -> tuple[tuple[int, str], ...]:
         else:
             step.update_mr(iid, phase=Phase.WAITING)
     return tuple(kept)
-
-
-def _release_failed(step: Step) -> None:
-    for iid, _ in step.train.failed:
-        mr = step.mrs.get(iid)
-        if mr is not None and mr.phase == Phase.MERGING:
-            step.update_mr(iid, phase=Phase.WAITING)
-    _set(step, failed=())
