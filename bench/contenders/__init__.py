@@ -11,6 +11,7 @@ from bench.contenders.merge_assist import MergeAssist
 CONTENDERS: dict[str, Callable[[], Contender]] = {
     "ma-single": lambda: MergeAssist("single"),
     "ma-batch": lambda: MergeAssist("batch", batch_size=5),
+    "ma-train": lambda: MergeAssist("train", batch_size=5, train_depth=4),
     "marge-single": lambda: MargeBot(batch=False),
     "marge-batch": lambda: MargeBot(batch=True),
 }

@@ -23,11 +23,15 @@ def _command(name: str) -> str:
 
 
 class MergeAssist:
-    """The product with strategy ``single`` or ``batch``; webhooks on, one rejection ends."""
+    """The product with strategy ``single``, ``batch`` or ``train``; webhooks on, one rejection
+    ends."""
 
-    def __init__(self, strategy: str, batch_size: int | None = None) -> None:
+    def __init__(
+        self, strategy: str, batch_size: int | None = None, train_depth: int | None = None
+    ) -> None:
         self.strategy = strategy
         self.batch_size = batch_size
+        self.train_depth = train_depth
         self.name = f"ma-{strategy}"
         self.process: ChildProcess | None = None
 
@@ -42,6 +46,8 @@ class MergeAssist:
         }
         if self.batch_size is not None:
             config["batch_size"] = self.batch_size
+        if self.train_depth is not None:
+            config["train_depth"] = self.train_depth
         return config
 
     def start(self, setup: ContenderSetup) -> None:

@@ -1,4 +1,4 @@
-"""The harness end to end: the smoke world for Merge Assist single and batch.
+"""The harness end to end: the smoke world for Merge Assist single, batch and train.
 
 Real processes, as in the benchmark: a fresh ``gitlab-sandbox serve``, ``merge-assist serve``
 with the project onboarded, the harness assigning the MRs as the developer. No timing
@@ -17,7 +17,7 @@ from bench.worlds import standard_world
 LIMIT_SECONDS = 120.0  # real seconds; a run takes about 20
 
 
-@pytest.mark.parametrize("contender", ["ma-single", "ma-batch"])
+@pytest.mark.parametrize("contender", ["ma-single", "ma-batch", "ma-train"])
 def test_smoke_world_is_merged_green_and_only_the_culprit_is_rejected(
     contender: str, tmp_path: Path
 ) -> None:

@@ -43,8 +43,8 @@ def test_labels_merge_key_by_key() -> None:
 @pytest.mark.parametrize(
     ("changes", "fragment"),
     [
-        ({"strategy": "train"}, "strategy: 'train' is not a strategy this version runs"),
-        ({"strategy": "yolo"}, "choose one of single, batch"),
+        ({"strategy": "zipper"}, "strategy: 'zipper' is not a strategy this version runs"),
+        ({"strategy": "yolo"}, "choose one of single, batch, train"),
         ({"batch_size": 0}, "batch_size"),
         ({"batch_size": 21}, "batch_size: at most 20"),
         ({"train_depth": 11}, "train_depth"),

@@ -118,7 +118,7 @@ async def test_duplicate_unknown_and_invalid_onboarding(
     assert sandbox_hooks(sandbox, "hidden/secret-project") == []
 
     invalid = await client.post(
-        "/api/projects", json={"gitlab_project": "acme/tools", "strategy": "train"}, headers=admin
+        "/api/projects", json={"gitlab_project": "acme/tools", "strategy": "zipper"}, headers=admin
     )
     assert invalid.status_code == 422
     assert "strategy" in invalid.json()["detail"]

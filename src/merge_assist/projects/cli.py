@@ -27,7 +27,7 @@ def add_project(
         list[str] | None,
         typer.Option("--target-branch", "-b", help="A target branch (repeat for several)."),
     ] = None,
-    strategy: Annotated[str | None, typer.Option(help="single or batch.")] = None,
+    strategy: Annotated[str | None, typer.Option(help="single, batch or train.")] = None,
     parallel_tests: Annotated[
         int | None,
         typer.Option(help="Pipelines a failed batch may run side by side (1 to 20; default 4)."),

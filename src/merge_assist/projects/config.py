@@ -2,9 +2,9 @@
 
 The same rules check what an admin sends (``PUT /api/projects/{id}/config``, onboarding) and
 what is read back from the database, so every feature reading :class:`ProjectConfig` can rely
-on them. ``train`` is part of the product's design but the engine does not run it yet, so only
-``single`` and ``batch`` are accepted (:data:`SUPPORTED_STRATEGIES`); ``train_depth`` is stored
-already so switching later needs no migration. ``parallel_tests`` is how many pipelines a failed
+on them. The strategies are ``single``, ``batch`` and ``train`` (:data:`SUPPORTED_STRATEGIES`);
+``train_depth`` is how many cars a train runs at once at most (its depth adapts between 1 and
+that). ``parallel_tests`` is how many pipelines a failed
 batch may run side by side to find its culprit (1 = one attempt at a time).
 ``pipeline_retries`` is how often a failed pipeline is retried before its failure strikes
 anyone (0 = never: a flake then counts like a real failure).
@@ -28,7 +28,7 @@ DEFAULT_LABELS: dict[str, str] = {
     "batch_mr": "Merge Assist: Batch Merge Request",
 }
 LABEL_KEYS: tuple[str, ...] = tuple(DEFAULT_LABELS)
-SUPPORTED_STRATEGIES: tuple[str, ...] = ("single", "batch")
+SUPPORTED_STRATEGIES: tuple[str, ...] = ("single", "batch", "train")
 LANDINGS: tuple[str, ...] = ("merge_api", "push")
 MAX_TARGET_BRANCHES = 50
 MAX_LABEL_LENGTH = 255

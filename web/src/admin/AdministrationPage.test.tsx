@@ -81,6 +81,21 @@ describe("administration: projects", () => {
     expect(api.callsTo("PUT /api/projects/1/config")[1]?.body).toMatchObject({ batch_size: 8, strategy: "batch", target_branches: ["main"] });
   });
 
+  it("offers the train strategy and says what the train depth does", async () => {
+    const api = adminApi();
+    api.on("PUT /api/projects/:id/config", (request: { body: unknown }) => ({ ...CONFIG, ...(request.body as object), updated_by: "ada" }));
+    const { user: person } = renderPage(<AdministrationPage />, { api });
+    const form = await screen.findByRole("form", { name: "Project settings" });
+    await person.selectOptions(within(form).getByLabelText("Strategy"), "train");
+    const depth = within(form).getByLabelText("Train depth");
+    expect(within(form).getByText(/how many cars .* run at once at most/)).toBeInTheDocument();
+    await person.clear(depth);
+    await person.type(depth, "4");
+    await person.click(within(form).getByRole("button", { name: "Save settings" }));
+    expect(await screen.findByText("Settings of group/app saved.")).toBeInTheDocument();
+    expect(api.callsTo("PUT /api/projects/1/config")[0]?.body).toMatchObject({ strategy: "train", train_depth: 4 });
+  });
+
   it("saves the parallel tests of a failed batch and shows the server's refusal", async () => {
     const api = adminApi();
     api.on("PUT /api/projects/:id/config", answer(422, { detail: "Invalid configuration: parallel_tests: Input should be less than or equal to 20.", code: "invalid" }));

@@ -221,7 +221,7 @@ function ConfigEditor({ project, config, onSaved }: { project: Project; config: 
         {number("pipeline_retries", "Pipeline retries", "0 to 3: a failed pipeline runs again before anyone is struck (a flake is possible).")}
         {number("max_rejections", "Strikes before rejection", "1 to 20.")}
         {number("polling_interval_seconds", "Polling interval (seconds)", "10 to 86400; the webhook makes changes faster.")}
-        {number("train_depth", "Train depth", "1 to 10 (for the train strategy, later).")}
+        {number("train_depth", "Train depth", "1 to 10: with the train strategy, how many cars (batches, each tested on top of the ones ahead) run at once at most; it starts at 2 and adapts.")}
         <Field label="Landing" id={`${id}-landing`} error={errors.field("landing")}>
           <select id={`${id}-landing`} value={draft.landing} onChange={(e) => set("landing", e.target.value)} className={INPUT}>
             {LANDINGS.map((item) => (

@@ -18,7 +18,7 @@ export interface ProjectConfig {
   updated_by: string | null;
 }
 
-export const STRATEGIES = ["single", "batch"] as const;
+export const STRATEGIES = ["single", "batch", "train"] as const;
 export const LANDINGS = [
   { value: "merge_api", label: "GitLab merge API (sha-pinned)" },
   { value: "push", label: "Push the tested commit" },

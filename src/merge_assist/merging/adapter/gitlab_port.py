@@ -86,6 +86,7 @@ class GitLabQueuePort(GitLabActions):
             project_id=project.id,
             target_branch=target_branch,
             batch_branch_prefix=config.batch_branch_prefix,
+            train_branch_prefix=config.train_branch_prefix,
             rebase_wait=rebase_wait,
         )
         self.git = git

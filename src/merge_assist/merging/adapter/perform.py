@@ -66,6 +66,7 @@ class PortTarget:
     bot_id: int
     batch_branch_prefix: str
     rebase_wait: RebaseWait = RebaseWait()
+    train_branch_prefix: str = "merge-assist/train"
 
 
 class GitLabActions:
@@ -85,6 +86,7 @@ class GitLabActions:
         target_branch: str,
         batch_branch_prefix: str,
         rebase_wait: RebaseWait = RebaseWait(),
+        train_branch_prefix: str = "merge-assist/train",
     ) -> None:
         self.client = client
         self.observer = observer
@@ -93,6 +95,7 @@ class GitLabActions:
         self.rebase_wait = rebase_wait
         self._project_id = project_id
         self._batch_branch_prefix = batch_branch_prefix
+        self._train_branch_prefix = train_branch_prefix
 
     async def perform(self, action: act.Action) -> ActionResult | None:
         """Perform one action idempotently; ``RecordHistory`` and ``Wait`` are the runner's.
@@ -118,6 +121,7 @@ class GitLabActions:
             bot_id=bot.id,
             batch_branch_prefix=self._batch_branch_prefix,
             rebase_wait=self.rebase_wait,
+            train_branch_prefix=self._train_branch_prefix,
         )
 
 
@@ -314,10 +318,14 @@ async def delete_branch(client: GitLabClient, target: PortTarget, action: act.De
 
 
 def check_batch_branch(target: PortTarget, branch: str) -> None:
-    """Refuse to touch a branch outside the configured batch prefix (a bug, never data)."""
-    prefix = target.batch_branch_prefix.rstrip("/") + "/"
-    if not branch.startswith(prefix) or ".." in branch:
-        raise ValueError(f"Refusing to touch `{branch}`: it is not under `{prefix}`.")
+    """Refuse to touch a branch outside the configured batch and train prefixes (a bug,
+    never data)."""
+    prefixes = tuple(
+        p.rstrip("/") + "/" for p in (target.batch_branch_prefix, target.train_branch_prefix)
+    )
+    if not branch.startswith(prefixes) or ".." in branch:
+        under = " or ".join(f"`{p}`" for p in prefixes)
+        raise ValueError(f"Refusing to touch `{branch}`: it is not under {under}.")
 
 
 async def build_batch(

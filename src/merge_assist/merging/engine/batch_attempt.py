@@ -62,7 +62,7 @@ def begin(step: Step, attempt: Attempt) -> None:
 
 def progress(step: Step, attempt: Attempt) -> AttemptReport:
     """Advance ``attempt`` as far as the observations allow."""
-    if _landed_already(step, attempt):
+    if landed_already(step, attempt):
         size = sum(1 for m in attempt.members if m.status == "merged")
         return AttemptReport(
             kind="landed",
@@ -161,12 +161,7 @@ def _testing(step: Step, attempt: Attempt) -> tuple[AttemptReport | None, Attemp
     assert attempt.tested_sha is not None
     tested_sha = attempt.tested_sha
     step.busy = True
-    created = _last_of(step, BatchMRResult, attempt.id)
-    if created is not None and created.status == "created" and attempt.batch_mr_iid is None:
-        attempt = step.update_attempt(
-            attempt.id, batch_mr_iid=created.iid, batch_mr_url=created.web_url
-        )
-        _announce(step, attempt)
+    created, attempt = _absorb_batch_mr(step, attempt)
     pipeline, attempt = _tested_pipeline(step, attempt, tested_sha)
     if pipeline is None:
         return RUNNING, attempt
@@ -195,6 +190,42 @@ def _testing(step: Step, attempt: Attempt) -> tuple[AttemptReport | None, Attemp
     return RUNNING, attempt
 
 
+def _absorb_batch_mr(step: Step, attempt: Attempt) -> tuple[BatchMRResult | None, Attempt]:
+    """Take the batch MR's iid from its creation result (and tell the members once)."""
+    created = _last_of(step, BatchMRResult, attempt.id)
+    if created is not None and created.status == "created" and attempt.batch_mr_iid is None:
+        attempt = step.update_attempt(
+            attempt.id, batch_mr_iid=created.iid, batch_mr_url=created.web_url
+        )
+        _announce(step, attempt)
+    return created, attempt
+
+
+def progress_ahead(step: Step, attempt: Attempt) -> AttemptReport:
+    """Advance a train car that is not at the head: build it and test it, never land it.
+
+    A finished pipeline is reported as ``tested`` (a failure after its retries); the car
+    lands once it is the head, through ``progress``, without a new pipeline."""
+    if attempt.status == "building":
+        report, attempt = _building(step, attempt)
+        if report is not None:
+            return report
+    tested_sha = attempt.tested_sha
+    if attempt.status != "testing" or tested_sha is None:
+        return RUNNING
+    step.busy = True
+    _, attempt = _absorb_batch_mr(step, attempt)
+    pipeline, attempt = _tested_pipeline(step, attempt, tested_sha)
+    if pipeline is None or pipeline.verdict == "running":
+        return RUNNING
+    if pipeline.verdict == "failed":
+        if _retried(step, attempt, pipeline):
+            return RUNNING
+        return AttemptReport(kind="tested", outcome=TrialOutcome(passed_prefix=0, failed=True))
+    size = sum(1 for m in attempt.members if m.status == "merged")
+    return AttemptReport(kind="tested", outcome=TrialOutcome(passed_prefix=size, failed=False))
+
+
 # An isolation round of at least this many trials tells a flaky batch failure by itself: the
 # trials pass (more than two of them), nobody is struck, one lands.
 ISOLATION_TELLS_FLAKES = 4
@@ -206,7 +237,7 @@ def _retried(step: Step, attempt: Attempt, pipeline: Pipeline) -> bool:
     if not _confirm_by_retry(step, attempt):
         return False
     names = ", ".join(f"!{m.iid}" for m in attempt.members if m.status == "merged")
-    what = "probe" if attempt.probe else "batch"
+    what = "probe" if attempt.probe else ("train car" if attempt.kind == "train-car" else "batch")
     return retry_failed(
         step,
         pipeline,
@@ -341,7 +372,7 @@ def _announce(step: Step, attempt: Attempt) -> None:
         )
 
 
-def _landed_already(step: Step, attempt: Attempt) -> bool:
+def landed_already(step: Step, attempt: Attempt) -> bool:
     """The landing went through but the worker died before storing that it had started."""
     if attempt.probe or attempt.status != "testing" or attempt.tested_sha is None:
         return False

@@ -8,7 +8,7 @@ from pydantic import Field
 
 from merge_assist.merging.engine.values import Frozen
 
-Strategy = Literal["single", "batch"]
+Strategy = Literal["single", "batch", "train"]
 # merge_api: sha-pinned merges through GitLab; push: a git push of the tested commit.
 Landing = Literal["merge_api", "push"]
 LabelKey = Literal["recognized", "not_ready", "rejected", "ready_to_merge", "batch_mr"]
@@ -49,6 +49,9 @@ class EngineConfig(Frozen):
     batch_size: int = Field(default=5, ge=1, le=100)
     # Pipelines a failed batch may run side by side to find its culprit (1: one at a time).
     parallel_tests: int = Field(default=4, ge=1, le=100)
+    # Cars a train runs at once at most (the depth adapts between 1 and this).
+    train_depth: int = Field(default=3, ge=1, le=10)
+    train_branch_prefix: str = "merge-assist/train"
     max_rejections: int = Field(default=3, ge=1, le=100)
     # How often a failed pipeline is retried before its failure counts (a flake is possible).
     pipeline_retries: int = Field(default=1, ge=0, le=3)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import Counter
 from datetime import datetime, timedelta
 
-from merge_assist.merging.engine import batch, retries, single
+from merge_assist.merging.engine import batch, retries, single, train
 from merge_assist.merging.engine.actions import Action, Wait
 from merge_assist.merging.engine.config import EngineConfig
 from merge_assist.merging.engine.lifecycle import sync_labels
@@ -59,8 +59,11 @@ def _decide(
         step.note(f"the head of `{step.target_branch}` is unknown: nothing is started")
     single.progress(step)
     batch.progress(step)
+    train.progress(step)
     assess(step)
-    if step.run is None and not any(a.active for a in step.attempts.values()):
+    if config.strategy == "train":
+        train.extend(step)
+    elif step.run is None and not any(a.active for a in step.attempts.values()):
         if config.strategy == "single":
             single.start(step)
         else:

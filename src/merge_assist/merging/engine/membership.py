@@ -142,7 +142,10 @@ def _recognise(step: Step, snapshot: MergeRequestSnapshot) -> None:
 
 
 def _is_batch_mr(step: Step, snapshot: MergeRequestSnapshot) -> bool:
-    prefix = step.config.batch_branch_prefix.rstrip("/") + "/"
+    prefixes = tuple(
+        p.rstrip("/") + "/"
+        for p in (step.config.batch_branch_prefix, step.config.train_branch_prefix)
+    )
     return step.config.labels.batch_mr in snapshot.labels or snapshot.source_branch.startswith(
-        prefix
+        prefixes
     )

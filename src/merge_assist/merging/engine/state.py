@@ -128,6 +128,19 @@ class PipelineRetry(Frozen):
     refused: bool = False
 
 
+class Train(Frozen):
+    """The train strategy's cars (attempt ids, head first) and its adaptive depth.
+
+    ``failed``: the members (iid, tested head) of a failed car, bisected once the cars ahead
+    of it landed; ``landed``: (tested sha, sha the target moved to) of the last car landed,
+    so the next car (built on the tested sha) is known to test the target's tree."""
+
+    cars: tuple[int, ...] = ()
+    depth: int = 0  # 0: not started yet (min(2, train_depth))
+    failed: tuple[tuple[int, str], ...] = ()
+    landed: tuple[str, str] | None = None
+
+
 class TargetQueueState(Frozen):
     """Everything the engine remembers about one (project, target branch)."""
 
@@ -138,6 +151,7 @@ class TargetQueueState(Frozen):
     merge_requests: tuple[QueuedMergeRequest, ...] = ()
     attempts: tuple[Attempt, ...] = ()
     batch_run: BatchRun | None = None
+    train: Train = Train()
     # MRs rejected whose bot assignment we have not yet seen removed (re-unassign, no requeue).
     rejected: tuple[int, ...] = ()
     # Failed pipelines retried (kept while their sha is still tested or an MR's head).

@@ -29,6 +29,7 @@ from merge_assist.merging.engine.state import (
     PipelineRetry,
     QueuedMergeRequest,
     TargetQueueState,
+    Train,
 )
 
 ResultT = TypeVar("ResultT")
@@ -47,6 +48,7 @@ class Step:
     mrs: dict[int, QueuedMergeRequest]
     attempts: dict[int, Attempt]
     run: BatchRun | None
+    train: Train
     rejected: list[int]
     next_id: int
     steps: int
@@ -79,6 +81,7 @@ class Step:
             mrs={mr.iid: mr for mr in state.merge_requests},
             attempts={attempt.id: attempt for attempt in state.attempts},
             run=state.batch_run,
+            train=state.train,
             rejected=list(state.rejected),
             next_id=state.next_id,
             steps=state.steps + 1,
@@ -96,6 +99,7 @@ class Step:
             merge_requests=tuple(self.mrs.values()),
             attempts=tuple(a for a in self.attempts.values() if a.active),
             batch_run=self.run,
+            train=self.train,
             rejected=tuple(dict.fromkeys(self.rejected)),
             pipeline_retries=self._retries_kept(),
             next_id=self.next_id,

@@ -104,6 +104,8 @@ def describe_history(entry: MergeHistoryEntry) -> LogLine:
         f"{names or 'none'}",
         "batch_finished": f"batch finished: landed {details.get('landed') or 'none'}, "
         f"culprits {details.get('culprits') or 'none'}",
+        "train_car_started": f"train car started with {names} on {_short(details.get('base'))}",
+        "train_car_failed": f"train car failed: {names}; the cars behind it are rebuilt",
     }
     message = texts.get(entry.event, f"{entry.event}: {names}")
     return LogLine("info", message, iid, {"event": entry.event, **details})

@@ -105,12 +105,17 @@ def _assign(row: Any, values: Mapping[str, Any]) -> bool:
 
 # --- batch_operations -----------------------------------------------------------------------
 
+# Attempts shown as batch operations: batches, their trials and probes, and train cars.
+BATCH_KINDS = frozenset({"batch", "train-car"})
+
 
 async def _project_batches(
     session: AsyncSession, facts: StepFacts
 ) -> tuple[list[BatchOperation], dict[int, BatchOperation]]:
-    current = {a.id: a for a in facts.after.attempts if a.kind == "batch"}
-    ended = {a.id: a for a in facts.before.attempts if a.kind == "batch" and a.id not in current}
+    current = {a.id: a for a in facts.after.attempts if a.kind in BATCH_KINDS}
+    ended = {
+        a.id: a for a in facts.before.attempts if a.kind in BATCH_KINDS and a.id not in current
+    }
     ids = sorted({*current, *ended})
     if not ids:
         return [], {}
@@ -266,7 +271,7 @@ def _batch_attempt_of(
     found: dict[int, int] = {}
     for attempt in attempts:
         row = batch_rows.get(attempt.id)
-        if attempt.kind == "batch" and row is not None:
+        if attempt.kind in BATCH_KINDS and row is not None:
             for member in attempt.members:
                 found[member.iid] = row.id
     return found

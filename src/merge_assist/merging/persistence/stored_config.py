@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from merge_assist.merging.engine.config import EngineConfig, LabelNames
+from merge_assist.merging.engine.config import EngineConfig, LabelNames, Strategy
 from merge_assist.projects.config import ProjectConfig
 
 
@@ -15,8 +15,9 @@ def engine_config(project: ProjectConfig) -> EngineConfig:
     labels = LabelNames(**project.labels)
     busy = min(EngineConfig().busy_poll_seconds, project.polling_interval_seconds)
     return EngineConfig(
-        strategy="batch" if project.strategy == "batch" else "single",
+        strategy=_strategy(project.strategy),
         batch_size=project.batch_size,
+        train_depth=project.train_depth,
         parallel_tests=project.parallel_tests,
         pipeline_retries=project.pipeline_retries,
         max_rejections=project.max_rejections,
@@ -26,3 +27,9 @@ def engine_config(project: ProjectConfig) -> EngineConfig:
         poll_seconds=project.polling_interval_seconds,
         busy_poll_seconds=busy,
     )
+
+
+def _strategy(name: str) -> Strategy:
+    if name == "train":
+        return "train"
+    return "batch" if name == "batch" else "single"

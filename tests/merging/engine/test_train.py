@@ -1,0 +1,341 @@
+"""The train strategy, driven on the in-memory GitLab of the simulation (tests/merging/world.py).
+
+Cars are built on the tested tree of the car ahead, land in order with exactly that tree, the
+next car becomes the head without a new pipeline; a failing car takes only the cars behind it
+down; members leaving, priorities raised and a target moved by hand rebuild what they affect.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from merge_assist.merging.engine import actions as act
+from merge_assist.merging.engine.config import EngineConfig
+from merge_assist.merging.engine.decide import Decision, decide
+from merge_assist.merging.engine.observations import ActionResult, Pipeline
+from merge_assist.merging.engine.state import Attempt, TargetQueueState
+from tests.merging.engine.test_simulation import Outcome, Scenario, check, run, scenarios
+from tests.merging.world import TARGET, World
+
+T = TypeVar("T")
+
+
+def config(**changes: object) -> EngineConfig:
+    values: dict[str, object] = {
+        "strategy": "train",
+        "landing": "push",
+        "batch_size": 1,
+        "train_depth": 3,
+        "pipeline_retries": 0,
+        "parallel_tests": 4,
+    }
+    values.update(changes)
+    return EngineConfig.model_validate(values)
+
+
+@dataclass
+class HeldWorld(World):
+    """A world whose pipelines for ``held`` shas keep running until released."""
+
+    held: set[str] = field(default_factory=set)
+
+    def _verdict(self, pipeline: Pipeline) -> str:
+        if pipeline.sha in self.held:
+            return "running"
+        return super()._verdict(pipeline)
+
+
+@dataclass
+class Driver:
+    """Steps ``decide`` against a world, keeping every decision and the actions performed."""
+
+    world: World
+    cfg: EngineConfig
+    state: TargetQueueState = field(
+        default_factory=lambda: TargetQueueState.empty(project_id=1, target_branch=TARGET)
+    )
+    results: tuple[ActionResult, ...] = ()
+    decisions: list[Decision] = field(default_factory=list)
+    settled: bool = False
+
+    def step(self) -> Decision:
+        observations = self.world.observe(self.state, self.results)
+        decision = decide(self.state, observations, self.cfg, self.world.now())
+        assert not [n for n in decision.notes if "internal error" in n], decision.notes
+        self.decisions.append(decision)
+        self.state = decision.state
+        self.settled = self._settled(decision)
+        if self.settled:
+            return decision
+        if decision.idle:
+            self.world.tick()
+            self.results = ()
+        else:
+            self.results = self.world.apply(decision.actions)
+        assert self.world.violations == []
+        return decision
+
+    def until(self, done: object, limit: int = 200) -> None:
+        for _ in range(limit):
+            if callable(done) and done():
+                return
+            self.step()
+        raise AssertionError("the condition never held")
+
+    def finish(self, limit: int = 400) -> None:
+        for _ in range(limit):
+            self.step()
+            if self.settled:
+                return
+        raise AssertionError("the queue never settled")
+
+    def _settled(self, decision: Decision) -> bool:
+        in_flight = any(a.active for a in decision.state.attempts)
+        return decision.idle and not self.world.busy() and not in_flight
+
+    def actions(self, kind: type[T]) -> list[T]:
+        return [a for d in self.decisions for a in d.actions if isinstance(a, kind)]
+
+    def cars(self) -> list[Attempt]:
+        by_id = {a.id: a for a in self.state.attempts}
+        return [by_id[i] for i in self.state.train.cars]
+
+    def landed(self) -> list[tuple[int, ...]]:
+        return [h.iids for h in self.world.history if h.event == "batch_landed"]
+
+
+def world(
+    iids: list[int],
+    bad_pair: frozenset[int] | None = None,
+    priorities: dict[int, int] | None = None,
+) -> HeldWorld:
+    pairs = {bad_pair} if bad_pair else set()
+    held = HeldWorld.create(iids, set(), pairs, set(), priorities)
+    assert isinstance(held, HeldWorld)
+    return held
+
+
+def test_cars_are_built_on_the_car_ahead_and_land_in_order() -> None:
+    driver = Driver(world([1, 2, 3, 4, 5, 6]), config(batch_size=2))
+    driver.finish()
+    assert driver.landed() == [(1, 2), (3, 4), (5, 6)]
+    builds = driver.actions(act.BuildBatch)
+    assert [tuple(m.iid for m in b.members) for b in builds] == [(1, 2), (3, 4), (5, 6)]
+    first, second, third = builds
+    assert first.base_sha == driver.world.target_history[0]
+    assert second.base_sha == driver.world.builds[first.branch][1].sha  # car 1's tested tree
+    assert third.base_sha == driver.world.builds[second.branch][1].sha
+    assert all(b.branch.startswith("merge-assist/train/main/") for b in builds)
+    # one pipeline per car (plus the MRs' own): no car was tested twice
+    train_pipelines = [p for p in driver.world.pipelines if p.ref.startswith("merge-assist/train")]
+    assert len(train_pipelines) == 3
+    assert driver.world.merged_iids() == {1, 2, 3, 4, 5, 6}
+
+
+def test_the_next_car_becomes_head_and_lands_without_a_new_pipeline() -> None:
+    driver = Driver(world([1, 2]), config())
+    driver.until(lambda: driver.actions(act.PushTarget))
+    (first_push,) = driver.actions(act.PushTarget)
+    car_one, car_two = driver.cars()
+    assert first_push.sha == car_one.tested_sha
+    requested = len(driver.actions(act.RunPipeline))
+    landing = driver.step()  # the push result: car 1 landed, car 2 lands at once
+    (second_push,) = [a for a in landing.actions if isinstance(a, act.PushTarget)]
+    assert second_push.sha == car_two.tested_sha
+    assert second_push.expected_old_sha == car_one.tested_sha
+    assert len(driver.actions(act.RunPipeline)) == requested
+    driver.finish()
+    assert driver.landed() == [(1,), (2,)]
+
+
+def test_merge_api_lands_the_next_car_on_the_merge_commit_of_the_one_ahead() -> None:
+    driver = Driver(world([1, 2, 3]), config(landing="merge_api"))
+    driver.finish()
+    assert driver.landed() == [(1,), (2,), (3,)]
+    merges = driver.actions(act.MergeMR)
+    assert [m.expected_target_sha for m in merges[1:]] == driver.world.target_history[1:3]
+    assert driver.world.merged_iids() == {1, 2, 3}
+
+
+def three_cars_tested(driver: Driver) -> bool:
+    """Three cars built (the depth grew to 3 after the first landings)."""
+    cars = driver.cars()
+    return len(cars) == 3 and all(c.tested_sha for c in cars)
+
+
+def test_a_failing_middle_car_rebuilds_only_the_cars_behind_and_its_culprit_is_struck() -> None:
+    w = world([1, 2, 3, 4, 5, 6], bad_pair=frozenset({3, 4}))  # !4 breaks only with !3
+    driver = Driver(w, config())
+    driver.until(lambda: three_cars_tested(driver))
+    head, middle, tail = driver.cars()
+    assert [c.members[0].iid for c in (head, middle, tail)] == [3, 4, 5]
+    assert head.tested_sha is not None
+    w.held.add(head.tested_sha)  # the head car's pipeline keeps running
+    driver.until(lambda: driver.state.train.failed != ())
+    assert driver.state.train.cars == (head.id,)  # the car ahead runs on
+    assert [iid for iid, _ in driver.state.train.failed] == [4]
+    assert driver.state.train.depth == 1  # halved from 3
+    assert any(f"car {middle.id} ahead failed" in n for d in driver.decisions for n in d.notes)
+    assert not any(a.id == tail.id and a.active for a in driver.state.attempts)
+    assert driver.world.mrs[5].state == "opened"
+    w.held.clear()
+    driver.finish()
+    assert driver.landed()[:3] == [(1,), (2,), (3,)]
+    assert (5,) in driver.landed()
+    assert (6,) in driver.landed()
+    culprits = [h for h in w.history if h.event == "culprit"]
+    assert culprits
+    assert culprits[0].iids[0] == 4
+    assert any("batch_failed" in key for key in w.notes[4])
+    assert w.merged_iids() == {1, 2, 3, 5, 6}
+
+
+def test_depth_grows_after_landings_and_halves_after_a_failure() -> None:
+    driver = Driver(world([1, 2, 3, 4, 5, 6, 7, 8]), config(train_depth=4))
+    driver.step()
+    driver.until(lambda: driver.state.train.cars != ())
+    assert driver.state.train.depth == 2
+    driver.until(lambda: len(driver.landed()) == 1)
+    assert driver.state.train.depth == 3
+    driver.until(lambda: len(driver.landed()) == 3)
+    assert driver.state.train.depth == 4  # never above train_depth
+    driver.finish()
+    assert driver.state.train.depth == 4
+    assert max(len(d.state.train.cars) for d in driver.decisions) <= 4
+
+
+def test_a_member_leaving_rebuilds_its_car_and_those_behind_only() -> None:
+    w = world([1, 2, 3, 4, 5])
+    driver = Driver(w, config())
+    driver.until(lambda: three_cars_tested(driver))
+    first, _, _ = driver.cars()
+    w.mrs[4].assigned = False  # unassigned while its car is tested
+    driver.step()
+    kept, rebuilt = driver.cars()
+    assert kept.id == first.id
+    assert [m.iid for m in rebuilt.members] == [5]
+    assert rebuilt.base_sha == first.tested_sha
+    driver.finish()
+    assert w.merged_iids() == {1, 2, 3, 5}
+
+
+def test_a_raised_priority_rebuilds_from_the_first_car_it_passes() -> None:
+    w = world([1, 2, 3, 4, 5, 6], priorities={1: 3, 2: 3, 3: 3})
+    driver = Driver(w, config())
+    driver.until(lambda: three_cars_tested(driver))
+    first, second, _ = driver.cars()
+    assert [c.members[0].iid for c in driver.cars()] == [3, 4, 5]
+    w.mrs[6].priority = 2  # now between !3 and !4
+    driver.step()
+    assert driver.cars()[0].id == first.id
+    assert [c.members[0].iid for c in driver.cars()][:2] == [3, 6]
+    assert second.id not in driver.state.train.cars
+    driver.finish()
+    assert [iids[0] for iids in driver.landed()] == [1, 2, 3, 6, 4, 5]
+
+
+def test_a_target_moved_by_hand_rebuilds_the_whole_train_from_it() -> None:
+    w = world([1, 2])
+    driver = Driver(w, config())
+    driver.until(lambda: len(driver.cars()) == 2 and all(c.tested_sha for c in driver.cars()))
+    old = set(driver.state.train.cars)
+    w._outsider_push()
+    driver.step()
+    driver.until(lambda: driver.state.train.cars != ())
+    assert not old & set(driver.state.train.cars)
+    assert driver.cars()[0].base_sha == w.target
+    driver.finish()
+    assert w.merged_iids() == {1, 2}
+
+
+def scenario(**changes: object) -> Scenario:
+    cfg = config(batch_size=2, pipeline_retries=1, **changes)
+    return Scenario(
+        iids=(1, 2, 3, 4, 5, 6, 7),
+        bad=frozenset({5}),
+        bad_pairs=frozenset({frozenset({2, 6})}),
+        conflict_pairs=frozenset(),
+        priorities=((7, 1),),
+        config=cfg,
+        flaky=frozenset({frozenset({7})}),
+    )
+
+
+def test_a_worker_killed_at_any_step_lands_nothing_twice_and_keeps_main_green() -> None:
+    for landing in ("push", "merge_api"):
+        straight, _ = run(scenario(landing=landing))
+        for at in range(0, straight.steps, 3):
+            outcome, w = run(scenario(landing=landing), crash_at=at)
+            check(scenario(landing=landing), outcome, w)
+            assert outcome.merged == straight.merged
+            resumed, _ = run(scenario(landing=landing), roundtrip_at=at)
+            assert resumed == straight
+
+
+def test_a_state_stored_before_trains_existed_still_loads() -> None:
+    stored = json.loads(TargetQueueState.empty(1, "main").to_json())
+    del stored["train"]
+    state = TargetQueueState.from_json(json.dumps(stored))
+    assert state.train.cars == ()
+    assert state.train.depth == 0
+
+
+@st.composite
+def train_scenarios(draw: st.DrawFn) -> Scenario:
+    """The simulation's random queues, run as trains (a flaky first pipeline when retried)."""
+    base = draw(scenarios())
+    cfg = base.config.model_copy(
+        update={
+            "strategy": "train",
+            "train_depth": draw(st.integers(1, 4)),
+            "parallel_tests": draw(st.sampled_from([1, 4])),
+        }
+    )
+    good = sorted(set(base.iids) - base.bad - set().union(*base.bad_pairs))
+    flaky: frozenset[frozenset[int]] = frozenset()
+    if cfg.pipeline_retries and good and draw(st.booleans()):
+        flaky = frozenset({frozenset({draw(st.sampled_from(good))})})
+    return dataclasses.replace(base, config=cfg, flaky=flaky)
+
+
+def check_train(scenario: Scenario, outcome: Outcome, w: World) -> None:
+    check(scenario, outcome, w)
+    landed = {iid for h in w.history if h.event == "batch_landed" for iid in h.iids}
+    assert outcome.merged <= landed, "an MR was merged but not by a landing of the queue"
+
+
+@settings(max_examples=80, deadline=None)
+@given(train_scenarios())
+def test_every_train_ends_green_with_good_merged_and_bad_rejected(scenario: Scenario) -> None:
+    outcome, w = run(scenario)
+    check_train(scenario, outcome, w)
+
+
+@settings(max_examples=40, deadline=None)
+@given(train_scenarios(), st.integers(0, 60))
+def test_a_train_worker_killed_or_reloaded_anywhere_resumes_without_harm(
+    scenario: Scenario, at: int
+) -> None:
+    straight, _ = run(scenario)
+    crashed, w = run(scenario, crash_at=at)
+    check_train(scenario, crashed, w)
+    resumed, w = run(scenario, roundtrip_at=at)
+    check_train(scenario, resumed, w)
+    assert resumed == straight
+
+
+def test_cars_in_flight_finish_after_a_switch_to_batch() -> None:
+    w = world([1, 2, 3])
+    driver = Driver(w, config())
+    driver.until(lambda: len(driver.cars()) == 2 and all(c.tested_sha for c in driver.cars()))
+    driver.cfg = config(strategy="batch")
+    driver.finish()
+    assert driver.landed()[:2] == [(1,), (2,)]  # the two cars, then !3 as a batch
+    assert [h.iids for h in w.history if h.event == "train_car_started"] == [(1,), (2,)]
+    assert w.merged_iids() == {1, 2, 3}
