@@ -140,8 +140,8 @@ MakeAccount = Callable[..., Awaitable[dict[str, str]]]
 def make_account(sessions: async_sessionmaker[AsyncSession], settings: Settings) -> MakeAccount:
     """Create a user with ``roles`` in the database; returns its ``Authorization`` header."""
     from merge_assist.auth import accounts
+    from merge_assist.auth.audit_port import NullAuditSink
     from merge_assist.auth.schemas import UserCreate
-    from merge_assist.auth.service import NullAuditSink
     from merge_assist.auth.tokens import issue_access_token
 
     async def make(username: str, *roles: str) -> dict[str, str]:

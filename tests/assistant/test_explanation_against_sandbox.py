@@ -15,8 +15,8 @@ from typer.testing import CliRunner
 
 from gitlab_sandbox.testing import RunningSandbox, run_sandbox
 from merge_assist.auth import accounts
+from merge_assist.auth.audit_port import NullAuditSink
 from merge_assist.auth.schemas import UserCreate
-from merge_assist.auth.service import NullAuditSink
 from merge_assist.auth.tokens import issue_access_token
 from merge_assist.cli import app as cli_app
 from merge_assist.kit.db import unit_of_work

@@ -8,6 +8,7 @@ from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from merge_assist.auth import accounts
+from merge_assist.auth.audit_port import NullAuditSink
 from merge_assist.auth.gitlab_identities import (
     gitlab_token_for,
     gitlab_username_for,
@@ -18,7 +19,6 @@ from merge_assist.auth.gitlab_rules import AcceptedToken
 from merge_assist.auth.models import GitLabIdentity
 from merge_assist.auth.repository import gitlab_identity_of
 from merge_assist.auth.schemas import UserCreate
-from merge_assist.auth.service import NullAuditSink
 from merge_assist.gitlab.models import User as GitLabUser
 from merge_assist.kit.clock import utcnow
 from merge_assist.kit.db import unit_of_work

@@ -12,9 +12,10 @@ from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from merge_assist.audit.sink import AuditLogSink
+from merge_assist.auth.audit_port import AUDIT_SINK
 from merge_assist.auth.models import LoginAttempt, RefreshToken, User
 from merge_assist.auth.passwords import PasswordHashing
-from merge_assist.auth.service import AUDIT_SINK, BAD_CREDENTIALS
+from merge_assist.auth.service import BAD_CREDENTIALS
 from merge_assist.kit.db import create_sessionmaker
 from merge_assist.kit.settings import Settings
 from merge_assist.kit.web import AppResources, MissingService

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from merge_assist.auth import accounts
-from merge_assist.auth.service import NullAuditSink
+from merge_assist.auth.audit_port import NullAuditSink
 from merge_assist.kit.db import unit_of_work
 from tests.conftest import MakeAccount
 from tests.standalone.shared_project import alice, bob, carol, sandbox  # noqa: F401 - fixtures

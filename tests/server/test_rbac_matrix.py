@@ -24,8 +24,8 @@ from starlette.routing import Mount
 
 from gitlab_sandbox.testing import RunningSandbox, run_sandbox
 from merge_assist.auth import accounts
+from merge_assist.auth.audit_port import NullAuditSink
 from merge_assist.auth.schemas import UserCreate
-from merge_assist.auth.service import NullAuditSink
 from merge_assist.auth.tokens import issue_access_token
 from merge_assist.kit.db import unit_of_work
 from merge_assist.kit.settings import Settings

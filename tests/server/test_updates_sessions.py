@@ -13,7 +13,7 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from merge_assist.auth import accounts
-from merge_assist.auth.service import NullAuditSink
+from merge_assist.auth.audit_port import NullAuditSink
 from merge_assist.auth.tokens import issue_access_token, read_access_token
 from merge_assist.kit.clock import utcnow
 from merge_assist.kit.db import unit_of_work

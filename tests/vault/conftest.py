@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from merge_assist.auth import accounts
+from merge_assist.auth.audit_port import NullAuditSink
 from merge_assist.auth.schemas import UserCreate
-from merge_assist.auth.service import NullAuditSink
 from merge_assist.auth.tokens import issue_access_token
 from merge_assist.kit.db import unit_of_work
 from merge_assist.kit.settings import Settings

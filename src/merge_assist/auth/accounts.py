@@ -9,13 +9,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from merge_assist.auth import repository
+from merge_assist.auth.audit_port import AuditSink
 from merge_assist.auth.models import User
 from merge_assist.auth.passwords import check_password_policy, password_hashing
 from merge_assist.auth.reserved_names import refuse_reserved
 from merge_assist.auth.revocation import close_live_sockets, end_sessions
 from merge_assist.auth.roles import ROLE_NAMES, RoleName
 from merge_assist.auth.schemas import UserCreate, UserUpdate
-from merge_assist.auth.service import AuditSink
 from merge_assist.kit.clock import utcnow
 from merge_assist.kit.errors import Conflict, NotFound
 from merge_assist.kit.settings import Settings

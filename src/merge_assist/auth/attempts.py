@@ -24,7 +24,7 @@ from merge_assist.kit.refusals import refusal_details
 from merge_assist.kit.settings import Settings
 
 if TYPE_CHECKING:  # the service imports this module
-    from merge_assist.auth.service import AuditSink, ClientInfo
+    from merge_assist.auth.audit_port import AuditSink, ClientInfo
 
 
 @dataclass(frozen=True)

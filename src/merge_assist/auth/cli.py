@@ -18,11 +18,11 @@ from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from merge_assist.auth import accounts
+from merge_assist.auth.audit_port import AuditSink
 from merge_assist.auth.models import User
 from merge_assist.auth.passwords import generate_password
 from merge_assist.auth.roles import ROLE_NAMES, RoleName
 from merge_assist.auth.schemas import UserCreate
-from merge_assist.auth.service import AuditSink
 from merge_assist.kit.cli import EXIT_REFUSED, run_unit_of_work
 from merge_assist.kit.settings import Settings, get_settings
 

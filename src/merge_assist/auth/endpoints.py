@@ -20,6 +20,7 @@ from merge_assist.auth import (
     gitlab_login,
     service,
 )
+from merge_assist.auth.audit_port import AUDIT_SINK, ClientInfo
 from merge_assist.auth.dependencies import AdminUser, CurrentUser
 from merge_assist.auth.notices import USER_NOTICES
 from merge_assist.auth.schemas import (
@@ -35,7 +36,7 @@ from merge_assist.auth.schemas import (
     UserPage,
     UserUpdate,
 )
-from merge_assist.auth.service import AUDIT_SINK, ClientInfo, TokenPair
+from merge_assist.auth.service import TokenPair
 from merge_assist.kit.body_limit import read_request_body
 from merge_assist.kit.errors import MergeAssistError, NotAuthenticated
 from merge_assist.kit.forwarded import client_address

@@ -17,9 +17,9 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from merge_assist.auth import repository
+from merge_assist.auth.audit_port import AuditSink
 from merge_assist.auth.gitlab_rules import AcceptedToken
 from merge_assist.auth.models import GitLabIdentity
-from merge_assist.auth.service import AuditSink
 from merge_assist.gitlab.models import User as GitLabUser
 from merge_assist.kit.clock import utcnow
 from merge_assist.kit.crypto import DecryptionError, Keyring, server_keyring

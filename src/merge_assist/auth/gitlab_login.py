@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from merge_assist.auth import repository
 from merge_assist.auth.attempts import LoginReservation, reserve_token_attempt
+from merge_assist.auth.audit_port import AuditSink, ClientInfo
 from merge_assist.auth.gitlab_identities import remember_token
 from merge_assist.auth.gitlab_rules import (
     AcceptedToken,
@@ -38,7 +39,7 @@ from merge_assist.auth.gitlab_rules import (
 from merge_assist.auth.models import GitLabIdentity, User
 from merge_assist.auth.notices import UserNotices
 from merge_assist.auth.reserved_names import is_reserved, unreserved_display_name
-from merge_assist.auth.service import AuditSink, ClientInfo, TokenPair, complete_login
+from merge_assist.auth.service import TokenPair, complete_login
 from merge_assist.gitlab import (
     GitLabAuthError,
     GitLabClient,

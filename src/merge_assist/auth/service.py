@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from merge_assist.auth import repository
 from merge_assist.auth.attempts import LoginReservation, reserve_login_attempt
+from merge_assist.auth.audit_port import AuditSink, ClientInfo
 from merge_assist.auth.models import RefreshToken, User
 from merge_assist.auth.passwords import password_hashing
 from merge_assist.auth.principal import Principal
@@ -29,56 +30,9 @@ from merge_assist.kit.clock import utcnow
 from merge_assist.kit.errors import NotAuthenticated
 from merge_assist.kit.refusals import refusal_details
 from merge_assist.kit.settings import Settings
-from merge_assist.kit.web import ServiceKey
 
 BAD_CREDENTIALS = "The username or password is not correct."
 BAD_REFRESH_TOKEN = "The refresh token is not valid; sign in again."  # noqa: S105 - a message
-
-
-class AuditSink(Protocol):
-    """Where security-relevant actions are recorded (the audit feature provides the real one)."""
-
-    async def record(
-        self,
-        session: AsyncSession,
-        *,
-        actor_id: int | None,
-        action: str,
-        target: str,
-        success: bool,
-        details: dict[str, Any],
-    ) -> None:
-        """Record one action in ``session`` (so it commits with the action itself)."""
-        ...
-
-
-AUDIT_SINK: ServiceKey[AuditSink] = ServiceKey("audit sink")
-"""The app's audit sink (the audit feature's log, provided by ``create_resources``)."""
-
-
-class NullAuditSink:
-    """Records nothing (for tests and tools that act without an audit log)."""
-
-    async def record(
-        self,
-        session: AsyncSession,
-        *,
-        actor_id: int | None,
-        action: str,
-        target: str,
-        success: bool,
-        details: dict[str, Any],
-    ) -> None:
-        """Do nothing."""
-        return None
-
-
-@dataclass(frozen=True)
-class ClientInfo:
-    """Where a request comes from (kept with refresh tokens and used for throttling)."""
-
-    address: str | None = None
-    user_agent: str | None = None
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from merge_assist.kit.bus import EventBus
+from merge_assist.kit.bus.base import EventBus
 from merge_assist.kit.errors import MergeAssistError, TooManyRequests
 from merge_assist.kit.live.hub import UpdatesHub
 from merge_assist.kit.settings import Settings

@@ -12,10 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from merge_assist.assistant.endpoints import router as assistant_router
 from merge_assist.audit.endpoints import build_router as build_audit_router
 from merge_assist.audit.sink import AuditLogSink
+from merge_assist.auth.audit_port import AUDIT_SINK
 from merge_assist.auth.dependencies import AdminUser
 from merge_assist.auth.endpoints import router as auth_router
 from merge_assist.auth.notices import USER_NOTICES
-from merge_assist.auth.service import AUDIT_SINK
 from merge_assist.health.endpoints import router as health_router
 from merge_assist.ingest.endpoints import router as ingest_router
 from merge_assist.ingest.endpoints import webhook_body_limit

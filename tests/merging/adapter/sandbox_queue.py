@@ -12,7 +12,7 @@ from merge_assist.gitlab.client import GitLabClient
 from merge_assist.gitlab.git import GitCli
 from merge_assist.gitlab.retry import RetryPolicy
 from merge_assist.merging.adapter.gitlab_port import GitLabQueuePort, ProjectTarget
-from merge_assist.merging.adapter.perform import RebaseWait
+from merge_assist.merging.adapter.target import RebaseWait
 from merge_assist.merging.engine.config import EngineConfig
 from tests.merging.adapter.driver import BOT, PROJECT, TARGET
 

@@ -29,7 +29,8 @@ from merge_assist.gitlab.client import GitLabClient
 from merge_assist.gitlab.git import GitCli
 from merge_assist.merging.adapter.git_workspace import BatchWorkspace
 from merge_assist.merging.adapter.observe import ObserverCache, QueueObserver
-from merge_assist.merging.adapter.perform import GitLabActions, RebaseWait
+from merge_assist.merging.adapter.perform import GitLabActions
+from merge_assist.merging.adapter.target import RebaseWait
 from merge_assist.merging.engine.config import EngineConfig
 from merge_assist.merging.engine.observations import Observations
 from merge_assist.merging.engine.state import TargetQueueState

@@ -4,8 +4,6 @@ itself failed)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from merge_assist.gitlab.client import GitLabClient
 from merge_assist.gitlab.errors import (
     GitLabConflict,
@@ -14,11 +12,9 @@ from merge_assist.gitlab.errors import (
     GitLabUnavailable,
 )
 from merge_assist.gitlab.models import MergeRequest
+from merge_assist.merging.adapter.target import PortTarget
 from merge_assist.merging.engine import actions as act
 from merge_assist.merging.engine.observations import MergeResult
-
-if TYPE_CHECKING:
-    from merge_assist.merging.adapter.perform import PortTarget
 
 # detailed_merge_status values meaning "GitLab is still working it out", not a refusal.
 STILL_CHECKING = frozenset({"checking", "unchecked", "preparing", "approvals_syncing"})

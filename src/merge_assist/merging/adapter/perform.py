@@ -14,7 +14,6 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import Any
 
 from merge_assist.gitlab.client import GitLabClient
@@ -32,6 +31,7 @@ from merge_assist.merging.adapter.git_workspace import BatchWorkspace
 from merge_assist.merging.adapter.merge_action import merge_mr
 from merge_assist.merging.adapter.observe import QueueObserver
 from merge_assist.merging.adapter.pipeline_retry import retry_pipeline
+from merge_assist.merging.adapter.target import PortTarget, RebaseWait
 from merge_assist.merging.engine import actions as act
 from merge_assist.merging.engine.comments import marker
 from merge_assist.merging.engine.observations import (
@@ -47,26 +47,6 @@ from merge_assist.merging.engine.observations import (
 log = logging.getLogger("merge_assist.merging.port")
 
 REBASE_CONFLICT_WORDS = ("conflict", "rebase locally")
-
-
-@dataclass(frozen=True)
-class RebaseWait:
-    """How long a rebase action waits for GitLab's rebase, and how often it looks."""
-
-    max_seconds: float = 60.0
-    poll_seconds: float = 1.0
-
-
-@dataclass(frozen=True)
-class PortTarget:
-    """The project and branch one port works on, and how long it waits for GitLab's rebase."""
-
-    project_id: int
-    target_branch: str
-    bot_id: int
-    batch_branch_prefix: str
-    rebase_wait: RebaseWait = RebaseWait()
-    train_branch_prefix: str = "merge-assist/train"
 
 
 class GitLabActions:
