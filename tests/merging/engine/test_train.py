@@ -2,7 +2,8 @@
 
 Cars are built on the tested tree of the car ahead, land in order with exactly that tree, the
 next car becomes the head without a new pipeline; a failing car takes only the cars behind it
-down; members leaving, priorities raised and a target moved by hand rebuild what they affect.
+down, they are rebuilt without its members at once, and probes beside the train find its
+culprit; members leaving, priorities raised and a target moved by hand rebuild what they affect.
 """
 
 from __future__ import annotations
@@ -164,80 +165,136 @@ def test_merge_api_lands_the_next_car_on_the_merge_commit_of_the_one_ahead() -> 
 
 
 def three_cars_tested(driver: Driver) -> bool:
-    """Three cars built (the depth grew to 3 after the first landings)."""
+    """Three cars built and tested (the train's depth)."""
     cars = driver.cars()
     return len(cars) == 3 and all(c.tested_sha for c in cars)
 
 
-def test_a_failing_middle_car_rebuilds_only_the_cars_behind_and_its_culprit_is_struck() -> None:
-    w = world([1, 2, 3, 4, 5, 6], bad_pair=frozenset({3, 4}))  # !4 breaks only with !3
+def test_a_failing_middle_car_rebuilds_only_the_cars_behind_without_its_member() -> None:
+    w = world([1, 2, 3, 4, 5], bad_pair=frozenset({1, 2}))  # !2 breaks only with !1
     driver = Driver(w, config())
     driver.until(lambda: three_cars_tested(driver))
     head, middle, tail = driver.cars()
-    assert [c.members[0].iid for c in (head, middle, tail)] == [3, 4, 5]
+    assert [c.members[0].iid for c in (head, middle, tail)] == [1, 2, 3]
     assert head.tested_sha is not None
     w.held.add(head.tested_sha)  # the head car's pipeline keeps running
-    driver.until(lambda: driver.state.train.failed != ())
-    assert driver.state.train.cars == (head.id,)  # the car ahead runs on
-    assert [iid for iid, _ in driver.state.train.failed] == [4]
-    assert driver.state.train.depth == 1  # halved from 3
+    driver.until(lambda: driver.state.train.suspects != () or driver.state.train.probes != ())
+    assert driver.state.train.cars[0] == head.id  # the car ahead runs on
+    assert driver.state.train.depth == 2  # one less than train_depth
     assert any(f"car {middle.id} ahead failed" in n for d in driver.decisions for n in d.notes)
     assert not any(a.id == tail.id and a.active for a in driver.state.attempts)
-    assert driver.world.mrs[5].state == "opened"
+    rebuilt = driver.cars()[1:]
+    assert rebuilt, "the cars behind are rebuilt at once"
+    assert rebuilt[0].base_sha == head.tested_sha  # without !2: on the car ahead
+    assert [m.iid for m in rebuilt[0].members] == [3]
     w.held.clear()
     driver.finish()
-    assert driver.landed()[:3] == [(1,), (2,), (3,)]
-    assert (5,) in driver.landed()
-    assert (6,) in driver.landed()
+    assert driver.landed()[:2] == [(1,), (3,)]
     culprits = [h for h in w.history if h.event == "culprit"]
-    assert culprits
-    assert culprits[0].iids[0] == 4
-    assert any("batch_failed" in key for key in w.notes[4])
-    assert w.merged_iids() == {1, 2, 3, 5, 6}
+    assert [h.iids for h in culprits] == [(2,)]
+    assert any("batch_failed" in key for key in w.notes[2])
+    assert w.merged_iids() == {1, 3, 4, 5}
 
 
-def test_depth_grows_after_landings_and_halves_after_a_failure() -> None:
-    driver = Driver(world([1, 2, 3, 4, 5, 6, 7, 8]), config(train_depth=4))
-    driver.step()
-    driver.until(lambda: driver.state.train.cars != ())
-    assert driver.state.train.depth == 2
-    driver.until(lambda: len(driver.landed()) == 1)
-    assert driver.state.train.depth == 3
-    driver.until(lambda: len(driver.landed()) == 3)
-    assert driver.state.train.depth == 4  # never above train_depth
+def test_a_failed_car_of_several_is_halved_by_probes_and_only_its_culprit_is_struck() -> None:
+    w = world([1, 2, 3, 4, 5, 6, 7, 8], bad_pair=frozenset({1, 5}))  # !5 breaks with !1
+    driver = Driver(w, config(batch_size=2))
     driver.finish()
+    suspects = [h.iids for h in w.history if h.event == "train_suspects"]
+    assert suspects == [(5, 6)]
+    probes = [h.iids for h in w.history if h.event == "train_probe_started"]
+    assert sorted(probes) == [(5,), (6,)]
+    assert [h.iids for h in w.history if h.event == "train_probe_passed"] == [(6,)]
+    assert [h.iids for h in w.history if h.event == "culprit"] == [(5,)]
+    assert w.merged_iids() == {1, 2, 3, 4, 6, 7, 8}
+    # the cars behind the failed one were rebuilt without !5 and !6 at once
+    assert (7, 8) in driver.landed()
+    assert driver.landed().index((7, 8)) < driver.landed().index((6,))
+
+
+def test_halves_that_pass_apart_but_fail_together_end_with_one_culprit() -> None:
+    w = world([1, 2, 3, 4, 5], bad_pair=frozenset({1, 4}))  # one car: the halves split the pair
+    driver = Driver(w, config(batch_size=5))
+    driver.finish()
+    assert [h.iids for h in w.history if h.event == "train_probe_passed"][:2] == [(1, 2), (3, 4, 5)]
+    assert [h.iids for h in w.history if h.event == "culprit"] == [(4,)]
+    assert w.merged_iids() == {1, 2, 3, 5}
+
+
+def test_a_car_that_flaked_is_not_retried_and_its_members_land_after_their_probes() -> None:
+    w = world([1, 2, 3, 4])
+    w.flaky.add(frozenset({1, 2}))  # the tree target + !1 + !2 fails on its first run
+    driver = Driver(w, config(batch_size=2, pipeline_retries=1))
+    driver.finish()
+    assert driver.actions(act.RetryPipeline) == []  # the car of two is probed, not retried
+    assert [h for h in w.history if h.event == "struck"] == []
+    assert w.merged_iids() == {1, 2, 3, 4}
+
+
+def test_a_lone_member_failing_at_the_head_is_retried_before_it_is_struck() -> None:
+    w = world([1, 2])
+    w.flaky.add(frozenset({1}))
+    driver = Driver(w, config(pipeline_retries=1))
+    driver.finish()
+    assert len(driver.actions(act.RetryPipeline)) == 1
+    assert [h for h in w.history if h.event == "struck"] == []
+    assert w.merged_iids() == {1, 2}
+
+
+def test_depth_starts_full_shrinks_after_a_failed_car_and_grows_after_landings() -> None:
+    w = world([1, 2, 3, 4, 5, 6, 7, 8], bad_pair=frozenset({1, 2}))
+    driver = Driver(w, config(train_depth=4))
+    driver.step()
+    driver.until(lambda: len(driver.state.train.cars) == 4)
     assert driver.state.train.depth == 4
-    assert max(len(d.state.train.cars) for d in driver.decisions) <= 4
+    driver.until(lambda: any(h.event == "train_car_failed" for h in w.history))
+    shrunk = driver.state.train.depth
+    assert shrunk <= 4
+    driver.finish()
+    assert driver.state.train.depth == 4  # grown back, never above train_depth
+    assert max(len(d.state.train.cars) + len(d.state.train.probes) for d in driver.decisions) <= 4
+    assert w.merged_iids() == {1, 3, 4, 5, 6, 7, 8}
 
 
 def test_a_member_leaving_rebuilds_its_car_and_those_behind_only() -> None:
     w = world([1, 2, 3, 4, 5])
     driver = Driver(w, config())
     driver.until(lambda: three_cars_tested(driver))
-    first, _, _ = driver.cars()
-    w.mrs[4].assigned = False  # unassigned while its car is tested
+    first, second, third = driver.cars()
+    assert [m.iid for m in second.members] == [2]
+    w.mrs[2].assigned = False  # unassigned while its car is tested
     driver.step()
     kept, rebuilt = driver.cars()
     assert kept.id == first.id
-    assert [m.iid for m in rebuilt.members] == [5]
+    assert [m.iid for m in rebuilt.members] == [3]
+    assert rebuilt.id != third.id
     assert rebuilt.base_sha == first.tested_sha
     driver.finish()
-    assert w.merged_iids() == {1, 2, 3, 5}
+    assert w.merged_iids() == {1, 3, 4, 5}
 
 
 def test_a_raised_priority_rebuilds_from_the_first_car_it_passes() -> None:
-    w = world([1, 2, 3, 4, 5, 6], priorities={1: 3, 2: 3, 3: 3})
+    w = world([1, 2, 3, 4, 5, 6], priorities={1: 3})
     driver = Driver(w, config())
     driver.until(lambda: three_cars_tested(driver))
     first, second, _ = driver.cars()
-    assert [c.members[0].iid for c in driver.cars()] == [3, 4, 5]
-    w.mrs[6].priority = 2  # now between !3 and !4
+    assert [c.members[0].iid for c in driver.cars()] == [1, 2, 3]
+    w.mrs[6].priority = 2  # now between !1 and !2
     driver.step()
     assert driver.cars()[0].id == first.id
-    assert [c.members[0].iid for c in driver.cars()][:2] == [3, 6]
+    assert [c.members[0].iid for c in driver.cars()][:2] == [1, 6]
     assert second.id not in driver.state.train.cars
     driver.finish()
-    assert [iids[0] for iids in driver.landed()] == [1, 2, 3, 6, 4, 5]
+    assert [iids[0] for iids in driver.landed()] == [1, 6, 2, 3, 4, 5]
+
+
+def test_an_equal_priority_never_passes_a_car() -> None:
+    w = world([1, 2, 3, 4])
+    driver = Driver(w, config())
+    driver.until(lambda: three_cars_tested(driver))
+    cars = driver.state.train.cars
+    driver.step()
+    assert driver.state.train.cars[: len(cars)] == cars  # !4 (ready, same priority) waits
 
 
 def test_a_target_moved_by_hand_rebuilds_the_whole_train_from_it() -> None:
@@ -336,11 +393,11 @@ def test_a_train_worker_killed_or_reloaded_anywhere_resumes_without_harm(
 
 
 def test_cars_in_flight_finish_after_a_switch_to_batch() -> None:
-    w = world([1, 2, 3])
+    w = world([1, 2, 3, 4])
     driver = Driver(w, config())
-    driver.until(lambda: len(driver.cars()) == 2 and all(c.tested_sha for c in driver.cars()))
+    driver.until(lambda: three_cars_tested(driver))
     driver.cfg = config(strategy="batch")
     driver.finish()
-    assert driver.landed()[:2] == [(1,), (2,)]  # the two cars, then !3 as a batch
-    assert [h.iids for h in w.history if h.event == "train_car_started"] == [(1,), (2,)]
-    assert w.merged_iids() == {1, 2, 3}
+    assert driver.landed()[:3] == [(1,), (2,), (3,)]  # the three cars, then !4 as a batch
+    assert [h.iids for h in w.history if h.event == "train_car_started"] == [(1,), (2,), (3,)]
+    assert w.merged_iids() == {1, 2, 3, 4}

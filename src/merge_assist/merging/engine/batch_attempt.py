@@ -249,6 +249,9 @@ def _retried(step: Step, attempt: Attempt, pipeline: Pipeline) -> bool:
 def _confirm_by_retry(step: Step, attempt: Attempt) -> bool:
     """Whether a failure of this attempt is retried before the bisection learns from it.
 
+    A train car or probe is retried only when it holds one MR (its failure strikes it); the
+    members of a larger one are probed again anyway (``train_probes``).
+
     Not for an isolation trial (its failure only keeps the member it left out suspect; the
     passing trials name the culprit), nor for the first test of a set whose isolation round
     has at least ``ISOLATION_TELLS_FLAKES`` trials (the round itself tells a flake, and a
@@ -258,6 +261,8 @@ def _confirm_by_retry(step: Step, attempt: Attempt) -> bool:
     sandbox (like a flaky test tied to the code) fails the same tree again on a new
     pipeline's first run, so only a retry is a second opinion.
     """
+    if attempt.kind == "train-car":  # a car or probe of several: its members are probed
+        return sum(1 for m in attempt.members if m.status == "merged") == 1
     plan = attempt.plan
     run = step.run
     if plan is None or run is None:

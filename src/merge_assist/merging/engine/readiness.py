@@ -17,8 +17,12 @@ BLOCKED_REASON = "the last attempt failed; the queue tries again after a new pus
 
 
 def engaged(step: Step, iid: int) -> bool:
-    """``iid`` is inside an attempt or a batch run (the engine is testing it)."""
-    if attempt_of(step, iid) is not None:
+    """``iid`` is inside an attempt, a batch run or the train's suspects (the engine is
+    testing it)."""
+    if attempt_of(step, iid) is not None or iid in step.train.suspected():
+        return True
+    probes = (step.attempts.get(probe_id) for probe_id in step.train.probes)
+    if any(p is not None and p.active and p.member(iid) is not None for p in probes):
         return True
     return step.run is not None and iid in step.run.bisect.pending
 

@@ -18,6 +18,7 @@ SCHEMA_VERSION = 1
 MAX_REMEMBERED_COMMENTS = 50
 MAX_REMEMBERED_BOT_SHAS = 10
 MAX_REMEMBERED_RETRIES = 200
+MAX_REMEMBERED_GOOD_TREES = 20
 
 
 class Phase(StrEnum):
@@ -129,16 +130,35 @@ class PipelineRetry(Frozen):
 
 
 class Train(Frozen):
-    """The train strategy's cars (attempt ids, head first) and its adaptive depth.
+    """The train strategy's cars (attempt ids, head first), its probes and its adaptive depth.
 
-    ``failed``: the members (iid, tested head) of a failed car, bisected once the cars ahead
-    of it landed; ``landed``: (tested sha, sha the target moved to) of the last car landed,
-    so the next car (built on the tested sha) is known to test the target's tree."""
+    ``cars`` are stacked: each is built on the tested tree of the one ahead and lands in turn.
+    ``suspects``: groups of (iid, head) from failed cars, waiting for a probe; ``probes``:
+    probe attempts testing one group each on top of the cars (diagnosis only, never landed);
+    ``cleared``: groups whose probe passed, each the next car of its own (two halves that pass
+    apart may fail together).
+    ``good``: trees known to pass (landed cars, targets probes were built on), so a probe's
+    failure on one of them is the group's own. ``landed``: (tested sha, sha the target moved
+    to) of the last car landed, so the next car (built on the tested sha) is known to test the
+    target's tree. ``failed`` is read from states stored before probes existed."""
 
     cars: tuple[int, ...] = ()
-    depth: int = 0  # 0: not started yet (min(2, train_depth))
+    depth: int = 0  # 0: not started yet (train_depth)
+    probes: tuple[int, ...] = ()
+    suspects: tuple[tuple[tuple[int, str], ...], ...] = ()
+    cleared: tuple[tuple[tuple[int, str], ...], ...] = ()
+    good: tuple[str, ...] = ()
     failed: tuple[tuple[int, str], ...] = ()
     landed: tuple[str, str] | None = None
+
+    @property
+    def idle(self) -> bool:
+        """No car, probe or suspect: nothing of the train to advance."""
+        return not (self.cars or self.probes or self.suspects or self.cleared or self.failed)
+
+    def suspected(self) -> set[int]:
+        """The iids of the groups waiting for a probe or, cleared, for their car."""
+        return {iid for group in (*self.suspects, *self.cleared) for iid, _ in group}
 
 
 class TargetQueueState(Frozen):

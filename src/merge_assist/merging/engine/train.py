@@ -3,24 +3,27 @@
 Car k holds up to ``batch_size`` ready MRs in queue order; it is built (``BuildBatch``, one
 push of ``<train_branch_prefix>/<target>/<id>``) on the tested tree of car k-1 (the head car on
 the target), so its pipeline tests target + every car ahead + its members. Up to the train's
-depth (adaptive: ``min(2, train_depth)`` at first, +1 after a landing, halved after a failure,
-within 1 and ``train_depth``) cars run at once. The head car lands exactly its tested tree
+depth (adaptive, Zuul-style: ``train_depth`` at first, +1 after a landing, -1 after a failed
+car, within 1 and ``train_depth``) cars run at once, and cars and probes together never more
+than ``train_depth`` (the runner budget). The head car lands exactly its tested tree
 (``batch_attempt``: compare-and-swap push or the batch MR's merge); the next car becomes the
-head without a new pipeline. A failing car (after its pipeline retries) takes the cars behind
-it down; the cars ahead go on; once they landed, its members are bisected by a batch run
-(``batch``) on the target, culprits struck, and the train starts again behind it. A car that
-is gone (a member left or was pushed to) or out of queue order (a priority raised) is rebuilt
-with every car behind it; a target moved outside the queue rebuilds the whole train.
+head without a new pipeline. A failing car takes the cars behind it down and is not retried
+(a retry would cost every real failure a CI round): the cars behind are rebuilt at once
+without its members, which become suspects found out by probes beside the train
+(``train_probes``); a car of one MR is retried first and, at the head, struck. A car that is
+gone (a member left or was pushed to) or passed by a higher priority is rebuilt with every car
+behind it; a target moved outside the queue rebuilds the whole train.
 """
 
 from __future__ import annotations
 
-from merge_assist.merging.engine import batch, batch_attempt, bisect
+from merge_assist.merging.engine import batch, batch_attempt, train_probes
 from merge_assist.merging.engine.batch_attempt import AttemptReport
 from merge_assist.merging.engine.lifecycle import abort_attempt
 from merge_assist.merging.engine.ordering import queue_order
-from merge_assist.merging.engine.state import Attempt, AttemptMember, BatchRun, Phase, Train
+from merge_assist.merging.engine.state import Attempt, AttemptMember, Phase
 from merge_assist.merging.engine.step import Step
+from merge_assist.merging.engine.train_probes import set_train as _set
 
 # Cars landed within one step (each landing needs new observations anyway).
 MAX_LANDINGS_PER_STEP = 10
@@ -29,59 +32,88 @@ MAX_LANDINGS_PER_STEP = 10
 def depth(step: Step) -> int:
     """How many cars may run at once now."""
     limit = step.config.train_depth
-    current = step.train.depth or min(2, limit)
+    current = step.train.depth or limit
     return max(1, min(current, limit))
 
 
-def progress(step: Step) -> None:
-    """Advance the cars: land the head, watch the others, rebuild what is out of date.
+def _in_flight(step: Step) -> int:
+    """Cars and probes running: what the runner budget (``train_depth``) counts."""
+    return len(step.train.cars) + len(step.train.probes)
 
-    Cars run on after the project switched strategy (work in flight finishes under the
-    strategy that started it); only ``extend`` follows the config."""
-    train = step.train
-    if not train.cars and not train.failed:
+
+def progress(step: Step) -> None:
+    """Advance the cars: land the head, watch the others, rebuild what is out of date, and
+    conclude the probes.
+
+    Cars and probes run on after the project switched strategy (work in flight finishes under
+    the strategy that started it); only ``extend`` follows the config, and suspects not yet
+    probed go back to the queue."""
+    if step.train.idle or step.target_sha is None:
         return
-    if step.target_sha is None:
-        return
+    if step.train.failed:  # stored before probes existed: its members become suspects
+        failed = step.train.failed
+        _set(step, failed=())
+        train_probes.suspect(step, failed, "a car failed")
     _drop_gone(step)
     _keep_queue_order(step)
     _advance_head(step)
     _advance_behind(step)
-    _bisect_failed(step)
+    cars = (step.attempts[attempt_id] for attempt_id in step.train.cars)
+    train_probes.settle(step, {car.tested_sha for car in cars if car.tested_sha})
+    if step.config.strategy != "train":
+        train_probes.release_all(step, f"the strategy is now {step.config.strategy}")
 
 
 def extend(step: Step) -> None:
-    """Add cars at the tail, up to the train's depth (one per built car ahead)."""
+    """Add cars at the tail up to the train's depth (one per built car ahead), then probes of
+    the suspects on the runners left (``train_depth`` in all)."""
     if step.config.strategy != "train" or step.target_sha is None or step.run is not None:
         return
-    if step.train.failed or _foreign_attempts(step):
+    if _foreign_attempts(step):
         return
-    while len(step.train.cars) < depth(step):
+    while len(step.train.cars) < depth(step) and _in_flight(step) < step.config.train_depth:
+        if not _add_car(step):
+            break
+    while step.train.suspects and _in_flight(step) < step.config.train_depth:
         base = _tail_sha(step)
+        if base is None or not train_probes.start_probe(step, base, step.new_id()):
+            return
+
+
+def _add_car(step: Step) -> bool:
+    """A car on the tail: the first group cleared by its probe, else the next ready MRs in
+    queue order; False when there is none or no tail yet."""
+    base = _tail_sha(step)
+    if base is None:
+        return False
+    group = train_probes.next_cleared(step)
+    if not group:
         ready = [
             mr
             for mr in queue_order(step.mrs.values())
             if mr.phase == Phase.READY and mr.iid in step.snapshots
         ][: step.config.batch_size]
-        if base is None or not ready:
-            return
-        attempt_id = step.new_id()
-        attempt = Attempt(
-            id=attempt_id,
-            kind="train-car",
-            members=tuple(AttemptMember(iid=mr.iid, source_sha=mr.head_sha) for mr in ready),
-            base_sha=base,
-            status="building",
-            started_at=step.now,
-            branch=f"{step.config.train_branch_prefix}/{step.target_branch}/{attempt_id}",
-        )
-        step.attempts[attempt_id] = attempt
-        for mr in ready:
-            step.update_mr(mr.iid, phase=Phase.MERGING)
-        _set(step, cars=(*step.train.cars, attempt_id), depth=depth(step))
-        iids = tuple(mr.iid for mr in ready)
-        step.history("train_car_started", iids, f"train-car:{attempt_id}:started", base=base)
-        batch_attempt.begin(step, attempt)
+        group = tuple((mr.iid, mr.head_sha) for mr in ready)
+    if not group:
+        return False
+    attempt_id = step.new_id()
+    attempt = Attempt(
+        id=attempt_id,
+        kind="train-car",
+        members=tuple(AttemptMember(iid=iid, source_sha=sha) for iid, sha in group),
+        base_sha=base,
+        status="building",
+        started_at=step.now,
+        branch=f"{step.config.train_branch_prefix}/{step.target_branch}/{attempt_id}",
+    )
+    step.attempts[attempt_id] = attempt
+    for iid, _ in group:
+        step.update_mr(iid, phase=Phase.MERGING)
+    _set(step, cars=(*step.train.cars, attempt_id), depth=depth(step))
+    iids = tuple(iid for iid, _ in group)
+    step.history("train_car_started", iids, f"train-car:{attempt_id}:started", base=base)
+    batch_attempt.begin(step, attempt)
+    return True
 
 
 def _tail_sha(step: Step) -> str | None:
@@ -93,13 +125,8 @@ def _tail_sha(step: Step) -> str | None:
 
 def _foreign_attempts(step: Step) -> bool:
     """An attempt of another strategy still runs (the strategy was just changed)."""
-    cars = set(step.train.cars)
+    cars = {*step.train.cars, *step.train.probes}
     return any(a.active and a.id not in cars for a in step.attempts.values())
-
-
-def _set(step: Step, **changes: object) -> Train:
-    step.train = step.train.model_copy(update=changes)
-    return step.train
 
 
 def _abort_from(step: Step, index: int, reason: str) -> None:
@@ -126,25 +153,38 @@ def _drop_gone(step: Step) -> None:
 
 
 def _keep_queue_order(step: Step) -> None:
-    """A ready MR that now sorts before a car's member (priority raised) rebuilds that car."""
-    members = [
-        (index, member.iid)
-        for index, attempt_id in enumerate(step.train.cars)
-        for member in step.attempts[attempt_id].members
-    ]
-    in_cars = {iid for _, iid in members}
-    candidates = [
-        mr
+    """A higher priority behind a car's member (a ready MR or one in a car behind: a priority
+    raised) rebuilds that car and those behind. MRs of equal priority never pass a car: the
+    cars already tested keep their place (a suspect cleared by its probe joins the tail)."""
+    cars = step.train.cars
+    waiting = [
+        mr.priority
         for mr in step.mrs.values()
-        if mr.iid in in_cars or (mr.phase == Phase.READY and mr.iid in step.snapshots)
+        if mr.phase == Phase.READY and mr.iid in step.snapshots
     ]
-    for position, mr in enumerate(queue_order(candidates)[: len(members)]):
-        index, iid = members[position]
-        if mr.iid != iid:
-            if step.attempts[step.train.cars[index]].status == "landing":
-                index += 1  # the landing may have happened: it goes on
-            _abort_from(step, index, f"!{mr.iid} comes first in queue order now")
+    behind = max(waiting, default=None)
+    for index in range(len(cars) - 1, -1, -1):
+        members = step.attempts[cars[index]].members
+        priorities = [step.mrs[m.iid].priority for m in members if m.iid in step.mrs]
+        if priorities and behind is not None and min(priorities) < behind:
+            first = _first_passed(step, index, behind)
+            _abort_from(step, first, "a merge request of higher priority comes first now")
             return
+        if priorities:
+            behind = max(priorities) if behind is None else max(behind, *priorities)
+
+
+def _first_passed(step: Step, last: int, priority: int) -> int:
+    """The first car holding a member of lower priority than ``priority`` (a landing one
+    goes on: the landing may have happened)."""
+    for index in range(last + 1):
+        attempt = step.attempts[step.train.cars[index]]
+        lower = any(
+            step.mrs[m.iid].priority < priority for m in attempt.members if m.iid in step.mrs
+        )
+        if lower:
+            return index + 1 if attempt.status == "landing" else index
+    return last
 
 
 def _advance_head(step: Step) -> None:
@@ -195,6 +235,7 @@ def _land(step: Step, attempt: Attempt, report: AttemptReport) -> None:
     batch._land_members(step, attempt, sha)
     grown = min(step.config.train_depth, depth(step) + 1)
     _set(step, cars=step.train.cars[1:], landed=(attempt.tested_sha or sha, sha), depth=grown)
+    train_probes.remember_good(step, attempt.tested_sha, sha)
 
 
 def _conclude_head(step: Step, report: AttemptReport) -> None:
@@ -236,7 +277,8 @@ def _advance_behind(step: Step) -> None:
 
 
 def _fail(step: Step, index: int) -> None:
-    """Car ``index`` failed: the cars behind it are rebuilt, its members bisected later."""
+    """Car ``index`` failed: the cars behind it are rebuilt without its members, which become
+    suspects (a lone member at the head, on the target, is the culprit)."""
     attempt = step.attempts[step.train.cars[index]]
     members = tuple((m.iid, m.source_sha) for m in attempt.members if m.status == "merged")
     _abort_from(step, index + 1, f"car {attempt.id} ahead failed")
@@ -244,50 +286,11 @@ def _fail(step: Step, index: int) -> None:
     for member in attempt.members:
         if member.status != "merged" and member.iid in step.mrs:
             step.update_mr(member.iid, phase=Phase.WAITING)
-    _set(step, cars=step.train.cars[:index], failed=members, depth=max(1, depth(step) // 2))
+    _set(step, cars=step.train.cars[:index], depth=max(1, depth(step) - 1))
     iids = tuple(iid for iid, _ in members)
-    step.note(f"train car {attempt.id} failed: its members are bisected once the cars ahead land")
     step.history("train_car_failed", iids, f"train-car:{attempt.id}:failed")
-
-
-def _bisect_failed(step: Step) -> None:
-    """Once no car is ahead of it, bisect the failed car's members on the target."""
-    if step.train.cars or not step.train.failed or step.run is not None:
+    if len(members) == 1 and index == 0:
+        train_probes.strike_culprit(step, members[0][0], attempt)
         return
-    assert step.target_sha is not None
-    members = _still_waiting(step)
-    _set(step, failed=())
-    if not members:
-        return
-    before = bisect.start(tuple(iid for iid, _ in members))
-    plan = bisect.next_test(before)
-    assert plan is not None
-    after = bisect.record(before, plan, bisect.TrialOutcome(passed_prefix=0, failed=True))
-    if step.config.parallel_tests >= 2:
-        after = bisect.without_partner_search(after)
-    batch._strike_culprits(step, before, after)
-    if bisect.is_done(after):
-        return
-    step.run = BatchRun(
-        id=step.new_id(),
-        base_sha=step.target_sha,
-        expected_target_sha=step.target_sha,
-        bisect=after,
-        member_heads=members,
-        started_at=step.now,
-    )
-    batch.progress(step)
-
-
-def _still_waiting(step: Step) -> tuple[tuple[int, str], ...]:
-    """The failed car's members still queued at the head it tested (others go back)."""
-    kept = []
-    for iid, sha in step.train.failed:
-        mr = step.mrs.get(iid)
-        if mr is None or mr.phase != Phase.MERGING:
-            continue
-        if mr.head_sha == sha:
-            kept.append((iid, sha))
-        else:
-            step.update_mr(iid, phase=Phase.WAITING)
-    return tuple(kept)
+    step.note(f"train car {attempt.id} failed: its members are probed beside the train")
+    train_probes.suspect(step, members, f"car {attempt.id} failed")
