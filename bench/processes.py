@@ -52,6 +52,12 @@ class ChildProcess:
         # Whatever it left in its group (a git command of marge) goes too.
         self._signal(signal.SIGKILL)
 
+    def kill(self) -> None:
+        """SIGKILL to the group at once (a crash), and wait for it."""
+        self._signal(signal.SIGKILL)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.process.wait(timeout=10)
+
     def _signal(self, kind: signal.Signals) -> None:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self.process.pid, kind)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 import shutil
 import time
 from collections.abc import Callable
@@ -36,6 +37,7 @@ class RunOutcome:
     figures: Figures | None
     error: str | None = None
     record: RunRecord | None = None  # what the figures were computed from
+    chaos: dict[str, Any] | None = None  # kills and injected faults of a chaos world
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -47,6 +49,7 @@ class RunOutcome:
             "real_seconds": round(self.real_seconds, 1),
             "error": self.error,
             "figures": self.figures.as_dict() if self.figures else None,
+            "chaos": self.chaos,
         }
 
 
@@ -59,6 +62,7 @@ class Watch:
     resolved: dict[int, float]
     complete: bool = False
     error: str | None = None
+    kills: int = 0
 
 
 def run(
@@ -77,11 +81,20 @@ def run(
         sandbox.wait_until_answering()
         sandbox.wait_for_setup_pipelines()
         sandbox.set_speed(parameters.clock_speed)
-        bot.start(ContenderSetup(sandbox.url, BOT_TOKEN, PROJECT, folder, parameters.clock_speed))
-        outcome.record, outcome.error = _measure(
+        killed = parameters.kill_every_seconds is not None
+        speed = parameters.clock_speed
+        setup = ContenderSetup(
+            sandbox.url, BOT_TOKEN, PROJECT, folder, speed, killed_during_run=killed
+        )
+        bot.start(setup)
+        if parameters.fault_rate:
+            sandbox.inject_faults(parameters.fault_rate)
+        outcome.record, outcome.error, kills = _measure(
             world, sandbox, bot, folder, limit_seconds, progress, started
         )
         outcome.figures = figures(outcome.record)
+        if parameters.chaotic:
+            outcome.chaos = {"kills": kills, "faults": sandbox.fault_counters()}
     except Exception as error:  # a run that breaks is reported, the table goes on
         outcome.error = f"{type(error).__name__}: {error}"
     finally:
@@ -100,7 +113,7 @@ def _measure(
     limit_seconds: float,
     progress: Progress,
     started: float,
-) -> tuple[RunRecord, str | None]:
+) -> tuple[RunRecord, str | None, int]:
     calls_before = observe.bot_calls(sandbox)
     pipelines_before = max((p["id"] for p in sandbox.admin("GET", "pipelines")), default=0)
     watch = Watch(t0=sandbox.now(), assigned={}, resolved={})
@@ -122,7 +135,7 @@ def _measure(
     )
     (folder / "record.json").write_text(json.dumps(_plain(record), indent=1, default=str))
     shutil.rmtree(folder / "target.git", ignore_errors=True)
-    return record, watch.error
+    return record, watch.error, watch.kills
 
 
 def _watch(
@@ -138,8 +151,14 @@ def _watch(
     arrivals = sorted(zip(world.arrivals, world.iids, strict=True))
     label = f"{world.parameters.name} {bot.name}"
     next_progress = 0.0
+    killer = Killer.for_world(world, bot)
     while True:
         now_s = (sandbox.now() - watch.t0).total_seconds()
+        if killer is not None and killer.due(now_s):
+            progress(f"[{label}] killing {bot.name} (SIGKILL) at simulated {now_s:,.0f} s")
+            killer.kill_and_restart()
+            watch.kills += 1
+            killer.schedule_after((sandbox.now() - watch.t0).total_seconds())
         while arrivals and arrivals[0][0] <= now_s:
             _, iid = arrivals.pop(0)
             observe.assign_to_bot(sandbox, iid, bot_id)
@@ -158,6 +177,39 @@ def _watch(
         if watch.complete or watch.error:
             return
         time.sleep(POLL_SECONDS)
+
+
+class Killer:
+    """Kills the contender (SIGKILL) and restarts it at seeded random simulated times: the next
+    kill comes a random 0.3 to 1.7 times ``kill_every_seconds`` after the restart, so the
+    contender always gets some time to work (taking its projects over costs a lease period)."""
+
+    def __init__(self, bot: Any, every_seconds: float, seed: int) -> None:
+        self.bot = bot
+        self.every = every_seconds
+        self.random = random.Random(f"kills:{seed}")
+        self.next_s = self._gap()
+
+    @classmethod
+    def for_world(cls, world: World, bot: Contender) -> Killer | None:
+        every = world.parameters.kill_every_seconds
+        if every is None:
+            return None
+        if not hasattr(bot, "kill_and_restart"):
+            raise RuntimeError(f"{bot.name} cannot be killed and restarted by the harness")
+        return cls(bot, every, world.parameters.seed)
+
+    def _gap(self) -> float:
+        return self.random.uniform(0.3, 1.7) * self.every
+
+    def due(self, now_s: float) -> bool:
+        return now_s >= self.next_s
+
+    def kill_and_restart(self) -> None:
+        self.bot.kill_and_restart()
+
+    def schedule_after(self, now_s: float) -> None:
+        self.next_s = now_s + self._gap()
 
 
 def _note_resolved(sandbox: SandboxProcess, watch: Watch, now_s: float) -> None:

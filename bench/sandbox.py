@@ -24,6 +24,10 @@ def _sandbox_command() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "gitlab_sandbox.cli"]
 
 
+FAULT_STATUSES = frozenset({429, 500, 502, 503, 504})
+HARNESS_RETRIES = 20
+
+
 class SandboxProcess:
     """The sandbox of one run: started with the world's scenario at a fast setup clock."""
 
@@ -72,9 +76,25 @@ class SandboxProcess:
     def api(
         self, method: str, path: str, token: str, body: dict[str, Any] | None = None
     ) -> httpx.Response:
-        return self.http.request(
-            method, f"/api/v4{path}", json=body, headers={"PRIVATE-TOKEN": token}
-        )
+        """A GitLab API call of the harness; the faults of a chaos world are retried."""
+        for _ in range(HARNESS_RETRIES):
+            answer = self.http.request(
+                method, f"/api/v4{path}", json=body, headers={"PRIVATE-TOKEN": token}
+            )
+            if answer.status_code not in FAULT_STATUSES:
+                return answer
+            time.sleep(0.1)
+        return answer
+
+    def inject_faults(self, rate: float) -> None:
+        """``rate`` of the API requests (not the admin ones) answer 500/502/503 or 429."""
+        rule = {"path": "^/api/v4/", "error_rate": rate, "statuses": [429, 500, 502, 503]}
+        self.admin("PUT", "faults", {"rules": [rule]})
+
+    def fault_counters(self) -> dict[str, Any]:
+        """What the fault rules did so far."""
+        rules: list[dict[str, Any]] = self.admin("GET", "faults").get("rules", [])
+        return rules[0]["counters"] if rules else {}
 
     def now(self) -> datetime:
         """The sandbox's simulated time."""

@@ -40,6 +40,10 @@ class WorldParameters:
     clock_speed: float = 10.0
     seed: int = 1
     family: str = ""  # worlds of one family share their pairs and arrivals (default: the name)
+    # Chaos: this share of the bot's GitLab API requests answer 5xx/429, and the contender's
+    # processes are killed (SIGKILL) and restarted about every this many simulated seconds.
+    fault_rate: float = 0.0
+    kill_every_seconds: float | None = None
 
     def __post_init__(self) -> None:
         if self.merge_requests < 1:
@@ -52,6 +56,15 @@ class WorldParameters:
             raise ValueError("arrivals_per_hour must be positive")
         if self.arrival_interval_seconds is not None and self.arrival_interval_seconds <= 0:
             raise ValueError("arrival_interval_seconds must be positive")
+        if not 0.0 <= self.fault_rate < 1.0:
+            raise ValueError("fault_rate is a share between 0 and 1")
+        if self.kill_every_seconds is not None and self.kill_every_seconds <= 0:
+            raise ValueError("kill_every_seconds must be positive")
+
+    @property
+    def chaotic(self) -> bool:
+        """GitLab faults or killed processes during the run."""
+        return self.fault_rate > 0 or self.kill_every_seconds is not None
 
 
 @dataclass(frozen=True)
@@ -210,6 +223,16 @@ STANDARD: dict[str, WorldParameters] = {
     "idle": WorldParameters(
         name="idle", merge_requests=4, culprit_pairs=0, arrival_interval_seconds=600.0
     ),
+    # Chaos (issue "Merge throughput II"): 10 % of the bot's API requests fail and the
+    # product is killed about 600 simulated seconds (one minute real) after each restart; more
+    # than 60 MRs must land.
+    "chaos": WorldParameters(
+        name="chaos",
+        merge_requests=70,
+        culprit_pairs=4,
+        fault_rate=0.1,
+        kill_every_seconds=600.0,
+    ),
     "smoke": WorldParameters(
         name="smoke",
         merge_requests=6,
@@ -219,6 +242,15 @@ STANDARD: dict[str, WorldParameters] = {
         clock_speed=20.0,
     ),
 }
+STANDARD["smoke-chaos"] = WorldParameters(
+    **{
+        **STANDARD["smoke"].__dict__,
+        "name": "smoke-chaos",
+        "family": "smoke",
+        "fault_rate": 0.1,
+        "kill_every_seconds": 300.0,
+    }
+)
 TABLE_WORLDS = ("A", "A-ff", "A-flaky", "poisson")
 
 

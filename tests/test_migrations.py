@@ -64,6 +64,7 @@ async def test_upgrade_is_idempotent(database_url: str) -> None:
 
 
 BEFORE_PARALLEL_TESTS = "20261122_0600"
+BEFORE_SKIP_CI_ON_LANDING = "20261206_1800"
 BEFORE_PIPELINE_RETRIES = "20261206_1410"
 _projects = table(
     "projects",
@@ -149,16 +150,16 @@ async def test_parallel_tests_defaults_to_4_for_existing_projects(database_url: 
     assert await _parallel_tests_column(database_url) == (False, [])
 
 
-async def _pipeline_retries_column(url: str) -> tuple[bool, list[Any]]:
+async def _config_column(url: str, name: str) -> tuple[bool, list[Any]]:
     engine = create_engine(url, poolclass=NullPool)
     try:
         async with engine.connect() as connection:
             columns = await connection.run_sync(
                 lambda sync: [c["name"] for c in inspect(sync).get_columns("project_config")]
             )
-            if "pipeline_retries" not in columns:
+            if name not in columns:
                 return False, []
-            rows = await connection.execute(select(text("pipeline_retries FROM project_config")))
+            rows = await connection.execute(select(text(f"{name} FROM project_config")))
             return True, [row[0] for row in rows]
     finally:
         await engine.dispose()
@@ -169,10 +170,21 @@ async def test_pipeline_retries_defaults_to_1_for_existing_projects(database_url
     await _add_configured_project(database_url)
 
     await asyncio.to_thread(migrate.upgrade, database_url)
-    assert await _pipeline_retries_column(database_url) == (True, [1])
+    assert await _config_column(database_url, "pipeline_retries") == (True, [1])
 
     await asyncio.to_thread(migrate.downgrade, database_url, BEFORE_PIPELINE_RETRIES)
-    assert await _pipeline_retries_column(database_url) == (False, [])
+    assert await _config_column(database_url, "pipeline_retries") == (False, [])
+
+
+async def test_skip_ci_on_landing_is_off_for_existing_projects(database_url: str) -> None:
+    await asyncio.to_thread(migrate.upgrade, database_url, BEFORE_PARALLEL_TESTS)
+    await _add_configured_project(database_url)
+
+    await asyncio.to_thread(migrate.upgrade, database_url)
+    assert await _config_column(database_url, "skip_ci_on_landing") == (True, [False])
+
+    await asyncio.to_thread(migrate.downgrade, database_url, BEFORE_SKIP_CI_ON_LANDING)
+    assert await _config_column(database_url, "skip_ci_on_landing") == (False, [])
 
 
 def test_the_migrations_form_one_line() -> None:

@@ -18,6 +18,9 @@ class ContenderSetup:
     project: str
     folder: Path
     clock_speed: float
+    # Chaos: the contender is killed during the run; a shorter lease lets its restart take
+    # the project over sooner (the default lease is 30 real seconds).
+    killed_during_run: bool = False
 
 
 class Contender(Protocol):

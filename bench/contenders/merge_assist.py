@@ -16,6 +16,9 @@ from bench.processes import ChildProcess, clean_environment, free_port
 WAKE_SETTLE_SECONDS = 0.5  # the product's default MERGE_ASSIST_WAKE_SETTLE_SECONDS
 DEFAULT_POLLING_SECONDS = 300  # the product's default, in (simulated) seconds
 MIN_POLLING_SECONDS = 10  # the smallest interval the product accepts
+# Leases in a chaos run (real seconds): a killed worker's projects are taken over this fast.
+CHAOS_LEASE_SECONDS = 6
+CHAOS_LEASE_RENEW_SECONDS = 2
 
 
 def _command(name: str) -> str:
@@ -34,6 +37,8 @@ class MergeAssist:
         self.train_depth = train_depth
         self.name = f"ma-{strategy}"
         self.process: ChildProcess | None = None
+        self.env: dict[str, str] = {}
+        self.port = 0
 
     def config(self, clock_speed: float) -> dict[str, object]:
         """The project configuration the run onboards with."""
@@ -64,6 +69,14 @@ class MergeAssist:
                 "MERGE_ASSIST_WAKE_SETTLE_SECONDS": f"{WAKE_SETTLE_SECONDS / speed:.3f}",
             }
         )
+        self.env, self.port = env, port
+        if setup.killed_during_run:
+            env.update(
+                {
+                    "MERGE_ASSIST_LEASE_SECONDS": str(CHAOS_LEASE_SECONDS),
+                    "MERGE_ASSIST_LEASE_RENEW_SECONDS": str(CHAOS_LEASE_RENEW_SECONDS),
+                }
+            )
         log = setup.folder / "product.log"
         with log.open("ab") as output:
             for step in (
@@ -78,6 +91,14 @@ class MergeAssist:
     def stop(self) -> None:
         if self.process is not None:
             self.process.stop()
+
+    def kill_and_restart(self) -> None:
+        """Chaos: SIGKILL every process of the product, then start it again on the same data."""
+        assert self.process is not None, "start() first"
+        self.process.kill()
+        command = [_command("merge-assist"), "serve"]
+        self.process = ChildProcess("merge-assist", command, self.process.log, self.env)
+        _wait_healthy(self.process, f"http://127.0.0.1:{self.port}/api/health")
 
 
 def _as_set_options(config: dict[str, object]) -> list[str]:

@@ -46,3 +46,26 @@ def test_smoke_world_is_merged_green_and_only_the_culprit_is_rejected(
     assert figures.api_calls > 0
     assert any("resolved 6/6" in line for line in lines)
     assert (tmp_path / "run" / "result.json").exists()
+
+
+@pytest.mark.chaos
+def test_smoke_chaos_world_survives_kills_and_gitlab_faults(tmp_path: Path) -> None:
+    world = standard_world("smoke-chaos")
+    lines: list[str] = []
+
+    outcome = run(world, "ma-train", tmp_path / "run", LIMIT_SECONDS * 2, lines.append)
+
+    log = (tmp_path / "run" / "product.log").read_text(errors="replace")[-3000:]
+    assert outcome.error is None, f"{outcome.error}\n{log}"
+    assert outcome.figures is not None
+    assert outcome.chaos is not None
+    assert outcome.chaos["kills"] >= 1
+    assert sum(outcome.chaos["faults"]["errors"].values()) > 0
+    assert any("killing ma-train (SIGKILL)" in line for line in lines)
+    figures = outcome.figures
+    assert figures.complete
+    assert figures.green_main
+    assert figures.merged_twice == ()
+    assert figures.landed_unmerged == ()
+    assert figures.wrongly_rejected == 0
+    assert figures.merged == 5

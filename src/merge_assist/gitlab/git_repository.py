@@ -163,8 +163,11 @@ class GitRepository:
         remote: str = "origin",
         force_with_lease: str | bool = False,
         force: bool = False,
+        push_options: tuple[str, ...] = (),
     ) -> None:
         """Push local ``ref`` to remote ``branch`` (default: the same name).
+
+        ``push_options`` are sent with ``-o`` (GitLab reads ``ci.skip``, ``merge_request.*``).
 
         ``force_with_lease`` as a sha is a compare-and-swap: the push only happens if the
         remote branch is still at that sha (``""`` means "must not exist yet"); ``True`` uses
@@ -181,6 +184,8 @@ class GitRepository:
             args.append(f"--force-with-lease={destination}:{force_with_lease}")
         if force:
             args.append("--force")
+        for option in push_options:
+            args.extend(("-o", option))
         refspec = f"{_checked_ref(ref)}:{destination}"
         result = await self.run(*args, _checked_ref(remote), refspec, check=False)
         if result.returncode == 0:

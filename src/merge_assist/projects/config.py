@@ -7,7 +7,9 @@ on them. The strategies are ``single``, ``batch`` and ``train`` (:data:`SUPPORTE
 that). ``parallel_tests`` is how many pipelines a failed
 batch may run side by side to find its culprit (1 = one attempt at a time).
 ``pipeline_retries`` is how often a failed pipeline is retried before its failure strikes
-anyone (0 = never: a flake then counts like a real failure).
+anyone (0 = never: a flake then counts like a real failure). ``skip_ci_on_landing`` asks
+GitLab not to run a pipeline on the target for the queue's own landings (their tree passed CI
+already): the push carries ``ci.skip``, a batch MR's merge commit says ``[skip ci]``.
 """
 
 from __future__ import annotations
@@ -67,6 +69,7 @@ class ProjectConfig(BaseModel):
     train_depth: int = Field(default=3, ge=1, le=10)
     parallel_tests: int = Field(default=4, ge=1, le=20)
     pipeline_retries: int = Field(default=1, ge=0, le=3)
+    skip_ci_on_landing: bool = False
     polling_interval_seconds: int = Field(default=300, ge=10, le=86400)
     labels: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_LABELS))
     webhook_enabled: bool = True

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Integer, String, Text, true
+from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Integer, String, Text, false, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from merge_assist.kit.clock import utcnow
@@ -44,6 +44,7 @@ class ProjectConfigRow(Base):
     train_depth: Mapped[int] = mapped_column(Integer)
     parallel_tests: Mapped[int] = mapped_column(Integer, server_default="4")
     pipeline_retries: Mapped[int] = mapped_column(Integer, server_default="1")
+    skip_ci_on_landing: Mapped[bool] = mapped_column(Boolean, server_default=false())
     polling_interval_seconds: Mapped[int] = mapped_column(Integer)
     labels: Mapped[dict[str, Any]] = mapped_column(JSON)
     webhook_enabled: Mapped[bool] = mapped_column(Boolean)

@@ -42,6 +42,7 @@ class ConfigChanges(BaseModel):
     train_depth: int | None = None
     parallel_tests: int | None = None
     pipeline_retries: int | None = None
+    skip_ci_on_landing: bool | None = None
     polling_interval_seconds: int | None = None
     labels: dict[str, str] | None = None
     webhook_enabled: bool | None = None

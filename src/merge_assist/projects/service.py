@@ -155,6 +155,7 @@ def config_from_row(row: ProjectConfigRow) -> ProjectConfig:
         train_depth=row.train_depth,
         parallel_tests=row.parallel_tests,
         pipeline_retries=row.pipeline_retries,
+        skip_ci_on_landing=row.skip_ci_on_landing,
         polling_interval_seconds=row.polling_interval_seconds,
         labels=dict(row.labels),
         webhook_enabled=row.webhook_enabled,

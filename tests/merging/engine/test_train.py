@@ -155,6 +155,17 @@ def test_the_next_car_becomes_head_and_lands_without_a_new_pipeline() -> None:
     assert driver.landed() == [(1,), (2,)]
 
 
+def test_landings_ask_for_no_target_pipeline_when_the_project_says_so() -> None:
+    for landing, kind in (("push", act.PushTarget), ("merge_api", act.MergeMR)):
+        plain = Driver(world([1, 2]), config(landing=landing))
+        plain.finish()
+        assert [a.skip_ci for a in plain.actions(kind)] == [False, False]
+        skipping = Driver(world([1, 2]), config(landing=landing, skip_ci_on_landing=True))
+        skipping.finish()
+        assert [a.skip_ci for a in skipping.actions(kind)] == [True, True]
+        assert skipping.world.merged_iids() == {1, 2}
+
+
 def test_merge_api_lands_the_next_car_on_the_merge_commit_of_the_one_ahead() -> None:
     driver = Driver(world([1, 2, 3]), config(landing="merge_api"))
     driver.finish()

@@ -8,7 +8,7 @@ import type { AuditEntry, ProjectConfig, User } from "./api";
 import { auditQuery } from "./AuditLog";
 
 const CONFIG: ProjectConfig = {
-  project_id: 1, target_branches: ["main"], strategy: "single", batch_size: 5, train_depth: 3, parallel_tests: 4, pipeline_retries: 1,
+  project_id: 1, target_branches: ["main"], strategy: "single", batch_size: 5, train_depth: 3, parallel_tests: 4, pipeline_retries: 1, skip_ci_on_landing: false,
   polling_interval_seconds: 300,
   labels: { recognized: "Merge Assist: Recognised for Merge", not_ready: "NR", rejected: "R", ready_to_merge: "RTM", batch_mr: "B" },
   webhook_enabled: true, max_rejections: 3, landing: "merge_api", ai_debug_enabled: false,
@@ -130,6 +130,19 @@ describe("administration: projects", () => {
     await person.click(within(form).getByRole("button", { name: "Save settings" }));
     expect(await screen.findByText("Settings of group/app saved.")).toBeInTheDocument();
     expect(api.callsTo("PUT /api/projects/1/config")[0]?.body).toMatchObject({ pipeline_retries: 0 });
+  });
+
+  it("saves that the queue's landings skip the target's pipeline", async () => {
+    const api = adminApi();
+    api.on("PUT /api/projects/:id/config", (request: { body: unknown }) => ({ ...CONFIG, ...(request.body as object), updated_by: "ada" }));
+    const { user: person } = renderPage(<AdministrationPage />, { api });
+    const form = await screen.findByRole("form", { name: "Project settings" });
+    const skip = within(form).getByLabelText(/No target pipeline after our landings/);
+    expect(skip).not.toBeChecked();
+    await person.click(skip);
+    await person.click(within(form).getByRole("button", { name: "Save settings" }));
+    expect(await screen.findByText("Settings of group/app saved.")).toBeInTheDocument();
+    expect(api.callsTo("PUT /api/projects/1/config")[0]?.body).toMatchObject({ skip_ci_on_landing: true });
   });
 
   it("grants and removes a project permission, and deactivates a project", async () => {

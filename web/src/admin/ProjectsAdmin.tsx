@@ -140,7 +140,7 @@ function OnboardForm() {
   );
 }
 
-const CONFIG_FIELDS = ["target_branches", "strategy", "batch_size", "train_depth", "parallel_tests", "pipeline_retries", "polling_interval_seconds", "labels", "webhook_enabled", "max_rejections", "landing", "ai_debug_enabled"] as const;
+const CONFIG_FIELDS = ["target_branches", "strategy", "batch_size", "train_depth", "parallel_tests", "pipeline_retries", "skip_ci_on_landing", "polling_interval_seconds", "labels", "webhook_enabled", "max_rejections", "landing", "ai_debug_enabled"] as const;
 
 type Draft = Omit<ProjectConfig, "project_id" | "updated_at" | "updated_by" | "target_branches"> & { target_branches: string };
 
@@ -182,6 +182,7 @@ function ConfigEditor({ project, config, onSaved }: { project: Project; config: 
       max_rejections: Number(draft.max_rejections),
       landing: draft.landing,
       webhook_enabled: draft.webhook_enabled,
+      skip_ci_on_landing: draft.skip_ci_on_landing,
       ai_debug_enabled: draft.ai_debug_enabled,
       labels: draft.labels,
     };
@@ -221,7 +222,7 @@ function ConfigEditor({ project, config, onSaved }: { project: Project; config: 
         {number("pipeline_retries", "Pipeline retries", "0 to 3: a failed pipeline runs again before anyone is struck (a flake is possible).")}
         {number("max_rejections", "Strikes before rejection", "1 to 20.")}
         {number("polling_interval_seconds", "Polling interval (seconds)", "10 to 86400; the webhook makes changes faster.")}
-        {number("train_depth", "Train depth", "1 to 10: with the train strategy, how many cars (batches, each tested on top of the ones ahead) run at once at most; it starts at 2 and adapts.")}
+        {number("train_depth", "Train depth", "1 to 10: with the train strategy, how many cars (batches, each tested on top of the ones ahead) run at once at most; it starts there and adapts; cars and the probes that find a failed car's culprit never run more pipelines than this.")}
         <Field label="Landing" id={`${id}-landing`} error={errors.field("landing")}>
           <select id={`${id}-landing`} value={draft.landing} onChange={(e) => set("landing", e.target.value)} className={INPUT}>
             {LANDINGS.map((item) => (
@@ -232,6 +233,9 @@ function ConfigEditor({ project, config, onSaved }: { project: Project; config: 
         <div className="flex flex-col gap-2 text-sm">
           <label className="flex items-center gap-2">
             <input type="checkbox" checked={draft.webhook_enabled} onChange={(e) => set("webhook_enabled", e.target.checked)} /> Webhook enabled
+          </label>
+          <label className="flex items-center gap-2">
+            <input type="checkbox" checked={draft.skip_ci_on_landing} onChange={(e) => set("skip_ci_on_landing", e.target.checked)} /> No target pipeline after our landings (their tree passed CI; keep it off if the target's pipeline deploys)
           </label>
           <label className="flex items-center gap-2">
             <input type="checkbox" checked={draft.ai_debug_enabled} onChange={(e) => set("ai_debug_enabled", e.target.checked)} /> AI debugging assistant

@@ -8,6 +8,7 @@ export interface ProjectConfig {
   train_depth: number;
   parallel_tests: number;
   pipeline_retries: number;
+  skip_ci_on_landing: boolean;
   polling_interval_seconds: number;
   labels: Record<string, string>;
   webhook_enabled: boolean;

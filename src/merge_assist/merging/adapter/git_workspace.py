@@ -112,7 +112,10 @@ class BatchWorkspace:
             )
         try:
             await repo.push(
-                action.sha, branch=action.target_branch, force_with_lease=action.expected_old_sha
+                action.sha,
+                branch=action.target_branch,
+                force_with_lease=action.expected_old_sha,
+                push_options=("ci.skip",) if action.skip_ci else (),
             )
         except GitPushRejected as error:
             await repo.fetch([ALL_BRANCHES], prune=True)

@@ -32,7 +32,10 @@ async def merge_mr(client: GitLabClient, target: PortTarget, action: act.MergeMR
         if head.commit is None or head.commit.id != action.expected_target_sha:
             return MergeResult(iid=iid, status="target_moved", message="the target branch moved")
     try:
-        merged = await client.merge_merge_request(project, iid, sha=action.sha)
+        message = skip_ci_message(mr) if action.skip_ci else None
+        merged = await client.merge_merge_request(
+            project, iid, sha=action.sha, merge_commit_message=message
+        )
     except GitLabConflict as error:
         return MergeResult(iid=iid, status="sha_mismatch", message=str(error))
     except GitLabMergeFailed as error:
@@ -46,6 +49,16 @@ async def merge_mr(client: GitLabClient, target: PortTarget, action: act.MergeMR
             return again
         raise
     return MergeResult(iid=iid, status="merged", merge_sha=_landed_sha(merged))
+
+
+def skip_ci_message(mr: MergeRequest) -> str:
+    """GitLab's own merge commit message, with ``[skip ci]``: the tree passed CI already (a
+    fast-forward makes no merge commit, and GitLab then runs its pipeline)."""
+    return (
+        f"Merge branch '{mr.source_branch}' into '{mr.target_branch}'\n\n{mr.title}\n\n"
+        f"[skip ci] Merge Assist: this tree passed CI before it landed.\n\n"
+        f"See merge request !{mr.iid}"
+    )
 
 
 def _landed_sha(mr: MergeRequest) -> str | None:

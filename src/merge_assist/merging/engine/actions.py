@@ -170,6 +170,8 @@ class MergeMR(Frozen):
     iid: int
     sha: str
     expected_target_sha: str | None
+    # Ask GitLab for no target pipeline: the merge commit's message says ``[skip ci]``.
+    skip_ci: bool = False
 
     @property
     def key(self) -> str:
@@ -187,6 +189,7 @@ class PushTarget(Frozen):
     target_branch: str
     sha: str
     expected_old_sha: str
+    skip_ci: bool = False  # push with ``-o ci.skip``: the tree passed CI already
 
     @property
     def key(self) -> str:

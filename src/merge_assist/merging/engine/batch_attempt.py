@@ -303,6 +303,7 @@ def _emit_landing(step: Step, attempt: Attempt) -> None:
                 target_branch=step.target_branch,
                 sha=attempt.tested_sha,
                 expected_old_sha=attempt.base_sha,
+                skip_ci=step.config.skip_ci_on_landing,
             )
         )
     elif attempt.batch_mr_iid is not None:
@@ -313,6 +314,7 @@ def _emit_landing(step: Step, attempt: Attempt) -> None:
                 iid=attempt.batch_mr_iid,
                 sha=attempt.tested_sha,
                 expected_target_sha=attempt.base_sha,
+                skip_ci=step.config.skip_ci_on_landing,
             )
         )
 

@@ -52,6 +52,8 @@ class EngineConfig(Frozen):
     # Cars a train runs at once at most (the depth adapts between 1 and this).
     train_depth: int = Field(default=3, ge=1, le=10)
     train_branch_prefix: str = "merge-assist/train"
+    # The queue's landings ask GitLab for no pipeline on the target (their tree passed CI).
+    skip_ci_on_landing: bool = False
     max_rejections: int = Field(default=3, ge=1, le=100)
     # How often a failed pipeline is retried before its failure counts (a flake is possible).
     pipeline_retries: int = Field(default=1, ge=0, le=3)

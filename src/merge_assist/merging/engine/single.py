@@ -139,7 +139,7 @@ def _testing(step: Step, attempt: Attempt, iid: int) -> Attempt:
         # Validation sees the failed head pipeline and strikes (once per author sha).
         step.update_mr(iid, phase=Phase.WAITING)
         return step.update_attempt(attempt.id, status="done")
-    step.emit(MergeMR(iid=iid, sha=tested, expected_target_sha=attempt.base_sha))
+    step.emit(_merge(step, iid, tested, attempt.base_sha))
     return step.update_attempt(attempt.id, status="landing")
 
 
@@ -150,7 +150,7 @@ def _landing(step: Step, attempt: Attempt, iid: int) -> None:
     if result is None and snapshot.state == "merged":
         result = MergeResult(iid=iid, status="merged", merge_sha=step.target_sha)
     if result is None:
-        step.emit(MergeMR(iid=iid, sha=tested, expected_target_sha=attempt.base_sha))
+        step.emit(_merge(step, iid, tested, attempt.base_sha))
         step.busy = True
         return
     assert isinstance(result, MergeResult)
@@ -170,3 +170,9 @@ def _landing(step: Step, attempt: Attempt, iid: int) -> None:
             reason="GitLab refused the merge" + (f" ({result.message})" if result.message else ""),
         )
     step.busy = True
+
+
+def _merge(step: Step, iid: int, tested: str, base: str) -> MergeMR:
+    """Merge ``iid`` pinned to its tested head, on the target it was tested on."""
+    skip = step.config.skip_ci_on_landing
+    return MergeMR(iid=iid, sha=tested, expected_target_sha=base, skip_ci=skip)

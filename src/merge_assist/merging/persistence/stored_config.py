@@ -20,6 +20,7 @@ def engine_config(project: ProjectConfig) -> EngineConfig:
         train_depth=project.train_depth,
         parallel_tests=project.parallel_tests,
         pipeline_retries=project.pipeline_retries,
+        skip_ci_on_landing=project.skip_ci_on_landing,
         max_rejections=project.max_rejections,
         landing="push" if project.landing == "push" else "merge_api",
         labels=labels,
