@@ -17,6 +17,7 @@ from merge_assist.merging.api.trains import (
 from merge_assist.merging.engine.state import TargetQueueState, Train
 from merge_assist.merging.schemas import TrainMemberOut
 from tests.merging.api.train_states import train_state
+from tests.merging.engine.test_train import Driver, config, three_cars_tested, world
 
 WEB = "https://gitlab.example.com/acme/webapp"
 
@@ -131,3 +132,26 @@ def test_depth_stays_within_one_and_the_maximum(depth: int, train_depth: int) ->
         assert shown == train_depth
     elif depth <= train_depth:
         assert shown == depth
+
+
+def test_the_view_of_a_train_the_engine_ran() -> None:
+    """A state the engine stored with the head car still testing, a failed car's member probed."""
+    w = world([1, 2, 3, 4, 5], bad_pair=frozenset({1, 2}))  # !2 breaks only with !1
+    driver = Driver(w, config())
+    driver.until(lambda: three_cars_tested(driver))
+    head = driver.cars()[0]
+    assert head.tested_sha is not None
+    w.held.add(head.tested_sha)  # the head's pipeline keeps running
+    driver.until(lambda: driver.state.train.probes != ())
+    state = TargetQueueState.from_json(driver.state.to_json())
+
+    view = train_out(state, _facts(train_depth=3, pipelines={}))
+
+    assert [car.attempt_id for car in view.cars] == list(state.train.cars)
+    assert [car.position for car in view.cars] == list(range(1, len(view.cars) + 1))
+    assert [m.iid for m in view.cars[0].members] == [1]
+    assert [m.iid for m in view.cars[1].members] == [3]  # rebuilt without !2
+    assert view.cars[0].pipeline is not None
+    assert view.cars[0].pipeline.id == head.pipeline_ids[-1]
+    assert view.depth == 2  # one less after the failed car
+    assert [[m.iid for m in probe.members] for probe in view.probes] == [[2]]
