@@ -146,6 +146,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/api/mrs/{mr_id}/explanation"): Rule(Who.any_role),
     ("POST", "/api/mrs/{mr_id}/priority"): Rule(Who.priority, _json({"priority": 1})),
     ("GET", "/api/projects/{project_id}/batches"): Rule(Who.any_role),
+    ("GET", "/api/projects/{project_id}/train"): Rule(Who.any_role),
     ("GET", "/api/logs"): Rule(Who.admin, lambda w: {"params": {"project_id": w.project}}),
     ("GET", "/api/projects/{project_id}/stats"): Rule(Who.any_role),
     # messages: the id is another user's message

@@ -1,5 +1,5 @@
-"""API shapes of the merge queue (``/api/projects/{id}/mrs``, ``/api/mrs/...``, batches, logs,
-stats) and the live events the dashboard receives.
+"""API shapes of the merge queue (``/api/projects/{id}/mrs``, ``/api/mrs/...``, batches, trains,
+logs, stats) and the live events the dashboard receives.
 
 Live events (``WS /api/ws/updates``, sent to everyone signed in who may see the project):
 
@@ -119,6 +119,69 @@ class BatchList(BaseModel):
     """``GET /api/projects/{id}/batches?limit=&before_id=``: newest first."""
 
     items: list[BatchOut]
+
+
+class TrainMemberOut(BaseModel):
+    """One MR of a car, probe or waiting group (title and link from the MR's row, if any)."""
+
+    iid: int
+    title: str | None
+    web_url: str | None
+
+
+class TrainPipelineOut(BaseModel):
+    """The pipeline testing a car or probe: status as last seen (None: not seen yet)."""
+
+    id: int
+    status: str | None
+    web_url: str | None
+    retries: int  # how often the queue retried this pipeline after a failure
+
+
+class TrainAttemptOut(BaseModel):
+    """A probe of the train: a group of suspects tested on top of the cars, never landed."""
+
+    attempt_id: int
+    # building also covers rebasing; done/aborted only for the moment the engine retires it.
+    status: Literal["building", "testing", "landing", "done", "aborted"]
+    members: list[TrainMemberOut]
+    pipeline: TrainPipelineOut | None
+    base_sha: str  # short: the tree it is built on
+    tested_sha: str | None  # short: the tree its pipeline tests
+
+
+class TrainCarOut(TrainAttemptOut):
+    """A car of the train: ``position`` 1 is the head (the next to land)."""
+
+    position: int
+    batch_mr_iid: int | None
+    batch_mr_url: str | None
+
+
+class TrainGroupOut(BaseModel):
+    """Members of a failed car waiting for their probe (suspects) or for a car (cleared)."""
+
+    members: list[TrainMemberOut]
+
+
+class TrainOut(BaseModel):
+    """One target branch's train."""
+
+    target_branch: str
+    strategy: str  # the project's strategy (cars in flight finish after a switch)
+    depth: int  # how many cars may run at once now (adaptive, at most ``train_depth``)
+    train_depth: int
+    cars: list[TrainCarOut]
+    probes: list[TrainAttemptOut]
+    suspects: list[TrainGroupOut]
+    cleared: list[TrainGroupOut]
+
+
+class TrainList(BaseModel):
+    """``GET /api/projects/{id}/train``: one entry per target branch running a train; empty
+    when the project runs none."""
+
+    items: list[TrainOut]
 
 
 class LogOut(BaseModel):

@@ -41,10 +41,13 @@ async def add_project(
     branches: tuple[str, ...] = ("main",),
     batch_size: int = 5,
     active: bool = True,
+    web_url: str | None = None,
+    **settings: Any,
 ) -> int:
-    """A project with its configuration row, as onboarding stores them."""
+    """A project with its configuration row, as onboarding stores them (``settings``: other
+    configuration values, e.g. ``strategy="train"``)."""
     config = default_config(branches[0]).model_copy(
-        update={"target_branches": branches, "batch_size": batch_size}
+        update={"target_branches": branches, "batch_size": batch_size, **settings}
     )
     async with unit_of_work(sessions) as session:
         project = Project(
@@ -53,6 +56,7 @@ async def add_project(
             name=path.rsplit("/", 1)[-1],
             default_branch=branches[0],
             is_active=active,
+            web_url=web_url,
         )
         session.add(project)
         await session.flush()

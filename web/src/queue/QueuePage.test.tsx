@@ -40,6 +40,7 @@ function queueApi(items: MergeRequest[], canSetPriority = true, branches = ["mai
     "GET /api/projects/1/batches": { items: [BATCH] },
     "GET /api/projects/1/stats": STATS,
     "GET /api/projects/1/config": { labels: { recognized: "Queue me" } },
+    "GET /api/projects/1/train": { items: [] },
   });
 }
 

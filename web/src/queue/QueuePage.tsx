@@ -1,4 +1,4 @@
-/** `/queue`: the chosen project's merge queue, live, with batches, charts and priorities. */
+/** `/queue`: the chosen project's merge queue, live, with its train, batches, charts and priorities. */
 import { useCallback, useEffect, useId, useRef, useState } from "react";
 import { Link } from "react-router";
 import { useSession } from "../auth/AuthContext";
@@ -16,6 +16,7 @@ import { MergeRequestGroups } from "./MergeRequestGroups";
 import { MergeRequestExplanation } from "./MergeRequestExplanation";
 import { MergeRequestHistory } from "./MergeRequestHistory";
 import { FailuresByReason, MergedPerHour, TimeToMerge } from "./QueueCharts";
+import { TrainPanel } from "./TrainPanel";
 
 const BATCHES_SHOWN = 10;
 /** Quiet time after live MR events before the list is read again (fresh places in line). */
@@ -147,6 +148,7 @@ function ProjectQueue({ project }: { project: Project }) {
           </a>
         ) : null}
       </div>
+      <TrainPanel projectId={project.id} branch={branch} refresh={generation} />
       <LoadState
         data={list}
         error={queue.error}

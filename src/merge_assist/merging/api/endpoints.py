@@ -1,9 +1,9 @@
-"""HTTP wiring of the merge queue: MRs, priorities, batches, logs and stats (under ``/api``).
+"""HTTP wiring of the merge queue: MRs, priorities, batches, trains, logs and stats (``/api``).
 
 Reading needs a project the caller may see (404 otherwise, whether or not it exists);
 priorities need the admin or priority_manager role or the project's priority permission;
 logs need the admin role or ``can_manage`` on the project. Rules live in ``listing``,
-``priority``, ``queue_log`` and ``stats``.
+``priority``, ``trains``, ``queue_log`` and ``stats``.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from merge_assist.kit.bus.wake import wake_after_commit
 from merge_assist.kit.clock import utcnow
 from merge_assist.kit.live.publish import LiveSession
 from merge_assist.kit.web import Resources, Session
-from merge_assist.merging.api import listing, priority, queue_log, stats
+from merge_assist.merging.api import listing, priority, queue_log, stats, trains
 from merge_assist.merging.persistence.models import QUEUE_STATES
 from merge_assist.merging.schemas import (
     BatchList,
@@ -28,6 +28,7 @@ from merge_assist.merging.schemas import (
     MergeRequestOut,
     PriorityChange,
     QueueStats,
+    TrainList,
 )
 
 router = APIRouter(prefix="/api", tags=["merge queue"])
@@ -106,6 +107,13 @@ async def list_batches(
 ) -> BatchList:
     """The project's batch operations (and bisection probes), newest first."""
     return await listing.list_batches(session, user, project_id, before_id=before_id, limit=limit)
+
+
+@router.get("/projects/{project_id}/train")
+async def list_trains(project_id: ProjectId, user: CurrentUser, session: Session) -> TrainList:
+    """The project's trains per target branch: cars head first (members, pipeline, retries),
+    probes, suspects waiting and the depth; empty when the project runs no train."""
+    return await trains.project_trains(session, user, project_id)
 
 
 @router.get("/logs")

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from merge_assist.merging.persistence.models import (
     BatchOperation,
+    EngineStateRow,
     MergeHistoryEntry,
     MergeRequestRecord,
     QueueLogEntry,
@@ -139,6 +140,42 @@ async def batches_page(
         query = query.where(BatchOperation.id < before_id)
     query = query.order_by(BatchOperation.id.desc()).limit(limit)
     return (await session.execute(query)).scalars().all()
+
+
+async def engine_states(session: AsyncSession, project_id: int) -> list[tuple[str, str]]:
+    """``(target branch, state JSON)`` of every queue of the project the engine stored."""
+    query = (
+        select(EngineStateRow.target_branch, EngineStateRow.state_json)
+        .where(EngineStateRow.project_id == project_id)
+        .order_by(EngineStateRow.target_branch)
+    )
+    return [(branch, state) for branch, state in (await session.execute(query)).all()]
+
+
+async def merge_requests_by_iid(
+    session: AsyncSession, project_id: int, iids: Collection[int]
+) -> dict[int, MergeRequestRecord]:
+    """The project's MR rows among ``iids``, by iid."""
+    if not iids:
+        return {}
+    query = select(MergeRequestRecord).where(
+        MergeRequestRecord.project_id == project_id, MergeRequestRecord.iid.in_(sorted(iids))
+    )
+    return {row.iid: row for row in (await session.execute(query)).scalars()}
+
+
+async def batch_operations_of(
+    session: AsyncSession, project_id: int, target_branch: str, attempt_ids: Collection[int]
+) -> dict[int, BatchOperation]:
+    """The batch operations of one queue's attempts ``attempt_ids``, by attempt id."""
+    if not attempt_ids:
+        return {}
+    query = select(BatchOperation).where(
+        BatchOperation.project_id == project_id,
+        BatchOperation.target_branch == target_branch,
+        BatchOperation.attempt_id.in_(sorted(attempt_ids)),
+    )
+    return {row.attempt_id: row for row in (await session.execute(query)).scalars()}
 
 
 async def log_lines(
