@@ -10,3 +10,8 @@ HTTP_REQUESTS = Counter(
 HTTP_LATENCY = Histogram(
     "merge_assist_http_request_seconds", "HTTP request latency", ["method", "route"]
 )
+ALERT_NOTIFICATIONS = Counter(
+    "merge_assist_alert_notifications_total",
+    "Alert notifications, by channel, kind (firing, resolved, test) and outcome",
+    ["channel", "kind", "status"],
+)

@@ -20,6 +20,7 @@ from merge_assist.kit.settings import Settings, get_settings
 
 
 async def _run_role(settings: Settings, role: str) -> None:
+    from merge_assist.health.alerts.evaluator import alerts_duty
     from merge_assist.kit.bus.wake import bus_of
     from merge_assist.kit.live.app_hub import close_live_relay
     from merge_assist.merging.adapter.runtime import close_merge_queue, run_merge_queue
@@ -38,7 +39,7 @@ async def _run_role(settings: Settings, role: str) -> None:
         if role == "worker":
             await Worker(res, new_worker_id(role), run_merge_queue).run(stop)
         else:
-            await Watcher(res, new_worker_id(role)).run(stop)
+            await Watcher(res, new_worker_id(role), duties=(alerts_duty,)).run(stop)
     finally:
         await close_merge_queue(res)
         await close_live_relay(res)  # sends the events still queued for dashboards

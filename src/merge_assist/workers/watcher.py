@@ -4,6 +4,8 @@ It is what makes lost wake-ups harmless, and with a project's webhooks off it is
 trigger. It also re-wakes projects whose inbox holds events nobody reconciled for a while (the
 listener's wake-up was lost, e.g. the bus was down), and does the hourly housekeeping
 (``workers/housekeeping.py``: the inbox, old sign-in records, repeated refusals).
+Features above the workers add periodic *duties* (the alert evaluator, ``health/alerts``):
+the composition root passes them in, and each runs after every pass, its failure logged.
 Two watchers only publish twice as many wake-ups; the owner runs the project either way.
 """
 
@@ -12,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 
 from merge_assist.ingest import service as inbox
@@ -30,6 +32,9 @@ log = logging.getLogger(__name__)
 INBOX_GRACE_SECONDS = 60.0
 """An inbox event unprocessed this long means its wake-up was lost."""
 PRUNE_EVERY = timedelta(hours=1)
+
+WatcherDuty = Callable[[AppResources, datetime], Awaitable[object]]
+"""Periodic work a feature above the workers gives the watcher (it decides itself when due)."""
 
 
 def due_for_reconcile(
@@ -56,8 +61,10 @@ class Watcher:
         *,
         clock: Callable[[], datetime] = utcnow,
         bus: EventBus | None = None,
+        duties: Sequence[WatcherDuty] = (),
     ) -> None:
         self.res = res
+        self._duties = tuple(duties)
         self.watcher_id = watcher_id
         self._clock = clock
         self._bus = bus or bus_of(res)
@@ -89,7 +96,17 @@ class Watcher:
                 woken[project_id] = "inbox"
             self._inbox_woken[project_id] = now
         await self._prune(now)
+        await self._run_duties(now)
         return woken
+
+    async def _run_duties(self, now: datetime) -> None:
+        for duty in self._duties:
+            try:
+                await duty(self.res, now)
+            except Exception:
+                log.exception(
+                    "a watcher duty failed", extra={"duty": getattr(duty, "__name__", "")}
+                )
 
     async def _prune(self, now: datetime) -> None:
         if self._pruned_at is not None and now - self._pruned_at < PRUNE_EVERY:
