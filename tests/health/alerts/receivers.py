@@ -43,7 +43,7 @@ class SmtpInbox:
             self.logins.append(f"{mechanism}:{auth_data.login.decode()}")
         return AuthResult(success=accepted)
 
-    async def handle_DATA(self, _server: Any, _session: Any, envelope: Any) -> str:  # noqa: N802
+    async def handle_DATA(self, _server: Any, _session: Any, envelope: Any) -> str:
         self.messages.append(message_from_bytes(envelope.content))
         return "250 Message accepted"
 
@@ -86,7 +86,7 @@ def webhook_receiver() -> Iterator[WebhookReceiver]:
     received = WebhookReceiver()
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802
+        def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length", "0"))
             received.posts.append(json.loads(self.rfile.read(length)))
             self.send_response(received.answer)

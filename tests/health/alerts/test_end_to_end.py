@@ -123,7 +123,9 @@ async def test_an_incident_is_notified_once_when_it_fires_and_once_when_it_clear
 ) -> None:
     admin = await make_account("ada", "admin")
     res: AppResources = app.state.resources
-    saved = await client.put("/api/health/alerts/settings", json=channels(smtp, receiver), headers=admin)
+    saved = await client.put(
+        "/api/health/alerts/settings", json=channels(smtp, receiver), headers=admin
+    )
     assert saved.status_code == 200, saved.text
     assert saved.json()["smtp_password_set"] is True
     assert saved.json()["webhook_url_set"] is True
@@ -148,7 +150,8 @@ async def test_an_incident_is_notified_once_when_it_fires_and_once_when_it_clear
     assert await alerts_duty(res, now + timedelta(seconds=5)) is None  # not due yet
     again = await alerts_duty(res, now + timedelta(seconds=61))
     assert again is not None
-    assert again.opened == () and again.resolved == ()
+    assert again.opened == ()
+    assert again.resolved == ()
     assert (len(smtp.messages), len(receiver.posts)) == (2, 2)
 
     # Both clear: one "resolved" each, then silence.
@@ -163,7 +166,8 @@ async def test_an_incident_is_notified_once_when_it_fires_and_once_when_it_clear
     assert sum("RESOLVED" in s for s in smtp.subjects()) == 2
     assert sum("RESOLVED" in t for t in receiver.texts()) == 2
     quiet = await alerts_duty(res, now + timedelta(seconds=183))
-    assert quiet is not None and quiet.resolved == ()
+    assert quiet is not None
+    assert quiet.resolved == ()
     assert (len(smtp.messages), len(receiver.posts)) == (4, 4)
 
     async with sessions() as session:
@@ -184,7 +188,10 @@ async def test_an_incident_is_notified_once_when_it_fires_and_once_when_it_clear
     assert listed.status_code == 200
     body = listed.json()
     assert body["open"] == 0
-    assert {item["rule"] for item in body["incidents"]} == {"gitlab_token_refused", "process_silent"}
+    assert {item["rule"] for item in body["incidents"]} == {
+        "gitlab_token_refused",
+        "process_silent",
+    }
     for item in body["incidents"]:
         assert item["resolved_at"] is not None
         kinds = sorted((d["channel"], d["kind"], d["status"]) for d in item["deliveries"])
@@ -219,7 +226,9 @@ async def test_the_test_alert_reaches_both_channels_and_non_admins_are_refused(
     assert "No alert channel is turned on" in nothing_on.json()["detail"]
 
     settings = channels(smtp, receiver) | {"rate_limit_per_hour": 2}
-    assert (await client.put("/api/health/alerts/settings", json=settings, headers=admin)).is_success
+    assert (
+        await client.put("/api/health/alerts/settings", json=settings, headers=admin)
+    ).is_success
     tested = await client.post("/api/health/alerts/test", headers=admin)
     assert tested.status_code == 200, tested.text
     assert sorted((d["channel"], d["status"]) for d in tested.json()["deliveries"]) == [
