@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+from wsgiref.simple_server import WSGIServer
 
 import typer
 import uvicorn
@@ -29,6 +30,7 @@ async def _run_role(settings: Settings, role: str) -> None:
     from merge_assist.workers.watcher import Watcher
     from merge_assist.workers.worker import Worker
 
+    serve_role_metrics(settings)
     engine = create_engine(settings.effective_database_url)
     res = create_resources(settings, engine)
     stop = asyncio.Event()
@@ -45,6 +47,17 @@ async def _run_role(settings: Settings, role: str) -> None:
         await close_live_relay(res)  # sends the events still queued for dashboards
         await bus_of(res).close()
         await engine.dispose()
+
+
+def serve_role_metrics(settings: Settings) -> WSGIServer | None:
+    """Serve this process's metrics on ``metrics_port`` in a thread (a worker's merges, a
+    watcher's alert notifications); the server, or None when not configured."""
+    if not settings.metrics_enabled or settings.metrics_port is None:
+        return None
+    from prometheus_client import start_http_server
+
+    server, _thread = start_http_server(settings.metrics_port, addr=settings.host)
+    return server
 
 
 def run_role(role: str) -> None:
