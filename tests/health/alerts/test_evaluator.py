@@ -144,6 +144,18 @@ async def test_the_watcher_runs_the_evaluator_as_its_duty(
 
     watcher = Watcher(res, "watcher-alerts", bus=InProcessBus(), duties=(duty,))
     await watcher.tick()
+    await watcher.duties_settled()
     assert len(ran) == 1
     assert ran[0] is not None
     assert ran[0].opened == (f"mr_stuck:{project.id}:9",)
+
+
+async def test_control_characters_are_refused_before_the_database(
+    client: httpx.AsyncClient, make_account: MakeAccount
+) -> None:
+    admin = await make_account("ada", "admin")
+    put = "/api/health/alerts/settings"
+    for body in ({"smtp_username": "a\x00b"}, {"email_to": ["a@b.c\r\nBcc: x@y.z"]}):
+        refused = await client.put(put, json=body, headers=admin)
+        assert refused.status_code == 422
+        assert "control characters" in refused.json()["detail"]

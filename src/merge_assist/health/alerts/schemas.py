@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 SmtpSecurity = Literal["none", "starttls", "tls"]
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _ADDRESS = re.compile(r"[^@\s,<>]+@[^@\s,<>]+")
 MAX_RECIPIENTS = 20
 
@@ -56,6 +57,17 @@ class AlertSettingsChange(BaseModel):
     token_expiry_days: int | None = Field(default=None, ge=1, le=365)
     rate_limit_per_hour: int | None = Field(default=None, ge=1, le=1000)
     evaluate_every_seconds: int | None = Field(default=None, ge=10, le=3600)
+
+    @field_validator(
+        "smtp_host", "smtp_username", "smtp_password", "email_from", "email_to", "webhook_url"
+    )
+    @classmethod
+    def _printable(cls, value: str | list[str] | None) -> str | list[str] | None:
+        # PostgreSQL refuses NUL in text, and no header or host holds a control character.
+        texts = value if isinstance(value, list) else [value or ""]
+        if any(_CONTROL.search(text) for text in texts):
+            raise ValueError("must not contain control characters")
+        return value
 
     @field_validator("smtp_host")
     @classmethod
