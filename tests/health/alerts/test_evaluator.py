@@ -129,6 +129,10 @@ async def test_bad_settings_are_refused_with_a_sentence(
     assert "secret" not in bad_url.text
     bad_to = await client.put(put, json={"email_to": ["not an address"]}, headers=admin)
     assert bad_to.status_code == 422
+    many = [f"{'x' * 200}{i}@example.com" for i in range(20)]
+    too_long = await client.put(put, json={"email_to": many}, headers=admin)
+    assert too_long.status_code == 422
+    assert "at most 2048 characters" in too_long.json()["detail"]
 
 
 async def test_the_watcher_runs_the_evaluator_as_its_duty(

@@ -110,7 +110,7 @@ def delivery_rows(outcomes: Sequence[Delivered], now: datetime) -> list[AlertDel
             channel=item.channel,
             kind=item.notice.kind.value,
             status=item.status.value,
-            error=item.error,
+            error=None if item.error is None else item.error[:1024],
             created_at=now,
         )
         for item in outcomes

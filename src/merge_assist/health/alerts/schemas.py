@@ -13,6 +13,7 @@ SmtpSecurity = Literal["none", "starttls", "tls"]
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _ADDRESS = re.compile(r"[^@\s,<>]+@[^@\s,<>]+")
 MAX_RECIPIENTS = 20
+MAX_RECIPIENTS_TEXT = 2048  # the column alert_settings.email_to
 
 
 class AlertSettings(BaseModel):
@@ -92,6 +93,8 @@ class AlertSettingsChange(BaseModel):
         for address in cleaned:
             if len(address) > 320 or not _ADDRESS.fullmatch(address):
                 raise ValueError(f"{address[:60]!r} is not an e-mail address")
+        if len(",".join(cleaned)) > MAX_RECIPIENTS_TEXT:
+            raise ValueError(f"the recipients take at most {MAX_RECIPIENTS_TEXT} characters")
         return cleaned
 
     @field_validator("webhook_url")
