@@ -18,7 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from gitlab_sandbox.testing import RunningSandbox, run_sandbox
 from merge_assist.audit.models import AuditEntry
-from merge_assist.health.alerts.evaluator import alerts_duty
+from merge_assist.auth.models import GitLabIdentity, User
+from merge_assist.health.alerts.evaluator import alerts_duty, evaluate_once
 from merge_assist.health.alerts.models import AlertSettingsRow
 from merge_assist.kit.clock import utcnow
 from merge_assist.kit.db import unit_of_work
@@ -38,6 +39,20 @@ SCENARIO: dict[str, Any] = {
     "users": [
         {"username": "root", "admin": True, "tokens": [{"name": "admin", "scopes": ["api"]}]},
         {"username": "marge-bot", "bot": True, "tokens": [{"name": "bot", "scopes": ["api"]}]},
+        {
+            "username": "expiring-bot",
+            "bot": True,
+            "tokens": [{"name": "bot", "scopes": ["api"], "expires_in_days": 5}],
+        },
+    ],
+    "projects": [
+        {
+            "path": "acme/webapp",
+            "owner": "root",
+            "default_branch": "main",
+            "members": {"marge-bot": "maintainer", "expiring-bot": "maintainer"},
+            "files": {"README.md": "# webapp\n"},
+        }
     ],
 }
 Sessions = async_sessionmaker[AsyncSession]
@@ -253,3 +268,55 @@ async def test_the_test_alert_reaches_both_channels_and_non_admins_are_refused(
     assert "smtp-password-never-shown" not in (row.smtp_password_encrypted or "")
     assert receiver.url not in (row.webhook_url_encrypted or "")
     assert [entry.success for entry in tests] == [True, True, False]
+
+
+async def test_a_lost_webhook_and_tokens_about_to_expire_are_alerts(
+    client: httpx.AsyncClient,
+    app: Any,
+    make_account: MakeAccount,
+    sessions: Sessions,
+    sandbox: RunningSandbox,
+    receiver: WebhookReceiver,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    admin = await make_account("ada", "admin")
+    await make_account("alice", "member")
+    monkeypatch.setenv(BOT_TOKEN_VARIABLE, sandbox.token_for("expiring-bot"))
+    onboarded = await client.post(
+        "/api/projects", json={"gitlab_project": "acme/webapp"}, headers=admin
+    )
+    assert onboarded.status_code == 201, onboarded.text
+    project = onboarded.json()
+    # Someone deletes our webhook in GitLab by hand.
+    hook = f"/projects/{project['gitlab_project_id']}/hooks/{project['webhook_id']}"
+    async with httpx.AsyncClient(base_url=sandbox.api_url) as gitlab:
+        deleted = await gitlab.delete(hook, headers={"PRIVATE-TOKEN": sandbox.token_for("root")})
+    assert deleted.status_code == 204
+    now = utcnow()
+    async with unit_of_work(sessions) as session:
+        alice = (await session.scalars(select(User).where(User.username == "alice"))).one()
+        session.add(
+            GitLabIdentity(
+                user_id=alice.id,
+                gitlab_user_id=77,
+                gitlab_username="alice",
+                token_encrypted="sealed-token-envelope",
+                scopes="api",
+                expires_at=now + timedelta(days=3),
+                validated_at=now,
+            )
+        )
+    webhook_only = {"webhook_enabled": True, "webhook_url": receiver.url}
+    saved = await client.put("/api/health/alerts/settings", json=webhook_only, headers=admin)
+    assert saved.status_code == 200
+
+    outcome = await evaluate_once(app.state.resources, now)
+    assert sorted(outcome.opened) == [
+        "bot_token_expiry",
+        f"user_token_expiry:{alice.id}",
+        f"webhook:{project['id']}",
+    ]
+    texts = "\n".join(receiver.texts())
+    assert "The webhook of acme/webapp missing" in texts
+    assert "The GitLab token of alice expires on" in texts
+    assert len(receiver.posts) == 3
