@@ -42,6 +42,8 @@ interface Draft {
   token_expiry_days: string;
   rate_limit_per_hour: string;
   evaluate_every_seconds: string;
+  forget_smtp_password: boolean;
+  forget_webhook_url: boolean;
 }
 
 function draftOf(settings: AlertSettings): Draft {
@@ -61,6 +63,8 @@ function draftOf(settings: AlertSettings): Draft {
     token_expiry_days: String(settings.token_expiry_days),
     rate_limit_per_hour: String(settings.rate_limit_per_hour),
     evaluate_every_seconds: String(settings.evaluate_every_seconds),
+    forget_smtp_password: false,
+    forget_webhook_url: false,
   };
 }
 
@@ -80,8 +84,11 @@ export function changeOf(draft: Draft): AlertSettingsChange {
     webhook_enabled: draft.webhook_enabled,
   };
   for (const name of numbers) change[name] = Number(draft[name]);
+  // A secret goes only when typed, or as "" to remove the stored one.
   if (draft.smtp_password) change.smtp_password = draft.smtp_password;
+  else if (draft.forget_smtp_password) change.smtp_password = "";
   if (draft.webhook_url.trim()) change.webhook_url = draft.webhook_url.trim();
+  else if (draft.forget_webhook_url) change.webhook_url = "";
   return change;
 }
 
@@ -176,6 +183,12 @@ function SettingsEditor({ settings, onSaved }: { settings: AlertSettings; onSave
           type: "password",
           hint: settings.smtp_password_set ? "A password is stored; leave empty to keep it." : "None stored.",
         })}
+        {settings.smtp_password_set ? (
+          <label className="flex items-center gap-2 self-end text-sm">
+            <input type="checkbox" checked={draft.forget_smtp_password} onChange={(event) => set("forget_smtp_password", event.target.checked)} />
+            Remove the stored password
+          </label>
+        ) : null}
         {text("email_from", "From", { placeholder: "merge-assist@example.com" })}
         {text("email_to", "To", { hint: "Addresses separated by commas.", placeholder: "ops@example.com" })}
       </fieldset>
@@ -190,6 +203,12 @@ function SettingsEditor({ settings, onSaved }: { settings: AlertSettings; onSave
           hint: settings.webhook_url_set ? "A URL is stored (it is a credential, never shown); leave empty to keep it." : "None stored.",
           placeholder: "https://hooks.slack.com/services/…",
         })}
+        {settings.webhook_url_set ? (
+          <label className="flex items-center gap-2 text-sm">
+            <input type="checkbox" checked={draft.forget_webhook_url} onChange={(event) => set("forget_webhook_url", event.target.checked)} />
+            Remove the stored URL
+          </label>
+        ) : null}
       </fieldset>
       <fieldset className="grid gap-3 md:grid-cols-3">
         <legend className="mb-2 text-sm font-semibold">Thresholds</legend>

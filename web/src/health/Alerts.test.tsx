@@ -105,6 +105,20 @@ describe("alerts on the health page", () => {
     expect(await screen.findByText("The alert settings are saved.")).toBeInTheDocument();
   });
 
+  it("removes a stored secret only when asked", async () => {
+    const api = alertsApi({ "PUT /api/health/alerts/settings": SETTINGS });
+    const { user } = renderPage(<HealthPage />, { api });
+    const form = await screen.findByRole("form", { name: "Alert settings" });
+    expect(within(form).queryByLabelText("Remove the stored URL")).toBeNull(); // none stored
+    await user.click(within(form).getByLabelText("Send alerts by e-mail"));
+    await user.click(within(form).getByLabelText("Remove the stored password"));
+    await user.click(within(form).getByRole("button", { name: "Save alert settings" }));
+    await waitFor(() => expect(api.callsTo("PUT /api/health/alerts/settings")).toHaveLength(1));
+    const sent = api.callsTo("PUT /api/health/alerts/settings")[0]?.body as Record<string, unknown>;
+    expect(sent).toMatchObject({ email_enabled: false, smtp_password: "" });
+    expect(sent).not.toHaveProperty("webhook_url");
+  });
+
   it("shows the server's refusal next to the field", async () => {
     const refusal = answer(422, { detail: "Invalid request: webhook_url: Value error, the webhook URL must be an http:// or https:// address", code: "validation_error" });
     const { user } = renderPage(<HealthPage />, { api: alertsApi({ "PUT /api/health/alerts/settings": refusal }) });
