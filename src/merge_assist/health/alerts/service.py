@@ -144,7 +144,9 @@ def thresholds(row: AlertSettingsRow, settings: Settings) -> Thresholds:
         silent_after_seconds=row.silent_after_seconds,
         stuck_after_minutes=row.stuck_after_minutes,
         token_expiry_days=row.token_expiry_days,
-        lease_grace_seconds=settings.lease_seconds,
+        # A rolling restart hands leases over within seconds; only a lease left lapsed as
+        # long as a process must be silent to alert (or two lease periods) means nobody runs it.
+        lease_grace_seconds=max(row.silent_after_seconds, 2 * settings.lease_seconds),
     )
 
 
