@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from merge_assist.health.alerts.evaluator import alerts_duty, evaluate_once
-from merge_assist.health.alerts.models import AlertDelivery
+from merge_assist.health.alerts.models import AlertDelivery, AlertSettingsRow
 from merge_assist.kit.bus import InProcessBus
 from merge_assist.kit.clock import utcnow
 from merge_assist.kit.db import unit_of_work
@@ -163,3 +163,27 @@ async def test_control_characters_are_refused_before_the_database(
         refused = await client.put(put, json=body, headers=admin)
         assert refused.status_code == 422
         assert "control characters" in refused.json()["detail"]
+
+
+async def test_a_secret_that_no_longer_opens_is_said_and_does_not_stop_the_pass(
+    client: httpx.AsyncClient,
+    app: object,
+    make_account: MakeAccount,
+    sessions: Sessions,
+    receiver: WebhookReceiver,
+) -> None:
+    admin = await make_account("ada", "admin")
+    await webhook_on(client, admin, receiver, smtp_password="smtp-password")
+    async with unit_of_work(sessions) as session:
+        row = await session.get(AlertSettingsRow, 1)
+        assert row is not None
+        row.webhook_url_encrypted = row.smtp_password_encrypted  # sealed for another field
+    refused = await client.post("/api/health/alerts/test", headers=admin)
+    assert refused.status_code == 422
+    assert "webhook URL cannot be decrypted" in refused.json()["detail"]
+    project = await make_project(sessions)
+    await add_mr(sessions, project.id, 1, recognised_at=utcnow() - timedelta(hours=3))
+    outcome = await evaluate_once(app.state.resources, utcnow())  # type: ignore[attr-defined]
+    assert outcome.opened == (f"mr_stuck:{project.id}:1",)
+    assert outcome.deliveries == ()
+    assert receiver.posts == []

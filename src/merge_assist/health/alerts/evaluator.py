@@ -32,7 +32,7 @@ from merge_assist.health.alerts.incidents import (
 from merge_assist.health.alerts.models import AlertDelivery, AlertIncident, AlertSettingsRow
 from merge_assist.health.alerts.snapshot import probe_gitlab, read_database
 from merge_assist.kit.db import unit_of_work
-from merge_assist.kit.errors import Unprocessable
+from merge_assist.kit.errors import MergeAssistError, Unprocessable
 from merge_assist.kit.metrics import ALERT_NOTIFICATIONS
 from merge_assist.kit.settings import Settings
 from merge_assist.kit.web import AppResources
@@ -140,7 +140,7 @@ async def evaluate_once(res: AppResources, now: datetime) -> PassOutcome:
     async with unit_of_work(res.sessions) as session:
         opened, resolved, notices = await _apply(session, conditions, now)
         row = await repository.settings_row(session)
-        channels = senders(row, res.settings)
+        channels = _channels_or_none(row, res.settings)
         sent = await repository.sent_since(session, now - RATE_WINDOW)
         per_hour = row.rate_limit_per_hour
     outcomes = await deliver(channels, notices, sent, per_hour, health_url(res.settings))
@@ -148,6 +148,15 @@ async def evaluate_once(res: AppResources, now: datetime) -> PassOutcome:
         async with unit_of_work(res.sessions) as session:
             session.add_all(delivery_rows(outcomes, now))
     return PassOutcome(tuple(opened), tuple(resolved), tuple(outcomes))
+
+
+def _channels_or_none(row: AlertSettingsRow, settings: Settings) -> dict[str, Send]:
+    """The channels; none when their secrets no longer open (the incidents still show)."""
+    try:
+        return senders(row, settings)
+    except MergeAssistError as exc:
+        log.warning("alert channels unusable: %s", exc.message)
+        return {}
 
 
 async def _apply(

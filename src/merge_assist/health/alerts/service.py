@@ -19,7 +19,7 @@ from merge_assist.health.alerts.schemas import (
     RecentAlerts,
 )
 from merge_assist.kit.clock import utcnow
-from merge_assist.kit.crypto import Keyring, server_keyring
+from merge_assist.kit.crypto import DecryptionError, Keyring, server_keyring
 from merge_assist.kit.errors import Unprocessable
 from merge_assist.kit.settings import Settings
 
@@ -45,6 +45,16 @@ _PLAIN_FIELDS = (
 
 def _keyring(settings: Settings) -> Keyring:
     return server_keyring(settings, purpose=CHANNELS_PURPOSE)
+
+
+def _open(settings: Settings, envelope: str, associated_data: bytes, what: str) -> str:
+    try:
+        return _keyring(settings).decrypt(envelope, associated_data=associated_data).decode()
+    except DecryptionError as exc:
+        raise Unprocessable(
+            f"The stored {what} cannot be decrypted (the key it was sealed with is no longer "
+            "configured): enter it again in the alert settings."
+        ) from exc
 
 
 def recipients(row: AlertSettingsRow) -> list[str]:
@@ -156,11 +166,7 @@ def email_channel(row: AlertSettingsRow, settings: Settings) -> EmailChannel | N
         return None
     password = None
     if row.smtp_password_encrypted:
-        password = (
-            _keyring(settings)
-            .decrypt(row.smtp_password_encrypted, associated_data=_SMTP_PASSWORD)
-            .decode()
-        )
+        password = _open(settings, row.smtp_password_encrypted, _SMTP_PASSWORD, "SMTP password")
     return EmailChannel(
         host=row.smtp_host,
         port=row.smtp_port,
@@ -176,8 +182,9 @@ def webhook_channel(row: AlertSettingsRow, settings: Settings) -> WebhookChannel
     """The webhook channel when turned on (its URL decrypted)."""
     if not row.webhook_enabled or not row.webhook_url_encrypted:
         return None
-    url = _keyring(settings).decrypt(row.webhook_url_encrypted, associated_data=_WEBHOOK_URL)
-    return WebhookChannel(url=url.decode())
+    return WebhookChannel(
+        url=_open(settings, row.webhook_url_encrypted, _WEBHOOK_URL, "webhook URL")
+    )
 
 
 def delivery_view(row: AlertDelivery) -> AlertDeliveryOut:
