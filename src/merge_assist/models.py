@@ -5,6 +5,7 @@ from __future__ import annotations
 # Feature model modules register their tables on Base.metadata when imported: one line each.
 import merge_assist.audit.models
 import merge_assist.auth.models
+import merge_assist.health.alerts.models
 import merge_assist.ingest.models
 import merge_assist.merging.persistence.models
 import merge_assist.messaging.models

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from datetime import timedelta
+import asyncio
+from datetime import datetime, timedelta
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -136,3 +137,34 @@ def test_due_projects_are_exactly_those_past_their_interval(
     for project_id, seconds in intervals.items():
         expected = project_id not in last or elapsed >= seconds
         assert (project_id in due) == expected
+
+
+async def test_a_slow_duty_never_delays_the_passes_and_never_runs_twice_at_once(
+    settings: Settings, engine: AsyncEngine, sessions: Sessions
+) -> None:
+    release = asyncio.Event()
+    started: list[datetime] = []
+
+    async def slow_duty(_res: AppResources, now: datetime) -> None:
+        started.append(now)
+        await release.wait()
+
+    async def failing_duty(_res: AppResources, _now: datetime) -> None:
+        raise RuntimeError("this duty fails")
+
+    clock = Clock()
+    res = AppResources(settings=settings, engine=engine, sessions=sessions)
+    watcher = Watcher(
+        res, "watcher-duties", clock=clock, bus=InProcessBus(), duties=(slow_duty, failing_duty)
+    )
+    await watcher.tick()
+    clock.advance(10)
+    await asyncio.wait_for(watcher.tick(), 5)  # the slow duty's first run still waits
+    await asyncio.sleep(0)
+    assert started == [T0]
+    release.set()
+    await watcher.duties_settled()
+    clock.advance(10)
+    await watcher.tick()
+    await watcher.duties_settled()
+    assert started == [T0, T0 + timedelta(seconds=20)]

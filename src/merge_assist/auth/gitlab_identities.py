@@ -127,3 +127,14 @@ async def gitlab_username_for(session: AsyncSession, user_id: int) -> str | None
     """The GitLab username ``user_id`` last signed in as; None if they never used a token."""
     identity = await repository.gitlab_identity_of(session, user_id)
     return identity.gitlab_username if identity is not None else None
+
+
+async def tokens_expiring(
+    session: AsyncSession, before: datetime
+) -> list[tuple[int, str, datetime]]:
+    """(user id, GitLab username, expiry) of the stored tokens expiring before ``before``."""
+    return [
+        (row.user_id, row.gitlab_username, row.expires_at)
+        for row in await repository.gitlab_tokens_expiring(session, before)
+        if row.expires_at is not None
+    ]

@@ -254,6 +254,23 @@ async def gitlab_identity_of(session: AsyncSession, user_id: int) -> GitLabIdent
     return result.scalar_one_or_none()
 
 
+async def gitlab_tokens_expiring(
+    session: AsyncSession, before: datetime
+) -> Sequence[GitLabIdentity]:
+    """The identities whose stored token expires before ``before`` (soonest first)."""
+    rows = await session.scalars(
+        select(GitLabIdentity)
+        .where(
+            GitLabIdentity.token_encrypted.is_not(None),
+            GitLabIdentity.expires_at.is_not(None),
+            GitLabIdentity.expires_at < before,
+        )
+        .order_by(GitLabIdentity.expires_at)
+        .limit(500)
+    )
+    return rows.all()
+
+
 async def forget_gitlab_token(session: AsyncSession, user_id: int) -> bool:
     """Delete the stored GitLab token of ``user_id`` (the identity stays); whether one was."""
     result = await session.execute(

@@ -34,7 +34,12 @@ from merge_assist.gitlab.errors import (
     as_sentence,
     error_from_response,
 )
-from merge_assist.gitlab.metrics import GITLAB_CALLS, GITLAB_LATENCY, GITLAB_RETRIES
+from merge_assist.gitlab.metrics import (
+    GITLAB_CALLS,
+    GITLAB_ERRORS,
+    GITLAB_LATENCY,
+    GITLAB_RETRIES,
+)
 from merge_assist.gitlab.retry import (
     RETRYABLE_STATUSES,
     TOO_MANY_REQUESTS,
@@ -155,6 +160,13 @@ class GitLabCore:
 
     async def send(self, call: Call) -> httpx.Response:
         """Send ``call``, retrying by the rule in :mod:`merge_assist.gitlab.retry`; 2xx only."""
+        try:
+            return await self._send_with_retries(call)
+        except GitLabError as exc:
+            GITLAB_ERRORS.labels(call.operation, exc.code).inc()
+            raise
+
+    async def _send_with_retries(self, call: Call) -> httpx.Response:
         attempt = 0
         while True:
             try:

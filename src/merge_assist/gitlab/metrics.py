@@ -17,3 +17,8 @@ GITLAB_RETRIES = Counter(
     "GitLab requests sent again after a failure or a 429",
     ["operation", "reason"],
 )
+GITLAB_ERRORS = Counter(
+    "merge_assist_gitlab_errors_total",
+    "GitLab calls that failed for their caller (after retries), by operation and error",
+    ["operation", "error"],
+)

@@ -361,6 +361,9 @@ class Hook(GitLabModel):
     enable_ssl_verification: bool = True
     push_events_branch_filter: str | None = None
     created_at: datetime | None = None
+    # GitLab 15.7+: "executable", "temporarily_disabled" (after failures) or "disabled".
+    alert_status: str | None = None
+    disabled_until: datetime | None = None
 
 
 class PersonalAccessToken(GitLabModel):

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
+
 from fastapi import APIRouter, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
 from merge_assist.auth.dependencies import CurrentUser
 from merge_assist.health.metrics_access import check_metrics_access
+from merge_assist.health.metrics_state import refresh_state_gauges
 from merge_assist.health.schemas import HealthStatus
 from merge_assist.health.status import health_status
 from merge_assist.kit.clock import utcnow
@@ -15,6 +18,7 @@ from merge_assist.kit.errors import ServiceUnavailable
 from merge_assist.kit.web import Resources, Session
 from merge_assist.projects import service as projects
 
+log = logging.getLogger(__name__)
 router = APIRouter(tags=["health"])
 
 
@@ -54,7 +58,16 @@ async def status(user: CurrentUser, session: Session, res: Resources) -> HealthS
 
 
 @router.get("/metrics", include_in_schema=False)
-async def metrics(res: Resources, request: Request) -> Response:
-    """Prometheus text exposition; behind ``metrics_token`` when set, 404 when turned off."""
+async def metrics(res: Resources, request: Request, session: Session) -> Response:
+    """Prometheus text exposition; behind ``metrics_token`` when set, 404 when turned off.
+
+    The state gauges are read from the database first; if it does not answer, the process's
+    own counters are still served (the gauges keep their last values)."""
     check_metrics_access(res.settings, request.headers.get("authorization", ""))
+    try:
+        await refresh_state_gauges(
+            session, now=utcnow(), heartbeat_seconds=res.settings.heartbeat_seconds
+        )
+    except Exception:
+        log.warning("the state gauges could not be read from the database", exc_info=True)
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -41,4 +42,20 @@ async def last_errors(
     if project_ids is not None:
         query = query.where(QueueLogEntry.project_id.in_(list(project_ids)))
     rows = await session.scalars(query.order_by(QueueLogEntry.id.desc()).limit(limit))
+    return rows.all()
+
+
+async def queued_since_before(
+    session: AsyncSession, cutoff: datetime, limit: int = 200
+) -> Sequence[MergeRequestRecord]:
+    """MRs still in a queue that were recognised before ``cutoff`` (the longest waiting first)."""
+    rows = await session.scalars(
+        select(MergeRequestRecord)
+        .where(
+            MergeRequestRecord.queue_state.in_(QUEUED_STATES),
+            MergeRequestRecord.recognised_at < cutoff,
+        )
+        .order_by(MergeRequestRecord.recognised_at)
+        .limit(limit)
+    )
     return rows.all()

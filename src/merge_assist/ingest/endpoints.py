@@ -22,6 +22,7 @@ from merge_assist.kit.bus.wake import wake_after_commit
 from merge_assist.kit.clock import utcnow
 from merge_assist.kit.errors import NotAuthenticated
 from merge_assist.kit.forwarded import connection_address
+from merge_assist.kit.metrics import WEBHOOK_DELIVERIES
 from merge_assist.kit.web import Resources, Session
 
 router = APIRouter(tags=["ingest"])
@@ -60,6 +61,7 @@ async def gitlab_webhook(
     address = connection_address(request, res.settings.trusted_proxy_networks)
     wait = rejections.retry_after(address)
     if wait is not None:
+        WEBHOOK_DELIVERIES.labels("throttled").inc()
         raise service.too_many_rejections(wait)
     try:
         senders = await service.senders_of_token(
@@ -71,12 +73,16 @@ async def gitlab_webhook(
         project_id = service.sender_of(delivery, senders)
     except NotAuthenticated:
         rejections.record(address)
+        WEBHOOK_DELIVERIES.labels("rejected").inc()
         raise
     stored = await service.store(session, project_id, delivery, now=utcnow())
     if stored.ignored_reason is not None:
+        WEBHOOK_DELIVERIES.labels("ignored").inc()
         return WebhookReceipt(status="ignored", reason=stored.ignored_reason)
     if not stored.new:
+        WEBHOOK_DELIVERIES.labels("duplicate").inc()
         response.status_code = 200
         return WebhookReceipt(status="duplicate", duplicate=True)
     wake_after_commit(session, res, stored.project_id, "webhook")
+    WEBHOOK_DELIVERIES.labels("accepted").inc()
     return WebhookReceipt(status="accepted")

@@ -147,6 +147,13 @@ class Settings(BaseSettings):
         default=None,
         description="When set, /metrics answers only 'Authorization: Bearer <token>'.",
     )
+    metrics_port: int | None = Field(
+        default=None,
+        ge=1,
+        le=65535,
+        description="Port on which the worker and watcher processes serve their own /metrics "
+        "(on 'host'; without metrics_token: keep it on the cluster network). Unset: none.",
+    )
     api_docs_enabled: bool = Field(
         default=True, description="Serve the API documentation: /docs, /redoc, /openapi.json."
     )

@@ -16,6 +16,8 @@ from merge_assist.auth.audit_port import AUDIT_SINK
 from merge_assist.auth.dependencies import AdminUser
 from merge_assist.auth.endpoints import router as auth_router
 from merge_assist.auth.notices import USER_NOTICES
+from merge_assist.health.alerts.endpoints import router as alerts_router
+from merge_assist.health.alerts.evaluator import alerts_duty
 from merge_assist.health.endpoints import router as health_router
 from merge_assist.ingest.endpoints import router as ingest_router
 from merge_assist.ingest.endpoints import webhook_body_limit
@@ -132,7 +134,7 @@ def _lifespan(
         if whole_product:
             await start_live_relay(res)  # this process's sockets hear every process's events
         if settings.run_background and whole_product:
-            background = start_background(res, run_merge_queue)
+            background = start_background(res, run_merge_queue, duties=(alerts_duty,))
         yield
         if background is not None:
             await background.stop()
@@ -171,6 +173,7 @@ def _routers() -> list[APIRouter]:
     """Every feature's router, in one list so features add one line each."""
     return [
         health_router,
+        alerts_router,
         public_config_router,
         auth_router,
         build_audit_router(AdminUser),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+from wsgiref.simple_server import WSGIServer
 
 import typer
 import uvicorn
@@ -20,6 +21,7 @@ from merge_assist.kit.settings import Settings, get_settings
 
 
 async def _run_role(settings: Settings, role: str) -> None:
+    from merge_assist.health.alerts.evaluator import alerts_duty
     from merge_assist.kit.bus.wake import bus_of
     from merge_assist.kit.live.app_hub import close_live_relay
     from merge_assist.merging.adapter.runtime import close_merge_queue, run_merge_queue
@@ -28,6 +30,7 @@ async def _run_role(settings: Settings, role: str) -> None:
     from merge_assist.workers.watcher import Watcher
     from merge_assist.workers.worker import Worker
 
+    serve_role_metrics(settings)
     engine = create_engine(settings.effective_database_url)
     res = create_resources(settings, engine)
     stop = asyncio.Event()
@@ -38,12 +41,23 @@ async def _run_role(settings: Settings, role: str) -> None:
         if role == "worker":
             await Worker(res, new_worker_id(role), run_merge_queue).run(stop)
         else:
-            await Watcher(res, new_worker_id(role)).run(stop)
+            await Watcher(res, new_worker_id(role), duties=(alerts_duty,)).run(stop)
     finally:
         await close_merge_queue(res)
         await close_live_relay(res)  # sends the events still queued for dashboards
         await bus_of(res).close()
         await engine.dispose()
+
+
+def serve_role_metrics(settings: Settings) -> WSGIServer | None:
+    """Serve this process's metrics on ``metrics_port`` in a thread (a worker's merges, a
+    watcher's alert notifications); the server, or None when not configured."""
+    if not settings.metrics_enabled or settings.metrics_port is None:
+        return None
+    from prometheus_client import start_http_server
+
+    server, _thread = start_http_server(settings.metrics_port, addr=settings.host)
+    return server
 
 
 def run_role(role: str) -> None:

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from merge_assist.kit.web import AppResources
 from merge_assist.workers.heartbeats import new_worker_id
 from merge_assist.workers.runs import ProjectRun
-from merge_assist.workers.watcher import Watcher
+from merge_assist.workers.watcher import Watcher, WatcherDuty
 from merge_assist.workers.worker import Worker
 
 log = logging.getLogger(__name__)
@@ -35,12 +36,17 @@ class BackgroundRoles:
 
 
 def start_background(
-    res: AppResources, run: ProjectRun, *, worker: bool = True, watcher: bool = True
+    res: AppResources,
+    run: ProjectRun,
+    *,
+    worker: bool = True,
+    watcher: bool = True,
+    duties: Sequence[WatcherDuty] = (),
 ) -> BackgroundRoles:
-    """Start the chosen roles as tasks of the running event loop."""
+    """Start the chosen roles as tasks of the running event loop (the watcher with ``duties``)."""
     roles = BackgroundRoles()
     if watcher:
-        watching = Watcher(res, new_worker_id("watcher"))
+        watching = Watcher(res, new_worker_id("watcher"), duties=duties)
         roles.tasks.append(asyncio.create_task(watching.run(roles.stop_event), name="watcher"))
     if worker:
         working = Worker(res, new_worker_id("worker"), run)

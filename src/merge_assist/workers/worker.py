@@ -25,6 +25,7 @@ from merge_assist.kit.bus import BusUnavailable, EventBus, Subscription
 from merge_assist.kit.bus.wake import WAKE_GROUP, bus_of, wake_topic
 from merge_assist.kit.clock import utcnow
 from merge_assist.kit.db import unit_of_work
+from merge_assist.kit.metrics import LEASE_CHANGES
 from merge_assist.kit.web import AppResources
 from merge_assist.workers import heartbeats, leases
 from merge_assist.workers.leases import Lease
@@ -121,6 +122,7 @@ class Worker:
                 renewed = await leases.renew(session, owned.lease, now=now, seconds=seconds)
             if renewed is None:
                 log.warning("lost a project lease", extra={"project_id": owned.project_id})
+                LEASE_CHANGES.labels("lost").inc()
                 await self._drop(owned, release=False)
             else:
                 owned.lease = renewed
@@ -162,6 +164,7 @@ class Worker:
         if lease is None:
             return  # another worker was quicker
         log.info("took a project", extra={"project_id": project_id, "token": lease.token})
+        LEASE_CHANGES.labels("acquired").inc()
         due = now + timedelta(seconds=polling)
         owned = OwnedProject(lease=lease, polling_seconds=polling, next_due=due)
         owned.wake.set()  # a new owner reconciles at once: wake-ups may have been missed
@@ -191,7 +194,9 @@ class Worker:
                 await task
         if release:
             async with unit_of_work(self.res.sessions) as session:
-                await leases.release(session, owned.lease, now=self._clock())
+                released = await leases.release(session, owned.lease, now=self._clock())
+            if released:
+                LEASE_CHANGES.labels("released").inc()
 
     # serving one project -------------------------------------------------------------------
 
@@ -238,6 +243,7 @@ class Worker:
         owned.next_due = self._next_due(owned, outcome)
         if outcome is not None and outcome.lost_lease and not owned.dropped:
             log.warning("a run lost its project's lease", extra={"project_id": owned.project_id})
+            LEASE_CHANGES.labels("lost").inc()
             # Like a failed renewal: stop listening too, so the new owner gets the wake-ups.
             await self._drop(owned, release=False)
         return outcome

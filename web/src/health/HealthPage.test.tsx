@@ -22,6 +22,8 @@ function healthApi(status: unknown) {
     "GET /api/projects": [project(1, "group/app")],
     "GET /api/health/ready": { status: "ready", database: "postgresql" },
     "GET /api/health/status": status,
+    "GET /api/health/alerts": { open: 0, incidents: [] },
+    "GET /api/health/alerts/settings": answer(404, { detail: "Not Found" }),
   });
 }
 

@@ -7,6 +7,9 @@ import { LoadState } from "../components/LoadState";
 import { Button, Card, Notice, Page } from "../components/Page";
 import { useQuery } from "../components/useQuery";
 import { useProjects } from "../projects/ProjectContext";
+import { AlertSettingsForm } from "./AlertSettingsForm";
+import type { AlertSettings, RecentAlerts as Recent } from "./alerts";
+import { RecentAlerts } from "./RecentAlerts";
 import { describeStates, type HealthStatus, type ProcessStatus } from "./status";
 
 interface Readiness {
@@ -18,7 +21,9 @@ interface Readiness {
 const REFRESH_MS = 15_000;
 
 export function HealthPage() {
-  const { api } = useSession().auth;
+  const { auth, user } = useSession();
+  const { api } = auth;
+  const isAdmin = user?.roles.includes("admin") ?? false;
   const [generation, setGeneration] = useState(0);
   const refresh = useCallback(() => setGeneration((value) => value + 1), []);
   useEffect(() => {
@@ -47,8 +52,22 @@ export function HealthPage() {
             {(found) => <StatusCards status={found} />}
           </LoadState>
         )}
+        {isAdmin ? <AdminAlerts generation={generation} onChanged={refresh} /> : null}
       </div>
     </Page>
+  );
+}
+
+/** Alerts are for administrators: the recent incidents, then the channels and thresholds. */
+function AdminAlerts({ generation, onChanged }: { generation: number; onChanged: () => void }) {
+  const { api } = useSession().auth;
+  const recent = useQuery(() => api.get<Recent>("/api/health/alerts"), [api, generation], "The alerts could not be read.");
+  const settings = useQuery(() => api.get<AlertSettings>("/api/health/alerts/settings"), [api], "The alert settings could not be read.");
+  return (
+    <>
+      <RecentAlerts alerts={recent} />
+      <AlertSettingsForm settings={settings} onSaved={onChanged} />
+    </>
   );
 }
 

@@ -38,7 +38,7 @@ from merge_assist.merging.engine.config import EngineConfig
 from merge_assist.merging.engine.decide import Decision, decide
 from merge_assist.merging.engine.observations import ActionResult, FileLock, Observations
 from merge_assist.merging.engine.port import QueuePort
-from merge_assist.merging.persistence import live, records
+from merge_assist.merging.persistence import live, queue_metrics, records
 from merge_assist.merging.persistence.describe import describe_action, describe_history
 from merge_assist.merging.persistence.projection import (
     StepFacts,
@@ -341,6 +341,14 @@ async def _commit(
         rows = await records.append_logs(session, project_id, queue.branch, lines, now)
         live.publish_step(session, project_id, queue.audience, projection, positions(facts.after))
         live.publish_logs(session, project_id, queue.log_audience, rows)
+        counted = await queue_metrics.step_metrics(
+            session,
+            strategy=queue.config.strategy,
+            entries=entries,
+            performed=[action for action, _ in performed],
+            now=now,
+        )
+    queue_metrics.observe(counted)  # committed
     return version
 
 
