@@ -8,6 +8,9 @@ that). ``parallel_tests`` is how many pipelines a failed
 batch may run side by side to find its culprit (1 = one attempt at a time).
 ``pipeline_retries`` is how often a failed pipeline is retried before its failure strikes
 anyone (0 = never: a flake then counts like a real failure).
+``ai_debug_enabled`` opts the project into the assistant's AI summary (once an admin has set
+one up: ``docs/assistant.md``); ``explain_on_rejection`` adds the plain diagnosis's next step
+to the bot's rejection comment.
 """
 
 from __future__ import annotations
@@ -73,6 +76,7 @@ class ProjectConfig(BaseModel):
     max_rejections: int = Field(default=3, ge=1, le=20)
     landing: str = "merge_api"
     ai_debug_enabled: bool = False
+    explain_on_rejection: bool = False
 
     @field_validator("target_branches")
     @classmethod

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Integer, String, Text, true
+from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Integer, String, Text, false, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from merge_assist.kit.clock import utcnow
@@ -50,5 +50,6 @@ class ProjectConfigRow(Base):
     max_rejections: Mapped[int] = mapped_column(Integer)
     landing: Mapped[str] = mapped_column(String(16))
     ai_debug_enabled: Mapped[bool] = mapped_column(Boolean)
+    explain_on_rejection: Mapped[bool] = mapped_column(Boolean, server_default=false())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
     updated_by: Mapped[str | None] = mapped_column(String(255))
