@@ -22,7 +22,7 @@ SYSTEM = (
 )
 # Paths (with a slash, not a URL) and names with a file extension.
 _FILE = re.compile(r"(?<![\w:/.-])(?:[\w.-]+/)+[\w.-]+|\b[\w-]+(?:\.[\w-]+)*\.[A-Za-z][\w]{0,7}\b")
-_MENTION = re.compile(r"(?<![\w@])@[\w.-]+")
+_MENTION = re.compile(r"(?<![^\s(])@[\w.-]+")  # @name after a blank or "(", not in a URL
 _CUT = "…"
 
 
