@@ -142,11 +142,16 @@ async def test_the_summary_comes_from_the_endpoint_and_is_audited_without_conten
     assert [message["role"] for message in sent["messages"]] == ["system", "user"]
     assert "Queue state: rejected" in sent["messages"][1]["content"]
     [entry] = await _audits(sessions)
-    assert entry.success and entry.actor_name == "root" and entry.target_id == str(mr)
-    assert entry.details["outcome"] == "ok" and entry.details["model"] == "stand-in-1"
+    assert entry.success
+    assert entry.actor_name == "root"
+    assert entry.target_id == str(mr)
+    assert entry.details["outcome"] == "ok"
+    assert entry.details["model"] == "stand-in-1"
     assert entry.details["usage"] > 0
     stored = str(entry.details)
-    assert API_KEY not in stored and SUMMARY not in stored and "Fix deploy" not in stored
+    assert API_KEY not in stored
+    assert SUMMARY not in stored
+    assert "Fix deploy" not in stored
     shown = await client.get(SETTINGS_URL, headers=admin)
     assert shown.json()["api_key_set"] is True
     assert shown.json()["usage_today"]["calls"] == 1
@@ -176,11 +181,14 @@ async def test_a_failing_endpoint_gives_the_plain_diagnosis_with_a_note(
     chat.stand_in.mode = mode
     found = await _explain(client, admin, mr)
     summary = found["ai_summary"]
-    assert summary["outcome"] == outcome and summary["text"] is None
-    assert summary["note"].startswith("No AI summary:") and words in summary["note"]
+    assert summary["outcome"] == outcome
+    assert summary["text"] is None
+    assert summary["note"].startswith("No AI summary:")
+    assert words in summary["note"]
     assert API_KEY not in summary["note"]
     [entry] = await _audits(sessions)
-    assert not entry.success and entry.details["outcome"] == outcome
+    assert not entry.success
+    assert entry.details["outcome"] == outcome
 
 
 async def test_a_slow_endpoint_times_out(
@@ -195,7 +203,8 @@ async def test_a_slow_endpoint_times_out(
     assert found["ai_summary"]["outcome"] == "timeout"
     assert "within 1 s" in found["ai_summary"]["note"]
     [entry] = await _audits(sessions)
-    assert entry.details["outcome"] == "timeout" and entry.details["duration_ms"] < 2500
+    assert entry.details["outcome"] == "timeout"
+    assert entry.details["duration_ms"] < 2500
 
 
 async def test_the_daily_call_budget_stops_calls(
@@ -244,7 +253,8 @@ async def test_nothing_leaves_for_a_project_that_did_not_opt_in_or_when_disabled
         "model": None,
         "note": "No AI summary: an admin has not set one up.",
     }
-    assert chat.stand_in.received == [] and await _audits(sessions) == []
+    assert chat.stand_in.received == []
+    assert await _audits(sessions) == []
 
 
 async def test_no_secret_reaches_the_endpoint(
@@ -257,7 +267,8 @@ async def test_no_secret_reaches_the_endpoint(
     await _explain(client, admin, mr)
     [request] = chat.stand_in.received
     sent = request.body.decode()
-    assert "Fix deploy" in sent and "ci.example.com" in sent  # title and reason did go
+    assert "Fix deploy" in sent
+    assert "ci.example.com" in sent
     for secret in (GITLAB_TOKEN, URL_PASSWORD, "glpat-"):
         assert secret not in sent
 
@@ -311,7 +322,8 @@ async def test_no_secret_of_a_log_excerpt_or_title_reaches_the_endpoint(
         found = await summarise(session, caller, _explanation_with_a_log(1, 1), opted_in=True)
     assert found.outcome == "ok"
     sent = chat.stand_in.received[0].body.decode()
-    assert "expected 200, got 503" in sent and "Deploy with" in sent  # the log and title went
+    assert "expected 200, got 503" in sent
+    assert "Deploy with" in sent
     for secret in (GITLAB_TOKEN, URL_PASSWORD, BEARER, "glpat-"):
         assert secret not in sent
     assert chat.stand_in.received[0].headers["Authorization"] == f"Bearer {API_KEY}"
@@ -328,8 +340,10 @@ async def test_what_may_leave_is_the_admins_choice(
     )
     await _explain(client, admin, mr)
     sent = chat.stand_in.received[0].body.decode()
-    assert "Fix deploy" not in sent and "Title:" not in sent
-    assert "ci.example.com" not in sent and "[file]" in sent
+    assert "Fix deploy" not in sent
+    assert "Title:" not in sent
+    assert "ci.example.com" not in sent
+    assert "[file]" in sent
 
 
 @pytest.mark.parametrize(

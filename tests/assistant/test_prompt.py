@@ -5,7 +5,8 @@ from __future__ import annotations
 from merge_assist.assistant.ai_settings import AiSettings
 from merge_assist.assistant.prompt import SYSTEM, build_messages
 from merge_assist.assistant.redaction import redact_for_ai
-from merge_assist.assistant.schemas import ExplainedReason, Explanation, FailingJob
+from merge_assist.assistant.render import render_text
+from merge_assist.assistant.schemas import AiSummary, ExplainedReason, Explanation, FailingJob
 
 
 def _found(excerpt: list[str]) -> Explanation:
@@ -51,23 +52,30 @@ def _user(found: Explanation, **choices: object) -> str:
 
 def test_the_project_links_and_people_never_leave() -> None:
     text = _user(_found(["ok"]), send_titles=True, send_file_names=True, send_log_excerpts=True)
-    assert "secret-project" not in text and "gitlab.example.com" not in text
-    assert "@bob" not in text and "@[user]" in text
-    assert "cam/part-7.nc" in text and "Title: Add the part" in text
+    assert "secret-project" not in text
+    assert "gitlab.example.com" not in text
+    assert "@bob" not in text
+    assert "@[user]" in text
+    assert "cam/part-7.nc" in text
+    assert "Title: Add the part" in text
 
 
 def test_titles_file_names_and_logs_stay_unless_allowed() -> None:
     text = _user(_found(["tests/test_part.py:3: AssertionError"]))
-    assert "Add the part" not in text and "part-7.nc" not in text
-    assert "test_part.py" not in text and "AssertionError" not in text
-    assert "[file]" in text and "Failed job: test" in text
+    assert "Add the part" not in text
+    assert "part-7.nc" not in text
+    assert "test_part.py" not in text
+    assert "AssertionError" not in text
+    assert "[file]" in text
+    assert "Failed job: test" in text
 
 
 def test_the_request_keeps_the_newest_log_lines_within_its_size() -> None:
     lines = [f"line {n:04d} " + "x" * 80 for n in range(200)]
     text = _user(_found(lines), send_log_excerpts=True, max_request_chars=2000)
     assert len(text) + len(SYSTEM) <= 2000
-    assert "line 0199" in text and "line 0000" not in text
+    assert "line 0199" in text
+    assert "line 0000" not in text
     assert "Suggested next step: Wait." in text  # the facts come before the logs
 
 
@@ -87,3 +95,15 @@ def test_redaction_removes_what_looks_like_a_secret() -> None:
         assert secret not in redact_for_ai(text), text
     kept = "E   AssertionError: assert 1 == 2 in tests/test_math.py (sha 0b5c1cf3)"
     assert redact_for_ai(kept) == kept
+
+
+def test_the_terminal_shows_the_summary_as_ai_generated_or_the_note() -> None:
+    found = _found(["ok"])
+    with_text = found.model_copy(
+        update={"ai_summary": AiSummary(outcome="ok", text="Wait for bob.", model="m-1")}
+    )
+    assert "AI summary (m-1, AI-generated, advisory):\n  Wait for bob." in render_text(with_text)
+    note = AiSummary(outcome="timeout", note="No AI summary: it timed out.")
+    assert render_text(found.model_copy(update={"ai_summary": note})).endswith(
+        "No AI summary: it timed out."
+    )

@@ -28,7 +28,8 @@ def test_the_advice_cannot_run_quick_actions_or_leak_tokens() -> None:
     body = with_advice(_rejection(), "push\n/merge\n  /approve glpat-AAAABBBBCCCCDDDD1234 <!-- x")
     assert not any(line.lstrip().startswith("/") for line in body.splitlines())
     assert f"{ZERO_WIDTH_SPACE}/merge" in body
-    assert "glpat-" not in body and body.count("<!--") == 1  # only the marker's
+    assert "glpat-" not in body
+    assert body.count("<!--") == 1
 
 
 def test_a_blank_advice_changes_nothing() -> None:
