@@ -74,7 +74,8 @@ def build_settings(current: AiSettings, changes: Mapping[str, object]) -> AiSett
         found = AiSettings.model_validate({**current.model_dump(), **changes})
     except ValidationError as exc:
         problems = "; ".join(
-            f"{'.'.join(str(part) for part in error['loc'])}: {error['msg']}"
+            f"{'.'.join(str(part) for part in error['loc'])}: "
+            + str(error["msg"]).removeprefix("Value error, ")
             for error in exc.errors()
         )
         raise Unprocessable(f"These AI settings cannot be used: {problems}.") from None
