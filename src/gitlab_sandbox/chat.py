@@ -98,12 +98,14 @@ class ChatStandIn:
 
 def _handler(stand_in: ChatStandIn) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            request = ReceivedRequest(
-                path=self.path, headers=dict(self.headers.items()), body=self.rfile.read(length)
-            )
-            status, body = stand_in.answer(request)
+        def do_GET(self) -> None:
+            """``GET /v1/models``: the one model (readiness checks ask it)."""
+            if self.path != "/v1/models":
+                self._send(404, {"error": {"message": "Unknown path"}})
+                return
+            self._send(200, {"object": "list", "data": [{"id": "stand-in", "object": "model"}]})
+
+        def _send(self, status: int, body: dict[str, Any] | bytes) -> None:
             data = body if isinstance(body, bytes) else json.dumps(body).encode()
             try:
                 self.send_response(status)
@@ -113,6 +115,13 @@ def _handler(stand_in: ChatStandIn) -> type[BaseHTTPRequestHandler]:
                 self.wfile.write(data)
             except (BrokenPipeError, ConnectionResetError):
                 pass  # the client gave up waiting (a time-out test)
+
+        def do_POST(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            request = ReceivedRequest(
+                path=self.path, headers=dict(self.headers.items()), body=self.rfile.read(length)
+            )
+            self._send(*stand_in.answer(request))
 
         def log_message(self, format: str, *args: Any) -> None:
             return  # quiet: tests and the e2e read ``received`` instead
