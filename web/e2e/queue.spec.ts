@@ -134,5 +134,5 @@ test("an administrator sets up the AI summary; Explain shows it beside the plain
   await expect(summary).toContainText("AI-generated");
   await expect(summary).toContainText("The merge request was rejected because its pipeline kept failing.");
   await expect(summary).toContainText("Advisory, by stand-in-1");
-  await screenshot(page, "explain-ai");
+  await screenshot(page, "explain-ai", { top: true });
 });
