@@ -78,7 +78,7 @@ async def _world(
         "send_titles": True,
         "send_file_names": True,
         "send_log_excerpts": True,
-        "timeout_seconds": 2,
+        "timeout_seconds": 10,
         **changes,
     }
     answer = await client.put(SETTINGS_URL, json=body, headers=admin)
