@@ -79,7 +79,7 @@ async def update_settings(
     row.updated_at = utcnow()
     row.updated_by = admin.username
     if key_change == "set" and changes.api_key:
-        secrets.set(API_KEY_SECRET, changes.api_key)
+        secrets.set(API_KEY_SECRET, changes.api_key.strip())
     elif key_change == "cleared" and secrets.get(API_KEY_SECRET):
         secrets.delete(API_KEY_SECRET)
     await session.flush()
