@@ -143,7 +143,10 @@ def run_chat_server(host: str = "127.0.0.1", port: int = 0) -> Iterator[RunningC
     stand_in = ChatStandIn()
     server = ThreadingHTTPServer((host, port), _handler(stand_in))
     server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, name="chat-stand-in", daemon=True)
+    # A short poll: ``shutdown`` waits for the loop to notice (0.5 s by default, per test).
+    thread = threading.Thread(
+        target=server.serve_forever, args=(0.05,), name="chat-stand-in", daemon=True
+    )
     thread.start()
     try:
         yield RunningChat(f"http://{host}:{server.server_address[1]}/v1", stand_in)

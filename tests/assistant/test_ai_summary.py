@@ -158,37 +158,34 @@ async def test_the_summary_comes_from_the_endpoint_and_is_audited_without_conten
     assert API_KEY not in shown.text
 
 
-@pytest.mark.parametrize(
-    ("mode", "outcome", "words"),
-    [
-        ("refuse", "refused", "HTTP 400"),
-        ("unauthorised", "refused", "HTTP 401"),
-        ("fail", "failed", "HTTP 500"),
-        ("malformed", "bad_answer", "not a chat completion"),
-        ("decline", "refused", "declined"),
-    ],
+FAILURES = (  # (the stand-in's mode, the outcome, words of the note)
+    ("refuse", "refused", "HTTP 400"),
+    ("unauthorised", "refused", "HTTP 401"),
+    ("fail", "failed", "HTTP 500"),
+    ("malformed", "bad_answer", "not a chat completion"),
+    ("decline", "refused", "declined"),
 )
+
+
 async def test_a_failing_endpoint_gives_the_plain_diagnosis_with_a_note(
     client: httpx.AsyncClient,
     make_account: MakeAccount,
     sessions: async_sessionmaker[AsyncSession],
     chat: RunningChat,
-    mode: str,
-    outcome: str,
-    words: str,
 ) -> None:
     admin, mr = await _world(client, make_account, sessions, chat)
-    chat.stand_in.mode = mode
-    found = await _explain(client, admin, mr)
-    summary = found["ai_summary"]
-    assert summary["outcome"] == outcome
-    assert summary["text"] is None
-    assert summary["note"].startswith("No AI summary:")
-    assert words in summary["note"]
-    assert API_KEY not in summary["note"]
-    [entry] = await _audits(sessions)
-    assert not entry.success
-    assert entry.details["outcome"] == outcome
+    for mode, outcome, words in FAILURES:
+        chat.stand_in.mode = mode
+        found = await _explain(client, admin, mr)
+        summary = found["ai_summary"]
+        assert summary["outcome"] == outcome, mode
+        assert summary["text"] is None
+        assert summary["note"].startswith("No AI summary:")
+        assert words in summary["note"]
+        assert API_KEY not in summary["note"]
+    entries = await _audits(sessions)
+    assert [entry.details["outcome"] for entry in entries] == [item[1] for item in FAILURES]
+    assert not any(entry.success for entry in entries)
 
 
 async def test_a_slow_endpoint_times_out(
@@ -207,7 +204,7 @@ async def test_a_slow_endpoint_times_out(
     assert entry.details["duration_ms"] < 2500
 
 
-async def test_the_daily_call_budget_stops_calls(
+async def test_the_daily_budget_stops_calls(
     client: httpx.AsyncClient,
     make_account: MakeAccount,
     sessions: async_sessionmaker[AsyncSession],
@@ -221,18 +218,15 @@ async def test_the_daily_call_budget_stops_calls(
     assert len(chat.stand_in.received) == 1
     outcomes = [entry.details["outcome"] for entry in await _audits(sessions)]
     assert outcomes == ["ok", "budget_exhausted"]
-
-
-async def test_the_daily_token_budget_stops_calls(
-    client: httpx.AsyncClient,
-    make_account: MakeAccount,
-    sessions: async_sessionmaker[AsyncSession],
-    chat: RunningChat,
-) -> None:
-    admin, mr = await _world(client, make_account, sessions, chat, daily_token_limit=10)
-    assert (await _explain(client, admin, mr))["ai_summary"]["outcome"] == "ok"  # > 10 tokens
-    assert (await _explain(client, admin, mr))["ai_summary"]["outcome"] == "budget_exhausted"
+    # Tokens count too: the first call used more than 10.
+    limits = {"daily_call_limit": None, "daily_token_limit": 10}
+    assert (await client.put(SETTINGS_URL, json=limits, headers=admin)).status_code == 200
+    third = await _explain(client, admin, mr)
+    assert third["ai_summary"]["outcome"] == "budget_exhausted"
     assert len(chat.stand_in.received) == 1
+    limits = {"daily_token_limit": None}
+    assert (await client.put(SETTINGS_URL, json=limits, headers=admin)).status_code == 200
+    assert (await _explain(client, admin, mr))["ai_summary"]["outcome"] == "ok"
 
 
 async def test_nothing_leaves_for_a_project_that_did_not_opt_in_or_when_disabled(
@@ -346,24 +340,25 @@ async def test_what_may_leave_is_the_admins_choice(
     assert "[file]" in sent
 
 
-@pytest.mark.parametrize(
-    ("body", "words"),
-    [
-        ({"base_url": "https://user:pw@api.example.com/v1"}, "may not carry credentials"),
-        ({"base_url": "ftp://api.example.com"}, "http(s) address"),
-        ({"enabled": True, "base_url": "https://api.example.com/v1"}, "needs a base URL and"),
-        ({"timeout_seconds": 0}, "timeout_seconds"),
-        ({"daily_call_limit": 0}, "daily_call_limit"),
-        ({"model": "two words"}, "no spaces"),
-    ],
+UNUSABLE = (  # (a body, words of the refusal)
+    ({"base_url": "https://user:pw@api.example.com/v1"}, "may not carry credentials"),
+    ({"base_url": "ftp://api.example.com"}, "http(s) address"),
+    ({"enabled": True, "base_url": "https://api.example.com/v1"}, "needs a base URL and"),
+    ({"timeout_seconds": 0}, "timeout_seconds"),
+    ({"daily_call_limit": 0}, "daily_call_limit"),
+    ({"model": "two words"}, "no spaces"),
 )
+
+
 async def test_unusable_settings_are_refused_with_a_sentence(
-    client: httpx.AsyncClient, make_account: MakeAccount, body: dict[str, Any], words: str
+    client: httpx.AsyncClient, make_account: MakeAccount
 ) -> None:
     admin = await make_account("root", "admin")
-    answer = await client.put(SETTINGS_URL, json=body, headers=admin)
-    assert answer.status_code == 422
-    assert words in answer.json()["detail"]
+    for body, words in UNUSABLE:
+        answer = await client.put(SETTINGS_URL, json=body, headers=admin)
+        assert answer.status_code == 422, body
+        assert words in answer.json()["detail"]
+    assert (await client.get(SETTINGS_URL, headers=admin)).json()["updated_at"] is None
 
 
 async def test_the_key_can_be_cleared_and_limits_lifted(
