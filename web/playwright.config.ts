@@ -27,6 +27,7 @@ const repoDir = join(webDir, "..");
 // The config is loaded by the runner and again by its workers: choose once, share by env.
 process.env.MERGE_ASSIST_E2E_PORT ??= String(await freePort());
 process.env.MERGE_ASSIST_E2E_SANDBOX_PORT ??= String(await freePort());
+process.env.MERGE_ASSIST_E2E_CHAT_PORT ??= String(await freePort());
 process.env.MERGE_ASSIST_E2E_DATA_DIR ??= mkdtempSync(join(tmpdir(), "merge-assist-e2e-"));
 process.env.MERGE_ASSIST_E2E_BOT_TOKEN ??= randomBytes(24).toString("base64url");
 process.env.MERGE_ASSIST_E2E_SANDBOX_ADMIN_TOKEN ??= randomBytes(24).toString("base64url");
@@ -39,6 +40,9 @@ const botToken = process.env.MERGE_ASSIST_E2E_BOT_TOKEN;
 const baseURL = `http://127.0.0.1:${port}`;
 const sandboxURL = `http://127.0.0.1:${sandboxPort}`;
 process.env.MERGE_ASSIST_E2E_SANDBOX_URL = sandboxURL;
+// The AI summary's endpoint: the sandbox's stand-in for an OpenAI-compatible chat server.
+const chatURL = `http://127.0.0.1:${process.env.MERGE_ASSIST_E2E_CHAT_PORT}/v1`;
+process.env.MERGE_ASSIST_E2E_CHAT_URL = chatURL;
 
 const BOT = "merge-assist-bot";
 const mr = (branch: string, title: string, files: Record<string, string>) => ({
@@ -135,6 +139,15 @@ export default defineConfig({
       env: { GITLAB_SANDBOX_ADMIN_TOKEN: process.env.MERGE_ASSIST_E2E_SANDBOX_ADMIN_TOKEN },
     },
     {
+      command: `uv run --frozen gitlab-sandbox chat --port ${process.env.MERGE_ASSIST_E2E_CHAT_PORT}`,
+      cwd: repoDir,
+      url: `${chatURL}/models`,
+      reuseExistingServer: false,
+      timeout: 90_000,
+      stdout: "ignore",
+      stderr: "pipe",
+    },
+    {
       command: `uv run --frozen merge-assist serve --port ${port}`,
       cwd: repoDir,
       url: `${baseURL}/api/health`,
@@ -151,6 +164,7 @@ export default defineConfig({
         MERGE_ASSIST_GITLAB_URL: sandboxURL,
         MERGE_ASSIST_PUBLIC_URL: baseURL,
         MERGE_ASSIST_SECRET_GITLAB_BOT_TOKEN: botToken,
+        MERGE_ASSIST_SECRET_ASSISTANT_API_KEY: "e2e-chat-key",
       },
     },
   ],

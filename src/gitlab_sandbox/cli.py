@@ -11,6 +11,7 @@ import typer
 import uvicorn
 
 from gitlab_sandbox.app import create_app
+from gitlab_sandbox.chat import serve_chat
 from gitlab_sandbox.runtime import build_sandbox
 from gitlab_sandbox.sandbox import SandboxConfig
 from gitlab_sandbox.scenario import ScenarioError, SeedResult, ci_rules, load_scenario
@@ -76,6 +77,17 @@ def serve(
     if admin_token is None:
         typer.echo(f"Sandbox admin token (shown once): {token}")
     uvicorn.run(application, host=host, port=port, log_level="info", access_log=False)
+
+
+@app.command()
+def chat(
+    port: Annotated[int, typer.Option(help="TCP port to listen on.")] = 8930,
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+) -> None:
+    """Serve a stand-in OpenAI-compatible chat-completions endpoint (``/v1``) until interrupted:
+    a fixed summary for every request, for the assistant's demos and end-to-end tests."""
+    typer.echo(f"Chat-completions stand-in: http://{host}:{port}/v1")
+    serve_chat(host, port)
 
 
 def _print_tokens(result: SeedResult) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 # Feature model modules register their tables on Base.metadata when imported: one line each.
+import merge_assist.assistant.models
 import merge_assist.audit.models
 import merge_assist.auth.models
 import merge_assist.health.alerts.models

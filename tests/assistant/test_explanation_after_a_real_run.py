@@ -1,6 +1,8 @@
 """The diagnosis of MRs the real queue rejected: the worker's runtime drives the sandbox until
 the queue settles (batch strategy, one strike), then the explanation of the CI breaker and of
-the losing one of the conflicting pair reads what the runner stored and what GitLab says."""
+the losing one of the conflicting pair reads what the runner stored and what GitLab says.
+The project asks for the next step in its rejection comments (``explain_on_rejection``): each
+rejected MR has one rejection comment, carrying it."""
 
 from __future__ import annotations
 
@@ -13,6 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from gitlab_sandbox.testing import RunningSandbox, run_sandbox
 from merge_assist.assistant.service import explain_reference
+from merge_assist.gitlab.client import GitLabClient
+from merge_assist.gitlab.retry import RetryPolicy
 from merge_assist.kit.settings import Settings
 from merge_assist.kit.web import AppResources
 from merge_assist.merging.persistence.models import MergeRequestRecord
@@ -46,7 +50,7 @@ async def test_rejected_mrs_of_a_real_run_are_explained(
     sandbox: RunningSandbox,
 ) -> None:
     res: AppResources = app.state.resources  # type: ignore[attr-defined]
-    project_id = await onboard(sessions, settings, strategy="batch")
+    project_id = await onboard(sessions, settings, strategy="batch", explain_on_rejection=True)
     await run_until_settled(res, sandbox, project_id)
     async with sessions() as session:
         rejected = set(
@@ -86,3 +90,27 @@ async def test_rejected_mrs_of_a_real_run_are_explained(
     conflict_codes = {"conflicts", "batch_conflict", "rebase_failed"}
     assert conflict_codes & {reason.code for reason in conflicting.reasons}, conflicting.reasons
     assert conflicting.next_step.count("resolve the conflicts") == 1
+    await _rejection_comments_carry_the_next_step(sandbox, {BROKEN, loser})
+
+
+async def _rejection_comments_carry_the_next_step(
+    sandbox: RunningSandbox, rejected: set[int]
+) -> None:
+    async with GitLabClient(
+        sandbox.url, sandbox.token_for("root"), retry=RetryPolicy(max_retries=0)
+    ) as root:
+        for iid in rejected:
+            notes = await root.mr_notes(PROJECT, iid)
+            rejections = [
+                note.body
+                for note in notes
+                if note.author is not None
+                and note.author.username == BOT
+                and "rejected by the merge queue" in note.body
+            ]
+            assert len(rejections) == 1, [note.body for note in notes]
+            body = rejections[0]
+            assert "**What to do next:** " in body, body
+            assert "assign the bot again to queue it anew." in body
+            assert body.index("What to do next") < body.index("— *")  # before the signature
+            assert not any(line.lstrip().startswith("/") for line in body.splitlines())

@@ -10,10 +10,14 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from typer.testing import CliRunner
 
+from gitlab_sandbox.chat import SUMMARY, run_chat_server
 from gitlab_sandbox.testing import RunningSandbox, run_sandbox
+from merge_assist.assistant.models import SETTINGS_ROW_ID, AssistantSettingsRow
+from merge_assist.audit.models import AuditEntry
 from merge_assist.auth import accounts
 from merge_assist.auth.audit_port import NullAuditSink
 from merge_assist.auth.schemas import UserCreate
@@ -21,6 +25,7 @@ from merge_assist.auth.tokens import issue_access_token
 from merge_assist.cli import app as cli_app
 from merge_assist.kit.db import unit_of_work
 from merge_assist.kit.settings import Settings, get_settings
+from merge_assist.projects.models import ProjectConfigRow
 from tests.assistant.sandbox_setup import (
     APPROVALS,
     BOT,
@@ -186,12 +191,19 @@ async def test_the_command_line_explains_a_reference(
     monkeypatch.setenv("MERGE_ASSIST_DATA_DIR", str(settings.data_dir))
     monkeypatch.setenv("MERGE_ASSIST_SECRET_KEY", settings.resolved_secret_key())
     monkeypatch.setenv("MERGE_ASSIST_GITLAB_URL", sandbox.url)
+    monkeypatch.setenv("MERGE_ASSIST_SECRET_ASSISTANT_API_KEY", "cli-test-key")
     monkeypatch.chdir(tmp_path)
     get_settings.cache_clear()
     try:
         found = await asyncio.to_thread(
             CliRunner().invoke, cli_app, ["explain", f"{PROJECT}!{LOCKED}"]
         )
+        with run_chat_server() as chat:
+            await _set_up_the_ai(sessions, chat.base_url)
+            with_ai = await asyncio.to_thread(
+                CliRunner().invoke, cli_app, ["explain", f"{PROJECT}!{LOCKED}", "--ai"]
+            )
+            received = list(chat.stand_in.received)
         unknown = await asyncio.to_thread(CliRunner().invoke, cli_app, ["explain", "acme/x!3"])
         malformed = await asyncio.to_thread(CliRunner().invoke, cli_app, ["explain", "acme"])
     finally:
@@ -205,3 +217,27 @@ async def test_the_command_line_explains_a_reference(
     assert "No onboarded project is called 'acme/x'." in unknown.output
     assert malformed.exit_code == 1
     assert "write PROJECT!IID" in malformed.output
+    # --ai: the summary after the plain diagnosis, asked with the environment's key, audited.
+    assert with_ai.exit_code == 0, with_ai.output
+    assert "Next: Ask a reviewer to approve it." in with_ai.output
+    assert f"AI summary (stand-in-1, AI-generated, advisory):\n  {SUMMARY}" in with_ai.output
+    assert "AI summary" not in found.output
+    assert [request.headers["Authorization"] for request in received] == ["Bearer cli-test-key"]
+    async with sessions() as session:
+        audited = await session.scalar(
+            select(AuditEntry).where(AuditEntry.action == "assistant.ai.summary")
+        )
+    assert audited is not None
+    assert audited.actor_name == "cli"
+    assert audited.details["outcome"] == "ok"
+
+
+async def _set_up_the_ai(sessions: async_sessionmaker[AsyncSession], base_url: str) -> None:
+    """What an admin's settings and the project's opt-in store."""
+    async with unit_of_work(sessions) as session:
+        session.add(
+            AssistantSettingsRow(
+                id=SETTINGS_ROW_ID, enabled=True, base_url=base_url, model="stand-in-1"
+            )
+        )
+        await session.execute(update(ProjectConfigRow).values(ai_debug_enabled=True))

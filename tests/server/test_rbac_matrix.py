@@ -148,6 +148,8 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/api/projects/{project_id}/mrs"): Rule(Who.any_role),
     ("GET", "/api/mrs/{mr_id}"): Rule(Who.any_role),
     ("GET", "/api/mrs/{mr_id}/explanation"): Rule(Who.any_role),
+    ("GET", "/api/assistant/settings"): Rule(Who.admin),
+    ("PUT", "/api/assistant/settings"): Rule(Who.admin, _json({"send_titles": True})),
     ("POST", "/api/mrs/{mr_id}/priority"): Rule(Who.priority, _json({"priority": 1})),
     ("GET", "/api/projects/{project_id}/batches"): Rule(Who.any_role),
     ("GET", "/api/projects/{project_id}/train"): Rule(Who.any_role),

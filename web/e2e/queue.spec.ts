@@ -97,3 +97,42 @@ test("MRs move from the queue to Merged while the page is open (no reload)", asy
   await merged.evaluate((region) => region.scrollIntoView({ block: "end" }));
   await screenshot(page, "merge-queue-dark");
 });
+
+test("an administrator sets up the AI summary; Explain shows it beside the plain diagnosis of the rejected MR", async ({ page }) => {
+  await signIn(page);
+  const nav = page.getByRole("navigation", { name: "Main" });
+  await nav.getByRole("link", { name: "Administration" }).click();
+  // The instance's AI: the sandbox's chat-completions stand-in (the key is the environment's secret).
+  await page.getByRole("tab", { name: "AI summary" }).click();
+  const ai = page.getByRole("form", { name: "AI settings" });
+  await expect(ai.getByLabel("API key")).toHaveAccessibleDescription(/A key is stored \(never shown\).*read-only/);
+  await ai.getByLabel("Enable the AI summary").check();
+  await ai.getByLabel("Base URL").fill(process.env.MERGE_ASSIST_E2E_CHAT_URL ?? "");
+  await ai.getByLabel("Model").fill("stand-in-1");
+  await ai.getByLabel("Merge request titles").check();
+  await ai.getByLabel("Log excerpts of failed jobs").check();
+  await ai.getByLabel("Calls per day").fill("20");
+  await ai.getByRole("button", { name: "Save AI settings" }).click();
+  await expect(page.getByRole("status", { name: "Notifications" })).toContainText("AI settings saved.");
+
+  // The project opts in (its settings checkbox).
+  await page.getByRole("tab", { name: "Projects" }).click();
+  await page.getByRole("combobox", { name: "Project" }).selectOption({ label: QUEUE_PROJECT });
+  const settings = page.getByRole("form", { name: "Project settings" });
+  await settings.getByLabel(/AI summary in "Explain"/).check();
+  await settings.getByRole("button", { name: "Save settings" }).click();
+  await expect(page.getByRole("status", { name: "Notifications" })).toContainText(`Settings of ${QUEUE_PROJECT} saved.`);
+
+  await nav.getByRole("link", { name: "Merge queue", exact: true }).click();
+  await page.getByRole("button", { name: "Explain !4" }).click();
+  const dialog = page.getByRole("dialog", { name: "Why isn't !4 merging?" });
+  // The plain diagnosis: rejected, the failing job's log, what to do next.
+  await expect(dialog.getByRole("region", { name: "Next step" })).toContainText("assign the bot again to queue it anew.");
+  await expect(dialog.getByRole("region", { name: /^Failed job / }).first()).toBeVisible();
+  // And the AI's summary, marked as such.
+  const summary = dialog.getByRole("region", { name: "AI summary" });
+  await expect(summary).toContainText("AI-generated");
+  await expect(summary).toContainText("The merge request was rejected because its pipeline kept failing.");
+  await expect(summary).toContainText("Advisory, by stand-in-1");
+  await screenshot(page, "explain-ai", { top: true });
+});

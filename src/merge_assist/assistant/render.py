@@ -30,4 +30,11 @@ def render_text(found: Explanation) -> str:
         lines += [f"  | {line}" for line in job.excerpt]
     lines += [f"Note: {note}" for note in found.notes]
     lines.append(f"Next: {found.next_step}")
+    summary = found.ai_summary
+    if summary is not None:
+        if summary.text:
+            lines.append(f"AI summary ({summary.model}, AI-generated, advisory):")
+            lines += [f"  {line}" for line in summary.text.splitlines()]
+        elif summary.note:
+            lines.append(summary.note)
     return "\n".join(lines)

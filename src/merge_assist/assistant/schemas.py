@@ -9,9 +9,20 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
 
 ReasonSource = Literal["queue", "gitlab"]
+AiOutcome = Literal[
+    "ok",
+    "disabled",
+    "not_opted_in",
+    "budget_exhausted",
+    "timeout",
+    "refused",
+    "failed",
+    "bad_answer",
+    "unreachable",
+]
 
 
 class ExplainedReason(BaseModel):
@@ -82,3 +93,73 @@ class Explanation(BaseModel):
     failing_jobs: list[FailingJob]
     next_step: str  # what the author should do next, as one sentence
     notes: list[str]  # what could not be checked (GitLab unreachable, ...)
+    ai_summary: AiSummary | None = None  # None: not asked (the CLI without --ai, a comment)
+
+
+class AiSummary(BaseModel):
+    """The AI's advisory summary of the explanation, or why there is none (``outcome``).
+
+    Advisory only: it never changes the queue. On any failure ``text`` is None and ``note``
+    says why in a short sentence; the plain diagnosis above stands on its own.
+    """
+
+    outcome: AiOutcome
+    text: str | None = None
+    model: str | None = None
+    note: str | None = None
+
+
+class AssistantUsage(BaseModel):
+    """AI calls and tokens used today (UTC), against the daily budget."""
+
+    calls: int
+    tokens: int
+
+
+class AssistantSettingsOut(BaseModel):
+    """``GET /api/assistant/settings``: how the AI summary is reached (never the API key)."""
+
+    enabled: bool
+    base_url: str
+    model: str
+    api_key_set: bool  # whether the secret ``assistant-api-key`` holds a key
+    api_key_writable: bool  # whether the secrets provider can store one from here
+    send_titles: bool
+    send_file_names: bool
+    send_log_excerpts: bool
+    timeout_seconds: int
+    max_request_chars: int
+    daily_call_limit: int | None  # None: no limit
+    daily_token_limit: int | None  # None: no limit
+    usage_today: AssistantUsage
+    updated_at: datetime | None
+    updated_by: str | None
+
+
+class AssistantSettingsChanges(BaseModel):
+    """``PUT /api/assistant/settings``: fields to change; absent fields keep their value.
+
+    ``api_key`` is write-only (stored in the secrets provider, never shown again);
+    ``clear_api_key`` removes it. Ranges are checked by ``ai_settings.AiSettings``.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool | None = None
+    base_url: str | None = Field(default=None, max_length=1024)
+    model: str | None = Field(default=None, max_length=255)
+    api_key: str | None = Field(default=None, max_length=4096)
+    clear_api_key: bool = False
+    send_titles: bool | None = None
+    send_file_names: bool | None = None
+    send_log_excerpts: bool | None = None
+    timeout_seconds: int | None = None
+    max_request_chars: int | None = None
+    daily_call_limit: int | None = None  # null: no limit (absent: unchanged)
+    daily_token_limit: int | None = None  # null: no limit (absent: unchanged)
+
+    def changes(self) -> dict[str, object]:
+        """The settings sent (a limit sent as null is kept: it means "no limit")."""
+        sent = self.model_dump(exclude_unset=True, exclude={"api_key", "clear_api_key"})
+        limits = ("daily_call_limit", "daily_token_limit")
+        return {key: value for key, value in sent.items() if value is not None or key in limits}

@@ -7,6 +7,7 @@ import re
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from merge_assist.assistant.ai_summary import AiCaller, summarise
 from merge_assist.assistant.explain import explain
 from merge_assist.assistant.gather import gather_facts
 from merge_assist.assistant.schemas import Explanation
@@ -21,11 +22,30 @@ _REFERENCE = re.compile(r"^(?P<path>[^\s!]+)!(?P<iid>[0-9]{1,9})$")
 
 
 async def explain_for(
-    session: AsyncSession, principal: Principal, client_factory: GitLabClientFactory, mr_id: int
+    session: AsyncSession,
+    principal: Principal,
+    client_factory: GitLabClientFactory,
+    mr_id: int,
+    ai: AiCaller | None = None,
 ) -> Explanation:
-    """The explanation of MR ``mr_id`` if the caller may see it (merging's rule); 404 else."""
+    """The explanation of MR ``mr_id`` if the caller may see it (merging's rule); 404 else.
+    With ``ai``, the AI's summary too (or why there is none)."""
     mr = await visible_merge_request(session, principal, mr_id)
-    return explain(await gather_facts(session, client_factory, mr))
+    return await _explained(session, client_factory, mr, ai)
+
+
+async def _explained(
+    session: AsyncSession,
+    client_factory: GitLabClientFactory,
+    mr: MergeRequestRecord,
+    ai: AiCaller | None,
+) -> Explanation:
+    found = explain(await gather_facts(session, client_factory, mr))
+    if ai is None:
+        return found
+    config = await projects.get_config(session, mr.project_id)
+    summary = await summarise(session, ai, found, opted_in=config.ai_debug_enabled)
+    return found.model_copy(update={"ai_summary": summary})
 
 
 def parse_reference(reference: str) -> tuple[str, int]:
@@ -39,9 +59,13 @@ def parse_reference(reference: str) -> tuple[str, int]:
 
 
 async def explain_reference(
-    session: AsyncSession, client_factory: GitLabClientFactory, reference: str
+    session: AsyncSession,
+    client_factory: GitLabClientFactory,
+    reference: str,
+    ai: AiCaller | None = None,
 ) -> Explanation:
-    """The explanation of ``group/app!12`` (for operators: no visibility rule)."""
+    """The explanation of ``group/app!12`` (for operators: no visibility rule); with ``ai``,
+    the AI's summary too."""
     path, iid = parse_reference(reference)
     found = [
         project
@@ -57,4 +81,4 @@ async def explain_reference(
     )
     if mr is None:
         raise NotFound(f"The merge queue does not know {path}!{iid} (the bot was never on it).")
-    return explain(await gather_facts(session, client_factory, mr))
+    return await _explained(session, client_factory, mr, ai)

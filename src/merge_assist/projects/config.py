@@ -10,6 +10,9 @@ batch may run side by side to find its culprit (1 = one attempt at a time).
 anyone (0 = never: a flake then counts like a real failure). ``skip_ci_on_landing`` asks
 GitLab not to run a pipeline on the target for the queue's own landings (their tree passed CI
 already): the push carries ``ci.skip``, a batch MR's merge commit says ``[skip ci]``.
+``ai_debug_enabled`` opts the project into the assistant's AI summary (once an admin has set
+one up: ``docs/assistant.md``); ``explain_on_rejection`` adds the plain diagnosis's next step
+to the bot's rejection comment.
 """
 
 from __future__ import annotations
@@ -76,6 +79,7 @@ class ProjectConfig(BaseModel):
     max_rejections: int = Field(default=3, ge=1, le=20)
     landing: str = "merge_api"
     ai_debug_enabled: bool = False
+    explain_on_rejection: bool = False
 
     @field_validator("target_branches")
     @classmethod

@@ -51,5 +51,6 @@ class ProjectConfigRow(Base):
     max_rejections: Mapped[int] = mapped_column(Integer)
     landing: Mapped[str] = mapped_column(String(16))
     ai_debug_enabled: Mapped[bool] = mapped_column(Boolean)
+    explain_on_rejection: Mapped[bool] = mapped_column(Boolean, server_default=false())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
     updated_by: Mapped[str | None] = mapped_column(String(255))

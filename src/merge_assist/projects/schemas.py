@@ -49,6 +49,7 @@ class ConfigChanges(BaseModel):
     max_rejections: int | None = None
     landing: str | None = None
     ai_debug_enabled: bool | None = None
+    explain_on_rejection: bool | None = None
 
     def changes(self) -> dict[str, object]:
         """Only the fields the caller sent."""

@@ -162,6 +162,7 @@ def config_from_row(row: ProjectConfigRow) -> ProjectConfig:
         max_rejections=row.max_rejections,
         landing=row.landing,
         ai_debug_enabled=row.ai_debug_enabled,
+        explain_on_rejection=row.explain_on_rejection,
     )
 
 

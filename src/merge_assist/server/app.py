@@ -10,6 +10,7 @@ from fastapi import APIRouter, FastAPI, Request, Response
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from merge_assist.assistant.endpoints import router as assistant_router
+from merge_assist.assistant.rejection import rejection_advice
 from merge_assist.audit.endpoints import build_router as build_audit_router
 from merge_assist.audit.sink import AuditLogSink
 from merge_assist.auth.audit_port import AUDIT_SINK
@@ -32,6 +33,7 @@ from merge_assist.kit.web import AppResources, install_error_handlers
 from merge_assist.merging.adapter.runtime import close_merge_queue, run_merge_queue
 from merge_assist.merging.api.endpoints import router as merging_router
 from merge_assist.merging.engine.observations import FileLock
+from merge_assist.merging.persistence.advice import REJECTION_ADVICE
 from merge_assist.merging.persistence.runner import VAULT_LOCKS
 from merge_assist.messaging.endpoints import router as messaging_router
 from merge_assist.messaging.system_notices import SystemMessageNotices
@@ -56,6 +58,7 @@ def create_resources(settings: Settings, engine: AsyncEngine) -> AppResources:
     res.provide(USER_NOTICES, SystemMessageNotices())  # auth's notices as messages
     res.provide(GITLAB_CLIENT_FACTORY, gitlab_client_factory(settings))
     res.provide(VAULT_LOCKS, vault_gate_locks)  # the merge queue's vault gate
+    res.provide(REJECTION_ADVICE, rejection_advice(res))  # the rejection comment's next step
     res.provide(WEBHOOK_REJECTIONS, rejection_window(settings))  # 429 for token guessers
     res.provide(SOCKET_REJECTIONS, socket_rejection_window(settings))  # and socket guessers
     return res

@@ -34,6 +34,7 @@ from merge_assist.merging.adapter.runtime import GitLabQueueRuntime, run_merge_q
 from merge_assist.merging.engine.actions import Action
 from merge_assist.merging.engine.config import EngineConfig
 from merge_assist.merging.engine.port import QueuePort
+from merge_assist.merging.persistence.advice import REJECTION_ADVICE
 from merge_assist.merging.persistence.models import MergeRequestRecord
 from merge_assist.merging.persistence.runner import VAULT_LOCKS, run_project
 from merge_assist.projects import service as projects
@@ -89,6 +90,7 @@ def process(res: AppResources, bus: EventBus) -> AppResources:
     """The resources of another process on the same database and bus (its own hub, services)."""
     other = AppResources(settings=res.settings, engine=res.engine, sessions=res.sessions, bus=bus)
     other.provide(VAULT_LOCKS, res.service(VAULT_LOCKS))
+    other.provide(REJECTION_ADVICE, res.service(REJECTION_ADVICE))
     return other
 
 

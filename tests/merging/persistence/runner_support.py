@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from merge_assist.assistant.rejection import rejection_advice
 from merge_assist.gitlab.errors import GitLabError
 from merge_assist.kit.db import unit_of_work
 from merge_assist.kit.settings import Settings
@@ -17,6 +18,7 @@ from merge_assist.merging.engine.actions import Action
 from merge_assist.merging.engine.config import EngineConfig
 from merge_assist.merging.engine.observations import ActionResult, Observations
 from merge_assist.merging.engine.state import TargetQueueState
+from merge_assist.merging.persistence.advice import REJECTION_ADVICE
 from merge_assist.merging.persistence.models import (
     BatchOperation,
     EngineStateRow,
@@ -86,6 +88,7 @@ def resources(
 ) -> AppResources:
     res = AppResources(settings=settings, engine=engine, sessions=sessions)
     res.provide(VAULT_LOCKS, vault_gate_locks)
+    res.provide(REJECTION_ADVICE, rejection_advice(res))
     return res
 
 

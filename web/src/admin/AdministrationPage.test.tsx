@@ -11,7 +11,7 @@ const CONFIG: ProjectConfig = {
   project_id: 1, target_branches: ["main"], strategy: "single", batch_size: 5, train_depth: 3, parallel_tests: 4, pipeline_retries: 1, skip_ci_on_landing: false,
   polling_interval_seconds: 300,
   labels: { recognized: "Merge Assist: Recognised for Merge", not_ready: "NR", rejected: "R", ready_to_merge: "RTM", batch_mr: "B" },
-  webhook_enabled: true, max_rejections: 3, landing: "merge_api", ai_debug_enabled: false,
+  webhook_enabled: true, max_rejections: 3, landing: "merge_api", ai_debug_enabled: false, explain_on_rejection: false,
   updated_at: "2026-11-21T10:00:00Z", updated_by: "ada",
 };
 

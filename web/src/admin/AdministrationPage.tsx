@@ -1,13 +1,14 @@
-/** `/admin`: projects and their settings, users and roles, the audit log. */
+/** `/admin`: projects and their settings, users and roles, the AI summary, the audit log. */
 import { useState } from "react";
 import { useSession } from "../auth/AuthContext";
 import { Notice, Page } from "../components/Page";
 import { Tabs } from "../components/Tabs";
+import { AssistantAdmin } from "./AssistantAdmin";
 import { AuditLog } from "./AuditLog";
 import { ProjectsAdmin } from "./ProjectsAdmin";
 import { UsersAdmin } from "./UsersAdmin";
 
-type Section = "projects" | "users" | "audit";
+type Section = "projects" | "users" | "assistant" | "audit";
 
 export function AdministrationPage() {
   const { user, status } = useSession();
@@ -26,6 +27,7 @@ export function AdministrationPage() {
     ? [
         { key: "projects", label: "Projects" },
         { key: "users", label: "Users and roles" },
+        { key: "assistant", label: "AI summary" },
         { key: "audit", label: "Audit log" },
       ]
     : [{ key: "projects", label: "Projects" }];
@@ -34,6 +36,7 @@ export function AdministrationPage() {
       <Tabs label="Administration sections" tabs={tabs} selected={section} onSelect={setSection}>
         {section === "projects" ? <ProjectsAdmin isAdmin={isAdmin} /> : null}
         {section === "users" ? <UsersAdmin /> : null}
+        {section === "assistant" ? <AssistantAdmin /> : null}
         {section === "audit" ? <AuditLog /> : null}
       </Tabs>
     </Page>

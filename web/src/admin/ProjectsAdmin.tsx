@@ -140,7 +140,7 @@ function OnboardForm() {
   );
 }
 
-const CONFIG_FIELDS = ["target_branches", "strategy", "batch_size", "train_depth", "parallel_tests", "pipeline_retries", "skip_ci_on_landing", "polling_interval_seconds", "labels", "webhook_enabled", "max_rejections", "landing", "ai_debug_enabled"] as const;
+const CONFIG_FIELDS = ["target_branches", "strategy", "batch_size", "train_depth", "parallel_tests", "pipeline_retries", "skip_ci_on_landing", "polling_interval_seconds", "labels", "webhook_enabled", "max_rejections", "landing", "ai_debug_enabled", "explain_on_rejection"] as const;
 
 type Draft = Omit<ProjectConfig, "project_id" | "updated_at" | "updated_by" | "target_branches"> & { target_branches: string };
 
@@ -184,6 +184,7 @@ function ConfigEditor({ project, config, onSaved }: { project: Project; config: 
       webhook_enabled: draft.webhook_enabled,
       skip_ci_on_landing: draft.skip_ci_on_landing,
       ai_debug_enabled: draft.ai_debug_enabled,
+      explain_on_rejection: draft.explain_on_rejection,
       labels: draft.labels,
     };
     try {
@@ -238,7 +239,10 @@ function ConfigEditor({ project, config, onSaved }: { project: Project; config: 
             <input type="checkbox" checked={draft.skip_ci_on_landing} onChange={(e) => set("skip_ci_on_landing", e.target.checked)} /> No target pipeline after our landings (their tree passed CI; keep it off if the target's pipeline deploys)
           </label>
           <label className="flex items-center gap-2">
-            <input type="checkbox" checked={draft.ai_debug_enabled} onChange={(e) => set("ai_debug_enabled", e.target.checked)} /> AI debugging assistant
+            <input type="checkbox" checked={draft.ai_debug_enabled} onChange={(e) => set("ai_debug_enabled", e.target.checked)} /> AI summary in "Explain" (sends what the AI settings allow)
+          </label>
+          <label className="flex items-center gap-2">
+            <input type="checkbox" checked={draft.explain_on_rejection} onChange={(e) => set("explain_on_rejection", e.target.checked)} /> Say what to do next in the rejection comment
           </label>
         </div>
         <fieldset className="grid gap-3 md:col-span-2 md:grid-cols-2" aria-describedby={errors.field("labels") ? `${id}-labels-error` : undefined}>

@@ -15,6 +15,7 @@ export interface ProjectConfig {
   max_rejections: number;
   landing: string;
   ai_debug_enabled: boolean;
+  explain_on_rejection: boolean;
   updated_at: string;
   updated_by: string | null;
 }
@@ -80,4 +81,23 @@ export interface AuditPage {
   total: number;
   limit: number;
   offset: number;
+}
+
+/** `GET/PUT /api/assistant/settings`: the AI summary's endpoint, model, what may leave, limits. */
+export interface AssistantSettings {
+  enabled: boolean;
+  base_url: string;
+  model: string;
+  api_key_set: boolean;
+  api_key_writable: boolean;
+  send_titles: boolean;
+  send_file_names: boolean;
+  send_log_excerpts: boolean;
+  timeout_seconds: number;
+  max_request_chars: number;
+  daily_call_limit: number | null;
+  daily_token_limit: number | null;
+  usage_today: { calls: number; tokens: number };
+  updated_at: string | null;
+  updated_by: string | null;
 }

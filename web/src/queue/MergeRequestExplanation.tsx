@@ -5,7 +5,7 @@ import { formatTime } from "../components/format";
 import { LoadState } from "../components/LoadState";
 import { useQuery } from "../components/useQuery";
 import type { MergeRequest } from "./api";
-import type { ExplainedBatch, Explanation, FailingJob } from "./explanation";
+import type { AiSummary, ExplainedBatch, Explanation, FailingJob } from "./explanation";
 
 const HEADING = "text-sm font-semibold";
 
@@ -33,6 +33,7 @@ function ExplanationBody({ explanation }: { explanation: Explanation }) {
         <h3 className={HEADING}>What to do next</h3>
         <p>{explanation.next_step}</p>
       </section>
+      {explanation.ai_summary ? <AiPart summary={explanation.ai_summary} /> : null}
       {explanation.reasons.length > 0 ? (
         <section aria-label="Reasons">
           <h3 className={HEADING}>Reasons</h3>
@@ -65,6 +66,26 @@ function ExplanationBody({ explanation }: { explanation: Explanation }) {
       ))}
     </div>
   );
+}
+
+/** The AI's summary, marked as AI-generated; when there is none, why (only when it was tried or
+ * is set up: "not set up" and "not opted in" say nothing worth a line). */
+function AiPart({ summary }: { summary: AiSummary }) {
+  if (summary.text) {
+    return (
+      <section aria-label="AI summary" className="rounded border border-violet-200 bg-violet-50 p-3 dark:border-violet-800 dark:bg-violet-950">
+        <h3 className={HEADING}>
+          AI summary <span className="ml-1 rounded bg-violet-200 px-1.5 py-0.5 text-xs font-medium text-violet-900 dark:bg-violet-800 dark:text-violet-100">AI-generated</span>
+        </h3>
+        <p className="whitespace-pre-line">{summary.text}</p>
+        <p className="mt-1 text-xs text-slate-500 dark:text-slate-400">
+          Advisory, by {summary.model ?? "the configured model"}; it may be wrong. The diagnosis above and below is the queue's own.
+        </p>
+      </section>
+    );
+  }
+  if (summary.outcome === "disabled" || summary.outcome === "not_opted_in" || !summary.note) return null;
+  return <p className="text-slate-500 dark:text-slate-400">{summary.note}</p>;
 }
 
 function BatchPart({ batch }: { batch: ExplainedBatch }) {

@@ -183,6 +183,39 @@ describe("the merge queue page", () => {
     expect(screen.getAllByRole("dialog")).toHaveLength(1);
   });
 
+  it("shows the AI summary marked as AI-generated, or why there is none", async () => {
+    const api = queueApi([mr(5, "rejected", { strikes: 2 })]);
+    const plain: Explanation = {
+      mr_id: 5, project_id: 1, reference: "group/app!15", title: "Change 5", web_url: null, queue_state: "rejected",
+      summary: "Rejected.", since: null, waiting_for: [], reasons: [], strikes: 2, max_strikes: 2, strike_history: [], batch: null,
+      failing_jobs: [], next_step: "Fix the tests and push.", notes: [],
+    };
+    api.on("GET /api/mrs/:id/explanation", { ...plain, ai_summary: { outcome: "ok", text: "The tests fail on a rounding change.", model: "llama3.1:8b", note: null } });
+    const { user } = renderPage(<QueuePage />, { api });
+    await user.click(await screen.findByRole("button", { name: "Explain !15" }));
+    const dialog = screen.getByRole("dialog", { name: "Why isn't !15 merging?" });
+    const summary = await within(dialog).findByRole("region", { name: "AI summary" });
+    expect(summary).toHaveTextContent("AI-generated");
+    expect(summary).toHaveTextContent("The tests fail on a rounding change.");
+    expect(summary).toHaveTextContent("Advisory, by llama3.1:8b");
+    expect(within(dialog).getByRole("region", { name: "Next step" })).toHaveTextContent("Fix the tests and push.");
+    await user.keyboard("{Escape}");
+
+    api.on("GET /api/mrs/:id/explanation", { ...plain, ai_summary: { outcome: "timeout", text: null, model: "llama3.1:8b", note: "No AI summary: The AI endpoint did not answer within 20 s." } });
+    await user.click(screen.getByRole("button", { name: "Explain !15" }));
+    const again = screen.getByRole("dialog", { name: "Why isn't !15 merging?" });
+    expect(await within(again).findByText("No AI summary: The AI endpoint did not answer within 20 s.")).toBeInTheDocument();
+    expect(within(again).queryByRole("region", { name: "AI summary" })).toBeNull();
+    expect(within(again).getByRole("region", { name: "Next step" })).toHaveTextContent("Fix the tests and push.");
+    await user.keyboard("{Escape}");
+
+    api.on("GET /api/mrs/:id/explanation", { ...plain, ai_summary: { outcome: "not_opted_in", text: null, model: null, note: "No AI summary: this project has not opted in." } });
+    await user.click(screen.getByRole("button", { name: "Explain !15" }));
+    const quiet = screen.getByRole("dialog", { name: "Why isn't !15 merging?" });
+    expect(await within(quiet).findByRole("region", { name: "Next step" })).toBeInTheDocument();
+    expect(within(quiet).queryByText(/No AI summary/)).toBeNull();
+  });
+
   it("offers to try again when the explanation cannot be loaded", async () => {
     const api = queueApi([mr(5, "not_ready")]);
     api.on("GET /api/mrs/:id/explanation", answer(404, { detail: "There is no merge request with id 5." }));

@@ -58,4 +58,13 @@ export interface Explanation {
   failing_jobs: FailingJob[];
   next_step: string;
   notes: string[];
+  /** The AI's advisory summary, or why there is none; absent when not asked. */
+  ai_summary?: AiSummary | null;
+}
+
+export interface AiSummary {
+  outcome: "ok" | "disabled" | "not_opted_in" | "budget_exhausted" | "timeout" | "refused" | "failed" | "bad_answer" | "unreachable";
+  text: string | null;
+  model: string | null;
+  note: string | null;
 }

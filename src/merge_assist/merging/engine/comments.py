@@ -54,6 +54,7 @@ _MARKER = "<!-- merge-assist:{key} -->"
 # (``/merge``, ``/approve``). Every character Python splits lines on counts as a line break.
 _LINE_START_SLASH = re.compile(r"(^|[\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029])(\s*)/")
 ZERO_WIDTH_SPACE = "\u200b"
+_SIGNATURE_START = "\n\n— *"
 
 
 def neutralise_quick_actions(text: str) -> str:
@@ -89,6 +90,19 @@ def render(template: str, params: Mapping[str, str], signature: str = "Merge Ass
     # Again on the whole: a parameter ending a line may put the template's own "/" first.
     body = neutralise_quick_actions(text.format_map(safe))
     return f"{body}\n\n— *{clean_param(signature)}*"
+
+
+def with_advice(body: str, advice: str) -> str:
+    """``body`` with "What to do next: ``advice``" before its signature (cleaned like a
+    parameter: redacted, no quick action, bounded); unchanged when ``advice`` is blank."""
+    text = clean_param(advice.strip())
+    if not text:
+        return body
+    addition = f"\n\n**What to do next:** {text}"
+    head, signed, tail = body.rpartition(_SIGNATURE_START)
+    if not signed:
+        return neutralise_quick_actions(body + addition)
+    return neutralise_quick_actions(head + addition) + signed + tail
 
 
 def with_marker(body: str, key: str) -> str:

@@ -39,6 +39,7 @@ from merge_assist.merging.engine.decide import Decision, decide
 from merge_assist.merging.engine.observations import ActionResult, FileLock, Observations
 from merge_assist.merging.engine.port import QueuePort
 from merge_assist.merging.persistence import live, queue_metrics, records
+from merge_assist.merging.persistence.advice import advised
 from merge_assist.merging.persistence.describe import describe_action, describe_history
 from merge_assist.merging.persistence.projection import (
     StepFacts,
@@ -297,7 +298,7 @@ async def _perform(
         if performed and not await queue.still_owner():
             raise LostLease(f"the lease was lost after {len(performed)} of the step's actions")
         try:
-            result = await queue.port.perform(action)
+            result = await queue.port.perform(await advised(queue.res, queue.project.id, action))
         except PortFailure as error:
             return f"{describe_action(action, None).message} failed: {_said(error)}"
         performed.append((action, result))

@@ -1,7 +1,7 @@
 """Alerts: the instance's alert settings, the incidents and their notifications.
 
 Revision ID: 20261206_1900
-Revises: 20261206_1800
+Revises: 20261206_1810
 Create Date: 2026-12-06 19:00:00
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 from merge_assist.kit.db import UTCDateTime
 
 revision: str = "20261206_1900"
-down_revision: str | None = "20261206_1800"
+down_revision: str | None = "20261206_1810"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
