@@ -98,14 +98,19 @@ class Cluster:
         names = ["sandbox", "nginx", "listener"] + [f"api-{n}" for n in self._numbers("apis")]
         self.ports = {name: free_port() for name in names}
         try:
-            self._start_sandbox()
-            self.run_cli(["db", "upgrade"])
+            self._start_sandbox()  # starts while the database is migrated
+            # Migrations first: ``users create`` migrates the database, then adds the admin.
             self.run_cli(
                 ["users", "create", ADMIN, "--role", "admin", "--password-stdin"],
                 stdin=self.admin_password,
             )
             self._start_roles()
             self._start_nginx(binary)
+            self._wait_for(
+                "sandbox",
+                f"{self.sandbox_url}/api/v4/user",
+                headers={"PRIVATE-TOKEN": self.spec.bot_token},
+            )
             self.wait_until_healthy()
         except BaseException:
             self.stop()
@@ -125,11 +130,6 @@ class Cluster:
         ]
         env = {**os.environ, "GITLAB_SANDBOX_ADMIN_TOKEN": self.sandbox_admin_token}
         self._spawn("sandbox", command, env)
-        self._wait_for(
-            "sandbox",
-            f"{self.sandbox_url}/api/v4/user",
-            headers={"PRIVATE-TOKEN": self.spec.bot_token},
-        )
 
     def _start_roles(self) -> None:
         for n in self._numbers("apis"):
