@@ -25,7 +25,9 @@ FAIL_MARKER = "sandbox-ci: fail"
 MR_COUNT = 8
 BROKEN = frozenset({3, 6})
 GOOD = frozenset(range(1, MR_COUNT + 1)) - BROKEN
-TIMINGS = Timings(heartbeat_seconds=1, lease_seconds=4, lease_renew_seconds=1, wake_settle_seconds=0.2)
+TIMINGS = Timings(
+    heartbeat_seconds=1, lease_seconds=4, lease_renew_seconds=1, wake_settle_seconds=0.2
+)
 
 
 def cluster_world(bot_token: str) -> dict[str, Any]:
@@ -69,7 +71,10 @@ def cluster_world(bot_token: str) -> dict[str, Any]:
                 "path": PROJECT,
                 "owner": "root",
                 "members": {BOT: "maintainer", "alice": "developer"},
-                "settings": {"merge_method": "merge", "only_allow_merge_if_pipeline_succeeds": True},
+                "settings": {
+                    "merge_method": "merge",
+                    "only_allow_merge_if_pipeline_succeeds": True,
+                },
                 "protected_branches": [{"name": TARGET, "push_access_level": "maintainer"}],
                 "files": {"README.md": "# cluster\n"},
                 "merge_requests": mrs,
@@ -100,10 +105,5 @@ def cluster(database_url: str, redis_url: str, tmp_path: Path) -> Iterator[Clust
         timings=TIMINGS,
         quick_passwords=True,
     )
-    import time
-    print("T fixture", time.monotonic())
     with Cluster(spec) as running:
-        print("T started", time.monotonic())
         yield running
-        print("T stopping", time.monotonic())
-    print("T stopped", time.monotonic())

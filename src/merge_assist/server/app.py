@@ -173,7 +173,9 @@ def _install_http_metrics(app: FastAPI) -> None:
         return response
 
 
-def create_listener_app(settings: Settings | None = None, process_role: str | None = None) -> FastAPI:
+def create_listener_app(
+    settings: Settings | None = None, process_role: str | None = None
+) -> FastAPI:
     """The listener process's app: the webhook and the health routes only."""
     return create_app(settings, routers=[health_router, ingest_router], process_role=process_role)
 

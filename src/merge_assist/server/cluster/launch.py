@@ -69,6 +69,7 @@ class Cluster:
     sandbox_admin_token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
     admin_password: str = field(default_factory=lambda: secrets.token_urlsafe(16))
     secret_key: str = field(default_factory=lambda: secrets.token_urlsafe(32))
+    start_seconds: float = 0.0  # how long ``start()`` took
 
     @property
     def url(self) -> str:
@@ -90,6 +91,7 @@ class Cluster:
 
     def start(self) -> None:
         """Sandbox, migrations, an administrator, the roles, nginx; wait until all are up."""
+        began = time.monotonic()
         binary = nginx.nginx_binary()
         if binary is None:
             raise ClusterError(nginx.MISSING)
@@ -112,6 +114,7 @@ class Cluster:
                 headers={"PRIVATE-TOKEN": self.spec.bot_token},
             )
             self.wait_until_healthy()
+            self.start_seconds = time.monotonic() - began
         except BaseException:
             self.stop()
             raise
@@ -177,7 +180,7 @@ class Cluster:
 
     def run_cli(self, args: list[str], stdin: str | None = None) -> str:
         """Run ``merge-assist ARGS`` against the cluster; its output (ClusterError if it fails)."""
-        done = subprocess.run(  # noqa: S603 - our own command, arguments from our code
+        done = subprocess.run(
             _product(args),
             input=None if stdin is None else stdin + "\n",
             capture_output=True,
@@ -194,14 +197,14 @@ class Cluster:
     def _spawn(self, name: str, command: list[str], env: dict[str, str]) -> None:
         log = (self.spec.state / "logs" / f"{name}.log").open("ab")
         with log:
-            self.processes[name] = subprocess.Popen(  # noqa: S603 - commands built here
+            self.processes[name] = subprocess.Popen(
                 command,
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 env=env,
                 cwd=self.spec.state,
                 start_new_session=True,  # a Ctrl+C in the caller's terminal is the caller's
-                preexec_fn=_end_with_parent,  # noqa: PLW1509 - only a prctl, no locks taken
+                preexec_fn=_end_with_parent,  # only a prctl: safe after fork
             )
 
     # waiting ---------------------------------------------------------------------------
@@ -256,7 +259,9 @@ class Cluster:
 
     def health(self) -> dict[str, Any]:
         """``GET /api/health/status`` through nginx, as the administrator."""
-        answer = httpx.get(f"{self.url}/api/health/status", headers=self.admin_headers(), timeout=10)
+        answer = httpx.get(
+            f"{self.url}/api/health/status", headers=self.admin_headers(), timeout=10
+        )
         answer.raise_for_status()
         status: dict[str, Any] = answer.json()
         return status
