@@ -32,7 +32,7 @@ TIMINGS = Timings(
 
 def cluster_world(bot_token: str) -> dict[str, Any]:
     """``MR_COUNT`` MRs assigned to the bot, the ``BROKEN`` ones failing CI; CI takes about half
-    a second (30 simulated seconds at 60 per second), so the whole batch lands in seconds."""
+    a second (30 to 60 simulated seconds at 60 per second), so the whole set lands in seconds."""
     mrs = []
     for n in range(1, MR_COUNT + 1):
         files = {f"src/mr{n}.txt": f"change {n}\n"}
@@ -51,7 +51,7 @@ def cluster_world(bot_token: str) -> dict[str, Any]:
         "seed": 11,
         "clock_speed": 60,
         "ci": {
-            "duration_seconds": [20, 40],
+            "duration_seconds": [30, 60],
             "runner_capacity": 20,
             "flake_rate": 0.0,
             "fail_marker": FAIL_MARKER,

@@ -142,7 +142,7 @@ async def test_batch_lands_while_a_worker_and_an_api_process_die(cluster: Cluste
     started = time.monotonic()
     cluster.run_cli(
         [
-            "projects", "add", PROJECT, "--strategy", "batch", "--set", "batch_size=4",
+            "projects", "add", PROJECT, "--strategy", "batch", "--set", "batch_size=2",
             "--set", "max_rejections=1", "--set", "pipeline_retries=0",
             "--set", "polling_interval_seconds=10",
         ]
@@ -151,7 +151,7 @@ async def test_batch_lands_while_a_worker_and_an_api_process_die(cluster: Cluste
     listening = asyncio.create_task(socket.run())
     try:
         await asyncio.wait_for(socket.connected.wait(), 20)
-        # Mid-run: a pipeline of the queue runs and nothing has landed all the good MRs yet.
+        # Mid-run: the first batch (of three) has landed, the others wait or are being tested.
         await until(lambda: lease_owner(cluster) is not None, "a worker taking the project")
         await until(lambda: len(merged(cluster)) >= 1, "the first merge")
         owner = await asyncio.to_thread(lease_owner, cluster)

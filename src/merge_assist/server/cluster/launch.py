@@ -304,9 +304,10 @@ def _product(args: list[str]) -> list[str]:
 
 
 PR_SET_PDEATHSIG = 1
+_LIBC = ctypes.CDLL(None, use_errno=True)  # loaded before any fork: the child only calls it
 
 
 def _end_with_parent() -> None:
-    """In the child, before exec: SIGTERM when the process that started it dies (Linux)."""
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    """In the child, before exec: SIGTERM when the thread that started it ends (Linux), i.e.
+    when the caller dies. Start clusters from a thread that lives as long as they do."""
+    _LIBC.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
