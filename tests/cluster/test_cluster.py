@@ -195,6 +195,11 @@ async def test_batch_lands_while_a_worker_and_an_api_process_die(cluster: Cluste
         )
         assert len(added.split()) == (1 if n in GOOD else 0), (n, added)
     assert_only_tested_trees(cluster)
+    # GitLab's webhooks came in through nginx and the listener took them.
+    deliveries = sandbox_get(cluster, "/-/sandbox/hooks/deliveries")
+    assert deliveries
+    assert {d["url"] for d in deliveries} == {f"{cluster.url}/webhook/gitlab"}
+    assert any(d["status"] == "delivered" and d["response_code"] == 202 for d in deliveries)
     # The socket heard the queue through the surviving API process (nginx moved it there).
     assert len(socket.upstreams) >= 2, "the socket's API process was killed: it reconnected"
     assert socket.upstreams[-1] != socket.upstreams[0]
