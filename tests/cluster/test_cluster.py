@@ -188,12 +188,16 @@ async def test_batch_lands_while_a_worker_and_an_api_process_die(cluster: Cluste
     mrs = merge_requests(cluster)
     assert merged(cluster) == GOOD
     assert all(mrs[iid]["state"] == "opened" for iid in BROKEN)
-    # Exactly once: each good MR's change entered main in one commit, the broken ones never.
+    # Exactly once: each good MR's commit is on main once (no copy of it, e.g. rebased twice)
+    # and is the one that added its change; the broken ones' never.
+    subjects = git(cluster, "log", "--no-merges", "--format=%s", TARGET).splitlines()
     for n in range(1, MR_COUNT + 1):
+        landed = 1 if n in GOOD else 0
+        assert subjects.count(f"Change {n}") == landed, (n, subjects)
         added = git(
             cluster, "log", "--format=%H", "--diff-filter=A", TARGET, "--", f"src/mr{n}.txt"
         )
-        assert len(added.split()) == (1 if n in GOOD else 0), (n, added)
+        assert len(added.split()) == landed, (n, added)
     assert_only_tested_trees(cluster)
     # GitLab's webhooks came in through nginx and the listener took them.
     deliveries = sandbox_get(cluster, "/-/sandbox/hooks/deliveries")
