@@ -3,6 +3,8 @@
 Select the database with ``--db sqlite|postgres`` (or ``MERGE_ASSIST_TEST_DB``). PostgreSQL needs
 ``MERGE_ASSIST_TEST_POSTGRES_URL`` (``scripts/test-services start`` prints it). Tests that use
 the database are marked ``db`` automatically, so the PostgreSQL pass can run only those.
+Tests marked ``postgres`` run only in the PostgreSQL pass: on SQLite they are deselected (not
+skipped), e.g. the multi-process cluster test, which SQLite cannot serve.
 """
 
 from __future__ import annotations
@@ -40,6 +42,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if DB_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.db)
+    if config.getoption("--db") != "postgres":
+        postgres_only = [item for item in items if item.get_closest_marker("postgres")]
+        if postgres_only:
+            config.hook.pytest_deselected(items=postgres_only)
+            items[:] = [item for item in items if not item.get_closest_marker("postgres")]
 
 
 @pytest.fixture(autouse=True)

@@ -8,7 +8,7 @@ from pydantic import BaseModel, Field
 
 
 class ProcessStatus(BaseModel):
-    """A worker, watcher or listener process, as its heartbeats tell."""
+    """A worker, watcher, API or listener process, as its heartbeats tell."""
 
     worker_id: str
     role: str

@@ -47,6 +47,7 @@ from merge_assist.vault.endpoints import router as vault_router
 from merge_assist.vault.rules import upload_body_limit
 from merge_assist.vault.service import locks_for_paths
 from merge_assist.workers.background import start_background
+from merge_assist.workers.presence import ProcessPresence
 
 
 def create_resources(settings: Settings, engine: AsyncEngine) -> AppResources:
@@ -77,11 +78,14 @@ def create_app(
     engine: AsyncEngine | None = None,
     *,
     routers: list[APIRouter] | None = None,
+    process_role: str | None = None,
 ) -> FastAPI:
     """Build the app; it owns the engine unless one is given (tests share theirs).
 
     ``routers`` limits the app to those routes, without the dashboard (the listener); with
-    ``settings.run_background`` the lifespan also runs a worker and the watcher.
+    ``settings.run_background`` the lifespan also runs a worker and the watcher. A process that
+    serves the app names its ``process_role`` (``api``, ``listener``): the lifespan records its
+    heartbeats, so the health page lists it.
     """
     settings = settings or get_settings()
     owns_engine = engine is None
@@ -94,7 +98,9 @@ def create_app(
         docs_url="/docs" if settings.api_docs_enabled else None,
         redoc_url="/redoc" if settings.api_docs_enabled else None,
         openapi_url="/openapi.json" if settings.api_docs_enabled else None,
-        lifespan=_lifespan(res, owns_engine=owns_engine, whole_product=routers is None),
+        lifespan=_lifespan(
+            res, owns_engine=owns_engine, whole_product=routers is None, role=process_role
+        ),
     )
     app.state.resources = res
     install_error_handlers(app)
@@ -120,13 +126,13 @@ def body_limits(settings: Settings) -> list[BodyLimit]:
 
 
 def _lifespan(
-    res: AppResources, *, owns_engine: bool, whole_product: bool
+    res: AppResources, *, owns_engine: bool, whole_product: bool, role: str | None
 ) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
     """Start and stop what the app runs beside its routes.
 
     The whole product (not the listener's few routes) relays live events between processes,
     and runs a worker and the watcher with ``settings.run_background``. The engine is disposed
-    only when the app owns it.
+    only when the app owns it. With a ``role`` the process records heartbeats as that role.
     """
     settings = res.settings
 
@@ -134,6 +140,9 @@ def _lifespan(
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         settings.resolved_secret_key()  # fail at start, not at the first login
         background = None
+        presence = ProcessPresence(res, role) if role else None
+        if presence is not None:
+            presence.start()
         if whole_product:
             await start_live_relay(res)  # this process's sockets hear every process's events
         if settings.run_background and whole_product:
@@ -142,6 +151,8 @@ def _lifespan(
         if background is not None:
             await background.stop()
             await close_merge_queue(res)
+        if presence is not None:
+            await presence.stop()
         await close_live_relay(res)
         if res.bus is not None:
             await res.bus.close()
@@ -167,9 +178,11 @@ def _install_http_metrics(app: FastAPI) -> None:
         return response
 
 
-def create_listener_app(settings: Settings | None = None) -> FastAPI:
+def create_listener_app(
+    settings: Settings | None = None, process_role: str | None = None
+) -> FastAPI:
     """The listener process's app: the webhook and the health routes only."""
-    return create_app(settings, routers=[health_router, ingest_router])
+    return create_app(settings, routers=[health_router, ingest_router], process_role=process_role)
 
 
 def _routers() -> list[APIRouter]:

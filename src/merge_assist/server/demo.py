@@ -48,7 +48,7 @@ def free_port(preferred: int | None = None) -> int:
     raise RuntimeError("no free port on 127.0.0.1")
 
 
-def _sandbox_command() -> list[str]:
+def sandbox_command() -> list[str]:
     script = Path(sys.executable).with_name("gitlab-sandbox")
     return [str(script)] if script.exists() else [sys.executable, "-m", "gitlab_sandbox.cli"]
 
@@ -71,7 +71,7 @@ def start_sandbox(
     try:
         process = subprocess.Popen(
             [
-                *_sandbox_command(),
+                *sandbox_command(),
                 "serve",
                 "--port",
                 str(port),

@@ -24,7 +24,7 @@ def run_api(host: str | None, port: int | None, *, background: bool = False) -> 
     configure_logging(settings.log_level)
     migrate.upgrade(settings.effective_database_url)
     uvicorn.run(
-        create_app(settings),
+        create_app(settings, process_role="api"),
         host=host or settings.host,
         port=port or settings.port,
         log_config=None,

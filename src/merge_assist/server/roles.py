@@ -91,7 +91,7 @@ def register_role_commands(app: typer.Typer) -> None:
         settings = get_settings()
         configure_logging(settings.log_level)
         uvicorn.run(
-            create_listener_app(settings),
+            create_listener_app(settings, process_role="listener"),
             host=host or settings.host,
             port=port or settings.port,
             log_config=None,
