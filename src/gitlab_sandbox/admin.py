@@ -74,6 +74,8 @@ def get_faults(sandbox: AdminDep) -> dict[str, Any]:
         "mergeability_check_seconds": sandbox.config.mergeability_check_seconds,
         "rebase_seconds": sandbox.config.rebase_seconds,
         "webhooks": {
+            "retries": webhooks.retries,
+            "ordered": webhooks.ordered,
             "drop_rate": webhooks.drop_rate,
             "duplicate_rate": webhooks.duplicate_rate,
             "reorder_rate": webhooks.reorder_rate,
@@ -85,7 +87,8 @@ def get_faults(sandbox: AdminDep) -> dict[str, Any]:
 @router.post("/faults")
 async def set_faults(request: Request, sandbox: AdminDep) -> dict[str, Any]:
     """Change faults: ``rules``, ``seed``, ``slow_rebase_seconds``, ``long_checking_seconds``
-    (HTTP and slow operations), ``webhooks`` (drop/duplicate/reorder rates), and the base
+    (HTTP and slow operations), ``webhooks`` (``retries``, ``ordered``, drop/duplicate/reorder
+    rates; GitLab sends once, in no set order), and the base
     ``mergeability_check_seconds`` / ``rebase_seconds``. Keys left out stay as they are."""
     body = await request.json()
     if not isinstance(body, dict):

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from gitlab_sandbox.ci.pipeline import PipelineRun
+from gitlab_sandbox.hooks.health import HookHealth
 
 
 class AccessLevel(enum.IntEnum):
@@ -74,6 +75,7 @@ class ProjectHook:
     job_events: bool = False
     enable_ssl_verification: bool = True
     created_at: datetime | None = None
+    health: HookHealth = field(default_factory=HookHealth)  # GitLab's auto-disabling
 
 
 @dataclass
