@@ -113,6 +113,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/metrics"): Rule(Who.anyone),
     ("GET", "/api/config"): Rule(Who.anyone),
     ("GET", "/api/health/status"): Rule(Who.signed_in),
+    ("GET", "/api/health/webhooks"): Rule(Who.signed_in),
     # sign-in (the credentials are wrong: the answer is a refusal, never a 5xx)
     ("POST", "/api/auth/login"): Rule(Who.anyone, _json({"username": "x", "password": "y"})),
     ("POST", "/api/auth/login-gitlab"): Rule(Who.anyone, _json({"token": "not-a-token"})),

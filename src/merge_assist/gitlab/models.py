@@ -361,6 +361,9 @@ class Hook(GitLabModel):
     enable_ssl_verification: bool = True
     push_events_branch_filter: str | None = None
     created_at: datetime | None = None
+    # GitLab's auto-disabling (17.x+): executable | temporarily_disabled | disabled.
+    alert_status: str = "executable"
+    disabled_until: datetime | None = None
 
 
 class PersonalAccessToken(GitLabModel):

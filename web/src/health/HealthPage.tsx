@@ -7,7 +7,8 @@ import { LoadState } from "../components/LoadState";
 import { Button, Card, Notice, Page } from "../components/Page";
 import { useQuery } from "../components/useQuery";
 import { useProjects } from "../projects/ProjectContext";
-import { describeStates, type HealthStatus, type ProcessStatus } from "./status";
+import { describeStates, type HealthStatus, type ProcessStatus, type WebhookHealth } from "./status";
+import { WebhooksCard } from "./WebhooksCard";
 
 interface Readiness {
   status: string;
@@ -27,6 +28,7 @@ export function HealthPage() {
   }, [refresh]);
   const readiness = useQuery(() => api.get<Readiness>("/api/health/ready", { anonymous: true }), [api, generation], "The check failed.");
   const status = useQuery(() => api.get<HealthStatus>("/api/health/status"), [api, generation], "The check failed.");
+  const hooks = useQuery(() => api.get<WebhookHealth[]>("/api/health/webhooks"), [api, generation], "GitLab could not be asked about the webhooks.");
   const ready = readiness.error ? null : readiness.data;
 
   return (
@@ -47,6 +49,7 @@ export function HealthPage() {
             {(found) => <StatusCards status={found} />}
           </LoadState>
         )}
+        <WebhooksCard hooks={hooks} />
       </div>
     </Page>
   );
