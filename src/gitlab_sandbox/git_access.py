@@ -119,7 +119,11 @@ class SandboxGitAccess:
         return None
 
     async def after_push(
-        self, principal: GitPrincipal, target: GitTarget, updates: list[RefUpdate]
+        self,
+        principal: GitPrincipal,
+        target: GitTarget,
+        updates: list[RefUpdate],
+        push_options: list[str],
     ) -> None:
         """Run GitLab's reactions for the branches the push moved."""
         project = self.sandbox.store.projects.get(target.project_id)
@@ -131,4 +135,6 @@ class SandboxGitAccess:
             if u.ref.startswith("refs/heads/")
         ]
         if branch_updates:
-            await branches_updated(self.sandbox, project, branch_updates, principal.user)
+            await branches_updated(
+                self.sandbox, project, branch_updates, principal.user, push_options=push_options
+            )

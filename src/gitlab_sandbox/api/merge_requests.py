@@ -238,7 +238,9 @@ async def mr_pipelines(
     return JSONResponse([pipeline_basic(sandbox, project, p) for p in page], headers=headers)
 
 
-@router.post("/projects/{project_id}/merge_requests/{iid}/pipelines", status_code=201)
+# lib/api/merge_requests.rb answers this one ``status :ok`` (the project's POST .../pipeline
+# answers 201 Created).
+@router.post("/projects/{project_id}/merge_requests/{iid}/pipelines", status_code=200)
 async def create_mr_pipeline_endpoint(
     project_id: str, iid: int, caller: WriterDep, sandbox: SandboxDep
 ) -> dict[str, Any]:

@@ -34,6 +34,12 @@ def service_env(repo: BareRepo, request: Request) -> dict[str, str]:
     protocol = request.headers.get("git-protocol", "")
     if _GIT_PROTOCOL.match(protocol):
         extra["GIT_PROTOCOL"] = protocol
+    # GitLab accepts push options (``git push -o ci.skip``): receive-pack must announce them.
+    extra.update(
+        GIT_CONFIG_COUNT="1",
+        GIT_CONFIG_KEY_0="receive.advertisePushOptions",
+        GIT_CONFIG_VALUE_0="true",
+    )
     return git_env(repo.path, extra)
 
 

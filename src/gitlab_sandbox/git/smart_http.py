@@ -81,7 +81,11 @@ class GitAccess(Protocol[PrincipalT]):
     ) -> str | None: ...
 
     async def after_push(
-        self, principal: PrincipalT, target: GitTarget, updates: list[RefUpdate]
+        self,
+        principal: PrincipalT,
+        target: GitTarget,
+        updates: list[RefUpdate],
+        push_options: list[str],
     ) -> None: ...
 
 
@@ -200,7 +204,7 @@ class _GitEndpoints(Generic[PrincipalT]):
             applied = await asyncio.to_thread(_applied_updates, target.repo, requested)
         if applied:
             try:
-                await self.access.after_push(principal, target, applied)
+                await self.access.after_push(principal, target, applied, push.options)
             except Exception:  # the push happened; a failing follower must not undo its report
                 logger.exception("after_push failed for %s", target.full_path or path)
         return _result(output)

@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
-from gitlab_sandbox.ci import PipelineRun
+import re
+
+from gitlab_sandbox.ci import PipelineRun, PipelineStatus
 from gitlab_sandbox.git.objects import ZERO_SHA
 from gitlab_sandbox.sandbox import Sandbox
 from gitlab_sandbox.services import events, green
 from gitlab_sandbox.store import MergeRequest, Pipeline, Project
+
+# lib/gitlab/ci/pipeline/chain/skip.rb
+SKIP_PATTERN = re.compile(r"\[(ci[ _-]skip|skip[ _-]ci)\]", re.IGNORECASE)
+
+
+def skips_ci(message: str) -> bool:
+    """Whether a commit message asks GitLab not to run CI (``[ci skip]``, ``[skip ci]``...)."""
+    return SKIP_PATTERN.search(message) is not None
 
 
 def create_pipeline(
@@ -21,6 +31,39 @@ def create_pipeline(
     merge_request: MergeRequest | None = None,
 ) -> Pipeline:
     """Record a pipeline and hand it to the CI simulator (which queues and runs it)."""
+    pipeline = _record(sandbox, project, sha, ref, source, user_id, before_sha, merge_request)
+    sandbox.ci.submit(pipeline.run)
+    return pipeline
+
+
+def create_skipped_pipeline(
+    sandbox: Sandbox,
+    project: Project,
+    *,
+    sha: str,
+    ref: str,
+    user_id: int | None,
+    before_sha: str | None = None,
+) -> Pipeline:
+    """A push pipeline saved as ``skipped`` that never runs (``[ci skip]`` in the tip's
+    message, ``git push -o ci.skip``), as GitLab's ``Chain::Skip`` saves it."""
+    pipeline = _record(sandbox, project, sha, ref, "push", user_id, before_sha, None)
+    pipeline.run.status = PipelineStatus.skipped
+    pipeline.run.finished_at = pipeline.created_at
+    sandbox.ci.record(pipeline.run)
+    return pipeline
+
+
+def _record(
+    sandbox: Sandbox,
+    project: Project,
+    sha: str,
+    ref: str,
+    source: str,
+    user_id: int | None,
+    before_sha: str | None,
+    merge_request: MergeRequest | None,
+) -> Pipeline:
     now = sandbox.now()
     pipeline_id = sandbox.store.next_id("pipeline")
     run = PipelineRun(
@@ -46,7 +89,6 @@ def create_pipeline(
         merge_request_iid=merge_request.iid if merge_request else None,
     )
     sandbox.store.add_pipeline(pipeline)
-    sandbox.ci.submit(run)
     return pipeline
 
 
