@@ -127,10 +127,11 @@ MERGE_FAILED = MergeRefusal(422, "Branch cannot be merged")
 def refusal(status: str, *, auto_merge: bool) -> MergeRefusal | None:
     """How the merge API refuses an MR in ``status``: 405 for every MR that is not mergeable
     (conflict and need_rebase included; GitLab 16+ no longer answers 406); ``None`` when it may
-    merge (or be set to merge automatically when ``auto_merge`` and only CI is pending)."""
+    merge, or, with ``auto_merge``, be set to merge when its checks pass: GitLab 17's
+    ``MergeWhenChecksPassService`` is available for any open MR that is not mergeable yet."""
     if status == "mergeable" or status in TRANSIENT_STATUSES:
         return None
-    if auto_merge and status == "ci_still_running":
+    if auto_merge and status != "not_open":
         return None
     return NOT_ALLOWED
 

@@ -27,6 +27,7 @@ from gitlab_sandbox.api.render_mr import merge_request as render_mr
 from gitlab_sandbox.api.render_mr import pipeline_basic
 from gitlab_sandbox.sandbox import Sandbox
 from gitlab_sandbox.services import events
+from gitlab_sandbox.services.auto_merge import process_auto_merge
 from gitlab_sandbox.services.merge_requests import (
     MergeRequestError,
     NewMergeRequest,
@@ -159,7 +160,9 @@ async def update_mr(
         await update_merge_request(sandbox, project, mr, caller.user, params)
     except MergeRequestError as error:
         raise ApiError(error.status_code, error.message) from None
-    return await rendered(sandbox, project, mr, caller)
+    answer = await rendered(sandbox, project, mr, caller)
+    await process_auto_merge(sandbox, project, mr)  # e.g. the draft mark was removed
+    return answer
 
 
 @router.get("/projects/{project_id}/merge_requests/{iid}/commits")

@@ -20,6 +20,7 @@ from gitlab_sandbox.api.errors import ApiError, unauthorized
 from gitlab_sandbox.api.merge_requests import rendered
 from gitlab_sandbox.mergeability import sha_mismatch_message
 from gitlab_sandbox.services import events
+from gitlab_sandbox.services.auto_merge import process_auto_merge
 from gitlab_sandbox.services.merge_requests import refresh_facts
 from gitlab_sandbox.services.merging import MergeOptions, MergeRefused, accept, request_rebase
 from gitlab_sandbox.store import AccessLevel, Approval
@@ -68,7 +69,9 @@ async def approve(
     mr.approvals.append(Approval(user.id, sandbox.now()))
     mr.updated_at = sandbox.now()
     events.merge_request_event(sandbox, project, mr, "approved", user)
-    return render_mr.approvals(sandbox, project, mr, user)
+    answer = render_mr.approvals(sandbox, project, mr, user)
+    await process_auto_merge(sandbox, project, mr)
+    return answer
 
 
 @router.post(MR + "/unapprove", status_code=201)

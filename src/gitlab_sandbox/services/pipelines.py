@@ -122,6 +122,6 @@ async def on_run_change(sandbox: Sandbox, run: PipelineRun) -> None:
         green.record_result(sandbox, project, pipeline)
     if run.status.value == "success":
         # Late import: merging depends on pushes, which depends on this module.
-        from gitlab_sandbox.services.merging import merge_when_pipeline_succeeds
+        from gitlab_sandbox.services.auto_merge import pipeline_succeeded
 
-        await merge_when_pipeline_succeeds(sandbox, project, pipeline)
+        await pipeline_succeeded(sandbox, project, pipeline)
