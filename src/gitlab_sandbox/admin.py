@@ -149,6 +149,31 @@ def stats(sandbox: AdminDep) -> dict[str, Any]:
     }
 
 
+REVIEW_STATES = frozenset({"review_started", "reviewed", "requested_changes", "unreviewed"})
+
+
+@router.post("/projects/{project_ref:path}/merge_requests/{iid}/review")
+async def submit_review(
+    project_ref: str, iid: int, request: Request, sandbox: AdminDep
+) -> dict[str, Any]:
+    """Stand in for GitLab's "Submit review" (UI/GraphQL, no REST): set a reviewer's state,
+    e.g. ``{"username": "bob", "state": "requested_changes"}``."""
+    body = await request.json()
+    project = sandbox.store.project_by_ref(project_ref)
+    mr = sandbox.store.merge_request(project.id, iid) if project is not None else None
+    if project is None or mr is None:
+        raise ApiError(404, "404 Merge Request Not Found")
+    user = sandbox.store.user_by_username(str(body.get("username", "")))
+    if user is None or user.id not in mr.reviewer_ids:
+        raise ApiError(400, "username must name a reviewer of the merge request.")
+    state = body.get("state")
+    if state not in REVIEW_STATES:
+        raise ApiError(400, f"state must be one of {', '.join(sorted(REVIEW_STATES))}.")
+    mr.reviewer_states[user.id] = state
+    mr.updated_at = sandbox.now()
+    return {"username": user.username, "state": state}
+
+
 @router.get("/pipelines")
 def pipelines(sandbox: AdminDep) -> list[dict[str, Any]]:
     """Every pipeline of every project, oldest first, with when its last attempt started and

@@ -165,6 +165,23 @@ async def update_mr(
     return answer
 
 
+@router.get("/projects/{project_id}/merge_requests/{iid}/reviewers")
+def mr_reviewers(
+    project_id: str, iid: int, caller: ReaderDep, sandbox: SandboxDep
+) -> list[dict[str, Any]]:
+    """Each reviewer with their review state (``API::Entities::MergeRequestReviewer``)."""
+    project = project_for(sandbox, caller, project_id)
+    mr = merge_request_for(sandbox, project, iid)
+    return [
+        {
+            "user": render.user_by_id(sandbox, uid),
+            "state": mr.reviewer_states.get(uid, "unreviewed"),
+            "created_at": render.iso(mr.created_at),
+        }
+        for uid in mr.reviewer_ids
+    ]
+
+
 @router.get("/projects/{project_id}/merge_requests/{iid}/commits")
 async def mr_commits(
     project_id: str,

@@ -53,7 +53,7 @@ def list_projects(
         projects = [p for p in projects if store.access_level(p, caller.user) >= minimum]
     descending = (params.str("sort") or "desc") == "desc"
     projects.sort(key=lambda p: p.id, reverse=descending)
-    page, headers = paginate(request, params, projects)
+    page, headers = paginate(request, params, projects, keyset=True)
     return JSONResponse([render.project(sandbox, p, caller.user) for p in page], headers=headers)
 
 

@@ -193,7 +193,13 @@ def merge_facts(sandbox: Sandbox, project: Project, mr: MergeRequest) -> MergeFa
         pipeline_required=project.settings.only_allow_merge_if_pipeline_succeeds,
         pipeline_status=pipeline.status if pipeline else None,
         skipped_pipeline_allowed=project.settings.allow_merge_on_skipped_pipeline,
+        requested_changes=requested_changes(mr),
     )
+
+
+def requested_changes(mr: MergeRequest) -> bool:
+    """A current reviewer requested changes (``CheckRequestedChangesService``, Premium+)."""
+    return any(mr.reviewer_states.get(uid) == "requested_changes" for uid in mr.reviewer_ids)
 
 
 def detailed_status(sandbox: Sandbox, project: Project, mr: MergeRequest) -> str:

@@ -221,6 +221,9 @@ class MergeRequest:
     start_sha: str | None  # target tip when the diff was computed
     assignee_ids: list[int] = field(default_factory=list)
     reviewer_ids: list[int] = field(default_factory=list)
+    # A reviewer's state (``MergeRequestReviewer#state``): unreviewed (absent), review_started,
+    # reviewed, requested_changes, approved, unapproved.
+    reviewer_states: dict[int, str] = field(default_factory=dict)
     labels: list[str] = field(default_factory=list)
     state: str = "opened"  # opened | closed | merged | locked
     merge_commit_sha: str | None = None
