@@ -249,7 +249,11 @@ async def mr_pipelines(
     """Pipelines of the MR's commits on its branch or MR ref, newest first."""
     project = project_for(sandbox, caller, project_id)
     mr = merge_request_for(sandbox, project, iid)
-    refs = {mr.source_branch, f"refs/merge-requests/{mr.iid}/head"}
+    refs = {
+        mr.source_branch,
+        f"refs/merge-requests/{mr.iid}/head",
+        f"refs/merge-requests/{mr.iid}/merge",
+    }
     found = sorted(
         (p for p in sandbox.store.project_pipelines(project.id) if p.ref in refs),
         key=lambda p: -p.id,
@@ -271,7 +275,7 @@ async def create_mr_pipeline_endpoint(
     await refresh_facts(sandbox, project, mr)
     if mr.sha is None or mr.state != "opened":
         raise ApiError(400, "Cannot create a pipeline for this merge request.")
-    pipeline = create_mr_pipeline(sandbox, project, mr, caller.user.id)
+    pipeline = await create_mr_pipeline(sandbox, project, mr, caller.user.id)
     return pipeline_full(sandbox, project, pipeline)
 
 

@@ -28,6 +28,7 @@ _BOOL_SETTINGS = (
     "allow_merge_on_skipped_pipeline",
     "reset_approvals_on_push",
     "remove_source_branch_after_merge",
+    "merge_pipelines_enabled",
 )
 
 

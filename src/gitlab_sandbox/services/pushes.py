@@ -16,6 +16,7 @@ from gitlab_sandbox.sandbox import Sandbox
 from gitlab_sandbox.services import events, green
 from gitlab_sandbox.services.merge_requests import refresh_facts, start_checking
 from gitlab_sandbox.services.pipelines import (
+    create_merged_results_pipeline,
     create_pipeline,
     create_skipped_pipeline,
     skips_ci,
@@ -144,6 +145,8 @@ async def _source_moved(
         mr.approvals.clear()
     mr.merge_error = None
     mr.updated_at = sandbox.now()
+    if project.settings.merge_pipelines_enabled:  # the MR's pipeline tests the merged result
+        await create_merged_results_pipeline(sandbox, project, mr, user.id if user else None)
     events.merge_request_event(sandbox, project, mr, "update", user, oldrev=old_sha)
 
 

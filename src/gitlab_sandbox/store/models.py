@@ -100,6 +100,9 @@ class ProjectSettings:
     remove_source_branch_after_merge: bool = True
     merge_commit_template: str | None = None
     squash_commit_template: str | None = None
+    # Merged results pipelines (EE ``merge_pipelines_enabled``): an MR's pipelines test the
+    # merge of its head into the target (``refs/merge-requests/:iid/merge``). Off by default.
+    merge_pipelines_enabled: bool = False
 
 
 @dataclass
@@ -289,6 +292,9 @@ class Pipeline:
     before_sha: str = "0" * 40
     merge_request_iid: int | None = None
     updated_at: datetime | None = None
+    # A merged results pipeline tests a merge commit (``sha``) of these two heads.
+    source_sha: str | None = None
+    target_sha: str | None = None
 
     @property
     def status(self) -> str:
