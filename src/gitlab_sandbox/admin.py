@@ -73,6 +73,7 @@ def get_faults(sandbox: AdminDep) -> dict[str, Any]:
         **sandbox.faults.snapshot(),
         "mergeability_check_seconds": sandbox.config.mergeability_check_seconds,
         "rebase_seconds": sandbox.config.rebase_seconds,
+        "asynchronous": sandbox.config.asynchronous,
         "webhooks": {
             "retries": webhooks.retries,
             "ordered": webhooks.ordered,
@@ -100,6 +101,11 @@ async def set_faults(request: Request, sandbox: AdminDep) -> dict[str, Any]:
                 own[name] = float(body.pop(name))
                 if own[name] < 0:
                     raise ValueError(f"{name} must be at least 0.")
+        if "asynchronous" in body:
+            asynchronous = body.pop("asynchronous")
+            if not isinstance(asynchronous, bool):
+                raise ValueError("asynchronous must be true or false.")
+            sandbox.config.asynchronous = asynchronous
         webhooks = WebhookFaults(**body.pop("webhooks")) if "webhooks" in body else None
         sandbox.faults.configure(body)
     except (TypeError, ValueError) as error:

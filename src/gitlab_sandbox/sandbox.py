@@ -46,6 +46,9 @@ class SandboxConfig:
     mergeability_check_seconds: float = 0.0
     # Simulated seconds a rebase takes before it lands.
     rebase_seconds: float = 0.0
+    # GitLab's asynchrony (issue 14, item 2; off by default, see ``services/asynchrony.py``):
+    # transient statuses, lists that do not recheck, an MR that follows a push a moment later.
+    asynchronous: bool = False
 
 
 class Sandbox:

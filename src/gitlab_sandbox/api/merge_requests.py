@@ -33,6 +33,7 @@ from gitlab_sandbox.services.merge_requests import (
     NewMergeRequest,
     create_merge_request,
     refresh_facts,
+    request_check,
 )
 from gitlab_sandbox.services.mr_updates import update_merge_request
 from gitlab_sandbox.services.pipelines import create_mr_pipeline
@@ -44,8 +45,14 @@ router = APIRouter()
 async def rendered(
     sandbox: Sandbox, project: Project, mr: MergeRequest, caller: Caller, *, detailed: bool = True
 ) -> dict[str, Any]:
-    """The MR's JSON after bringing its mergeability facts up to date."""
-    await refresh_facts(sandbox, project, mr)
+    """The MR's JSON after bringing its mergeability facts up to date. With the
+    ``asynchronous`` option a list shows what GitLab last computed (lists never recheck) and a
+    single GET only asks for a check of an ``unchecked`` MR; the MR follows its branches when
+    the push's reactions run."""
+    if not sandbox.config.asynchronous:
+        await refresh_facts(sandbox, project, mr)
+    elif detailed:
+        request_check(sandbox, mr)
     return render_mr(sandbox, project, mr, caller.user, detailed=detailed)
 
 

@@ -85,7 +85,11 @@ async def accept(
             raise MergeRefused(409, sha_mismatch_message(mr.sha))
         facts = merge_facts(sandbox, project, mr)
         # The merge API checks mergeability synchronously: no "checking" window here.
-        status = detailed_merge_status(replace(facts, checking=False))
+        status = detailed_merge_status(
+            replace(
+                facts, checking=False, unchecked=False, preparing=False, approvals_syncing=False
+            )
+        )
         head = sandbox.store.pipeline_for_mr(mr)
         head_active = head is not None and head.status in ACTIVE_PIPELINE_STATUSES
         if mr.state != "opened":

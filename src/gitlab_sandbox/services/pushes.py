@@ -14,7 +14,11 @@ from gitlab_sandbox.git.objects import ZERO_SHA, CommitInfo, GitError
 from gitlab_sandbox.git.repo import BareRepo
 from gitlab_sandbox.sandbox import Sandbox
 from gitlab_sandbox.services import events, green
-from gitlab_sandbox.services.merge_requests import refresh_facts, start_checking
+from gitlab_sandbox.services.merge_requests import (
+    refresh_facts,
+    start_checking,
+    start_transient,
+)
 from gitlab_sandbox.services.pipelines import (
     create_merged_results_pipeline,
     create_pipeline,
@@ -54,16 +58,15 @@ async def branches_updated(
     the green-main record: push, merge, rebase, api; ``push_options`` are ``git push -o``'s)."""
     sandbox.store.touch(project, sandbox.now())
     skip_option = any(option.strip() == "ci.skip" for option in push_options)
-    for update in updates:
-        await _branch_updated(
-            sandbox,
-            project,
-            update,
-            user,
-            run_pipelines=run_pipelines,
-            how=how,
-            skip_option=skip_option,
+    if sandbox.config.asynchronous:
+        # GitLab's PostReceive worker reacts a moment after the push: until then the MR keeps
+        # its old sha and head pipeline.
+        sandbox.spawn(
+            _react_later(sandbox, project, updates, user, run_pipelines, how, skip_option),
+            name=f"post-receive-{project.id}",
         )
+        return
+    await _react(sandbox, project, updates, user, run_pipelines, how, skip_option)
 
 
 async def _branch_updated(
@@ -93,6 +96,44 @@ async def _branch_updated(
             await _source_moved(sandbox, project, mr, user)
         elif mr.target_branch == update.branch:
             await _target_moved(sandbox, project, mr, update, user)
+
+
+# With the ``asynchronous`` option: simulated seconds before a push's reactions run.
+ASYNC_POST_RECEIVE_SECONDS = 1.0
+
+
+async def _react_later(
+    sandbox: Sandbox,
+    project: Project,
+    updates: list[BranchUpdate],
+    user: User | None,
+    run_pipelines: bool,
+    how: str,
+    skip_option: bool,
+) -> None:
+    await sandbox.clock.sleep(ASYNC_POST_RECEIVE_SECONDS)
+    await _react(sandbox, project, updates, user, run_pipelines, how, skip_option)
+
+
+async def _react(
+    sandbox: Sandbox,
+    project: Project,
+    updates: list[BranchUpdate],
+    user: User | None,
+    run_pipelines: bool,
+    how: str,
+    skip_option: bool,
+) -> None:
+    for update in updates:
+        await _branch_updated(
+            sandbox,
+            project,
+            update,
+            user,
+            run_pipelines=run_pipelines,
+            how=how,
+            skip_option=skip_option,
+        )
 
 
 def _push_pipeline(
@@ -143,6 +184,8 @@ async def _source_moved(
     # A head made by GitLab's own rebase keeps the approvals: the change is the reviewed one.
     if project.settings.reset_approvals_on_push and mr.sha != mr.rebase_commit_sha:
         mr.approvals.clear()
+    if project.settings.approvals_before_merge > 0:
+        start_transient(sandbox, mr)
     mr.merge_error = None
     mr.updated_at = sandbox.now()
     if project.settings.merge_pipelines_enabled:  # the MR's pipeline tests the merged result

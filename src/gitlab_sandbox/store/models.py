@@ -251,6 +251,11 @@ class MergeRequest:
     # Mergeability is computed asynchronously, as GitLab does: until ``checking_until``
     # (simulated monotonic seconds) the MR reads "checking".
     checking_until: float = 0.0
+    # With the ``asynchronous`` option: no check asked for since the last change ("unchecked"
+    # until a GET of the MR asks), and the other transient windows.
+    check_requested: bool = True
+    preparing_until: float = 0.0
+    approvals_syncing_until: float = 0.0
     facts: BranchFacts | None = None
     versions: list[DiffVersion] = field(default_factory=list)
 
