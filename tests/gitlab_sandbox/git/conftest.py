@@ -49,6 +49,7 @@ class FakeAccess:
     public: bool = False
     refuse_refs: dict[str, str] = field(default_factory=dict)
     pushes: list[list[RefUpdate]] = field(default_factory=list)
+    push_options: list[list[str]] = field(default_factory=list)
 
     def repo_for(self, namespace_path: str) -> GitTarget | None:
         return self.target if namespace_path == "group/project" else None
@@ -70,9 +71,14 @@ class FakeAccess:
         return None
 
     async def after_push(
-        self, principal: TokenUser, target: GitTarget, updates: list[RefUpdate]
+        self,
+        principal: TokenUser,
+        target: GitTarget,
+        updates: list[RefUpdate],
+        push_options: list[str],
     ) -> None:
         self.pushes.append(updates)
+        self.push_options.append(push_options)
 
 
 class ServerThread:
