@@ -30,6 +30,7 @@ from gitlab_sandbox.git.repo import BareRepo
 from gitlab_sandbox.git.services import (
     SERVICES,
     BadRequestBody,
+    PushEnvironment,
     Service,
     advertisement,
     run_service,
@@ -79,6 +80,11 @@ class GitAccess(Protocol[PrincipalT]):
     def check_push(
         self, principal: PrincipalT, target: GitTarget, updates: list[RefUpdate]
     ) -> str | None: ...
+
+    def push_environment(self, principal: PrincipalT, target: GitTarget) -> PushEnvironment:
+        """The configuration and environment receive-pack runs with for this push (its
+        pre-receive hook's checks)."""
+        ...
 
     async def after_push(
         self,
@@ -200,7 +206,10 @@ class _GitEndpoints(Generic[PrincipalT]):
             return _result(refusal_report(push, refusal))
         lock = target.write_lock or contextlib.nullcontext()
         async with lock:
-            output = await _collect(run_service(target.repo, "git-receive-pack", request, body))
+            push_env = self.access.push_environment(principal, target)
+            output = await _collect(
+                run_service(target.repo, "git-receive-pack", request, body, push_env)
+            )
             applied = await asyncio.to_thread(_applied_updates, target.repo, requested)
         if applied:
             try:

@@ -18,6 +18,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from gitlab_sandbox.git import BareRepo, Identity
+from gitlab_sandbox.git.services import PushEnvironment
 from gitlab_sandbox.git.smart_http import GitTarget, RefUpdate, build_git_router
 
 ANN = Identity("Ann Author", "ann@example.com", datetime(2024, 5, 1, 9, 0, tzinfo=UTC))
@@ -69,6 +70,9 @@ class FakeAccess:
             if update.ref in self.refuse_refs:
                 return self.refuse_refs[update.ref]
         return None
+
+    def push_environment(self, principal: TokenUser, target: GitTarget) -> PushEnvironment:
+        return PushEnvironment()
 
     async def after_push(
         self,

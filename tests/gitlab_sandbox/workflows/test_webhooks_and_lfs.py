@@ -164,3 +164,32 @@ def test_lfs_requires_credentials(make_sandbox: Callable[..., RunningSandbox]) -
     response = httpx.get(f"{sandbox.url}/team/svc.git/info/lfs/locks")
     assert response.status_code == 401
     assert "Basic" in response.headers["LFS-Authenticate"]
+
+
+def test_a_path_locked_in_lfs_by_someone_else_cannot_be_pushed(
+    make_sandbox: Callable[..., RunningSandbox], clone: Callable[..., GitClone]
+) -> None:
+    """``lib/gitlab/checks/diff_check.rb`` (``lfs_file_locks_validation``): a push whose new
+    commits change a path another user locked is refused, ``'<path>' is locked in Git LFS by
+    @<user>``; the lock holder may push it, and other paths go through."""
+    sandbox = make_sandbox(workflow_scenario())
+    with _lfs(sandbox, "lead") as lead:
+        assert lead.post("/locks", json={"path": "app.py"}).status_code == 201
+    work = clone(sandbox, "dev", "team/svc")
+    work.git("checkout", "-q", "feature")
+    before = work.rev("origin/feature")
+    work.commit_file("app.py", "changed\n", "Change a locked file")
+    refused = work.git("push", "origin", "feature", check=False)
+    assert refused.returncode != 0
+    assert "GitLab: 'app.py' is locked in Git LFS by @lead" in refused.stderr
+    assert "pre-receive hook declined" in refused.stderr
+    assert api(sandbox, "dev").projects.get("team/svc").branches.get("feature").commit["id"] == (
+        before
+    )
+    work.git("reset", "-q", "--hard", before)
+    work.commit_file("free.txt", "free\n", "Change a free file")
+    assert work.git("push", "-q", "origin", "feature", check=False).returncode == 0
+    holder = clone(sandbox, "lead", "team/svc")
+    holder.git("checkout", "-q", "feature")
+    holder.commit_file("app.py", "mine\n", "The holder changes it")
+    assert holder.git("push", "-q", "origin", "feature", check=False).returncode == 0
