@@ -73,7 +73,10 @@ def get_faults(sandbox: AdminDep) -> dict[str, Any]:
         **sandbox.faults.snapshot(),
         "mergeability_check_seconds": sandbox.config.mergeability_check_seconds,
         "rebase_seconds": sandbox.config.rebase_seconds,
+        "asynchronous": sandbox.config.asynchronous,
         "webhooks": {
+            "retries": webhooks.retries,
+            "ordered": webhooks.ordered,
             "drop_rate": webhooks.drop_rate,
             "duplicate_rate": webhooks.duplicate_rate,
             "reorder_rate": webhooks.reorder_rate,
@@ -85,7 +88,8 @@ def get_faults(sandbox: AdminDep) -> dict[str, Any]:
 @router.post("/faults")
 async def set_faults(request: Request, sandbox: AdminDep) -> dict[str, Any]:
     """Change faults: ``rules``, ``seed``, ``slow_rebase_seconds``, ``long_checking_seconds``
-    (HTTP and slow operations), ``webhooks`` (drop/duplicate/reorder rates), and the base
+    (HTTP and slow operations), ``webhooks`` (``retries``, ``ordered``, drop/duplicate/reorder
+    rates; GitLab sends once, in no set order), and the base
     ``mergeability_check_seconds`` / ``rebase_seconds``. Keys left out stay as they are."""
     body = await request.json()
     if not isinstance(body, dict):
@@ -97,6 +101,11 @@ async def set_faults(request: Request, sandbox: AdminDep) -> dict[str, Any]:
                 own[name] = float(body.pop(name))
                 if own[name] < 0:
                     raise ValueError(f"{name} must be at least 0.")
+        if "asynchronous" in body:
+            asynchronous = body.pop("asynchronous")
+            if not isinstance(asynchronous, bool):
+                raise ValueError("asynchronous must be true or false.")
+            sandbox.config.asynchronous = asynchronous
         webhooks = WebhookFaults(**body.pop("webhooks")) if "webhooks" in body else None
         sandbox.faults.configure(body)
     except (TypeError, ValueError) as error:
@@ -144,6 +153,31 @@ def stats(sandbox: AdminDep) -> dict[str, Any]:
         "projects": len(store.projects),
         "calls": sandbox.accounting.snapshot(),
     }
+
+
+REVIEW_STATES = frozenset({"review_started", "reviewed", "requested_changes", "unreviewed"})
+
+
+@router.post("/projects/{project_ref:path}/merge_requests/{iid}/review")
+async def submit_review(
+    project_ref: str, iid: int, request: Request, sandbox: AdminDep
+) -> dict[str, Any]:
+    """Stand in for GitLab's "Submit review" (UI/GraphQL, no REST): set a reviewer's state,
+    e.g. ``{"username": "bob", "state": "requested_changes"}``."""
+    body = await request.json()
+    project = sandbox.store.project_by_ref(project_ref)
+    mr = sandbox.store.merge_request(project.id, iid) if project is not None else None
+    if project is None or mr is None:
+        raise ApiError(404, "404 Merge Request Not Found")
+    user = sandbox.store.user_by_username(str(body.get("username", "")))
+    if user is None or user.id not in mr.reviewer_ids:
+        raise ApiError(400, "username must name a reviewer of the merge request.")
+    state = body.get("state")
+    if state not in REVIEW_STATES:
+        raise ApiError(400, f"state must be one of {', '.join(sorted(REVIEW_STATES))}.")
+    mr.reviewer_states[user.id] = state
+    mr.updated_at = sandbox.now()
+    return {"username": user.username, "state": state}
 
 
 @router.get("/pipelines")

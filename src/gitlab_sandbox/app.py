@@ -18,6 +18,7 @@ from gitlab_sandbox.api.errors import install_error_handlers
 from gitlab_sandbox.faults import FaultMiddleware
 from gitlab_sandbox.git.smart_http import build_git_router
 from gitlab_sandbox.git_access import SandboxGitAccess
+from gitlab_sandbox.hooks.dispatcher import request_scope
 from gitlab_sandbox.sandbox import Sandbox
 from gitlab_sandbox.scenario import SeedResult, apply_scenario
 
@@ -39,6 +40,20 @@ class EncodedSlashMiddleware:
                 # In place: the accounting middleware reads the routed scope afterwards.
                 scope["path"] = unquote(_ENCODED_SLASH.sub("%252F", text))
         await self.app(scope, receive, send)
+
+
+class WebhookRequestMiddleware:
+    """Every hook one request triggers shares its ``X-Gitlab-Event-UUID``, as on GitLab."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        with request_scope():
+            await self.app(scope, receive, send)
 
 
 def create_app(
@@ -78,6 +93,7 @@ def create_app(
     app.include_router(build_git_router(SandboxGitAccess(sandbox)))
     # Added last = outermost: accounting sees faulted calls too; faults come before routing.
     app.add_middleware(EncodedSlashMiddleware)
+    app.add_middleware(WebhookRequestMiddleware)
     app.add_middleware(FaultMiddleware, injector=sandbox.faults)
     app.add_middleware(
         AccountingMiddleware, accounting=sandbox.accounting, token_label=sandbox.token_label

@@ -12,8 +12,10 @@ import asyncio
 import json
 import random
 import re
+import time
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
+from email.utils import formatdate
 from typing import Any
 
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -221,10 +223,7 @@ class FaultMiddleware:
             await asyncio.sleep(decision.rule.timeout_seconds)
             await _respond(send, 504, {"message": "504 Gateway Timeout"})
         elif decision.status == 429:
-            retry_after = str(decision.rule.retry_after)
-            await _respond(
-                send, 429, {"message": "Retry later"}, [(b"retry-after", retry_after.encode())]
-            )
+            await _respond_throttled(send, decision.rule.retry_after)
         elif decision.status is not None:
             await _respond(send, decision.status, {"message": _MESSAGES[decision.status]})
         else:
@@ -240,16 +239,40 @@ _MESSAGES = {
 }
 
 
-async def _respond(
-    send: Send, status: int, body: dict[str, str], headers: list[tuple[bytes, bytes]] | None = None
-) -> None:
+async def _respond(send: Send, status: int, body: dict[str, str]) -> None:
     content = json.dumps(body).encode()
     response_headers = [
         (b"content-type", b"application/json"),
         (b"content-length", str(len(content)).encode()),
-        *(headers or []),
     ]
     await send({"type": "http.response.start", "status": status, "headers": response_headers})
+    await send({"type": "http.response.body", "body": content})
+
+
+async def _respond_throttled(send: Send, retry_after: int) -> None:
+    """GitLab's Rack::Attack answer (``lib/gitlab/rack_attack.rb``): ``text/plain`` "Retry
+    later" with the ``RateLimit-*`` headers of ``throttled_response_headers`` and
+    ``Retry-After``."""
+    reset = int(time.time()) + retry_after
+    content = b"Retry later\n"
+    headers = {
+        "content-type": "text/plain",
+        "content-length": str(len(content)),
+        "ratelimit-name": "throttle_authenticated_api",
+        "ratelimit-limit": "2000",
+        "ratelimit-observed": "2001",
+        "ratelimit-remaining": "0",
+        "ratelimit-reset": str(reset),
+        "ratelimit-resettime": formatdate(reset, usegmt=True),
+        "retry-after": str(retry_after),
+    }
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 429,
+            "headers": [(k.encode(), v.encode()) for k, v in headers.items()],
+        }
+    )
     await send({"type": "http.response.body", "body": content})
 
 

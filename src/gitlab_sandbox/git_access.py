@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from gitlab_sandbox.git.lfs_check import install_hook
 from gitlab_sandbox.git.objects import ZERO_SHA
+from gitlab_sandbox.git.services import PushEnvironment
 from gitlab_sandbox.git.smart_http import GitTarget, RefUpdate
 from gitlab_sandbox.sandbox import Sandbox
 from gitlab_sandbox.services.permissions import (
@@ -47,6 +49,14 @@ class SandboxGitAccess:
             project_id=project.id,
             full_path=project.path_with_namespace,
             write_lock=self.sandbox.store.project_lock(project.id),
+        )
+
+    def push_environment(self, principal: GitPrincipal, target: GitTarget) -> PushEnvironment:
+        """GitLab's pre-receive checks (LFS locks of others) and the pusher they see."""
+        del target
+        hooks = install_hook(self.sandbox.config.data_dir / "git-hooks")
+        return PushEnvironment(
+            config={"core.hooksPath": str(hooks)}, env={"GL_USERNAME": principal.user.username}
         )
 
     def authenticate(self, username: str, password: str) -> GitPrincipal | None:
@@ -119,7 +129,11 @@ class SandboxGitAccess:
         return None
 
     async def after_push(
-        self, principal: GitPrincipal, target: GitTarget, updates: list[RefUpdate]
+        self,
+        principal: GitPrincipal,
+        target: GitTarget,
+        updates: list[RefUpdate],
+        push_options: list[str],
     ) -> None:
         """Run GitLab's reactions for the branches the push moved."""
         project = self.sandbox.store.projects.get(target.project_id)
@@ -131,4 +145,6 @@ class SandboxGitAccess:
             if u.ref.startswith("refs/heads/")
         ]
         if branch_updates:
-            await branches_updated(self.sandbox, project, branch_updates, principal.user)
+            await branches_updated(
+                self.sandbox, project, branch_updates, principal.user, push_options=push_options
+            )

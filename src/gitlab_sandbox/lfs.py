@@ -16,6 +16,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
 from gitlab_sandbox.api.render import iso
+from gitlab_sandbox.git.lfs_check import write_locks
 from gitlab_sandbox.git_access import WRITE_SCOPES, GitPrincipal, SandboxGitAccess
 from gitlab_sandbox.sandbox import Sandbox
 from gitlab_sandbox.store import AccessLevel, LfsLock, Project
@@ -180,6 +181,7 @@ async def unlock(path: str, lock_id: str, request: Request) -> Response:
                 403,
             )
     del sandbox.store.lfs_locks[lock.id]
+    _record_locks(sandbox, project)
     return _reply({"lock": _lock_json(sandbox, lock)})
 
 
@@ -204,4 +206,18 @@ async def create_lock(path: str, request: Request) -> Response:
         locked_at=sandbox.now(),
     )
     sandbox.store.lfs_locks[lock.id] = lock
+    _record_locks(sandbox, project)
     return _reply({"lock": _lock_json(sandbox, lock)}, 201)
+
+
+def _record_locks(sandbox: Sandbox, project: Project) -> None:
+    """Hand the project's locks to the pre-receive check (``git/lfs_check.py``)."""
+    users = sandbox.store.users
+    write_locks(
+        sandbox.repo(project).path,
+        [
+            (lock.path, users[lock.owner_id].username)
+            for lock in _project_locks(sandbox, project)
+            if lock.owner_id in users
+        ],
+    )

@@ -35,6 +35,7 @@ class MergeFacts:
     pipeline_status: str | None  # the head pipeline's status, None when there is none
     skipped_pipeline_allowed: bool = False
     preparing: bool = False  # the MR's diff is still being prepared (right after creation)
+    unchecked: bool = False  # changed, and nobody asked for a check yet
     approvals_syncing: bool = False  # approval rules are being recomputed after a change
     requested_changes: bool = False  # a reviewer requested changes (blocks on Premium+)
     locked_paths: bool = False  # a changed path is locked by someone else (file locking)
@@ -60,6 +61,8 @@ def _transient_status(facts: MergeFacts) -> str | None:
         return "preparing"
     if facts.checking:
         return "checking"
+    if facts.unchecked:
+        return "unchecked"
     if facts.approvals_syncing:
         return "approvals_syncing"
     return None
@@ -105,6 +108,8 @@ def merge_status(facts: MergeFacts) -> str:
     """The deprecated ``merge_status``: only whether git can merge the branches."""
     if facts.checking:
         return "checking"
+    if facts.unchecked:
+        return "unchecked"
     if facts.state != "opened":
         return "can_be_merged" if not facts.has_conflicts else "cannot_be_merged"
     if facts.has_conflicts or not facts.source_exists:
@@ -127,10 +132,11 @@ MERGE_FAILED = MergeRefusal(422, "Branch cannot be merged")
 def refusal(status: str, *, auto_merge: bool) -> MergeRefusal | None:
     """How the merge API refuses an MR in ``status``: 405 for every MR that is not mergeable
     (conflict and need_rebase included; GitLab 16+ no longer answers 406); ``None`` when it may
-    merge (or be set to merge automatically when ``auto_merge`` and only CI is pending)."""
+    merge, or, with ``auto_merge``, be set to merge when its checks pass: GitLab 17's
+    ``MergeWhenChecksPassService`` is available for any open MR that is not mergeable yet."""
     if status == "mergeable" or status in TRANSIENT_STATUSES:
         return None
-    if auto_merge and status == "ci_still_running":
+    if auto_merge and status != "not_open":
         return None
     return NOT_ALLOWED
 

@@ -23,7 +23,7 @@ from gitlab_sandbox.clock import SandboxClock
 from gitlab_sandbox.faults import FaultInjector
 from gitlab_sandbox.git.repo import BareRepo
 from gitlab_sandbox.greenmain import GreenMainRecord
-from gitlab_sandbox.hooks.dispatcher import WebhookDispatcher
+from gitlab_sandbox.hooks.dispatcher import WebhookDispatcher, request_scope
 from gitlab_sandbox.store import Project, Store, hash_token
 
 log = logging.getLogger("gitlab_sandbox")
@@ -46,6 +46,9 @@ class SandboxConfig:
     mergeability_check_seconds: float = 0.0
     # Simulated seconds a rebase takes before it lands.
     rebase_seconds: float = 0.0
+    # GitLab's asynchrony (issue 14, item 2; off by default, see ``services/asynchrony.py``):
+    # transient statuses, lists that do not recheck, an MR that follows a push a moment later.
+    asynchronous: bool = False
 
 
 class Sandbox:
@@ -62,7 +65,9 @@ class Sandbox:
         self.ci = CiSimulator(
             config.ci_rules, self.clock, config.seed, self.read_tree, self._pipeline_changed
         )
-        self.webhooks = WebhookDispatcher(instance_url=self.base_url, seed=config.seed)
+        self.webhooks = WebhookDispatcher(
+            instance_url=self.base_url, seed=config.seed, clock=self.clock
+        )
         self.faults = FaultInjector(seed=config.seed)
         self.accounting = CallAccounting()
         self.green_main = GreenMainRecord(self.clock)
@@ -135,8 +140,10 @@ class Sandbox:
         return files
 
     async def _pipeline_changed(self, run: PipelineRun) -> None:
-        for listener in self.pipeline_listeners:
-            await listener(run)
+        # A CI status change is a job of its own: the hooks it triggers share one event UUID.
+        with request_scope():
+            for listener in self.pipeline_listeners:
+                await listener(run)
 
     # background work ------------------------------------------------------------------------
     def spawn(self, coroutine: Coroutine[Any, Any, Any], *, name: str) -> asyncio.Task[Any]:

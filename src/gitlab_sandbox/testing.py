@@ -176,6 +176,7 @@ def run_sandbox(
             ci_rules=ci_rules(data),
             mergeability_check_seconds=float(data.get("mergeability_check_seconds", 0.0)),
             rebase_seconds=float(data.get("rebase_seconds", 0.0)),
+            asynchronous=bool(data.get("asynchronous", False)),
         )
         sandbox = build_sandbox(config)
         app = create_app(sandbox)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 
 import httpx
@@ -60,11 +61,23 @@ async def test_error_rate_one_answers_the_configured_status(
     assert counters["errors"] == {"503": 5}
 
 
-async def test_429_carries_retry_after(client: httpx.AsyncClient, injector: FaultInjector) -> None:
+async def test_429_is_gitlabs_throttled_answer(
+    client: httpx.AsyncClient, injector: FaultInjector
+) -> None:
+    """``lib/gitlab/rack_attack.rb``: ``text/plain`` "Retry later" with
+    ``throttled_response_headers`` (``RateLimit-*``) and ``Retry-After``."""
     injector.set_rules([FaultRule(path="projects", error_rate=1.0, statuses=(429,), retry_after=7)])
+    before = int(time.time())
     response = await client.get("/api/v4/projects/1")
     assert response.status_code == 429
+    assert response.headers["content-type"] == "text/plain"
+    assert response.text == "Retry later\n"
     assert response.headers["retry-after"] == "7"
+    assert response.headers["ratelimit-remaining"] == "0"
+    assert int(response.headers["ratelimit-limit"]) < int(response.headers["ratelimit-observed"])
+    assert response.headers["ratelimit-name"] == "throttle_authenticated_api"
+    assert before + 7 <= int(response.headers["ratelimit-reset"]) <= before + 8
+    assert response.headers["ratelimit-resettime"].endswith(" GMT")
 
 
 async def test_method_filter_and_first_rule_wins(

@@ -95,8 +95,7 @@ async def test_accepted_event_is_stored_and_wakes_the_owner(
     "headers",
     [
         {"Idempotency-Key": "same-key"},
-        {"X-Gitlab-Event-UUID": "0b5e1a4c-1111-4222-8333-444455556666"},
-        {},  # no key at all: the body's hash
+        {},  # no key at all (GitLab before 17.4): the body's hash
     ],
 )
 async def test_replayed_delivery_is_stored_once_and_wakes_once(
@@ -113,6 +112,33 @@ async def test_replayed_delivery_is_stored_once_and_wakes_once(
     assert again.json()["duplicate"] is True
     assert len(await inbox(sessions)) == 1
     assert len(await drain(wakeups)) == 1
+
+
+async def test_a_resent_delivery_is_recognised_whatever_its_request_uuids(
+    client: httpx.AsyncClient, project: Project, sessions: Sessions
+) -> None:
+    """web_hook_service.rb: a delivery sent again keeps its Idempotency-Key; its
+    X-Gitlab-Webhook-UUID (random per request) and X-Gitlab-Event-UUID may differ."""
+    first = {"Idempotency-Key": "d-1", "X-Gitlab-Webhook-UUID": "w-1", "X-Gitlab-Event-UUID": "e"}
+    again = {"Idempotency-Key": "d-1", "X-Gitlab-Webhook-UUID": "w-2", "X-Gitlab-Event-UUID": "f"}
+    assert (await post(client, mr_event(project), **first)).status_code == 202
+    assert (await post(client, mr_event(project), **again)).status_code == 200
+    assert len(await inbox(sessions)) == 1
+
+
+@pytest.mark.parametrize("with_keys", [True, False])
+async def test_events_of_one_request_sharing_the_event_uuid_are_all_kept(
+    client: httpx.AsyncClient, project: Project, sessions: Sessions, with_keys: bool
+) -> None:
+    """One GitLab request (a push) triggers a Push Hook and an MR hook with the same
+    X-Gitlab-Event-UUID: both are distinct events (issue 14, item 7). Without an
+    Idempotency-Key (GitLab before 17.4) they are told apart by their bodies."""
+    shared = {"X-Gitlab-Event-UUID": "0b5e1a4c-1111-4222-8333-444455556666"}
+    for n, payload in enumerate((mr_event(project), pipeline_event(project))):
+        keys = {"Idempotency-Key": f"delivery-{n}"} if with_keys else {}
+        response = await post(client, payload, **shared, **keys)
+        assert response.status_code == 202
+    assert len(await inbox(sessions)) == 2
 
 
 async def test_idempotency_key_wins_over_the_event_uuid(

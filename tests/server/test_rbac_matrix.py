@@ -117,6 +117,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/api/health/alerts/settings"): Rule(Who.admin),
     ("PUT", "/api/health/alerts/settings"): Rule(Who.admin, _json({"stuck_after_minutes": 90})),
     ("POST", "/api/health/alerts/test"): Rule(Who.admin),  # 422 with no channel turned on
+    ("GET", "/api/health/webhooks"): Rule(Who.signed_in),
     # sign-in (the credentials are wrong: the answer is a refusal, never a 5xx)
     ("POST", "/api/auth/login"): Rule(Who.anyone, _json({"username": "x", "password": "y"})),
     ("POST", "/api/auth/login-gitlab"): Rule(Who.anyone, _json({"token": "not-a-token"})),

@@ -27,11 +27,13 @@ from gitlab_sandbox.api.render_mr import merge_request as render_mr
 from gitlab_sandbox.api.render_mr import pipeline_basic
 from gitlab_sandbox.sandbox import Sandbox
 from gitlab_sandbox.services import events
+from gitlab_sandbox.services.auto_merge import process_auto_merge
 from gitlab_sandbox.services.merge_requests import (
     MergeRequestError,
     NewMergeRequest,
     create_merge_request,
     refresh_facts,
+    request_check,
 )
 from gitlab_sandbox.services.mr_updates import update_merge_request
 from gitlab_sandbox.services.pipelines import create_mr_pipeline
@@ -43,8 +45,14 @@ router = APIRouter()
 async def rendered(
     sandbox: Sandbox, project: Project, mr: MergeRequest, caller: Caller, *, detailed: bool = True
 ) -> dict[str, Any]:
-    """The MR's JSON after bringing its mergeability facts up to date."""
-    await refresh_facts(sandbox, project, mr)
+    """The MR's JSON after bringing its mergeability facts up to date. With the
+    ``asynchronous`` option a list shows what GitLab last computed (lists never recheck) and a
+    single GET only asks for a check of an ``unchecked`` MR; the MR follows its branches when
+    the push's reactions run."""
+    if not sandbox.config.asynchronous:
+        await refresh_facts(sandbox, project, mr)
+    elif detailed:
+        request_check(sandbox, mr)
     return render_mr(sandbox, project, mr, caller.user, detailed=detailed)
 
 
@@ -159,7 +167,26 @@ async def update_mr(
         await update_merge_request(sandbox, project, mr, caller.user, params)
     except MergeRequestError as error:
         raise ApiError(error.status_code, error.message) from None
-    return await rendered(sandbox, project, mr, caller)
+    answer = await rendered(sandbox, project, mr, caller)
+    await process_auto_merge(sandbox, project, mr)  # e.g. the draft mark was removed
+    return answer
+
+
+@router.get("/projects/{project_id}/merge_requests/{iid}/reviewers")
+def mr_reviewers(
+    project_id: str, iid: int, caller: ReaderDep, sandbox: SandboxDep
+) -> list[dict[str, Any]]:
+    """Each reviewer with their review state (``API::Entities::MergeRequestReviewer``)."""
+    project = project_for(sandbox, caller, project_id)
+    mr = merge_request_for(sandbox, project, iid)
+    return [
+        {
+            "user": render.user_by_id(sandbox, uid),
+            "state": mr.reviewer_states.get(uid, "unreviewed"),
+            "created_at": render.iso(mr.created_at),
+        }
+        for uid in mr.reviewer_ids
+    ]
 
 
 @router.get("/projects/{project_id}/merge_requests/{iid}/commits")
@@ -229,7 +256,11 @@ async def mr_pipelines(
     """Pipelines of the MR's commits on its branch or MR ref, newest first."""
     project = project_for(sandbox, caller, project_id)
     mr = merge_request_for(sandbox, project, iid)
-    refs = {mr.source_branch, f"refs/merge-requests/{mr.iid}/head"}
+    refs = {
+        mr.source_branch,
+        f"refs/merge-requests/{mr.iid}/head",
+        f"refs/merge-requests/{mr.iid}/merge",
+    }
     found = sorted(
         (p for p in sandbox.store.project_pipelines(project.id) if p.ref in refs),
         key=lambda p: -p.id,
@@ -238,7 +269,9 @@ async def mr_pipelines(
     return JSONResponse([pipeline_basic(sandbox, project, p) for p in page], headers=headers)
 
 
-@router.post("/projects/{project_id}/merge_requests/{iid}/pipelines", status_code=201)
+# lib/api/merge_requests.rb answers this one ``status :ok`` (the project's POST .../pipeline
+# answers 201 Created).
+@router.post("/projects/{project_id}/merge_requests/{iid}/pipelines", status_code=200)
 async def create_mr_pipeline_endpoint(
     project_id: str, iid: int, caller: WriterDep, sandbox: SandboxDep
 ) -> dict[str, Any]:
@@ -249,7 +282,7 @@ async def create_mr_pipeline_endpoint(
     await refresh_facts(sandbox, project, mr)
     if mr.sha is None or mr.state != "opened":
         raise ApiError(400, "Cannot create a pipeline for this merge request.")
-    pipeline = create_mr_pipeline(sandbox, project, mr, caller.user.id)
+    pipeline = await create_mr_pipeline(sandbox, project, mr, caller.user.id)
     return pipeline_full(sandbox, project, pipeline)
 
 

@@ -20,7 +20,8 @@ from gitlab_sandbox.api.errors import ApiError, unauthorized
 from gitlab_sandbox.api.merge_requests import rendered
 from gitlab_sandbox.mergeability import sha_mismatch_message
 from gitlab_sandbox.services import events
-from gitlab_sandbox.services.merge_requests import refresh_facts
+from gitlab_sandbox.services.auto_merge import process_auto_merge
+from gitlab_sandbox.services.merge_requests import approvals_left, refresh_facts
 from gitlab_sandbox.services.merging import MergeOptions, MergeRefused, accept, request_rebase
 from gitlab_sandbox.store import AccessLevel, Approval
 
@@ -66,9 +67,15 @@ async def approve(
     ):
         raise unauthorized()
     mr.approvals.append(Approval(user.id, sandbox.now()))
+    if user.id in mr.reviewer_ids:  # an approval replaces a request for changes
+        mr.reviewer_states[user.id] = "approved"
     mr.updated_at = sandbox.now()
-    events.merge_request_event(sandbox, project, mr, "approved", user)
-    return render_mr.approvals(sandbox, project, mr, user)
+    # EE's ExecuteApprovalHooksService: "approved" once no approval is left, else "approval".
+    action = "approved" if approvals_left(project, mr) == 0 else "approval"
+    events.merge_request_event(sandbox, project, mr, action, user)
+    answer = render_mr.approvals(sandbox, project, mr, user)
+    await process_auto_merge(sandbox, project, mr)
+    return answer
 
 
 @router.post(MR + "/unapprove", status_code=201)
@@ -79,9 +86,15 @@ async def unapprove(
     mr = merge_request_for(sandbox, project, iid)
     if not any(a.user_id == caller.user.id for a in mr.approvals):
         raise ApiError(404, "404 Not Found")
+    was_approved = approvals_left(project, mr) == 0
     mr.approvals = [a for a in mr.approvals if a.user_id != caller.user.id]
+    if caller.user.id in mr.reviewer_ids:
+        mr.reviewer_states[caller.user.id] = "unapproved"
     mr.updated_at = sandbox.now()
-    events.merge_request_event(sandbox, project, mr, "unapproved", caller.user)
+    # EE's RemoveApprovalService: "unapproved" when the MR stops being approved.
+    still_approved = approvals_left(project, mr) == 0
+    action = "unapproved" if was_approved and not still_approved else "unapproval"
+    events.merge_request_event(sandbox, project, mr, action, caller.user)
     return render_mr.approvals(sandbox, project, mr, caller.user)
 
 

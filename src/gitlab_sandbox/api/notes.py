@@ -22,6 +22,7 @@ from gitlab_sandbox.api.errors import forbidden, missing, not_found
 from gitlab_sandbox.api.pagination import paginate
 from gitlab_sandbox.sandbox import Sandbox
 from gitlab_sandbox.services import events
+from gitlab_sandbox.services.auto_merge import process_auto_merge
 from gitlab_sandbox.store import AccessLevel, Discussion, MergeRequest, Note, Project
 
 router = APIRouter()
@@ -255,7 +256,9 @@ async def resolve_discussion(
         raise missing("resolved")
     _resolve(sandbox, caller, discussion.notes, resolved)
     mr.updated_at = sandbox.now()
-    return render_mr.discussion(sandbox, project, mr, discussion)
+    answer = render_mr.discussion(sandbox, project, mr, discussion)
+    await process_auto_merge(sandbox, project, mr)
+    return answer
 
 
 @router.put(MR + "/discussions/{discussion_id}/notes/{note_id}")
@@ -276,6 +279,7 @@ async def update_discussion_note(
         raise not_found("Note")
     if params.bool("resolved") is not None:
         _resolve(sandbox, caller, [note], bool(params.bool("resolved")))
+        await process_auto_merge(sandbox, project, mr)
     elif params.str("body"):
         if note.author_id != caller.user.id:
             raise forbidden()

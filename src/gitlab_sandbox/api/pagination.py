@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 
 from fastapi import Request
 
+from gitlab_sandbox.api.errors import ApiError
 from gitlab_sandbox.api.params import Params
 
 DEFAULT_PER_PAGE = 20
@@ -86,10 +87,18 @@ def keyset_page(
     return chunk, headers
 
 
+KEYSET_UNAVAILABLE = "Keyset pagination is not yet available for this type of request"
+
+
 def paginate(
-    request: Request, params: Params, items: Sequence[Any]
+    request: Request, params: Params, items: Sequence[Any], *, keyset: bool = False
 ) -> tuple[list[Any], dict[str, str]]:
-    """Keyset when asked for (and items have ids), offset otherwise."""
-    if params.str("pagination") == "keyset" and all(hasattr(i, "id") for i in items):
+    """Offset pagination, or keyset when asked for where GitLab offers it (``keyset``: the
+    endpoint's relation is one ``Gitlab::Pagination::Keyset.available?`` accepts, ordered by
+    id). Elsewhere ``pagination=keyset`` is GitLab's 405 (``lib/api/helpers/
+    pagination_strategies.rb``)."""
+    if params.str("pagination") == "keyset":
+        if not keyset or (params.str("order_by") or "id") != "id":
+            raise ApiError(405, KEYSET_UNAVAILABLE, key="error")
         return keyset_page(request, params, items)
     return offset_page(request, params, items)

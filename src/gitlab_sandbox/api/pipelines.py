@@ -13,7 +13,7 @@ from gitlab_sandbox.api.errors import ApiError, bad_request, forbidden, not_foun
 from gitlab_sandbox.api.pagination import paginate
 from gitlab_sandbox.api.render_mr import job as render_job
 from gitlab_sandbox.api.render_mr import pipeline_basic, pipeline_full
-from gitlab_sandbox.ci import CiJob
+from gitlab_sandbox.ci import CiJob, PipelineStatus
 from gitlab_sandbox.sandbox import Sandbox
 from gitlab_sandbox.services.permissions import can_push
 from gitlab_sandbox.services.pipelines import create_pipeline
@@ -25,8 +25,11 @@ P = "/projects/{project_id}"
 _SCOPES = {
     "running": {"running"},
     "pending": {"pending", "created"},
-    "finished": {"success", "failed", "canceled"},
+    "finished": {"success", "failed", "canceled", "skipped"},
 }
+# lib/api/ci/pipelines.rb validates these with Grape's ``values``: anything else is a 400.
+_STATUSES = frozenset(status.value for status in PipelineStatus)
+_ALL_SCOPES = frozenset({*_SCOPES, "branches", "tags"})
 
 
 def _pipeline(sandbox: Sandbox, project: Project, pipeline_id: int) -> Pipeline:
@@ -49,6 +52,10 @@ def list_pipelines(
     project_id: str, request: Request, params: ParamsDep, caller: ReaderDep, sandbox: SandboxDep
 ) -> JSONResponse:
     project = project_for(sandbox, caller, project_id)
+    for name, allowed in (("status", _STATUSES), ("scope", _ALL_SCOPES)):
+        value = params.str(name)
+        if value is not None and value not in allowed:
+            raise ApiError(400, f"{name} does not have a valid value", key="error")
     found = sandbox.store.project_pipelines(project.id)
     for name in ("status", "ref", "sha", "source"):
         wanted = params.str(name)
@@ -57,6 +64,10 @@ def list_pipelines(
     scope = params.str("scope")
     if scope in _SCOPES:
         found = [p for p in found if p.status in _SCOPES[scope]]
+    elif scope == "branches":
+        found = [p for p in found if not p.ref.startswith("refs/")]
+    elif scope == "tags":
+        found = []  # the sandbox runs no tag pipelines
     username = params.str("username")
     if username is not None:
         user = sandbox.store.user_by_username(username)

@@ -14,6 +14,7 @@ from gitlab_sandbox.api.deps import ParamsDep, ReaderDep, SandboxDep, WriterDep,
 from gitlab_sandbox.api.errors import ApiError, missing, not_found, validation
 from gitlab_sandbox.api.pagination import paginate
 from gitlab_sandbox.api.params import Params
+from gitlab_sandbox.sandbox import Sandbox
 from gitlab_sandbox.store import AccessLevel, Label, Project, ProjectHook, ProtectedBranch
 from gitlab_sandbox.store.models import ProjectSettings
 
@@ -27,6 +28,7 @@ _BOOL_SETTINGS = (
     "allow_merge_on_skipped_pipeline",
     "reset_approvals_on_push",
     "remove_source_branch_after_merge",
+    "merge_pipelines_enabled",
 )
 
 
@@ -52,7 +54,7 @@ def list_projects(
         projects = [p for p in projects if store.access_level(p, caller.user) >= minimum]
     descending = (params.str("sort") or "desc") == "desc"
     projects.sort(key=lambda p: p.id, reverse=descending)
-    page, headers = paginate(request, params, projects)
+    page, headers = paginate(request, params, projects, keyset=True)
     return JSONResponse([render.project(sandbox, p, caller.user) for p in page], headers=headers)
 
 
@@ -266,7 +268,7 @@ _HOOK_EVENTS = (
 )
 
 
-def _hook(project: Project, hook: ProjectHook) -> dict[str, Any]:
+def _hook(sandbox: Sandbox, project: Project, hook: ProjectHook) -> dict[str, Any]:
     data: dict[str, Any] = {
         "id": hook.id,
         "url": hook.url,
@@ -280,7 +282,9 @@ def _hook(project: Project, hook: ProjectHook) -> dict[str, Any]:
         "wiki_page_events": False,
         "deployment_events": False,
         "releases_events": False,
-        "alert_status": "executable",
+        # WebHooks::AutoDisabling, shown by API::Entities::Hook.
+        "alert_status": hook.health.alert_status(sandbox.now()),
+        "disabled_until": render.iso(hook.health.disabled_until),
     }
     data.update({name: getattr(hook, name) for name in _HOOK_EVENTS})
     return data
@@ -292,7 +296,7 @@ def list_hooks(
 ) -> JSONResponse:
     project = project_for(sandbox, caller, project_id, AccessLevel.MAINTAINER)
     page, headers = paginate(request, params, project.hooks)
-    return JSONResponse([_hook(project, h) for h in page], headers=headers)
+    return JSONResponse([_hook(sandbox, project, h) for h in page], headers=headers)
 
 
 @router.get("/projects/{project_id}/hooks/{hook_id}")
@@ -303,7 +307,7 @@ def get_hook(
     hook = next((h for h in project.hooks if h.id == hook_id), None)
     if hook is None:
         raise not_found("Hook")
-    return _hook(project, hook)
+    return _hook(sandbox, project, hook)
 
 
 @router.post("/projects/{project_id}/hooks", status_code=201)
@@ -326,7 +330,7 @@ def create_hook(
         if value is not None:
             setattr(hook, name, value)
     project.hooks.append(hook)
-    return _hook(project, hook)
+    return _hook(sandbox, project, hook)
 
 
 @router.delete("/projects/{project_id}/hooks/{hook_id}", status_code=204)

@@ -174,8 +174,8 @@ def project(sandbox: Sandbox, value: Project, viewer: User | None = None) -> JSO
         "squash_commit_template": settings.squash_commit_template,
         "resolve_outdated_diff_discussions": False,
         "printing_merge_request_link_enabled": True,
-        "merge_pipelines_enabled": False,
         "merge_trains_enabled": False,
+        "merge_pipelines_enabled": settings.merge_pipelines_enabled,
         "ci_config_path": None,
         "permissions": {"project_access": access, "group_access": None},
         "_links": {

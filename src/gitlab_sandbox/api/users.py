@@ -64,7 +64,7 @@ def list_users(
         users = [u for u in users if u.state == "active"]
     if params.bool("blocked"):
         users = [u for u in users if u.state == "blocked"]
-    page, headers = paginate(request, params, users)
+    page, headers = paginate(request, params, users, keyset=True)
     body = [
         render.user_full(
             sandbox, u, is_self=u.id == caller.user.id, viewer_is_admin=caller.user.is_admin

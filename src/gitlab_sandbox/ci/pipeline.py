@@ -8,14 +8,20 @@ from datetime import datetime
 
 
 class PipelineStatus(enum.StrEnum):
-    """GitLab's pipeline and job statuses that the simulator uses."""
+    """GitLab's pipeline and job statuses (``Ci::HasStatus::AVAILABLE_STATUSES``, 17.x)."""
 
     created = "created"
+    waiting_for_resource = "waiting_for_resource"
+    preparing = "preparing"
     pending = "pending"
     running = "running"
     success = "success"
     failed = "failed"
+    canceling = "canceling"  # 17.x: the runner is given time to stop the job
     canceled = "canceled"
+    skipped = "skipped"  # [ci skip], ``-o ci.skip``
+    manual = "manual"  # waits for someone to play a manual job
+    scheduled = "scheduled"  # a delayed job waits for its time
 
     @property
     def finished(self) -> bool:
@@ -23,16 +29,29 @@ class PipelineStatus(enum.StrEnum):
         return self in _FINISHED
 
 
-_FINISHED = frozenset({PipelineStatus.success, PipelineStatus.failed, PipelineStatus.canceled})
+_FINISHED = frozenset(
+    {
+        PipelineStatus.success,
+        PipelineStatus.failed,
+        PipelineStatus.canceled,
+        PipelineStatus.skipped,
+    }
+)
 
 # GitLab's `detailed_status` labels ("passed" rather than "success").
 DETAILED_STATUS = {
     PipelineStatus.created: "created",
+    PipelineStatus.waiting_for_resource: "waiting",
+    PipelineStatus.preparing: "preparing",
     PipelineStatus.pending: "pending",
     PipelineStatus.running: "running",
     PipelineStatus.success: "passed",
     PipelineStatus.failed: "failed",
+    PipelineStatus.canceling: "canceling",
     PipelineStatus.canceled: "canceled",
+    PipelineStatus.skipped: "skipped",
+    PipelineStatus.manual: "manual",
+    PipelineStatus.scheduled: "delayed",
 }
 
 

@@ -25,6 +25,9 @@ from gitlab_sandbox.clock import SandboxClock
 
 logger = logging.getLogger(__name__)
 
+# Simulated seconds a canceled running job stays ``canceling`` (its runner stops it).
+CANCELING_SECONDS = 2.0
+
 ReadTree = Callable[[str, str], Mapping[str, bytes]]
 OnChange = Callable[[PipelineRun], Awaitable[None]]
 
@@ -56,6 +59,7 @@ class CiSimulator:
         self._announce: list[PipelineRun] = []  # transitions made outside the loop
         self._by_commit: dict[tuple[str, str], TreeContentVerdict] = {}
         self._next_job_id = first_job_id
+        self._canceling: set[int] = set()  # running pipelines told to stop
         self._loop: asyncio.AbstractEventLoop | None = None
         self._wake = asyncio.Event()
         self._stopping = False
@@ -73,11 +77,29 @@ class CiSimulator:
         self._new_job(run)
         self._enqueue(run)
 
+    def record(self, run: PipelineRun) -> None:
+        """Keep a pipeline that never runs (``skipped``), so it is listed and counted."""
+        if run.id in self._runs:
+            raise ValueError(f"Pipeline {run.id} was already submitted.")
+        self._runs[run.id] = run
+
     def cancel(self, pipeline_id: int) -> bool:
-        """Cancel a pending or running pipeline; False when it is unknown or already finished."""
+        """Cancel a pipeline: a running one goes ``canceling`` until its runner stops it
+        (``CANCELING_SECONDS``), then ``canceled``; a waiting one at once. False when it is
+        unknown, finished, or already canceling."""
         run = self._runs.get(pipeline_id)
-        if run is None or run.status.finished:
+        if run is None or run.status.finished or run.status is PipelineStatus.canceling:
             return False
+        if run.status is PipelineStatus.running:
+            run.status = PipelineStatus.canceling
+            job = run.current_job
+            if job is not None:
+                job.status = PipelineStatus.canceling
+            self._canceling.add(pipeline_id)
+            self._due[pipeline_id] = self.clock.monotonic() + CANCELING_SECONDS
+            self._announce.append(run)
+            self._signal()
+            return True
         if pipeline_id in self._queue:
             self._queue.remove(pipeline_id)
         self._forget_running(pipeline_id)
@@ -141,6 +163,7 @@ class CiSimulator:
         self._due.clear()
         self._verdicts.clear()
         self._durations.clear()
+        self._canceling.clear()
         self._announce.clear()
         self._announced.clear()
         self._signal()
@@ -226,6 +249,12 @@ class CiSimulator:
         verdict = self._verdicts.get(pipeline_id, TreeVerdict(True, ""))
         self._forget_running(pipeline_id)
         run = self._runs.get(pipeline_id)
+        if pipeline_id in self._canceling:
+            self._canceling.discard(pipeline_id)
+            if run is not None and run.status is PipelineStatus.canceling:
+                self._finish(run, PipelineStatus.canceled, "The pipeline was canceled.")
+                await self._notify(run)
+            return
         if run is None or run.status is not PipelineStatus.running:
             return
         status = PipelineStatus.success if verdict.passed else PipelineStatus.failed

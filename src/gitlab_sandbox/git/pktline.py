@@ -48,6 +48,7 @@ class PushCommands:
 
     commands: list[tuple[str, str, str]] = field(default_factory=list)  # (old, new, ref)
     capabilities: set[str] = field(default_factory=set)
+    options: list[str] = field(default_factory=list)  # push options (``git push -o``)
 
 
 def parse_push_commands(stream: IO[bytes]) -> PushCommands:
@@ -67,6 +68,10 @@ def parse_push_commands(stream: IO[bytes]) -> PushCommands:
             raise PktLineError("bad receive-pack command")
         old, new, ref = (part.decode(errors="surrogateescape") for part in match.groups())
         parsed.commands.append((old, new, ref))
+    if "push-options" in parsed.capabilities and parsed.commands:
+        # The options follow the commands, each in a packet, up to their own flush.
+        while (payload := read_pkt_line(stream)) is not None:
+            parsed.options.append(payload.rstrip(b"\n").decode(errors="replace"))
     return parsed
 
 

@@ -7,7 +7,8 @@ import contextlib
 import re
 import tempfile
 import zlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass, field
 from typing import IO, Literal
 
 from starlette.requests import Request
@@ -27,13 +28,29 @@ class BadRequestBody(ValueError):
     """The request body cannot be decoded (bad gzip)."""
 
 
-def service_env(repo: BareRepo, request: Request) -> dict[str, str]:
+@dataclass(frozen=True)
+class PushEnvironment:
+    """What a receive-pack of one push runs with beyond the defaults: git configuration (e.g.
+    ``core.hooksPath``) and environment variables its hooks read (e.g. ``GL_USERNAME``)."""
+
+    config: Mapping[str, str] = field(default_factory=dict)
+    env: Mapping[str, str] = field(default_factory=dict)
+
+
+def service_env(
+    repo: BareRepo, request: Request, push: PushEnvironment | None = None
+) -> dict[str, str]:
     """The environment for a service: the clean git environment plus the client's protocol
     version (``Git-Protocol: version=2`` lets upload-pack speak protocol v2)."""
-    extra: dict[str, str] = {}
+    extra: dict[str, str] = dict(push.env) if push is not None else {}
     protocol = request.headers.get("git-protocol", "")
     if _GIT_PROTOCOL.match(protocol):
         extra["GIT_PROTOCOL"] = protocol
+    # GitLab accepts push options (``git push -o ci.skip``): receive-pack must announce them.
+    config = {"receive.advertisePushOptions": "true", **(push.config if push else {})}
+    extra["GIT_CONFIG_COUNT"] = str(len(config))
+    for index, (key, value) in enumerate(config.items()):
+        extra[f"GIT_CONFIG_KEY_{index}"], extra[f"GIT_CONFIG_VALUE_{index}"] = key, value
     return git_env(repo.path, extra)
 
 
@@ -76,7 +93,11 @@ async def spool_body(request: Request) -> IO[bytes]:
 
 
 async def run_service(
-    repo: BareRepo, service: Service, request: Request, body: IO[bytes]
+    repo: BareRepo,
+    service: Service,
+    request: Request,
+    body: IO[bytes],
+    push: PushEnvironment | None = None,
 ) -> AsyncIterator[bytes]:
     """Run the service with ``body`` on its stdin and yield its stdout as it comes."""
     process = await asyncio.create_subprocess_exec(
@@ -84,7 +105,7 @@ async def run_service(
         stdin=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.DEVNULL,
-        env=service_env(repo, request),
+        env=service_env(repo, request, push),
         cwd=repo.path,
     )  # fmt: skip
     assert process.stdin is not None

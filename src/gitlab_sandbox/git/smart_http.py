@@ -30,6 +30,7 @@ from gitlab_sandbox.git.repo import BareRepo
 from gitlab_sandbox.git.services import (
     SERVICES,
     BadRequestBody,
+    PushEnvironment,
     Service,
     advertisement,
     run_service,
@@ -80,8 +81,17 @@ class GitAccess(Protocol[PrincipalT]):
         self, principal: PrincipalT, target: GitTarget, updates: list[RefUpdate]
     ) -> str | None: ...
 
+    def push_environment(self, principal: PrincipalT, target: GitTarget) -> PushEnvironment:
+        """The configuration and environment receive-pack runs with for this push (its
+        pre-receive hook's checks)."""
+        ...
+
     async def after_push(
-        self, principal: PrincipalT, target: GitTarget, updates: list[RefUpdate]
+        self,
+        principal: PrincipalT,
+        target: GitTarget,
+        updates: list[RefUpdate],
+        push_options: list[str],
     ) -> None: ...
 
 
@@ -196,11 +206,14 @@ class _GitEndpoints(Generic[PrincipalT]):
             return _result(refusal_report(push, refusal))
         lock = target.write_lock or contextlib.nullcontext()
         async with lock:
-            output = await _collect(run_service(target.repo, "git-receive-pack", request, body))
+            push_env = self.access.push_environment(principal, target)
+            output = await _collect(
+                run_service(target.repo, "git-receive-pack", request, body, push_env)
+            )
             applied = await asyncio.to_thread(_applied_updates, target.repo, requested)
         if applied:
             try:
-                await self.access.after_push(principal, target, applied)
+                await self.access.after_push(principal, target, applied, push.options)
             except Exception:  # the push happened; a failing follower must not undo its report
                 logger.exception("after_push failed for %s", target.full_path or path)
         return _result(output)

@@ -8,8 +8,10 @@ from gitlab_sandbox.hooks.dispatcher import (
     RetryPolicy,
     WebhookDispatcher,
     WebhookFaults,
+    request_scope,
 )
 from gitlab_sandbox.hooks.from_ci import hook_builds, hook_pipeline
+from gitlab_sandbox.hooks.health import HookHealth
 from gitlab_sandbox.hooks.merge_requests import MERGE_REQUEST_ACTIONS, merge_request_event
 from gitlab_sandbox.hooks.models import (
     HookBuild,
@@ -31,6 +33,7 @@ __all__ = [
     "DeliveryRecord",
     "HookBuild",
     "HookCommit",
+    "HookHealth",
     "HookLabel",
     "HookMergeRequest",
     "HookNote",
@@ -48,4 +51,5 @@ __all__ = [
     "note_event",
     "pipeline_event",
     "push_event",
+    "request_scope",
 ]

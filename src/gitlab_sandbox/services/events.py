@@ -120,7 +120,9 @@ def _enqueue(
             )
             if getattr(hook, name)
         )
-        target = HookTarget(url=hook.url, token=hook.token, events=events, id=hook.id)
+        target = HookTarget(
+            url=hook.url, token=hook.token, events=events, id=hook.id, health=hook.health
+        )
         try:
             sandbox.webhooks.enqueue(target, event_name, payload)
         except RuntimeError:  # no running loop (seeding before the server starts)

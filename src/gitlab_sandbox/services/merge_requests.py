@@ -98,6 +98,7 @@ async def create_merge_request(
         force_remove_source_branch=bool(request.remove_source_branch),
     )
     start_checking(sandbox, mr)
+    start_transient(sandbox, mr, preparing=True)
     sandbox.store.add_merge_request(mr)
     ensure_labels(sandbox, project, mr.labels)
     await refresh_facts(sandbox, project, mr)
@@ -113,9 +114,41 @@ def ensure_labels(sandbox: Sandbox, project: Project, names: list[str]) -> None:
             known.add(name.lower())
 
 
+# With the ``asynchronous`` option: simulated seconds of each transient window.
+ASYNC_CHECK_SECONDS = 2.0
+ASYNC_PREPARING_SECONDS = 1.0
+ASYNC_APPROVALS_SYNCING_SECONDS = 1.0
+
+
 def start_checking(sandbox: Sandbox, mr: MergeRequest) -> None:
-    """Open the asynchronous re-check window: the MR reads ``checking`` for a while."""
+    """Open the asynchronous re-check window: the MR reads ``checking`` for a while. With the
+    ``asynchronous`` option it reads ``unchecked`` until someone asks (``request_check``)."""
+    if sandbox.config.asynchronous:
+        mr.check_requested, mr.checking_until = False, 0.0
+        return
     mr.checking_until = sandbox.clock.monotonic() + sandbox.checking_seconds()
+
+
+def request_check(sandbox: Sandbox, mr: MergeRequest) -> None:
+    """A GET of the MR asks GitLab to check an ``unchecked`` MR (``check_mergeability(async:
+    true)``): it reads ``checking`` for a while, then its status."""
+    if mr.check_requested:
+        return
+    mr.check_requested = True
+    seconds = max(sandbox.checking_seconds(), ASYNC_CHECK_SECONDS)
+    mr.checking_until = sandbox.clock.monotonic() + seconds
+
+
+def start_transient(sandbox: Sandbox, mr: MergeRequest, *, preparing: bool = False) -> None:
+    """With the ``asynchronous`` option: ``preparing`` after creation, ``approvals_syncing``
+    after a push to an MR that needs approvals."""
+    if not sandbox.config.asynchronous:
+        return
+    now = sandbox.clock.monotonic()
+    if preparing:
+        mr.preparing_until = now + ASYNC_PREPARING_SECONDS
+    else:
+        mr.approvals_syncing_until = now + ASYNC_APPROVALS_SYNCING_SECONDS
 
 
 async def refresh_facts(sandbox: Sandbox, project: Project, mr: MergeRequest) -> BranchFacts | None:
@@ -182,6 +215,9 @@ def merge_facts(sandbox: Sandbox, project: Project, mr: MergeRequest) -> MergeFa
     return MergeFacts(
         state=mr.state,
         checking=sandbox.clock.monotonic() < mr.checking_until,
+        unchecked=not mr.check_requested,
+        preparing=sandbox.clock.monotonic() < mr.preparing_until,
+        approvals_syncing=sandbox.clock.monotonic() < mr.approvals_syncing_until,
         draft=mr.draft,
         source_exists=facts is None or facts.source_sha is not None,
         has_commits=facts is None or facts.source_sha is None or facts.commits_count > 0,
@@ -193,7 +229,13 @@ def merge_facts(sandbox: Sandbox, project: Project, mr: MergeRequest) -> MergeFa
         pipeline_required=project.settings.only_allow_merge_if_pipeline_succeeds,
         pipeline_status=pipeline.status if pipeline else None,
         skipped_pipeline_allowed=project.settings.allow_merge_on_skipped_pipeline,
+        requested_changes=requested_changes(mr),
     )
+
+
+def requested_changes(mr: MergeRequest) -> bool:
+    """A current reviewer requested changes (``CheckRequestedChangesService``, Premium+)."""
+    return any(mr.reviewer_states.get(uid) == "requested_changes" for uid in mr.reviewer_ids)
 
 
 def detailed_status(sandbox: Sandbox, project: Project, mr: MergeRequest) -> str:

@@ -23,7 +23,7 @@ from gitlab_sandbox.services.accounts import identity_of
 from gitlab_sandbox.services.merge_requests import merge_facts, refresh_facts, squash_default
 from gitlab_sandbox.services.permissions import can_merge, can_push
 from gitlab_sandbox.services.pushes import BranchUpdate, branches_updated, mark_merged
-from gitlab_sandbox.store import MergeRequest, Pipeline, Project, User
+from gitlab_sandbox.store import MergeRequest, Project, User
 
 log = logging.getLogger("gitlab_sandbox.merging")
 
@@ -68,11 +68,14 @@ class Landing:
 async def accept(
     sandbox: Sandbox, project: Project, mr: MergeRequest, user: User, options: MergeOptions
 ) -> MergeRequest:
-    """Merge now, or set auto-merge when asked and the head pipeline is still running.
+    """Merge now, or set auto-merge when asked and the MR cannot merge yet.
 
     The order of ``PUT .../merge`` on GitLab 17/18: 401 (may not merge), 409 (``sha`` is not
     the head, checked first), 405 (not mergeable, whatever the reason), 422 (the merge itself
-    failed, e.g. the target moved under it).
+    failed, e.g. the target moved under it). With ``auto_merge`` (17.x "merge when checks
+    pass", ``app/services/auto_merge/merge_when_checks_pass_service.rb``) any MR that is not
+    mergeable yet, or whose head pipeline still runs, is set to merge once every check passes:
+    a draft, unapproved or unresolved one too.
     """
     if not can_merge(sandbox, project, user, mr.target_branch):
         raise MergeRefused(401, "401 Unauthorized")
@@ -82,12 +85,16 @@ async def accept(
             raise MergeRefused(409, sha_mismatch_message(mr.sha))
         facts = merge_facts(sandbox, project, mr)
         # The merge API checks mergeability synchronously: no "checking" window here.
-        status = detailed_merge_status(replace(facts, checking=False))
+        status = detailed_merge_status(
+            replace(
+                facts, checking=False, unchecked=False, preparing=False, approvals_syncing=False
+            )
+        )
         head = sandbox.store.pipeline_for_mr(mr)
         head_active = head is not None and head.status in ACTIVE_PIPELINE_STATUSES
         if mr.state != "opened":
             raise MergeRefused.of(NOT_ALLOWED)
-        if options.auto_merge and head_active:
+        if options.auto_merge and (head_active or status != "mergeable"):
             return _set_auto_merge(sandbox, project, mr, user, options, status)
         found = refusal(status, auto_merge=False)
         if found is not None:
@@ -221,34 +228,6 @@ async def _after_merge(
             except GitError:
                 log.info("source branch %s was not removed", mr.source_branch)
     await branches_updated(sandbox, project, updates, user, how="merge")
-
-
-async def merge_when_pipeline_succeeds(
-    sandbox: Sandbox, project: Project, pipeline: Pipeline
-) -> None:
-    """Merge the MRs set to auto-merge whose head pipeline just succeeded."""
-    for mr in sandbox.store.open_merge_requests(project.id):
-        if not mr.merge_when_pipeline_succeeds or mr.sha != pipeline.sha:
-            continue
-        head = sandbox.store.pipeline_for_mr(mr)
-        if head is None or head.id != pipeline.id:
-            continue
-        user = sandbox.store.users.get(mr.merge_user_id or mr.author_id)
-        if user is None:
-            continue
-        params = mr.merge_params
-        options = MergeOptions(
-            squash=params.get("squash"),  # type: ignore[arg-type]
-            squash_commit_message=params.get("squash_commit_message"),  # type: ignore[arg-type]
-            merge_commit_message=params.get("merge_commit_message"),  # type: ignore[arg-type]
-            should_remove_source_branch=params.get("should_remove_source_branch"),  # type: ignore[arg-type]
-        )
-        try:
-            await accept(sandbox, project, mr, user, options)
-        except MergeRefused as refused:
-            mr.merge_when_pipeline_succeeds = False
-            mr.merge_error = refused.message
-            log.info("auto-merge of !%s refused: %s", mr.iid, refused.message)
 
 
 async def request_rebase(

@@ -7,14 +7,24 @@ or a rebase) ends here, so the reactions are the same whichever door the change 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from gitlab_sandbox.git.objects import ZERO_SHA, CommitInfo, GitError
 from gitlab_sandbox.git.repo import BareRepo
 from gitlab_sandbox.sandbox import Sandbox
 from gitlab_sandbox.services import events, green
-from gitlab_sandbox.services.merge_requests import refresh_facts, start_checking
-from gitlab_sandbox.services.pipelines import create_pipeline
+from gitlab_sandbox.services.merge_requests import (
+    refresh_facts,
+    start_checking,
+    start_transient,
+)
+from gitlab_sandbox.services.pipelines import (
+    create_merged_results_pipeline,
+    create_pipeline,
+    create_skipped_pipeline,
+    skips_ci,
+)
 from gitlab_sandbox.store import MergeRequest, Project, User
 
 MAX_PUSH_COMMITS = 100
@@ -42,12 +52,21 @@ async def branches_updated(
     *,
     run_pipelines: bool = True,
     how: str = "push",
+    push_options: Sequence[str] = (),
 ) -> None:
     """React to branch updates as GitLab's post-receive does (``how`` names the cause in
-    the green-main record: push, merge, rebase, api)."""
+    the green-main record: push, merge, rebase, api; ``push_options`` are ``git push -o``'s)."""
     sandbox.store.touch(project, sandbox.now())
-    for update in updates:
-        await _branch_updated(sandbox, project, update, user, run_pipelines=run_pipelines, how=how)
+    skip_option = any(option.strip() == "ci.skip" for option in push_options)
+    if sandbox.config.asynchronous:
+        # GitLab's PostReceive worker reacts a moment after the push: until then the MR keeps
+        # its old sha and head pipeline.
+        sandbox.spawn(
+            _react_later(sandbox, project, updates, user, run_pipelines, how, skip_option),
+            name=f"post-receive-{project.id}",
+        )
+        return
+    await _react(sandbox, project, updates, user, run_pipelines, how, skip_option)
 
 
 async def _branch_updated(
@@ -58,21 +77,14 @@ async def _branch_updated(
     *,
     run_pipelines: bool,
     how: str,
+    skip_option: bool = False,
 ) -> None:
     repo = sandbox.repo(project)
     commits: list[CommitInfo] = []
     if update.new is not None:
         commits = await asyncio.to_thread(_pushed_commits, sandbox, project, update)
         if run_pipelines:
-            create_pipeline(
-                sandbox,
-                project,
-                sha=update.new,
-                ref=update.branch,
-                source="push",
-                user_id=user.id if user else None,
-                before_sha=update.old,
-            )
+            _push_pipeline(sandbox, project, update, user, commits, skip_option)
         if sandbox.store.protection_for(project, update.branch) is not None or (
             update.branch == project.default_branch
         ):
@@ -84,6 +96,69 @@ async def _branch_updated(
             await _source_moved(sandbox, project, mr, user)
         elif mr.target_branch == update.branch:
             await _target_moved(sandbox, project, mr, update, user)
+
+
+# With the ``asynchronous`` option: simulated seconds before a push's reactions run.
+ASYNC_POST_RECEIVE_SECONDS = 1.0
+
+
+async def _react_later(
+    sandbox: Sandbox,
+    project: Project,
+    updates: list[BranchUpdate],
+    user: User | None,
+    run_pipelines: bool,
+    how: str,
+    skip_option: bool,
+) -> None:
+    await sandbox.clock.sleep(ASYNC_POST_RECEIVE_SECONDS)
+    await _react(sandbox, project, updates, user, run_pipelines, how, skip_option)
+
+
+async def _react(
+    sandbox: Sandbox,
+    project: Project,
+    updates: list[BranchUpdate],
+    user: User | None,
+    run_pipelines: bool,
+    how: str,
+    skip_option: bool,
+) -> None:
+    for update in updates:
+        await _branch_updated(
+            sandbox,
+            project,
+            update,
+            user,
+            run_pipelines=run_pipelines,
+            how=how,
+            skip_option=skip_option,
+        )
+
+
+def _push_pipeline(
+    sandbox: Sandbox,
+    project: Project,
+    update: BranchUpdate,
+    user: User | None,
+    commits: list[CommitInfo],
+    skip_option: bool,
+) -> None:
+    """The push pipeline of the new tip; ``skipped`` when the tip's message or a push option
+    says so (``lib/gitlab/ci/pipeline/chain/skip.rb``)."""
+    assert update.new is not None
+    tip = next((c for c in commits if c.id == update.new), None)
+    user_id = user.id if user else None
+    if skip_option or (tip is not None and skips_ci(tip.message)):
+        create_skipped_pipeline(
+            sandbox, project, sha=update.new, ref=update.branch, user_id=user_id,
+            before_sha=update.old,
+        )  # fmt: skip
+    else:
+        create_pipeline(
+            sandbox, project, sha=update.new, ref=update.branch, source="push",
+            user_id=user_id, before_sha=update.old,
+        )  # fmt: skip
 
 
 def _pushed_commits(sandbox: Sandbox, project: Project, update: BranchUpdate) -> list[CommitInfo]:
@@ -109,8 +184,12 @@ async def _source_moved(
     # A head made by GitLab's own rebase keeps the approvals: the change is the reviewed one.
     if project.settings.reset_approvals_on_push and mr.sha != mr.rebase_commit_sha:
         mr.approvals.clear()
+    if project.settings.approvals_before_merge > 0:
+        start_transient(sandbox, mr)
     mr.merge_error = None
     mr.updated_at = sandbox.now()
+    if project.settings.merge_pipelines_enabled:  # the MR's pipeline tests the merged result
+        await create_merged_results_pipeline(sandbox, project, mr, user.id if user else None)
     events.merge_request_event(sandbox, project, mr, "update", user, oldrev=old_sha)
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from gitlab_sandbox.ci.pipeline import PipelineRun
+from gitlab_sandbox.hooks.health import HookHealth
 
 
 class AccessLevel(enum.IntEnum):
@@ -74,6 +75,7 @@ class ProjectHook:
     job_events: bool = False
     enable_ssl_verification: bool = True
     created_at: datetime | None = None
+    health: HookHealth = field(default_factory=HookHealth)  # GitLab's auto-disabling
 
 
 @dataclass
@@ -98,6 +100,9 @@ class ProjectSettings:
     remove_source_branch_after_merge: bool = True
     merge_commit_template: str | None = None
     squash_commit_template: str | None = None
+    # Merged results pipelines (EE ``merge_pipelines_enabled``): an MR's pipelines test the
+    # merge of its head into the target (``refs/merge-requests/:iid/merge``). Off by default.
+    merge_pipelines_enabled: bool = False
 
 
 @dataclass
@@ -219,6 +224,9 @@ class MergeRequest:
     start_sha: str | None  # target tip when the diff was computed
     assignee_ids: list[int] = field(default_factory=list)
     reviewer_ids: list[int] = field(default_factory=list)
+    # A reviewer's state (``MergeRequestReviewer#state``): unreviewed (absent), review_started,
+    # reviewed, requested_changes, approved, unapproved.
+    reviewer_states: dict[int, str] = field(default_factory=dict)
     labels: list[str] = field(default_factory=list)
     state: str = "opened"  # opened | closed | merged | locked
     merge_commit_sha: str | None = None
@@ -243,6 +251,11 @@ class MergeRequest:
     # Mergeability is computed asynchronously, as GitLab does: until ``checking_until``
     # (simulated monotonic seconds) the MR reads "checking".
     checking_until: float = 0.0
+    # With the ``asynchronous`` option: no check asked for since the last change ("unchecked"
+    # until a GET of the MR asks), and the other transient windows.
+    check_requested: bool = True
+    preparing_until: float = 0.0
+    approvals_syncing_until: float = 0.0
     facts: BranchFacts | None = None
     versions: list[DiffVersion] = field(default_factory=list)
 
@@ -284,6 +297,9 @@ class Pipeline:
     before_sha: str = "0" * 40
     merge_request_iid: int | None = None
     updated_at: datetime | None = None
+    # A merged results pipeline tests a merge commit (``sha``) of these two heads.
+    source_sha: str | None = None
+    target_sha: str | None = None
 
     @property
     def status(self) -> str:

@@ -186,12 +186,20 @@ class Store:
         return max(found, key=lambda p: p.id, default=None)
 
     def pipeline_for_mr(self, mr: MergeRequest) -> Pipeline | None:
-        """The MR's head pipeline: the newest pipeline of its head sha on its branch or MR ref."""
-        refs = {mr.source_branch, f"refs/merge-requests/{mr.iid}/head"}
+        """The MR's head pipeline: the newest pipeline of its head on its branch or MR refs,
+        a merged results one (whose ``sha`` is a merge commit) included, as GitLab's
+        ``all_pipelines.for_sha_or_source_sha(diff_head_sha)``."""
+        refs = {
+            mr.source_branch,
+            f"refs/merge-requests/{mr.iid}/head",
+            f"refs/merge-requests/{mr.iid}/merge",
+        }
         found = [
             p
             for p in self.pipelines.values()
-            if p.project_id == mr.source_project_id and p.sha == mr.sha and p.ref in refs
+            if p.project_id == mr.source_project_id
+            and mr.sha in (p.sha, p.source_sha)
+            and p.ref in refs
         ]
         return max(found, key=lambda p: p.id, default=None)
 

@@ -361,7 +361,8 @@ class Hook(GitLabModel):
     enable_ssl_verification: bool = True
     push_events_branch_filter: str | None = None
     created_at: datetime | None = None
-    # GitLab 15.7+: "executable", "temporarily_disabled" (after failures) or "disabled".
+    # GitLab 15.7+ (auto-disabling, 17.x): executable | temporarily_disabled | disabled;
+    # None from a GitLab that does not say.
     alert_status: str | None = None
     disabled_until: datetime | None = None
 

@@ -135,6 +135,16 @@ class ProjectsApi(GitLabCore):
             )
         ]
 
+    async def get_project_hook(self, project: ProjectRef, hook_id: int) -> Hook:
+        """One webhook, with GitLab's ``alert_status`` (``GET /projects/:id/hooks/:hook_id``)."""
+        call = self.api_call(
+            "GET",
+            "/projects/{project}/hooks/{hook_id}",
+            operation="hook.get",
+            path_params={"project": project, "hook_id": hook_id},
+        )
+        return Hook.model_validate(await self.json(call))
+
     async def create_project_hook(
         self,
         project: ProjectRef,

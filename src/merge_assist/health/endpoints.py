@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from fastapi import APIRouter, Request, Response
@@ -11,12 +12,14 @@ from sqlalchemy import text
 from merge_assist.auth.dependencies import CurrentUser
 from merge_assist.health.metrics_access import check_metrics_access
 from merge_assist.health.metrics_state import refresh_state_gauges
-from merge_assist.health.schemas import HealthStatus
+from merge_assist.health.schemas import HealthStatus, WebhookHealth
 from merge_assist.health.status import health_status
+from merge_assist.health.webhooks import webhook_health
 from merge_assist.kit.clock import utcnow
 from merge_assist.kit.errors import ServiceUnavailable
 from merge_assist.kit.web import Resources, Session
 from merge_assist.projects import service as projects
+from merge_assist.projects.gitlab_access import GITLAB_CLIENT_FACTORY
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["health"])
@@ -55,6 +58,26 @@ async def status(user: CurrentUser, session: Session, res: Resources) -> HealthS
         visible=visible,
         managed=await projects.managed_projects(session, user),
     )
+
+
+@router.get("/api/health/webhooks", response_model=list[WebhookHealth])
+async def webhooks(user: CurrentUser, session: Session, res: Resources) -> list[WebhookHealth]:
+    """Whether GitLab still sends each project's webhook: our hook read back through GitLab's
+    hooks API (``alert_status``, ``disabled_until``), for the active projects that take
+    webhooks, of those the user may see. A hook GitLab disabled after failed deliveries reads
+    ``temporarily_disabled`` or ``disabled`` with what to do; 502 when GitLab cannot be
+    reached at all."""
+    shown = await projects.visible_projects(session, user)
+    taking = [
+        project
+        for project in shown
+        if project.is_active and (await projects.get_config(session, project.id)).webhook_enabled
+    ]
+    if not taking:
+        return []
+    factory = res.service(GITLAB_CLIENT_FACTORY)
+    async with await asyncio.to_thread(factory) as client:
+        return await webhook_health(client, taking)
 
 
 @router.get("/metrics", include_in_schema=False)

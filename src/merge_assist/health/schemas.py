@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
@@ -58,6 +59,20 @@ class ErrorEntry(BaseModel):
     iid: int | None
     message: str
     created_at: datetime
+
+
+class WebhookHealth(BaseModel):
+    """Whether GitLab still sends a project's events (``GET /api/health/webhooks``)."""
+
+    project_id: int
+    project_path: str | None
+    hook_id: int | None
+    state: Literal["executable", "temporarily_disabled", "disabled", "missing", "unknown"] = Field(
+        description="GitLab's alert_status of our hook; missing: no hook or deleted in "
+        "GitLab; unknown: GitLab could not be asked."
+    )
+    disabled_until: datetime | None
+    problem: str | None = Field(description="What is wrong and what to do; null when healthy.")
 
 
 class HealthStatus(BaseModel):

@@ -43,16 +43,20 @@ class WebhookDelivery:
 
 
 def idempotency_key(headers: Mapping[str, str], body: bytes) -> str:
-    """``Idempotency-Key``, else ``X-Gitlab-Event-UUID``, else a hash of the body.
+    """``Idempotency-Key`` (one per delivery, the same when GitLab sends it again), else a
+    hash of the body.
 
+    Never ``X-Gitlab-Event-UUID``: GitLab gives it to every hook one request triggers (a push
+    sends a Push Hook and a Merge Request Hook per MR with the same one), so keying on it
+    would drop all but the first. Nor ``X-Gitlab-Webhook-UUID``: it is new for every request,
+    so a resent delivery would not be recognised (``app/services/web_hook_service.rb``).
     Keys that are too long or unprintable are hashed, so any value fits the column.
     """
-    for name in ("idempotency-key", "x-gitlab-event-uuid"):
-        value = (headers.get(name) or "").strip()
-        if value:
-            if _KEY.match(value):
-                return value
-            return "sha256:" + hashlib.sha256(value.encode("utf-8", "replace")).hexdigest()
+    value = (headers.get("idempotency-key") or "").strip()
+    if value:
+        if _KEY.match(value):
+            return value
+        return "sha256:" + hashlib.sha256(value.encode("utf-8", "replace")).hexdigest()
     return "body:" + hashlib.sha256(body).hexdigest()
 
 

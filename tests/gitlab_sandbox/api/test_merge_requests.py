@@ -90,6 +90,32 @@ def test_pagination_headers(sandbox: RunningSandbox) -> None:
     assert len(response.json()) == 1
 
 
+def test_keyset_pagination_only_where_gitlab_offers_it(sandbox: RunningSandbox) -> None:
+    """``lib/api/helpers/pagination_strategies.rb``: ``pagination=keyset`` on a relation
+    ``Gitlab::Pagination::Keyset.available?`` does not accept (merge requests, or projects
+    not ordered by id) is ``405 {"error": "Keyset pagination is not yet available ..."}``."""
+    headers = {"PRIVATE-TOKEN": sandbox.token_for("alice")}
+    refused = [
+        httpx.get(f"{sandbox.api_url}/{path}", params=params, headers=headers)
+        for path, params in (
+            ("projects/acme%2Fapp/merge_requests", {"pagination": "keyset", "per_page": 1}),
+            ("projects", {"pagination": "keyset", "order_by": "name"}),
+        )
+    ]
+    for response in refused:
+        assert response.status_code == 405
+        assert response.json() == {
+            "error": "Keyset pagination is not yet available for this type of request"
+        }
+    projects = httpx.get(
+        f"{sandbox.api_url}/projects",
+        params={"pagination": "keyset", "order_by": "id", "per_page": 1},
+        headers=headers,
+    )
+    assert projects.status_code == 200
+    assert len(projects.json()) == 1
+
+
 def test_python_gitlab_follows_pages(client: Callable[[str], gitlab.Gitlab]) -> None:
     project = client("alice").projects.get("acme/app")
     assert len(project.mergerequests.list(per_page=1, get_all=True)) == 2

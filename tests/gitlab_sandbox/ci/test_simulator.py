@@ -8,6 +8,7 @@ from collections.abc import Callable, Mapping
 import pytest
 
 from gitlab_sandbox.ci import CiRules, CiSimulator, PipelineRun, PipelineStatus
+from gitlab_sandbox.ci.simulator import CANCELING_SECONDS
 from gitlab_sandbox.clock import SandboxClock
 
 TREES: dict[str, dict[str, bytes]] = {
@@ -163,11 +164,15 @@ async def test_cancel_and_retry() -> None:
     simulator.submit(PipelineRun(1, "p", "good", "main"))
     simulator.submit(PipelineRun(2, "p", "good", "main"))
     await until(lambda: simulator.stats()["running"] == 1)
-    assert simulator.cancel(2)  # pending
-    assert simulator.cancel(1)  # running
+    assert simulator.cancel(2)  # pending: canceled at once
+    assert simulator.cancel(1)  # running: canceling until its runner stops it
     assert not simulator.cancel(1)
     assert not simulator.cancel(99)
     await until(lambda: (2, "canceled") in recorder.transitions)
+    await until(lambda: (1, "canceling") in recorder.transitions)
+    assert not simulator.retry(1)  # not finished yet
+    clock.advance(CANCELING_SECONDS)
+    await until(lambda: (1, "canceled") in recorder.transitions)
     assert simulator.retry(1)
     assert not simulator.retry(1)  # already queued again
     run = simulator.get(1)

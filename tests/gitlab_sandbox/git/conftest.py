@@ -18,6 +18,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from gitlab_sandbox.git import BareRepo, Identity
+from gitlab_sandbox.git.services import PushEnvironment
 from gitlab_sandbox.git.smart_http import GitTarget, RefUpdate, build_git_router
 
 ANN = Identity("Ann Author", "ann@example.com", datetime(2024, 5, 1, 9, 0, tzinfo=UTC))
@@ -49,6 +50,7 @@ class FakeAccess:
     public: bool = False
     refuse_refs: dict[str, str] = field(default_factory=dict)
     pushes: list[list[RefUpdate]] = field(default_factory=list)
+    push_options: list[list[str]] = field(default_factory=list)
 
     def repo_for(self, namespace_path: str) -> GitTarget | None:
         return self.target if namespace_path == "group/project" else None
@@ -69,10 +71,18 @@ class FakeAccess:
                 return self.refuse_refs[update.ref]
         return None
 
+    def push_environment(self, principal: TokenUser, target: GitTarget) -> PushEnvironment:
+        return PushEnvironment()
+
     async def after_push(
-        self, principal: TokenUser, target: GitTarget, updates: list[RefUpdate]
+        self,
+        principal: TokenUser,
+        target: GitTarget,
+        updates: list[RefUpdate],
+        push_options: list[str],
     ) -> None:
         self.pushes.append(updates)
+        self.push_options.append(push_options)
 
 
 class ServerThread:

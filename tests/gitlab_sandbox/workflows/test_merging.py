@@ -268,3 +268,59 @@ def test_api_rebase_writes_the_commits_git_rebase_would(
     rebased = project.mergerequests.get(1)
     assert rebased.merge_error is None
     assert rebased.sha == work.rev("HEAD")
+
+
+def test_auto_merge_is_set_on_a_draft_unapproved_unresolved_mr_and_merges_when_checks_pass(
+    make_sandbox: Callable[..., RunningSandbox],
+) -> None:
+    """GitLab 17 "merge when checks pass" (``app/services/auto_merge/
+    merge_when_checks_pass_service.rb``): ``availability_details`` offers it for any MR that
+    is not mergeable yet; ``process`` merges once the head pipeline succeeded and the MR is
+    mergeable, and does nothing before."""
+    scenario = workflow_scenario(
+        only_allow_merge_if_pipeline_succeeds=True,
+        only_allow_merge_if_all_discussions_are_resolved=True,
+        approvals_before_merge=1,
+    )
+    sandbox = make_sandbox(scenario)
+    sandbox.wait_for_pipelines()
+    lead = api(sandbox, "lead").projects.get("team/svc")
+    dev = api(sandbox, "dev").projects.get("team/svc")
+    mr = dev.mergerequests.get(1)
+    mr.title = "Draft: Add feature"
+    mr.save()
+    thread = lead.mergerequests.get(1).discussions.create({"body": "Why this name?"})
+    assert dev.mergerequests.get(1).detailed_merge_status == "draft_status"
+    with pytest.raises(gitlab.GitlabMRClosedError) as refused:
+        dev.mergerequests.get(1).merge()
+    assert refused.value.response_code == 405
+
+    set_up = dev.mergerequests.get(1).merge(auto_merge=True)
+    assert (set_up["state"], set_up["merge_when_pipeline_succeeds"]) == ("opened", True)
+    lead.mergerequests.get(1).approve()
+    assert dev.mergerequests.get(1).state == "opened"  # still a draft with an open thread
+    thread.resolved = True
+    thread.save()
+    assert dev.mergerequests.get(1).state == "opened"  # still a draft
+    mr = dev.mergerequests.get(1)
+    mr.title = "Add feature"
+    mr.save()
+    merged = dev.mergerequests.get(1)
+    assert merged.state == "merged"
+    assert merged.merged_by["username"] == "dev"
+
+
+def test_auto_merge_waits_for_the_pipeline_of_the_head(
+    make_sandbox: Callable[..., RunningSandbox],
+) -> None:
+    scenario = workflow_scenario(
+        only_allow_merge_if_pipeline_succeeds=True, approvals_before_merge=1
+    )
+    scenario["ci"]["duration_seconds"] = [600, 600]
+    sandbox = make_sandbox(scenario, clock_speed=0)
+    dev = api(sandbox, "dev").projects.get("team/svc")
+    dev.mergerequests.get(1).merge(auto_merge=True)
+    api(sandbox, "lead").projects.get("team/svc").mergerequests.get(1).approve()
+    assert dev.mergerequests.get(1).state == "opened"  # approved, but CI still runs
+    sandbox.advance_clock(601)
+    sandbox.wait_until(lambda: dev.mergerequests.get(1).state == "merged", what="auto-merge")

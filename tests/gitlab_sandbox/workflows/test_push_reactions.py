@@ -27,6 +27,24 @@ def test_push_updates_mr_and_runs_a_pipeline(
     assert project.mergerequests.get(1).head_pipeline["sha"] == head
 
 
+def test_push_option_ci_skip_saves_a_skipped_pipeline(
+    make_sandbox: Callable[..., RunningSandbox], clone: Callable[..., GitClone]
+) -> None:
+    """``git push -o ci.skip``: GitLab saves the push pipeline as ``skipped``
+    (``lib/gitlab/ci/pipeline/chain/skip.rb``, ``push_option_skips_ci?``)."""
+    sandbox = make_sandbox(workflow_scenario())
+    work = clone(sandbox, "dev", "team/svc")
+    work.git("checkout", "-q", "feature")
+    skipped = work.commit_file("quiet.txt", "q\n", "Quiet change")
+    work.git("push", "-q", "-o", "ci.skip", "origin", "feature")
+    tested = work.commit_file("loud.txt", "l\n", "Loud change")
+    work.git("push", "-q", "origin", "feature")
+    project = api(sandbox, "dev").projects.get("team/svc")
+    assert [p.status for p in project.pipelines.list(sha=skipped)] == ["skipped"]
+    assert [p.status for p in project.pipelines.list(sha=tested)] != ["skipped"]
+    assert project.mergerequests.get(1).sha == tested
+
+
 def test_fail_marker_fails_the_pipeline(
     make_sandbox: Callable[..., RunningSandbox], clone: Callable[..., GitClone]
 ) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import threading
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -82,6 +83,49 @@ def test_webhooks_arrive_with_gitlab_headers(
     push = next(b for h, b in received if h["X-Gitlab-Event"] == "Push Hook")
     assert push["ref"] == "refs/heads/feature"
     assert push["before"] == old
+    # web_hook_service.rb: X-Gitlab-Webhook-UUID is random per request; X-Gitlab-Event-UUID
+    # is the triggering request's, so the push's Push Hook and MR update share it.
+    assert len({h["X-Gitlab-Webhook-UUID"] for h, _ in received}) == len(received)
+    assert len({h["Idempotency-Key"] for h, _ in received}) == len(received)
+    push_uuid = next(
+        h["X-Gitlab-Event-UUID"] for h, _ in received if h["X-Gitlab-Event"] == "Push Hook"
+    )
+    update_uuid = next(
+        h["X-Gitlab-Event-UUID"]
+        for h, b in received
+        if h["X-Gitlab-Event"] == "Merge Request Hook"
+        and b["object_attributes"]["action"] == "update"
+    )
+    note_uuid = next(
+        h["X-Gitlab-Event-UUID"] for h, _ in received if h["X-Gitlab-Event"] == "Note Hook"
+    )
+    assert push_uuid == update_uuid != note_uuid
+
+
+def test_a_failing_hook_is_disabled_and_the_hooks_api_says_so(
+    make_sandbox: Callable[..., RunningSandbox],
+) -> None:
+    """``web_hooks/auto_disabling.rb``: from the 4th failure in a row the hook is temporarily
+    disabled; ``API::Entities::Hook`` (``lib/api/entities/hook.rb``) shows ``alert_status``
+    and ``disabled_until``."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]  # nothing listens there once closed
+    sandbox = make_sandbox(workflow_scenario())
+    project = api(sandbox, "lead").projects.get("team/svc")
+    hook = project.hooks.create(
+        {"url": f"http://127.0.0.1:{port}/hook", "note_events": True, "push_events": False}
+    )
+    assert (hook.alert_status, hook.disabled_until) == ("executable", None)
+    mr = project.mergerequests.get(1)
+    for n in range(5):
+        mr.notes.create({"body": f"note {n}"})
+        sandbox.wait_idle()
+    shown = project.hooks.get(hook.id)
+    assert shown.alert_status == "temporarily_disabled"
+    assert shown.disabled_until is not None
+    statuses = [d["status"] for d in sandbox.admin("GET", "hooks/deliveries")]
+    assert statuses == ["failed"] * 4 + ["disabled"]
 
 
 def _lfs(sandbox: RunningSandbox, username: str) -> httpx.Client:
@@ -120,3 +164,32 @@ def test_lfs_requires_credentials(make_sandbox: Callable[..., RunningSandbox]) -
     response = httpx.get(f"{sandbox.url}/team/svc.git/info/lfs/locks")
     assert response.status_code == 401
     assert "Basic" in response.headers["LFS-Authenticate"]
+
+
+def test_a_path_locked_in_lfs_by_someone_else_cannot_be_pushed(
+    make_sandbox: Callable[..., RunningSandbox], clone: Callable[..., GitClone]
+) -> None:
+    """``lib/gitlab/checks/diff_check.rb`` (``lfs_file_locks_validation``): a push whose new
+    commits change a path another user locked is refused, ``'<path>' is locked in Git LFS by
+    @<user>``; the lock holder may push it, and other paths go through."""
+    sandbox = make_sandbox(workflow_scenario())
+    with _lfs(sandbox, "lead") as lead:
+        assert lead.post("/locks", json={"path": "app.py"}).status_code == 201
+    work = clone(sandbox, "dev", "team/svc")
+    work.git("checkout", "-q", "feature")
+    before = work.rev("origin/feature")
+    work.commit_file("app.py", "changed\n", "Change a locked file")
+    refused = work.git("push", "origin", "feature", check=False)
+    assert refused.returncode != 0
+    assert "GitLab: 'app.py' is locked in Git LFS by @lead" in refused.stderr
+    assert "pre-receive hook declined" in refused.stderr
+    assert api(sandbox, "dev").projects.get("team/svc").branches.get("feature").commit["id"] == (
+        before
+    )
+    work.git("reset", "-q", "--hard", before)
+    work.commit_file("free.txt", "free\n", "Change a free file")
+    assert work.git("push", "-q", "origin", "feature", check=False).returncode == 0
+    holder = clone(sandbox, "lead", "team/svc")
+    holder.git("checkout", "-q", "feature")
+    holder.commit_file("app.py", "mine\n", "The holder changes it")
+    assert holder.git("push", "-q", "origin", "feature", check=False).returncode == 0

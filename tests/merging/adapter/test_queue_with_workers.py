@@ -20,6 +20,7 @@ from gitlab_sandbox.testing import RunningSandbox, run_sandbox
 from merge_assist.gitlab.client import GitLabClient
 from merge_assist.gitlab.inputs import MergeRequestChanges, MergeRequestQuery
 from merge_assist.gitlab.retry import RetryPolicy
+from merge_assist.health.webhooks import webhook_health
 from merge_assist.ingest.models import InboxEvent
 from merge_assist.kit.bus import InProcessBus
 from merge_assist.kit.bus.wake import bus_of
@@ -31,6 +32,7 @@ from merge_assist.merging.persistence.models import (
     MergeHistoryEntry,
     MergeRequestRecord,
 )
+from merge_assist.projects import service as projects_service
 from merge_assist.workers.models import ProjectLease
 from merge_assist.workers.watcher import Watcher
 from merge_assist.workers.worker import Worker
@@ -414,6 +416,45 @@ async def test_webhooks_duplicated_and_reordered_by_gitlab_give_the_same_outcome
             "/webhook/gitlab", json=body, headers={"X-Gitlab-Token": "not-the-secret"}
         )
     assert forged.status_code == 401, forged.text
+
+
+async def test_no_mr_is_lost_when_gitlab_cannot_deliver_and_disables_the_hook(
+    res: AppResources,
+    sessions: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    sandbox: RunningSandbox,
+) -> None:
+    """Issue 14, item 5: GitLab sends each event once and, after 4 failures in a row, sends
+    nothing for a while (``web_hooks/auto_disabling.rb``). Nothing listens at the hook's URL
+    here, so every event is lost: the watcher's reconcile alone lands the queue, and the
+    hook, read back through GitLab's hooks API, tells the health page what happened."""
+    project_id = await onboard(sessions, settings, strategy="batch", webhook_enabled=True)
+    clock = Clock()
+    worker = Worker(res, "worker-1", CountedRun(), clock=clock)
+    watcher = Watcher(res, "watcher-1", clock=clock)
+    try:
+        await drive(res, sandbox, clock, project_id, [worker], watcher, expected=COUNT)
+    finally:
+        await worker.stop()
+
+    await assert_landed_once_on_green_main(res, sandbox, project_id, GOOD)
+    await asyncio.to_thread(sandbox.wait_idle)
+    statuses = Counter(d["status"] for d in sandbox.admin("GET", "hooks/deliveries"))
+    assert set(statuses) <= {"failed", "disabled"}
+    assert statuses["failed"] >= 4
+    assert statuses["disabled"] > 0  # events GitLab did not even try to send
+    async with GitLabClient(
+        sandbox.url, sandbox.token_for(BOT), retry=RetryPolicy(max_retries=0)
+    ) as bot:
+        async with sessions() as session:
+            project = await projects_service.get_project(session, project_id)
+        [health] = await webhook_health(bot, [project])
+    assert health.state in ("temporarily_disabled", "disabled")
+    assert health.problem is not None
+    assert "reconcile" in health.problem
+    async with sessions() as session:
+        inbox = (await session.execute(select(InboxEvent))).scalars().all()
+    assert inbox == []  # nothing arrived: polling alone did it
 
 
 async def test_a_paused_worker_that_lost_its_lease_acts_no_more_when_it_resumes(

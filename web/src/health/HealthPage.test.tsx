@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { answer, fakeApi } from "../testing/fakeApi";
 import { project, renderPage } from "../testing/renderPage";
 import { HealthPage } from "./HealthPage";
-import { describeStates, type HealthStatus } from "./status";
+import { describeStates, type HealthStatus, type WebhookHealth } from "./status";
 
 const STATUS: HealthStatus = {
   checked_at: new Date().toISOString(),
@@ -17,13 +17,16 @@ const STATUS: HealthStatus = {
   last_errors: [{ id: 9, project_id: 1, target_branch: "main", iid: 12, message: "GitLab refused the merge: the branch moved.", created_at: "2026-11-22T01:00:00Z" }],
 };
 
-function healthApi(status: unknown) {
+const HOOKS: WebhookHealth[] = [{ project_id: 1, project_path: "group/app", hook_id: 5, state: "executable", disabled_until: null, problem: null }];
+
+function healthApi(status: unknown, hooks: unknown = HOOKS) {
   return fakeApi({
     "GET /api/projects": [project(1, "group/app")],
     "GET /api/health/ready": { status: "ready", database: "postgresql" },
     "GET /api/health/status": status,
     "GET /api/health/alerts": { open: 0, incidents: [] },
     "GET /api/health/alerts/settings": answer(404, { detail: "Not Found" }),
+    "GET /api/health/webhooks": hooks,
   });
 }
 
@@ -49,6 +52,20 @@ describe("the health page", () => {
     const gitlab = await screen.findByRole("region", { name: "GitLab" });
     expect(gitlab).toHaveTextContent("not reachable");
     expect(gitlab).toHaveTextContent("Connection refused");
+  });
+
+  it("says when GitLab disabled a project's webhook, and what to do", async () => {
+    const problem = "GitLab stopped sending events to Merge Assist after 4 or more failed deliveries in a row.";
+    renderPage(<HealthPage />, { api: healthApi(STATUS, [{ ...HOOKS[0], state: "temporarily_disabled", disabled_until: "2026-11-22T02:00:00Z", problem }]) });
+    const card = await screen.findByRole("region", { name: "GitLab webhooks" });
+    expect(await within(card).findByText("disabled for a while")).toBeInTheDocument();
+    expect(card).toHaveTextContent(problem);
+  });
+
+  it("shows a sending webhook as such", async () => {
+    renderPage(<HealthPage />, { api: healthApi(STATUS) });
+    const card = await screen.findByRole("region", { name: "GitLab webhooks" });
+    expect(await within(card).findByText("sending")).toBeInTheDocument();
   });
 
   it("says so when the server has no status endpoint", async () => {

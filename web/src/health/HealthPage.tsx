@@ -10,7 +10,8 @@ import { useProjects } from "../projects/ProjectContext";
 import { AlertSettingsForm } from "./AlertSettingsForm";
 import type { AlertSettings, RecentAlerts as Recent } from "./alerts";
 import { RecentAlerts } from "./RecentAlerts";
-import { describeStates, type HealthStatus, type ProcessStatus } from "./status";
+import { describeStates, type HealthStatus, type ProcessStatus, type WebhookHealth } from "./status";
+import { WebhooksCard } from "./WebhooksCard";
 
 interface Readiness {
   status: string;
@@ -32,6 +33,7 @@ export function HealthPage() {
   }, [refresh]);
   const readiness = useQuery(() => api.get<Readiness>("/api/health/ready", { anonymous: true }), [api, generation], "The check failed.");
   const status = useQuery(() => api.get<HealthStatus>("/api/health/status"), [api, generation], "The check failed.");
+  const hooks = useQuery(() => api.get<WebhookHealth[]>("/api/health/webhooks"), [api, generation], "GitLab could not be asked about the webhooks.");
   const ready = readiness.error ? null : readiness.data;
 
   return (
@@ -52,6 +54,7 @@ export function HealthPage() {
             {(found) => <StatusCards status={found} />}
           </LoadState>
         )}
+        <WebhooksCard hooks={hooks} />
         {isAdmin ? <AdminAlerts generation={generation} onChanged={refresh} /> : null}
       </div>
     </Page>

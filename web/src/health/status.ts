@@ -66,3 +66,15 @@ export function describeStates(states: Record<string, number>): string {
     .map((key) => `${key.replace("_", " ")} ${states[key]}`)
     .join(", ");
 }
+
+/** One row of `GET /api/health/webhooks`: whether GitLab still sends a project's events. */
+export interface WebhookHealth {
+  project_id: number;
+  project_path: string | null;
+  hook_id: number | null;
+  /** GitLab's alert_status of our hook; missing: none or deleted; unknown: GitLab not asked. */
+  state: "executable" | "temporarily_disabled" | "disabled" | "missing" | "unknown";
+  disabled_until: string | null;
+  /** What is wrong and what to do; null when healthy. */
+  problem: string | null;
+}
