@@ -12,6 +12,10 @@ CONTENDERS: dict[str, Callable[[], Contender]] = {
     "ma-single": lambda: MergeAssist("single"),
     "ma-batch": lambda: MergeAssist("batch", batch_size=5),
     "ma-train": lambda: MergeAssist("train", batch_size=5, train_depth=4),
+    # The same with skip_ci_on_landing: no target pipeline after the queue's own landings.
+    "ma-train-skipci": lambda: MergeAssist(
+        "train", batch_size=5, train_depth=4, skip_ci_on_landing=True, name="ma-train-skipci"
+    ),
     "marge-single": lambda: MargeBot(batch=False),
     "marge-batch": lambda: MargeBot(batch=True),
 }

@@ -30,12 +30,19 @@ class MergeAssist:
     ends."""
 
     def __init__(
-        self, strategy: str, batch_size: int | None = None, train_depth: int | None = None
+        self,
+        strategy: str,
+        batch_size: int | None = None,
+        train_depth: int | None = None,
+        *,
+        skip_ci_on_landing: bool = False,
+        name: str | None = None,
     ) -> None:
         self.strategy = strategy
         self.batch_size = batch_size
         self.train_depth = train_depth
-        self.name = f"ma-{strategy}"
+        self.skip_ci_on_landing = skip_ci_on_landing
+        self.name = name or f"ma-{strategy}"
         self.process: ChildProcess | None = None
         self.env: dict[str, str] = {}
         self.port = 0
@@ -53,6 +60,8 @@ class MergeAssist:
             config["batch_size"] = self.batch_size
         if self.train_depth is not None:
             config["train_depth"] = self.train_depth
+        if self.skip_ci_on_landing:
+            config["skip_ci_on_landing"] = True
         return config
 
     def start(self, setup: ContenderSetup) -> None:

@@ -56,3 +56,16 @@ async def test_a_train_worker_dying_after_each_kind_of_action_changes_nothing(
     assert {landing_kind, "build_batch", "post_comment", "unassign"} <= log.kinds()
     assert log.crashes >= 3
     await assert_outcome(sandbox, config, log)
+
+
+@pytest.mark.parametrize("landing", ["merge_api", "push"])
+async def test_landings_that_skip_ci_leave_no_pipeline_running_on_the_target(
+    sandbox: RunningSandbox, tmp_path: Path, landing: Landing
+) -> None:
+    config = train_config(landing).model_copy(update={"skip_ci_on_landing": True})
+    before = {p["id"] for p in sandbox.pipelines() if p["ref"] == "main"}
+    log = await run_queue(sandbox, tmp_path, config)
+    await assert_outcome(sandbox, config, log)
+    on_main = [p for p in sandbox.pipelines() if p["ref"] == "main" and p["id"] not in before]
+    assert on_main, "each landing leaves a (skipped) pipeline record on the target"
+    assert {p["status"] for p in on_main} == {"skipped"}
