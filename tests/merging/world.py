@@ -274,6 +274,13 @@ class World:
                 )
             case act.RetryPipeline():
                 return self._retry(action)
+            case act.CancelPipeline(pipeline_id=pipeline_id):
+                self.pipelines = [
+                    p.model_copy(update={"status": "canceled"})
+                    if p.id == pipeline_id and p.status in ("pending", "running")
+                    else p
+                    for p in self.pipelines
+                ]
             case act.MergeMR():
                 return self._merge(action)
             case act.PushTarget():

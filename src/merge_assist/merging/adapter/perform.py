@@ -267,6 +267,16 @@ async def retry_failed_pipeline(
     return await retry_pipeline(client, target.project_id, action)
 
 
+async def cancel_pipeline(
+    client: GitLabClient, target: PortTarget, action: act.CancelPipeline
+) -> None:
+    """``POST pipelines/:id/cancel`` (a pipeline gone already is fine)."""
+    try:
+        await client.cancel_pipeline(target.project_id, action.pipeline_id)
+    except GitLabNotFound:
+        return
+
+
 async def close_batch_mr(
     client: GitLabClient, target: PortTarget, action: act.CloseBatchMR
 ) -> None:
@@ -344,6 +354,7 @@ _PERFORMERS: dict[type[act.Action], Performer] = {
     act.CreateBatchMR: _rest(create_batch_mr),
     act.RunPipeline: _rest(run_pipeline),
     act.RetryPipeline: _rest(retry_failed_pipeline),
+    act.CancelPipeline: _rest(cancel_pipeline),
     act.MergeMR: _rest(merge_mr),
     act.PushTarget: push_target,
     act.CloseBatchMR: _rest(close_batch_mr),

@@ -159,6 +159,19 @@ class RetryPipeline(Frozen):
         return f"retry-pipeline:{self.pipeline_id}:{self.retry}"
 
 
+class CancelPipeline(Frozen):
+    """Cancel the pipeline of an attempt that stopped (its tree will never land): the runners
+    go to the attempts that replace it. Cancelling a finished pipeline changes nothing."""
+
+    kind: Literal["cancel_pipeline"] = "cancel_pipeline"
+    pipeline_id: int
+    sha: str
+
+    @property
+    def key(self) -> str:
+        return f"cancel-pipeline:{self.pipeline_id}"
+
+
 class MergeMR(Frozen):
     """Merge the MR through the API with ``sha`` pinned.
 
@@ -254,6 +267,7 @@ Action = Annotated[
     | CreateBatchMR
     | RunPipeline
     | RetryPipeline
+    | CancelPipeline
     | MergeMR
     | PushTarget
     | CloseBatchMR

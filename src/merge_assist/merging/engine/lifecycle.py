@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 from merge_assist.merging.engine import bisect
-from merge_assist.merging.engine.actions import AddLabels, DeleteBranch, RemoveLabels
+from merge_assist.merging.engine.actions import (
+    AddLabels,
+    CancelPipeline,
+    DeleteBranch,
+    RemoveLabels,
+)
 from merge_assist.merging.engine.config import LabelKey
 from merge_assist.merging.engine.labels import label_changes, labels_for
-from merge_assist.merging.engine.state import Phase
+from merge_assist.merging.engine.state import Attempt, Phase
 from merge_assist.merging.engine.step import Step
 
 
@@ -26,6 +31,7 @@ def abort_attempt(step: Step, attempt_id: int, reason: str) -> None:
     step.update_attempt(attempt_id, status="aborted")
     step.note(f"attempt {attempt_id} aborted: {reason}")
     if attempt.branch is not None:
+        cancel_pipeline(step, attempt)
         step.emit(DeleteBranch(branch=attempt.branch))
     for member in attempt.members:
         mr = step.mrs.get(member.iid)
@@ -33,6 +39,19 @@ def abort_attempt(step: Step, attempt_id: int, reason: str) -> None:
             step.update_mr(member.iid, phase=Phase.WAITING)
     if step.run is not None and step.run.attempt_id == attempt_id:
         step.run = step.run.model_copy(update={"attempt_id": None})
+
+
+def cancel_pipeline(step: Step, attempt: Attempt) -> None:
+    """The stopped attempt's pipeline on its own branch still runs: cancel it (unless another
+    attempt in flight tests the very same tree)."""
+    sha = attempt.tested_sha
+    pipeline = step.pipelines.get(sha) if sha is not None else None
+    if pipeline is None or pipeline.verdict != "running":
+        return
+    others = (a for a in step.attempts.values() if a.id != attempt.id and a.active)
+    if any(other.tested_sha == sha for other in others):
+        return
+    step.emit(CancelPipeline(pipeline_id=pipeline.id, sha=pipeline.sha))
 
 
 def release(step: Step, iid: int, reason: str) -> None:

@@ -67,6 +67,8 @@ def _branch_text(action: act.Action, result: ActionResult | None) -> str | None:
             return f"pipeline {pipeline or '?'} runs for {_short(sha)} on {ref}"
         case act.RetryPipeline():
             return _retry_text(action, result)
+        case act.CancelPipeline(pipeline_id=pipeline, sha=sha):
+            return f"cancelled pipeline {pipeline} of {_short(sha)}: its attempt stopped"
         case act.PushTarget(target_branch=branch, sha=sha):
             return f"pushed {branch} to {_short(sha)}{_status(result)}"
         case act.DeleteBranch(branch=branch):
