@@ -67,6 +67,7 @@ describe("administration: projects", () => {
     await person.clear(batch);
     await person.type(batch, "50");
     await person.selectOptions(within(form).getByLabelText("Strategy"), "batch");
+    expect(within(form).getByText(/How many merge requests a batch tests together/)).toBeInTheDocument();
     await person.click(within(form).getByRole("button", { name: "Save settings" }));
     expect(await within(form).findByText("at most 10 (MERGE_ASSIST_MAX_BATCH_SIZE)")).toBeInTheDocument();
     expect(batch).toHaveAttribute("aria-invalid", "true");
@@ -86,9 +87,14 @@ describe("administration: projects", () => {
     api.on("PUT /api/projects/:id/config", (request: { body: unknown }) => ({ ...CONFIG, ...(request.body as object), updated_by: "ada" }));
     const { user: person } = renderPage(<AdministrationPage />, { api });
     const form = await screen.findByRole("form", { name: "Project settings" });
+    // The single strategy builds no batches and no train: no control that would do nothing.
+    expect(within(form).queryByLabelText("Train depth")).not.toBeInTheDocument();
+    expect(within(form).queryByLabelText("Parallel tests (failed batch)")).not.toBeInTheDocument();
+    expect(within(form).getByText(/only caps how many merge requests may carry a raised priority/)).toBeInTheDocument();
     await person.selectOptions(within(form).getByLabelText("Strategy"), "train");
     const depth = within(form).getByLabelText("Train depth");
     expect(within(form).getByText(/how many cars .* run at once at most/)).toBeInTheDocument();
+    expect(within(form).queryByLabelText("Parallel tests (failed batch)")).not.toBeInTheDocument();
     await person.clear(depth);
     await person.type(depth, "4");
     await person.click(within(form).getByRole("button", { name: "Save settings" }));
@@ -101,6 +107,7 @@ describe("administration: projects", () => {
     api.on("PUT /api/projects/:id/config", answer(422, { detail: "Invalid configuration: parallel_tests: Input should be less than or equal to 20.", code: "invalid" }));
     const { user: person } = renderPage(<AdministrationPage />, { api });
     const form = await screen.findByRole("form", { name: "Project settings" });
+    await person.selectOptions(within(form).getByLabelText("Strategy"), "batch");
     const parallel = within(form).getByLabelText("Parallel tests (failed batch)");
     expect(parallel).toHaveValue(4);
     await person.clear(parallel);

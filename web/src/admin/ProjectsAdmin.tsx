@@ -140,6 +140,17 @@ function OnboardForm() {
   );
 }
 
+/** What the batch size does under each strategy (it also caps raised priorities under all). */
+const BATCH_SIZE_HINTS: Record<string, string> = {
+  single: "With the single strategy no batches are built: it only caps how many merge requests may carry a raised priority at once.",
+  batch: "How many merge requests a batch tests together (and how many may carry a raised priority at once).",
+  train: "How many merge requests each car of the train holds (and how many may carry a raised priority at once).",
+};
+
+function batchSizeHint(strategy: string): string {
+  return BATCH_SIZE_HINTS[strategy] ?? "How many merge requests are tested together.";
+}
+
 const CONFIG_FIELDS = ["target_branches", "strategy", "batch_size", "train_depth", "parallel_tests", "pipeline_retries", "polling_interval_seconds", "labels", "webhook_enabled", "max_rejections", "landing", "ai_debug_enabled"] as const;
 
 type Draft = Omit<ProjectConfig, "project_id" | "updated_at" | "updated_by" | "target_branches"> & { target_branches: string };
@@ -216,12 +227,12 @@ function ConfigEditor({ project, config, onSaved }: { project: Project; config: 
             ))}
           </select>
         </Field>
-        {number("batch_size", "Batch size", "How many merge requests a batch tests together.")}
-        {number("parallel_tests", "Parallel tests (failed batch)", "1 to 20 pipelines side by side to find what failed a batch; 1 tests one at a time.")}
+        {number("batch_size", "Batch size", batchSizeHint(draft.strategy))}
+        {draft.strategy === "batch" ? number("parallel_tests", "Parallel tests (failed batch)", "1 to 20 pipelines side by side to find what failed a batch; 1 tests one at a time.") : null}
         {number("pipeline_retries", "Pipeline retries", "0 to 3: a failed pipeline runs again before anyone is struck (a flake is possible).")}
         {number("max_rejections", "Strikes before rejection", "1 to 20.")}
         {number("polling_interval_seconds", "Polling interval (seconds)", "10 to 86400; the webhook makes changes faster.")}
-        {number("train_depth", "Train depth", "1 to 10: with the train strategy, how many cars (batches, each tested on top of the ones ahead) run at once at most; it starts at 2 and adapts.")}
+        {draft.strategy === "train" ? number("train_depth", "Train depth", "1 to 10: how many cars (batches, each tested on top of the ones ahead) run at once at most; it starts at 2, grows after a landing and halves after a failure.") : null}
         <Field label="Landing" id={`${id}-landing`} error={errors.field("landing")}>
           <select id={`${id}-landing`} value={draft.landing} onChange={(e) => set("landing", e.target.value)} className={INPUT}>
             {LANDINGS.map((item) => (

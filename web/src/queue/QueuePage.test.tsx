@@ -39,7 +39,6 @@ function queueApi(items: MergeRequest[], canSetPriority = true, branches = ["mai
     "GET /api/projects/1/mrs": { items, total: items.length, target_branches: branches, can_set_priority: canSetPriority, priority_cap: 5 },
     "GET /api/projects/1/batches": { items: [BATCH] },
     "GET /api/projects/1/stats": STATS,
-    "GET /api/projects/1/config": { labels: { recognized: "Queue me" } },
   });
 }
 
@@ -206,6 +205,7 @@ describe("the merge queue page", () => {
     api.on("GET /api/projects/1/mrs", { items: [], total: 0, target_branches: ["main"], can_set_priority: false, priority_cap: 5 });
     await user.click(screen.getByRole("button", { name: "Try again" }));
     expect(await screen.findByText("No merge requests are queued yet.")).toBeInTheDocument();
-    expect(await screen.findByText(/Add the label “Queue me” to a merge request/)).toBeInTheDocument();
+    expect(await screen.findByText(/assign a merge request to the bot user .* or request the bot’s review/)).toBeInTheDocument();
+    expect(screen.queryByText(/Add the label/)).not.toBeInTheDocument();
   });
 });
