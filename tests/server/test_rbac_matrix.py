@@ -136,6 +136,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ("DELETE", "/api/projects/{project_id}"): Rule(Who.admin, last=1),
     ("GET", "/api/projects/{project_id}/config"): Rule(Who.any_role),
     ("PUT", "/api/projects/{project_id}/config"): Rule(Who.admin, _json({"batch_size": 4})),
+    ("POST", "/api/projects/{project_id}/check"): Rule(Who.admin),
     ("GET", "/api/projects/{project_id}/permissions"): Rule(Who.admin),
     ("PUT", "/api/projects/{project_id}/permissions"): Rule(
         Who.admin, lambda w: {"json": {"user_id": w.victim, "can_set_priority": True}}

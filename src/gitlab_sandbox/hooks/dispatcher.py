@@ -193,6 +193,26 @@ class WebhookDispatcher:
             hook_queue.worker = asyncio.create_task(self._work(hook_queue))
         return record
 
+    async def deliver_now(
+        self, hook: HookTarget, event_name: str, payload: Mapping[str, Any]
+    ) -> DeliveryRecord:
+        """One delivery sent at once, without faults or retries (GitLab's "Test" button and
+        ``POST /projects/:id/hooks/:hook_id/test/:trigger``); the record says how it went."""
+        record = DeliveryRecord(hook.id, hook.url, event_name, str(uuid.uuid4()), str(uuid.uuid4()))
+        key = (hook.id, hook.url)
+        hook_queue = self._queues.get(key)
+        if hook_queue is None:
+            hook_queue = self._queues[key] = _HookQueue(hook)
+        hook_queue.log.append(record)
+        body = json.dumps(payload).encode()
+        outgoing = _Outgoing(record, body, self._headers(hook, record), 1, hold=False)
+        record.attempts = 1
+        await self._post(outgoing)
+        if record.status == "delivering":  # a transport error or a 5xx: a test is not retried
+            record.status = "failed"
+        record.finished_at = self._now()
+        return record
+
     async def drain(self) -> None:
         """Wait until every queued event has been delivered, failed, or given up."""
         await self._idle.wait()

@@ -6,12 +6,19 @@ import json
 from typing import Annotated
 
 import typer
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from merge_assist.kit.cli import EXIT_CANNOT_RUN, run_unit_of_work
+from merge_assist.kit.cli import EXIT_CANNOT_RUN, EXIT_REFUSED, run_unit_of_work
+from merge_assist.kit.db import create_sessionmaker
 from merge_assist.kit.settings import get_settings
 from merge_assist.projects import service
 from merge_assist.projects.gitlab_access import gitlab_client_factory
+from merge_assist.projects.onboarding_check import (
+    DeliveryWitness,
+    OnboardingReport,
+    ReceivedSince,
+    check_project,
+)
 from merge_assist.projects.schemas import OnboardRequest
 from merge_assist.projects.service import Actor
 
@@ -111,3 +118,52 @@ def list_projects(
 
     lines = run_unit_of_work(work)
     typer.echo("\n".join(lines) if lines else "No projects are onboarded yet.")
+
+
+def register_check_command(app: typer.Typer, received_since: ReceivedSince) -> None:
+    """Add ``projects check``; ``received_since`` reads the listener's inbox (the composition
+    root passes ``ingest.service.received_since``)."""
+
+    @app.command("check")
+    def check(
+        project: Annotated[str, typer.Argument(help="GitLab project id or full path (group/app).")],
+    ) -> None:
+        """Check the connection to GitLab for a project: bot token, scopes and expiry, the
+        bot's role, target branches, "pipelines must succeed", our webhook and a test delivery.
+        Exits 1 when a check fails."""
+        try:
+            request = OnboardRequest(gitlab_project=project)
+        except ValueError as exc:
+            message = f"Error: {project!r} is neither a project id nor a path like group/app."
+            typer.echo(message, err=True)
+            raise typer.Exit(EXIT_CANNOT_RUN) from exc
+        settings = get_settings()
+
+        async def work(session: AsyncSession) -> OnboardingReport:
+            engine = session.bind
+            assert isinstance(engine, AsyncEngine)  # the unit of work's sessions are bound to it
+            witness = DeliveryWitness(create_sessionmaker(engine, settings), received_since)
+            return await check_project(
+                session, settings, gitlab_client_factory(settings), request.gitlab_project, witness
+            )
+
+        report = run_unit_of_work(work)
+        typer.echo(format_report(report))
+        if not report.ok:
+            raise typer.Exit(EXIT_REFUSED)
+
+
+def format_report(report: OnboardingReport) -> str:
+    """The report as lines a person reads: a status word, the check, its sentence, the fix."""
+    bot = f" as {report.bot_username}" if report.bot_username else ""
+    lines = [f"Checking {report.project}{bot}:"]
+    width = max((len(check.name) for check in report.checks), default=0)
+    for check in report.checks:
+        lines.append(f"  {check.status:<8} {check.name:<{width}}  {check.sentence}")
+        if check.fix and check.status != "ok":
+            lines.append(f"  {'':<8} {'':<{width}}  fix: {check.fix}")
+    failing = sum(check.status == "failing" for check in report.checks)
+    warnings = sum(check.status == "warning" for check in report.checks)
+    verdict = "Ready." if failing == 0 else f"{failing} failing"
+    lines.append(f"{verdict} ({failing} failing, {warnings} warnings)")
+    return "\n".join(lines)
