@@ -82,6 +82,28 @@ describe("administration: projects", () => {
     expect(api.callsTo("PUT /api/projects/1/config")[1]?.body).toMatchObject({ batch_size: 8, strategy: "batch", target_branches: ["main"] });
   });
 
+  it("checks the connection to GitLab and shows each line with how to fix it", async () => {
+    const api = adminApi();
+    api.on("POST /api/projects/1/check", {
+      project: "group/app", bot_username: "merge-bot", ok: false,
+      checks: [
+        { name: "bot token", status: "ok", sentence: "The bot token belongs to merge-bot.", fix: null },
+        { name: "pipelines must succeed", status: "warning", sentence: "“Pipelines must succeed” is off.", fix: "Turn it on in Settings > Merge requests." },
+        { name: "test delivery", status: "failing", sentence: "GitLab could not reach http://ma.example/webhook/gitlab: Hook execution failed.", fix: "Make this server reachable from GitLab." },
+      ],
+    });
+    const { user: person } = renderPage(<AdministrationPage />, { api });
+    const card = await screen.findByRole("region", { name: "Connection to GitLab" });
+    await person.click(within(card).getByRole("button", { name: "Check connection" }));
+    const lines = await within(card).findByRole("list", { name: "Connection checks" });
+    expect(within(card).getByRole("status")).toHaveTextContent("1 check fails: see how to fix below.");
+    expect(within(lines).getAllByRole("listitem")).toHaveLength(3);
+    expect(lines).toHaveTextContent("GitLab could not reach http://ma.example/webhook/gitlab");
+    expect(lines).toHaveTextContent("How to fix: Make this server reachable from GitLab.");
+    expect(lines).not.toHaveTextContent("How to fix: null");
+    expect(api.callsTo("POST /api/projects/1/check")).toHaveLength(1);
+  });
+
   it("offers the train strategy and says what the train depth does", async () => {
     const api = adminApi();
     api.on("PUT /api/projects/:id/config", (request: { body: unknown }) => ({ ...CONFIG, ...(request.body as object), updated_by: "ada" }));

@@ -9,6 +9,7 @@ import { useToast } from "../components/Toasts";
 import { useQuery } from "../components/useQuery";
 import { type Project, useProjects } from "../projects/ProjectContext";
 import { LANDINGS, LABEL_KEYS, type ProjectConfig, STRATEGIES } from "./api";
+import { ConnectionCheck } from "./ConnectionCheck";
 import { ProjectPermissions } from "./ProjectPermissions";
 import { useFormErrors } from "./useFormErrors";
 
@@ -31,6 +32,7 @@ export function ProjectsAdmin({ isAdmin }: { isAdmin: boolean }) {
         />
       </Card>
       {project ? <ConfigForm key={project.id} project={project} /> : null}
+      {project ? <ConnectionCheck key={`check-${project.id}`} project={project} /> : null}
       {project && isAdmin ? <ProjectPermissions key={`permissions-${project.id}`} project={project} /> : null}
       {project && isAdmin ? <DeactivateProject project={project} /> : null}
     </div>
