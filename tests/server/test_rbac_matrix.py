@@ -149,6 +149,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/api/projects/{project_id}/batches"): Rule(Who.any_role),
     ("GET", "/api/logs"): Rule(Who.admin, lambda w: {"params": {"project_id": w.project}}),
     ("GET", "/api/projects/{project_id}/stats"): Rule(Who.any_role),
+    ("GET", "/api/queue/activity"): Rule(Who.signed_in),
     # messages: the id is another user's message
     ("GET", "/api/messages"): Rule(Who.signed_in),
     ("GET", "/api/messages/unread-count"): Rule(Who.signed_in),

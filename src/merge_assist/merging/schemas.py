@@ -172,3 +172,12 @@ class QueueStats(BaseModel):
     merged_per_hour: list[HourCount]
     time_to_merge: DurationStats
     failures_by_reason: list[ReasonCount]
+
+
+class ProjectActivity(BaseModel):
+    """One visible project's queue now (``GET /api/queue/activity``): the dashboard opens the
+    busiest one."""
+
+    project_id: int
+    queued: int
+    last_activity_at: datetime | None

@@ -128,6 +128,12 @@ async def visible_vaults(session: AsyncSession, principal: Principal) -> list[Va
     ]
 
 
+async def file_counts(session: AsyncSession, vaults: Sequence[Vault]) -> dict[int, int]:
+    """How many files each of ``vaults`` holds, by vault id (0 when none)."""
+    counts = await repository.file_counts(session, [vault.id for vault in vaults])
+    return {vault.id: counts.get(vault.id, 0) for vault in vaults}
+
+
 async def create_vault(
     session: AsyncSession,
     *,

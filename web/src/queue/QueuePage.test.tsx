@@ -4,6 +4,7 @@ import { answer, fakeApi } from "../testing/fakeApi";
 import { project, renderPage } from "../testing/renderPage";
 import type { Batch, MergeRequest, QueueStats } from "./api";
 import type { Explanation } from "./explanation";
+import { PROJECT_STORAGE_KEY } from "../projects/ProjectContext";
 import { QueuePage } from "./QueuePage";
 
 const RECOGNISED = new Date(Date.now() - 2 * 3600_000).toISOString();
@@ -207,5 +208,31 @@ describe("the merge queue page", () => {
     expect(await screen.findByText("No merge requests are queued yet.")).toBeInTheDocument();
     expect(await screen.findByText(/assign a merge request to the bot user .* or request the bot’s review/)).toBeInTheDocument();
     expect(screen.queryByText(/Add the label/)).not.toBeInTheDocument();
+  });
+
+  it("opens the busiest queue until someone chooses, then the project chosen last", async () => {
+    const list = (items: MergeRequest[]) => ({ items, total: items.length, target_branches: ["main"], can_set_priority: false, priority_cap: 5 });
+    const api = fakeApi({
+      "GET /api/projects": [project(1, "demo/cam-programs"), project(2, "demo/widgets")],
+      "GET /api/queue/activity": [
+        { project_id: 2, queued: 10, last_activity_at: RECOGNISED },
+        { project_id: 1, queued: 0, last_activity_at: null },
+      ],
+      "GET /api/projects/:id/mrs": (request: { params: Record<string, string> }) => (request.params.id === "2" ? list([mr(1, "ready", { project_id: 2, position: 1 })]) : list([])),
+      "GET /api/projects/:id/batches": { items: [] },
+      "GET /api/projects/:id/stats": STATS,
+    });
+    const first = renderPage(<QueuePage />, { api });
+    expect(await screen.findByRole("link", { name: "demo/widgets on GitLab" })).toBeInTheDocument();
+    expect(await screen.findByRole("region", { name: "Ready to merge (1)" })).toBeInTheDocument();
+    expect(api.callsTo("GET /api/projects/1/mrs")).toHaveLength(0); // never the empty one first
+    first.unmount();
+
+    localStorage.setItem(PROJECT_STORAGE_KEY, "1"); // what the header's selector stores
+    const before = api.callsTo("GET /api/queue/activity").length;
+    renderPage(<QueuePage />, { api });
+    expect(await screen.findByRole("link", { name: "demo/cam-programs on GitLab" })).toBeInTheDocument();
+    expect(await screen.findByText("No merge requests are queued yet.")).toBeInTheDocument();
+    expect(api.callsTo("GET /api/queue/activity")).toHaveLength(before);
   });
 });
