@@ -24,7 +24,10 @@ const STATS: QueueStats = {
   window_hours: 24,
   merged_per_hour: [{ hour: "2026-11-22T00:00:00Z", merged: 3 }, { hour: "2026-11-22T01:00:00Z", merged: 1 }],
   time_to_merge: { count: 4, median_seconds: 1500, p95_seconds: 7200 },
-  failures_by_reason: [{ reason: "pipeline failed", count: 2 }],
+  failures_by_reason: [
+    { reason: "Pipeline failed", kind: "pipeline_failed", count: 2, messages: [{ message: "pipeline #10 failed for 0b5c1cf3", count: 1 }, { message: "pipeline #12 failed for 9a8b7c6d", count: 1 }] },
+    { reason: "Conflict", kind: "conflict", count: 1, messages: [{ message: "rebasing onto `main` failed with conflicts", count: 1 }] },
+  ],
 };
 
 const BATCH: Batch = {
@@ -72,7 +75,12 @@ describe("the merge queue page", () => {
     const timeToMerge = screen.getByRole("region", { name: "Time to merge" });
     expect(within(timeToMerge).getByText("25 min")).toBeInTheDocument();
     expect(within(timeToMerge).getByText("2 h")).toBeInTheDocument();
-    expect(screen.getByRole("region", { name: "Failures by reason" })).toHaveTextContent("pipeline failed2");
+    const failures = screen.getByRole("region", { name: "Failures by reason" });
+    expect(failures).toHaveTextContent("Pipeline failed2Conflict1");
+    expect(failures).not.toHaveTextContent("#10"); // raw messages only on hover
+    const failed = within(failures).getByText("Pipeline failed").closest("li");
+    expect(failed).toHaveAttribute("title", "pipeline #10 failed for 0b5c1cf3\npipeline #12 failed for 9a8b7c6d");
+    expect(failed).toHaveAccessibleDescription(/pipeline #10 failed for 0b5c1cf3; pipeline #12/);
   });
 
   it("raises a priority with a button and with Alt+Up, and lowers with Alt+Down", async () => {
