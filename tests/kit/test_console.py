@@ -42,6 +42,7 @@ queue("labelled !3 Merge Assist: Ready to Merge", [3])
 queue("batch started with !3, !4", [3, 4], "batch_started")
 queue("!3 merged into main (0b5c1cf3)", [3], "merged")
 queue("!4 rejected", [4], "rejected")
+queue("retrying pipeline #9 (attempt 2 of 2)", [7])
 logging.getLogger("merge_assist.gitlab").warning(
     "gitlab call refused", extra={"operation": "merge", "status": 405})
 """
@@ -85,10 +86,13 @@ def test_at_a_terminal_the_lines_are_readable_and_end_with_the_summary() -> None
     lines = screen_lines(raw)
     assert not any(line.startswith("{") for line in lines), lines
     assert any(
-        re.fullmatch(r"\d\d:\d\d:\d\d  demo/widgets  !3  !3 recognised for the queue", line)
+        re.fullmatch(r"\d\d:\d\d:\d\d  demo/widgets  !3 recognised for the queue", line)
         for line in lines
     ), lines
     assert any(line.endswith("demo/widgets  batch started with !3, !4") for line in lines)
+    assert any(
+        line.endswith("demo/widgets  !7  retrying pipeline #9 (attempt 2 of 2)") for line in lines
+    )
     assert any(
         "WARNING  gitlab call refused (operation=merge, status=405)" in line for line in lines
     )
@@ -112,7 +116,7 @@ def test_without_a_terminal_the_log_is_json_lines() -> None:
 
 def test_asked_for_text_a_pipe_gets_readable_lines_without_the_live_summary() -> None:
     lines = run_child("text", terminal=False).splitlines()
-    assert any(line.endswith("demo/widgets  !4  !4 rejected") for line in lines)
+    assert any(line.endswith("demo/widgets  !4 rejected") for line in lines)
     assert not any("webhooks 3 ·" in line for line in lines)
 
 

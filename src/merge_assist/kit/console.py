@@ -85,17 +85,17 @@ def _project_of(record: logging.LogRecord) -> str | None:
 
 
 def readable_line(record: logging.LogRecord) -> str:
-    """``19:45:43  demo/widgets  !3  recognised for the queue`` (redacted, one line)."""
+    """``19:45:43  demo/widgets  !3 recognised for the queue`` (redacted, one line)."""
     parts = [datetime.fromtimestamp(record.created).strftime("%H:%M:%S")]
     if record.levelno >= logging.WARNING:
         parts.append(record.levelname)
     project = _project_of(record)
     if project:
         parts.append(project)
-    iid = getattr(record, "iid", None)
-    if isinstance(iid, int):
-        parts.append(f"!{iid}")
     message = record.getMessage()
+    iid = getattr(record, "iid", None)
+    if isinstance(iid, int) and not re.search(rf"!{iid}\b", message):
+        parts.append(f"!{iid}")  # the MR, unless the message names it already
     extras = [
         f"{key}={value}"
         for key, value in vars(record).items()
