@@ -164,3 +164,19 @@ async def test_check_of_a_project_not_onboarded_says_what_to_do() -> None:
     assert checked.exit_code == 0, checked.output  # nothing failing, one warning
     assert "warning  onboarded" in checked.output
     assert "merge-assist projects add PROJECT" in checked.output
+
+
+@pytest.mark.usefixtures("configured")
+async def test_add_several_goes_on_after_a_refusal_and_names_it() -> None:
+    added = await invoke("add", "acme/webapp", "hidden/secret-project", "acme/tools")
+
+    assert added.exit_code == 1, added.output
+    assert "Onboarded acme/webapp as project" in added.output
+    assert "Onboarded acme/tools as project" in added.output
+    assert "Error: hidden/secret-project: GitLab does not know" in added.output
+    assert "Onboarded 2 of 3 projects. Refused: hidden/secret-project." in added.output
+    listed = await invoke("list")
+    assert sorted(line.split("\t")[2] for line in listed.output.splitlines()) == [
+        "acme/tools",
+        "acme/webapp",
+    ]

@@ -29,6 +29,7 @@ from merge_assist.auth.principal import Principal
 from merge_assist.gitlab import paths as repository_paths
 from merge_assist.kit.clock import utcnow
 from merge_assist.kit.errors import Conflict, NotFound, Unprocessable
+from merge_assist.kit.progress import Progress
 from merge_assist.projects import service as projects
 from merge_assist.vault import names, repository, rules
 from merge_assist.vault.models import Vault, VaultBackend, VaultFile
@@ -210,14 +211,19 @@ async def sync(
     *,
     actor_name: str,
     allowed_extensions: frozenset[str],
+    progress: Progress | None = None,
 ) -> SyncResult:
     """Record files added or changed in storage outside the vault (locks are kept).
 
     Files the vault could not have taken in by upload (other extensions, bad names) are left
-    out. Two syncs at once are harmless: a file the other one recorded first is skipped."""
+    out. Two syncs at once are harmless: a file the other one recorded first is skipped.
+    ``progress`` hears of each file looked at (``kit.progress``)."""
     known = {f.path: f for f in await repository.files_of_vault(session, vault.id)}
     added = updated = ignored = 0
-    for stored in await storage.list_files():
+    listed = await storage.list_files()
+    for index, stored in enumerate(listed, start=1):
+        if progress is not None:
+            progress(index, len(listed), stored.path)
         if not names.is_acceptable(stored.path, allowed_extensions):
             ignored += 1
             continue
