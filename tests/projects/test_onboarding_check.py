@@ -114,6 +114,13 @@ async def test_a_good_project_passes_every_check_and_its_test_delivery_reaches_u
     assert "Maintainer of acme/webapp" in lines["bot membership"]["sentence"]
     assert "reached us" in lines["test delivery"]["sentence"]
 
+    (hook,) = sandbox_hooks(sandbox, "acme/webapp")
+    hook.token = "not-the-secret-we-hold"  # edited by hand in GitLab
+    lines = await check(client, admin, project_id)
+    assert lines["webhook"]["status"] == "ok"
+    assert lines["test delivery"]["status"] == "failing"
+    assert "but we refused the delivery: its secret token" in lines["test delivery"]["sentence"]
+
 
 async def test_a_refused_bot_token_is_the_first_and_only_line(
     client: httpx.AsyncClient,
@@ -148,7 +155,7 @@ async def test_a_bot_that_is_no_member_fails_with_how_to_invite_it(
     assert "invite marge-bot to the project as Maintainer" in lines["project"]["fix"]
 
 
-async def test_a_reporter_bot_may_not_merge(
+async def test_a_reporter_bot_may_not_merge_and_a_developer_one_is_a_warning(
     client: httpx.AsyncClient, make_account: MakeAccount, sandbox: RunningSandbox
 ) -> None:
     admin = await make_account("ada", "admin")
@@ -163,37 +170,13 @@ async def test_a_reporter_bot_may_not_merge(
     assert "is Reporter of acme/webapp: it may not merge" in lines["bot membership"]["sentence"]
     assert "make marge-bot Maintainer" in lines["bot membership"]["fix"]
 
-
-async def test_a_developer_bot_is_a_warning(
-    client: httpx.AsyncClient, make_account: MakeAccount, sandbox: RunningSandbox
-) -> None:
-    admin = await make_account("ada", "admin")
-    project_id = await onboarded(client, admin, sandbox, "acme/webapp")
-    project = sandbox.sandbox.store.project_by_ref("acme/webapp")
-    bot = sandbox.sandbox.store.user_by_username("marge-bot")
-    assert project is not None
-    assert bot is not None
     project.members[bot.id] = 30
     lines = await check(client, admin, project_id)
     assert lines["bot membership"]["status"] == "warning"
     assert lines["webhook"]["status"] == "warning"  # a Developer may not read the hooks
 
 
-async def test_a_deleted_hook_fails(
-    client: httpx.AsyncClient, make_account: MakeAccount, sandbox: RunningSandbox
-) -> None:
-    admin = await make_account("ada", "admin")
-    project_id = await onboarded(client, admin, sandbox, "acme/webapp")
-    project = sandbox.sandbox.store.project_by_ref("acme/webapp")
-    assert project is not None
-    project.hooks.clear()
-    lines = await check(client, admin, project_id)
-    assert lines["webhook"]["status"] == "failing"
-    assert lines["webhook"]["sentence"] == "The project has no webhook of ours."
-    assert "test delivery" not in lines
-
-
-async def test_a_hook_sending_elsewhere_fails_with_both_addresses(
+async def test_a_hook_sending_elsewhere_then_a_deleted_hook_fail(
     client: httpx.AsyncClient,
     make_account: MakeAccount,
     sandbox: RunningSandbox,
@@ -208,6 +191,15 @@ async def test_a_hook_sending_elsewhere_fails_with_both_addresses(
     assert "http://old-server.example/webhook/gitlab" in lines["webhook"]["sentence"]
     assert settings.effective_public_url in lines["webhook"]["sentence"]
     assert "MERGE_ASSIST_PUBLIC_URL" in lines["webhook"]["fix"]
+    assert "test delivery" not in lines
+
+    project = sandbox.sandbox.store.project_by_ref("acme/webapp")
+    assert project is not None
+    project.hooks.clear()
+    lines = await check(client, admin, project_id)
+    assert lines["webhook"]["status"] == "failing"
+    assert lines["webhook"]["sentence"] == "The project has no webhook of ours."
+    assert "test delivery" not in lines
 
 
 async def test_when_gitlab_cannot_reach_us_the_test_delivery_says_so(

@@ -3,6 +3,7 @@ ok, warning or failing, a sentence, and how to fix it."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Literal
@@ -197,6 +198,15 @@ def webhook(
 def delivery(url: str, refused: str | None, arrived: bool, waited: timedelta) -> CheckResult:
     """A test delivery: GitLab's own answer, then whether our listener stored it."""
     name = "test delivery"
+    if refused is not None and re.search(r"\b401\b", refused):
+        return CheckResult(
+            name,
+            "failing",
+            f"GitLab reached {url}, but we refused the delivery: its secret token is not the "
+            f"one we hold for this project ({refused}).",
+            "Register the webhook again (set webhook_enabled off and on in the project's "
+            "settings): a new secret goes to GitLab and to us.",
+        )
     if refused is not None:
         return CheckResult(
             name,
