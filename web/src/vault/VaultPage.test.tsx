@@ -67,6 +67,7 @@ describe("the vault page opens where the files are", () => {
     expect(await screen.findByText("Showing 3 of 3")).toBeInTheDocument();
     const chooser = screen.getByRole("combobox", { name: "Vault" });
     expect(chooser).toHaveValue("cam-programs");
+    expect(api.callsTo("GET /api/vault/default/files")).toHaveLength(0); // not even a first look
     await first.user.selectOptions(chooser, "default");
     expect(await screen.findByText("No vault files yet.")).toBeInTheDocument();
     expect(localStorage.getItem(VAULT_STORAGE_KEY)).toBe("default");

@@ -47,6 +47,9 @@ export function VaultPage() {
   const isAdmin = user?.roles.includes("admin") ?? false;
   const canWrite = user?.roles.some((role) => WRITER_ROLES.includes(role)) ?? false;
 
+  // The files are read once the vault to open is known: never the empty default one first.
+  const [vaultKnown, setVaultKnown] = useState(false);
+
   useEffect(() => {
     auth.api
       .get<VaultInfo[]>("/api/vault/vaults")
@@ -55,13 +58,14 @@ export function VaultPage() {
         setVaults(found);
         setVault((current) => openingVault(found, current));
       })
-      .catch(() => undefined); // the default vault still answers below, or says why not
+      .catch(() => undefined) // the default vault still answers below, or says why not
+      .finally(() => setVaultKnown(true));
   }, [auth]);
 
   const params = new URLSearchParams({ sort, order: descending ? "desc" : "asc", limit: "200" });
   if (search.trim()) params.set("search", search.trim());
   if (status) params.set("status", status);
-  const files = useQuery(() => auth.api.get<FilePage>(`${filesPath(vault)}?${params}`), [auth, vault, search, status, sort, descending], "The vault could not be read.");
+  const files = useQuery(() => (vaultKnown ? auth.api.get<FilePage>(`${filesPath(vault)}?${params}`) : new Promise<FilePage>(() => undefined)), [auth, vault, vaultKnown, search, status, sort, descending], "The vault could not be read.");
   const { reload } = files;
 
   useOnReconnect(reload);
