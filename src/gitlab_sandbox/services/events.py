@@ -148,7 +148,18 @@ def _enqueue(
     sandbox: Sandbox, project: Project, event_name: str, payload: Mapping[str, Any]
 ) -> None:
     for hook in project.hooks:
-        target = _target(hook)
+        events = frozenset(
+            name
+            for name in (
+                "push_events",
+                "merge_requests_events",
+                "pipeline_events",
+                "note_events",
+                "job_events",
+            )
+            if getattr(hook, name)
+        )
+        target = HookTarget(url=hook.url, token=hook.token, events=events, id=hook.id)
         try:
             sandbox.webhooks.enqueue(target, event_name, payload)
         except RuntimeError:  # no running loop (seeding before the server starts)
