@@ -59,11 +59,11 @@ def _modelled(world: World) -> dict[str, Any]:
 
 
 def _measured(
-    world: World, name: str, folder: Path, repeat: int, limit_minutes: float
+    world: World, name: str, folder: Path, repeat: int, limit_minutes: float, run: str = ""
 ) -> dict[str, Any]:
     params = world.parameters
     run_folder = folder / f"{params.name}-{name}-s{params.seed}-r{repeat + 1}"
-    _progress(f"[{params.name} {name}] starting (seed {params.seed}, "
+    _progress(f"{run}[{params.name} {name}] starting (seed {params.seed}, "
               f"clock x{params.clock_speed:g}) in {run_folder}")  # fmt: skip
     outcome = runs.run(world, name, run_folder, limit_minutes * 60, _progress)
     _progress(f"[{params.name} {name}] finished in {outcome.real_seconds:.0f} s real"
@@ -86,6 +86,8 @@ def run_table(
     folder = results / datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     folder.mkdir(parents=True, exist_ok=True)
     outcomes: list[dict[str, Any]] = []
+    measured = [name for name in contenders if name != MODELLED_TRAIN]
+    total, started = len(worlds) * repeats * len(measured), 0
     for world_name in worlds:
         for repeat in range(repeats):
             world = standard_world(
@@ -97,7 +99,9 @@ def run_table(
                 if name == MODELLED_TRAIN:
                     outcomes.append(_modelled(world))
                 else:
-                    outcomes.append(_measured(world, name, folder, repeat, limit_minutes))
+                    started += 1  # "run 3 of 12": how far the table is
+                    run = f"run {started} of {total} "
+                    outcomes.append(_measured(world, name, folder, repeat, limit_minutes, run))
                 (folder / "table.json").write_text(json.dumps(outcomes, indent=2))
                 (folder / "table.md").write_text(markdown(outcomes))
     return folder

@@ -8,7 +8,8 @@ from merge_assist.assistant.cli import register_explain_command
 from merge_assist.audit.cli import audit_app
 from merge_assist.audit.sink import AuditLogSink
 from merge_assist.auth.cli import record_audit_into, users_app
-from merge_assist.projects.cli import projects_app
+from merge_assist.ingest.service import received_since
+from merge_assist.projects.cli import projects_app, register_check_command
 from merge_assist.secrets.cli import secrets_app
 from merge_assist.server.commands import register_serve_commands
 from merge_assist.server.db_cli import db_app
@@ -31,7 +32,8 @@ app.add_typer(
 app.add_typer(audit_app, name="audit", help="Verify, list and export the audit log.")
 app.add_typer(users_app, name="users", help="Create and manage users and their roles.")
 record_audit_into(AuditLogSink(unattributed_actor="cli"))
-app.add_typer(projects_app, name="projects", help="Onboard and list GitLab projects.")
+register_check_command(projects_app, received_since)
+app.add_typer(projects_app, name="projects", help="Onboard, list and check GitLab projects.")
 app.add_typer(vault_app, name="vault", help="Create and list file vaults.")
 register_serve_commands(app)
 register_role_commands(app)

@@ -5,7 +5,8 @@ import logging
 
 import pytest
 
-from merge_assist.kit.logging import JsonFormatter, configure_logging, redact
+from merge_assist.kit.log_setup import configure_logging
+from merge_assist.kit.logging import JsonFormatter, redact
 
 
 @pytest.mark.parametrize(

@@ -132,3 +132,51 @@ async def test_a_database_without_schema_is_explained(
         get_settings.cache_clear()
     assert result.exit_code == 2
     assert "merge-assist db upgrade" in result.output
+
+
+@pytest.mark.usefixtures("configured")
+async def test_check_prints_each_line_and_exits_1_when_gitlab_cannot_reach_us(
+    sandbox: RunningSandbox,
+) -> None:
+    project = sandbox.sandbox.store.project_by_ref("acme/webapp")
+    assert project is not None
+    project.settings.only_allow_merge_if_pipeline_succeeds = True
+    added = await invoke("add", "acme/webapp")
+    assert added.exit_code == 0, added.output
+
+    checked = await invoke("check", "acme/webapp")
+
+    assert checked.exit_code == 1, checked.output
+    lines = checked.output.splitlines()
+    assert lines[0] == "Checking acme/webapp as marge-bot:"
+    assert any(line.split()[:3] == ["ok", "bot", "membership"] for line in lines)
+    assert any(line.split()[:2] == ["ok", "webhook"] for line in lines)
+    delivery = next(line for line in lines if "test delivery" in line)
+    assert delivery.split()[0] == "failing"
+    assert f"GitLab could not reach {PUBLIC_URL}/webhook/gitlab" in delivery
+    assert any("fix: Make this server reachable from GitLab" in line for line in lines)
+    assert lines[-1] == "1 failing (1 failing, 0 warnings)"
+
+
+@pytest.mark.usefixtures("configured")
+async def test_check_of_a_project_not_onboarded_says_what_to_do() -> None:
+    checked = await invoke("check", "acme/tools")
+    assert checked.exit_code == 0, checked.output  # nothing failing, one warning
+    assert "warning  onboarded" in checked.output
+    assert "merge-assist projects add PROJECT" in checked.output
+
+
+@pytest.mark.usefixtures("configured")
+async def test_add_several_goes_on_after_a_refusal_and_names_it() -> None:
+    added = await invoke("add", "acme/webapp", "hidden/secret-project", "acme/tools")
+
+    assert added.exit_code == 1, added.output
+    assert "Onboarded acme/webapp as project" in added.output
+    assert "Onboarded acme/tools as project" in added.output
+    assert "Error: hidden/secret-project: GitLab does not know" in added.output
+    assert "Onboarded 2 of 3 projects. Refused: hidden/secret-project." in added.output
+    listed = await invoke("list")
+    assert sorted(line.split("\t")[2] for line in listed.output.splitlines()) == [
+        "acme/tools",
+        "acme/webapp",
+    ]

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+import pty
 import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -92,14 +94,20 @@ def _check_the_vault_as_alice(base: str, output: str) -> None:
 
 def test_demo_serves_dashboard_and_one_time_admin(tmp_path: Path) -> None:
     port = free_port()
-    env = {**os.environ, "TMPDIR": str(tmp_path), "MERGE_ASSIST_LOG_LEVEL": "WARNING"}
+    env = {**os.environ, "TMPDIR": str(tmp_path), "MERGE_ASSIST_LOG_LEVEL": "INFO"}
+    env.pop("MERGE_ASSIST_LOG_FORMAT", None)
+    # The log goes to a real pseudo-terminal, as in a person's terminal: readable lines and
+    # the running summary, not JSON (``kit.console``).
+    leader, follower = pty.openpty()
     process = subprocess.Popen(
         [sys.executable, "-m", "merge_assist", "demo", "--port", str(port)],
         stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
+        stderr=follower,
         text=True,
         env=env,
     )
+    os.close(follower)
+    terminal = _Terminal(leader)
     try:
         output = _read_until(process, r"Press Ctrl\+C", 180)
         password = re.search(r"Password:\s+(\S+)", output)
@@ -137,6 +145,7 @@ def test_demo_serves_dashboard_and_one_time_admin(tmp_path: Path) -> None:
         assert states.get("merged", 0) >= 6, states
         assert states.get("rejected", 0) >= 2, states
         assert httpx.get(f"{sandbox.group(1)}api/v4/version").status_code == 401
+        _check_the_console(terminal.lines())
     finally:
         process.send_signal(signal.SIGINT)
         try:
@@ -144,7 +153,61 @@ def test_demo_serves_dashboard_and_one_time_admin(tmp_path: Path) -> None:
         except subprocess.TimeoutExpired:
             process.kill()  # never leave a hung demo behind the test run
             raise
+        finally:
+            terminal.close()
     assert not list(tmp_path.glob("merge-assist-demo-*")), "the demo folder was left behind"
+
+
+class _Terminal:
+    """The leader side of a pseudo-terminal, drained by a thread (a full one would block the
+    demo's writes); ``lines()`` is what a person sees."""
+
+    def __init__(self, leader: int) -> None:
+        self.leader = leader
+        self.chunks: list[bytes] = []
+        self.reader = threading.Thread(target=self._drain, daemon=True)
+        self.reader.start()
+
+    def _drain(self) -> None:
+        while True:
+            try:
+                chunk = os.read(self.leader, 65536)
+            except OSError:  # EIO: the demo closed the terminal
+                return
+            if not chunk:
+                return
+            self.chunks.append(chunk)
+
+    def lines(self) -> list[str]:
+        raw = b"".join(self.chunks).decode(errors="replace").replace("\r\n", "\n")
+        shown = [ANSI.sub("", line.split("\r")[-1]) for line in raw.split("\n")]
+        return [line for line in shown if line.strip()]
+
+    def close(self) -> None:
+        os.close(self.leader)
+        self.reader.join(timeout=5)
+
+
+ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+SUMMARY = re.compile(
+    r"webhooks (\d+) · recognised (\d+) · in batch (\d+) · merged (\d+) · rejected (\d+)"
+)
+
+
+def _check_the_console(lines: list[str]) -> None:
+    """Readable lines (time, project, MR, what happened), no JSON, and a summary that adds up."""
+    assert not any(line.lstrip().startswith("{") for line in lines), lines[:5]
+    pattern = re.compile(r"\d\d:\d\d:\d\d  demo/widgets  !\d+ recognised for the queue")
+    assert any(pattern.fullmatch(line) for line in lines), lines[-20:]
+    # The summary is the last line on the screen; the newest complete one (the reader may be
+    # in the middle of a rewrite).
+    found = next((m for line in reversed(lines) if (m := SUMMARY.fullmatch(line))), None)
+    assert found, lines[-5:]
+    webhooks, recognised, _, merged, rejected = (int(value) for value in found.groups())
+    assert webhooks > 0
+    assert recognised >= 10
+    assert merged >= 6  # the log is written with the step: never behind the API
+    assert rejected >= 2
 
 
 def _processes_using(folder: Path) -> list[str]:

@@ -141,6 +141,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ("DELETE", "/api/projects/{project_id}"): Rule(Who.admin, last=1),
     ("GET", "/api/projects/{project_id}/config"): Rule(Who.any_role),
     ("PUT", "/api/projects/{project_id}/config"): Rule(Who.admin, _json({"batch_size": 4})),
+    ("POST", "/api/projects/{project_id}/check"): Rule(Who.admin),
     ("GET", "/api/projects/{project_id}/permissions"): Rule(Who.admin),
     ("PUT", "/api/projects/{project_id}/permissions"): Rule(
         Who.admin, lambda w: {"json": {"user_id": w.victim, "can_set_priority": True}}
@@ -156,6 +157,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/api/projects/{project_id}/train"): Rule(Who.any_role),
     ("GET", "/api/logs"): Rule(Who.admin, lambda w: {"params": {"project_id": w.project}}),
     ("GET", "/api/projects/{project_id}/stats"): Rule(Who.any_role),
+    ("GET", "/api/queue/activity"): Rule(Who.signed_in),
     # messages: the id is another user's message
     ("GET", "/api/messages"): Rule(Who.signed_in),
     ("GET", "/api/messages/unread-count"): Rule(Who.signed_in),

@@ -90,3 +90,28 @@ async def test_create_local_and_gitlab_vaults_then_list(
     lines = listed.output.strip().splitlines()
     assert [line.split("\t")[1:3] for line in lines] == [["cnc", "gitlab"], ["shop", "local"]]
     assert lines[0].endswith("main\t/programs")
+
+
+@pytest.mark.usefixtures("configured")
+async def test_sync_records_the_files_of_the_folder(
+    sessions: async_sessionmaker[AsyncSession], sandbox: RunningSandbox
+) -> None:
+    gitlab_project = sandbox.sandbox.store.project_by_ref(PROJECT)
+    assert gitlab_project is not None
+    async with unit_of_work(sessions) as session:
+        session.add(
+            Project(gitlab_project_id=gitlab_project.id, path_with_namespace=PROJECT, name="cnc")
+        )
+    created = await invoke(
+        "create", "cnc", "--project", PROJECT, "--folder", "programs", "--no-sync"
+    )
+    assert created.exit_code == 0, created.output
+
+    synced = await invoke("sync", "cnc")
+
+    assert synced.exit_code == 0, synced.output
+    # No terminal here: no progress bar, only the result.
+    assert synced.output == (
+        "Synced vault 'cnc': 1 file(s) found in the folder, 0 updated; 1 other file(s) left out.\n"
+    )
+    assert (await invoke("sync", "nope")).exit_code == 1

@@ -495,6 +495,7 @@ async def test_unknown_vault_file_and_version_are_404(
     assert [(v["name"], v["backend"], v["is_default"]) for v in vaults] == [
         ("default", "local", True)
     ]
+    assert vaults[0]["file_count"] == 1  # the dashboard opens a vault with files
 
 
 async def test_every_action_is_audited(

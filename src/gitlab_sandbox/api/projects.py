@@ -15,6 +15,7 @@ from gitlab_sandbox.api.errors import ApiError, missing, not_found, validation
 from gitlab_sandbox.api.pagination import paginate
 from gitlab_sandbox.api.params import Params
 from gitlab_sandbox.sandbox import Sandbox
+from gitlab_sandbox.services import events
 from gitlab_sandbox.store import AccessLevel, Label, Project, ProjectHook, ProtectedBranch
 from gitlab_sandbox.store.models import ProjectSettings
 
@@ -331,6 +332,46 @@ def create_hook(
             setattr(hook, name, value)
     project.hooks.append(hook)
     return _hook(sandbox, project, hook)
+
+
+# GitLab's triggers for a test delivery; the sandbox sends the push test (the product's check).
+_TEST_TRIGGERS = (
+    "push_events",
+    "tag_push_events",
+    "issues_events",
+    "confidential_issues_events",
+    "note_events",
+    "merge_requests_events",
+    "job_events",
+    "pipeline_events",
+    "wiki_page_events",
+    "releases_events",
+    "emoji_events",
+    "resource_access_token_events",
+)
+
+
+@router.post("/projects/{project_id}/hooks/{hook_id}/test/{trigger}", status_code=201)
+async def test_hook(
+    project_id: str, hook_id: int, trigger: str, caller: WriterDep, sandbox: SandboxDep
+) -> dict[str, Any]:
+    """Send a test delivery now (GitLab 17.1+): 201 when the receiver answered 2xx, 422 with
+    the reason otherwise (``Hook execution failed: ...``)."""
+    project = project_for(sandbox, caller, project_id, AccessLevel.MAINTAINER)
+    hook = next((h for h in project.hooks if h.id == hook_id), None)
+    if hook is None:
+        raise not_found("Hook")
+    if trigger not in _TEST_TRIGGERS:
+        raise ApiError(400, "trigger does not have a valid value", key="error")
+    if trigger != "push_events":
+        raise ApiError(422, f"The sandbox sends only push_events test deliveries, not {trigger}.")
+    record = await events.send_test_push(sandbox, project, hook, caller.user)
+    if record is None:
+        raise ApiError(422, "Ensure the project has at least one commit.")
+    if record.status != "delivered":
+        reason = record.error or f"HTTP {record.response_code}"
+        raise ApiError(422, f"Hook execution failed: {reason}")
+    return {"message": "201 Created"}
 
 
 @router.delete("/projects/{project_id}/hooks/{hook_id}", status_code=204)

@@ -244,6 +244,24 @@ class WebhookDispatcher:
             task.add_done_callback(self._sends.discard)
         return record
 
+    async def deliver_now(
+        self, hook: HookTarget, event_name: str, payload: Mapping[str, Any]
+    ) -> DeliveryRecord:
+        """One delivery sent at once, without faults or retries (GitLab's "Test" button and
+        ``POST /projects/:id/hooks/:hook_id/test/:trigger``); the record says how it went."""
+        record = DeliveryRecord(
+            hook.id, hook.url, event_name, current_request_uuid(), str(uuid.uuid4())
+        )
+        self._queue_of(hook).log.append(record)
+        body = json.dumps(payload).encode()
+        outgoing = _Outgoing(hook, record, body, self._headers(hook, record), 1, False)
+        record.attempts = 1
+        await self._post(outgoing)
+        if record.status == "delivering":  # a transport error or a 5xx: a test is not retried
+            record.status = "failed"
+        record.finished_at = self._now()
+        return record
+
     async def drain(self) -> None:
         """Wait until every queued event has been delivered, failed, or given up."""
         await self._idle.wait()

@@ -8,7 +8,7 @@ from typing import Any
 
 from gitlab_sandbox.ci.pipeline import DETAILED_STATUS
 from gitlab_sandbox.git.objects import ZERO_SHA, CommitInfo
-from gitlab_sandbox.hooks.dispatcher import HookTarget
+from gitlab_sandbox.hooks.dispatcher import DeliveryRecord, HookTarget
 from gitlab_sandbox.hooks.merge_requests import merge_request_event as build_merge_request_event
 from gitlab_sandbox.hooks.models import (
     HookBuild,
@@ -27,7 +27,7 @@ from gitlab_sandbox.hooks.payloads import push_event as build_push_event
 from gitlab_sandbox.mergeability import detailed_merge_status, merge_status
 from gitlab_sandbox.sandbox import Sandbox
 from gitlab_sandbox.services.merge_requests import discussions_resolved, merge_facts
-from gitlab_sandbox.store import MergeRequest, Note, Pipeline, Project, User
+from gitlab_sandbox.store import MergeRequest, Note, Pipeline, Project, ProjectHook, User
 
 log = logging.getLogger("gitlab_sandbox.events")
 
@@ -103,6 +103,45 @@ def hook_merge_request(sandbox: Sandbox, project: Project, mr: MergeRequest) -> 
         merge_user_id=mr.merge_user_id,
         merge_when_pipeline_succeeds=mr.merge_when_pipeline_succeeds,
     )
+
+
+HOOK_FLAGS = (
+    "push_events",
+    "merge_requests_events",
+    "pipeline_events",
+    "note_events",
+    "job_events",
+)
+
+
+def _target(hook: ProjectHook) -> HookTarget:
+    events = frozenset(name for name in HOOK_FLAGS if getattr(hook, name))
+    return HookTarget(url=hook.url, token=hook.token, events=events, id=hook.id)
+
+
+async def send_test_push(
+    sandbox: Sandbox, project: Project, hook: ProjectHook, user: User
+) -> DeliveryRecord | None:
+    """GitLab's test delivery of a push (``hooks/:hook_id/test/push_events``): the head of the
+    default branch as if just pushed, sent at once whatever the hook subscribes to; None when
+    the project has no commit."""
+    branch = project.default_branch
+    head = sandbox.repo(project).branch_sha(branch)
+    if head is None:
+        return None
+    info = sandbox.repo(project).commit(head)
+    payload = build_push_event(
+        hook_project(sandbox, project),
+        hook_user(user),
+        HookPush(
+            before=ZERO_SHA,
+            after=head,
+            ref=f"refs/heads/{branch}",
+            ref_protected=sandbox.store.protection_for(project, branch) is not None,
+            commits=(hook_commit(sandbox, project, info),),
+        ),
+    )
+    return await sandbox.webhooks.deliver_now(_target(hook), "Push Hook", payload)
 
 
 def _enqueue(

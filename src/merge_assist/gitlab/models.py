@@ -38,6 +38,14 @@ class User(GitLabModel):
     created_at: datetime | None = None
 
 
+class ProjectMember(User):
+    """A member of a project with its role (``access_level``: 30 Developer, 40 Maintainer,
+    50 Owner), inherited from a group or direct (``/projects/:id/members/all``)."""
+
+    access_level: int = 0
+    expires_at: date | None = None
+
+
 class Group(GitLabModel):
     """A group or subgroup (``GET /groups``)."""
 

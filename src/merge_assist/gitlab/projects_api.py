@@ -11,6 +11,7 @@ from merge_assist.gitlab.models import (
     Label,
     PersonalAccessToken,
     Project,
+    ProjectMember,
     User,
     Version,
 )
@@ -107,7 +108,7 @@ class ProjectsApi(GitLabCore):
             )
         ]
 
-    async def find_project_member(self, project: ProjectRef, username: str) -> User | None:
+    async def find_project_member(self, project: ProjectRef, username: str) -> ProjectMember | None:
         """A member of the project (inherited ones too) by exact username, or None
         (``GET /projects/:id/members/all?query=``)."""
         wanted = username.strip().lower()
@@ -119,7 +120,7 @@ class ProjectsApi(GitLabCore):
             path_params={"project": project},
             operation="member.find",
         ):
-            member = User.model_validate(item)
+            member = ProjectMember.model_validate(item)
             if member.username.lower() == wanted:
                 return member
         return None
@@ -174,6 +175,20 @@ class ProjectsApi(GitLabCore):
             json=body,
         )
         return Hook.model_validate(await self.json(call))
+
+    async def test_project_hook(
+        self, project: ProjectRef, hook_id: int, trigger: str = "push_events"
+    ) -> None:
+        """Make GitLab send a test delivery now (``POST /projects/:id/hooks/:hook_id/test/
+        :trigger``, GitLab 17.1+); GitLab answers 422 with the reason when the receiver did
+        not answer 2xx."""
+        call = self.api_call(
+            "POST",
+            "/projects/{project}/hooks/{hook_id}/test/{trigger}",
+            operation="hook.test",
+            path_params={"project": project, "hook_id": hook_id, "trigger": trigger},
+        )
+        await self.send(call)
 
     async def delete_project_hook(self, project: ProjectRef, hook_id: int) -> None:
         """Remove a webhook (``DELETE /projects/:id/hooks/:hook_id``)."""

@@ -99,3 +99,13 @@ async def delete_received_before(session: AsyncSession, received_before: datetim
         .execution_options(synchronize_session=False)
     )
     return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def received_since(session: AsyncSession, project_id: int, since: datetime) -> bool:
+    """Whether a delivery for the project was stored at or after ``since``."""
+    found = await session.execute(
+        select(InboxEvent.id)
+        .where(InboxEvent.project_id == project_id, InboxEvent.received_at >= since)
+        .limit(1)
+    )
+    return found.first() is not None

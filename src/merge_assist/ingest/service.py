@@ -164,3 +164,9 @@ async def projects_with_stale_events(
 async def prune(session: AsyncSession, *, now: datetime, retention_days: int) -> int:
     """Delete events older than the retention; how many."""
     return await repository.delete_received_before(session, now - timedelta(days=retention_days))
+
+
+async def received_since(session: AsyncSession, project_id: int, since: datetime) -> bool:
+    """Whether our listener stored a delivery for the project at or after ``since`` (the
+    onboarding check's test delivery: ``projects.onboarding_check``)."""
+    return await repository.received_since(session, project_id, since)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import logging
 import re
-import sys
 from datetime import UTC, datetime
 from typing import Any
 
@@ -114,20 +113,3 @@ class JsonFormatter(logging.Formatter):
         if record.exc_info:
             payload["exception"] = redact(self.formatException(record.exc_info))
         return json.dumps(payload, default=str)
-
-
-# HTTP client libraries log every request at INFO (hundreds a minute against GitLab); the
-# GitLab client counts its calls in the metrics instead. Their lines show at DEBUG.
-_CHATTY_LIBRARIES = ("httpx", "httpcore")
-
-
-def configure_logging(level: str = "INFO") -> None:
-    """Send JSON lines to stderr at ``level`` (idempotent)."""
-    root = logging.getLogger()
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JsonFormatter())
-    root.handlers = [handler]
-    root.setLevel(level)
-    quiet = root.getEffectiveLevel() > logging.DEBUG
-    for name in _CHATTY_LIBRARIES:
-        logging.getLogger(name).setLevel(logging.WARNING if quiet else logging.NOTSET)

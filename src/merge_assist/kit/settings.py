@@ -74,6 +74,8 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=1, le=65535)
     log_level: str = "INFO"
+    # ``auto``: readable lines and a running summary at a terminal, JSON lines otherwise.
+    log_format: Literal["auto", "json", "text"] = "auto"
     access_token_minutes: int = Field(default=15, ge=1, le=1440)
     refresh_token_days: int = Field(default=14, ge=1, le=365)
     login_max_failures_per_user: int = Field(default=5, ge=1)

@@ -221,11 +221,25 @@ class DurationStats(BaseModel):
     p95_seconds: float | None
 
 
-class ReasonCount(BaseModel):
-    """How often MRs were struck or rejected for one reason over the window."""
+class MessageCount(BaseModel):
+    """One raw message behind a kind of failure, and how often it was written."""
 
-    reason: str
+    message: str
     count: int
+
+
+class ReasonCount(BaseModel):
+    """How often MRs were struck or rejected for one kind of reason over the window."""
+
+    reason: str = Field(description="The kind, in words: 'Pipeline failed', 'Conflict', ...")
+    kind: str = Field(
+        description="pipeline_failed, conflict, culprit, approvals, discussions, draft, "
+        "timeout or other."
+    )
+    count: int
+    messages: list[MessageCount] = Field(
+        default_factory=list, description="The raw messages, most frequent first (at most 10)."
+    )
 
 
 class QueueStats(BaseModel):
@@ -235,3 +249,12 @@ class QueueStats(BaseModel):
     merged_per_hour: list[HourCount]
     time_to_merge: DurationStats
     failures_by_reason: list[ReasonCount]
+
+
+class ProjectActivity(BaseModel):
+    """One visible project's queue now (``GET /api/queue/activity``): the dashboard opens the
+    busiest one."""
+
+    project_id: int
+    queued: int
+    last_activity_at: datetime | None

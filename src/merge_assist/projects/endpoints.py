@@ -13,9 +13,12 @@ from merge_assist.kit.web import Resources, Session
 from merge_assist.projects import permissions, service
 from merge_assist.projects.gitlab_access import GITLAB_CLIENT_FACTORY, GitLabClientFactory
 from merge_assist.projects.models import ProjectConfigRow
+from merge_assist.projects.onboarding_check import RECEIVED_SINCE, DeliveryWitness, check_project
 from merge_assist.projects.schemas import (
+    CheckOut,
     ConfigChanges,
     ConfigOut,
+    OnboardingCheckOut,
     OnboardRequest,
     PermissionGrant,
     PermissionOut,
@@ -98,6 +101,30 @@ async def update_config(
     # The project's worker is woken once this commits, so its next run reads the new config.
     wake_after_commit(session, res, project_id, "config")
     return _config_out(row)
+
+
+@router.post("/{project_id}/check", response_model=OnboardingCheckOut)
+async def check_onboarding(
+    project_id: ProjectId, user: CurrentUser, session: Session, res: Resources
+) -> OnboardingCheckOut:
+    """Check the project's connection (admin, or project owner with ``can_manage``): bot token,
+    role, branches, "pipelines must succeed", our webhook, and a test delivery from GitLab."""
+    project = await service.get_visible_project(session, user, project_id)
+    if not await service.can_manage(session, user, project_id):
+        raise Forbidden(
+            "Checking this project's connection needs the admin role, or the project_owner "
+            "role with the manage permission on this project."
+        )
+    witness = DeliveryWitness(res.sessions, res.service(RECEIVED_SINCE))
+    report = await check_project(
+        session, res.settings, _factory(res), project.path_with_namespace, witness
+    )
+    return OnboardingCheckOut(
+        project=report.project,
+        bot_username=report.bot_username,
+        ok=report.ok,
+        checks=[CheckOut(**vars(check)) for check in report.checks],
+    )
 
 
 @router.get("/{project_id}/permissions", response_model=list[PermissionOut])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -105,3 +106,21 @@ class PermissionOut(BaseModel):
     username: str
     can_manage: bool
     can_set_priority: bool
+
+
+class CheckOut(BaseModel):
+    """One line of the onboarding check."""
+
+    name: str
+    status: Literal["ok", "warning", "failing"]
+    sentence: str
+    fix: str | None
+
+
+class OnboardingCheckOut(BaseModel):
+    """``POST /api/projects/{id}/check``: every line; ``ok`` when none is failing."""
+
+    project: str
+    bot_username: str | None
+    ok: bool
+    checks: list[CheckOut]

@@ -22,7 +22,7 @@ from merge_assist.health.alerts.evaluator import alerts_duty
 from merge_assist.health.endpoints import router as health_router
 from merge_assist.ingest.endpoints import router as ingest_router
 from merge_assist.ingest.endpoints import webhook_body_limit
-from merge_assist.ingest.service import WEBHOOK_REJECTIONS, rejection_window
+from merge_assist.ingest.service import WEBHOOK_REJECTIONS, received_since, rejection_window
 from merge_assist.kit.body_limit import BodyLimit, BodyLimitMiddleware, global_body_limit
 from merge_assist.kit.db import create_engine, create_sessionmaker
 from merge_assist.kit.http_security import HttpSecurity, SecurityMiddleware
@@ -39,6 +39,7 @@ from merge_assist.messaging.endpoints import router as messaging_router
 from merge_assist.messaging.system_notices import SystemMessageNotices
 from merge_assist.projects.endpoints import router as projects_router
 from merge_assist.projects.gitlab_access import GITLAB_CLIENT_FACTORY, gitlab_client_factory
+from merge_assist.projects.onboarding_check import RECEIVED_SINCE
 from merge_assist.server.public_config import router as public_config_router
 from merge_assist.server.updates import SOCKET_REJECTIONS, socket_rejection_window
 from merge_assist.server.updates import router as updates_router
@@ -62,6 +63,7 @@ def create_resources(settings: Settings, engine: AsyncEngine) -> AppResources:
     res.provide(REJECTION_ADVICE, rejection_advice(res))  # the rejection comment's next step
     res.provide(WEBHOOK_REJECTIONS, rejection_window(settings))  # 429 for token guessers
     res.provide(SOCKET_REJECTIONS, socket_rejection_window(settings))  # and socket guessers
+    res.provide(RECEIVED_SINCE, received_since)  # the onboarding check reads the inbox
     return res
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import typer
 
 from merge_assist.server.processes import run_api
@@ -41,8 +43,18 @@ def register_serve_commands(app: typer.Typer) -> None:
     def demo(
         port: int | None = typer.Option(None, help="Dashboard port (default 8080 if free)."),
         keep: bool = typer.Option(False, help="Keep the demo folder after stopping."),
+        log_format: str | None = typer.Option(
+            None,
+            "--log-format",
+            help="auto (default, MERGE_ASSIST_LOG_FORMAT): readable lines and a running summary "
+            "at a terminal, JSON lines otherwise; json; text.",
+        ),
     ) -> None:
         """Start the GitLab sandbox with a demo project and the product against it."""
         from merge_assist.server.demo import run_demo
 
+        if log_format is not None:
+            if log_format not in {"auto", "json", "text"}:
+                raise typer.BadParameter("use auto, json or text", param_hint="--log-format")
+            os.environ["MERGE_ASSIST_LOG_FORMAT"] = log_format
         run_demo(port, keep)

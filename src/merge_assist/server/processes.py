@@ -9,7 +9,7 @@ import uvicorn
 
 from merge_assist.kit import migrate
 from merge_assist.kit.body_limit import WS_MAX_MESSAGE_BYTES
-from merge_assist.kit.logging import configure_logging
+from merge_assist.kit.log_setup import configure_logging
 from merge_assist.kit.settings import get_settings
 
 
@@ -21,7 +21,7 @@ def run_api(host: str | None, port: int | None, *, background: bool = False) -> 
     settings = get_settings()
     if background:
         settings = settings.model_copy(update={"run_background": True})
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     migrate.upgrade(settings.effective_database_url)
     uvicorn.run(
         create_app(settings, process_role="api"),

@@ -16,7 +16,7 @@ import uvicorn
 
 from merge_assist.kit.body_limit import WS_MAX_MESSAGE_BYTES
 from merge_assist.kit.db import create_engine
-from merge_assist.kit.logging import configure_logging
+from merge_assist.kit.log_setup import configure_logging
 from merge_assist.kit.settings import Settings, get_settings
 
 
@@ -63,7 +63,7 @@ def serve_role_metrics(settings: Settings) -> WSGIServer | None:
 def run_role(role: str) -> None:
     """Run ``worker`` or ``watcher`` in this process until a stop signal."""
     settings = get_settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     asyncio.run(_run_role(settings, role))
 
 
@@ -89,7 +89,7 @@ def register_role_commands(app: typer.Typer) -> None:
         from merge_assist.server.app import create_listener_app
 
         settings = get_settings()
-        configure_logging(settings.log_level)
+        configure_logging(settings.log_level, settings.log_format)
         uvicorn.run(
             create_listener_app(settings, process_role="listener"),
             host=host or settings.host,

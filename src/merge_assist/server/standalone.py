@@ -19,7 +19,7 @@ import uvicorn
 
 from merge_assist.kit import migrate
 from merge_assist.kit.body_limit import WS_MAX_MESSAGE_BYTES
-from merge_assist.kit.logging import configure_logging
+from merge_assist.kit.log_setup import configure_logging
 from merge_assist.kit.settings import Settings, get_settings
 from merge_assist.standalone.binding import binding_problem
 from merge_assist.standalone.paths import LOOPBACK, UnsafeDataFolder, standalone_settings
@@ -80,7 +80,7 @@ def run_standalone(settings: Settings, host: str, port: int, *, open_browser: bo
     """Migrate the SQLite database and serve the API and dashboard on ``host:port``."""
     from merge_assist.server.app import create_app  # the app imports every feature: load it late
 
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     migrate.upgrade(settings.effective_database_url)
     server = uvicorn.Server(
         uvicorn.Config(

@@ -1,4 +1,5 @@
-"""``merge-assist vault``: create a vault (local, or bound to an onboarded project), list them."""
+"""``merge-assist vault``: create a vault (local, or bound to an onboarded project), sync one
+with its folder, list them."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from merge_assist.kit.cli import run_unit_of_work
 from merge_assist.kit.errors import NotFound
+from merge_assist.kit.progress import ProgressLine
 from merge_assist.kit.settings import Settings, get_settings
 from merge_assist.projects import service as projects
 from merge_assist.projects.gitlab_access import gitlab_client_factory
@@ -16,7 +18,7 @@ from merge_assist.vault import names, service
 from merge_assist.vault.backends import storage_for
 from merge_assist.vault.models import Vault, VaultBackend
 
-vault_app = typer.Typer(no_args_is_help=True, help="Create and list file vaults.")
+vault_app = typer.Typer(no_args_is_help=True, help="Create, sync and list file vaults.")
 
 CLI_NAME = "cli"
 
@@ -39,15 +41,20 @@ def _describe(vault: Vault) -> str:
 async def _sync(session: AsyncSession, settings: Settings, vault: Vault) -> str:
     gitlab = gitlab_client_factory(settings) if vault.backend == VaultBackend.gitlab else None
     storage = await storage_for(session, settings, vault, gitlab=gitlab)
-    found = await service.sync(
-        session,
-        vault,
-        storage,
-        actor_name=CLI_NAME,
-        allowed_extensions=names.parse_extensions(settings.vault_allowed_extensions),
-    )
+    progress = ProgressLine(f"Syncing {vault.name}")  # a bar at a terminal, nothing elsewhere
+    try:
+        found = await service.sync(
+            session,
+            vault,
+            storage,
+            actor_name=CLI_NAME,
+            allowed_extensions=names.parse_extensions(settings.vault_allowed_extensions),
+            progress=progress,
+        )
+    finally:
+        progress.finish()
     left_out = f"; {found.ignored} other file(s) left out" if found.ignored else ""
-    return f"{found.added} file(s) found in the folder{left_out}"
+    return f"{found.added} file(s) found in the folder, {found.updated} updated{left_out}"
 
 
 @vault_app.command("create")
@@ -81,6 +88,21 @@ def create_vault(
         )
         found = f"; {await _sync(session, settings, vault)}" if sync else ""
         return f"Created vault {vault.name!r} (id {vault.id}, {vault.backend}){found}."
+
+    typer.echo(run_unit_of_work(work))
+
+
+@vault_app.command("sync")
+def sync_vault(
+    name: Annotated[str, typer.Argument(help="The vault's name.")],
+) -> None:
+    """Record files added or changed in the vault's folder outside Merge Assist (a progress bar
+    at a terminal)."""
+    settings = get_settings()
+
+    async def work(session: AsyncSession) -> str:
+        vault = await service.get_vault(session, name)
+        return f"Synced vault {vault.name!r}: {await _sync(session, settings, vault)}."
 
     typer.echo(run_unit_of_work(work))
 

@@ -201,7 +201,9 @@ async def _read_upload(upload: UploadFile, limit: int) -> bytes:
 @router.get("/vaults")
 async def list_vaults(principal: CurrentUser, session: Session) -> list[VaultOut]:
     """The vaults the caller may see (the default one appears once it has been used)."""
-    return [VaultOut.of(vault) for vault in await service.visible_vaults(session, principal)]
+    vaults = await service.visible_vaults(session, principal)
+    counts = await service.file_counts(session, vaults)
+    return [VaultOut.of(vault, counts[vault.id]) for vault in vaults]
 
 
 @router.get("/{vault}/files")

@@ -80,6 +80,19 @@ async def list_vaults(session: AsyncSession) -> Sequence[Vault]:
     return (await session.execute(select(Vault).order_by(Vault.name))).scalars().all()
 
 
+async def file_counts(session: AsyncSession, vault_ids: Sequence[int]) -> dict[int, int]:
+    """How many files each vault holds (vaults without files are absent)."""
+    if not vault_ids:
+        return {}
+    statement = (
+        select(VaultFile.vault_id, func.count())
+        .where(VaultFile.vault_id.in_(list(vault_ids)))
+        .group_by(VaultFile.vault_id)
+    )
+    rows = (await session.execute(statement)).all()
+    return {int(vault_id): int(count) for vault_id, count in rows}
+
+
 async def vaults_of_project(session: AsyncSession, project_id: int) -> Sequence[Vault]:
     statement = select(Vault).where(Vault.project_id == project_id).order_by(Vault.id)
     return (await session.execute(statement)).scalars().all()

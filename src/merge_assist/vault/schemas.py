@@ -26,10 +26,12 @@ class VaultOut(BaseModel):
     folder: str
     branch: str
     is_default: bool
+    file_count: int = Field(0, description="How many files the vault holds.")
 
     @classmethod
-    def of(cls, vault: Vault) -> VaultOut:
+    def of(cls, vault: Vault, file_count: int = 0) -> VaultOut:
         return cls(
+            file_count=file_count,
             id=vault.id,
             name=vault.name,
             backend=vault.backend,

@@ -29,6 +29,7 @@ from merge_assist.auth.principal import Principal
 from merge_assist.gitlab import paths as repository_paths
 from merge_assist.kit.clock import utcnow
 from merge_assist.kit.errors import Conflict, NotFound, Unprocessable
+from merge_assist.kit.progress import Progress
 from merge_assist.projects import service as projects
 from merge_assist.vault import names, repository, rules
 from merge_assist.vault.models import Vault, VaultBackend, VaultFile
@@ -128,6 +129,12 @@ async def visible_vaults(session: AsyncSession, principal: Principal) -> list[Va
     ]
 
 
+async def file_counts(session: AsyncSession, vaults: Sequence[Vault]) -> dict[int, int]:
+    """How many files each of ``vaults`` holds, by vault id (0 when none)."""
+    counts = await repository.file_counts(session, [vault.id for vault in vaults])
+    return {vault.id: counts.get(vault.id, 0) for vault in vaults}
+
+
 async def create_vault(
     session: AsyncSession,
     *,
@@ -204,14 +211,19 @@ async def sync(
     *,
     actor_name: str,
     allowed_extensions: frozenset[str],
+    progress: Progress | None = None,
 ) -> SyncResult:
     """Record files added or changed in storage outside the vault (locks are kept).
 
     Files the vault could not have taken in by upload (other extensions, bad names) are left
-    out. Two syncs at once are harmless: a file the other one recorded first is skipped."""
+    out. Two syncs at once are harmless: a file the other one recorded first is skipped.
+    ``progress`` hears of each file looked at (``kit.progress``)."""
     known = {f.path: f for f in await repository.files_of_vault(session, vault.id)}
     added = updated = ignored = 0
-    for stored in await storage.list_files():
+    listed = await storage.list_files()
+    for index, stored in enumerate(listed, start=1):
+        if progress is not None:
+            progress(index, len(listed), stored.path)
         if not names.is_acceptable(stored.path, allowed_extensions):
             ignored += 1
             continue

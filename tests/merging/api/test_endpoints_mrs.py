@@ -166,3 +166,26 @@ async def test_one_mr_with_its_history(
     missing = await client.get("/api/mrs/4242", headers=viewer)
     assert missing.status_code == 404
     assert missing.json()["detail"] == "There is no merge request with id 4242."
+
+
+async def test_queue_activity_puts_the_busiest_visible_project_first(
+    client: httpx.AsyncClient, sessions: Sessions, make_account: MakeAccount
+) -> None:
+    viewer = await make_account("vera", "viewer")
+    quiet = await add_project(sessions, "demo/cam-programs")  # no MR at all
+    busy = await add_project(sessions, "demo/widgets")
+    done = await add_project(sessions, "demo/old")
+    for iid, state in enumerate(["waiting", "ready", "in_batch", "merged"], start=1):
+        await add_mr(sessions, busy, iid, state=state)
+    await add_mr(sessions, done, 1, state="merged")
+    hidden = await add_project(sessions, "demo/gone", active=False)
+    await add_mr(sessions, hidden, 1, state="ready")
+
+    response = await client.get("/api/queue/activity", headers=viewer)
+
+    assert response.status_code == 200, response.text
+    found = [(item["project_id"], item["queued"]) for item in response.json()]
+    assert found[0] == (busy, 3)
+    assert set(found[1:]) == {(done, 0), (quiet, 0)}
+    assert found[1][0] == done  # it had a change; the quiet one never did
+    assert hidden not in {project for project, _ in found}

@@ -83,10 +83,27 @@ async def test_stats_over_known_rows(
         "p95_seconds": 3975.0,  # 2700 + 0.85 * (4200 - 2700)
     }
     assert body["failures_by_reason"] == [
-        {"reason": "pipeline_failed", "count": 2},
-        {"reason": "conflict", "count": 1},
-        {"reason": "pipeline failed 3 times", "count": 1},
-        {"reason": "unknown", "count": 1},
+        {
+            "reason": "Pipeline failed",
+            "kind": "pipeline_failed",
+            "count": 3,
+            "messages": [
+                {"message": "pipeline_failed", "count": 2},
+                {"message": "pipeline failed 3 times", "count": 1},
+            ],
+        },
+        {
+            "reason": "Conflict",
+            "kind": "conflict",
+            "count": 1,
+            "messages": [{"message": "conflict", "count": 1}],
+        },
+        {
+            "reason": "Other",
+            "kind": "other",
+            "count": 1,
+            "messages": [{"message": "unknown", "count": 1}],
+        },
     ]
 
     day = (await client.get(f"/api/projects/{project}/stats", headers=viewer)).json()

@@ -60,4 +60,53 @@ def test_reasons() -> None:
     assert reason_of({"reason": 3}) == "unknown"
     assert reason_of({"reason": "y" * 500}) == "y" * 200
     counted = failures_by_reason([{"cause": "b"}, {"cause": "a"}, {"cause": "b"}, {}])
-    assert [(c.reason, c.count) for c in counted] == [("b", 2), ("a", 1), ("unknown", 1)]
+    assert [(c.reason, c.count) for c in counted] == [("Other", 4)]
+    assert [(m.message, m.count) for m in counted[0].messages] == [
+        ("b", 2),
+        ("a", 1),
+        ("unknown", 1),
+    ]
+
+
+def test_failures_are_grouped_by_kind_with_the_raw_messages() -> None:
+    entries = [
+        {"reasons": "- pipeline #10 failed for 0b5c1cf3"},
+        {"reasons": "- pipeline #12 failed for 9a8b7c6d", "cause": "not_ready"},
+        {"cause": "rebase_failed", "reasons": "- rebasing onto `main` failed with conflicts"},
+        {"cause": "batch_conflict"},
+        {"cause": "batch_failed", "reasons": "- the batch pipeline failed because of it"},
+        {"reasons": "- it needs 2 more approvals\n- blocking discussions are not resolved"},
+        {"reasons": "- the merge request is marked as draft"},
+        {"reasons": "- a reviewer requested changes"},
+        {"reasons": "- pipeline #3 is running; timed out after 3600 s"},
+        {"reasons": "- `a.nc` is checked out in the vault by @grace"},
+        {"cause": "pipeline_failed"},
+    ]
+    counted = {c.kind: c for c in failures_by_reason(entries)}
+    assert {kind: c.count for kind, c in counted.items()} == {
+        "pipeline_failed": 3,
+        "conflict": 2,
+        "culprit": 1,
+        "approvals": 2,
+        "discussions": 1,
+        "draft": 1,
+        "timeout": 1,
+        "other": 1,
+    }
+    assert next(iter(counted)) == "pipeline_failed"  # the most frequent first
+    failed = counted["pipeline_failed"]
+    assert failed.reason == "Pipeline failed"
+    assert [m.message for m in failed.messages] == [
+        "pipeline #10 failed for 0b5c1cf3",
+        "pipeline #12 failed for 9a8b7c6d",
+        "pipeline_failed",
+    ]
+    assert counted["culprit"].reason == "Batch or train culprit"
+    assert counted["other"].messages[0].message.startswith("`a.nc` is checked out")
+
+
+def test_at_most_ten_messages_per_kind() -> None:
+    entries = [{"reasons": f"- pipeline #{n} failed for abc"} for n in range(30)]
+    (failed,) = failures_by_reason(entries)
+    assert failed.count == 30
+    assert len(failed.messages) == 10

@@ -67,6 +67,7 @@ describe("administration: projects", () => {
     await person.clear(batch);
     await person.type(batch, "50");
     await person.selectOptions(within(form).getByLabelText("Strategy"), "batch");
+    expect(within(form).getByText(/How many merge requests a batch tests together/)).toBeInTheDocument();
     await person.click(within(form).getByRole("button", { name: "Save settings" }));
     expect(await within(form).findByText("at most 10 (MERGE_ASSIST_MAX_BATCH_SIZE)")).toBeInTheDocument();
     expect(batch).toHaveAttribute("aria-invalid", "true");
@@ -81,14 +82,41 @@ describe("administration: projects", () => {
     expect(api.callsTo("PUT /api/projects/1/config")[1]?.body).toMatchObject({ batch_size: 8, strategy: "batch", target_branches: ["main"] });
   });
 
+  it("checks the connection to GitLab and shows each line with how to fix it", async () => {
+    const api = adminApi();
+    api.on("POST /api/projects/1/check", {
+      project: "group/app", bot_username: "merge-bot", ok: false,
+      checks: [
+        { name: "bot token", status: "ok", sentence: "The bot token belongs to merge-bot.", fix: null },
+        { name: "pipelines must succeed", status: "warning", sentence: "“Pipelines must succeed” is off.", fix: "Turn it on in Settings > Merge requests." },
+        { name: "test delivery", status: "failing", sentence: "GitLab could not reach http://ma.example/webhook/gitlab: Hook execution failed.", fix: "Make this server reachable from GitLab." },
+      ],
+    });
+    const { user: person } = renderPage(<AdministrationPage />, { api });
+    const card = await screen.findByRole("region", { name: "Connection to GitLab" });
+    await person.click(within(card).getByRole("button", { name: "Check connection" }));
+    const lines = await within(card).findByRole("list", { name: "Connection checks" });
+    expect(within(card).getByRole("status")).toHaveTextContent("1 check fails: see how to fix below.");
+    expect(within(lines).getAllByRole("listitem")).toHaveLength(3);
+    expect(lines).toHaveTextContent("GitLab could not reach http://ma.example/webhook/gitlab");
+    expect(lines).toHaveTextContent("How to fix: Make this server reachable from GitLab.");
+    expect(lines).not.toHaveTextContent("How to fix: null");
+    expect(api.callsTo("POST /api/projects/1/check")).toHaveLength(1);
+  });
+
   it("offers the train strategy and says what the train depth does", async () => {
     const api = adminApi();
     api.on("PUT /api/projects/:id/config", (request: { body: unknown }) => ({ ...CONFIG, ...(request.body as object), updated_by: "ada" }));
     const { user: person } = renderPage(<AdministrationPage />, { api });
     const form = await screen.findByRole("form", { name: "Project settings" });
+    // The single strategy builds no batches and no train: no control that would do nothing.
+    expect(within(form).queryByLabelText("Train depth")).not.toBeInTheDocument();
+    expect(within(form).queryByLabelText("Parallel tests (failed batch)")).not.toBeInTheDocument();
+    expect(within(form).getByText(/only caps how many merge requests may carry a raised priority/)).toBeInTheDocument();
     await person.selectOptions(within(form).getByLabelText("Strategy"), "train");
     const depth = within(form).getByLabelText("Train depth");
     expect(within(form).getByText(/how many cars .* run at once at most/)).toBeInTheDocument();
+    expect(within(form).queryByLabelText("Parallel tests (failed batch)")).not.toBeInTheDocument();
     await person.clear(depth);
     await person.type(depth, "4");
     await person.click(within(form).getByRole("button", { name: "Save settings" }));
@@ -101,6 +129,7 @@ describe("administration: projects", () => {
     api.on("PUT /api/projects/:id/config", answer(422, { detail: "Invalid configuration: parallel_tests: Input should be less than or equal to 20.", code: "invalid" }));
     const { user: person } = renderPage(<AdministrationPage />, { api });
     const form = await screen.findByRole("form", { name: "Project settings" });
+    await person.selectOptions(within(form).getByLabelText("Strategy"), "batch");
     const parallel = within(form).getByLabelText("Parallel tests (failed batch)");
     expect(parallel).toHaveValue(4);
     await person.clear(parallel);

@@ -9,6 +9,7 @@ import { useToast } from "../components/Toasts";
 import { useQuery } from "../components/useQuery";
 import { type Project, useProjects } from "../projects/ProjectContext";
 import { LANDINGS, LABEL_KEYS, type ProjectConfig, STRATEGIES } from "./api";
+import { ConnectionCheck } from "./ConnectionCheck";
 import { ProjectPermissions } from "./ProjectPermissions";
 import { useFormErrors } from "./useFormErrors";
 
@@ -31,6 +32,7 @@ export function ProjectsAdmin({ isAdmin }: { isAdmin: boolean }) {
         />
       </Card>
       {project ? <ConfigForm key={project.id} project={project} /> : null}
+      {project ? <ConnectionCheck key={`check-${project.id}`} project={project} /> : null}
       {project && isAdmin ? <ProjectPermissions key={`permissions-${project.id}`} project={project} /> : null}
       {project && isAdmin ? <DeactivateProject project={project} /> : null}
     </div>
@@ -140,6 +142,17 @@ function OnboardForm() {
   );
 }
 
+/** What the batch size does under each strategy (it also caps raised priorities under all). */
+const BATCH_SIZE_HINTS: Record<string, string> = {
+  single: "With the single strategy no batches are built: it only caps how many merge requests may carry a raised priority at once.",
+  batch: "How many merge requests a batch tests together (and how many may carry a raised priority at once).",
+  train: "How many merge requests each car of the train holds (and how many may carry a raised priority at once).",
+};
+
+function batchSizeHint(strategy: string): string {
+  return BATCH_SIZE_HINTS[strategy] ?? "How many merge requests are tested together.";
+}
+
 const CONFIG_FIELDS = ["target_branches", "strategy", "batch_size", "train_depth", "parallel_tests", "pipeline_retries", "skip_ci_on_landing", "polling_interval_seconds", "labels", "webhook_enabled", "max_rejections", "landing", "ai_debug_enabled", "explain_on_rejection"] as const;
 
 type Draft = Omit<ProjectConfig, "project_id" | "updated_at" | "updated_by" | "target_branches"> & { target_branches: string };
@@ -218,12 +231,12 @@ function ConfigEditor({ project, config, onSaved }: { project: Project; config: 
             ))}
           </select>
         </Field>
-        {number("batch_size", "Batch size", "How many merge requests a batch tests together.")}
-        {number("parallel_tests", "Parallel tests (failed batch)", "1 to 20 pipelines side by side to find what failed a batch; 1 tests one at a time.")}
+        {number("batch_size", "Batch size", batchSizeHint(draft.strategy))}
+        {draft.strategy === "batch" ? number("parallel_tests", "Parallel tests (failed batch)", "1 to 20 pipelines side by side to find what failed a batch; 1 tests one at a time.") : null}
         {number("pipeline_retries", "Pipeline retries", "0 to 3: a failed pipeline runs again before anyone is struck (a flake is possible).")}
         {number("max_rejections", "Strikes before rejection", "1 to 20.")}
         {number("polling_interval_seconds", "Polling interval (seconds)", "10 to 86400; the webhook makes changes faster.")}
-        {number("train_depth", "Train depth", "1 to 10: with the train strategy, how many cars (batches, each tested on top of the ones ahead) run at once at most; it starts there and adapts; cars and the probes that find a failed car's culprit never run more pipelines than this.")}
+        {draft.strategy === "train" ? number("train_depth", "Train depth", "1 to 10: how many cars (batches, each tested on top of the ones ahead) run at once at most; it starts there, grows after a landing and shrinks after a failure; cars and the probes that find a failed car's culprit never run more pipelines than this.") : null}
         <Field label="Landing" id={`${id}-landing`} error={errors.field("landing")}>
           <select id={`${id}-landing`} value={draft.landing} onChange={(e) => set("landing", e.target.value)} className={INPUT}>
             {LANDINGS.map((item) => (

@@ -1,6 +1,7 @@
 /**
  * The projects the signed-in person may see (`GET /api/projects`) and the one chosen in the
- * header, remembered across visits (an id, not a secret). Queue, logs and vault follow it.
+ * header, remembered across visits (an id, not a secret). Until someone chooses, the busiest
+ * queue is shown (`GET /api/queue/activity`). Queue, logs and vault follow it.
  */
 import { createContext, type ReactNode, useCallback, useContext, useEffect, useMemo, useState } from "react";
 import { ApiError } from "../api/client";
@@ -38,6 +39,23 @@ function remembered(): number | null {
   return Number.isInteger(value) && value > 0 ? value : null;
 }
 
+/** One visible project's queue now (`GET /api/queue/activity`, busiest first). */
+export interface ProjectActivity {
+  project_id: number;
+  queued: number;
+  last_activity_at: string | null;
+}
+
+/** The project whose queue holds the most MRs (then the latest change); null if unknown. */
+async function busiestProject(api: { get<T>(path: string): Promise<T> }): Promise<number | null> {
+  try {
+    const activity = await api.get<ProjectActivity[]>("/api/queue/activity");
+    return Array.isArray(activity) ? (activity[0]?.project_id ?? null) : null;
+  } catch {
+    return null; // the first project then, as before
+  }
+}
+
 /** Loads the visible projects once the session is known. */
 export function ProjectProvider({ children }: { children: ReactNode }) {
   const { auth, status: sessionStatus } = useSession();
@@ -52,9 +70,13 @@ export function ProjectProvider({ children }: { children: ReactNode }) {
     let cancelled = false;
     auth.api
       .get<Project[]>("/api/projects")
-      .then((list) => {
+      .then(async (list) => {
+        const active = Array.isArray(list) ? list.filter((project) => project.is_active) : [];
+        // Nobody chose yet: open where the queue is moving, not merely the first project.
+        const busiest = active.length > 1 && !active.some((project) => project.id === remembered()) ? await busiestProject(auth.api) : null;
         if (cancelled) return;
-        setProjects(Array.isArray(list) ? list.filter((project) => project.is_active) : []);
+        setProjects(active);
+        if (busiest !== null && active.some((project) => project.id === busiest)) setChosen(busiest);
         setStatus("ready");
         setError(null);
       })

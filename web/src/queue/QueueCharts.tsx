@@ -74,17 +74,21 @@ export function FailuresByReason({ stats }: { stats: QueueStats }) {
         <p className="text-sm text-slate-500">No strikes or rejections in the last {stats.window_hours} hours.</p>
       ) : (
         <ul className="flex flex-col gap-2 text-sm">
-          {stats.failures_by_reason.map((item) => (
-            <li key={item.reason}>
-              <div className="flex justify-between gap-2">
-                <span>{item.reason}</span>
-                <span className="tabular-nums">{item.count}</span>
-              </div>
-              <div aria-hidden="true" className="h-2 rounded bg-slate-100 dark:bg-slate-800">
-                <div className="h-2 rounded bg-red-500" style={{ width: `${(item.count / max) * 100}%` }} />
-              </div>
-            </li>
-          ))}
+          {stats.failures_by_reason.map((item) => {
+            const messages = item.messages ?? [];
+            const details = messages.map((entry) => `${entry.message}${entry.count > 1 ? ` (×${entry.count})` : ""}`).join("\n");
+            return (
+              <li key={item.kind ?? item.reason} title={details || undefined} aria-description={details ? `Messages: ${details.replaceAll("\n", "; ")}` : undefined}>
+                <div className="flex justify-between gap-2">
+                  <span className={details ? "cursor-help underline decoration-dotted" : undefined}>{item.reason}</span>
+                  <span className="tabular-nums">{item.count}</span>
+                </div>
+                <div aria-hidden="true" className="h-2 rounded bg-slate-100 dark:bg-slate-800">
+                  <div className="h-2 rounded bg-red-500" style={{ width: `${(item.count / max) * 100}%` }} />
+                </div>
+              </li>
+            );
+          })}
         </ul>
       )}
     </Card>

@@ -4,6 +4,7 @@ import { answer, fakeApi } from "../testing/fakeApi";
 import { project, renderPage } from "../testing/renderPage";
 import type { Batch, MergeRequest, QueueStats } from "./api";
 import type { Explanation } from "./explanation";
+import { PROJECT_STORAGE_KEY } from "../projects/ProjectContext";
 import { QueuePage } from "./QueuePage";
 
 const RECOGNISED = new Date(Date.now() - 2 * 3600_000).toISOString();
@@ -23,7 +24,10 @@ const STATS: QueueStats = {
   window_hours: 24,
   merged_per_hour: [{ hour: "2026-11-22T00:00:00Z", merged: 3 }, { hour: "2026-11-22T01:00:00Z", merged: 1 }],
   time_to_merge: { count: 4, median_seconds: 1500, p95_seconds: 7200 },
-  failures_by_reason: [{ reason: "pipeline failed", count: 2 }],
+  failures_by_reason: [
+    { reason: "Pipeline failed", kind: "pipeline_failed", count: 2, messages: [{ message: "pipeline #10 failed for 0b5c1cf3", count: 1 }, { message: "pipeline #12 failed for 9a8b7c6d", count: 1 }] },
+    { reason: "Conflict", kind: "conflict", count: 1, messages: [{ message: "rebasing onto `main` failed with conflicts", count: 1 }] },
+  ],
 };
 
 const BATCH: Batch = {
@@ -39,7 +43,6 @@ function queueApi(items: MergeRequest[], canSetPriority = true, branches = ["mai
     "GET /api/projects/1/mrs": { items, total: items.length, target_branches: branches, can_set_priority: canSetPriority, priority_cap: 5 },
     "GET /api/projects/1/batches": { items: [BATCH] },
     "GET /api/projects/1/stats": STATS,
-    "GET /api/projects/1/config": { labels: { recognized: "Queue me" } },
     "GET /api/projects/1/train": { items: [] },
   });
 }
@@ -73,7 +76,12 @@ describe("the merge queue page", () => {
     const timeToMerge = screen.getByRole("region", { name: "Time to merge" });
     expect(within(timeToMerge).getByText("25 min")).toBeInTheDocument();
     expect(within(timeToMerge).getByText("2 h")).toBeInTheDocument();
-    expect(screen.getByRole("region", { name: "Failures by reason" })).toHaveTextContent("pipeline failed2");
+    const failures = screen.getByRole("region", { name: "Failures by reason" });
+    expect(failures).toHaveTextContent("Pipeline failed2Conflict1");
+    expect(failures).not.toHaveTextContent("#10"); // raw messages only on hover
+    const failed = within(failures).getByText("Pipeline failed").closest("li");
+    expect(failed).toHaveAttribute("title", "pipeline #10 failed for 0b5c1cf3\npipeline #12 failed for 9a8b7c6d");
+    expect(failed).toHaveAccessibleDescription(/pipeline #10 failed for 0b5c1cf3; pipeline #12/);
   });
 
   it("raises a priority with a button and with Alt+Up, and lowers with Alt+Down", async () => {
@@ -240,6 +248,33 @@ describe("the merge queue page", () => {
     api.on("GET /api/projects/1/mrs", { items: [], total: 0, target_branches: ["main"], can_set_priority: false, priority_cap: 5 });
     await user.click(screen.getByRole("button", { name: "Try again" }));
     expect(await screen.findByText("No merge requests are queued yet.")).toBeInTheDocument();
-    expect(await screen.findByText(/Add the label “Queue me” to a merge request/)).toBeInTheDocument();
+    expect(await screen.findByText(/assign a merge request to the bot user .* or request the bot’s review/)).toBeInTheDocument();
+    expect(screen.queryByText(/Add the label/)).not.toBeInTheDocument();
+  });
+
+  it("opens the busiest queue until someone chooses, then the project chosen last", async () => {
+    const list = (items: MergeRequest[]) => ({ items, total: items.length, target_branches: ["main"], can_set_priority: false, priority_cap: 5 });
+    const api = fakeApi({
+      "GET /api/projects": [project(1, "demo/cam-programs"), project(2, "demo/widgets")],
+      "GET /api/queue/activity": [
+        { project_id: 2, queued: 10, last_activity_at: RECOGNISED },
+        { project_id: 1, queued: 0, last_activity_at: null },
+      ],
+      "GET /api/projects/:id/mrs": (request: { params: Record<string, string> }) => (request.params.id === "2" ? list([mr(1, "ready", { project_id: 2, position: 1 })]) : list([])),
+      "GET /api/projects/:id/batches": { items: [] },
+      "GET /api/projects/:id/stats": STATS,
+    });
+    const first = renderPage(<QueuePage />, { api });
+    expect(await screen.findByRole("link", { name: "demo/widgets on GitLab" })).toBeInTheDocument();
+    expect(await screen.findByRole("region", { name: "Ready to merge (1)" })).toBeInTheDocument();
+    expect(api.callsTo("GET /api/projects/1/mrs")).toHaveLength(0); // never the empty one first
+    first.unmount();
+
+    localStorage.setItem(PROJECT_STORAGE_KEY, "1"); // what the header's selector stores
+    const before = api.callsTo("GET /api/queue/activity").length;
+    renderPage(<QueuePage />, { api });
+    expect(await screen.findByRole("link", { name: "demo/cam-programs on GitLab" })).toBeInTheDocument();
+    expect(await screen.findByText("No merge requests are queued yet.")).toBeInTheDocument();
+    expect(api.callsTo("GET /api/queue/activity")).toHaveLength(before);
   });
 });

@@ -29,7 +29,7 @@ export function QueuePage() {
         failedHint="Reload the page to try again."
         noProjectHint={
           <>
-            An administrator onboards a GitLab project in <Link to="/admin" className="underline">Administration</Link>; merge requests labelled for the queue then appear here.
+            An administrator onboards a GitLab project in <Link to="/admin" className="underline">Administration</Link>; merge requests assigned to the bot user (or whose review it is asked for) then appear here.
           </>
         }
       >
@@ -49,7 +49,6 @@ function ProjectQueue({ project }: { project: Project }) {
   const [busyId, setBusyId] = useState<number | null>(null);
   const [details, setDetails] = useState<MergeRequest | null>(null);
   const [explaining, setExplaining] = useState<MergeRequest | null>(null);
-  const [label, setLabel] = useState("Merge Assist: Recognised for Merge");
   const [generation, setGeneration] = useState(0);
   const reload = useCallback(() => setGeneration((value) => value + 1), []);
   const refreshTimer = useRef<ReturnType<typeof setTimeout> | null>(null);
@@ -70,10 +69,6 @@ function ProjectQueue({ project }: { project: Project }) {
     auth.api
       .get<{ items: Batch[] }>(`/api/projects/${project.id}/batches?limit=${BATCHES_SHOWN}`)
       .then((result) => !cancelled && setBatches(result.items))
-      .catch(() => undefined);
-    auth.api
-      .get<{ labels?: Record<string, string> }>(`/api/projects/${project.id}/config`)
-      .then((config) => !cancelled && config.labels?.recognized && setLabel(config.labels.recognized))
       .catch(() => undefined);
     auth.api
       .get<QueueStats>(`/api/projects/${project.id}/stats?hours=24`)
@@ -155,7 +150,11 @@ function ProjectQueue({ project }: { project: Project }) {
         onRetry={reload}
         loading="Loading the merge queue…"
         empty="No merge requests are queued yet."
-        emptyHint={<>Add the label “{label}” to a merge request on GitLab and it appears here within seconds.</>}
+        emptyHint={
+          <>
+            On GitLab, assign a merge request to the bot user (the account whose token Merge Assist uses) or request the bot’s review: it appears here within seconds, and Merge Assist labels it itself.
+          </>
+        }
         isEmpty={(found) => found.items.every((mr) => mr.queue_state === "removed")}
       >
         {(found) => <MergeRequestGroups items={found.items} canSetPriority={found.can_set_priority} onPriority={(mr, priority) => void setPriority(mr, priority)} onDetails={setDetails} onExplain={setExplaining} busyId={busyId} />}

@@ -77,7 +77,8 @@ export interface QueueStats {
   window_hours: number;
   merged_per_hour: { hour: string; merged: number }[];
   time_to_merge: { count: number; median_seconds: number | null; p95_seconds: number | null };
-  failures_by_reason: { reason: string; count: number }[];
+  /** Grouped by kind (`reason` says it in words), with the raw messages behind each. */
+  failures_by_reason: { reason: string; kind?: string; count: number; messages?: { message: string; count: number }[] }[];
 }
 
 export const MAX_PRIORITY = 100;

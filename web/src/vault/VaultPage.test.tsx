@@ -4,7 +4,7 @@ import { ADA } from "../testing/fakeAuth";
 import { answer, type FakeRequest, fakeApi } from "../testing/fakeApi";
 import { findAlert, renderPage } from "../testing/renderPage";
 import type { VaultFile, Version } from "./api";
-import { VaultPage } from "./VaultPage";
+import { VAULT_STORAGE_KEY, VaultPage } from "./VaultPage";
 
 const SINCE = new Date(Date.now() - 3 * 3600_000).toISOString();
 
@@ -45,6 +45,39 @@ function vaultApi(items = FILES) {
     },
   });
 }
+
+function vaultInfo(id: number, name: string, fileCount: number) {
+  return { id, name, backend: name === "default" ? "local" : "gitlab", project_id: name === "default" ? null : 2, folder: "", branch: "main", is_default: name === "default", file_count: fileCount };
+}
+
+function twoVaultsApi() {
+  const page = (items: VaultFile[]) => ({ items, total: items.length, vault_total: items.length, limit: 200, offset: 0 });
+  return fakeApi({
+    "GET /api/projects": [],
+    "GET /api/vault/vaults": [vaultInfo(1, "default", 0), vaultInfo(2, "cam-programs", 3)],
+    "GET /api/vault/default/files": page([]),
+    "GET /api/vault/cam-programs/files": page(FILES),
+  });
+}
+
+describe("the vault page opens where the files are", () => {
+  it("opens the vault with files rather than the empty default one, then remembers the choice", async () => {
+    const api = twoVaultsApi();
+    const first = renderPage(<VaultPage />, { api });
+    expect(await screen.findByText("Showing 3 of 3")).toBeInTheDocument();
+    const chooser = screen.getByRole("combobox", { name: "Vault" });
+    expect(chooser).toHaveValue("cam-programs");
+    expect(api.callsTo("GET /api/vault/default/files")).toHaveLength(0); // not even a first look
+    await first.user.selectOptions(chooser, "default");
+    expect(await screen.findByText("No vault files yet.")).toBeInTheDocument();
+    expect(localStorage.getItem(VAULT_STORAGE_KEY)).toBe("default");
+    first.unmount();
+
+    renderPage(<VaultPage />, { api });
+    await waitFor(() => expect(screen.getByRole("combobox", { name: "Vault" })).toHaveValue("default"));
+    expect(await screen.findByText("No vault files yet.")).toBeInTheDocument();
+  });
+});
 
 describe("the vault page", () => {
   it("lists files with their holders, filters and sorts", async () => {

@@ -22,6 +22,17 @@ type Open =
 
 const WRITER_ROLES = ["admin", "project_owner", "priority_manager", "member"];
 
+export const VAULT_STORAGE_KEY = "merge-assist.vault";
+
+/** The vault to open: the one chosen last time if it is still there, else the one with the
+ * most files (the default vault on a tie), else the current one. */
+export function openingVault(found: VaultInfo[], current: string): string {
+  const remembered = localStorage.getItem(VAULT_STORAGE_KEY);
+  if (remembered && found.some((item) => item.name === remembered)) return remembered;
+  const fullest = [...found].sort((a, b) => (b.file_count ?? 0) - (a.file_count ?? 0) || Number(b.is_default) - Number(a.is_default))[0];
+  return fullest?.name ?? current;
+}
+
 export function VaultPage() {
   const { auth, user } = useSession();
   const toast = useToast();
@@ -36,21 +47,25 @@ export function VaultPage() {
   const isAdmin = user?.roles.includes("admin") ?? false;
   const canWrite = user?.roles.some((role) => WRITER_ROLES.includes(role)) ?? false;
 
+  // The files are read once the vault to open is known: never the empty default one first.
+  const [vaultKnown, setVaultKnown] = useState(false);
+
   useEffect(() => {
     auth.api
       .get<VaultInfo[]>("/api/vault/vaults")
       .then((found) => {
         if (!Array.isArray(found) || found.length === 0) return;
         setVaults(found);
-        setVault((current) => (found.some((item) => item.name === current) ? current : (found.find((item) => item.is_default) ?? found[0])?.name ?? current));
+        setVault((current) => openingVault(found, current));
       })
-      .catch(() => undefined); // the default vault still answers below, or says why not
+      .catch(() => undefined) // the default vault still answers below, or says why not
+      .finally(() => setVaultKnown(true));
   }, [auth]);
 
   const params = new URLSearchParams({ sort, order: descending ? "desc" : "asc", limit: "200" });
   if (search.trim()) params.set("search", search.trim());
   if (status) params.set("status", status);
-  const files = useQuery(() => auth.api.get<FilePage>(`${filesPath(vault)}?${params}`), [auth, vault, search, status, sort, descending], "The vault could not be read.");
+  const files = useQuery(() => (vaultKnown ? auth.api.get<FilePage>(`${filesPath(vault)}?${params}`) : new Promise<FilePage>(() => undefined)), [auth, vault, vaultKnown, search, status, sort, descending], "The vault could not be read.");
   const { reload } = files;
 
   useOnReconnect(reload);
@@ -112,7 +127,10 @@ export function VaultPage() {
         {vaults.length > 1 ? (
           <label htmlFor={`${id}-vault`} className="flex flex-col gap-1 text-sm font-medium">
             Vault
-            <select id={`${id}-vault`} value={vault} onChange={(e) => setVault(e.target.value)} className={INPUT}>
+            <select id={`${id}-vault`} value={vault} onChange={(e) => {
+                localStorage.setItem(VAULT_STORAGE_KEY, e.target.value);
+                setVault(e.target.value);
+              }} className={INPUT}>
               {vaults.map((item) => (
                 <option key={item.id} value={item.name}>{item.name}</option>
               ))}

@@ -8,6 +8,8 @@ export interface VaultInfo {
   folder: string;
   branch: string;
   is_default: boolean;
+  /** How many files the vault holds (servers before this field: absent). */
+  file_count?: number;
 }
 
 export interface Lock {

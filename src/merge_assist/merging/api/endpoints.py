@@ -27,6 +27,7 @@ from merge_assist.merging.schemas import (
     MergeRequestList,
     MergeRequestOut,
     PriorityChange,
+    ProjectActivity,
     QueueStats,
     TrainList,
 )
@@ -70,6 +71,13 @@ async def list_merge_requests(
         limit=limit,
         offset=offset,
     )
+
+
+@router.get("/queue/activity")
+async def queue_activity(user: CurrentUser, session: Session) -> list[ProjectActivity]:
+    """The projects the caller may see with how many MRs each queue holds now, busiest first
+    (the dashboard opens that one until the person chooses)."""
+    return await listing.queue_activity(session, user)
 
 
 @router.get("/mrs/{mr_id}")

@@ -22,6 +22,7 @@ from merge_assist.merging.schemas import (
     MergeRequestDetail,
     MergeRequestList,
     MergeRequestOut,
+    ProjectActivity,
 )
 from merge_assist.projects import service as projects
 
@@ -167,3 +168,18 @@ async def list_batches(
     await projects.get_visible_project(session, principal, project_id)
     rows = await queries.batches_page(session, project_id, before_id=before_id, limit=limit)
     return BatchList(items=[BatchOut.model_validate(row) for row in rows])
+
+
+async def queue_activity(session: AsyncSession, principal: Principal) -> list[ProjectActivity]:
+    """Every project ``principal`` may see, busiest queue first (then the latest change)."""
+    visible = await projects.visible_projects(session, principal)
+    found = await queries.activity_by_project(session, [project.id for project in visible])
+    activity = [
+        ProjectActivity(project_id=project.id, queued=count, last_activity_at=last)
+        for project in visible
+        for count, last in [found.get(project.id, (0, None))]
+    ]
+    oldest = datetime.min.replace(tzinfo=UTC)
+    return sorted(
+        activity, key=lambda item: (item.queued, item.last_activity_at or oldest), reverse=True
+    )

@@ -10,7 +10,7 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import String, cast, func, or_, select, text
+from sqlalchemy import String, case, cast, func, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from merge_assist.merging.persistence.models import (
@@ -236,3 +236,22 @@ async def failure_details_since(
         .limit(STATS_ROW_CAP)
     )
     return [details or {} for details in (await session.execute(query)).scalars().all()]
+
+
+ACTIVE_STATES = ("waiting", "ready", "not_ready", "merging", "in_batch")
+
+
+async def activity_by_project(
+    session: AsyncSession, project_ids: Collection[int]
+) -> dict[int, tuple[int, datetime | None]]:
+    """For each project with MRs: how many are in its queue now, and when one last changed."""
+    if not project_ids:
+        return {}
+    queued = func.sum(case((MergeRequestRecord.queue_state.in_(ACTIVE_STATES), 1), else_=0))
+    statement = (
+        select(MergeRequestRecord.project_id, queued, func.max(MergeRequestRecord.updated_at))
+        .where(MergeRequestRecord.project_id.in_(list(project_ids)))
+        .group_by(MergeRequestRecord.project_id)
+    )
+    rows = (await session.execute(statement)).all()
+    return {project_id: (int(count or 0), last) for project_id, count, last in rows}

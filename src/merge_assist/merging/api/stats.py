@@ -6,8 +6,9 @@ ending with the current one, so ``merged_per_hour`` has exactly ``hours`` entrie
 
 - time to merge: ``merged_at - recognised_at`` of the MRs merged in the window; the median and
   the 95th percentile by linear interpolation between closest ranks (numpy's default).
-- failures by reason: ``struck`` and ``rejected`` history entries in the window, by the
-  reason in their details (``reason``, else the engine's ``cause`` or ``reasons``).
+- failures by reason: ``struck`` and ``rejected`` history entries in the window, grouped by
+  kind (pipeline failed, conflict, batch or train culprit, approvals, discussions, draft,
+  timeout, other: ``failure_kinds``), each with the raw messages it was made of.
 """
 
 from __future__ import annotations
@@ -22,13 +23,21 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from merge_assist.auth.principal import Principal
 from merge_assist.merging.api import queries
-from merge_assist.merging.schemas import DurationStats, HourCount, QueueStats, ReasonCount
+from merge_assist.merging.api.failure_kinds import LABELS, kinds_of
+from merge_assist.merging.schemas import (
+    DurationStats,
+    HourCount,
+    MessageCount,
+    QueueStats,
+    ReasonCount,
+)
 from merge_assist.projects import service as projects
 
 FAILURE_EVENTS = ("struck", "rejected")
 REASON_KEYS = ("reason", "cause", "reasons")
 UNKNOWN_REASON = "unknown"
 MAX_REASON_CHARS = 200
+MAX_MESSAGES = 10
 MAX_WINDOW_HOURS = 24 * 31
 HOUR = timedelta(hours=1)
 
@@ -77,7 +86,7 @@ def merged_per_hour(
 
 
 def reason_of(details: Mapping[str, Any]) -> str:
-    """Why a history entry says an MR was struck or rejected."""
+    """Why a history entry says an MR was struck or rejected (its first raw message)."""
     for key in REASON_KEYS:
         value = details.get(key)
         if isinstance(value, str) and value.strip():
@@ -86,11 +95,27 @@ def reason_of(details: Mapping[str, Any]) -> str:
 
 
 def failures_by_reason(details: Iterable[Mapping[str, Any]]) -> list[ReasonCount]:
-    """Counts per reason, most frequent first (ties by name)."""
-    counts = Counter(reason_of(entry) for entry in details)
+    """Counts per kind of failure (``failure_kinds``), most frequent first (ties by kind), each
+    with its raw messages, most frequent first (at most ``MAX_MESSAGES``)."""
+    entries: Counter[str] = Counter()
+    messages: dict[str, Counter[str]] = {}
+    for entry in details:
+        for kind, found in kinds_of(entry).items():
+            entries[kind] += 1
+            messages.setdefault(kind, Counter()).update(found)
     return [
-        ReasonCount(reason=reason, count=count)
-        for reason, count in sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+        ReasonCount(
+            reason=LABELS[kind],
+            kind=kind,
+            count=count,
+            messages=[
+                MessageCount(message=message, count=times)
+                for message, times in sorted(
+                    messages[kind].items(), key=lambda item: (-item[1], item[0])
+                )[:MAX_MESSAGES]
+            ],
+        )
+        for kind, count in sorted(entries.items(), key=lambda item: (-item[1], item[0]))
     ]
 
 

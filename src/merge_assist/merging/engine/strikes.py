@@ -44,6 +44,7 @@ def strike(
             f"strike:{iid}:{mr.author_sha}",
             cause=template,
             strikes=str(strikes),
+            reasons=summary,  # what failed, for "Failures by reason" and the history
         )
     limit = step.config.max_rejections
     if counted and strikes >= limit:

@@ -110,4 +110,4 @@ def describe_history(entry: MergeHistoryEntry) -> LogLine:
         "train_car_failed": f"train car failed: {names}; the cars behind it are rebuilt",
     }
     message = texts.get(entry.event, f"{entry.event}: {names}")
-    return LogLine("info", message, iid, {"event": entry.event, **details})
+    return LogLine("info", message, iid, {"event": entry.event, **details}, tuple(entry.iids))

@@ -42,6 +42,7 @@ class LogLine:
     message: str
     iid: int | None = None
     details: Mapping[str, Any] = field(default_factory=dict)
+    iids: tuple[int, ...] = ()  # the MRs of a history entry (process log only)
 
 
 def history_key(project_id: int, target_branch: str, record_key: str) -> str:
@@ -89,16 +90,25 @@ async def append_logs(
     target_branch: str | None,
     lines: Iterable[LogLine],
     now: datetime,
+    project_path: str | None = None,
 ) -> list[QueueLogEntry]:
-    """Write ``lines`` to ``logs`` (redacted) and to the process log; returns the new rows."""
+    """Write ``lines`` to ``logs`` (redacted) and to the process log; returns the new rows.
+
+    The process log's line also names the project and, for a history entry, its event and
+    MRs (the console's summary counts them: ``kit.console``)."""
     rows = []
     for line in lines:
         message = redact(line.message)[:MAX_LOG_MESSAGE]
-        log.log(
-            _LEVELS.get(line.level, logging.ERROR),
-            message,
-            extra={"project_id": project_id, "target_branch": target_branch, "iid": line.iid},
-        )
+        extra: dict[str, Any] = {
+            "project_id": project_id,
+            "target_branch": target_branch,
+            "iid": line.iid,
+        }
+        if project_path:
+            extra["project"] = project_path
+        if "event" in line.details and line.iids:
+            extra |= {"event": str(line.details["event"]), "iids": list(line.iids)}
+        log.log(_LEVELS.get(line.level, logging.ERROR), message, extra=extra)
         rows.append(
             QueueLogEntry(
                 project_id=project_id,

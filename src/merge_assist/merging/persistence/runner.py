@@ -339,7 +339,9 @@ async def _commit(
             session, queue.project.path_with_namespace, entries, snapshots
         )
         await records.audit_history(session, entries)
-        rows = await records.append_logs(session, project_id, queue.branch, lines, now)
+        rows = await records.append_logs(
+            session, project_id, queue.branch, lines, now, queue.project.path_with_namespace
+        )
         live.publish_step(session, project_id, queue.audience, projection, positions(facts.after))
         live.publish_logs(session, project_id, queue.log_audience, rows)
         counted = await queue_metrics.step_metrics(
@@ -382,7 +384,12 @@ async def _step_failed(
     async with unit_of_work(queue.res.sessions) as session:
         attach(session, hub_of(queue.res))
         rows = await records.append_logs(
-            session, queue.project.id, queue.branch, [line], queue.clock()
+            session,
+            queue.project.id,
+            queue.branch,
+            [line],
+            queue.clock(),
+            queue.project.path_with_namespace,
         )
         live.publish_logs(session, queue.project.id, queue.log_audience, rows)
 
