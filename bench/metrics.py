@@ -127,6 +127,12 @@ def percentile(values: Sequence[float], share: float) -> float | None:
     return ordered[rank - 1]
 
 
+def ran(pipelines: Iterable[PipelineRecord]) -> tuple[PipelineRecord, ...]:
+    """The pipelines that cost CI: all but the skipped ones (``[skip ci]``, ``-o ci.skip``:
+    GitLab records them and runs no job)."""
+    return tuple(p for p in pipelines if p.status != "skipped")
+
+
 def runner_seconds(pipelines: Iterable[PipelineRecord], end_s: float) -> float:
     """Seconds of runner time: each started pipeline from its start to its finish (or the end)."""
     total = 0.0
@@ -203,8 +209,8 @@ def figures(run: RunRecord) -> Figures:
         rejected=len(rejected),
         wrongly_rejected=wrongly_rejected(rejected, run.pairs),
         merged_per_hour=round(len(merged) * 3600 / span, 2) if span else None,
-        pipelines=len(run.pipelines_after_t0),
-        pipelines_per_merged=_per(len(run.pipelines_after_t0), len(merged)),
+        pipelines=len(ran(run.pipelines_after_t0)),
+        pipelines_per_merged=_per(len(ran(run.pipelines_after_t0)), len(merged)),
         runner_seconds=round(runner, 1),
         runner_seconds_per_merged=_per(runner, len(merged)),
         api_calls=run.bot_calls.api,

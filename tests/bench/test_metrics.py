@@ -144,6 +144,25 @@ def test_figures_of_a_run() -> None:
     assert result.landed_unmerged == ()
 
 
+def test_skipped_pipelines_cost_nothing() -> None:
+    run = RunRecord(
+        merge_requests=(mr(1, assigned=0.0, merged=300.0),),
+        pipelines_after_t0=(
+            PipelineRecord(1, "success", 0.0, 0.0, 300.0, ref="merge-assist/train/main/1"),
+            PipelineRecord(2, "skipped", 300.0, None, 300.0, ref="main"),
+        ),
+        bot_calls=CallCounts(api=10, git=2, other=0),
+        pairs=(),
+        green_main=True,
+        commits_adding={1: 1},
+        end_s=300.0,
+        complete=True,
+    )
+    result = figures(run)
+    assert (result.pipelines, result.pipelines_per_merged) == (1, 1.0)
+    assert result.runner_seconds == 300.0
+
+
 def test_an_incomplete_run_has_no_makespan_or_rate() -> None:
     run = RunRecord(
         merge_requests=(mr(1), mr(2, "opened")),
