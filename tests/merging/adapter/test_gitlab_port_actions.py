@@ -259,6 +259,23 @@ async def test_batch_build_mr_and_pipeline_are_idempotent(
     assert not await root.list_branches(PROJECT, search=branch)
 
 
+async def test_a_stopped_attempts_pipeline_is_cancelled_once_and_a_gone_one_is_fine(
+    port: GitLabQueuePort, root: GitLabClient
+) -> None:
+    branch = f"{PREFIX}/{TARGET}/{next(_branch_numbers)}"
+    base = await head_of(root, TARGET)
+    built = await port.perform(await build_of(root, 1, branch, base, 6))
+    assert isinstance(built, BatchBuildResult)
+    assert built.sha is not None
+    (pipeline,) = [p for p in await root.list_pipelines(PROJECT, ref=branch) if p.ref == branch]
+    cancel = act.CancelPipeline(pipeline_id=pipeline.id, sha=built.sha)
+    assert await twice(port, cancel) == (None, None)
+    after = await root.get_pipeline(PROJECT, pipeline.id)
+    assert after.status in ("canceling", "canceled")
+    assert await port.perform(act.CancelPipeline(pipeline_id=999_999, sha=built.sha)) is None
+    await port.perform(act.DeleteBranch(branch=branch))
+
+
 async def test_deleting_a_batch_branch_closes_its_forgotten_batch_mr(
     port: GitLabQueuePort, root: GitLabClient
 ) -> None:

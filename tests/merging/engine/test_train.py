@@ -207,6 +207,22 @@ def test_a_failing_middle_car_rebuilds_only_the_cars_behind_without_its_member()
     assert w.merged_iids() == {1, 3, 4, 5}
 
 
+def test_the_cars_behind_a_failed_one_have_their_pipelines_cancelled() -> None:
+    w = world([1, 2, 3, 4], bad_pair=frozenset({1, 2}))
+    driver = Driver(w, config())
+    driver.until(lambda: three_cars_tested(driver))
+    _, _, tail = driver.cars()
+    assert tail.tested_sha is not None
+    w.held.add(tail.tested_sha)  # still running when the car ahead of it fails
+    driver.until(lambda: any(h.event == "train_car_failed" for h in w.history))
+    (cancel,) = driver.actions(act.CancelPipeline)
+    assert cancel.sha == tail.tested_sha
+    assert {p.status for p in w.pipelines if p.sha == tail.tested_sha} == {"canceled"}
+    w.held.clear()
+    driver.finish()
+    assert w.merged_iids() == {1, 3, 4}
+
+
 def test_a_failed_car_of_several_is_halved_by_probes_and_only_its_culprit_is_struck() -> None:
     w = world([1, 2, 3, 4, 5, 6, 7, 8], bad_pair=frozenset({1, 5}))  # !5 breaks with !1
     driver = Driver(w, config(batch_size=2))
