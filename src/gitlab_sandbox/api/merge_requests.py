@@ -60,9 +60,14 @@ async def _page(
     request: Request, params: Params, sandbox: Sandbox, caller: Caller, mrs: list[MergeRequest]
 ) -> JSONResponse:
     page, headers = paginate(request, params, mrs)
+    recheck = bool(params.bool("with_merge_status_recheck"))
     body = []
     for mr in page:
         project = sandbox.store.projects[mr.target_project_id]
+        # ``with_merge_status_recheck`` asks GitLab to check the listed MRs (for callers with
+        # at least the Developer role: the ``restrict_merge_status_recheck`` rule).
+        if recheck and sandbox.store.access_level(project, caller.user) >= AccessLevel.DEVELOPER:
+            request_check(sandbox, mr)
         body.append(await rendered(sandbox, project, mr, caller, detailed=False))
     return JSONResponse(body, headers=headers)
 

@@ -65,6 +65,8 @@ def test_a_new_mr_is_preparing_first(make_sandbox: Callable[..., RunningSandbox]
     sandbox = make_sandbox(scenario, clock_speed=0)
     project = api(sandbox, "lead").projects.get("team/svc")
     project.branches.create({"branch": "other", "ref": "feature"})
+    sandbox.advance_clock(1.5)  # the new branch's post-receive reactions run
+    sandbox.wait_idle()
     created = project.mergerequests.create(
         {"source_branch": "other", "target_branch": "main", "title": "Other"}
     )
@@ -82,3 +84,22 @@ def test_the_option_is_off_by_default_and_can_be_turned_on(
     assert sandbox.faults()["asynchronous"] is False
     assert _listed_status(sandbox, 1) == "mergeable"
     assert sandbox.faults(asynchronous=True)["asynchronous"] is True
+
+
+def test_a_list_with_merge_status_recheck_asks_for_the_check(
+    make_sandbox: Callable[..., RunningSandbox],
+) -> None:
+    """``with_merge_status_recheck=true`` (``doc/api/merge_requests.md``): the listed MRs are
+    checked asynchronously, for callers with at least the Developer role."""
+    scenario = workflow_scenario()
+    scenario["asynchronous"] = True
+    sandbox = make_sandbox(scenario, clock_speed=0)
+    sandbox.advance_clock(1.5)  # past "preparing"
+    listed = httpx.get(
+        f"{sandbox.api_url}/projects/1/merge_requests",
+        params={"with_merge_status_recheck": "true"},
+        headers={"PRIVATE-TOKEN": sandbox.token_for("dev")},
+    )
+    assert listed.json()[0]["detailed_merge_status"] == "checking"
+    sandbox.advance_clock(3)
+    assert _listed_status(sandbox, 1) == "mergeable"
