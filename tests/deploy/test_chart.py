@@ -252,6 +252,18 @@ def test_production_values_use_irsa_external_secrets_and_monitoring() -> None:
     assert "merge-assist/gitlab-bot-token" in production.notes
 
 
+def test_the_public_url_defaults_to_the_ingress_host() -> None:
+    values = {"ingress": {"enabled": True, "host": "ma.example.org"}}
+    config = render(values).named("ConfigMap", FULLNAME)["data"]
+    assert config["MERGE_ASSIST_PUBLIC_URL"] == "https://ma.example.org"
+    config = render({"config": {"publicUrl": "https://x.example.org"}, **values}).named(
+        "ConfigMap", FULLNAME
+    )["data"]
+    assert config["MERGE_ASSIST_PUBLIC_URL"] == "https://x.example.org"
+    notes = render({}).notes
+    assert "WARNING: config.publicUrl is empty" in notes
+
+
 def test_notes_tell_how_to_start(rendered: Rendered) -> None:
     assert "merge-assist projects add" in rendered.notes
     assert "merge-assist users create" in rendered.notes

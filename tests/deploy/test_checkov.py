@@ -4,7 +4,6 @@ the skips are the documented ones, and the properties that matter were checked a
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import re
@@ -13,7 +12,6 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-import pytest
 import yaml
 
 from tests.deploy.conftest import CHART, DEPLOY, DOCKERFILE, TERRAFORM, render, tool, values_of
@@ -96,59 +94,42 @@ def _scan(folder: Path) -> dict[str, Any]:
     }
 
 
-@pytest.fixture(scope="session")
-def scanned(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    """checkov's reports, made once per test run: pytest-xdist's workers share them through a
-    file in their common temporary folder, the first one to take the lock makes it."""
-    tool("checkov")
-    shared = tmp_path_factory.getbasetemp().parent
-    cache = shared / "checkov-reports.json"
-    with (shared / "checkov.lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            if not cache.exists():
-                cache.write_text(json.dumps(_scan(tmp_path_factory.mktemp("checkov"))))
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
-    reports: dict[str, Any] = json.loads(cache.read_text())
-    return reports
-
-
-def test_checkov_scanned_all_three(scanned: dict[str, Any]) -> None:
-    assert set(scanned) == {"dockerfile", "kubernetes", "terraform"}
-    for report in scanned.values():
-        assert report["summary"]["parsing_errors"] == 0
-    assert scanned["kubernetes"]["summary"]["resource_count"] >= 30
-    assert scanned["terraform"]["summary"]["resource_count"] >= 15
-
-
-@pytest.mark.parametrize("framework", ["dockerfile", "kubernetes", "terraform"])
-def test_checkov_finds_nothing(scanned: dict[str, Any], framework: str) -> None:
-    failed = [
-        f"{c['check_id']} {c['resource']}: {c['check_name']}"
-        for c in scanned[framework]["results"]["failed_checks"]
-    ]
-    assert failed == []
-
-
-@pytest.mark.parametrize("framework", ["dockerfile", "kubernetes", "terraform"])
-def test_only_the_documented_skips(scanned: dict[str, Any], framework: str) -> None:
-    skipped = scanned[framework]["results"]["skipped_checks"]
-    assert {c["check_id"] for c in skipped} == IN_PLACE_SKIPS[framework]
-    for check in skipped:
-        assert len(check["check_result"].get("suppress_comment", "")) > 20, check["check_id"]
+def test_checkov_passes_the_dockerfile_the_chart_and_the_terraform(tmp_path: Path) -> None:
+    """One test, so one pytest-xdist worker runs checkov once (it takes ~10 s to start)."""
+    reports = _scan(tmp_path)
+    assert set(reports) == {"dockerfile", "kubernetes", "terraform"}
+    assert reports["kubernetes"]["summary"]["resource_count"] >= 30
+    assert reports["terraform"]["summary"]["resource_count"] >= 15
     # The global skips are few, and each has its reason in deploy/checkov.yaml.
-    config = (DEPLOY / "checkov.yaml").read_text()
-    assert yaml.safe_load(config)["skip-check"] == ["CKV_K8S_35", "CKV_K8S_43"]
+    config = yaml.safe_load((DEPLOY / "checkov.yaml").read_text())
+    assert config["skip-check"] == ["CKV_K8S_35", "CKV_K8S_43"]
+    problems = []
+    for framework, report in sorted(reports.items()):
+        results = report["results"]
+        if report["summary"]["parsing_errors"]:
+            problems.append(f"{framework}: parsing errors {report['summary']}")
+        problems += [
+            f"{framework}: FAILED {c['check_id']} {c['resource']}: {c['check_name']}"
+            for c in results["failed_checks"]
+        ]
+        skipped = {c["check_id"] for c in results["skipped_checks"]}
+        if skipped != IN_PLACE_SKIPS[framework]:
+            problems.append(
+                f"{framework}: skipped {sorted(skipped)}, documented {IN_PLACE_SKIPS[framework]}"
+            )
+        problems += [
+            f"{framework}: {c['check_id']} skipped without a reason"
+            for c in results["skipped_checks"]
+            if len(c["check_result"].get("suppress_comment", "")) < 20
+        ]
+        passed = {c["check_id"] for c in results["passed_checks"]}
+        if MUST_PASS[framework] - passed:
+            problems.append(f"{framework}: not passed: {sorted(MUST_PASS[framework] - passed)}")
+    assert problems == []
 
 
-@pytest.mark.parametrize("framework", ["dockerfile", "kubernetes", "terraform"])
-def test_what_matters_was_checked_and_passed(scanned: dict[str, Any], framework: str) -> None:
-    passed = {c["check_id"] for c in scanned[framework]["results"]["passed_checks"]}
-    assert MUST_PASS[framework] - passed == set()
-
-
-def test_terraform_parses_and_documents_every_variable_and_output() -> None:
+def _parsed_terraform() -> dict[str, dict[str, Any]]:
+    """Every .tf file parsed by python-hcl2 (checkov's own parser, in its environment)."""
     python = Path(tool("checkov")).parent / "python"
     program = (
         "import hcl2, json, pathlib, sys\n"
@@ -160,6 +141,40 @@ def test_terraform_parses_and_documents_every_variable_and_output() -> None:
     )
     assert result.returncode == 0, result.stderr
     parsed: dict[str, dict[str, Any]] = json.loads(result.stdout)
+    return parsed
+
+
+def test_module_blocks_use_the_modules_real_inputs_and_outputs() -> None:
+    """The registry modules cannot be downloaded here: their interface at the versions used,
+    read from their sources (terraform_modules.json), stands in for `terraform validate`."""
+    interfaces = json.loads((Path(__file__).parent / "terraform_modules.json").read_text())
+    parsed = _parsed_terraform()
+    modules = {
+        name: body
+        for file in parsed.values()
+        for block in file.get("module", [])
+        for name, body in block.items()
+    }
+    text = "".join(path.read_text() for path in TERRAFORM.glob("*.tf"))
+    meta = {"source", "version", "providers", "depends_on", "count", "for_each"}
+    for name, body in modules.items():
+        interface = interfaces[body["source"][0]]
+        assert body["version"][0] == "~> " + interface["tag"].lstrip("v").split(".")[0] + ".0"
+        inputs = {key for key in body if not key.startswith("__")} - meta
+        assert inputs - set(interface["inputs"]) == set(), name
+        used = set(re.findall(rf"module\.{name}\.(\w+)", text))
+        assert used
+        assert used - set(interface["outputs"]) == set(), name
+    for group in modules["eks"]["eks_managed_node_groups"][0].values():
+        keys = {key for key in group if not key.startswith("__")}
+        assert (
+            keys - set(interfaces["terraform-aws-modules/eks/aws"]["eks_managed_node_groups"])
+            == set()
+        )
+
+
+def test_terraform_parses_and_documents_every_variable_and_output() -> None:
+    parsed = _parsed_terraform()
     assert set(parsed) >= {
         "versions.tf",
         "variables.tf",

@@ -58,6 +58,15 @@ app.kubernetes.io/component: {{ .role }}
 {{- end -}}
 {{- end -}}
 
+{{/* Where GitLab and users reach the release: config.publicUrl, else the ingress's host. */}}
+{{- define "merge-assist.publicUrl" -}}
+{{- if .Values.config.publicUrl -}}
+{{- .Values.config.publicUrl -}}
+{{- else if .Values.ingress.enabled -}}
+{{- printf "%s://%s" (ternary "https" "http" .Values.ingress.tls.enabled) .Values.ingress.host -}}
+{{- end -}}
+{{- end -}}
+
 {{/* The non-secret settings, as MERGE_ASSIST_* variables (the ConfigMap's data). */}}
 {{- define "merge-assist.configData" -}}
 MERGE_ASSIST_ENVIRONMENT: {{ .Values.config.environment | quote }}
@@ -70,7 +79,7 @@ MERGE_ASSIST_SECRETS_MOUNT_DIR: "/var/run/secrets/merge-assist"
 {{- with .Values.config.gitlabUrl }}
 MERGE_ASSIST_GITLAB_URL: {{ . | quote }}
 {{- end }}
-{{- with .Values.config.publicUrl }}
+{{- with include "merge-assist.publicUrl" . }}
 MERGE_ASSIST_PUBLIC_URL: {{ . | quote }}
 {{- end }}
 {{- with .Values.config.awsRegion }}
