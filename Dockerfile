@@ -15,7 +15,7 @@ RUN npm ci --no-audit --no-fund --loglevel=error
 COPY web/ ./
 RUN npm run build
 
-# --- 2. uv, the same release that wrote uv.lock ---------------------------------------------------
+# --- 2. uv, pinned like the base images -----------------------------------------------------------
 FROM ghcr.io/astral-sh/uv:0.13.9 AS uv
 
 # --- 3. the Python environment from uv.lock (no dev group), then the product itself --------------
