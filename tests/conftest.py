@@ -145,13 +145,14 @@ MakeAccount = Callable[..., Awaitable[dict[str, str]]]
 
 @pytest.fixture
 def make_account(sessions: async_sessionmaker[AsyncSession], settings: Settings) -> MakeAccount:
-    """Create a user with ``roles`` in the database; returns its ``Authorization`` header."""
+    """Create a user with ``roles`` (none given: the default role; ``no_roles=True``: not even
+    that) in the database; returns its ``Authorization`` header."""
     from merge_assist.auth import accounts
     from merge_assist.auth.audit_port import NullAuditSink
     from merge_assist.auth.schemas import UserCreate
     from merge_assist.auth.tokens import issue_access_token
 
-    async def make(username: str, *roles: str) -> dict[str, str]:
+    async def make(username: str, *roles: str, no_roles: bool = False) -> dict[str, str]:
         async with unit_of_work(sessions) as session:
             user = await accounts.create_user(
                 session,
@@ -161,7 +162,7 @@ def make_account(sessions: async_sessionmaker[AsyncSession], settings: Settings)
                 data=UserCreate(
                     username=username,
                     password=f"{username}-password-long-enough",
-                    roles=list(roles) or None,  # type: ignore[arg-type]
+                    roles=[] if no_roles else (list(roles) or None),  # type: ignore[arg-type]
                 ),
             )
         token = issue_access_token(

@@ -18,10 +18,6 @@ from gitlab_sandbox.chat import SUMMARY, run_chat_server
 from gitlab_sandbox.testing import RunningSandbox, run_sandbox
 from merge_assist.assistant.models import SETTINGS_ROW_ID, AssistantSettingsRow
 from merge_assist.audit.models import AuditEntry
-from merge_assist.auth import accounts
-from merge_assist.auth.audit_port import NullAuditSink
-from merge_assist.auth.schemas import UserCreate
-from merge_assist.auth.tokens import issue_access_token
 from merge_assist.cli import app as cli_app
 from merge_assist.kit.db import unit_of_work
 from merge_assist.kit.settings import Settings, get_settings
@@ -75,22 +71,6 @@ async def explained(
         assert answer.status_code == 200, answer.text
         found[iid] = answer.json()
     return found
-
-
-async def _without_roles(
-    sessions: async_sessionmaker[AsyncSession], settings: Settings, username: str
-) -> dict[str, str]:
-    """A user with no global role and no project permission (sees no project)."""
-    async with unit_of_work(sessions) as session:
-        user = await accounts.create_user(
-            session,
-            settings,
-            NullAuditSink(),
-            actor_id=None,
-            data=UserCreate(username=username, password="sam-password-long-enough", roles=[]),
-        )
-    token = issue_access_token(user.id, key=settings.resolved_secret_key(), minutes=15)
-    return {"Authorization": f"Bearer {token.token}"}
 
 
 def _codes(explanation: dict[str, Any]) -> dict[str, str]:
@@ -167,9 +147,10 @@ async def test_whoever_cannot_see_the_mr_gets_404_and_a_big_id_422(
     sessions: async_sessionmaker[AsyncSession],
     settings: Settings,
     client: httpx.AsyncClient,
+    make_account: MakeAccount,
 ) -> None:
     ids = await onboard_with_rows(sessions, settings, 1)
-    stranger = await _without_roles(sessions, settings, "sam")  # no project permission
+    stranger = await make_account("sam", no_roles=True)  # no project permission
     answer = await client.get(f"/api/mrs/{ids[DRAFT]}/explanation", headers=stranger)
     assert answer.status_code == 404
     assert "There is no merge request" in answer.json()["detail"]

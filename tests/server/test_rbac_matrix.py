@@ -23,10 +23,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.routing import Mount
 
 from gitlab_sandbox.testing import RunningSandbox, run_sandbox
-from merge_assist.auth import accounts
-from merge_assist.auth.audit_port import NullAuditSink
-from merge_assist.auth.schemas import UserCreate
-from merge_assist.auth.tokens import issue_access_token
 from merge_assist.kit.db import unit_of_work
 from merge_assist.kit.settings import Settings
 from merge_assist.projects import permissions
@@ -273,22 +269,6 @@ async def _world(
     return World(project_b, mr, uploaded.json()["id"], me["id"], items[0]["id"])
 
 
-async def _without_roles(
-    sessions: async_sessionmaker[AsyncSession], settings: Settings, username: str
-) -> dict[str, str]:
-    """A user with no global role (``make_account`` would give the default role)."""
-    async with unit_of_work(sessions) as session:
-        user = await accounts.create_user(
-            session,
-            settings,
-            NullAuditSink(),
-            actor_id=None,
-            data=UserCreate(username=username, password="rbac-password-long-enough", roles=[]),
-        )
-    token = issue_access_token(user.id, key=settings.resolved_secret_key(), minutes=15)
-    return {"Authorization": f"Bearer {token.token}"}
-
-
 async def test_every_route_refuses_every_role_it_does_not_allow_on_another_projects_ids(
     app: Any,
     settings: Settings,
@@ -307,7 +287,7 @@ async def test_every_route_refuses_every_role_it_does_not_allow_on_another_proje
     headers: dict[str, dict[str, str]] = {"anonymous": {}}
     for caller in CALLERS[1:-1]:
         headers[caller] = await make_account(f"rbac-{caller}", caller)
-    headers["norole"] = await _without_roles(sessions, settings, "rbac-norole")
+    headers["norole"] = await make_account("rbac-norole", no_roles=True)
     world = await _world(client, sessions, make_account, headers)
 
     problems: list[str] = []
