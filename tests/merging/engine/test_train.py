@@ -241,21 +241,11 @@ def test_a_failed_car_of_several_is_halved_by_probes_and_only_its_culprit_is_str
 
 def test_halves_that_pass_apart_but_fail_together_end_with_one_culprit() -> None:
     w = world([1, 2, 3, 4, 5], bad_pair=frozenset({1, 4}))  # one car: the halves split the pair
-    driver = Driver(w, config(batch_size=5, train_depth=2))  # two runners: two probes
+    driver = Driver(w, config(batch_size=5))
     driver.finish()
     assert [h.iids for h in w.history if h.event == "train_probe_passed"][:2] == [(1, 2), (3, 4, 5)]
     assert [h.iids for h in w.history if h.event == "culprit"] == [(4,)]
     assert w.merged_iids() == {1, 2, 3, 5}
-
-
-def test_free_runners_split_a_failed_car_into_more_probes() -> None:
-    w = world(list(range(1, 9)), bad_pair=frozenset({1, 8}))
-    driver = Driver(w, config(batch_size=8, train_depth=4))
-    driver.finish()
-    probes = [h.iids for h in w.history if h.event == "train_probe_started"]
-    assert probes[:4] == [(1, 2), (3, 4), (5, 6), (7, 8)]  # four runners, four probes at once
-    assert [h.iids for h in w.history if h.event == "culprit"] == [(8,)]
-    assert w.merged_iids() == set(range(1, 8))
 
 
 def test_a_car_that_flaked_is_not_retried_and_its_members_land_after_their_probes() -> None:

@@ -66,21 +66,15 @@ def progress(step: Step) -> None:
 
 def extend(step: Step) -> None:
     """Add cars at the tail up to the train's depth (one per built car ahead), then probes of
-    the suspects on the runners left (``train_depth`` in all). Waiting suspects keep up to half
-    the runners from new cars (they hold older MRs), and groups are split further while runners
-    would otherwise stay free, so a failed car is found out in fewer rounds."""
+    the suspects on the runners left (``train_depth`` in all)."""
     if step.config.strategy != "train" or step.target_sha is None or step.run is not None:
         return
     if _foreign_attempts(step):
         return
-    budget = step.config.train_depth
-    reserved = min(len(step.train.suspects), budget // 2)
-    while len(step.train.cars) < depth(step) and _in_flight(step) + reserved < budget:
+    while len(step.train.cars) < depth(step) and _in_flight(step) < step.config.train_depth:
         if not _add_car(step):
             break
-    if _tail_sha(step) is not None:
-        train_probes.widen(step, budget - _in_flight(step))
-    while step.train.suspects and _in_flight(step) < budget:
+    while step.train.suspects and _in_flight(step) < step.config.train_depth:
         base = _tail_sha(step)
         if base is None or not train_probes.start_probe(step, base, step.new_id()):
             return

@@ -68,21 +68,6 @@ def release_all(step: Step, reason: str) -> None:
     set_train(step, suspects=(), cleared=())
 
 
-def widen(step: Step, free: int) -> None:
-    """Split the largest waiting group in halves while there are fewer groups than ``free``
-    runners (more probes side by side: fewer rounds to find the culprits)."""
-    groups = list(step.train.suspects)
-    while 0 < len(groups) < free:
-        largest = max(range(len(groups)), key=lambda i: len(groups[i]))
-        group = groups[largest]
-        if len(group) < 2:
-            break
-        middle = len(group) // 2
-        groups[largest : largest + 1] = [group[:middle], group[middle:]]
-    if len(groups) != len(step.train.suspects):
-        set_train(step, suspects=tuple(groups))
-
-
 def next_cleared(step: Step) -> Group:
     """The first group whose probe passed, still as it was (empty: none)."""
     while step.train.cleared:
