@@ -39,7 +39,7 @@ test.describe("administration on the real server", () => {
 
   // The product talks to the GitLab sandbox over real HTTP: onboarding reads the project as the
   // bot and registers the webhook; deactivating removes it again.
-  test("onboard a project, edit its settings and permissions, deactivate it", async ({ page }) => {
+  test("onboard a project, edit its settings and permissions, deactivate it", async ({ page, browser }) => {
     await signIn(page);
     await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Administration" }).click();
     const onboard = page.getByRole("form", { name: "Onboard a project" });
@@ -70,6 +70,18 @@ test.describe("administration on the real server", () => {
     await permissions.getByRole("button", { name: "Grant" }).click();
     await expect(permissions.getByRole("table", { name: "Project permissions" })).toContainText("morgan");
     await screenshot(page, "administration", { top: true });
+
+    // Someone who never chose a project opens the busiest queue, not the new empty one (which
+    // sorts first and is the newest).
+    const newcomer = await browser.newContext();
+    try {
+      const fresh = await newcomer.newPage();
+      await signIn(fresh);
+      await expect(fresh.getByRole("combobox", { name: "Project" }).locator("option:checked")).toHaveText(QUEUE_PROJECT);
+      await expect(fresh.getByRole("combobox", { name: "Project" }).locator("option", { hasText: "machining/cam-programs" })).toHaveCount(1);
+    } finally {
+      await newcomer.close();
+    }
 
     await page.getByRole("button", { name: "Deactivate machining/cam-programs" }).click();
     await page.getByRole("button", { name: "Yes, deactivate" }).click();
