@@ -27,10 +27,8 @@ async def merge_mr(client: GitLabClient, target: PortTarget, action: act.MergeMR
     settled = _settled(mr, action)
     if settled is not None:
         return settled
-    if action.expected_target_sha is not None:
-        head = await client.get_branch(project, mr.target_branch)
-        if head.commit is None or head.commit.id != action.expected_target_sha:
-            return MergeResult(iid=iid, status="target_moved", message="the target branch moved")
+    if await _target_moved(client, target, mr, action):
+        return MergeResult(iid=iid, status="target_moved", message="the target branch moved")
     try:
         message = skip_ci_message(mr) if action.skip_ci else None
         merged = await client.merge_merge_request(
@@ -49,6 +47,16 @@ async def merge_mr(client: GitLabClient, target: PortTarget, action: act.MergeMR
             return again
         raise
     return MergeResult(iid=iid, status="merged", merge_sha=_landed_sha(merged))
+
+
+async def _target_moved(
+    client: GitLabClient, target: PortTarget, mr: MergeRequest, action: act.MergeMR
+) -> bool:
+    """The target is no longer where the merge was tested (read fresh, never observed)."""
+    if action.expected_target_sha is None:
+        return False
+    head = await client.get_branch(target.project_id, mr.target_branch)
+    return head.commit is None or head.commit.id != action.expected_target_sha
 
 
 def skip_ci_message(mr: MergeRequest) -> str:
@@ -87,10 +95,8 @@ async def _after_failed_merge(
     settled = _settled(mr, action)
     if settled is not None:
         return settled
-    if action.expected_target_sha is not None:
-        head = await client.get_branch(target.project_id, mr.target_branch)
-        if head.commit is None or head.commit.id != action.expected_target_sha:
-            return MergeResult(iid=action.iid, status="target_moved", message=reason)
+    if await _target_moved(client, target, mr, action):
+        return MergeResult(iid=action.iid, status="target_moved", message=reason)
     return MergeResult(iid=action.iid, status="failed", message=reason)
 
 

@@ -45,11 +45,21 @@ def suspect(step: Step, members: Group, reason: str) -> None:
     """Members of a failed car wait for probes: two halves (one group when alone)."""
     if not members:
         return
-    middle = max(1, len(members) // 2)
-    halves = tuple(g for g in (members[:middle], members[middle:]) if g)
-    set_train(step, suspects=(*step.train.suspects, *halves))
+    set_train(step, suspects=(*step.train.suspects, *_halves(members)))
     iids = tuple(iid for iid, _ in members)
     step.history("train_suspects", iids, f"train-suspects:{step.steps}:{iids}", reason=reason)
+
+
+def _halves(group: Group) -> tuple[Group, ...]:
+    """A group in two halves, the first the smaller (one group when alone)."""
+    middle = max(1, len(group) // 2)
+    return tuple(half for half in (group[:middle], group[middle:]) if half)
+
+
+def _wait_first(step: Step, *groups: Group) -> None:
+    """Groups (not empty) wait for a probe ahead of the others: they were suspected first."""
+    waiting = tuple(group for group in groups if group)
+    set_train(step, suspects=(*waiting, *step.train.suspects))
 
 
 def remember_good(step: Step, *shas: str | None) -> None:
@@ -178,9 +188,7 @@ def _drop(step: Step, attempt: Attempt, reason: str) -> None:
     if attempt.active:
         abort_attempt(step, attempt.id, reason)
     _forget_probe(step, attempt.id)
-    kept = still_suspect(step, _members(attempt))
-    if kept:
-        set_train(step, suspects=(kept, *step.train.suspects))
+    _wait_first(step, still_suspect(step, _members(attempt)))
 
 
 def _passed(step: Step, attempt: Attempt) -> None:
@@ -200,19 +208,15 @@ def _failed(step: Step, attempt: Attempt, report: AttemptReport) -> None:
     step.history("train_probe_failed", iids, f"train-probe:{attempt.id}:failed")
     if report.conflicts:
         batch._strike_conflicts(step, tuple(i for i in report.conflicts if i in iids))
-        rest = tuple((iid, sha) for iid, sha in kept if iid not in report.conflicts)
-        if rest:
-            set_train(step, suspects=(rest, *step.train.suspects))
+        _wait_first(step, tuple((i, sha) for i, sha in kept if i not in report.conflicts))
         return
     if len(kept) != len(members):  # a member moved or left: its old code may be the cause
-        if kept:
-            set_train(step, suspects=(kept, *step.train.suspects))
+        _wait_first(step, kept)
         return
     if len(kept) == 1:
         strike_culprit(step, kept[0][0], attempt)
         return
-    middle = len(kept) // 2
-    set_train(step, suspects=(kept[:middle], kept[middle:], *step.train.suspects))
+    _wait_first(step, *_halves(kept))
 
 
 def strike_culprit(step: Step, iid: int, attempt: Attempt) -> None:
