@@ -251,7 +251,7 @@ def test_halves_that_pass_apart_but_fail_together_end_with_one_culprit() -> None
 def test_a_car_that_flaked_is_not_retried_and_its_members_land_after_their_probes() -> None:
     w = world([1, 2, 3, 4])
     w.flaky.add(frozenset({1, 2}))  # the tree target + !1 + !2 fails on its first run
-    driver = Driver(w, config(batch_size=2, pipeline_retries=1))
+    driver = Driver(w, config(batch_size=2, pipeline_retries=1, max_rejections=1))
     driver.finish()
     assert driver.actions(act.RetryPipeline) == []  # the car of two is probed, not retried
     assert [h for h in w.history if h.event == "struck"] == []
@@ -266,6 +266,73 @@ def test_a_lone_member_failing_at_the_head_is_retried_before_it_is_struck() -> N
     assert len(driver.actions(act.RetryPipeline)) == 1
     assert [h for h in w.history if h.event == "struck"] == []
     assert w.merged_iids() == {1, 2}
+
+
+def test_a_probe_that_passed_on_the_tail_joins_the_train_without_a_new_pipeline() -> None:
+    w = world([1, 2, 3, 4], bad_pair=frozenset({1, 2}))  # one car of four: !2 breaks with !1
+    driver = Driver(w, config(batch_size=4, pipeline_retries=1, max_rejections=1))
+    driver.finish()
+    joined = [h.iids for h in w.history if h.event == "train_probe_joined"]
+    assert joined
+    assert all(iids in driver.landed() for iids in joined)
+    for iids in joined:  # the probe's own pipeline was the only one on the tree it landed
+        probe = next(
+            b for b in driver.actions(act.BuildBatch) if tuple(m.iid for m in b.members) == iids
+        )
+        tree = w.builds[probe.branch][1].sha
+        assert len([p for p in w.pipelines if p.sha == tree]) == 1
+        assert tree in w.target_history
+    assert w.merged_iids() == {1, 3, 4} or w.merged_iids() == {2, 3, 4}
+
+
+def test_a_lone_failure_whose_group_mates_all_passed_is_struck_without_a_retry() -> None:
+    w = world([1, 2, 3, 4], bad_pair=frozenset({1, 3}))
+    driver = Driver(w, config(batch_size=4, pipeline_retries=1, max_rejections=1))
+    driver.finish()
+    # {1..4} fails; {1,2} passes and lands, {3,4} passes apart, fails as a car on {1,2};
+    # then {4} passes and {3} fails alone: the car's failure seen again, no retry needed
+    assert [h.iids for h in w.history if h.event == "culprit"] == [(3,)]
+    assert driver.actions(act.RetryPipeline) == []
+    assert w.merged_iids() == {1, 2, 4}
+
+
+def test_a_lone_failure_is_retried_while_a_group_mate_is_not_cleared() -> None:
+    w = world([1, 2, 3, 4])
+    w.bad_pairs = {frozenset({1, 3}), frozenset({1, 4})}  # !3 and !4 each break with !1
+    driver = Driver(w, config(batch_size=2, pipeline_retries=1, max_rejections=1))
+    driver.finish()
+    # car {3,4} fails on {1,2}; {3} and {4} each fail alone: neither clears the other
+    assert sorted(r.iids for r in driver.actions(act.RetryPipeline)) == [(3,), (4,)]
+    assert sorted(h.iids for h in w.history if h.event == "culprit") == [(3,), (4,)]
+    assert w.merged_iids() == {1, 2}
+
+
+def test_world_a_seed_one_ends_in_three_ci_rounds() -> None:
+    """The benchmark's world A (seed 1): 20 MRs, !6 breaks with !5 and !17 with !8, cars of 5,
+    depth 4. The failed car's first halves are probed alone, the others chained: !7 and then
+    !9 !10 pass stacked and join the train, !6 and !8 fail alone after their group mates
+    passed and are struck without a retry round."""
+    w = HeldWorld.create(list(range(1, 21)), set(), {frozenset({5, 6}), frozenset({8, 17})}, set())
+    assert isinstance(w, HeldWorld)
+    busy_ticks = []
+    tick = w.tick
+
+    def counted_tick() -> None:
+        busy_ticks.append(any(p.status == "running" for p in w.pipelines))
+        tick()
+
+    w.tick = counted_tick  # type: ignore[method-assign]
+    driver = Driver(w, config(batch_size=5, train_depth=4, pipeline_retries=1, max_rejections=1))
+    driver.finish()
+    assert sum(busy_ticks[1:]) == 3  # three CI rounds after the MRs' own pipelines
+    assert sorted(h.iids for h in w.history if h.event == "culprit") == [(6,), (8,)]
+    assert driver.actions(act.RetryPipeline) == []
+    joined = [h.iids for h in w.history if h.event == "train_probe_joined"]
+    assert (7,) in joined
+    assert (9, 10) in joined
+    builds = {tuple(m.iid for m in b.members): b for b in driver.actions(act.BuildBatch)}
+    assert builds[(9, 10)].base_sha == w.builds[builds[(7,)].branch][1].sha  # chained
+    assert w.merged_iids() == set(range(1, 21)) - {6, 8}
 
 
 def test_depth_starts_full_shrinks_after_a_failed_car_and_grows_after_landings() -> None:

@@ -102,7 +102,7 @@ def train_out(state: TargetQueueState, facts: TrainFacts) -> TrainOut:
             for position, car in enumerate(cars, start=1)
         ],
         probes=[_attempt_out(state, probe, facts) for probe in probes],
-        suspects=_groups(state.train.suspects, facts),
+        suspects=_groups((*state.train.suspects, *state.train.hopeful), facts),
         cleared=_groups(state.train.cleared, facts),
     )
 

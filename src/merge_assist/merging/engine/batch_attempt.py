@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal, TypeVar
 
+from merge_assist.merging.engine import train_evidence
 from merge_assist.merging.engine.actions import (
     BatchSource,
     BuildBatch,
@@ -262,7 +263,8 @@ def _confirm_by_retry(step: Step, attempt: Attempt) -> bool:
     pipeline's first run, so only a retry is a second opinion.
     """
     if attempt.kind == "train-car":  # a car or probe of several: its members are probed
-        return sum(1 for m in attempt.members if m.status == "merged") == 1
+        alone = sum(1 for m in attempt.members if m.status == "merged") == 1
+        return alone and not train_evidence.reproduced(step, attempt)
     plan = attempt.plan
     run = step.run
     if plan is None or run is None:

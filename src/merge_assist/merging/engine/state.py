@@ -133,10 +133,14 @@ class Train(Frozen):
     """The train strategy's cars (attempt ids, head first), its probes and its adaptive depth.
 
     ``cars`` are stacked: each is built on the tested tree of the one ahead and lands in turn.
-    ``suspects``: groups of (iid, head) from failed cars, waiting for a probe; ``probes``:
-    probe attempts testing one group each on top of the cars (diagnosis only, never landed);
-    ``cleared``: groups whose probe passed, each the next car of its own (two halves that pass
-    apart may fail together).
+    ``suspects``: groups of (iid, head) from failed cars, waiting for a probe of their own;
+    ``hopeful``: the other halves, waiting for a probe on the chain of hopeful probes (each on
+    the tree of the one before); ``probes``: probe attempts testing one group each on top of
+    the cars (a probe that passed on the train's tail joins the train as a car);
+    ``cleared``: groups whose probe passed elsewhere, each the next car of its own (two halves
+    that pass apart may fail together). ``accused``: for an MR of a group that failed on a tree
+    known to pass, the other members of that group; ``exonerated``: MRs that passed since
+    (a lone failure whose group's others all passed is its group's failure seen again).
     ``good``: trees known to pass (landed cars, targets probes were built on), so a probe's
     failure on one of them is the group's own. ``landed``: (tested sha, sha the target moved
     to) of the last car landed, so the next car (built on the tested sha) is known to test the
@@ -145,8 +149,12 @@ class Train(Frozen):
     cars: tuple[int, ...] = ()
     depth: int = 0  # 0: not started yet (train_depth)
     probes: tuple[int, ...] = ()
+    chain: tuple[int, ...] = ()  # the hopeful probes among ``probes``, in order
     suspects: tuple[tuple[tuple[int, str], ...], ...] = ()
+    hopeful: tuple[tuple[tuple[int, str], ...], ...] = ()
     cleared: tuple[tuple[tuple[int, str], ...], ...] = ()
+    accused: tuple[tuple[int, tuple[int, ...]], ...] = ()
+    exonerated: tuple[int, ...] = ()
     good: tuple[str, ...] = ()
     failed: tuple[tuple[int, str], ...] = ()
     landed: tuple[str, str] | None = None
@@ -154,11 +162,13 @@ class Train(Frozen):
     @property
     def idle(self) -> bool:
         """No car, probe or suspect: nothing of the train to advance."""
-        return not (self.cars or self.probes or self.suspects or self.cleared or self.failed)
+        waiting = self.suspects or self.hopeful or self.cleared or self.failed
+        return not (self.cars or self.probes or waiting)
 
     def suspected(self) -> set[int]:
         """The iids of the groups waiting for a probe or, cleared, for their car."""
-        return {iid for group in (*self.suspects, *self.cleared) for iid, _ in group}
+        groups = (*self.suspects, *self.hopeful, *self.cleared)
+        return {iid for group in groups for iid, _ in group}
 
 
 class TargetQueueState(Frozen):

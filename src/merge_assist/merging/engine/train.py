@@ -17,7 +17,7 @@ behind it; a target moved outside the queue rebuilds the whole train.
 
 from __future__ import annotations
 
-from merge_assist.merging.engine import batch, batch_attempt, train_probes
+from merge_assist.merging.engine import batch, batch_attempt, train_evidence, train_probes
 from merge_assist.merging.engine.batch_attempt import AttemptReport
 from merge_assist.merging.engine.lifecycle import abort_attempt
 from merge_assist.merging.engine.ordering import queue_order
@@ -53,13 +53,15 @@ def progress(step: Step) -> None:
     if step.train.failed:  # stored before probes existed: its members become suspects
         failed = step.train.failed
         _set(step, failed=())
-        train_probes.suspect(step, failed, "a car failed")
+        train_probes.suspect(step, failed, "a car failed", good_base=False)
+    train_evidence.forget_gone(step)
     _drop_gone(step)
     _keep_queue_order(step)
     _advance_head(step)
     _advance_behind(step)
     cars = (step.attempts[attempt_id] for attempt_id in step.train.cars)
-    train_probes.settle(step, {car.tested_sha for car in cars if car.tested_sha})
+    car_trees = {car.tested_sha for car in cars if car.tested_sha}
+    train_probes.settle(step, car_trees, _tail_sha(step))
     if step.config.strategy != "train":
         train_probes.release_all(step, f"the strategy is now {step.config.strategy}")
 
@@ -74,9 +76,9 @@ def extend(step: Step) -> None:
     while len(step.train.cars) < depth(step) and _in_flight(step) < step.config.train_depth:
         if not _add_car(step):
             break
-    while step.train.suspects and _in_flight(step) < step.config.train_depth:
-        base = _tail_sha(step)
-        if base is None or not train_probes.start_probe(step, base, step.new_id()):
+    while _in_flight(step) < step.config.train_depth:
+        tail = _tail_sha(step)
+        if tail is None or not train_probes.start_probe(step, tail, step.new_id()):
             return
 
 
@@ -233,6 +235,7 @@ def _land(step: Step, attempt: Attempt, report: AttemptReport) -> None:
     sha = report.landed_sha or attempt.tested_sha or ""
     batch_attempt.finish(step, attempt, "done")
     batch._land_members(step, attempt, sha)
+    train_evidence.exonerate(step, (m.iid for m in attempt.members if m.status == "merged"))
     grown = min(step.config.train_depth, depth(step) + 1)
     _set(step, cars=step.train.cars[1:], landed=(attempt.tested_sha or sha, sha), depth=grown)
     train_probes.remember_good(step, attempt.tested_sha, sha)
@@ -261,7 +264,11 @@ def _conclude_ahead(step: Step, index: int, report: AttemptReport) -> bool:
     if report.outcome is not None and report.outcome.failed:
         _fail(step, index)
         return False
-    return report.kind == "tested"
+    if report.kind == "tested":
+        members = step.attempts[step.train.cars[index]].members
+        train_evidence.exonerate(step, (m.iid for m in members if m.status == "merged"))
+        return True
+    return False
 
 
 def _advance_behind(step: Step) -> None:
@@ -281,6 +288,7 @@ def _fail(step: Step, index: int) -> None:
     suspects (a lone member at the head, on the target, is the culprit)."""
     attempt = step.attempts[step.train.cars[index]]
     members = tuple((m.iid, m.source_sha) for m in attempt.members if m.status == "merged")
+    good_base = index == 0 or train_evidence.known_good(step, attempt.base_sha)
     _abort_from(step, index + 1, f"car {attempt.id} ahead failed")
     batch_attempt.finish(step, attempt, "done")
     for member in attempt.members:
@@ -293,4 +301,4 @@ def _fail(step: Step, index: int) -> None:
         train_probes.strike_culprit(step, members[0][0], attempt)
         return
     step.note(f"train car {attempt.id} failed: its members are probed beside the train")
-    train_probes.suspect(step, members, f"car {attempt.id} failed")
+    train_probes.suspect(step, members, f"car {attempt.id} failed", good_base=good_base)

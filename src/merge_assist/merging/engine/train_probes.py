@@ -2,16 +2,20 @@
 
 A car that fails (after the cars ahead of it) does not stop the train: its members become
 *suspects*, split in two halves, and the cars behind are rebuilt without them. Each half is
-tested by a **probe**: a branch of the group built on the train's tail (the last car's tested
-tree, or the target), run beside the cars on the runners the cars leave free. A probe is
-diagnosis only, never landed:
+tested by a **probe**, a branch of the group run beside the cars on the runners they leave
+free: the first half alone on the train's tail (the last car's tested tree, or the target),
+the other half on the **chain** of hopeful probes (on the tree of the last hopeful probe
+running, else on the tail), so that when the first halves hold the culprits the other halves
+pass stacked and land together instead of one round each.
 
-- it passes: its group becomes a car of its own, the next one (two halves that pass apart
-  may still fail together: then that car fails and its group is halved again);
-- it fails on a tree known to pass (a landed car's, or the target it was built on): a group
-  of several is halved again, a member alone is the culprit and is struck (its pipeline was
-  retried first: a flake is not a culprit);
-- the car it was built on fails or is rebuilt: the probe is dropped, its group waits again.
+- it passes on the train's tail: it joins the train as its last car, without a new pipeline;
+  elsewhere its group becomes a car of its own, the next one (two halves that pass apart may
+  still fail together: then that car fails and its group is halved again);
+- it fails on a tree known to pass (a landed car's, a probe's that passed, or the target it was
+  built on): a group of several is halved again, a member alone is the culprit and is struck —
+  after its pipeline's retry, or at once when the others of the group that failed with it
+  all passed (``train_evidence``: the failure was seen twice);
+- the tree it was built on fails or is rebuilt: the probe is dropped, its group waits again.
 
 Because probes sit on top of the cars, a member that breaks only with an MR of a later car
 is caught by its probe too, once that car is ahead of it.
@@ -19,9 +23,10 @@ is caught by its probe too, once that car is ahead of it.
 
 from __future__ import annotations
 
-from merge_assist.merging.engine import batch, batch_attempt
+from merge_assist.merging.engine import batch, batch_attempt, train_evidence
 from merge_assist.merging.engine.batch_attempt import AttemptReport
 from merge_assist.merging.engine.lifecycle import abort_attempt
+from merge_assist.merging.engine.ordering import queue_order
 from merge_assist.merging.engine.state import (
     MAX_REMEMBERED_GOOD_TREES,
     Attempt,
@@ -41,25 +46,51 @@ def set_train(step: Step, **changes: object) -> Train:
     return step.train
 
 
-def suspect(step: Step, members: Group, reason: str) -> None:
-    """Members of a failed car wait for probes: two halves (one group when alone)."""
+def suspect(step: Step, members: Group, reason: str, *, good_base: bool) -> None:
+    """Members of a failed car wait for probes: two halves (one group when alone).
+    ``good_base``: the car was built on a tree known to pass (its failure is its own)."""
     if not members:
         return
-    set_train(step, suspects=(*step.train.suspects, *_halves(members)))
     iids = tuple(iid for iid, _ in members)
+    if good_base:
+        train_evidence.accuse(step, iids)
+    first, other = _halves(members)
+    set_train(
+        step,
+        suspects=(*step.train.suspects, first),
+        hopeful=(*step.train.hopeful, *((other,) if other else ())),
+    )
     step.history("train_suspects", iids, f"train-suspects:{step.steps}:{iids}", reason=reason)
 
 
-def _halves(group: Group) -> tuple[Group, ...]:
-    """A group in two halves, the first the smaller (one group when alone)."""
+def _halves(group: Group) -> tuple[Group, Group]:
+    """A group in two halves, the first the smaller (the second empty when alone)."""
     middle = max(1, len(group) // 2)
-    return tuple(half for half in (group[:middle], group[middle:]) if half)
+    return group[:middle], group[middle:]
 
 
-def _wait_first(step: Step, *groups: Group) -> None:
-    """Groups (not empty) wait for a probe ahead of the others: they were suspected first."""
-    waiting = tuple(group for group in groups if group)
-    set_train(step, suspects=(*waiting, *step.train.suspects))
+def _wait_first(step: Step, group: Group, *, hopeful: bool = False) -> None:
+    """A group (when not empty) waits for a probe again, ahead of the groups suspected after
+    it (the waiting groups keep queue order). ``hopeful``: on the chain of hopeful probes."""
+    if not group:
+        return
+    if hopeful:
+        set_train(step, hopeful=_in_queue_order(step, (group, *step.train.hopeful)))
+    else:
+        set_train(step, suspects=_in_queue_order(step, (group, *step.train.suspects)))
+
+
+def _in_queue_order(step: Step, groups: tuple[Group, ...]) -> tuple[Group, ...]:
+    """Groups by the queue position of their first member (priority, then arrival)."""
+    position = {mr.iid: index for index, mr in enumerate(queue_order(step.mrs.values()))}
+    return tuple(sorted(groups, key=lambda g: min(position.get(iid, 0) for iid, _ in g)))
+
+
+def _split_first(step: Step, group: Group) -> None:
+    """A group that failed again waits in halves: the first alone, the other hopeful."""
+    first, other = _halves(group)
+    _wait_first(step, other, hopeful=True)
+    _wait_first(step, first)
 
 
 def remember_good(step: Step, *shas: str | None) -> None:
@@ -71,11 +102,12 @@ def remember_good(step: Step, *shas: str | None) -> None:
 
 def release_all(step: Step, reason: str) -> None:
     """The strategy changed: groups not yet probed or not yet in a car go back to the queue."""
-    for group in (*step.train.suspects, *step.train.cleared):
+    waiting = (*step.train.suspects, *step.train.hopeful, *step.train.cleared)
+    for group in waiting:
         _back_to_queue(step, group)
-    if step.train.suspects or step.train.cleared:
+    if waiting:
         step.note(f"train: suspects released: {reason}")
-    set_train(step, suspects=(), cleared=())
+    set_train(step, suspects=(), hopeful=(), cleared=())
 
 
 def next_cleared(step: Step) -> Group:
@@ -89,63 +121,121 @@ def next_cleared(step: Step) -> Group:
     return ()
 
 
-def start_probe(step: Step, base: str, attempt_id: int) -> bool:
-    """Build a probe of the first group still waiting on ``base``; False when none waits."""
+def start_probe(step: Step, tail: str, attempt_id: int) -> bool:
+    """Build a probe of the first group waiting: a suspect alone on ``tail`` (the train's),
+    else a hopeful one on the chain; False when none can start now."""
     while step.train.suspects:
         group, rest = step.train.suspects[0], step.train.suspects[1:]
         set_train(step, suspects=rest)
         kept = still_suspect(step, group)
-        if not kept:
-            continue
-        if base == step.target_sha:
-            remember_good(step, base)
-        attempt = Attempt(
-            id=attempt_id,
-            kind="train-car",
-            members=tuple(AttemptMember(iid=iid, source_sha=sha) for iid, sha in kept),
-            base_sha=base,
-            status="building",
-            started_at=step.now,
-            probe=True,
-            branch=f"{step.config.train_branch_prefix}/{step.target_branch}/{attempt_id}",
-        )
-        step.attempts[attempt_id] = attempt
-        set_train(step, probes=(*step.train.probes, attempt_id))
-        iids = tuple(iid for iid, _ in kept)
-        step.history("train_probe_started", iids, f"train-probe:{attempt_id}:started", base=base)
-        batch_attempt.begin(step, attempt)
-        return True
+        if kept:
+            _start(step, kept, tail, attempt_id, chained=False)
+            return True
+    base = _chain_tail(step, tail)
+    while step.train.hopeful and base is not None:
+        group, rest = step.train.hopeful[0], step.train.hopeful[1:]
+        set_train(step, hopeful=rest)
+        kept = still_suspect(step, group)
+        if kept:
+            _start(step, kept, base, attempt_id, chained=True)
+            return True
     return False
 
 
-def settle(step: Step, car_trees: set[str]) -> None:
-    """Conclude the probes whose result counts; drop those whose base car is gone.
+def _chain_tail(step: Step, tail: str) -> str | None:
+    """Where the next hopeful probe is built: the tree of the last one running, else the
+    train's tail (None while the last one is still being built)."""
+    for probe_id in reversed(step.train.chain):
+        attempt = step.attempts.get(probe_id)
+        if attempt is not None and attempt.active:
+            return attempt.tested_sha
+    return tail
+
+
+def _start(step: Step, group: Group, base: str, attempt_id: int, *, chained: bool) -> None:
+    if base == step.target_sha:
+        remember_good(step, base)
+    attempt = Attempt(
+        id=attempt_id,
+        kind="train-car",
+        members=tuple(AttemptMember(iid=iid, source_sha=sha) for iid, sha in group),
+        base_sha=base,
+        status="building",
+        started_at=step.now,
+        probe=True,
+        branch=f"{step.config.train_branch_prefix}/{step.target_branch}/{attempt_id}",
+    )
+    step.attempts[attempt_id] = attempt
+    chain = (*step.train.chain, attempt_id) if chained else step.train.chain
+    set_train(step, probes=(*step.train.probes, attempt_id), chain=chain)
+    iids = tuple(iid for iid, _ in group)
+    step.history("train_probe_started", iids, f"train-probe:{attempt_id}:started", base=base)
+    batch_attempt.begin(step, attempt)
+
+
+def settle(step: Step, car_trees: set[str], tail: str | None) -> None:
+    """Conclude the probes whose result counts; drop those whose base is gone.
 
     ``car_trees``: the tested trees of the cars still in the train (a probe built on one of
-    them waits for it to land)."""
-    for probe_id in step.train.probes:
+    them, or on a probe still running, waits for it). ``tail``: the train's tail, where a
+    probe that passed joins as a car. Probes that passed are concluded first: a lone failure
+    in the same step may be the repetition of its group's (``train_evidence``)."""
+    for probe_id in sorted(step.train.probes, key=lambda p: not _pipeline_passed(step, p)):
         attempt = step.attempts.get(probe_id)
-        if attempt is None:
-            _forget_probe(step, probe_id)
+        if attempt is None or not _stands(step, attempt, car_trees):
             continue
-        good = _good(step, attempt.base_sha)
-        if not attempt.active or not (good or attempt.base_sha in car_trees):
-            _drop(step, attempt, "the car it was built on is gone")
-            continue
+        good = train_evidence.known_good(step, attempt.base_sha)
         report = batch_attempt.progress_ahead(step, attempt)
         if report.kind == "running":
             continue
         if report.kind == "aborted":
             _drop(step, attempt, report.reason)
         elif report.outcome is not None and not report.outcome.failed:
-            _passed(step, attempt)
+            tail = _passed(step, attempt, tail)
         elif good:
             _failed(step, attempt, report)
+    _drop_orphans(step, car_trees)
 
 
-def _good(step: Step, sha: str) -> bool:
-    train = step.train
-    return sha == step.target_sha or sha in train.good or train.landed == (sha, step.target_sha)
+def _stands(step: Step, attempt: Attempt, car_trees: set[str]) -> bool:
+    """The probe's base still stands: a tree known to pass, a car's, or a running probe's
+    (else the probe is dropped and its group waits again)."""
+    if not attempt.active:
+        _drop(step, attempt, "it was stopped")
+        return False
+    base = attempt.base_sha
+    if train_evidence.known_good(step, base) or base in car_trees:
+        return True
+    for probe_id in step.train.probes:
+        other = step.attempts.get(probe_id)
+        if (
+            other is not None
+            and other.id != attempt.id
+            and other.active
+            and other.tested_sha == base
+        ):
+            return True
+    _drop(step, attempt, "the tree it was built on is gone")
+    return False
+
+
+def _drop_orphans(step: Step, car_trees: set[str]) -> None:
+    """Drop the probes built on a probe that failed or was dropped in this step (in chain
+    order, so a chain falls together) before new probes are built on them."""
+    for probe_id in step.train.probes:
+        attempt = step.attempts.get(probe_id)
+        if attempt is None:
+            _forget_probe(step, probe_id)
+        else:
+            _stands(step, attempt, car_trees)
+
+
+def _pipeline_passed(step: Step, probe_id: int) -> bool:
+    attempt = step.attempts.get(probe_id)
+    if attempt is None or attempt.tested_sha is None:
+        return False
+    pipeline = step.pipelines.get(attempt.tested_sha)
+    return pipeline is not None and pipeline.status == "success"
 
 
 def _members(attempt: Attempt) -> Group:
@@ -174,7 +264,11 @@ def _back_to_queue(step: Step, group: Group) -> None:
 
 
 def _forget_probe(step: Step, probe_id: int) -> None:
-    set_train(step, probes=tuple(p for p in step.train.probes if p != probe_id))
+    set_train(
+        step,
+        probes=tuple(p for p in step.train.probes if p != probe_id),
+        chain=tuple(p for p in step.train.chain if p != probe_id),
+    )
 
 
 def _finish(step: Step, attempt: Attempt) -> None:
@@ -185,19 +279,32 @@ def _finish(step: Step, attempt: Attempt) -> None:
 
 def _drop(step: Step, attempt: Attempt, reason: str) -> None:
     """The probe's result cannot count: its group waits for another one."""
+    chained = attempt.id in step.train.chain
     if attempt.active:
         abort_attempt(step, attempt.id, reason)
     _forget_probe(step, attempt.id)
-    _wait_first(step, still_suspect(step, _members(attempt)))
+    _wait_first(step, still_suspect(step, _members(attempt)), hopeful=chained)
 
 
-def _passed(step: Step, attempt: Attempt) -> None:
+def _passed(step: Step, attempt: Attempt, tail: str | None) -> str | None:
+    """The probe passed: on the train's tail it joins the train as its last car (the new
+    tail: its tree), elsewhere its group waits for a car. Returns the train's tail."""
+    members = _members(attempt)
+    kept = still_suspect(step, members)
+    iids = tuple(iid for iid, _ in kept)
+    train_evidence.exonerate(step, iids)
+    remember_good(step, attempt.tested_sha)
+    step.history("train_probe_passed", iids, f"train-probe:{attempt.id}:passed")
+    if kept == members and tail is not None and attempt.base_sha == tail:
+        _forget_probe(step, attempt.id)
+        step.update_attempt(attempt.id, probe=False)
+        set_train(step, cars=(*step.train.cars, attempt.id))
+        step.history("train_probe_joined", iids, f"train-probe:{attempt.id}:joined")
+        return attempt.tested_sha
     _finish(step, attempt)
-    kept = still_suspect(step, _members(attempt))
     if kept:
         set_train(step, cleared=(*step.train.cleared, kept))
-    iids = tuple(iid for iid, _ in kept)
-    step.history("train_probe_passed", iids, f"train-probe:{attempt.id}:passed")
+    return tail
 
 
 def _failed(step: Step, attempt: Attempt, report: AttemptReport) -> None:
@@ -216,7 +323,8 @@ def _failed(step: Step, attempt: Attempt, report: AttemptReport) -> None:
     if len(kept) == 1:
         strike_culprit(step, kept[0][0], attempt)
         return
-    _wait_first(step, *_halves(kept))
+    train_evidence.accuse(step, iids)
+    _split_first(step, kept)
 
 
 def strike_culprit(step: Step, iid: int, attempt: Attempt) -> None:
