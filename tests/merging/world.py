@@ -274,10 +274,14 @@ class World:
                 )
             case act.RetryPipeline():
                 return self._retry(action)
-            case act.CancelPipeline(pipeline_id=pipeline_id):
+            case act.CancelPipeline(pipeline_id=pipeline_id, sha=sha, ref=ref):
                 self.pipelines = [
                     p.model_copy(update={"status": "canceled"})
-                    if p.id == pipeline_id and p.status in ("pending", "running")
+                    if p.status in ("pending", "running")
+                    and (
+                        p.id == pipeline_id
+                        or (pipeline_id is None and (p.sha, p.ref) == (sha, ref))
+                    )
                     else p
                     for p in self.pipelines
                 ]

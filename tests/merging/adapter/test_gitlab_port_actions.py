@@ -276,6 +276,22 @@ async def test_a_stopped_attempts_pipeline_is_cancelled_once_and_a_gone_one_is_f
     await port.perform(act.DeleteBranch(branch=branch))
 
 
+async def test_a_pipeline_not_seen_yet_is_cancelled_by_the_sha_and_branch_of_its_attempt(
+    port: GitLabQueuePort, root: GitLabClient
+) -> None:
+    branch = f"{PREFIX}/{TARGET}/{next(_branch_numbers)}"
+    base = await head_of(root, TARGET)
+    built = await port.perform(await build_of(root, 1, branch, base, 6))
+    assert isinstance(built, BatchBuildResult)
+    assert built.sha is not None
+    cancel = act.CancelPipeline(sha=built.sha, ref=branch)  # the engine never saw its id
+    assert await twice(port, cancel) == (None, None)
+    found = [p for p in await root.list_pipelines(PROJECT, ref=branch) if p.ref == branch]
+    assert found
+    assert {p.status for p in found} <= {"canceling", "canceled"}
+    await port.perform(act.DeleteBranch(branch=branch))
+
+
 async def test_deleting_a_batch_branch_closes_its_forgotten_batch_mr(
     port: GitLabQueuePort, root: GitLabClient
 ) -> None:

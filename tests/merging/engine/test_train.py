@@ -19,8 +19,11 @@ from hypothesis import strategies as st
 from merge_assist.merging.engine import actions as act
 from merge_assist.merging.engine.config import EngineConfig
 from merge_assist.merging.engine.decide import Decision, decide
+from merge_assist.merging.engine.lifecycle import abort_attempt
 from merge_assist.merging.engine.observations import ActionResult, Pipeline
 from merge_assist.merging.engine.state import Attempt, TargetQueueState
+from merge_assist.merging.engine.step import Step
+from tests.merging.engine.factories import NOW, empty_state, observe, pipeline, sha
 from tests.merging.engine.test_simulation import Outcome, Scenario, check, run, scenarios
 from tests.merging.world import TARGET, World
 
@@ -294,6 +297,67 @@ def test_a_lone_failure_whose_group_mates_all_passed_is_struck_without_a_retry()
     assert [h.iids for h in w.history if h.event == "culprit"] == [(3,)]
     assert driver.actions(act.RetryPipeline) == []
     assert w.merged_iids() == {1, 2, 4}
+
+
+def test_a_lone_failure_waits_for_its_group_mate_still_running_instead_of_a_retry() -> None:
+    w = world([1, 2, 3, 4], bad_pair=frozenset({1, 3}))
+    driver = Driver(w, config(batch_size=4, pipeline_retries=1, max_rejections=1))
+
+    def probe_built(iids: tuple[int, ...]) -> str | None:
+        for build in driver.actions(act.BuildBatch):
+            if tuple(m.iid for m in build.members) == iids and build.branch in w.builds:
+                return w.builds[build.branch][1].sha
+        return None
+
+    driver.until(lambda: probe_built((4,)) is not None)
+    mate = probe_built((4,))
+    assert mate is not None
+    w.held.add(mate)  # !4's probe keeps running while !3 fails alone beside it
+    driver.until(
+        lambda: any(h.event == "train_probe_started" and h.iids == (3,) for h in w.history)
+    )
+    for _ in range(6):
+        driver.step()
+    assert driver.actions(act.RetryPipeline) == []
+    assert not [h for h in w.history if h.event == "culprit"]
+    w.held.clear()
+    driver.finish()
+    assert [h.iids for h in w.history if h.event == "culprit"] == [(3,)]
+    assert driver.actions(act.RetryPipeline) == []
+    assert w.merged_iids() == {1, 2, 4}
+
+
+def test_an_attempt_stopped_before_its_pipeline_was_seen_cancels_it_by_sha() -> None:
+    state = empty_state().model_copy(
+        update={
+            "attempts": (
+                Attempt(
+                    id=7,
+                    kind="train-car",
+                    members=(),
+                    base_sha=sha("base"),
+                    status="testing",
+                    started_at=NOW,
+                    probe=True,
+                    tested_sha=sha("tree"),
+                    branch="merge-assist/train/main/7",
+                ),
+            )
+        }
+    )
+    seen = Step.begin(state, observe(), config(), NOW)
+    abort_attempt(seen, 7, "the tree it was built on is gone")
+    cancels = [a for a in seen.actions if isinstance(a, act.CancelPipeline)]
+    assert cancels == [
+        act.CancelPipeline(pipeline_id=None, sha=sha("tree"), ref="merge-assist/train/main/7")
+    ]
+    running = Step.begin(
+        state, observe(pipelines=(pipeline(sha("tree"), "running", 42),)), config(), NOW
+    )
+    abort_attempt(running, 7, "stopped")
+    assert [a for a in running.actions if isinstance(a, act.CancelPipeline)] == [
+        act.CancelPipeline(pipeline_id=42, sha=sha("tree"))
+    ]
 
 
 def test_a_lone_failure_is_retried_while_a_group_mate_is_not_cleared() -> None:

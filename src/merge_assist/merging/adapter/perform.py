@@ -42,6 +42,7 @@ from merge_assist.merging.engine.observations import (
     PipelineRetryResult,
     PushResult,
     RebaseResult,
+    pipeline_verdict,
 )
 
 log = logging.getLogger("merge_assist.merging.port")
@@ -270,11 +271,17 @@ async def retry_failed_pipeline(
 async def cancel_pipeline(
     client: GitLabClient, target: PortTarget, action: act.CancelPipeline
 ) -> None:
-    """``POST pipelines/:id/cancel`` (a pipeline gone already is fine)."""
-    try:
-        await client.cancel_pipeline(target.project_id, action.pipeline_id)
-    except GitLabNotFound:
-        return
+    """``POST pipelines/:id/cancel`` (a pipeline gone already is fine); without an id, the
+    unfinished pipelines of the sha on the attempt's branch."""
+    ids = [action.pipeline_id] if action.pipeline_id is not None else []
+    if action.pipeline_id is None:
+        found = await client.list_pipelines(target.project_id, sha=action.sha, ref=action.ref)
+        ids = [p.id for p in found if pipeline_verdict(p.status or "") == "running"]
+    for pipeline_id in ids:
+        try:
+            await client.cancel_pipeline(target.project_id, pipeline_id)
+        except GitLabNotFound:
+            continue
 
 
 async def close_batch_mr(

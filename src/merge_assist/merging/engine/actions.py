@@ -161,15 +161,18 @@ class RetryPipeline(Frozen):
 
 class CancelPipeline(Frozen):
     """Cancel the pipeline of an attempt that stopped (its tree will never land): the runners
-    go to the attempts that replace it. Cancelling a finished pipeline changes nothing."""
+    go to the attempts that replace it. Cancelling a finished pipeline changes nothing.
+    Without ``pipeline_id`` (not seen yet: the attempt stopped right after its push), the
+    unfinished pipelines of ``sha`` on ``ref`` are cancelled."""
 
     kind: Literal["cancel_pipeline"] = "cancel_pipeline"
-    pipeline_id: int
+    pipeline_id: int | None = None
     sha: str
+    ref: str | None = None
 
     @property
     def key(self) -> str:
-        return f"cancel-pipeline:{self.pipeline_id}"
+        return f"cancel-pipeline:{self.pipeline_id or self.sha}"
 
 
 class MergeMR(Frozen):

@@ -45,11 +45,16 @@ def cancel_pipeline(step: Step, attempt: Attempt) -> None:
     """The stopped attempt's pipeline on its own branch still runs: cancel it (unless another
     attempt in flight tests the very same tree)."""
     sha = attempt.tested_sha
-    pipeline = step.pipelines.get(sha) if sha is not None else None
-    if pipeline is None or pipeline.verdict != "running":
+    if sha is None:
+        return
+    pipeline = step.pipelines.get(sha)
+    if pipeline is not None and pipeline.verdict != "running":
         return
     others = (a for a in step.attempts.values() if a.id != attempt.id and a.active)
     if any(other.tested_sha == sha for other in others):
+        return
+    if pipeline is None:  # pushed, not seen yet: GitLab may be running it already
+        step.emit(CancelPipeline(sha=sha, ref=attempt.branch))
         return
     step.emit(CancelPipeline(pipeline_id=pipeline.id, sha=pipeline.sha))
 

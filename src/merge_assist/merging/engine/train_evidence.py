@@ -58,6 +58,32 @@ def reproduced(step: Step, attempt: Attempt) -> bool:
     return bool(others) and set(others) <= set(step.train.exonerated)
 
 
+def awaits_mates(step: Step, attempt: Attempt) -> bool:
+    """A lone member failed while an MR of the group that accused it is still being tested:
+    its result decides between a strike now and a retry, and comes within the round."""
+    members = [m.iid for m in attempt.members if m.status == "merged"]
+    pipeline = step.pipelines.get(attempt.tested_sha) if attempt.tested_sha else None
+    if len(members) != 1 or pipeline is None or pipeline.verdict != "failed":
+        return False
+    waiting = set(dict(step.train.accused).get(members[0], ())) - set(step.train.exonerated)
+    return any(
+        other.active
+        and other.id != attempt.id
+        and waiting & {m.iid for m in other.members}
+        and _still_running(step, other)
+        for other in step.attempts.values()
+    )
+
+
+def _still_running(step: Step, attempt: Attempt) -> bool:
+    """Built or being built, its pipeline not finished (a finished one is concluded in this
+    step or the next: two lone failures never wait for each other)."""
+    if attempt.tested_sha is None:
+        return attempt.status == "building"
+    pipeline = step.pipelines.get(attempt.tested_sha)
+    return pipeline is None or pipeline.verdict == "running"
+
+
 def forget_gone(step: Step) -> None:
     """Drop what is remembered of MRs that left the queue (the lists stay bounded: an MR
     exonerated is kept while an accused MR in the queue names it)."""

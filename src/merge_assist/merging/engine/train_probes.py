@@ -184,6 +184,8 @@ def settle(step: Step, car_trees: set[str], tail: str | None) -> None:
         attempt = step.attempts.get(probe_id)
         if attempt is None or not _stands(step, attempt, car_trees):
             continue
+        if train_evidence.awaits_mates(step, attempt):
+            continue
         good = train_evidence.known_good(step, attempt.base_sha)
         report = batch_attempt.progress_ahead(step, attempt)
         if report.kind == "running":
@@ -295,7 +297,7 @@ def _passed(step: Step, attempt: Attempt, tail: str | None) -> str | None:
     train_evidence.exonerate(step, iids)
     remember_good(step, attempt.tested_sha)
     step.history("train_probe_passed", iids, f"train-probe:{attempt.id}:passed")
-    if kept == members and tail is not None and attempt.base_sha == tail:
+    if kept == members and _on_tail(step, attempt.base_sha, tail):
         _forget_probe(step, attempt.id)
         step.update_attempt(attempt.id, probe=False)
         set_train(step, cars=(*step.train.cars, attempt.id))
@@ -305,6 +307,14 @@ def _passed(step: Step, attempt: Attempt, tail: str | None) -> str | None:
     if kept:
         set_train(step, cleared=(*step.train.cleared, kept))
     return tail
+
+
+def _on_tail(step: Step, base: str, tail: str | None) -> bool:
+    """``base`` is the train's tail: the last car's tree or the target — also as the merge
+    commit the last car landed as (``merge_api``: same tree, another sha)."""
+    if base == tail:
+        return True
+    return not step.train.cars and step.train.landed == (base, step.target_sha)
 
 
 def _failed(step: Step, attempt: Attempt, report: AttemptReport) -> None:
