@@ -327,7 +327,7 @@ def test_a_lone_failure_waits_for_its_group_mate_still_running_instead_of_a_retr
     assert w.merged_iids() == {1, 2, 4}
 
 
-def test_an_attempt_stopped_before_its_pipeline_was_seen_cancels_it_by_sha() -> None:
+def test_an_attempt_stopped_before_its_pipeline_was_seen_cancels_it_when_it_shows() -> None:
     state = empty_state().model_copy(
         update={
             "attempts": (
@@ -351,6 +351,12 @@ def test_an_attempt_stopped_before_its_pipeline_was_seen_cancels_it_by_sha() -> 
     assert cancels == [
         act.CancelPipeline(pipeline_id=None, sha=sha("tree"), ref="merge-assist/train/main/7")
     ]
+    # GitLab shows the pipeline a moment later: the next step cancels it by id, then forgets
+    later = decide(
+        seen.freeze(), observe(pipelines=(pipeline(sha("tree"), "running", 43),)), config(), NOW
+    )
+    assert act.CancelPipeline(pipeline_id=43, sha=sha("tree")) in later.actions
+    assert later.state.pending_cancels == ()
     running = Step.begin(
         state, observe(pipelines=(pipeline(sha("tree"), "running", 42),)), config(), NOW
     )

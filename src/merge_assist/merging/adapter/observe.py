@@ -63,13 +63,15 @@ def mentioned_iids(state: TargetQueueState) -> set[int]:
 
 
 def tested_shas(state: TargetQueueState) -> set[str]:
-    """The shas whose pipelines the engine waits for: attempt heads and tested trees."""
+    """The shas whose pipelines the engine waits for: attempt heads and tested trees (and
+    the pipelines of stopped attempts it still has to cancel)."""
     shas: set[str] = set()
     for attempt in state.attempts:
         if not attempt.active:
             continue
         shas |= {sha for sha in (attempt.tested_sha, attempt.branch_sha) if sha}
         shas |= set(attempt.pipeline_requested)
+    shas |= {pending.sha for pending in state.pending_cancels}  # to cancel once they show
     return shas
 
 

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from merge_assist.merging.engine import batch, retries, single, train
 from merge_assist.merging.engine.actions import Action, Wait
 from merge_assist.merging.engine.config import EngineConfig
-from merge_assist.merging.engine.lifecycle import sync_labels
+from merge_assist.merging.engine.lifecycle import follow_cancels, sync_labels
 from merge_assist.merging.engine.membership import reconcile
 from merge_assist.merging.engine.observations import Observations
 from merge_assist.merging.engine.readiness import assess
@@ -54,6 +54,7 @@ def _decide(
 ) -> Decision:
     step = Step.begin(state, observations, config, now)
     retries.absorb_results(step)
+    follow_cancels(step)
     reconcile(step)
     if step.target_sha is None:
         step.note(f"the head of `{step.target_branch}` is unknown: nothing is started")

@@ -11,7 +11,7 @@ from merge_assist.merging.engine.actions import (
 )
 from merge_assist.merging.engine.config import LabelKey
 from merge_assist.merging.engine.labels import label_changes, labels_for
-from merge_assist.merging.engine.state import Attempt, Phase
+from merge_assist.merging.engine.state import MAX_CANCEL_STEPS, Attempt, PendingCancel, Phase
 from merge_assist.merging.engine.step import Step
 
 
@@ -53,10 +53,28 @@ def cancel_pipeline(step: Step, attempt: Attempt) -> None:
     others = (a for a in step.attempts.values() if a.id != attempt.id and a.active)
     if any(other.tested_sha == sha for other in others):
         return
-    if pipeline is None:  # pushed, not seen yet: GitLab may be running it already
+    if pipeline is None:  # pushed, not seen yet: GitLab may create it a moment later
         step.emit(CancelPipeline(sha=sha, ref=attempt.branch))
+        pending = PendingCancel(sha=sha, ref=attempt.branch, since_step=step.steps)
+        step.pending_cancels = [p for p in step.pending_cancels if p.sha != sha] + [pending]
         return
     step.emit(CancelPipeline(pipeline_id=pipeline.id, sha=pipeline.sha))
+
+
+def follow_cancels(step: Step) -> None:
+    """Cancel the pipelines of stopped attempts that GitLab shows only now (created a moment
+    after the attempt's push); forget those finished, or not seen within a while."""
+    active = {a.tested_sha for a in step.attempts.values() if a.active}
+    kept = []
+    for pending in step.pending_cancels:
+        pipeline = step.pipelines.get(pending.sha)
+        if pending.sha in active or step.steps - pending.since_step > MAX_CANCEL_STEPS:
+            continue  # tested again by an attempt in flight, or never created
+        if pipeline is None:
+            kept.append(pending)
+        elif pipeline.verdict == "running":
+            step.emit(CancelPipeline(pipeline_id=pipeline.id, sha=pipeline.sha))
+    step.pending_cancels = kept
 
 
 def release(step: Step, iid: int, reason: str) -> None:

@@ -171,6 +171,18 @@ class Train(Frozen):
         return {iid for group in groups for iid, _ in group}
 
 
+class PendingCancel(Frozen):
+    """A stopped attempt's pipeline not seen yet (GitLab creates it a moment after the push):
+    cancelled when it shows up, forgotten after ``MAX_CANCEL_STEPS`` steps."""
+
+    sha: str
+    ref: str | None = None
+    since_step: int
+
+
+MAX_CANCEL_STEPS = 30
+
+
 class TargetQueueState(Frozen):
     """Everything the engine remembers about one (project, target branch)."""
 
@@ -186,6 +198,8 @@ class TargetQueueState(Frozen):
     rejected: tuple[int, ...] = ()
     # Failed pipelines retried (kept while their sha is still tested or an MR's head).
     pipeline_retries: tuple[PipelineRetry, ...] = ()
+    # Pipelines of stopped attempts to cancel once GitLab shows them.
+    pending_cancels: tuple[PendingCancel, ...] = ()
     next_id: int = 1
     steps: int = 0
 

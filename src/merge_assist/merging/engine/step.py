@@ -26,6 +26,7 @@ from merge_assist.merging.engine.state import (
     MAX_REMEMBERED_RETRIES,
     Attempt,
     BatchRun,
+    PendingCancel,
     PipelineRetry,
     QueuedMergeRequest,
     TargetQueueState,
@@ -55,6 +56,7 @@ class Step:
     snapshots: dict[int, MergeRequestSnapshot]
     pipelines: dict[str, Pipeline]
     retries: dict[int, PipelineRetry] = field(default_factory=dict)  # by pipeline id
+    pending_cancels: list[PendingCancel] = field(default_factory=list)
     actions: list[Action] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     busy: bool = False  # waiting on something we started (pipeline, rebase, landing)
@@ -88,6 +90,7 @@ class Step:
             snapshots=snapshots,
             pipelines=pipelines_by_sha(observations.pipelines, observations.merge_requests),
             retries={retry.pipeline_id: retry for retry in state.pipeline_retries},
+            pending_cancels=list(state.pending_cancels),
         )
 
     def freeze(self) -> TargetQueueState:
@@ -102,6 +105,7 @@ class Step:
             train=self.train,
             rejected=tuple(dict.fromkeys(self.rejected)),
             pipeline_retries=self._retries_kept(),
+            pending_cancels=tuple(self.pending_cancels),
             next_id=self.next_id,
             steps=self.steps,
         )
