@@ -268,7 +268,9 @@ class World:
             case act.CreateBatchMR():
                 return self._batch_mr(action)
             case act.RunPipeline(attempt_id=attempt_id, ref=ref, sha=sha):
-                pipeline = self.latest_pipeline(sha) or self._pipeline(sha, ref)
+                pipeline = self.latest_pipeline(sha)
+                if pipeline is None or pipeline.status == "skipped":  # the API ignores it
+                    pipeline = self._pipeline(sha, ref)
                 return PipelineResult(
                     attempt_id=attempt_id, sha=sha, status="created", pipeline_id=pipeline.id
                 )
@@ -357,6 +359,11 @@ class World:
             head = self._commit((head, member.source_sha), tree | source_tree)
             members.append(BuiltMember(iid=member.iid, status="merged", prefix_sha=head))
         self.branches[action.branch] = head
+        if action.skip_ci:  # the push pipeline of a ``[skip ci]`` tip is saved as skipped
+            self._next += 1
+            self.pipelines.append(
+                Pipeline(id=self._next, sha=head, status="skipped", ref=action.branch)
+            )
         result = BatchBuildResult(
             attempt_id=action.attempt_id, status="built", sha=head, members=tuple(members)
         )

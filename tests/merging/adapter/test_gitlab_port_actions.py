@@ -292,6 +292,28 @@ async def test_a_pipeline_not_seen_yet_is_cancelled_by_the_sha_and_branch_of_its
     await port.perform(act.DeleteBranch(branch=branch))
 
 
+async def test_a_batch_built_with_skip_ci_runs_no_push_pipeline_but_one_started_by_the_api(
+    port: GitLabQueuePort, root: GitLabClient
+) -> None:
+    branch = f"{PREFIX}/{TARGET}/{next(_branch_numbers)}"
+    base = await head_of(root, TARGET)
+    build = (await build_of(root, 1, branch, base, 6)).model_copy(update={"skip_ci": True})
+    built = await port.perform(build)
+    assert isinstance(built, BatchBuildResult)
+    assert built.sha is not None
+    tip = await root.get_commit(PROJECT, built.sha)
+    assert "[skip ci]" in tip.message
+    (pushed,) = await root.list_pipelines(PROJECT, sha=built.sha)
+    assert pushed.status == "skipped"
+    started = await port.perform(act.RunPipeline(attempt_id=1, ref=branch, sha=built.sha))
+    assert isinstance(started, PipelineResult)
+    assert started.pipeline_id != pushed.id
+    newest = (await root.list_pipelines(PROJECT, sha=built.sha))[0]
+    assert newest.id == started.pipeline_id
+    assert newest.status not in ("skipped", "failed")
+    await port.perform(act.DeleteBranch(branch=branch))
+
+
 async def test_deleting_a_batch_branch_closes_its_forgotten_batch_mr(
     port: GitLabQueuePort, root: GitLabClient
 ) -> None:

@@ -169,6 +169,24 @@ def test_landings_ask_for_no_target_pipeline_when_the_project_says_so() -> None:
         assert skipping.world.merged_iids() == {1, 2}
 
 
+def test_merge_api_landings_that_skip_ci_build_skip_ci_tips_and_start_pipelines_by_api() -> None:
+    w = world([1, 2, 3, 4])
+    driver = Driver(w, config(landing="merge_api", skip_ci_on_landing=True, batch_size=2))
+    driver.finish()
+    builds = driver.actions(act.BuildBatch)
+    assert builds
+    assert all(b.skip_ci for b in builds)
+    tested = {w.builds[b.branch][1].sha for b in builds}
+    for tree in tested:  # a skipped push pipeline, then the one started through the API
+        statuses = [p.status for p in w.pipelines if p.sha == tree]
+        assert statuses[0] == "skipped"
+        assert statuses[-1] == "success"
+    assert w.merged_iids() == {1, 2, 3, 4}
+    plain = Driver(world([1, 2]), config(landing="push", skip_ci_on_landing=True))
+    plain.finish()
+    assert not any(b.skip_ci for b in plain.actions(act.BuildBatch))  # pushed with ci.skip
+
+
 def test_merge_api_lands_the_next_car_on_the_merge_commit_of_the_one_ahead() -> None:
     driver = Driver(world([1, 2, 3]), config(landing="merge_api"))
     driver.finish()

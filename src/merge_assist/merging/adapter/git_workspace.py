@@ -194,7 +194,10 @@ async def _merge_members(
         if await _is_ancestor(repo, member.source_sha, head):
             members.append(BuiltMember(iid=member.iid, status="merged", prefix_sha=head))
             continue
-        outcome = await repo.merge(member.source_sha, f"Merge !{member.iid} into {action.branch}")
+        message = f"Merge !{member.iid} into {action.branch}"
+        outcome = await repo.merge(
+            member.source_sha, f"{message} [skip ci]" if action.skip_ci else message
+        )
         if not outcome.ok:
             members.append(BuiltMember(iid=member.iid, status="conflict", prefix_sha=head))
             continue

@@ -238,10 +238,12 @@ async def _open_mr_from(
 async def run_pipeline(
     client: GitLabClient, target: PortTarget, action: act.RunPipeline
 ) -> PipelineResult:
-    """Reuse the newest pipeline of ``sha``; else start one on ``ref`` if ``ref`` is at ``sha``."""
+    """Reuse the newest pipeline of ``sha``; else start one on ``ref`` if ``ref`` is at ``sha``
+    (a skipped one tested nothing: a pipeline started through the API ignores ``[skip ci]``,
+    ``lib/api/ci/pipelines.rb``)."""
     project = target.project_id
     existing = await client.list_pipelines(project, sha=action.sha, limit=1)
-    if existing:
+    if existing and existing[0].status != "skipped":
         return PipelineResult(
             attempt_id=action.attempt_id,
             sha=action.sha,

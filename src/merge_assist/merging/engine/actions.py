@@ -94,13 +94,17 @@ class BuildBatch(Frozen):
     """Build ``branch`` from ``base_sha`` by merging each member's ``source_sha`` in order with
     a merge commit (a member that conflicts is skipped, the next one merged on top), then push
     it **once**: one push, one pipeline. A branch already built from this base and these
-    sources is kept as it is (a replay pushes nothing). MR branches are never rewritten."""
+    sources is kept as it is (a replay pushes nothing). MR branches are never rewritten.
+    ``skip_ci``: the merge commits say ``[skip ci]``, so the tree it lands as (a fast-forward
+    through the merge API) runs no pipeline on the target again; the push runs none either,
+    and the engine starts the batch's pipeline through the API, which ignores it."""
 
     kind: Literal["build_batch"] = "build_batch"
     attempt_id: int
     branch: str
     base_sha: str
     members: tuple[BatchSource, ...]
+    skip_ci: bool = False
 
     @property
     def key(self) -> str:

@@ -56,6 +56,7 @@ def begin(step: Step, attempt: Attempt) -> None:
             branch=attempt.branch,
             base_sha=attempt.base_sha,
             members=tuple(BatchSource(iid=m.iid, source_sha=m.source_sha) for m in attempt.members),
+            skip_ci=step.config.skip_ci_on_landing and step.config.landing == "merge_api",
         )
     )
     step.busy = True
@@ -284,6 +285,8 @@ def _tested_pipeline(
     """The pipeline of the tested sha (asked for once when none is seen yet)."""
     assert attempt.branch is not None
     pipeline = step.pipelines.get(tested_sha)
+    if pipeline is not None and pipeline.status == "skipped":  # built with ``[skip ci]``
+        pipeline = None
     if pipeline is None:
         if tested_sha not in attempt.pipeline_requested:
             step.emit(RunPipeline(attempt_id=attempt.id, ref=attempt.branch, sha=tested_sha))
