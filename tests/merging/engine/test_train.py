@@ -421,6 +421,11 @@ def test_world_a_seed_one_ends_in_three_ci_rounds() -> None:
     builds = {tuple(m.iid for m in b.members): b for b in driver.actions(act.BuildBatch)}
     assert builds[(9, 10)].base_sha == w.builds[builds[(7,)].branch][1].sha  # chained
     assert w.merged_iids() == set(range(1, 21)) - {6, 8}
+    (comment,) = [c.body for c in driver.actions(act.PostComment) if c.iid == 6 and "car" in c.body]
+    assert "likely breaks with what landed since" in comment
+    assert "!5" in comment  # its partner landed in the first car
+    (other,) = [c.body for c in driver.actions(act.PostComment) if c.iid == 8 and "car" in c.body]
+    assert "!17" in other
 
 
 def test_depth_starts_full_shrinks_after_a_failed_car_and_grows_after_landings() -> None:

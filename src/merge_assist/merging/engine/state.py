@@ -141,6 +141,8 @@ class Train(Frozen):
     that pass apart may fail together). ``accused``: for an MR of a group that failed on a tree
     known to pass, the other members of that group; ``exonerated``: MRs that passed since
     (a lone failure whose group's others all passed is its group's failure seen again).
+    ``landings``: the last cars landed (when, which MRs), so a culprit's comment can name what
+    it likely breaks with.
     ``good``: trees known to pass (landed cars, targets probes were built on), so a probe's
     failure on one of them is the group's own. ``landed``: (tested sha, sha the target moved
     to) of the last car landed, so the next car (built on the tested sha) is known to test the
@@ -158,6 +160,7 @@ class Train(Frozen):
     good: tuple[str, ...] = ()
     failed: tuple[tuple[int, str], ...] = ()
     landed: tuple[str, str] | None = None
+    landings: tuple[tuple[datetime, tuple[int, ...]], ...] = ()  # the last ones: when, which
 
     @property
     def idle(self) -> bool:

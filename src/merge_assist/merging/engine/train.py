@@ -27,6 +27,8 @@ from merge_assist.merging.engine.train_probes import set_train as _set
 
 # Cars landed within one step (each landing needs new observations anyway).
 MAX_LANDINGS_PER_STEP = 10
+# Landings remembered for the culprits' comments.
+MAX_REMEMBERED_LANDINGS = 20
 
 
 def depth(step: Step) -> int:
@@ -237,7 +239,15 @@ def _land(step: Step, attempt: Attempt, report: AttemptReport) -> None:
     batch._land_members(step, attempt, sha)
     train_evidence.exonerate(step, (m.iid for m in attempt.members if m.status == "merged"))
     grown = min(step.config.train_depth, depth(step) + 1)
-    _set(step, cars=step.train.cars[1:], landed=(attempt.tested_sha or sha, sha), depth=grown)
+    landed = tuple(m.iid for m in attempt.members if m.status == "merged")
+    landings = (*step.train.landings, (step.now, landed))[-MAX_REMEMBERED_LANDINGS:]
+    _set(
+        step,
+        cars=step.train.cars[1:],
+        landed=(attempt.tested_sha or sha, sha),
+        depth=grown,
+        landings=landings,
+    )
     train_probes.remember_good(step, attempt.tested_sha, sha)
 
 

@@ -337,10 +337,30 @@ def _failed(step: Step, attempt: Attempt, report: AttemptReport) -> None:
     _split_first(step, kept)
 
 
+MAX_NAMED_PARTNERS = 20
+
+
+def likely_partners(step: Step, iid: int) -> tuple[int, ...]:
+    """The MRs landed by the train since ``iid`` joined the queue, in landing order: its own
+    pipeline passed without them, so the one it breaks with is among them."""
+    mr = step.mrs.get(iid)
+    if mr is None:
+        return ()
+    since = [iids for when, iids in step.train.landings if when >= mr.recognised_at]
+    return tuple(other for iids in since for other in iids if other != iid)
+
+
 def strike_culprit(step: Step, iid: int, attempt: Attempt) -> None:
     """``iid`` failed alone on a tree known to pass: it is the culprit."""
+    partners = likely_partners(step, iid)
     step.history("culprit", (iid,), f"culprit:{iid}:{step.steps}")
-    text = f" (tested alone on top of `{attempt.base_sha[:12]}`, in train car {attempt.id})"
+    text = f" (tested alone on top of `{attempt.base_sha[:12]}`, in train car {attempt.id}"
+    if partners:
+        names = ", ".join(f"!{other}" for other in partners[:MAX_NAMED_PARTNERS])
+        more = len(partners) - MAX_NAMED_PARTNERS
+        names += f" and {more} more" if more > 0 else ""
+        text += f"; its own pipeline passed, so it likely breaks with what landed since: {names}"
+    text += ")"
     strike(
         step,
         iid,
