@@ -62,3 +62,25 @@ def test_without_the_setting_mr_pipelines_run_on_the_head(
     mr = api(sandbox, "dev").projects.get("team/svc").mergerequests.get(1)
     pipeline = mr.pipelines.create()
     assert (pipeline.ref, pipeline.sha) == ("refs/merge-requests/1/head", mr.sha)
+
+
+def test_a_newer_branch_pipeline_does_not_displace_the_merge_request_pipeline_as_head(
+    make_sandbox: Callable[..., RunningSandbox],
+) -> None:
+    """``app/finders/ci/pipelines_for_merge_request_finder.rb`` (``sort``): an MR's pipelines
+    are ordered ``merge_request_event`` first, then newest, and ``diff_head_pipeline`` takes
+    the first of them that tests the head; ``GET .../merge_requests/:iid/pipelines`` lists
+    them in that order (``lib/api/merge_requests.rb``, ``all_pipelines``)."""
+    sandbox = make_sandbox(workflow_scenario(merge_pipelines_enabled=True))
+    project = api(sandbox, "dev").projects.get("team/svc")
+    mr = project.mergerequests.get(1)
+    merged = mr.pipelines.create()
+    assert merged.ref == "refs/merge-requests/1/merge"
+    branch = project.pipelines.create({"ref": "feature"})  # newer, on the MR's head itself
+    assert (branch.sha, branch.source) == (mr.sha, "api")
+    assert branch.id > merged.id
+    head = project.mergerequests.get(1).head_pipeline
+    assert (head["id"], head["sha"]) == (merged.id, merged.sha)
+    listed = [p.id for p in mr.pipelines.list()]
+    assert listed.index(merged.id) < listed.index(branch.id)
+    assert listed[0] == merged.id
