@@ -51,10 +51,12 @@ def merge_request_of(pipeline: Pipeline) -> int | None:
 class MergedHeads:
     """Ties merged results and train pipelines to the MR head they merged."""
 
-    def __init__(self, client: GitLabClient, project_id: int) -> None:
+    def __init__(
+        self, client: GitLabClient, project_id: int, known: dict[str, str | None] | None = None
+    ) -> None:
         self.client = client
         self.project_id = project_id
-        self.source_by_merge: dict[str, str | None] = {}
+        self.source_by_merge = known if known is not None else {}
 
     async def source_of(self, merge_sha: str) -> str | None:
         """The head a merge commit merged (its second parent); None when it merged nothing."""

@@ -46,6 +46,8 @@ class ObserverCache:
     bot: User | None = None
     files_by_head: dict[str, tuple[str, ...]] = field(default_factory=dict)
     base_by_head: dict[HeadKey, str | None] = field(default_factory=dict)
+    # The head each merged results pipeline's merge commit merged (``head_pipelines``).
+    source_by_merge: dict[str, str | None] = field(default_factory=dict)
 
     def remember_files(self, head_sha: str, files: tuple[str, ...]) -> None:
         """Cache the files a head changes; bounded so a long-lived worker does not grow."""
@@ -102,7 +104,7 @@ class QueueObserver:
         self.target_branch = target_branch
         self.bot_username = bot_username
         self.cache = cache or ObserverCache()
-        self.merged_heads = MergedHeads(client, project_id)
+        self.merged_heads = MergedHeads(client, project_id, self.cache.source_by_merge)
         self._reads = asyncio.Semaphore(CONCURRENT_READS)
 
     async def bot(self) -> User:
