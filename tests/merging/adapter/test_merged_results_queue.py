@@ -23,7 +23,7 @@ from merge_assist.gitlab.inputs import MergeRequestQuery
 from merge_assist.gitlab.models import MergeRequest
 from merge_assist.gitlab.retry import RetryPolicy
 from merge_assist.merging.adapter.gitlab_port import GitLabQueuePort
-from merge_assist.merging.engine.config import EngineConfig, Strategy
+from merge_assist.merging.engine.config import EngineConfig, Landing, Strategy
 from merge_assist.merging.engine.state import TargetQueueState
 from merge_assist.merging.engine.validation import validate
 from tests.merging.adapter.driver import (
@@ -41,8 +41,10 @@ GATE = "ci-gate.txt"  # on main while the MRs branch off: every branch pipeline 
 CI_REASONS = {"no_pipeline", "pipeline_running", "pipeline_failed"}
 
 
-def config_for(strategy: Strategy) -> EngineConfig:
-    return EngineConfig(strategy=strategy, batch_size=5, max_rejections=1, poll_seconds=60)
+def config_for(strategy: Strategy, landing: Landing = "merge_api") -> EngineConfig:
+    return EngineConfig(
+        strategy=strategy, landing=landing, batch_size=5, max_rejections=1, poll_seconds=60
+    )
 
 
 def as_user(sandbox: RunningSandbox, username: str) -> Any:
@@ -99,9 +101,12 @@ def gated() -> Iterator[tuple[RunningSandbox, str]]:
         yield sandbox, opened
 
 
-@pytest.mark.parametrize("strategy", ["single", "batch"])
+@pytest.mark.parametrize(
+    ("strategy", "landing"),
+    [("single", "merge_api"), ("batch", "merge_api"), ("batch", "push"), ("train", "merge_api")],
+)
 async def test_mrs_land_through_their_merged_results_pipelines(
-    gated: tuple[RunningSandbox, str], tmp_path: Path, strategy: Strategy
+    gated: tuple[RunningSandbox, str], tmp_path: Path, strategy: Strategy, landing: Landing
 ) -> None:
     sandbox, opened = gated
     project = as_user(sandbox, "root")
@@ -111,7 +116,7 @@ async def test_mrs_land_through_their_merged_results_pipelines(
         assert (head["ref"], head["status"]) == (f"refs/merge-requests/{iid}/merge", "success")
         (branch,) = project.pipelines.list(sha=mr.sha, ref=f"topic-{iid}")
         assert branch.status == "failed"  # a queue reading pipelines by sha would reject it
-    config = config_for(strategy)
+    config = config_for(strategy, landing)
     await run_queue(sandbox, tmp_path, config)
     mrs = await merge_requests(sandbox)
     assert {iid: mr.state for iid, mr in mrs.items() if iid <= 4} == dict.fromkeys(
