@@ -37,7 +37,13 @@ from gitlab_sandbox.services.merge_requests import (
 )
 from gitlab_sandbox.services.mr_updates import update_merge_request
 from gitlab_sandbox.services.pipelines import create_mr_pipeline
-from gitlab_sandbox.store import AccessLevel, DiffVersion, MergeRequest, Project
+from gitlab_sandbox.store import (
+    AccessLevel,
+    DiffVersion,
+    MergeRequest,
+    Project,
+    mr_pipeline_order,
+)
 
 router = APIRouter()
 
@@ -258,7 +264,8 @@ async def mr_pipelines(
     caller: ReaderDep,
     sandbox: SandboxDep,
 ) -> JSONResponse:
-    """Pipelines of the MR's commits on its branch or MR ref, newest first."""
+    """Pipelines of the MR's commits on its branch or MR ref: merge request pipelines
+    first, then the newest (``Ci::PipelinesForMergeRequestFinder#sort``)."""
     project = project_for(sandbox, caller, project_id)
     mr = merge_request_for(sandbox, project, iid)
     refs = {
@@ -268,7 +275,8 @@ async def mr_pipelines(
     }
     found = sorted(
         (p for p in sandbox.store.project_pipelines(project.id) if p.ref in refs),
-        key=lambda p: -p.id,
+        key=mr_pipeline_order,
+        reverse=True,
     )
     page, headers = paginate(request, params, found)
     return JSONResponse([pipeline_basic(sandbox, project, p) for p in page], headers=headers)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from gitlab_sandbox.mergeability import MergeFacts, detailed_merge_status
 from gitlab_sandbox.sandbox import Sandbox
+from gitlab_sandbox.services.pipelines import create_mr_pipeline
 from gitlab_sandbox.store import BranchFacts, DiffVersion, Label, MergeRequest, Project, User
 
 
@@ -102,6 +103,10 @@ async def create_merge_request(
     sandbox.store.add_merge_request(mr)
     ensure_labels(sandbox, project, mr.labels)
     await refresh_facts(sandbox, project, mr)
+    if project.settings.merge_pipelines_enabled:
+        # MergeRequests::AfterCreateService#prepare_for_mergeability: ``create_pipeline_for``
+        # (the sandbox runs merge request pipelines only for projects that enable them).
+        await create_mr_pipeline(sandbox, project, mr, author.id)
     return mr
 
 

@@ -20,7 +20,7 @@ from gitlab_sandbox.store.models import (
     User,
     is_draft_title,
 )
-from gitlab_sandbox.store.store import Store
+from gitlab_sandbox.store.store import Store, mr_pipeline_order
 from gitlab_sandbox.store.tokens import hash_token, new_token_value
 
 __all__ = [
@@ -44,5 +44,6 @@ __all__ = [
     "User",
     "hash_token",
     "is_draft_title",
+    "mr_pipeline_order",
     "new_token_value",
 ]

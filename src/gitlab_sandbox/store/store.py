@@ -186,9 +186,10 @@ class Store:
         return max(found, key=lambda p: p.id, default=None)
 
     def pipeline_for_mr(self, mr: MergeRequest) -> Pipeline | None:
-        """The MR's head pipeline: the newest pipeline of its head on its branch or MR refs,
-        a merged results one (whose ``sha`` is a merge commit) included, as GitLab's
-        ``all_pipelines.for_sha_or_source_sha(diff_head_sha)``."""
+        """The MR's head pipeline: of the pipelines of its head on its branch or MR refs, a
+        merged results one (whose ``sha`` is a merge commit) included, as GitLab's
+        ``all_pipelines.for_sha_or_source_sha(diff_head_sha).first``: merge request pipelines
+        before branch pipelines, then the newest (``PipelinesForMergeRequestFinder#sort``)."""
         refs = {
             mr.source_branch,
             f"refs/merge-requests/{mr.iid}/head",
@@ -201,7 +202,13 @@ class Store:
             and mr.sha in (p.sha, p.source_sha)
             and p.ref in refs
         ]
-        return max(found, key=lambda p: p.id, default=None)
+        return max(found, key=mr_pipeline_order, default=None)
 
     def touch(self, project: Project, when: datetime) -> None:
         project.last_activity_at = when
+
+
+def mr_pipeline_order(pipeline: Pipeline) -> tuple[bool, int]:
+    """GitLab's order of an MR's pipelines, largest first (``Ci::PipelinesForMergeRequestFinder
+    #sort``): ``merge_request_event`` pipelines before the others, then the newest."""
+    return pipeline.source == "merge_request_event", pipeline.id

@@ -16,6 +16,7 @@ from merge_assist.assistant.explain import JobFacts, LiveReason, MergeRequestFac
 from merge_assist.gitlab import GitLabClient, GitLabError
 from merge_assist.gitlab.models import MergeRequest
 from merge_assist.kit.errors import MergeAssistError
+from merge_assist.merging.adapter.head_pipelines import MergedHeads, as_pipeline
 from merge_assist.merging.api import queries
 from merge_assist.merging.api.listing import merge_request_out, position_of
 from merge_assist.merging.engine.config import EngineConfig
@@ -101,8 +102,11 @@ async def _with_gitlab(
     # Some editions have no approvals API: ``detailed_merge_status`` tells instead.
     with contextlib.suppress(GitLabError):
         approvals_left = (await client.mr_approvals(project, facts.mr.iid)).approvals_left
-    live = live_reasons(found, approvals_left)
-    pipeline_id = _failed_pipeline(found, facts)
+    # A merged results pipeline ran on a merge commit: tie it to the head it merged.
+    head = as_pipeline(found.head_pipeline, found.sha)
+    head = await MergedHeads(client, project).tie(head) if head is not None else None
+    live = live_reasons(found, approvals_left, head)
+    pipeline_id = _failed_pipeline(found, facts, head)
     jobs: list[JobFacts] = []
     if pipeline_id is not None:
         jobs = await failing_jobs(client, project, pipeline_id)
@@ -118,11 +122,13 @@ async def _with_gitlab(
     )
 
 
-def live_reasons(found: MergeRequest, approvals_left: int | None) -> list[LiveReason]:
-    """The engine's validation of the MR as GitLab shows it now (recognition and the
-    target branch aside: the queue's own state says those)."""
+def live_reasons(
+    found: MergeRequest, approvals_left: int | None, pipeline: Pipeline | None
+) -> list[LiveReason]:
+    """The engine's validation of the MR as GitLab shows it now, ``pipeline`` being its
+    ``head_pipeline`` (recognition and the target branch aside: the queue's own state says
+    those). Validation trusts that pipeline only if it tests the MR's head."""
     head = found.sha or ""
-    pipeline = found.head_pipeline
     snapshot = MergeRequestSnapshot(
         iid=found.iid,
         target_branch=found.target_branch,
@@ -134,21 +140,18 @@ def live_reasons(found: MergeRequest, approvals_left: int | None) -> list[LiveRe
         has_conflicts=found.has_conflicts,
         blocking_discussions_resolved=found.blocking_discussions_resolved,
         approvals_left=approvals_left,
-        head_pipeline=Pipeline(
-            id=pipeline.id, sha=pipeline.sha, status=pipeline.status or "", ref=pipeline.ref
-        )
-        if pipeline is not None and pipeline.sha
-        else None,
+        head_pipeline=pipeline,
     )
     verdict = validate(snapshot, target_branch=found.target_branch, config=EngineConfig())
     return [LiveReason(code=reason.code, message=reason.message) for reason in verdict.reasons]
 
 
-def _failed_pipeline(found: MergeRequest, facts: MergeRequestFacts) -> int | None:
-    """The failed pipeline to read jobs from: the MR's head pipeline, else the batch's when
-    the MR was its culprit."""
-    head = found.head_pipeline
-    if head is not None and head.sha == found.sha and head.status == FAILED:
+def _failed_pipeline(
+    found: MergeRequest, facts: MergeRequestFacts, head: Pipeline | None
+) -> int | None:
+    """The failed pipeline to read jobs from: the MR's head pipeline (when it tests the MR's
+    head), else the batch's when the MR was its culprit."""
+    if head is not None and found.sha and head.tests(found.sha) and head.status == FAILED:
         return head.id
     batch = facts.batch
     culprit = batch is not None and facts.mr.iid in batch.culprit_iids

@@ -62,3 +62,62 @@ def test_without_the_setting_mr_pipelines_run_on_the_head(
     mr = api(sandbox, "dev").projects.get("team/svc").mergerequests.get(1)
     pipeline = mr.pipelines.create()
     assert (pipeline.ref, pipeline.sha) == ("refs/merge-requests/1/head", mr.sha)
+
+
+def test_a_newer_branch_pipeline_does_not_displace_the_merge_request_pipeline_as_head(
+    make_sandbox: Callable[..., RunningSandbox],
+) -> None:
+    """``app/finders/ci/pipelines_for_merge_request_finder.rb`` (``sort``): an MR's pipelines
+    are ordered ``merge_request_event`` first, then newest, and ``diff_head_pipeline`` takes
+    the first of them that tests the head; ``GET .../merge_requests/:iid/pipelines`` lists
+    them in that order (``lib/api/merge_requests.rb``, ``all_pipelines``)."""
+    sandbox = make_sandbox(workflow_scenario(merge_pipelines_enabled=True))
+    project = api(sandbox, "dev").projects.get("team/svc")
+    mr = project.mergerequests.get(1)
+    merged = mr.pipelines.create()
+    assert merged.ref == "refs/merge-requests/1/merge"
+    branch = project.pipelines.create({"ref": "feature"})  # newer, on the MR's head itself
+    assert (branch.sha, branch.source) == (mr.sha, "api")
+    assert branch.id > merged.id
+    head = project.mergerequests.get(1).head_pipeline
+    assert (head["id"], head["sha"]) == (merged.id, merged.sha)
+    listed = [p.id for p in mr.pipelines.list()]
+    assert listed.index(merged.id) < listed.index(branch.id)
+    assert listed[0] == merged.id
+
+
+def test_opening_an_mr_runs_its_merged_results_pipeline(
+    make_sandbox: Callable[..., RunningSandbox],
+) -> None:
+    """``app/services/merge_requests/after_create_service.rb`` (``prepare_for_mergeability``:
+    ``create_pipeline_for(merge_request, current_user)``): a new MR gets its merge request
+    pipeline, a merged results one on a project that enables them."""
+    sandbox = make_sandbox(workflow_scenario(merge_pipelines_enabled=True))
+    project = api(sandbox, "dev").projects.get("team/svc")
+    seeded = project.mergerequests.get(1).head_pipeline
+    assert seeded["ref"] == "refs/merge-requests/1/merge"  # the scenario's MR opened likewise
+    project.branches.create({"branch": "second", "ref": "main"})
+    project.commits.create(
+        {
+            "branch": "second",
+            "commit_message": "Second",
+            "actions": [{"action": "create", "file_path": "second.txt", "content": "2\n"}],
+        }
+    )
+    mr = project.mergerequests.create(
+        {"source_branch": "second", "target_branch": "main", "title": "Second"}
+    )
+    head = project.mergerequests.get(mr.iid).head_pipeline
+    assert (head["ref"], head["source"]) == (
+        f"refs/merge-requests/{mr.iid}/merge",
+        "merge_request_event",
+    )
+    assert head["sha"] != mr.sha
+
+
+def test_without_the_setting_opening_an_mr_runs_no_merge_request_pipeline(
+    make_sandbox: Callable[..., RunningSandbox],
+) -> None:
+    sandbox = make_sandbox(workflow_scenario())
+    mr = api(sandbox, "dev").projects.get("team/svc").mergerequests.get(1)
+    assert [p.ref for p in mr.pipelines.list()] == ["feature"]  # the branch pipeline only

@@ -42,10 +42,14 @@ def queue_scenario(
     unassigned: frozenset[int] = frozenset(),
     together: tuple[int, int] | None = None,
     seed: int = 5,
+    settings: dict[str, Any] | None = None,
+    main_files: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """``count`` MRs (iids 1..count) into ``main``; ``broken`` ones carry the CI fail marker,
     the ``conflicting`` pair edit the same line; ``reviewer_only`` have the bot as reviewer;
-    the ``together`` pair each pass CI alone and fail it together (found by bisection)."""
+    the ``together`` pair each pass CI alone and fail it together (found by bisection).
+    ``settings``: the project's (e.g. ``merge_pipelines_enabled``); ``main_files``: more
+    files on ``main`` before the MRs branch off."""
     mrs = []
     for n in range(1, count + 1):
         files = {f"src/mr{n}.txt": f"change {n}\n"}
@@ -88,7 +92,12 @@ def queue_scenario(
                 "protected_branches": [
                     {"name": TARGET, "push_access_level": "maintainer"},
                 ],
-                "files": {"README.md": "# queue\n", SHARED_FILE: "original\n"},
+                "files": {
+                    "README.md": "# queue\n",
+                    SHARED_FILE: "original\n",
+                    **(main_files or {}),
+                },
+                "settings": settings or {},
                 "merge_requests": mrs,
             }
         ],

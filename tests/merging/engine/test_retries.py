@@ -135,6 +135,26 @@ def test_an_mr_whose_own_pipeline_failed_waits_for_its_retry_before_a_strike() -
     assert green.state.merge_request(1).strikes == 0
 
 
+def test_a_failed_merged_results_pipeline_is_retried_once_then_strikes() -> None:
+    """Its retry count is kept with the head it tests (``source_sha``), not the merge commit
+    it ran on: the second failure strikes instead of asking for another retry."""
+    head = sha("h1")
+
+    def merged(status: str) -> object:
+        pipeline = Pipeline(id=7, sha=sha("m"), status=status, source_sha=head)
+        return snapshot(1, head_sha=head, head_pipeline=pipeline)
+
+    first = step(empty_state(), observe(merged("failed")), SINGLE)
+    (retry,) = of_kind(first, "retry_pipeline")
+    assert (retry.pipeline_id, retry.sha) == (7, head)
+    assert [(r.pipeline_id, r.sha) for r in first.state.pipeline_retries] == [(7, head)]
+    result = PipelineRetryResult(pipeline_id=7, sha=head, status="retried", retries=1)
+    running = step(first.state, observe(merged("running"), results=(result,)), SINGLE)
+    again = step(running.state, observe(merged("failed")), SINGLE)
+    assert of_kind(again, "retry_pipeline") == []
+    assert again.state.merge_request(1).strikes == 1
+
+
 def test_a_canceled_pipeline_or_other_failing_reasons_strike_without_a_retry() -> None:
     canceled = snapshot(1, head_pipeline=pipeline(sha("h1"), "canceled", 7))
     assert of_kind(step(empty_state(), observe(canceled), SINGLE), "retry_pipeline") == []

@@ -5,7 +5,13 @@ from __future__ import annotations
 import pytest
 
 from merge_assist.merging.engine.config import EngineConfig
-from merge_assist.merging.engine.observations import FileLock
+from merge_assist.merging.engine.observations import (
+    MERGE_REQUEST_EVENT,
+    FileLock,
+    Pipeline,
+    pipelines_by_head,
+    pipelines_by_sha,
+)
 from merge_assist.merging.engine.validation import validate
 from tests.merging.engine.factories import pipeline, sha, snapshot
 
@@ -97,6 +103,47 @@ def test_only_the_pipeline_of_the_current_head_counts() -> None:
     assert codes(verdict) == {"no_pipeline"}
     later = check(snapshot(1, head_sha=new, head_pipeline=None), pipelines={new: pipeline(new)})
     assert later.status == "passing"
+
+
+def merged_result(head: str, status: str = "success", pipeline_id: int = 7) -> Pipeline:
+    """A merged results pipeline: it ran on a merge commit of ``head`` into the target."""
+    return Pipeline(
+        id=pipeline_id,
+        sha=sha("m"),
+        status=status,
+        ref="refs/merge-requests/1/merge",
+        source=MERGE_REQUEST_EVENT,
+        source_sha=head,
+    )
+
+
+def test_a_merged_results_pipeline_counts_for_the_head_it_merged() -> None:
+    head = sha("n")
+    verdict = check(snapshot(1, head_sha=head, head_pipeline=merged_result(head)))
+    assert verdict.status == "passing"
+    failed = check(snapshot(1, head_sha=head, head_pipeline=merged_result(head, "failed")))
+    assert failed.status == "failing"
+    assert codes(failed) == {"pipeline_failed"}
+    assert "#7" in failed.reasons[0].message
+    assert failed.ci_finished
+
+
+def test_a_merged_results_pipeline_of_an_older_head_is_not_trusted() -> None:
+    old, new = sha("o"), sha("n")
+    stale = snapshot(1, head_sha=new, head_pipeline=merged_result(old))
+    verdict = check(stale, pipelines=pipelines_by_sha((), (stale,)))
+    assert verdict.status == "waiting"
+    assert codes(verdict) == {"no_pipeline"}
+
+
+def test_gitlab_counts_a_merge_request_pipeline_before_a_newer_branch_pipeline() -> None:
+    head = sha("n")
+    branch = Pipeline(id=9, sha=head, status="failed", ref="feature/1", source="push")
+    chosen = pipelines_by_head([merged_result(head, "success", 7), branch])
+    assert chosen[head].id == 7
+    newer = merged_result(head, "running", 11)
+    assert pipelines_by_head([merged_result(head, "success", 7), branch, newer])[head].id == 11
+    assert pipelines_by_head([branch, pipeline(head, "success", 3)])[head].id == 9
 
 
 def test_a_lock_held_by_the_author_does_not_block() -> None:

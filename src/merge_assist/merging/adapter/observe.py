@@ -3,24 +3,32 @@
 A step reads lists, not merge requests one by one: the target branch, the open MRs with the
 bot as assignee and as reviewer (one page each up to 100), one listing of the MRs the state
 mentions that those did not show (``iids[]``, any state), and the newest page of the
-project's pipelines, matched by sha. A queue that did not change costs those 4 or 5 calls
-whatever its length. What a list lacks is read once per head: ``diff_refs.base_sha`` (a
-``GET`` of the MR; GitLab computes it per diff version, i.e. per push or retarget) and the
-files changed. Approvals come from ``detailed_merge_status`` (``not_approved``), not from the
-approvals API. Cost table: ``docs/merge-engine.md``, "Observing: GitLab calls per step".
+project's pipelines, matched to the head each tests (a merged results pipeline's merge
+commit is read once to learn its head: ``head_pipelines``). A queue that did not change
+costs those 4 or 5 calls whatever its length. What a list lacks is read once per head:
+``diff_refs.base_sha`` (a ``GET`` of the MR; GitLab computes it per diff version, i.e. per
+push or retarget) and the files changed. Approvals come from ``detailed_merge_status``
+(``not_approved``), not from the approvals API. Cost table: ``docs/merge-engine.md``,
+"Observing: GitLab calls per step".
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from merge_assist.gitlab.client import GitLabClient
 from merge_assist.gitlab.errors import GitLabNotFound
 from merge_assist.gitlab.inputs import MergeRequestQuery
-from merge_assist.gitlab.models import MergeRequest, PipelineRef, User
-from merge_assist.merging.engine.observations import MergeRequestSnapshot, Observations, Pipeline
+from merge_assist.gitlab.models import MergeRequest, User
+from merge_assist.merging.adapter.head_pipelines import MergedHeads, as_pipeline
+from merge_assist.merging.engine.observations import (
+    MergeRequestSnapshot,
+    Observations,
+    Pipeline,
+    pipelines_by_head,
+)
 from merge_assist.merging.engine.state import TargetQueueState
 
 UNKNOWN_SHA = "0" * 40
@@ -38,6 +46,8 @@ class ObserverCache:
     bot: User | None = None
     files_by_head: dict[str, tuple[str, ...]] = field(default_factory=dict)
     base_by_head: dict[HeadKey, str | None] = field(default_factory=dict)
+    # The head each merged results pipeline's merge commit merged (``head_pipelines``).
+    source_by_merge: dict[str, str | None] = field(default_factory=dict)
 
     def remember_files(self, head_sha: str, files: tuple[str, ...]) -> None:
         """Cache the files a head changes; bounded so a long-lived worker does not grow."""
@@ -75,26 +85,6 @@ def tested_shas(state: TargetQueueState) -> set[str]:
     return shas
 
 
-def as_pipeline(ref: PipelineRef | None, fallback_sha: str | None = None) -> Pipeline | None:
-    """The engine's view of a GitLab pipeline (None without an id, sha or status)."""
-    if ref is None or not ref.status:
-        return None
-    sha = ref.sha or fallback_sha
-    if not sha:
-        return None
-    return Pipeline(id=ref.id, sha=sha, status=ref.status, ref=ref.ref, web_url=ref.web_url)
-
-
-def newest_by_sha(pipelines: Iterable[Pipeline]) -> dict[str, Pipeline]:
-    """The newest pipeline (highest id) of each sha."""
-    newest: dict[str, Pipeline] = {}
-    for pipeline in pipelines:
-        known = newest.get(pipeline.sha)
-        if known is None or pipeline.id > known.id:
-            newest[pipeline.sha] = pipeline
-    return newest
-
-
 def _chunks(values: Sequence[int], size: int) -> list[Sequence[int]]:
     return [values[start : start + size] for start in range(0, len(values), size)]
 
@@ -116,6 +106,7 @@ class QueueObserver:
         self.target_branch = target_branch
         self.bot_username = bot_username
         self.cache = cache or ObserverCache()
+        self.merged_heads = MergedHeads(client, project_id, self.cache.source_by_merge)
         self._reads = asyncio.Semaphore(CONCURRENT_READS)
 
     async def bot(self) -> User:
@@ -145,6 +136,7 @@ class QueueObserver:
         pipelines = await self.pipelines(
             tested | {mr.sha for mr in opened if mr.sha},
             also=(mr.sha for mr in found.values() if mr.sha),
+            heads={mr.iid: mr.sha for mr in opened if mr.sha},
         )
         await self._fork_pipelines(opened, pipelines)
         snapshots = [self._snapshot(mr, bot, pipelines) for mr in found.values()]
@@ -200,22 +192,42 @@ class QueueObserver:
             found |= {mr.iid: mr for mr in listed if mr.iid in chunk}
         return found
 
-    async def pipelines(self, needed: set[str], *, also: Iterable[str] = ()) -> dict[str, Pipeline]:
-        """The newest pipeline of each sha: one page of the project's newest pipelines, then
-        a listing by sha for each ``needed`` sha that page did not reach (``also``: shas
-        looked up in that page only, e.g. heads of merged MRs)."""
+    async def pipelines(
+        self,
+        needed: set[str],
+        *,
+        also: Iterable[str] = (),
+        heads: Mapping[int, str] | None = None,
+    ) -> dict[str, Pipeline]:
+        """The pipeline GitLab counts for each head (``pipelines_by_head``): one page of the
+        project's newest pipelines, then for each ``needed`` head that page did not reach a
+        listing by sha and, for an open MR's head (``heads``: iid → head) that has none, a
+        listing of its merge ref (``also``: heads looked up in that page only, e.g. of
+        merged MRs). Merged
+        results pipelines of the open MRs are tied to the head they merged."""
+        heads = heads or {}
         page = await self.client.list_pipelines(self.project_id, limit=PAGE)
-        newest = newest_by_sha(p for p in map(as_pipeline, page) if p is not None)
+        seen = [p for p in map(as_pipeline, page) if p is not None]
+        chosen = pipelines_by_head(await self.merged_heads.tie_heads(seen, heads))
         wanted = needed | set(also)
-        found = {sha: pipeline for sha, pipeline in newest.items() if sha in wanted}
+        found = {sha: pipeline for sha, pipeline in chosen.items() if sha in wanted}
         if len(page) < PAGE:
             return found  # the page holds every pipeline of the project
-        for sha in sorted(needed - set(found)):
+        missing = needed - set(found)
+        for sha in sorted(missing):
             async with self._reads:
                 listed = await self.client.list_pipelines(self.project_id, sha=sha, limit=5)
-            older = newest_by_sha(p for p in (as_pipeline(i, sha) for i in listed) if p)
-            found.update(older)
-        return found
+            seen += [p for p in (as_pipeline(i, sha) for i in listed) if p]
+        unseen = missing - {p.sha for p in seen}
+        for iid, head in sorted(heads.items()):
+            if head in unseen:  # only a merged results pipeline may test it
+                async with self._reads:
+                    listed = await self.client.list_pipelines(
+                        self.project_id, ref=f"refs/merge-requests/{iid}/merge", limit=5
+                    )
+                seen += [p for p in map(as_pipeline, listed) if p]
+        chosen = pipelines_by_head(await self.merged_heads.tie_heads(seen, heads))
+        return found | {sha: p for sha, p in chosen.items() if sha in missing}
 
     async def _learn_head(self, mr: MergeRequest) -> None:
         """Read what a list lacks for a head not seen before: its base and files changed."""
@@ -251,8 +263,10 @@ class QueueObserver:
                 except GitLabNotFound:
                     continue
             pipeline = as_pipeline(detail.head_pipeline, detail.sha)
-            if pipeline is not None and detail.sha == mr.sha:
-                pipelines[pipeline.sha] = pipeline
+            if pipeline is not None and detail.sha and detail.sha == mr.sha:
+                pipeline = await self.merged_heads.tie(pipeline)
+                if pipeline.tests(detail.sha):
+                    pipelines[detail.sha] = pipeline
 
     def _snapshot(
         self, mr: MergeRequest, bot: User, pipelines: dict[str, Pipeline]
@@ -306,7 +320,7 @@ def snapshot_of(
         detailed_merge_status=mr.detailed_merge_status,
         has_conflicts=mr.has_conflicts,
         blocking_discussions_resolved=mr.blocking_discussions_resolved,
-        head_pipeline=head_pipeline if head_pipeline and head_pipeline.sha == head_sha else None,
+        head_pipeline=head_pipeline if head_pipeline and head_pipeline.tests(head_sha) else None,
         labels=tuple(mr.labels),
         files_changed=files,
     )

@@ -147,6 +147,7 @@ class RetryPipeline(Frozen):
     already ran (jobs superseded by a retry) and does nothing when this one already happened,
     so a replay after a crash never retries the same failure twice. ``subject`` says what the
     pipeline tests (``!7``, ``batch 12 (!3, !4)``) and ``cause`` why it is retried, for the log.
+    ``sha`` is the head the pipeline tests (``Pipeline.head_sha``).
     """
 
     kind: Literal["retry_pipeline"] = "retry_pipeline"

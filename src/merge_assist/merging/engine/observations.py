@@ -25,19 +25,45 @@ def pipeline_verdict(status: str) -> PipelineVerdict:
     return "running"
 
 
+# GitLab's ``source`` of a merge request pipeline (detached, merged results or train).
+MERGE_REQUEST_EVENT = "merge_request_event"
+
+
 class Pipeline(Frozen):
-    """A pipeline as GitLab reports it."""
+    """A pipeline as GitLab reports it.
+
+    ``sha`` is the commit it ran on. A merged results (or merge train) pipeline runs on a
+    merge commit GitLab made of the MR's head and the target: ``source_sha`` is that head
+    (GitLab's ``ci_pipelines.source_sha``), None for a pipeline that ran on the head itself.
+    """
 
     id: int
     sha: str
     status: str
     ref: str | None = None
     web_url: str | None = None
+    source: str | None = None
+    source_sha: str | None = None
 
     @property
     def verdict(self) -> PipelineVerdict:
         """What this pipeline's status means for the engine."""
         return pipeline_verdict(self.status)
+
+    @property
+    def head_sha(self) -> str:
+        """The head this pipeline tests: its ``source_sha``, else the commit it ran on."""
+        return self.source_sha or self.sha
+
+    def tests(self, head_sha: str) -> bool:
+        """This pipeline belongs to ``head_sha`` (GitLab's ``for_sha_or_source_sha``)."""
+        return head_sha in (self.sha, self.source_sha)
+
+    @property
+    def rank(self) -> tuple[bool, int]:
+        """GitLab's order among the pipelines of one head: merge request pipelines first,
+        then the newest (``Ci::PipelinesForMergeRequestFinder#sort``)."""
+        return self.source == MERGE_REQUEST_EVENT, self.id
 
 
 class MergeRequestSnapshot(Frozen):
@@ -193,15 +219,21 @@ class Observations(Frozen):
     locks: tuple[FileLock, ...] = ()
 
 
+def pipelines_by_head(pipelines: Iterable[Pipeline]) -> dict[str, Pipeline]:
+    """The pipeline GitLab counts for each head (``Pipeline.head_sha``): a merge request
+    pipeline before a branch pipeline, then the newest (``MergeRequest#diff_head_pipeline``)."""
+    chosen: dict[str, Pipeline] = {}
+    for pipeline in pipelines:
+        known = chosen.get(pipeline.head_sha)
+        if known is None or pipeline.rank > known.rank:
+            chosen[pipeline.head_sha] = pipeline
+    return chosen
+
+
 def pipelines_by_sha(
     pipelines: Iterable[Pipeline], snapshots: Iterable[MergeRequestSnapshot]
 ) -> dict[str, Pipeline]:
-    """The newest pipeline (highest id) for each sha, from both sources."""
-    newest: dict[str, Pipeline] = {}
+    """The pipeline of each tested head, from both sources (``pipelines_by_head``)."""
     candidates = list(pipelines)
     candidates += [mr.head_pipeline for mr in snapshots if mr.head_pipeline is not None]
-    for pipeline in candidates:
-        known = newest.get(pipeline.sha)
-        if known is None or pipeline.id > known.id:
-            newest[pipeline.sha] = pipeline
-    return newest
+    return pipelines_by_head(candidates)

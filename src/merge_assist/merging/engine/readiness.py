@@ -11,7 +11,7 @@ from merge_assist.merging.engine.retries import retry_failed, retry_reason
 from merge_assist.merging.engine.state import Phase
 from merge_assist.merging.engine.step import Step
 from merge_assist.merging.engine.strikes import strike
-from merge_assist.merging.engine.validation import Verdict, validate
+from merge_assist.merging.engine.validation import Verdict, head_pipeline_of, validate
 
 BLOCKED_REASON = "the last attempt failed; the queue tries again after a new push"
 
@@ -87,12 +87,7 @@ def _settle(step: Step, iid: int, verdict: Verdict, reasons: tuple[str, ...]) ->
 
 def _head_pipeline(step: Step, iid: int) -> Pipeline | None:
     """The pipeline of the MR's current head, as validation reads it."""
-    snapshot = step.snapshots[iid]
-    pipeline = step.pipelines.get(snapshot.head_sha)
-    head = snapshot.head_pipeline
-    if pipeline is None and head is not None and head.sha == snapshot.head_sha:
-        pipeline = head
-    return pipeline
+    return head_pipeline_of(step.snapshots[iid], step.pipelines)
 
 
 def _retrying(step: Step, iid: int, verdict: Verdict) -> bool:

@@ -50,8 +50,10 @@ def retry_failed(step: Step, pipeline: Pipeline, *, iids: tuple[int, ...], subje
     if pipeline.status != "failed":
         return False
     limit = step.config.pipeline_retries
+    # Kept while its head is (``Step._retries_kept``): a merged results pipeline's head is
+    # its ``source_sha``, not the merge commit it ran on.
     record = step.retries.get(pipeline.id) or PipelineRetry(
-        pipeline_id=pipeline.id, sha=pipeline.sha
+        pipeline_id=pipeline.id, sha=pipeline.head_sha
     )
     if record.refused or record.retries >= limit:
         return False
@@ -60,7 +62,7 @@ def retry_failed(step: Step, pipeline: Pipeline, *, iids: tuple[int, ...], subje
     step.emit(
         RetryPipeline(
             pipeline_id=pipeline.id,
-            sha=pipeline.sha,
+            sha=pipeline.head_sha,
             retry=retry,
             retries_allowed=limit,
             iids=iids,

@@ -159,12 +159,23 @@ def _lock_reasons(mr: MergeRequestSnapshot, locks: Sequence[FileLock]) -> list[R
     return reasons
 
 
+def head_pipeline_of(
+    mr: MergeRequestSnapshot, pipelines: Mapping[str, Pipeline]
+) -> Pipeline | None:
+    """The pipeline of the MR's current head: the one seen for that head, else the MR's
+    ``head_pipeline`` when it tests that head (a merged results pipeline's ``source_sha``);
+    a head pipeline of an older head (GitLab updates it late) is never trusted."""
+    pipeline = pipelines.get(mr.head_sha)
+    head = mr.head_pipeline
+    if pipeline is None and head is not None and head.tests(mr.head_sha):
+        pipeline = head
+    return pipeline
+
+
 def _pipeline_reasons(
     mr: MergeRequestSnapshot, pipelines: Mapping[str, Pipeline]
 ) -> tuple[list[Reason], bool]:
-    pipeline = pipelines.get(mr.head_sha)
-    if pipeline is None and mr.head_pipeline is not None and mr.head_pipeline.sha == mr.head_sha:
-        pipeline = mr.head_pipeline
+    pipeline = head_pipeline_of(mr, pipelines)
     if pipeline is None:
         return [
             Reason(

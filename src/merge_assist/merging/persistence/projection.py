@@ -62,7 +62,7 @@ class StepFacts:
 
     @property
     def pipelines(self) -> dict[str, Pipeline]:
-        """The newest observed pipeline per sha."""
+        """GitLab's pipeline of each observed head (``pipelines_by_head``)."""
         return pipelines_by_sha(self.observations.pipelines, self.observations.merge_requests)
 
 
