@@ -86,11 +86,16 @@ def extend(step: Step) -> None:
 
 def _add_car(step: Step) -> bool:
     """A car on the tail: the first group cleared by its probe, else the next ready MRs in
-    queue order; False when there is none or no tail yet."""
+    queue order — unless a probe runs on the tail: the suspects, queued before them, join the
+    train first when their probe passes (a car built on the tail meanwhile would leave the
+    probe off the tail, and its group a round behind); False when there is none, or no tail
+    yet."""
     base = _tail_sha(step)
     if base is None:
         return False
     group = train_probes.next_cleared(step)
+    if not group and train_probes.probing_on(step, base):
+        return False  # suspects first: a probe on the tail joins it when it passes
     if not group:
         ready = [
             mr

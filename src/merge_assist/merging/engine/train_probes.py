@@ -142,6 +142,16 @@ def start_probe(step: Step, tail: str, attempt_id: int) -> bool:
     return False
 
 
+def probing_on(step: Step, tail: str) -> bool:
+    """A probe built on ``tail`` (or on the chain above it) is running."""
+    chain = {step.attempts[p].tested_sha for p in step.train.chain if p in step.attempts}
+    for probe_id in step.train.probes:
+        attempt = step.attempts.get(probe_id)
+        if attempt is not None and attempt.active and attempt.base_sha in {tail, *chain}:
+            return True
+    return False
+
+
 def _chain_tail(step: Step, tail: str) -> str | None:
     """Where the next hopeful probe is built: the tree of the last one running, else the
     train's tail (None while the last one is still being built)."""
