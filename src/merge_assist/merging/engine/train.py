@@ -86,22 +86,23 @@ def extend(step: Step) -> None:
 
 def _add_car(step: Step) -> bool:
     """A car on the tail: the first group cleared by its probe, else the next ready MRs in
-    queue order — unless a probe runs on the tail: the suspects, queued before them, join the
-    train first when their probe passes (a car built on the tail meanwhile would leave the
-    probe off the tail, and its group a round behind); False when there is none, or no tail
-    yet."""
+    queue order — unless a probe of no lower priority runs on the tail: the suspects, queued
+    before them, join the train first when their probe passes (a car built on the tail
+    meanwhile would leave the probe off the tail, and its group a round behind); False when
+    there is none, or no tail yet."""
     base = _tail_sha(step)
     if base is None:
         return False
     group = train_probes.next_cleared(step)
-    if not group and train_probes.probing_on(step, base):
-        return False  # suspects first: a probe on the tail joins it when it passes
     if not group:
         ready = [
             mr
             for mr in queue_order(step.mrs.values())
             if mr.phase == Phase.READY and mr.iid in step.snapshots
         ][: step.config.batch_size]
+        probing = train_probes.probing_on(step, base)
+        if ready and probing is not None and ready[0].priority <= probing:
+            return False  # suspects first: a probe on the tail joins it when it passes
         group = tuple((mr.iid, mr.head_sha) for mr in ready)
     if not group:
         return False

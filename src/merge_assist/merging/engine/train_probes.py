@@ -142,14 +142,20 @@ def start_probe(step: Step, tail: str, attempt_id: int) -> bool:
     return False
 
 
-def probing_on(step: Step, tail: str) -> bool:
-    """A probe built on ``tail`` (or on the chain above it) is running."""
+def probing_on(step: Step, tail: str) -> int | None:
+    """The highest priority among the probes running on ``tail`` (or on the chain above it);
+    None when none runs there."""
     chain = {step.attempts[p].tested_sha for p in step.train.chain if p in step.attempts}
-    for probe_id in step.train.probes:
-        attempt = step.attempts.get(probe_id)
-        if attempt is not None and attempt.active and attempt.base_sha in {tail, *chain}:
-            return True
-    return False
+    priorities = [
+        step.mrs[m.iid].priority
+        for probe_id in step.train.probes
+        if (attempt := step.attempts.get(probe_id)) is not None
+        and attempt.active
+        and attempt.base_sha in {tail, *chain}
+        for m in attempt.members
+        if m.iid in step.mrs
+    ]
+    return max(priorities, default=None)
 
 
 def _chain_tail(step: Step, tail: str) -> str | None:
