@@ -259,32 +259,36 @@ async def test_batch_build_mr_and_pipeline_are_idempotent(
     assert not await root.list_branches(PROJECT, search=branch)
 
 
+async def built_branch(
+    port: GitLabQueuePort, root: GitLabClient, *, skip_ci: bool = False
+) -> tuple[str, str]:
+    """A new batch branch of !6 on the target, built by the port: (branch, tested sha)."""
+    branch = f"{PREFIX}/{TARGET}/{next(_branch_numbers)}"
+    build = await build_of(root, 1, branch, await head_of(root, TARGET), 6)
+    built = await port.perform(build.model_copy(update={"skip_ci": skip_ci}))
+    assert isinstance(built, BatchBuildResult)
+    assert built.sha is not None
+    return branch, built.sha
+
+
 async def test_a_stopped_attempts_pipeline_is_cancelled_once_and_a_gone_one_is_fine(
     port: GitLabQueuePort, root: GitLabClient
 ) -> None:
-    branch = f"{PREFIX}/{TARGET}/{next(_branch_numbers)}"
-    base = await head_of(root, TARGET)
-    built = await port.perform(await build_of(root, 1, branch, base, 6))
-    assert isinstance(built, BatchBuildResult)
-    assert built.sha is not None
+    branch, tested = await built_branch(port, root)
     (pipeline,) = [p for p in await root.list_pipelines(PROJECT, ref=branch) if p.ref == branch]
-    cancel = act.CancelPipeline(pipeline_id=pipeline.id, sha=built.sha)
+    cancel = act.CancelPipeline(pipeline_id=pipeline.id, sha=tested)
     assert await twice(port, cancel) == (None, None)
     after = await root.get_pipeline(PROJECT, pipeline.id)
     assert after.status in ("canceling", "canceled")
-    assert await port.perform(act.CancelPipeline(pipeline_id=999_999, sha=built.sha)) is None
+    assert await port.perform(act.CancelPipeline(pipeline_id=999_999, sha=tested)) is None
     await port.perform(act.DeleteBranch(branch=branch))
 
 
 async def test_a_pipeline_not_seen_yet_is_cancelled_by_the_sha_and_branch_of_its_attempt(
     port: GitLabQueuePort, root: GitLabClient
 ) -> None:
-    branch = f"{PREFIX}/{TARGET}/{next(_branch_numbers)}"
-    base = await head_of(root, TARGET)
-    built = await port.perform(await build_of(root, 1, branch, base, 6))
-    assert isinstance(built, BatchBuildResult)
-    assert built.sha is not None
-    cancel = act.CancelPipeline(sha=built.sha, ref=branch)  # the engine never saw its id
+    branch, tested = await built_branch(port, root)
+    cancel = act.CancelPipeline(sha=tested, ref=branch)  # the engine never saw its id
     assert await twice(port, cancel) == (None, None)
     found = [p for p in await root.list_pipelines(PROJECT, ref=branch) if p.ref == branch]
     assert found
@@ -295,20 +299,15 @@ async def test_a_pipeline_not_seen_yet_is_cancelled_by_the_sha_and_branch_of_its
 async def test_a_batch_built_with_skip_ci_runs_no_push_pipeline_but_one_started_by_the_api(
     port: GitLabQueuePort, root: GitLabClient
 ) -> None:
-    branch = f"{PREFIX}/{TARGET}/{next(_branch_numbers)}"
-    base = await head_of(root, TARGET)
-    build = (await build_of(root, 1, branch, base, 6)).model_copy(update={"skip_ci": True})
-    built = await port.perform(build)
-    assert isinstance(built, BatchBuildResult)
-    assert built.sha is not None
-    tip = await root.get_commit(PROJECT, built.sha)
+    branch, tested = await built_branch(port, root, skip_ci=True)
+    tip = await root.get_commit(PROJECT, tested)
     assert "[skip ci]" in tip.message
-    (pushed,) = await root.list_pipelines(PROJECT, sha=built.sha)
+    (pushed,) = await root.list_pipelines(PROJECT, sha=tested)
     assert pushed.status == "skipped"
-    started = await port.perform(act.RunPipeline(attempt_id=1, ref=branch, sha=built.sha))
+    started = await port.perform(act.RunPipeline(attempt_id=1, ref=branch, sha=tested))
     assert isinstance(started, PipelineResult)
     assert started.pipeline_id != pushed.id
-    newest = (await root.list_pipelines(PROJECT, sha=built.sha))[0]
+    newest = (await root.list_pipelines(PROJECT, sha=tested))[0]
     assert newest.id == started.pipeline_id
     assert newest.status not in ("skipped", "failed")
     await port.perform(act.DeleteBranch(branch=branch))

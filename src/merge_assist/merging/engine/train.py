@@ -21,7 +21,7 @@ from merge_assist.merging.engine import batch, batch_attempt, train_evidence, tr
 from merge_assist.merging.engine.batch_attempt import AttemptReport
 from merge_assist.merging.engine.lifecycle import abort_attempt
 from merge_assist.merging.engine.ordering import queue_order
-from merge_assist.merging.engine.state import Attempt, AttemptMember, Phase
+from merge_assist.merging.engine.state import Attempt, Phase
 from merge_assist.merging.engine.step import Step
 from merge_assist.merging.engine.train_probes import set_train as _set
 
@@ -107,16 +107,7 @@ def _add_car(step: Step) -> bool:
     if not group:
         return False
     attempt_id = step.new_id()
-    attempt = Attempt(
-        id=attempt_id,
-        kind="train-car",
-        members=tuple(AttemptMember(iid=iid, source_sha=sha) for iid, sha in group),
-        base_sha=base,
-        status="building",
-        started_at=step.now,
-        branch=f"{step.config.train_branch_prefix}/{step.target_branch}/{attempt_id}",
-    )
-    step.attempts[attempt_id] = attempt
+    attempt = train_probes.new_attempt(step, attempt_id, group, base, probe=False)
     for iid, _ in group:
         step.update_mr(iid, phase=Phase.MERGING)
     _set(step, cars=(*step.train.cars, attempt_id), depth=depth(step))

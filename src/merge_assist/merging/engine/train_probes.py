@@ -23,6 +23,8 @@ is caught by its probe too, once that car is ahead of it.
 
 from __future__ import annotations
 
+from typing import Literal
+
 from merge_assist.merging.engine import batch, batch_attempt, train_evidence
 from merge_assist.merging.engine.batch_attempt import AttemptReport
 from merge_assist.merging.engine.lifecycle import abort_attempt
@@ -124,22 +126,26 @@ def next_cleared(step: Step) -> Group:
 def start_probe(step: Step, tail: str, attempt_id: int) -> bool:
     """Build a probe of the first group waiting: a suspect alone on ``tail`` (the train's),
     else a hopeful one on the chain; False when none can start now."""
-    while step.train.suspects:
-        group, rest = step.train.suspects[0], step.train.suspects[1:]
-        set_train(step, suspects=rest)
-        kept = still_suspect(step, group)
-        if kept:
-            _start(step, kept, tail, attempt_id, chained=False)
-            return True
+    group = _next_waiting(step, "suspects")
+    if group:
+        _start(step, group, tail, attempt_id, chained=False)
+        return True
     base = _chain_tail(step, tail)
-    while step.train.hopeful and base is not None:
-        group, rest = step.train.hopeful[0], step.train.hopeful[1:]
-        set_train(step, hopeful=rest)
-        kept = still_suspect(step, group)
-        if kept:
-            _start(step, kept, base, attempt_id, chained=True)
-            return True
+    group = _next_waiting(step, "hopeful") if base is not None else ()
+    if base is not None and group:
+        _start(step, group, base, attempt_id, chained=True)
+        return True
     return False
+
+
+def _next_waiting(step: Step, queue: Literal["suspects", "hopeful"]) -> Group:
+    """Take the first group of ``queue`` still as it was (empty: none)."""
+    while waiting := getattr(step.train, queue):
+        set_train(step, **{queue: waiting[1:]})
+        kept = still_suspect(step, waiting[0])
+        if kept:
+            return kept
+    return ()
 
 
 def probing_on(step: Step, tail: str) -> int | None:
@@ -168,9 +174,8 @@ def _chain_tail(step: Step, tail: str) -> str | None:
     return tail
 
 
-def _start(step: Step, group: Group, base: str, attempt_id: int, *, chained: bool) -> None:
-    if base == step.target_sha:
-        remember_good(step, base)
+def new_attempt(step: Step, attempt_id: int, group: Group, base: str, *, probe: bool) -> Attempt:
+    """A train car or probe of ``group`` to build on ``base`` (recorded in the step)."""
     attempt = Attempt(
         id=attempt_id,
         kind="train-car",
@@ -178,10 +183,17 @@ def _start(step: Step, group: Group, base: str, attempt_id: int, *, chained: boo
         base_sha=base,
         status="building",
         started_at=step.now,
-        probe=True,
+        probe=probe,
         branch=f"{step.config.train_branch_prefix}/{step.target_branch}/{attempt_id}",
     )
     step.attempts[attempt_id] = attempt
+    return attempt
+
+
+def _start(step: Step, group: Group, base: str, attempt_id: int, *, chained: bool) -> None:
+    if base == step.target_sha:
+        remember_good(step, base)
+    attempt = new_attempt(step, attempt_id, group, base, probe=True)
     chain = (*step.train.chain, attempt_id) if chained else step.train.chain
     set_train(step, probes=(*step.train.probes, attempt_id), chain=chain)
     iids = tuple(iid for iid, _ in group)
