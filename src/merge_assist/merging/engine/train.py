@@ -86,20 +86,21 @@ def extend(step: Step) -> None:
 
 def _add_car(step: Step) -> bool:
     """A car on the tail: the first group cleared by its probe, else the next ready MRs in
-    queue order — unless a probe of no lower priority runs on the tail: the suspects, queued
-    before them, join the train first when their probe passes (a car built on the tail
-    meanwhile would leave the probe off the tail, and its group a round behind); False when
-    there is none, or no tail yet."""
+    queue order (``_car_size`` of them) — unless a probe of no lower priority runs on the
+    tail: the suspects, queued before them, join the train first when their probe passes (a
+    car built on the tail meanwhile would leave the probe off the tail, and its group a round
+    behind); False when there is none, or no tail yet."""
     base = _tail_sha(step)
     if base is None:
         return False
     group = train_probes.next_cleared(step)
     if not group:
-        ready = [
+        waiting = [
             mr
             for mr in queue_order(step.mrs.values())
             if mr.phase == Phase.READY and mr.iid in step.snapshots
-        ][: step.config.batch_size]
+        ]
+        ready = waiting[: _car_size(step, len(waiting))]
         probing = train_probes.probing_on(step, base)
         if ready and probing is not None and ready[0].priority <= probing:
             return False  # suspects first: a probe on the tail joins it when it passes
@@ -115,6 +116,16 @@ def _add_car(step: Step) -> bool:
     step.history("train_car_started", iids, f"train-car:{attempt_id}:started", base=base)
     batch_attempt.begin(step, attempt)
     return True
+
+
+def _car_size(step: Step, waiting: int) -> int:
+    """The ready MRs spread over the cars that may still start (up to ``batch_size`` each,
+    the runners of the probes due kept): a long queue fills whole cars, a short one gets
+    small cars, so a culprit holds back as few good MRs as possible."""
+    probes_due = len(step.train.suspects) + len(step.train.hopeful)  # their runners come next
+    runners = step.config.train_depth - _in_flight(step) - probes_due
+    slots = min(depth(step) - len(step.train.cars), runners)
+    return min(step.config.batch_size, max(1, -(-waiting // max(1, slots))))
 
 
 def _tail_sha(step: Step) -> str | None:
@@ -292,7 +303,8 @@ def _advance_behind(step: Step) -> None:
 
 def _fail(step: Step, index: int) -> None:
     """Car ``index`` failed: the cars behind it are rebuilt without its members, which become
-    suspects (a lone member at the head, on the target, is the culprit)."""
+    suspects (a lone member on a tree known to pass — the target, or a car ahead that
+    passed — is the culprit)."""
     attempt = step.attempts[step.train.cars[index]]
     members = tuple((m.iid, m.source_sha) for m in attempt.members if m.status == "merged")
     good_base = index == 0 or train_evidence.known_good(step, attempt.base_sha)
@@ -304,7 +316,7 @@ def _fail(step: Step, index: int) -> None:
     _set(step, cars=step.train.cars[:index], depth=max(1, depth(step) - 1))
     iids = tuple(iid for iid, _ in members)
     step.history("train_car_failed", iids, f"train-car:{attempt.id}:failed")
-    if len(members) == 1 and index == 0:
+    if len(members) == 1 and good_base:  # alone on a tree known to pass (retried first)
         train_probes.strike_culprit(step, members[0][0], attempt)
         return
     step.note(f"train car {attempt.id} failed: its members are probed beside the train")
