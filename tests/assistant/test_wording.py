@@ -52,6 +52,7 @@ def test_every_reason_the_engine_gives_is_classified_back_to_its_code() -> None:
             head_pipeline=Pipeline(id=10, sha=HEAD, status="running"),
         ),
         _messages(head_pipeline=Pipeline(id=11, sha=HEAD, status="failed")),
+        _messages(head_pipeline=Pipeline(id=12, sha=HEAD, status="manual")),
         _messages(bot_is_assignee=False),
     ]
     seen: set[str] = set()

@@ -198,10 +198,14 @@ def job_trace(
 def play_job(
     project_id: str, job_id: int, caller: WriterDep, sandbox: SandboxDep
 ) -> dict[str, Any]:
-    """Simulated jobs are never manual: GitLab's answer for an unplayable job."""
+    """Play a manual job (``lib/api/ci/jobs.rb``): it queues and runs; any other job is
+    GitLab's ``400 Unplayable Job``."""
     project = project_for(sandbox, caller, project_id, AccessLevel.DEVELOPER)
-    _job(sandbox, project, job_id)
-    raise ApiError(400, "400 Unplayable Job")
+    pipeline, job = _job(sandbox, project, job_id)
+    if not sandbox.ci.play(job.id):
+        raise ApiError(400, "400 Unplayable Job")
+    pipeline.updated_at = sandbox.now()
+    return render_job(sandbox, project, pipeline, job, caller.user)
 
 
 @router.post(P + "/jobs/{job_id}/retry", status_code=201)

@@ -9,8 +9,12 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Literal
 
 DEFAULT_FAIL_MARKER = "sandbox-ci: fail"
+
+# GitLab's ``when`` of a job, as far as the simulator's single job has one.
+JobWhen = Literal["on_success", "manual", "delayed"]
 
 
 @dataclass
@@ -22,6 +26,12 @@ class CiRules:
     flake_rate: float = 0.0
     duration_seconds: tuple[float, float] = (60.0, 180.0)  # uniform range, simulated seconds
     runner_capacity: int = 4
+    # ``when: manual`` (blocking): a tree with a line containing it waits, ``manual``, until
+    # someone plays its job (``doc/ci/jobs/job_control.md``). None: no manual jobs.
+    manual_marker: str | None = None
+    # ``when: delayed``: a tree with it is ``scheduled`` for ``delay_seconds``, then runs.
+    delayed_marker: str | None = None
+    delay_seconds: float = 60.0
 
     def __post_init__(self) -> None:
         low, high = self.duration_seconds
@@ -33,6 +43,10 @@ class CiRules:
             raise ValueError("runner_capacity must be at least 1.")
         if not self.fail_marker:
             raise ValueError("fail_marker must not be empty.")
+        if "" in (self.manual_marker, self.delayed_marker):
+            raise ValueError("manual_marker and delayed_marker must not be empty.")
+        if self.delay_seconds < 0:
+            raise ValueError("delay_seconds must not be negative.")
         if any(not group or not all(group) for group in self.fail_together):
             raise ValueError("Every fail_together group needs at least one non-empty marker.")
 
@@ -53,6 +67,7 @@ class TreeContentVerdict:
     tree_digest: str
     failures: tuple[MarkerHit, ...]  # empty when no marker breaks the tree
     failure_kind: str | None  # "fail_marker" | "fail_together" | None
+    when: JobWhen = "on_success"  # how the job starts (GitLab's ``when``)
 
 
 @dataclass(frozen=True)
@@ -85,17 +100,28 @@ def find_marker(files: Mapping[str, bytes], marker: str) -> MarkerHit | None:
 
 
 def judge_content(rules: CiRules, files: Mapping[str, bytes]) -> TreeContentVerdict:
-    """Check the fail marker, then every ``fail_together`` group, against a tree."""
+    """Check the fail marker, then every ``fail_together`` group, against a tree; and how
+    its job starts (the manual marker wins over the delayed one)."""
     digest = tree_digest(files)
+    when = job_when(rules, files)
     alone = find_marker(files, rules.fail_marker)
     if alone is not None:
-        return TreeContentVerdict(digest, (alone,), "fail_marker")
+        return TreeContentVerdict(digest, (alone,), "fail_marker", when)
     for group in rules.fail_together:
         hits = [find_marker(files, marker) for marker in group]
         if all(hit is not None for hit in hits):
             found = tuple(hit for hit in hits if hit is not None)
-            return TreeContentVerdict(digest, found, "fail_together")
-    return TreeContentVerdict(digest, (), None)
+            return TreeContentVerdict(digest, found, "fail_together", when)
+    return TreeContentVerdict(digest, (), None, when)
+
+
+def job_when(rules: CiRules, files: Mapping[str, bytes]) -> JobWhen:
+    """``manual`` or ``delayed`` when the tree holds that marker, else ``on_success``."""
+    if rules.manual_marker is not None and find_marker(files, rules.manual_marker) is not None:
+        return "manual"
+    if rules.delayed_marker is not None and find_marker(files, rules.delayed_marker) is not None:
+        return "delayed"
+    return "on_success"
 
 
 def unit_interval(*parts: object) -> float:

@@ -27,6 +27,9 @@ logger = logging.getLogger(__name__)
 
 # Simulated seconds a canceled running job stays ``canceling`` (its runner stops it).
 CANCELING_SECONDS = 2.0
+# ``Ci::HasStatus::CANCELABLE_STATUSES`` leaves these out.
+_NOT_CANCELABLE = frozenset({PipelineStatus.canceling, PipelineStatus.manual})
+_PLAYABLE = frozenset({PipelineStatus.manual, PipelineStatus.scheduled})
 
 ReadTree = Callable[[str, str], Mapping[str, bytes]]
 OnChange = Callable[[PipelineRun], Awaitable[None]]
@@ -60,6 +63,8 @@ class CiSimulator:
         self._by_commit: dict[tuple[str, str], TreeContentVerdict] = {}
         self._next_job_id = first_job_id
         self._canceling: set[int] = set()  # running pipelines told to stop
+        self._created: deque[int] = deque()  # created pipelines whose job's ``when`` is unread
+        self._scheduled: dict[int, float] = {}  # delayed pipeline id -> simulated start time
         self._loop: asyncio.AbstractEventLoop | None = None
         self._wake = asyncio.Event()
         self._stopping = False
@@ -75,7 +80,23 @@ class CiSimulator:
         run.created_at = run.created_at or now
         self._runs[run.id] = run
         self._new_job(run)
-        self._enqueue(run)
+        if self.rules.manual_marker is None and self.rules.delayed_marker is None:
+            self._enqueue(run)  # every job is ``on_success``: no tree to read first
+            return
+        self._created.append(run.id)
+        self._signal()
+
+    def play(self, job_id: int) -> bool:
+        """Play a ``manual`` job, or a ``scheduled`` one before its time (``POST
+        /jobs/:id/play``): its pipeline queues and runs like any; False when the job is
+        neither (GitLab's ``playable?``)."""
+        for run in self._runs.values():
+            job = run.current_job
+            if job is not None and job.id == job_id and job.status in _PLAYABLE:
+                self._scheduled.pop(run.id, None)
+                self._enqueue(run)
+                return True
+        return False
 
     def record(self, run: PipelineRun) -> None:
         """Keep a pipeline that never runs (``skipped``), so it is listed and counted."""
@@ -86,9 +107,10 @@ class CiSimulator:
     def cancel(self, pipeline_id: int) -> bool:
         """Cancel a pipeline: a running one goes ``canceling`` until its runner stops it
         (``CANCELING_SECONDS``), then ``canceled``; a waiting one at once. False when it is
-        unknown, finished, or already canceling."""
+        unknown, finished, already canceling or ``manual`` (GitLab's
+        ``CANCELABLE_STATUSES`` leave a manual job out)."""
         run = self._runs.get(pipeline_id)
-        if run is None or run.status.finished or run.status is PipelineStatus.canceling:
+        if run is None or run.status.finished or run.status in _NOT_CANCELABLE:
             return False
         if run.status is PipelineStatus.running:
             run.status = PipelineStatus.canceling
@@ -100,8 +122,10 @@ class CiSimulator:
             self._announce.append(run)
             self._signal()
             return True
-        if pipeline_id in self._queue:
-            self._queue.remove(pipeline_id)
+        for waiting in (self._queue, self._created):
+            if pipeline_id in waiting:
+                waiting.remove(pipeline_id)
+        self._scheduled.pop(pipeline_id, None)
         self._forget_running(pipeline_id)
         self._finish(run, PipelineStatus.canceled, "The pipeline was canceled.")
         self._announce.append(run)
@@ -164,6 +188,8 @@ class CiSimulator:
         self._verdicts.clear()
         self._durations.clear()
         self._canceling.clear()
+        self._created.clear()
+        self._scheduled.clear()
         self._announce.clear()
         self._announced.clear()
         self._signal()
@@ -180,7 +206,9 @@ class CiSimulator:
                 await self._step()
                 if self._stopping:
                     break
-                await self._wait(min(self._due.values(), default=None))
+                await self._wait(
+                    min([*self._due.values(), *self._scheduled.values()], default=None)
+                )
         finally:
             self._stopped.set()
 
@@ -195,7 +223,13 @@ class CiSimulator:
 
     async def _step(self) -> None:
         await self._flush_announcements()
+        await self._read_when()
         now = self.clock.monotonic()
+        for pipeline_id, start in sorted(self._scheduled.items(), key=lambda item: item[::-1]):
+            if start <= now:
+                del self._scheduled[pipeline_id]
+                self._enqueue(self._runs[pipeline_id])  # the delayed job's time has come
+        await self._flush_announcements()  # "pending" is told before "running"
         for pipeline_id in sorted(self._due, key=lambda p: (self._due[p], p)):
             if pipeline_id in self._due and self._due[pipeline_id] <= now:
                 await self._complete(pipeline_id)
@@ -204,6 +238,35 @@ class CiSimulator:
             if run is not None:
                 await self._start(run)
         await self._flush_announcements()
+
+    async def _read_when(self) -> None:
+        """Move created pipelines on by their job's ``when``: ``manual`` waits to be played,
+        ``delayed`` is ``scheduled`` for ``delay_seconds``, anything else queues."""
+        while self._created:
+            run = self._runs.get(self._created.popleft())
+            if run is None:
+                continue
+            try:
+                content = await asyncio.to_thread(self._content, run.project_key, run.sha)
+                when = content.when
+            except Exception:  # unreadable: queue it; starting it fails it with the error
+                when = "on_success"
+            if run.status is not PipelineStatus.created:
+                continue  # canceled while the tree was read
+            if when == "manual":
+                self._hold(run, PipelineStatus.manual)
+            elif when == "delayed":
+                self._scheduled[run.id] = self.clock.monotonic() + self.rules.delay_seconds
+                self._hold(run, PipelineStatus.scheduled)
+            else:
+                self._enqueue(run)
+
+    def _hold(self, run: PipelineRun, status: PipelineStatus) -> None:
+        run.status = status
+        job = run.current_job
+        if job is not None:
+            job.status = status
+        self._announce.append(run)
 
     async def _wait(self, deadline: float | None) -> None:
         waiters: list[asyncio.Task[object]] = [asyncio.ensure_future(self._wake.wait())]

@@ -32,7 +32,7 @@ class ExplainedReason(BaseModel):
     text: str  # plain words for the author
     detail: str  # the queue's or GitLab's own wording
     waiting: bool  # resolves by itself (a running pipeline, GitLab checking)
-    held: bool  # nobody's fault in the MR (a vault check-out by someone else)
+    held: bool  # nobody's fault in the MR (a vault check-out by someone else, a manual job)
     fix: str  # what resolves it
     source: ReasonSource  # stored by the queue, or seen on GitLab now
 

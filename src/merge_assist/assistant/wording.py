@@ -60,6 +60,11 @@ WORDINGS: dict[str, Wording] = {
     "pipeline_running": Wording(
         "Its pipeline is still running.", "Nothing: the queue goes on when it finishes.", True
     ),
+    "pipeline_manual": Wording(
+        "Its pipeline waits for a manual job, which never runs by itself.",
+        "Someone allowed to run the job plays it in GitLab; the queue goes on once it passes.",
+        held=True,
+    ),
     "pipeline_failed": Wording(
         "The pipeline of its latest commit failed.", "Fix what the failing jobs report and push."
     ),
@@ -103,6 +108,7 @@ _MESSAGES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("file_locked", r"^`.*` is checked out in the vault by @"),
         ("no_pipeline", r"^no pipeline has run yet for "),
         ("pipeline_running", r"^pipeline #\d+ is \w+$"),
+        ("pipeline_manual", r"^pipeline #\d+ waits for a manual job"),
         ("pipeline_failed", r"^pipeline #\d+ \w+ for "),
         ("pipeline_retried", r"^pipeline #\d+ failed and is retried"),
         ("blocked", r"^the last attempt failed; the queue tries again after a new push"),

@@ -14,7 +14,8 @@ import gitlab
 import httpx
 
 from gitlab_sandbox.ci.pipeline import PipelineStatus
-from gitlab_sandbox.testing import RunningSandbox
+from gitlab_sandbox.testing import RunningSandbox, run_sandbox
+from tests.gitlab_sandbox.api.conftest import scenario
 
 
 def _http(sandbox: RunningSandbox, username: str) -> httpx.Client:
@@ -96,3 +97,43 @@ def test_cancel_of_a_running_pipeline_goes_through_canceling(
     assert project.pipelines.get(pipeline.id).status == "canceling"
     sandbox.advance_clock(3)
     sandbox.wait_until(lambda: project.pipelines.get(pipeline.id).status == "canceled")
+
+
+def test_a_manual_job_waits_until_it_is_played_over_the_jobs_api() -> None:
+    """A blocking manual job makes the pipeline ``manual`` (``doc/ci/jobs/job_control.md``,
+    ``lib/gitlab/ci/status/composite.rb``); ``POST /projects/:id/jobs/:job_id/play``
+    (``lib/api/ci/jobs.rb``) answers 200 with the job and runs it; a job that is not
+    playable is ``400 Unplayable Job``."""
+    ci = {"duration_seconds": [5, 10], "manual_marker": "sandbox-ci: manual"}
+    with run_sandbox(scenario(ci=ci), clock_speed=0) as sandbox:
+        project = gitlab.Gitlab(sandbox.url, private_token=sandbox.token_for("alice")).projects.get(
+            "acme/app"
+        )
+        commit = project.commits.create(
+            {
+                "branch": "feature-a",
+                "commit_message": "Deploy by hand",
+                "actions": [
+                    {
+                        "action": "create",
+                        "file_path": "deploy.sh",
+                        "content": "# sandbox-ci: manual\n",
+                    }
+                ],
+            }
+        )
+        [pipeline] = project.pipelines.list(sha=commit.id)
+        sandbox.wait_until(lambda: project.pipelines.get(pipeline.id).status == "manual")
+        [job] = project.pipelines.get(pipeline.id).jobs.list()
+        assert job.status == "manual"
+        assert [p.id for p in project.pipelines.list(status="manual")] == [pipeline.id]
+        with _http(sandbox, "alice") as http:
+            played = http.post(f"/projects/acme%2Fapp/jobs/{job.id}/play")
+            assert played.status_code == 200
+            assert played.json()["id"] == job.id
+            again = http.post(f"/projects/acme%2Fapp/jobs/{job.id}/play")
+            assert again.status_code == 400
+            assert again.json() == {"message": "400 Unplayable Job"}
+        sandbox.wait_until(lambda: project.pipelines.get(pipeline.id).status == "running")
+        sandbox.advance_clock(10)
+        sandbox.wait_until(lambda: project.pipelines.get(pipeline.id).status == "success")

@@ -47,6 +47,22 @@ def test_fail_together_needs_every_marker_of_the_group() -> None:
     assert "b.txt" in verdict.reason
 
 
+def test_when_markers_make_a_manual_or_delayed_job_and_leave_the_verdict_alone() -> None:
+    """``when: manual`` / ``when: delayed`` (``doc/ci/jobs/job_control.md``) only change how
+    the job starts; the manual marker wins over the delayed one."""
+    rules = CiRules(manual_marker="ci-manual", delayed_marker="ci-delayed")
+    manual = {**CLEAN, "deploy.sh": b"# ci-manual\n"}
+    delayed = {**CLEAN, "later.sh": b"# ci-delayed\n"}
+    assert judge_content(rules, CLEAN).when == "on_success"
+    assert judge_content(rules, manual).when == "manual"
+    assert judge_content(rules, delayed).when == "delayed"
+    assert judge_content(rules, {**manual, **delayed}).when == "manual"
+    assert judge_content(CiRules(), manual).when == "on_success"
+    broken = {**manual, "x.py": b"# sandbox-ci: fail\n"}
+    assert judge_content(rules, broken).when == "manual"
+    assert not decide(rules, 1, judge_content(rules, broken), 1).passed
+
+
 def test_digest_depends_on_content_not_order() -> None:
     reordered = dict(reversed(list(CLEAN.items())))
     assert tree_digest(CLEAN) == tree_digest(reordered)
@@ -101,6 +117,9 @@ def test_different_seeds_draw_different_durations() -> None:
         {"runner_capacity": 0},
         {"fail_marker": ""},
         {"fail_together": [[]]},
+        {"manual_marker": ""},
+        {"delayed_marker": ""},
+        {"delay_seconds": -1.0},
     ],
 )
 def test_rejects_impossible_rules(kwargs: dict[str, object]) -> None:

@@ -16,7 +16,11 @@ TREES: dict[str, dict[str, bytes]] = {
     "bad": {"README.md": b"ok\n", "lib/x.py": b"# sandbox-ci: fail\n"},
     "half-a": {"a.py": b"# semantic-a\n"},
     "both": {"a.py": b"# semantic-a\n", "b.py": b"# semantic-b\n"},
+    "manual": {"deploy.py": b"# sandbox-ci: manual\n"},
+    "manual-bad": {"deploy.py": b"# sandbox-ci: manual\n# sandbox-ci: fail\n"},
+    "delayed": {"later.py": b"# sandbox-ci: delayed\n"},
 }
+WHEN_RULES = {"manual_marker": "sandbox-ci: manual", "delayed_marker": "sandbox-ci: delayed"}
 
 
 def read_tree(project_key: str, sha: str) -> Mapping[str, bytes]:
@@ -232,3 +236,92 @@ async def test_unreadable_tree_fails_the_pipeline() -> None:
     assert run is not None
     assert run.status is PipelineStatus.failed
     assert "no commit gone" in (run.failure_reason or "")
+
+
+async def test_a_manual_job_blocks_the_pipeline_until_it_is_played() -> None:
+    """``when: manual`` (blocking, ``doc/ci/jobs/job_control.md``): the pipeline reads
+    ``manual`` (``lib/gitlab/ci/status/composite.rb``) and never finishes by itself; a manual
+    job is not cancelable (``Ci::HasStatus::CANCELABLE_STATUSES``); played
+    (``lib/api/ci/jobs.rb`` ``play``), it runs and fails or passes like any job."""
+    clock = SandboxClock(speed=0)
+    rules = CiRules(runner_capacity=1, duration_seconds=(30, 30), **WHEN_RULES)
+    simulator, recorder = make(rules, clock)
+    task = await launch(simulator)
+    simulator.submit(PipelineRun(1, "p", "manual-bad", "main"))
+    simulator.submit(PipelineRun(2, "p", "good", "main"))
+    blocked, other = simulator.get(1), simulator.get(2)
+    assert blocked is not None
+    assert other is not None
+    await until(lambda: blocked.status is PipelineStatus.manual)
+    await until(lambda: other.status is PipelineStatus.running)  # manual takes no runner
+    clock.advance(600)
+    await until(lambda: other.status is PipelineStatus.success)
+    assert blocked.status is PipelineStatus.manual
+    assert not simulator.cancel(1)
+    job = blocked.current_job
+    assert job is not None
+    assert job.status is PipelineStatus.manual
+    assert not simulator.play(other.jobs[0].id)  # a finished job is not playable
+    assert simulator.play(job.id)
+    assert not simulator.play(job.id)
+    await until(lambda: blocked.status is PipelineStatus.running)
+    clock.advance(30)
+    await until(lambda: blocked.status is PipelineStatus.failed)
+    await simulator.stop()
+    await task
+    assert [status for pid, status in recorder.transitions if pid == 1] == [
+        "manual",
+        "pending",
+        "running",
+        "failed",
+    ]
+
+
+async def test_a_delayed_job_is_scheduled_then_runs() -> None:
+    """``when: delayed`` with ``start_in`` (``doc/ci/jobs/job_control.md``): ``scheduled``
+    until its time, then pending and running; playing it starts it at once."""
+    clock = SandboxClock(speed=0)
+    rules = CiRules(duration_seconds=(10, 10), delay_seconds=120, **WHEN_RULES)
+    simulator, recorder = make(rules, clock)
+    task = await launch(simulator)
+    simulator.submit(PipelineRun(1, "p", "delayed", "main"))
+    simulator.submit(PipelineRun(2, "p", "delayed", "main"))
+    late, played = simulator.get(1), simulator.get(2)
+    assert late is not None
+    assert played is not None
+    await until(lambda: late.status is PipelineStatus.scheduled)
+    await until(lambda: played.status is PipelineStatus.scheduled)
+    clock.advance(119)
+    assert simulator.play(played.jobs[0].id)
+    await until(lambda: played.status is PipelineStatus.running)
+    assert late.status is PipelineStatus.scheduled
+    clock.advance(1)
+    await until(lambda: late.status is PipelineStatus.running)
+    clock.advance(10)
+    await until(lambda: done(simulator))
+    await simulator.stop()
+    await task
+    assert [status for pid, status in recorder.transitions if pid == 1] == [
+        "scheduled",
+        "pending",
+        "running",
+        "success",
+    ]
+    assert played.status is PipelineStatus.success
+
+
+async def test_a_scheduled_pipeline_can_be_canceled() -> None:
+    """``scheduled`` is cancelable (``Ci::HasStatus::CANCELABLE_STATUSES``)."""
+    clock = SandboxClock(speed=0)
+    simulator, _ = make(CiRules(**WHEN_RULES), clock)
+    task = await launch(simulator)
+    simulator.submit(PipelineRun(1, "p", "delayed", "main"))
+    run = simulator.get(1)
+    assert run is not None
+    await until(lambda: run.status is PipelineStatus.scheduled)
+    assert simulator.cancel(1)
+    clock.advance(3600)
+    await until(lambda: run.status is PipelineStatus.canceled)
+    await simulator.stop()
+    await task
+    assert run.status is PipelineStatus.canceled

@@ -77,13 +77,32 @@ def test_gitlab_17_blockers_fail_with_their_reason(status: str, code: str) -> No
     assert codes(verdict) == {code}
 
 
-@pytest.mark.parametrize("status", ["running", "pending", "created", "manual"])
+@pytest.mark.parametrize(
+    "status",
+    ["running", "pending", "created", "scheduled", "waiting_for_resource", "preparing"],
+)
 def test_a_running_head_pipeline_is_waiting_not_failing(status: str) -> None:
+    """Every GitLab status that moves on by itself (``app/models/concerns/ci/has_status.rb``):
+    a delayed job's time comes, a resource group frees, a runner finishes preparing."""
     head = sha("a")
     verdict = check(snapshot(1, head_sha=head, head_pipeline=pipeline(head, status)))
     assert verdict.status == "waiting"
     assert not verdict.ci_finished
     assert verdict.failing_reasons == ()
+
+
+def test_a_head_pipeline_waiting_for_a_manual_job_holds_the_mr_and_says_who_must_act() -> None:
+    """``manual`` (a blocking manual job, ``doc/ci/jobs/job_control.md``) never finishes by
+    itself: a held reason (no strike), not a silent wait."""
+    head = sha("a")
+    verdict = check(snapshot(1, head_sha=head, head_pipeline=pipeline(head, "manual", 9)))
+    assert verdict.status == "failing"
+    assert verdict.only_held
+    assert not verdict.ci_finished
+    assert codes(verdict) == {"pipeline_manual"}
+    assert verdict.reasons[0].message == (
+        "pipeline #9 waits for a manual job: someone must play it in GitLab"
+    )
 
 
 @pytest.mark.parametrize("status", ["failed", "canceled", "skipped"])

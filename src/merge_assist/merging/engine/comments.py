@@ -16,6 +16,11 @@ TEMPLATES: dict[str, str] = {
         "This merge request waits before it can merge:\n\n{reasons}\n\nNothing to fix on "
         "your side: the queue merges it once the file is checked in (no attempt is counted)."
     ),
+    "manual_job": (
+        "This merge request waits before it can merge:\n\n{reasons}\n\nA manual job never "
+        "runs by itself: someone allowed to run it must play it in GitLab. The queue merges "
+        "this merge request once its pipeline passes (no attempt is counted)."
+    ),
     "rejected": (
         "This merge request was rejected by the merge queue after {max_attempts} failed "
         "attempts:\n\n{reasons}\n\nThe bot has been unassigned. Assign it again (as assignee "

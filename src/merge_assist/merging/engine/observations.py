@@ -14,10 +14,14 @@ PipelineVerdict = Literal["passed", "failed", "running"]
 PASSED_STATUSES = frozenset({"success"})
 # skipped counts as a failure: nothing was tested, so the tree is not known to be green.
 FAILED_STATUSES = frozenset({"failed", "canceled", "skipped"})
+# A blocking manual job (``when: manual``) holds the pipeline ``manual`` until someone plays
+# it: it never finishes by itself (``scheduled``, ``waiting_for_resource``, ``preparing`` do).
+BLOCKED_STATUSES = frozenset({"manual"})
 
 
 def pipeline_verdict(status: str) -> PipelineVerdict:
-    """Success passes; failed/canceled/skipped fail; every other status is still running."""
+    """Success passes; failed/canceled/skipped fail; every other status is still running
+    (``manual`` too, which ``Pipeline.blocked`` tells apart: it waits for a person)."""
     if status in PASSED_STATUSES:
         return "passed"
     if status in FAILED_STATUSES:
@@ -49,6 +53,11 @@ class Pipeline(Frozen):
     def verdict(self) -> PipelineVerdict:
         """What this pipeline's status means for the engine."""
         return pipeline_verdict(self.status)
+
+    @property
+    def blocked(self) -> bool:
+        """Waits for someone to play a manual job in GitLab: it never finishes by itself."""
+        return self.status in BLOCKED_STATUSES
 
     @property
     def head_sha(self) -> str:

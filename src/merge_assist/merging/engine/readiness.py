@@ -11,7 +11,13 @@ from merge_assist.merging.engine.retries import retry_failed, retry_reason
 from merge_assist.merging.engine.state import Phase
 from merge_assist.merging.engine.step import Step
 from merge_assist.merging.engine.strikes import strike
-from merge_assist.merging.engine.validation import Verdict, head_pipeline_of, validate
+from merge_assist.merging.engine.validation import (
+    MANUAL_JOB,
+    Reason,
+    Verdict,
+    head_pipeline_of,
+    validate,
+)
 
 BLOCKED_REASON = "the last attempt failed; the queue tries again after a new push"
 
@@ -110,13 +116,22 @@ def _retrying(step: Step, iid: int, verdict: Verdict) -> bool:
 
 
 def _hold(step: Step, iid: int, verdict: Verdict, reasons: tuple[str, ...]) -> None:
-    """Not ready until someone else acts (a vault check-in): say so once, never strike."""
+    """Not ready until someone else acts (a vault check-in, a manual job to play): say so
+    once, never strike."""
     mr = step.update_mr(iid, phase=Phase.NOT_READY, reasons=reasons)
-    held = [reason.message for reason in verdict.failing_reasons]
+    manual = [r for r in verdict.failing_reasons if r.code == MANUAL_JOB]
+    locked = [r for r in verdict.failing_reasons if r.code != MANUAL_JOB]
+    for template, held in (("manual_job", manual), ("held", locked)):
+        if held:
+            _say_held(step, iid, mr.head_sha, template, held)
+
+
+def _say_held(step: Step, iid: int, head_sha: str, template: str, held: list[Reason]) -> None:
+    messages = [reason.message for reason in held]
     step.comment(
         iid,
-        "held",
-        mr.head_sha,
-        hashlib.sha256("\n".join(held).encode()).hexdigest()[:8],
-        reasons=bullet_list(held),
+        template,
+        head_sha,
+        hashlib.sha256("\n".join(messages).encode()).hexdigest()[:8],
+        reasons=bullet_list(messages),
     )

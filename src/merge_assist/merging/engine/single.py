@@ -131,6 +131,10 @@ def _testing(step: Step, attempt: Attempt, iid: int) -> Attempt:
         return attempt
     if pipeline.id not in attempt.pipeline_ids:
         attempt = step.update_attempt(attempt.id, pipeline_ids=(*attempt.pipeline_ids, pipeline.id))
+    if pipeline.blocked:
+        # It never finishes by itself: validation holds the MR, saying who must act.
+        abort_attempt(step, attempt.id, f"pipeline #{pipeline.id} waits for a manual job")
+        return step.attempts[attempt.id]
     if pipeline.verdict == "running":
         return attempt
     if pipeline.verdict == "failed":

@@ -13,6 +13,8 @@ VerdictStatus = Literal["passing", "waiting", "failing"]
 
 # detailed_merge_status values that only mean "GitLab has not finished looking".
 _CHECKING_STATUSES = frozenset({"checking", "unchecked", "preparing", "approvals_syncing"})
+# The code of the reason a head pipeline waiting for a manual job gives.
+MANUAL_JOB = "pipeline_manual"
 
 
 class Reason(Frozen):
@@ -187,8 +189,17 @@ def _pipeline_reasons(
     verdict = pipeline.verdict
     if verdict == "passed":
         return [], True
+    if pipeline.blocked:
+        return [manual_job_reason(pipeline)], False
     if verdict == "running":
         message = f"pipeline #{pipeline.id} is {pipeline.status}"
         return [Reason(code="pipeline_running", message=message, waiting=True)], False
     message = f"pipeline #{pipeline.id} {pipeline.status} for {mr.head_sha[:8]}"
     return [Reason(code="pipeline_failed", message=message)], True
+
+
+def manual_job_reason(pipeline: Pipeline) -> Reason:
+    """The head pipeline waits for a manual job: nobody's fault in the MR and it never
+    resolves by itself, so the MR is held (one comment, no strike) until someone plays it."""
+    message = f"pipeline #{pipeline.id} waits for a manual job: someone must play it in GitLab"
+    return Reason(code=MANUAL_JOB, message=message, held=True)
