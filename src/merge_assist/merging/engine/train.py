@@ -69,13 +69,13 @@ def progress(step: Step) -> None:
 
 
 def extend(step: Step) -> None:
-    """Add cars at the tail up to the train's depth (one per built car ahead), then probes of
-    the suspects on the runners left (``train_depth`` in all)."""
+    """Add cars at the tail up to the train's depth on the runners the probes due leave, then
+    probes of the suspects (``train_depth`` runners in all)."""
     if step.config.strategy != "train" or step.target_sha is None or step.run is not None:
         return
     if _foreign_attempts(step):
         return
-    while len(step.train.cars) < depth(step) and _in_flight(step) < step.config.train_depth:
+    while len(step.train.cars) < depth(step) and _runners_for_cars(step) > 0:
         if not _add_car(step):
             break
     while _in_flight(step) < step.config.train_depth:
@@ -118,13 +118,18 @@ def _add_car(step: Step) -> bool:
     return True
 
 
+def _runners_for_cars(step: Step) -> int:
+    """Runners a new car may take: the budget (``train_depth``) less the cars and probes
+    running and the probes due (the suspects were queued first: their probes come first)."""
+    due = len(step.train.suspects) + len(step.train.hopeful)
+    return step.config.train_depth - _in_flight(step) - due
+
+
 def _car_size(step: Step, waiting: int) -> int:
     """The ready MRs spread over the cars that may still start (up to ``batch_size`` each,
     the runners of the probes due kept): a long queue fills whole cars, a short one gets
     small cars, so a culprit holds back as few good MRs as possible."""
-    probes_due = len(step.train.suspects) + len(step.train.hopeful)  # their runners come next
-    runners = step.config.train_depth - _in_flight(step) - probes_due
-    slots = min(depth(step) - len(step.train.cars), runners)
+    slots = min(depth(step) - len(step.train.cars), _runners_for_cars(step))
     return min(step.config.batch_size, max(1, -(-waiting // max(1, slots))))
 
 
