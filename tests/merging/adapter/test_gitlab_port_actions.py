@@ -6,6 +6,7 @@ GitLab exactly as performing it once. Each test works on its own MRs of a shared
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
@@ -131,17 +132,24 @@ async def test_unassign_removes_only_the_bot(port: GitLabQueuePort, root: GitLab
 
 
 async def test_a_rebase_moves_the_mr_onto_the_target_once(
-    port: GitLabQueuePort, root: GitLabClient
+    sandbox: RunningSandbox, port: GitLabQueuePort, root: GitLabClient
 ) -> None:
     await move_main(root, "rebase-base.txt")
     before = await root.get_merge_request(PROJECT, 5)
     onto = await head_of(root, TARGET)
     rebase = act.Rebase(iid=5, expected_head_sha=before.sha or "", onto_sha=onto)
+    # GitLab shows the rebased head on the MR a moment after its rebase ends (PostReceive):
+    # until then the action says "in progress" and never rebases again.
+    early = await port.perform(rebase)
+    await asyncio.to_thread(sandbox.catch_up)
     first, second = await twice(port, rebase)
+    assert isinstance(early, RebaseResult)
+    assert early.status in ("in_progress", "done")
     assert isinstance(first, RebaseResult)
     assert first.status == "done"
     assert first.new_sha not in (None, before.sha)
     assert second == first  # already on the target: no second rebase
+    assert port.client.calls["mr.rebase"] == 1
     after = await root.get_merge_request(PROJECT, 5)
     assert after.sha == first.new_sha
     assert after.diff_refs is not None
@@ -163,6 +171,7 @@ async def test_a_slow_rebase_is_in_progress_then_done_without_a_second_rebase(
     assert (first.status, second.status) == ("in_progress", "in_progress")
     assert port.client.calls["mr.rebase"] == 1  # the second one waited for the first
     sandbox.advance_clock(3600)
+    await asyncio.to_thread(sandbox.catch_up)  # the rebase ended; the MR shows its new head
     port.rebase_wait = replace(port.rebase_wait, max_seconds=20.0)
     done = await port.perform(rebase)
     assert isinstance(done, RebaseResult)
@@ -272,9 +281,10 @@ async def built_branch(
 
 
 async def test_a_stopped_attempts_pipeline_is_cancelled_once_and_a_gone_one_is_fine(
-    port: GitLabQueuePort, root: GitLabClient
+    sandbox: RunningSandbox, port: GitLabQueuePort, root: GitLabClient
 ) -> None:
     branch, tested = await built_branch(port, root)
+    await asyncio.to_thread(sandbox.catch_up)  # the push pipeline starts a moment after
     (pipeline,) = [p for p in await root.list_pipelines(PROJECT, ref=branch) if p.ref == branch]
     cancel = act.CancelPipeline(pipeline_id=pipeline.id, sha=tested)
     assert await twice(port, cancel) == (None, None)
@@ -457,7 +467,9 @@ async def test_a_merge_failing_once_accepted_is_a_race_not_a_block(
     assert (await root.get_merge_request(PROJECT, 6)).state == "opened"
 
 
-async def test_push_target_is_a_compare_and_swap(port: GitLabQueuePort, root: GitLabClient) -> None:
+async def test_push_target_is_a_compare_and_swap(
+    sandbox: RunningSandbox, port: GitLabQueuePort, root: GitLabClient
+) -> None:
     branch = f"{PREFIX}/{TARGET}/{next(_branch_numbers)}"
     base = await head_of(root, TARGET)
     built = await port.perform(await build_of(root, 4, branch, base, 14))
@@ -473,6 +485,7 @@ async def test_push_target_is_a_compare_and_swap(port: GitLabQueuePort, root: Gi
     first, second = await twice(port, push)
     assert first == second == PushResult(attempt_id=4, status="pushed", new_sha=tested)
     assert await head_of(root, TARGET) == tested
+    await asyncio.to_thread(sandbox.catch_up)  # GitLab marks it merged a moment after the push
     assert (await root.get_merge_request(PROJECT, 14)).state == "merged"
     await port.perform(act.DeleteBranch(branch=branch))
 
