@@ -20,7 +20,7 @@ from gitlab_sandbox.git.repo import BareRepo
 from gitlab_sandbox.testing import RunningSandbox, run_sandbox
 from merge_assist.gitlab.client import GitLabClient
 from merge_assist.gitlab.errors import GitLabUnavailable
-from merge_assist.gitlab.models import CommitAction
+from merge_assist.gitlab.models import CommitAction, MergeRequest
 from merge_assist.gitlab.retry import RetryPolicy
 from merge_assist.merging.adapter.gitlab_port import GitLabQueuePort
 from merge_assist.merging.engine import actions as act
@@ -295,9 +295,10 @@ async def test_a_stopped_attempts_pipeline_is_cancelled_once_and_a_gone_one_is_f
 
 
 async def test_a_pipeline_not_seen_yet_is_cancelled_by_the_sha_and_branch_of_its_attempt(
-    port: GitLabQueuePort, root: GitLabClient
+    sandbox: RunningSandbox, port: GitLabQueuePort, root: GitLabClient
 ) -> None:
     branch, tested = await built_branch(port, root)
+    await asyncio.to_thread(sandbox.catch_up)  # the push pipeline starts a moment after
     cancel = act.CancelPipeline(sha=tested, ref=branch)  # the engine never saw its id
     assert await twice(port, cancel) == (None, None)
     found = [p for p in await root.list_pipelines(PROJECT, ref=branch) if p.ref == branch]
@@ -307,11 +308,12 @@ async def test_a_pipeline_not_seen_yet_is_cancelled_by_the_sha_and_branch_of_its
 
 
 async def test_a_batch_built_with_skip_ci_runs_no_push_pipeline_but_one_started_by_the_api(
-    port: GitLabQueuePort, root: GitLabClient
+    sandbox: RunningSandbox, port: GitLabQueuePort, root: GitLabClient
 ) -> None:
     branch, tested = await built_branch(port, root, skip_ci=True)
     tip = await root.get_commit(PROJECT, tested)
     assert "[skip ci]" in tip.message
+    await asyncio.to_thread(sandbox.catch_up)  # the (skipped) push pipeline is saved a moment after
     (pushed,) = await root.list_pipelines(PROJECT, sha=tested)
     assert pushed.status == "skipped"
     started = await port.perform(act.RunPipeline(attempt_id=1, ref=branch, sha=tested))
@@ -409,8 +411,20 @@ async def test_merge_is_pinned_to_the_sha_and_the_target(
     assert await head_of(root, TARGET) == first.merge_sha
 
 
-async def test_gitlab_refusals_are_not_mergeable(port: GitLabQueuePort, root: GitLabClient) -> None:
-    draft = await root.get_merge_request(PROJECT, 11)
+async def checked(sandbox: RunningSandbox, root: GitLabClient, iid: int) -> MergeRequest:
+    """The MR once GitLab has caught up with the last push and checked it (a GET asks)."""
+    await asyncio.to_thread(sandbox.catch_up)
+    await root.get_merge_request(PROJECT, iid)
+    await asyncio.to_thread(sandbox.catch_up, 3)
+    return await root.get_merge_request(PROJECT, iid)
+
+
+async def test_gitlab_refusals_are_not_mergeable(
+    sandbox: RunningSandbox, port: GitLabQueuePort, root: GitLabClient
+) -> None:
+    """405 on an MR GitLab has checked is ``not_mergeable`` (one still checking is ``failed``:
+    ``test_merge_action.py``)."""
+    draft = await checked(sandbox, root, 11)
     refused = await port.perform(act.MergeMR(iid=11, sha=draft.sha or "", expected_target_sha=None))
     assert isinstance(refused, MergeResult)
     assert refused.status == "not_mergeable"
@@ -421,7 +435,7 @@ async def test_gitlab_refusals_are_not_mergeable(port: GitLabQueuePort, root: Gi
         "Edit the shared file again",
         [CommitAction(action="update", file_path=SHARED_FILE, content="main again\n")],
     )
-    clash = await root.get_merge_request(PROJECT, 10)
+    clash = await checked(sandbox, root, 10)
     conflict = await port.perform(
         act.MergeMR(iid=10, sha=clash.sha or "", expected_target_sha=None)
     )
