@@ -137,6 +137,27 @@ def test_a_merged_batch_mr_is_a_landing_before_gitlab_marks_its_members_merged()
     assert {c.iid for c in merged} == {1, 2, 3}
 
 
+def test_a_batch_mr_whose_iid_was_lost_tells_the_landing_by_its_branch() -> None:
+    """The step that learnt the batch MR's iid, saw the pipeline pass and merged it was lost:
+    the observer lists the MR of the attempt's branch, merged at the tested head."""
+    cfg = config("merge_api")
+    built = build(step(empty_state(), observe(*MRS), cfg), cfg)
+    (attempt,) = [a for a in built.state.attempts if a.active]
+    assert (attempt.status, attempt.batch_mr_iid) == ("testing", None)
+    batch_mr = snapshot(
+        77,
+        head_sha=sha("p213"),
+        state="merged",
+        source_branch=attempt.branch,
+        bot_is_assignee=False,
+    )
+    after = step(built.state, observe(*MRS, batch_mr, target_sha=sha("M")), cfg)
+    rebuilt = {m.iid for built in of_kind(after, "build_batch") for m in built.members}
+    assert rebuilt == {4}
+    merged = [c for c in of_kind(after, "post_comment") if c.template == "merged_batch"]
+    assert {c.iid for c in merged} == {1, 2, 3}
+
+
 def test_a_conflicting_member_is_struck_and_the_others_go_on() -> None:
     cfg = config()
     built = build(step(empty_state(), observe(*MRS), cfg), cfg, conflicts=(1,))

@@ -395,10 +395,12 @@ def landed_already(step: Step, attempt: Attempt) -> bool:
         return False
     if step.target_sha == attempt.tested_sha:
         return True
-    batch_mr = step.snapshots.get(attempt.batch_mr_iid or 0)
-    if batch_mr is not None and (batch_mr.state, batch_mr.head_sha) == (
-        "merged",
-        attempt.tested_sha,
+    batch_mrs = [step.snapshots.get(attempt.batch_mr_iid or 0)]
+    if attempt.batch_mr_iid is None:  # the step that learnt its iid may have been lost
+        batch_mrs = [s for s in step.snapshots.values() if s.source_branch == attempt.branch]
+    if any(
+        mr is not None and (mr.state, mr.head_sha) == ("merged", attempt.tested_sha)
+        for mr in batch_mrs
     ):
         return True
     members = [m for m in attempt.members if m.status == "merged"]
