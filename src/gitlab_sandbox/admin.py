@@ -15,6 +15,7 @@ from gitlab_sandbox.api.render_mr import pipeline_basic
 from gitlab_sandbox.hooks.dispatcher import WebhookFaults
 from gitlab_sandbox.sandbox import Sandbox
 from gitlab_sandbox.scenario import ScenarioError, apply_scenario, load_scenario
+from gitlab_sandbox.services.merge_requests import end_transients
 
 
 def require_admin(request: Request, sandbox: SandboxDep) -> Sandbox:
@@ -89,8 +90,10 @@ def get_faults(sandbox: AdminDep) -> dict[str, Any]:
 async def set_faults(request: Request, sandbox: AdminDep) -> dict[str, Any]:
     """Change faults: ``rules``, ``seed``, ``slow_rebase_seconds``, ``long_checking_seconds``
     (HTTP and slow operations), ``webhooks`` (``retries``, ``ordered``, drop/duplicate/reorder
-    rates; GitLab sends once, in no set order), and the base
-    ``mergeability_check_seconds`` / ``rebase_seconds``. Keys left out stay as they are."""
+    rates; GitLab sends once, in no set order), the base ``mergeability_check_seconds`` /
+    ``rebase_seconds``, and ``asynchronous`` (GitLab's asynchrony: on by default; ``false``
+    makes every GET recompute and a push's reactions run before it returns). Keys left out
+    stay as they are."""
     body = await request.json()
     if not isinstance(body, dict):
         raise ApiError(400, "The faults must be a JSON object.")
@@ -102,10 +105,7 @@ async def set_faults(request: Request, sandbox: AdminDep) -> dict[str, Any]:
                 if own[name] < 0:
                     raise ValueError(f"{name} must be at least 0.")
         if "asynchronous" in body:
-            asynchronous = body.pop("asynchronous")
-            if not isinstance(asynchronous, bool):
-                raise ValueError("asynchronous must be true or false.")
-            sandbox.config.asynchronous = asynchronous
+            _set_asynchronous(sandbox, body.pop("asynchronous"))
         webhooks = WebhookFaults(**body.pop("webhooks")) if "webhooks" in body else None
         sandbox.faults.configure(body)
     except (TypeError, ValueError) as error:
@@ -115,6 +115,14 @@ async def set_faults(request: Request, sandbox: AdminDep) -> dict[str, Any]:
     if webhooks is not None:
         sandbox.webhooks.set_faults(webhooks)
     return get_faults(sandbox)
+
+
+def _set_asynchronous(sandbox: Sandbox, value: object) -> None:
+    if not isinstance(value, bool):
+        raise ValueError("asynchronous must be true or false.")
+    sandbox.config.asynchronous = value
+    if not value:
+        end_transients(sandbox)
 
 
 @router.get("/green-main")

@@ -71,7 +71,7 @@ def serve(
         ci_rules=rules,
         mergeability_check_seconds=float(data.get("mergeability_check_seconds", 0.0)),
         rebase_seconds=float(data.get("rebase_seconds", 0.0)),
-        asynchronous=bool(data.get("asynchronous", False)),
+        asynchronous=bool(data.get("asynchronous", True)),
     )
     application = create_app(build_sandbox(config), scenario=data, on_seeded=_print_tokens)
     typer.echo(f"GitLab sandbox: {url}  (API {url}/api/v4, data in {data_dir})")

@@ -46,9 +46,10 @@ class SandboxConfig:
     mergeability_check_seconds: float = 0.0
     # Simulated seconds a rebase takes before it lands.
     rebase_seconds: float = 0.0
-    # GitLab's asynchrony (issue 14, item 2; off by default, see ``services/asynchrony.py``):
-    # transient statuses, lists that do not recheck, an MR that follows a push a moment later.
-    asynchronous: bool = False
+    # GitLab's asynchrony (issue 14, item 2; on by default, as on GitLab): transient statuses,
+    # lists that do not recheck, an MR that follows a push a moment later. Off: every GET
+    # recomputes and a push's reactions run before the push returns (for unit tests).
+    asynchronous: bool = True
 
 
 class Sandbox:

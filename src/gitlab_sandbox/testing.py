@@ -125,6 +125,13 @@ class RunningSandbox:
         self.run(self.sandbox.idle(timeout))
         self.run(asyncio.wait_for(self.sandbox.webhooks.drain(), timeout))
 
+    def catch_up(self, seconds: float = 2.0) -> None:
+        """Let GitLab's asynchronous reactions land (a push's PostReceive, the MR refresh):
+        move the clock ``seconds`` past them and wait until background work is done. For
+        tests whose clock stands still (speed 0) and that read GitLab's final state."""
+        self.advance_clock(seconds)
+        self.wait_idle()
+
     def wait_until(self, probe: Any, *, timeout: float = 30.0, what: str = "the condition") -> Any:
         """Poll ``probe()`` until it returns something truthy (real seconds)."""
         deadline = time.monotonic() + timeout
@@ -176,7 +183,7 @@ def run_sandbox(
             ci_rules=ci_rules(data),
             mergeability_check_seconds=float(data.get("mergeability_check_seconds", 0.0)),
             rebase_seconds=float(data.get("rebase_seconds", 0.0)),
-            asynchronous=bool(data.get("asynchronous", False)),
+            asynchronous=bool(data.get("asynchronous", True)),
         )
         sandbox = build_sandbox(config)
         app = create_app(sandbox)

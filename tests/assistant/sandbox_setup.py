@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from gitlab_sandbox.testing import RunningSandbox
 from merge_assist.gitlab.client import GitLabClient
+from merge_assist.gitlab.inputs import MergeRequestQuery
 from merge_assist.gitlab.models import CommitAction
 from merge_assist.gitlab.retry import RetryPolicy
 from merge_assist.kit.db import unit_of_work
@@ -112,8 +113,12 @@ async def shape_gitlab(sandbox: RunningSandbox) -> int:
             "Change shared",
             [CommitAction(action="update", file_path="shared.txt", content="edited on main\n")],
         )
+        sandbox.catch_up()  # GitLab's reactions to the push on main
         sandbox.wait_for_pipelines()
-        sandbox.wait_idle()
+        # GitLab checks an MR's mergeability when someone asks (a GET, or a list with
+        # ``with_merge_status_recheck``): ask for every MR, and let the checks finish.
+        await root.list_merge_requests(PROJECT, MergeRequestQuery(with_merge_status_recheck=True))
+        sandbox.catch_up(3)
         pipelines = await root.list_pipelines(PROJECT, ref=BATCH_BRANCH)
     return pipelines[0].id
 

@@ -74,6 +74,7 @@ def test_clock_and_green_main() -> None:
             .mergerequests.get(1)
         )
         mr.merge()
+        sandbox.catch_up()  # the merge's push reactions (and the green-main record) follow
         sandbox.advance_clock(5)
         sandbox.wait_for_pipelines()
         report = sandbox.green_main()["projects"][0]

@@ -156,6 +156,14 @@ def start_transient(sandbox: Sandbox, mr: MergeRequest, *, preparing: bool = Fal
         mr.approvals_syncing_until = now + ASYNC_APPROVALS_SYNCING_SECONDS
 
 
+def end_transients(sandbox: Sandbox) -> None:
+    """Turning the ``asynchronous`` option off: no MR stays ``unchecked`` (nothing asks for a
+    check any more), ``preparing`` or ``approvals_syncing``."""
+    for mr in sandbox.store.merge_requests.values():
+        mr.check_requested = True
+        mr.preparing_until = mr.approvals_syncing_until = 0.0
+
+
 async def refresh_facts(sandbox: Sandbox, project: Project, mr: MergeRequest) -> BranchFacts | None:
     """Recompute what git says about the MR's branches when either tip moved."""
     if mr.state != "opened":

@@ -67,8 +67,11 @@ BASE_SCENARIO: dict[str, Any] = {
 
 
 def scenario(**changes: Any) -> dict[str, Any]:
-    """A copy of the base scenario with top-level keys replaced."""
+    """A copy of the base scenario with top-level keys replaced. Synchronous (GitLab's
+    asynchrony off): these tests pin the API's fields and rules right after each call;
+    ``workflows/test_asynchrony.py`` covers the default, asynchronous behaviour."""
     data = copy.deepcopy(BASE_SCENARIO)
+    data["asynchronous"] = False
     data.update(changes)
     return data
 

@@ -1,4 +1,4 @@
-"""GitLab's asynchrony, behind the ``asynchronous`` option (off by default; issue 14, item 2).
+"""GitLab's asynchrony, the sandbox's default (option ``asynchronous``; issue 14, item 2).
 
 Sources: ``app/services/merge_requests/mergeability/detailed_merge_status_service.rb``
 (``preparing``, ``checking``, ``unchecked`` first), ``app/models/merge_request.rb``
@@ -29,7 +29,6 @@ def test_transient_statuses_lists_and_a_push_that_lands_a_moment_later(
     make_sandbox: Callable[..., RunningSandbox], clone: Callable[..., GitClone]
 ) -> None:
     scenario = workflow_scenario(approvals_before_merge=1)
-    scenario["asynchronous"] = True
     sandbox = make_sandbox(scenario, clock_speed=0)
     project = api(sandbox, "dev").projects.get("team/svc")
     # The seeded MR: prepared a moment after its creation; then nobody asked for a check yet,
@@ -61,7 +60,6 @@ def test_transient_statuses_lists_and_a_push_that_lands_a_moment_later(
 
 def test_a_new_mr_is_preparing_first(make_sandbox: Callable[..., RunningSandbox]) -> None:
     scenario = workflow_scenario()
-    scenario["asynchronous"] = True
     sandbox = make_sandbox(scenario, clock_speed=0)
     project = api(sandbox, "lead").projects.get("team/svc")
     project.branches.create({"branch": "other", "ref": "feature"})
@@ -77,13 +75,20 @@ def test_a_new_mr_is_preparing_first(make_sandbox: Callable[..., RunningSandbox]
     assert project.mergerequests.get(created.iid).detailed_merge_status == "mergeable"
 
 
-def test_the_option_is_off_by_default_and_can_be_turned_on(
+def test_the_option_is_on_by_default_and_can_be_turned_off(
     make_sandbox: Callable[..., RunningSandbox],
 ) -> None:
+    """On by default, as GitLab behaves; off (scenario ``asynchronous: false`` or ``PUT
+    /-/sandbox/faults``) every GET recomputes and no MR stays in a transient status."""
     sandbox = make_sandbox(workflow_scenario(), clock_speed=0)
-    assert sandbox.faults()["asynchronous"] is False
+    assert sandbox.faults()["asynchronous"] is True
+    assert _listed_status(sandbox, 1) == "preparing"
+    assert sandbox.faults(asynchronous=False)["asynchronous"] is False
     assert _listed_status(sandbox, 1) == "mergeable"
-    assert sandbox.faults(asynchronous=True)["asynchronous"] is True
+    scenario = workflow_scenario()
+    scenario["asynchronous"] = False
+    synchronous = make_sandbox(scenario, clock_speed=0)
+    assert _listed_status(synchronous, 1) == "mergeable"
 
 
 def test_a_list_with_merge_status_recheck_asks_for_the_check(
@@ -92,7 +97,6 @@ def test_a_list_with_merge_status_recheck_asks_for_the_check(
     """``with_merge_status_recheck=true`` (``doc/api/merge_requests.md``): the listed MRs are
     checked asynchronously, for callers with at least the Developer role."""
     scenario = workflow_scenario()
-    scenario["asynchronous"] = True
     sandbox = make_sandbox(scenario, clock_speed=0)
     sandbox.advance_clock(1.5)  # past "preparing"
     listed = httpx.get(

@@ -14,6 +14,19 @@ from gitlab_sandbox.testing import RunningSandbox
 from tests.gitlab_sandbox.workflows.conftest import GitClone, api, workflow_scenario
 
 
+@pytest.fixture
+def make_sandbox(
+    make_sandbox: Callable[..., RunningSandbox],
+) -> Callable[..., RunningSandbox]:
+    """Synchronous sandboxes (GitLab's asynchrony off): these tests pin the merge API's answers
+    right after a push or a rebase; ``test_asynchrony.py`` covers the default."""
+
+    def start(scenario: dict[str, object], **options: object) -> RunningSandbox:
+        return make_sandbox({**scenario, "asynchronous": False}, **options)
+
+    return start
+
+
 def _move_main(sandbox: RunningSandbox) -> None:
     """Put an unrelated commit on main so the MR's source no longer contains the target."""
     api(sandbox, "lead").projects.get("team/svc").commits.create(

@@ -20,6 +20,7 @@ def test_push_updates_mr_and_runs_a_pipeline(
     head = work.commit_file("more.txt", "more\n", "More")
     work.git("push", "-q", "origin", "feature")
     project = api(sandbox, "dev").projects.get("team/svc")
+    sandbox.catch_up()  # the MR follows the push a moment later (PostReceive)
     mr = project.mergerequests.get(1)
     assert mr.sha == head
     pipelines = sandbox.wait_for_pipelines()
@@ -39,6 +40,7 @@ def test_push_option_ci_skip_saves_a_skipped_pipeline(
     work.git("push", "-q", "-o", "ci.skip", "origin", "feature")
     tested = work.commit_file("loud.txt", "l\n", "Loud change")
     work.git("push", "-q", "origin", "feature")
+    sandbox.catch_up()  # the push pipelines are created a moment after the pushes
     project = api(sandbox, "dev").projects.get("team/svc")
     assert [p.status for p in project.pipelines.list(sha=skipped)] == ["skipped"]
     assert [p.status for p in project.pipelines.list(sha=tested)] != ["skipped"]
@@ -53,6 +55,7 @@ def test_fail_marker_fails_the_pipeline(
     work.git("checkout", "-q", "-b", "broken")
     head = work.commit_file("bad.py", "# sandbox-ci: fail\n", "Break CI")
     work.git("push", "-q", "origin", "broken")
+    sandbox.catch_up()  # the push pipeline is created a moment after the push
     finished = {p["sha"]: p["status"] for p in sandbox.wait_for_pipelines()}
     assert finished[head] == "failed"
     project = api(sandbox, "dev").projects.get("team/svc")
@@ -92,6 +95,7 @@ def test_push_to_target_containing_the_head_marks_the_mr_merged(
     work = clone(sandbox, "lead", "team/svc")
     work.git("merge", "-q", "--ff-only", "origin/feature")
     work.git("push", "-q", "origin", "main")
+    sandbox.catch_up()  # MergeRequests::RefreshService runs a moment after the push
     mr = api(sandbox, "dev").projects.get("team/svc").mergerequests.get(1)
     # app/services/merge_requests/refresh_service.rb (post_merge_manually_merged): the pusher
     # merged it; after a fast-forward push the merge commit is the head itself.
@@ -109,6 +113,7 @@ def test_push_of_a_merge_commit_names_it_as_the_merge_commit(
     work.commit_file("main-only.txt", "m\n", "Main only")
     work.git("merge", "-q", "--no-ff", "-m", "Merge by hand", "origin/feature")
     work.git("push", "-q", "origin", "main")
+    sandbox.catch_up()  # MergeRequests::RefreshService runs a moment after the push
     mr = api(sandbox, "dev").projects.get("team/svc").mergerequests.get(1)
     assert mr.state == "merged"
     assert mr.merge_commit_sha == work.rev("HEAD")
@@ -132,6 +137,7 @@ def test_mergeability_reads_checking_right_after_a_push(
 ) -> None:
     scenario = workflow_scenario()
     scenario["mergeability_check_seconds"] = 3600
+    scenario["asynchronous"] = False  # the synchronous mode's re-check window
     sandbox = make_sandbox(scenario, clock_speed=1)
     sandbox.advance_clock(7200)
     project = api(sandbox, "dev").projects.get("team/svc")

@@ -6,6 +6,7 @@ GitLab exactly as performing it once. Each test works on its own MRs of a shared
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
@@ -19,7 +20,7 @@ from gitlab_sandbox.git.repo import BareRepo
 from gitlab_sandbox.testing import RunningSandbox, run_sandbox
 from merge_assist.gitlab.client import GitLabClient
 from merge_assist.gitlab.errors import GitLabUnavailable
-from merge_assist.gitlab.models import CommitAction
+from merge_assist.gitlab.models import CommitAction, MergeRequest
 from merge_assist.gitlab.retry import RetryPolicy
 from merge_assist.merging.adapter.gitlab_port import GitLabQueuePort
 from merge_assist.merging.engine import actions as act
@@ -131,17 +132,24 @@ async def test_unassign_removes_only_the_bot(port: GitLabQueuePort, root: GitLab
 
 
 async def test_a_rebase_moves_the_mr_onto_the_target_once(
-    port: GitLabQueuePort, root: GitLabClient
+    sandbox: RunningSandbox, port: GitLabQueuePort, root: GitLabClient
 ) -> None:
     await move_main(root, "rebase-base.txt")
     before = await root.get_merge_request(PROJECT, 5)
     onto = await head_of(root, TARGET)
     rebase = act.Rebase(iid=5, expected_head_sha=before.sha or "", onto_sha=onto)
+    # GitLab shows the rebased head on the MR a moment after its rebase ends (PostReceive):
+    # until then the action says "in progress" and never rebases again.
+    early = await port.perform(rebase)
+    await asyncio.to_thread(sandbox.catch_up)
     first, second = await twice(port, rebase)
+    assert isinstance(early, RebaseResult)
+    assert early.status in ("in_progress", "done")
     assert isinstance(first, RebaseResult)
     assert first.status == "done"
     assert first.new_sha not in (None, before.sha)
     assert second == first  # already on the target: no second rebase
+    assert port.client.calls["mr.rebase"] == 1
     after = await root.get_merge_request(PROJECT, 5)
     assert after.sha == first.new_sha
     assert after.diff_refs is not None
@@ -163,6 +171,7 @@ async def test_a_slow_rebase_is_in_progress_then_done_without_a_second_rebase(
     assert (first.status, second.status) == ("in_progress", "in_progress")
     assert port.client.calls["mr.rebase"] == 1  # the second one waited for the first
     sandbox.advance_clock(3600)
+    await asyncio.to_thread(sandbox.catch_up)  # the rebase ended; the MR shows its new head
     port.rebase_wait = replace(port.rebase_wait, max_seconds=20.0)
     done = await port.perform(rebase)
     assert isinstance(done, RebaseResult)
@@ -272,9 +281,10 @@ async def built_branch(
 
 
 async def test_a_stopped_attempts_pipeline_is_cancelled_once_and_a_gone_one_is_fine(
-    port: GitLabQueuePort, root: GitLabClient
+    sandbox: RunningSandbox, port: GitLabQueuePort, root: GitLabClient
 ) -> None:
     branch, tested = await built_branch(port, root)
+    await asyncio.to_thread(sandbox.catch_up)  # the push pipeline starts a moment after
     (pipeline,) = [p for p in await root.list_pipelines(PROJECT, ref=branch) if p.ref == branch]
     cancel = act.CancelPipeline(pipeline_id=pipeline.id, sha=tested)
     assert await twice(port, cancel) == (None, None)
@@ -285,9 +295,10 @@ async def test_a_stopped_attempts_pipeline_is_cancelled_once_and_a_gone_one_is_f
 
 
 async def test_a_pipeline_not_seen_yet_is_cancelled_by_the_sha_and_branch_of_its_attempt(
-    port: GitLabQueuePort, root: GitLabClient
+    sandbox: RunningSandbox, port: GitLabQueuePort, root: GitLabClient
 ) -> None:
     branch, tested = await built_branch(port, root)
+    await asyncio.to_thread(sandbox.catch_up)  # the push pipeline starts a moment after
     cancel = act.CancelPipeline(sha=tested, ref=branch)  # the engine never saw its id
     assert await twice(port, cancel) == (None, None)
     found = [p for p in await root.list_pipelines(PROJECT, ref=branch) if p.ref == branch]
@@ -297,11 +308,12 @@ async def test_a_pipeline_not_seen_yet_is_cancelled_by_the_sha_and_branch_of_its
 
 
 async def test_a_batch_built_with_skip_ci_runs_no_push_pipeline_but_one_started_by_the_api(
-    port: GitLabQueuePort, root: GitLabClient
+    sandbox: RunningSandbox, port: GitLabQueuePort, root: GitLabClient
 ) -> None:
     branch, tested = await built_branch(port, root, skip_ci=True)
     tip = await root.get_commit(PROJECT, tested)
     assert "[skip ci]" in tip.message
+    await asyncio.to_thread(sandbox.catch_up)  # the (skipped) push pipeline is saved a moment after
     (pushed,) = await root.list_pipelines(PROJECT, sha=tested)
     assert pushed.status == "skipped"
     started = await port.perform(act.RunPipeline(attempt_id=1, ref=branch, sha=tested))
@@ -399,8 +411,20 @@ async def test_merge_is_pinned_to_the_sha_and_the_target(
     assert await head_of(root, TARGET) == first.merge_sha
 
 
-async def test_gitlab_refusals_are_not_mergeable(port: GitLabQueuePort, root: GitLabClient) -> None:
-    draft = await root.get_merge_request(PROJECT, 11)
+async def checked(sandbox: RunningSandbox, root: GitLabClient, iid: int) -> MergeRequest:
+    """The MR once GitLab has caught up with the last push and checked it (a GET asks)."""
+    await asyncio.to_thread(sandbox.catch_up)
+    await root.get_merge_request(PROJECT, iid)
+    await asyncio.to_thread(sandbox.catch_up, 3)
+    return await root.get_merge_request(PROJECT, iid)
+
+
+async def test_gitlab_refusals_are_not_mergeable(
+    sandbox: RunningSandbox, port: GitLabQueuePort, root: GitLabClient
+) -> None:
+    """405 on an MR GitLab has checked is ``not_mergeable`` (one still checking is ``failed``:
+    ``test_merge_action.py``)."""
+    draft = await checked(sandbox, root, 11)
     refused = await port.perform(act.MergeMR(iid=11, sha=draft.sha or "", expected_target_sha=None))
     assert isinstance(refused, MergeResult)
     assert refused.status == "not_mergeable"
@@ -411,7 +435,7 @@ async def test_gitlab_refusals_are_not_mergeable(port: GitLabQueuePort, root: Gi
         "Edit the shared file again",
         [CommitAction(action="update", file_path=SHARED_FILE, content="main again\n")],
     )
-    clash = await root.get_merge_request(PROJECT, 10)
+    clash = await checked(sandbox, root, 10)
     conflict = await port.perform(
         act.MergeMR(iid=10, sha=clash.sha or "", expected_target_sha=None)
     )
@@ -457,7 +481,9 @@ async def test_a_merge_failing_once_accepted_is_a_race_not_a_block(
     assert (await root.get_merge_request(PROJECT, 6)).state == "opened"
 
 
-async def test_push_target_is_a_compare_and_swap(port: GitLabQueuePort, root: GitLabClient) -> None:
+async def test_push_target_is_a_compare_and_swap(
+    sandbox: RunningSandbox, port: GitLabQueuePort, root: GitLabClient
+) -> None:
     branch = f"{PREFIX}/{TARGET}/{next(_branch_numbers)}"
     base = await head_of(root, TARGET)
     built = await port.perform(await build_of(root, 4, branch, base, 14))
@@ -473,6 +499,7 @@ async def test_push_target_is_a_compare_and_swap(port: GitLabQueuePort, root: Gi
     first, second = await twice(port, push)
     assert first == second == PushResult(attempt_id=4, status="pushed", new_sha=tested)
     assert await head_of(root, TARGET) == tested
+    await asyncio.to_thread(sandbox.catch_up)  # GitLab marks it merged a moment after the push
     assert (await root.get_merge_request(PROJECT, 14)).state == "merged"
     await port.perform(act.DeleteBranch(branch=branch))
 

@@ -53,8 +53,13 @@ def empty(port: GitLabQueuePort) -> TargetQueueState:
 
 
 async def test_assignee_or_reviewer_is_recognised(
-    port: GitLabQueuePort, root: GitLabClient
+    sandbox: RunningSandbox, port: GitLabQueuePort, root: GitLabClient
 ) -> None:
+    first = await port.observe(empty(port))  # its listings ask GitLab to check the MRs
+    assert {mr.detailed_merge_status for mr in first.merge_requests} <= {
+        "preparing", "unchecked", "checking", "mergeable", "ci_must_pass"
+    }  # fmt: skip
+    await asyncio.to_thread(sandbox.catch_up, 3)  # GitLab's checks are done
     observations = await port.observe(empty(port))
     by_iid = {mr.iid: mr for mr in observations.merge_requests}
     assert set(by_iid) == {1, 2, 4, 5}  # !3 has the bot neither as assignee nor reviewer
@@ -133,6 +138,7 @@ async def test_a_new_head_costs_its_one_time_reads(
         "more",
         [CommitAction(action="create", file_path="src/more5.txt", content="more\n")],
     )
+    await asyncio.to_thread(sandbox.catch_up)  # GitLab refreshes the MR a moment after
     before = Counter(port.client.calls)
     by_iid = {mr.iid: mr for mr in (await port.observe(empty(port))).merge_requests}
     spent = Counter(port.client.calls) - before

@@ -119,6 +119,45 @@ def test_merge_api_landing_merges_the_batch_mr_with_the_tested_sha() -> None:
     assert {c.iid for c in of_kind(after, "post_comment")} >= {1, 2, 3}
 
 
+def test_a_merged_batch_mr_is_a_landing_before_gitlab_marks_its_members_merged() -> None:
+    """The worker died right after the merge API merged the batch MR. GitLab marks the members
+    merged a moment after the target moved (PostReceive): until then the batch MR, merged at
+    the tested head, tells that the batch landed, not that the target moved under it."""
+    cfg = config("merge_api")
+    built = build(step(empty_state(), observe(*MRS), cfg), cfg)
+    (run,) = of_kind(built, "run_pipeline")
+    created = BatchMRResult(attempt_id=run.attempt_id, status="created", iid=77, web_url="u")
+    testing = step(built.state, observe(*MRS, results=(created,)), cfg)
+    assert not of_kind(testing, "merge_mr")  # its pipeline has not passed yet
+    batch_mr = snapshot(77, head_sha=sha("p213"), state="merged", bot_is_assignee=False)
+    after = step(testing.state, observe(*MRS, batch_mr, target_sha=sha("M")), cfg)
+    rebuilt = {m.iid for built in of_kind(after, "build_batch") for m in built.members}
+    assert rebuilt == {4}  # the next batch: none of the MRs that landed
+    merged = [c for c in of_kind(after, "post_comment") if c.template == "merged_batch"]
+    assert {c.iid for c in merged} == {1, 2, 3}
+
+
+def test_a_batch_mr_whose_iid_was_lost_tells_the_landing_by_its_branch() -> None:
+    """The step that learnt the batch MR's iid, saw the pipeline pass and merged it was lost:
+    the observer lists the MR of the attempt's branch, merged at the tested head."""
+    cfg = config("merge_api")
+    built = build(step(empty_state(), observe(*MRS), cfg), cfg)
+    (attempt,) = [a for a in built.state.attempts if a.active]
+    assert (attempt.status, attempt.batch_mr_iid) == ("testing", None)
+    batch_mr = snapshot(
+        77,
+        head_sha=sha("p213"),
+        state="merged",
+        source_branch=attempt.branch,
+        bot_is_assignee=False,
+    )
+    after = step(built.state, observe(*MRS, batch_mr, target_sha=sha("M")), cfg)
+    rebuilt = {m.iid for built in of_kind(after, "build_batch") for m in built.members}
+    assert rebuilt == {4}
+    merged = [c for c in of_kind(after, "post_comment") if c.template == "merged_batch"]
+    assert {c.iid for c in merged} == {1, 2, 3}
+
+
 def test_a_conflicting_member_is_struck_and_the_others_go_on() -> None:
     cfg = config()
     built = build(step(empty_state(), observe(*MRS), cfg), cfg, conflicts=(1,))

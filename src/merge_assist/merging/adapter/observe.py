@@ -129,6 +129,7 @@ class QueueObserver:
         listed = await self.recognised(bot)
         mentioned = mentioned_iids(state)
         found = {**await self.by_iids(mentioned - set(listed)), **listed}
+        found |= await self.unabsorbed_batch_mrs(state, set(found))
         opened = [mr for mr in found.values() if mr.state == "opened" and mr.sha]
         await asyncio.gather(*(self._learn_head(mr) for mr in opened))
         known_heads = {mr.iid: mr.head_sha for mr in state.merge_requests}
@@ -150,6 +151,30 @@ class QueueObserver:
             merge_requests=tuple(sorted(snapshots, key=lambda s: s.iid)),
             pipelines=tuple(pipelines[sha] for sha in sorted(tested) if sha in pipelines),
         )
+
+    async def unabsorbed_batch_mrs(
+        self, state: TargetQueueState, known: set[int]
+    ) -> dict[int, MergeRequest]:
+        """The MR of each tested attempt's branch whose iid the state does not hold (the step
+        that learnt it, then merged it, was lost): merged at the tested head, it tells that
+        the landing went through before GitLab marks the members merged. One listing per
+        such attempt, usually for one step after each build."""
+        found: dict[int, MergeRequest] = {}
+        for attempt in state.attempts:
+            if (
+                not attempt.active
+                or attempt.probe
+                or attempt.hold
+                or attempt.status != "testing"
+                or attempt.batch_mr_iid is not None
+                or attempt.branch is None
+            ):
+                continue
+            listed = await self.client.list_merge_requests(
+                self.project_id, MergeRequestQuery(source_branch=attempt.branch, state="all")
+            )
+            found |= {mr.iid: mr for mr in listed if mr.iid not in known}
+        return found
 
     async def target_head(self) -> str | None:
         """The target branch's head sha (None when the branch does not exist)."""

@@ -19,6 +19,7 @@ from typing import Any
 from merge_assist.gitlab.client import GitLabClient
 from merge_assist.gitlab.errors import (
     GitLabConflict,
+    GitLabForbidden,
     GitLabNotFound,
     GitLabRebaseTimeout,
     GitLabUnavailable,
@@ -162,7 +163,12 @@ async def unassign(client: GitLabClient, target: PortTarget, action: act.Unassig
 
 
 async def rebase(client: GitLabClient, target: PortTarget, action: act.Rebase) -> RebaseResult:
-    """GitLab's rebase API, polled for a bounded time; already on ``onto_sha`` → done."""
+    """GitLab's rebase API, polled for a bounded time; already on ``onto_sha`` → done.
+
+    "Done" only once the MR itself shows a head based on ``onto_sha``: GitLab updates the MR's
+    ``sha`` and ``diff_refs`` a moment after its rebase ends (the push's PostReceive and
+    ``MergeRequests::RefreshService`` run asynchronously), and a head read before that is the
+    old one, which must never be tested or merged as the rebased head."""
     project, iid = target.project_id, action.iid
     mr = await client.get_merge_request(project, iid)
     if _based_on(mr, action.onto_sha) and not mr.rebase_in_progress:
@@ -171,6 +177,10 @@ async def rebase(client: GitLabClient, target: PortTarget, action: act.Rebase) -
         # The author pushed since the engine looked: "done" would vouch for a head we did not
         # rebase. The next observation shows the push and the engine starts over.
         return RebaseResult(iid=iid, status="in_progress", message="the head moved")
+    if not mr.rebase_in_progress and await _source_ahead_of_mr(client, project, mr):
+        # The branch moved (our rebase, or a push) and GitLab has not refreshed the MR yet:
+        # rebasing again would rebase a head nobody has seen. Look again later.
+        return RebaseResult(iid=iid, status="in_progress", message=CATCHING_UP)
     if not mr.rebase_in_progress:
         # 409: a rebase is already running (ours, before a crash): wait for it.
         with contextlib.suppress(GitLabConflict):
@@ -189,11 +199,28 @@ async def rebase(client: GitLabClient, target: PortTarget, action: act.Rebase) -
         return RebaseResult(
             iid=iid, status="conflict" if conflict else "failed", message=mr.merge_error
         )
+    if not _based_on(mr, action.onto_sha):
+        # The rebase ended but the MR still shows its old head: the next step reads it again.
+        return RebaseResult(iid=iid, status="in_progress", message=CATCHING_UP)
     return RebaseResult(iid=iid, status="done", new_sha=mr.sha)
+
+
+CATCHING_UP = "GitLab has not shown the rebased head on the merge request yet"
 
 
 def _based_on(mr: MergeRequest, onto_sha: str) -> bool:
     return mr.diff_refs is not None and mr.diff_refs.base_sha == onto_sha
+
+
+async def _source_ahead_of_mr(client: GitLabClient, project: int, mr: MergeRequest) -> bool:
+    """The source branch's tip is not the MR's ``sha`` (GitLab has not caught up with a push;
+    a branch we may not read, in a fork, or a missing one counts as caught up: the merge
+    request says what happens next)."""
+    try:
+        branch = await client.get_branch(mr.source_project_id or project, mr.source_branch)
+    except (GitLabNotFound, GitLabForbidden):
+        return False
+    return branch.commit is not None and branch.commit.id != mr.sha
 
 
 async def create_batch_mr(

@@ -385,10 +385,23 @@ def _announce(step: Step, attempt: Attempt) -> None:
 
 
 def landed_already(step: Step, attempt: Attempt) -> bool:
-    """The landing went through but the worker died before storing that it had started."""
+    """The landing went through but the worker died before storing that it had started.
+
+    GitLab tells it by the target at the tested sha (a push), the batch MR merged at the
+    tested head (the merge API merges it at once), or every member merged. The members alone
+    are not enough right after a landing: GitLab marks them merged a moment after the target
+    moved (PostReceive), and until then the landing would look like a target that moved."""
     if attempt.probe or attempt.status != "testing" or attempt.tested_sha is None:
         return False
     if step.target_sha == attempt.tested_sha:
+        return True
+    batch_mrs = [step.snapshots.get(attempt.batch_mr_iid or 0)]
+    if attempt.batch_mr_iid is None:  # the step that learnt its iid may have been lost
+        batch_mrs = [s for s in step.snapshots.values() if s.source_branch == attempt.branch]
+    if any(
+        mr is not None and (mr.state, mr.head_sha) == ("merged", attempt.tested_sha)
+        for mr in batch_mrs
+    ):
         return True
     members = [m for m in attempt.members if m.status == "merged"]
     snapshots = [step.snapshots.get(m.iid) for m in members]
