@@ -43,7 +43,7 @@ _branch_numbers = itertools.count(100)
 
 
 def scenario() -> dict[str, Any]:
-    data = queue_scenario(16, broken=frozenset(), conflicting=(9, 10), unassigned=frozenset({3}))
+    data = queue_scenario(18, broken=frozenset(), conflicting=(9, 10), unassigned=frozenset({3}))
     mrs = data["projects"][0]["merge_requests"]
     mrs[10]["draft"] = True  # !11
     mrs[11]["assignees"] = [BOT, "alice"]  # !12
@@ -502,6 +502,38 @@ async def test_push_target_is_a_compare_and_swap(
     await asyncio.to_thread(sandbox.catch_up)  # GitLab marks it merged a moment after the push
     assert (await root.get_merge_request(PROJECT, 14)).state == "merged"
     await port.perform(act.DeleteBranch(branch=branch))
+
+
+async def test_a_replayed_push_of_a_car_the_next_car_landed_on_is_a_landing(
+    port: GitLabQueuePort, root: GitLabClient
+) -> None:
+    base = await head_of(root, TARGET)
+    first_branch = f"{PREFIX}/{TARGET}/{next(_branch_numbers)}"
+    first = await port.perform(await build_of(root, 7, first_branch, base, 17))
+    assert isinstance(first, BatchBuildResult)
+    assert first.sha is not None
+    second_branch = f"{PREFIX}/{TARGET}/{next(_branch_numbers)}"
+    second = await port.perform(await build_of(root, 8, second_branch, first.sha, 18))
+    assert isinstance(second, BatchBuildResult)
+    assert second.sha is not None
+    push_first = act.PushTarget(
+        attempt_id=7, target_branch=TARGET, sha=first.sha, expected_old_sha=base
+    )
+    push_second = act.PushTarget(
+        attempt_id=8, target_branch=TARGET, sha=second.sha, expected_old_sha=first.sha
+    )
+    assert (await port.perform(push_first)).status == "pushed"
+    assert (await port.perform(push_second)).status == "pushed"
+    # the worker died before storing the first landing: its replay finds the second on top
+    replay = await port.perform(push_first)
+    assert replay == PushResult(attempt_id=7, status="pushed", new_sha=first.sha)
+    assert await head_of(root, TARGET) == second.sha
+    unrelated = act.PushTarget(
+        attempt_id=9, target_branch=TARGET, sha=base, expected_old_sha="c" * 40
+    )
+    assert (await port.perform(unrelated)).status == "stale"  # an older commit is no landing
+    for branch in (first_branch, second_branch):
+        await port.perform(act.DeleteBranch(branch=branch))
 
 
 async def test_runner_actions_are_refused(port: GitLabQueuePort) -> None:

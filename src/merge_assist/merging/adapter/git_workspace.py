@@ -97,6 +97,9 @@ class BatchWorkspace:
         current = await _resolve(repo, f"refs/remotes/origin/{action.target_branch}")
         if current == action.sha:
             return PushResult(attempt_id=action.attempt_id, status="pushed", new_sha=action.sha)
+        if current is not None and await _landed_beneath(repo, action, current):
+            # A replay after a crash: this landing went through and the next car's is on it.
+            return PushResult(attempt_id=action.attempt_id, status="pushed", new_sha=action.sha)
         if current != action.expected_old_sha:
             return PushResult(
                 attempt_id=action.attempt_id,
@@ -126,6 +129,16 @@ class BatchWorkspace:
                 attempt_id=action.attempt_id, status="stale", new_sha=now, message=str(error)
             )
         return PushResult(attempt_id=action.attempt_id, status="pushed", new_sha=action.sha)
+
+
+async def _landed_beneath(repo: GitRepository, action: act.PushTarget, current: str) -> bool:
+    """The target moved past ``sha`` from ``expected_old_sha``: ``sha`` (our tested commit, on
+    top of the old target) is in its history, with the next landing on top of it."""
+    if current == action.expected_old_sha or await _resolve(repo, action.sha) is None:
+        return False
+    return await _is_ancestor(repo, action.expected_old_sha, action.sha) and await _is_ancestor(
+        repo, action.sha, current
+    )
 
 
 def _built(action: act.BuildBatch, head: str, members: list[BuiltMember]) -> BatchBuildResult:
