@@ -187,6 +187,27 @@ def test_merge_api_landings_that_skip_ci_build_skip_ci_tips_and_start_pipelines_
     assert not any(b.skip_ci for b in plain.actions(act.BuildBatch))  # pushed with ci.skip
 
 
+def test_a_pipeline_request_that_was_lost_is_asked_again() -> None:
+    w = world([1, 2])
+    lost: list[act.RunPipeline] = []
+    apply = w._apply
+
+    def losing(action: act.Action) -> object:
+        if isinstance(action, act.RunPipeline) and not lost:
+            lost.append(action)  # GitLab answered 5xx: no pipeline, no result
+            return None
+        return apply(action)
+
+    w._apply = losing  # type: ignore[method-assign,assignment]
+    driver = Driver(w, config(landing="merge_api", skip_ci_on_landing=True, batch_size=2))
+    driver.finish()
+    assert lost
+    asked = [a for a in driver.actions(act.RunPipeline) if a.sha == lost[0].sha]
+    assert len(asked) >= 2
+    assert len([p for p in w.pipelines if p.sha == lost[0].sha and p.status != "skipped"]) == 1
+    assert w.merged_iids() == {1, 2}
+
+
 def test_merge_api_lands_the_next_car_on_the_merge_commit_of_the_one_ahead() -> None:
     driver = Driver(world([1, 2, 3]), config(landing="merge_api"))
     driver.finish()

@@ -282,14 +282,16 @@ def _confirm_by_retry(step: Step, attempt: Attempt) -> bool:
 def _tested_pipeline(
     step: Step, attempt: Attempt, tested_sha: str
 ) -> tuple[Pipeline | None, Attempt]:
-    """The pipeline of the tested sha (asked for once when none is seen yet)."""
+    """The pipeline of the tested sha, asked for while none is seen: the executor reuses the
+    newest pipeline of the sha, so asking again starts one only when the last request failed
+    or was lost (a GitLab fault, a worker killed) — never twice the same tree."""
     assert attempt.branch is not None
     pipeline = step.pipelines.get(tested_sha)
     if pipeline is not None and pipeline.status == "skipped":  # built with ``[skip ci]``
         pipeline = None
     if pipeline is None:
+        step.emit(RunPipeline(attempt_id=attempt.id, ref=attempt.branch, sha=tested_sha))
         if tested_sha not in attempt.pipeline_requested:
-            step.emit(RunPipeline(attempt_id=attempt.id, ref=attempt.branch, sha=tested_sha))
             attempt = step.update_attempt(
                 attempt.id, pipeline_requested=(*attempt.pipeline_requested, tested_sha)
             )
