@@ -165,6 +165,14 @@ def test_gitlab_counts_a_merge_request_pipeline_before_a_newer_branch_pipeline()
     assert pipelines_by_head([branch, pipeline(head, "success", 3)])[head].id == 9
 
 
+def test_a_skipped_pipeline_never_hides_one_that_ran_for_the_same_commit() -> None:
+    head = sha("k")
+    started = Pipeline(id=20, sha=head, status="running", ref="merge-assist/b/1", source="api")
+    skipped = Pipeline(id=21, sha=head, status="skipped", ref="merge-assist/b/1", source="push")
+    assert pipelines_by_head([started, skipped])[head].id == 20
+    assert pipelines_by_head([skipped])[head].id == 21  # alone it is what GitLab shows
+
+
 def test_a_lock_held_by_the_author_does_not_block() -> None:
     mr = snapshot(1, files_changed=("a.bin",), author="dave")
     assert check(mr, locks=(FileLock(path="a.bin", holder="dave"),)).status == "passing"
@@ -180,7 +188,14 @@ def test_closed_unrecognised_or_wrong_target_fail() -> None:
 
 
 def test_checking_is_waiting_and_ci_can_be_left_out() -> None:
-    assert check(snapshot(1, detailed_merge_status="checking")).status == "waiting"
+    single = CONFIG.model_copy(update={"strategy": "single"})
+    for status in ("checking", "unchecked", "preparing", "approvals_syncing"):
+        checking = snapshot(1, detailed_merge_status=status)
+        verdict = validate(checking, target_branch="main", config=single)
+        assert verdict.status == "waiting"
+        for strategy in ("batch", "train"):  # their build finds a conflict itself
+            building = CONFIG.model_copy(update={"strategy": strategy})
+            assert validate(checking, target_branch="main", config=building).status == "passing"
     head = sha("f")
     red = snapshot(1, head_sha=head, head_pipeline=pipeline(head, "failed"), has_conflicts=True)
     assert check(red, include_ci=False).status == "passing"

@@ -269,13 +269,11 @@ async def run_pipeline(
     (a skipped one tested nothing: a pipeline started through the API ignores ``[skip ci]``,
     ``lib/api/ci/pipelines.rb``)."""
     project = target.project_id
-    existing = await client.list_pipelines(project, sha=action.sha, limit=1)
-    if existing and existing[0].status != "skipped":
+    listed = await client.list_pipelines(project, sha=action.sha, limit=5)
+    ran = [pipeline for pipeline in listed if pipeline.status != "skipped"]
+    if ran:
         return PipelineResult(
-            attempt_id=action.attempt_id,
-            sha=action.sha,
-            status="created",
-            pipeline_id=existing[0].id,
+            attempt_id=action.attempt_id, sha=action.sha, status="created", pipeline_id=ran[0].id
         )
     try:
         branch = await client.get_branch(project, action.ref)

@@ -69,10 +69,12 @@ class Pipeline(Frozen):
         return head_sha in (self.sha, self.source_sha)
 
     @property
-    def rank(self) -> tuple[bool, int]:
+    def rank(self) -> tuple[bool, bool, int]:
         """GitLab's order among the pipelines of one head: merge request pipelines first,
-        then the newest (``Ci::PipelinesForMergeRequestFinder#sort``)."""
-        return self.source == MERGE_REQUEST_EVENT, self.id
+        then the newest (``Ci::PipelinesForMergeRequestFinder#sort``) — after any that ran: a
+        skipped one tested nothing (a ``[skip ci]`` push pipeline GitLab saves a moment after
+        the pipeline started through the API for the same commit must not hide it)."""
+        return self.status != "skipped", self.source == MERGE_REQUEST_EVENT, self.id
 
 
 class MergeRequestSnapshot(Frozen):

@@ -13,6 +13,10 @@ VerdictStatus = Literal["passing", "waiting", "failing"]
 
 # detailed_merge_status values that only mean "GitLab has not finished looking".
 _CHECKING_STATUSES = frozenset({"checking", "unchecked", "preparing", "approvals_syncing"})
+# Strategies that merge each MR themselves into a batch branch: a conflict shows in the build,
+# approvals, discussions and the pipeline are read from their own fields, so GitLab's
+# recheck after every target move (``checking``, ``unchecked``...) need not hold an MR back.
+BUILDING_STRATEGIES = frozenset({"batch", "train"})
 # The code of the reason a head pipeline waiting for a manual job gives.
 MANUAL_JOB = "pipeline_manual"
 
@@ -62,7 +66,11 @@ def validate(
     ``include_ci`` False skips the head-pipeline and conflict checks (for MRs inside an
     attempt, whose head is being rebuilt and tested by the engine itself).
     """
-    reasons = [*_state_reasons(mr, target_branch, config), *_review_reasons(mr, include_ci)]
+    built = config.strategy in BUILDING_STRATEGIES
+    reasons = [
+        *_state_reasons(mr, target_branch, config),
+        *_review_reasons(mr, include_ci, wait_for_checks=not built),
+    ]
     reasons += _lock_reasons(mr, locks)
     ci_finished = False
     if include_ci:
@@ -99,7 +107,9 @@ def _state_reasons(
     return reasons
 
 
-def _review_reasons(mr: MergeRequestSnapshot, include_conflicts: bool) -> list[Reason]:
+def _review_reasons(
+    mr: MergeRequestSnapshot, include_conflicts: bool, *, wait_for_checks: bool
+) -> list[Reason]:
     reasons = []
     status = mr.detailed_merge_status
     if include_conflicts and (mr.has_conflicts or status == "conflict"):
@@ -117,7 +127,7 @@ def _review_reasons(mr: MergeRequestSnapshot, include_conflicts: bool) -> list[R
             )
     elif status == "not_approved":
         reasons.append(Reason(code="approvals", message="it is not approved"))
-    if status in _CHECKING_STATUSES:
+    if status in _CHECKING_STATUSES and wait_for_checks:
         reasons.append(
             Reason(code="checking", message="GitLab is still checking mergeability", waiting=True)
         )
