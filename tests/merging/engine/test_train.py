@@ -187,6 +187,35 @@ def test_merge_api_landings_that_skip_ci_build_skip_ci_tips_and_start_pipelines_
     assert not any(b.skip_ci for b in plain.actions(act.BuildBatch))  # pushed with ci.skip
 
 
+def test_a_skip_ci_build_starts_its_pipeline_after_gitlab_saved_the_skipped_one() -> None:
+    w = world([1, 2])
+    late: list[Pipeline] = []
+    build, tick = w._build_batch, w.tick
+
+    def slow_build(action: act.BuildBatch) -> object:
+        result = build(action)
+        late.extend(p for p in w.pipelines if p.status == "skipped" and p not in late)
+        w.pipelines = [p for p in w.pipelines if p not in late]  # GitLab saves it a moment later
+        return result
+
+    def later() -> None:
+        for pipeline in late:  # saved now: a newer id than a pipeline started meanwhile
+            w._next += 1
+            w.pipelines.append(pipeline.model_copy(update={"id": w._next}))
+        late.clear()
+        tick()
+
+    w._build_batch = slow_build  # type: ignore[method-assign,assignment]
+    w.tick = later  # type: ignore[method-assign]
+    driver = Driver(w, config(landing="merge_api", skip_ci_on_landing=True, batch_size=2))
+    driver.finish()
+    for build_action in driver.actions(act.BuildBatch):
+        tree = w.builds[build_action.branch][1].sha
+        ids = {p.status: p.id for p in w.pipelines if p.sha == tree}
+        assert ids["skipped"] < ids["success"]  # ours is the newest: the batch MR's head
+    assert w.merged_iids() == {1, 2}
+
+
 def test_a_pipeline_request_that_was_lost_is_asked_again() -> None:
     w = world([1, 2])
     lost: list[act.RunPipeline] = []

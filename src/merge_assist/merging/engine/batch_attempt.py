@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Literal, TypeVar
 
 from merge_assist.merging.engine import train_evidence
@@ -47,6 +48,16 @@ class AttemptReport:
 RUNNING = AttemptReport(kind="running")
 
 
+# How long a ``[skip ci]`` build waits for GitLab to save its push's skipped pipeline before
+# starting its own anyway.
+PUSH_PIPELINE_WAIT = timedelta(seconds=60)
+
+
+def _skips_ci(step: Step) -> bool:
+    """Batch branches are built with ``[skip ci]`` (``BuildBatch.skip_ci``)."""
+    return step.config.skip_ci_on_landing and step.config.landing == "merge_api"
+
+
 def begin(step: Step, attempt: Attempt) -> None:
     """Emit the first action of a new attempt: build its branch with one push."""
     assert attempt.branch is not None
@@ -56,7 +67,7 @@ def begin(step: Step, attempt: Attempt) -> None:
             branch=attempt.branch,
             base_sha=attempt.base_sha,
             members=tuple(BatchSource(iid=m.iid, source_sha=m.source_sha) for m in attempt.members),
-            skip_ci=step.config.skip_ci_on_landing and step.config.landing == "merge_api",
+            skip_ci=_skips_ci(step),
         )
     )
     step.busy = True
@@ -287,9 +298,14 @@ def _tested_pipeline(
     or was lost (a GitLab fault, a worker killed) — never twice the same tree."""
     assert attempt.branch is not None
     pipeline = step.pipelines.get(tested_sha)
+    pushed = pipeline is not None  # GitLab has handled the push (its pipeline, maybe skipped)
     if pipeline is not None and pipeline.status == "skipped":  # built with ``[skip ci]``
         pipeline = None
     if pipeline is None:
+        if _skips_ci(step) and not pushed and step.now - attempt.started_at < PUSH_PIPELINE_WAIT:
+            # Start ours after GitLab saved the push's skipped one: the newest pipeline of a
+            # commit is the batch MR's head pipeline, and a skipped head blocks its merge.
+            return None, attempt
         step.emit(RunPipeline(attempt_id=attempt.id, ref=attempt.branch, sha=tested_sha))
         if tested_sha not in attempt.pipeline_requested:
             attempt = step.update_attempt(
