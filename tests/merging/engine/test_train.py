@@ -199,9 +199,9 @@ def test_a_skip_ci_build_starts_its_pipeline_after_gitlab_saved_the_skipped_one(
         return result
 
     def later() -> None:
-        for pipeline in late:  # saved now: a newer id than a pipeline started meanwhile
+        for saved in late:  # saved now: a newer id than a pipeline started meanwhile
             w._next += 1
-            w.pipelines.append(pipeline.model_copy(update={"id": w._next}))
+            w.pipelines.append(saved.model_copy(update={"id": w._next}))
         late.clear()
         tick()
 
