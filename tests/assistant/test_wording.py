@@ -31,7 +31,7 @@ def _messages(**changes: object) -> dict[str, str]:
     verdict = validate(
         snapshot,
         target_branch="main",
-        config=EngineConfig(target_branches=("main",)),
+        config=EngineConfig(strategy="single", target_branches=("main",)),  # it waits for checks
         locks=[FileLock(path="cnc/part.mcam", holder="bob")],
     )
     return {reason.code: reason.message for reason in verdict.reasons}
