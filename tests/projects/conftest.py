@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -10,9 +9,9 @@ from typing import Any
 import pytest
 
 from gitlab_sandbox.testing import RunningSandbox, run_sandbox
-from merge_assist.kit.settings import Environment, Settings
+from merge_assist.kit.settings import Settings
+from tests.sandbox_product import sandbox_settings
 
-BOT_TOKEN_VARIABLE = "MERGE_ASSIST_SECRET_GITLAB_BOT_TOKEN"
 PUBLIC_URL = "http://merge-assist.example:8080"
 
 SCENARIO: dict[str, Any] = {
@@ -63,19 +62,7 @@ def settings(
     database_url: str, tmp_path: Path, sandbox: RunningSandbox, monkeypatch: pytest.MonkeyPatch
 ) -> Settings:
     """Test settings for a product whose GitLab is the sandbox and whose bot is marge-bot."""
-    monkeypatch.setenv(BOT_TOKEN_VARIABLE, sandbox.token_for("marge-bot"))
-    return Settings(
-        environment=Environment.test,
-        data_dir=tmp_path / "data",
-        database_url=database_url,
-        allowed_hosts="testserver",  # the Host of the ASGI test clients
-        secret_key="test-secret-key-" + uuid.uuid4().hex,  # type: ignore[arg-type]
-        password_hash_profile="test",
-        gitlab_url=sandbox.url,
-        gitlab_max_retries=0,
-        public_url=PUBLIC_URL,
-        _env_file=None,  # type: ignore[call-arg]
-    )
+    return sandbox_settings(database_url, tmp_path, sandbox, monkeypatch, public_url=PUBLIC_URL)
 
 
 def sandbox_hooks(sandbox: RunningSandbox, path: str) -> list[Any]:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import socket
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -16,12 +15,13 @@ import pytest
 import uvicorn
 
 from gitlab_sandbox.testing import RunningSandbox
-from merge_assist.kit.settings import Environment, Settings
+from merge_assist.kit.settings import Settings
 from merge_assist.projects.check_rules import CheckResult
 from merge_assist.projects.cli import format_report
 from merge_assist.projects.onboarding_check import OnboardingReport
 from tests.conftest import MakeAccount
-from tests.projects.conftest import BOT_TOKEN_VARIABLE, sandbox_hooks
+from tests.projects.conftest import sandbox_hooks
+from tests.sandbox_product import BOT_TOKEN_VARIABLE, sandbox_settings
 
 
 @pytest.fixture
@@ -41,18 +41,12 @@ def settings(
     listener_socket: socket.socket,
     monkeypatch: pytest.MonkeyPatch,
 ) -> Settings:
-    monkeypatch.setenv(BOT_TOKEN_VARIABLE, sandbox.token_for("marge-bot"))
-    return Settings(
-        environment=Environment.test,
-        data_dir=tmp_path / "data",
-        database_url=database_url,
-        allowed_hosts="testserver",
-        secret_key="test-secret-key-" + uuid.uuid4().hex,  # type: ignore[arg-type]
-        password_hash_profile="test",
-        gitlab_url=sandbox.url,
-        gitlab_max_retries=0,
+    return sandbox_settings(
+        database_url,
+        tmp_path,
+        sandbox,
+        monkeypatch,
         public_url=f"http://127.0.0.1:{listener_socket.getsockname()[1]}",
-        _env_file=None,  # type: ignore[call-arg]
     )
 
 

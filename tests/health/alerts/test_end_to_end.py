@@ -5,7 +5,6 @@ and per resolution; the audit log and the health API show them."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -23,7 +22,7 @@ from merge_assist.health.alerts.evaluator import alerts_duty, evaluate_once
 from merge_assist.health.alerts.models import AlertSettingsRow
 from merge_assist.kit.clock import utcnow
 from merge_assist.kit.db import unit_of_work
-from merge_assist.kit.settings import Environment, Settings
+from merge_assist.kit.settings import Settings
 from merge_assist.kit.web import AppResources
 from merge_assist.workers.models import WorkerHeartbeat
 from tests.conftest import MakeAccount
@@ -33,8 +32,8 @@ from tests.health.alerts.receivers import (
     smtp_server,
     webhook_receiver,
 )
+from tests.sandbox_product import BOT_TOKEN_VARIABLE, sandbox_settings
 
-BOT_TOKEN_VARIABLE = "MERGE_ASSIST_SECRET_GITLAB_BOT_TOKEN"
 SCENARIO: dict[str, Any] = {
     "users": [
         {"username": "root", "admin": True, "tokens": [{"name": "admin", "scopes": ["api"]}]},
@@ -68,18 +67,8 @@ def sandbox() -> Iterator[RunningSandbox]:
 def settings(
     database_url: str, tmp_path: Path, sandbox: RunningSandbox, monkeypatch: pytest.MonkeyPatch
 ) -> Settings:
-    monkeypatch.setenv(BOT_TOKEN_VARIABLE, sandbox.token_for("marge-bot"))
-    return Settings(
-        environment=Environment.test,
-        data_dir=tmp_path / "data",
-        database_url=database_url,
-        allowed_hosts="testserver",
-        secret_key="test-secret-key-" + uuid.uuid4().hex,  # type: ignore[arg-type]
-        password_hash_profile="test",
-        gitlab_url=sandbox.url,
-        gitlab_max_retries=0,
-        public_url="http://merge-assist.example:8080",
-        _env_file=None,  # type: ignore[call-arg]
+    return sandbox_settings(
+        database_url, tmp_path, sandbox, monkeypatch, public_url="http://merge-assist.example:8080"
     )
 
 
