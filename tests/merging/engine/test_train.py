@@ -339,6 +339,38 @@ def test_a_lone_member_failing_at_the_head_is_retried_before_it_is_struck() -> N
     assert w.merged_iids() == {1, 2}
 
 
+def test_a_lone_car_that_failed_is_retried_beside_the_train_while_the_cars_behind_go_on() -> None:
+    w = world([1, 2, 3, 4], bad_pair=frozenset({1, 2}))  # !2 breaks only with !1
+    driver = Driver(w, config(pipeline_retries=1, max_rejections=1))
+    driver.until(lambda: three_cars_tested(driver))
+    head, middle, _ = driver.cars()
+    assert middle.tested_sha is not None
+    driver.until(lambda: driver.actions(act.RetryPipeline) != [])
+    w.held.add(middle.tested_sha)  # its retry keeps running
+    driver.until(lambda: any(m.iid == 3 for car in driver.cars() for m in car.members))
+    assert middle.id in driver.state.train.probes  # retried beside the train
+    assert middle.id not in driver.state.train.cars
+    rebuilt = next(car for car in driver.cars() if car.members[0].iid == 3)
+    assert rebuilt.base_sha in (head.tested_sha, w.target)  # without !2, before its retry ended
+    assert [h for h in w.history if h.event == "struck"] == []
+    w.held.clear()
+    driver.finish()
+    assert [h.iids for h in w.history if h.event == "culprit"] == [(2,)]
+    assert len(driver.actions(act.RetryPipeline)) == 1
+    assert w.merged_iids() == {1, 3, 4}
+
+
+def test_a_lone_car_whose_retry_passes_beside_the_train_lands_later() -> None:
+    w = world([1, 2, 3, 4])
+    w.flaky.add(frozenset({1, 2}))  # the car of !2 (on !1) fails on its first run only
+    driver = Driver(w, config(pipeline_retries=1, max_rejections=1))
+    driver.finish()
+    assert len(driver.actions(act.RetryPipeline)) == 1
+    assert [h for h in w.history if h.event == "struck"] == []
+    assert w.merged_iids() == {1, 2, 3, 4}
+    assert (2,) in [h.iids for h in w.history if h.event == "train_probe_passed"]
+
+
 def test_a_probe_that_passed_on_the_tail_joins_the_train_without_a_new_pipeline() -> None:
     w = world([1, 2, 3, 4], bad_pair=frozenset({1, 2}))  # one car of four: !2 breaks with !1
     driver = Driver(w, config(batch_size=4, pipeline_retries=1, max_rejections=1))

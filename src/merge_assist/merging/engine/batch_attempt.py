@@ -259,6 +259,19 @@ def _retried(step: Step, attempt: Attempt, pipeline: Pipeline) -> bool:
     )
 
 
+def awaits_retry(step: Step, attempt: Attempt) -> bool:
+    """The attempt's pipeline failed and will be retried before its failure counts."""
+    if attempt.status != "testing" or attempt.tested_sha is None:
+        return False
+    pipeline = step.pipelines.get(attempt.tested_sha)
+    if pipeline is None or pipeline.status != "failed" or not _confirm_by_retry(step, attempt):
+        return False
+    record = step.retries.get(pipeline.id)
+    if record is None:
+        return step.config.pipeline_retries > 0
+    return not record.refused and record.retries < step.config.pipeline_retries
+
+
 def _confirm_by_retry(step: Step, attempt: Attempt) -> bool:
     """Whether a failure of this attempt is retried before the bisection learns from it.
 

@@ -10,9 +10,10 @@ than ``train_depth`` (the runner budget). The head car lands exactly its tested 
 head without a new pipeline. A failing car takes the cars behind it down and is not retried
 (a retry would cost every real failure a CI round): the cars behind are rebuilt at once
 without its members, which become suspects found out by probes beside the train
-(``train_probes``); a car of one MR is retried first and, at the head, struck. A car that is
-gone (a member left or was pushed to) or passed by a higher priority is rebuilt with every car
-behind it; a target moved outside the queue rebuilds the whole train.
+(``train_probes``); a car of one MR leaves the train at once and its retry runs beside it
+as a probe. A car that is gone (a member left or was pushed to) or passed by a higher
+priority is rebuilt with every car behind it; a target moved outside the queue rebuilds the
+whole train.
 """
 
 from __future__ import annotations
@@ -222,6 +223,8 @@ def _advance_head(step: Step) -> None:
                 return
             assert step.target_sha is not None
             attempt = step.update_attempt(attempt.id, base_sha=step.target_sha)
+        if _retried_beside(step, 0):
+            continue
         report = batch_attempt.progress(step, attempt)
         if report.kind != "landed":
             _conclude_head(step, report)
@@ -299,11 +302,38 @@ def _advance_behind(step: Step) -> None:
     for index, attempt_id in enumerate(step.train.cars):
         if index == 0:
             continue
+        if _retried_beside(step, index):
+            return
         report = batch_attempt.progress_ahead(step, step.attempts[attempt_id])
         if report.kind in ("running", "conflicts"):
             continue
         if not _conclude_ahead(step, index, report):
             return
+
+
+def _retried_beside(step: Step, index: int) -> bool:
+    """Car ``index`` holds one MR and its pipeline failed: it leaves the train and its retry
+    runs beside it as a probe (a flake is rare, a culprit common: the cars behind, which hold
+    it too, are rebuilt without it at once instead of failing with it). Its probe strikes it
+    when the retry fails on a tree known to pass; a retry that passes clears it for a car."""
+    attempt = step.attempts[step.train.cars[index]]
+    if not batch_attempt.awaits_retry(step, attempt):
+        return False
+    if sum(1 for m in attempt.members if m.status == "merged") != 1:
+        return False
+    _abort_from(step, index + 1, f"car {attempt.id} ahead failed and is retried beside the train")
+    step.update_attempt(attempt.id, probe=True)
+    _set(
+        step,
+        cars=step.train.cars[:index],
+        probes=(*step.train.probes, attempt.id),
+        depth=max(1, depth(step) - 1),
+    )
+    iids = tuple(m.iid for m in attempt.members if m.status == "merged")
+    step.history(
+        "train_car_failed", iids, f"train-car:{attempt.id}:failed", retry="beside the train"
+    )
+    return True
 
 
 def _fail(step: Step, index: int) -> None:

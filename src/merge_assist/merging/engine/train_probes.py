@@ -29,6 +29,7 @@ from merge_assist.merging.engine import batch, batch_attempt, train_evidence
 from merge_assist.merging.engine.batch_attempt import AttemptReport
 from merge_assist.merging.engine.lifecycle import abort_attempt
 from merge_assist.merging.engine.ordering import queue_order
+from merge_assist.merging.engine.retries import retries_of
 from merge_assist.merging.engine.state import (
     MAX_REMEMBERED_GOOD_TREES,
     Attempt,
@@ -158,10 +159,17 @@ def probing_on(step: Step, tail: str) -> int | None:
         if (attempt := step.attempts.get(probe_id)) is not None
         and attempt.active
         and attempt.base_sha in {tail, *chain}
+        and not _retrying(step, attempt)
         for m in attempt.members
         if m.iid in step.mrs
     ]
     return max(priorities, default=None)
+
+
+def _retrying(step: Step, attempt: Attempt) -> bool:
+    """The probe's pipeline failed once and runs again: likely a culprit, not one to wait for."""
+    pipeline = step.pipelines.get(attempt.tested_sha) if attempt.tested_sha else None
+    return pipeline is not None and retries_of(step, pipeline) > 0
 
 
 def _chain_tail(step: Step, tail: str) -> str | None:
