@@ -305,9 +305,9 @@ def test_a_failed_car_of_several_is_halved_by_probes_and_only_its_culprit_is_str
     assert [h.iids for h in w.history if h.event == "train_probe_passed"] == [(6,)]
     assert [h.iids for h in w.history if h.event == "culprit"] == [(5,)]
     assert w.merged_iids() == {1, 2, 3, 4, 6, 7, 8}
-    # !7 !8 (ready, no car yet) wait while !6's probe runs on the tail: it joins first
+    # !7 !8 (ready, no car yet) do not wait for !6's probe: they land first
     order = [iid for iids in driver.landed() for iid in iids]
-    assert order.index(6) < order.index(7) < order.index(8)
+    assert order.index(7) < order.index(8) < order.index(6)
 
 
 def test_halves_that_pass_apart_but_fail_together_end_with_one_culprit() -> None:
@@ -388,7 +388,7 @@ def test_a_probe_that_passed_on_the_tail_joins_the_train_without_a_new_pipeline(
     assert w.merged_iids() == {1, 3, 4} or w.merged_iids() == {2, 3, 4}
 
 
-def test_ready_mrs_wait_for_a_probe_on_the_tail_unless_their_priority_is_higher() -> None:
+def test_ready_mrs_do_not_wait_for_the_probes_running_on_the_tail() -> None:
     w = world(list(range(1, 10)), bad_pair=frozenset({1, 2}))
     driver = Driver(w, config(batch_size=2, train_depth=4))
 
@@ -406,15 +406,11 @@ def test_ready_mrs_wait_for_a_probe_on_the_tail_unless_their_priority_is_higher(
     w.held.add(built((1,)) or "")  # the probes keep running on the tail
     driver.until(lambda: built((2,)) is not None)
     w.held.add(built((2,)) or "")
-    driver.until(lambda: (5, 6) in driver.landed())
-    landed = len(w.history)
-    for _ in range(4):
-        driver.step()
-    assert not started_with(7, landed)  # !7 waits, runners free: the suspects were queued first
-    w.mrs[7].priority = 3
-    for _ in range(4):
-        driver.step()
-    assert started_with(7, landed)  # a higher priority does not wait for them
+    driver.until(lambda: started_with(7, 0))  # runners free: !7 does not wait for them
+    by_id = {a.id: a for a in driver.state.attempts}
+    probing = [by_id[p] for p in driver.state.train.probes]
+    assert sorted(m.iid for a in probing for m in a.members) == [1, 2]
+    assert all(p.status == "running" for p in w.pipelines if p.sha in w.held)
     w.held.clear()
     driver.finish()
     assert set(range(3, 10)) <= w.merged_iids()

@@ -87,10 +87,9 @@ def extend(step: Step) -> None:
 
 def _add_car(step: Step) -> bool:
     """A car on the tail: the first group cleared by its probe, else the next ready MRs in
-    queue order (``_car_size`` of them) — unless a probe of no lower priority runs on the
-    tail: the suspects, queued before them, join the train first when their probe passes (a
-    car built on the tail meanwhile would leave the probe off the tail, and its group a round
-    behind); False when there is none, or no tail yet."""
+    queue order (``_car_size`` of them); False when there is none, or no tail yet. Ready MRs
+    never wait for a probe running on the tail (holding them back cost more rounds than it
+    saved: docs/performance.md)."""
     base = _tail_sha(step)
     if base is None:
         return False
@@ -102,9 +101,6 @@ def _add_car(step: Step) -> bool:
             if mr.phase == Phase.READY and mr.iid in step.snapshots
         ]
         ready = waiting[: _car_size(step, len(waiting))]
-        probing = train_probes.probing_on(step, base)
-        if ready and probing is not None and ready[0].priority <= probing:
-            return False  # suspects first: a probe on the tail joins it when it passes
         group = tuple((mr.iid, mr.head_sha) for mr in ready)
     if not group:
         return False
@@ -129,8 +125,10 @@ def _runners_for_cars(step: Step) -> int:
 def _car_size(step: Step, waiting: int) -> int:
     """The ready MRs spread over the cars that may still start (up to ``batch_size`` each,
     the runners of the probes due kept): a long queue fills whole cars, a short one gets
-    small cars, so a culprit holds back as few good MRs as possible."""
-    slots = min(depth(step) - len(step.train.cars), _runners_for_cars(step))
+    small cars, so a culprit holds back as few good MRs as possible. The slots count from
+    ``train_depth``, not the depth shrunk after failures: the window limits how many cars
+    run, not how many MRs share one (a shrunk window crowded a burst into one car)."""
+    slots = min(step.config.train_depth - len(step.train.cars), _runners_for_cars(step))
     return min(step.config.batch_size, max(1, -(-waiting // max(1, slots))))
 
 

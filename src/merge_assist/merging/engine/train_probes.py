@@ -29,7 +29,6 @@ from merge_assist.merging.engine import batch, batch_attempt, train_evidence
 from merge_assist.merging.engine.batch_attempt import AttemptReport
 from merge_assist.merging.engine.lifecycle import abort_attempt
 from merge_assist.merging.engine.ordering import queue_order
-from merge_assist.merging.engine.retries import retries_of
 from merge_assist.merging.engine.state import (
     MAX_REMEMBERED_GOOD_TREES,
     Attempt,
@@ -147,29 +146,6 @@ def _next_waiting(step: Step, queue: Literal["suspects", "hopeful"]) -> Group:
         if kept:
             return kept
     return ()
-
-
-def probing_on(step: Step, tail: str) -> int | None:
-    """The highest priority among the probes running on ``tail`` (or on the chain above it);
-    None when none runs there."""
-    chain = {step.attempts[p].tested_sha for p in step.train.chain if p in step.attempts}
-    priorities = [
-        step.mrs[m.iid].priority
-        for probe_id in step.train.probes
-        if (attempt := step.attempts.get(probe_id)) is not None
-        and attempt.active
-        and attempt.base_sha in {tail, *chain}
-        and not _retrying(step, attempt)
-        for m in attempt.members
-        if m.iid in step.mrs
-    ]
-    return max(priorities, default=None)
-
-
-def _retrying(step: Step, attempt: Attempt) -> bool:
-    """The probe's pipeline failed once and runs again: likely a culprit, not one to wait for."""
-    pipeline = step.pipelines.get(attempt.tested_sha) if attempt.tested_sha else None
-    return pipeline is not None and retries_of(step, pipeline) > 0
 
 
 def _chain_tail(step: Step, tail: str) -> str | None:
