@@ -29,6 +29,7 @@ from merge_assist.merging.engine import batch, batch_attempt, train_evidence
 from merge_assist.merging.engine.batch_attempt import AttemptReport
 from merge_assist.merging.engine.lifecycle import abort_attempt
 from merge_assist.merging.engine.ordering import queue_order
+from merge_assist.merging.engine.retries import retries_of
 from merge_assist.merging.engine.state import (
     MAX_REMEMBERED_GOOD_TREES,
     Attempt,
@@ -153,7 +154,7 @@ def _chain_tail(step: Step, tail: str) -> str | None:
     train's tail (None while the last one is still being built)."""
     for probe_id in reversed(step.train.chain):
         attempt = step.attempts.get(probe_id)
-        if attempt is not None and attempt.active:
+        if attempt is not None and attempt.active and not _failed_once(step, attempt):
             return attempt.tested_sha
     return tail
 
@@ -227,10 +228,17 @@ def _stands(step: Step, attempt: Attempt, car_trees: set[str]) -> bool:
             and other.id != attempt.id
             and other.active
             and other.tested_sha == base
+            and not _failed_once(step, other)
         ):
             return True
-    _drop(step, attempt, "the tree it was built on is gone")
+    _drop(step, attempt, "the tree it was built on is gone or failed")
     return False
+
+
+def _failed_once(step: Step, attempt: Attempt) -> bool:
+    """The probe's pipeline failed (and runs again as its retry): nothing is built on it."""
+    pipeline = step.pipelines.get(attempt.tested_sha) if attempt.tested_sha else None
+    return pipeline is not None and (pipeline.verdict == "failed" or retries_of(step, pipeline) > 0)
 
 
 def _drop_orphans(step: Step, car_trees: set[str]) -> None:
