@@ -570,6 +570,28 @@ def test_nothing_stays_chained_on_a_probe_that_failed() -> None:
     assert w.merged_iids() == set(range(1, 21)) - {17, 20}
 
 
+def test_a_burst_while_the_train_runs_is_spread_over_small_cars() -> None:
+    """Five MRs arrive while three cars, running since before the last landing, hold three
+    of the four runners: the next car takes two of them (the runners of the cars running
+    free up soon), not all five into the one runner free now."""
+    w = world(list(range(1, 10)))
+    for iid in range(5, 10):
+        w.mrs[iid].assigned = False  # they arrive later
+    driver = Driver(w, config(batch_size=5, train_depth=4))
+    driver.until(lambda: len(driver.cars()) == 4 and all(c.tested_sha for c in driver.cars()))
+    assert [[m.iid for m in c.members] for c in driver.cars()] == [[1], [2], [3], [4]]
+    w.held.update(c.tested_sha or "" for c in driver.cars()[1:])  # cars 2-4 keep running
+    driver.until(lambda: (1,) in driver.landed())
+    for iid in range(5, 10):
+        w.mrs[iid].assigned = True
+    driver.until(lambda: any(m.iid == 5 for c in driver.cars() for m in c.members))
+    newest = driver.cars()[-1]
+    assert [m.iid for m in newest.members] == [5, 6]
+    w.held.clear()
+    driver.finish()
+    assert w.merged_iids() == set(range(1, 10))
+
+
 def test_depth_starts_full_shrinks_after_a_failed_car_and_grows_after_landings() -> None:
     w = world([1, 2, 3, 4, 5, 6, 7, 8], bad_pair=frozenset({1, 2}))
     driver = Driver(w, config(train_depth=4))

@@ -22,7 +22,7 @@ from merge_assist.merging.engine import batch, batch_attempt, train_evidence, tr
 from merge_assist.merging.engine.batch_attempt import AttemptReport
 from merge_assist.merging.engine.lifecycle import abort_attempt
 from merge_assist.merging.engine.ordering import queue_order
-from merge_assist.merging.engine.state import Attempt, Phase
+from merge_assist.merging.engine.state import Attempt, Phase, QueuedMergeRequest
 from merge_assist.merging.engine.step import Step
 from merge_assist.merging.engine.train_probes import set_train as _set
 
@@ -85,21 +85,26 @@ def extend(step: Step) -> None:
             return
 
 
+def _waiting(step: Step) -> list[QueuedMergeRequest]:
+    """The ready MRs not in the train yet, in queue order."""
+    return [
+        mr
+        for mr in queue_order(step.mrs.values())
+        if mr.phase == Phase.READY and mr.iid in step.snapshots
+    ]
+
+
 def _add_car(step: Step) -> bool:
     """A car on the tail: the first group cleared by its probe, else the next ready MRs in
     queue order (``_car_size`` of them); False when there is none, or no tail yet. Ready MRs
-    never wait for a probe running on the tail (holding them back cost more rounds than it
-    saved: docs/performance.md)."""
+    never wait for a probe running on the tail (holding them back cost more rounds than it saved:
+    docs/performance.md)."""
     base = _tail_sha(step)
     if base is None:
         return False
     group = train_probes.next_cleared(step)
     if not group:
-        waiting = [
-            mr
-            for mr in queue_order(step.mrs.values())
-            if mr.phase == Phase.READY and mr.iid in step.snapshots
-        ]
+        waiting = _waiting(step)
         ready = waiting[: _car_size(step, len(waiting))]
         group = tuple((mr.iid, mr.head_sha) for mr in ready)
     if not group:
@@ -123,12 +128,17 @@ def _runners_for_cars(step: Step) -> int:
 
 
 def _car_size(step: Step, waiting: int) -> int:
-    """The ready MRs spread over the cars that may still start (up to ``batch_size`` each,
-    the runners of the probes due kept): a long queue fills whole cars, a short one gets
-    small cars, so a culprit holds back as few good MRs as possible. The slots count from
-    ``train_depth``, not the depth shrunk after failures: the window limits how many cars
-    run, not how many MRs share one (a shrunk window crowded a burst into one car)."""
-    slots = min(step.config.train_depth - len(step.train.cars), _runners_for_cars(step))
+    """How many ready MRs the next car takes: the waiting MRs spread over the runners the
+    cars may use — free now, or held by a car that was running already when the last car
+    landed, which frees it soon (up to ``batch_size`` each). A long queue fills whole cars;
+    a short one, or a burst while the train runs, gets small cars, so a culprit holds back
+    as few good MRs as possible instead of crowding into the one runner free now. (Cars
+    started since the last landing do not count: they are what the free runners became.)"""
+    last = step.train.landings[-1][0] if step.train.landings else None
+    older = sum(
+        1 for car in step.train.cars if last is not None and step.attempts[car].started_at < last
+    )
+    slots = _runners_for_cars(step) + older
     return min(step.config.batch_size, max(1, -(-waiting // max(1, slots))))
 
 
