@@ -162,10 +162,12 @@ def run(name: str, seed: int, cfg: EngineConfig, *, flake_rate: float = 0.0) -> 
 
 
 def bench_config(**changes: object) -> EngineConfig:
-    """The benchmark's train contender (``ma-train-skipci``: cars of 5, depth 4)."""
+    """The benchmark's train contender (``ma-train-skipci``: cars of 5, depth 4, landings
+    through the merge API with ``[skip ci]``)."""
     values: dict[str, object] = {
         "strategy": "train",
-        "landing": "push",
+        "landing": "merge_api",
+        "skip_ci_on_landing": True,
         "batch_size": 5,
         "train_depth": 4,
         "pipeline_retries": 1,

@@ -236,9 +236,11 @@ def _stands(step: Step, attempt: Attempt, car_trees: set[str]) -> bool:
 
 
 def _failed_once(step: Step, attempt: Attempt) -> bool:
-    """The probe's pipeline failed (and runs again as its retry): nothing is built on it."""
+    """The probe's pipeline failed (and runs again as its retry): nothing is built on it. (Not
+    a ``skipped`` one: the push of a ``[skip ci]`` tip is saved as skipped before the
+    pipeline the engine starts through the API.)"""
     pipeline = step.pipelines.get(attempt.tested_sha) if attempt.tested_sha else None
-    return pipeline is not None and (pipeline.verdict == "failed" or retries_of(step, pipeline) > 0)
+    return pipeline is not None and (pipeline.status == "failed" or retries_of(step, pipeline) > 0)
 
 
 def _drop_orphans(step: Step, car_trees: set[str]) -> None:
