@@ -13,6 +13,7 @@ import json
 from dataclasses import dataclass, field
 from typing import TypeVar
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -339,15 +340,29 @@ def test_a_lone_member_failing_at_the_head_is_retried_before_it_is_struck() -> N
     assert w.merged_iids() == {1, 2}
 
 
-def test_a_lone_car_that_failed_is_retried_beside_the_train_while_the_cars_behind_go_on() -> None:
+@pytest.mark.parametrize("landing", ["push", "merge_api"])
+def test_a_lone_car_that_failed_is_retried_beside_the_train_while_the_cars_behind_go_on(
+    landing: str,
+) -> None:
+    """Also at the head after the car ahead landed as a merge commit (``merge_api``)."""
     w = world([1, 2, 3, 4], bad_pair=frozenset({1, 2}))  # !2 breaks only with !1
-    driver = Driver(w, config(pipeline_retries=1, max_rejections=1))
+    driver = Driver(w, config(pipeline_retries=1, max_rejections=1, landing=landing))
     driver.until(lambda: three_cars_tested(driver))
-    head, middle, _ = driver.cars()
+    head, middle, tail = driver.cars()
     assert middle.tested_sha is not None
+    assert tail.tested_sha is not None
+    w.held.update({middle.tested_sha, tail.tested_sha})  # they fail once the head landed
+    driver.until(lambda: (1,) in driver.landed())
+    w.held.clear()
     driver.until(lambda: driver.actions(act.RetryPipeline) != [])
     w.held.add(middle.tested_sha)  # its retry keeps running
-    driver.until(lambda: any(m.iid == 3 for car in driver.cars() for m in car.members))
+    driver.until(
+        lambda: any(
+            m.iid == 3 and car.base_sha != middle.tested_sha
+            for car in driver.cars()
+            for m in car.members
+        )
+    )
     assert middle.id in driver.state.train.probes  # retried beside the train
     assert middle.id not in driver.state.train.cars
     rebuilt = next(car for car in driver.cars() if car.members[0].iid == 3)

@@ -222,6 +222,8 @@ def _advance_head(step: Step) -> None:
         if not _on_target(step, attempt):
             _abort_from(step, 0, "the target branch moved outside the queue")
             return
+        if _retried_beside(step, 0):  # (also when the car ahead landed as a merge commit)
+            continue
         if _ahead_landed_as_merge(step, attempt):  # same tree: land on that merge commit
             report = batch_attempt.progress_ahead(step, attempt)
             if report.kind == "conflicts":  # with what landed: real
@@ -231,8 +233,6 @@ def _advance_head(step: Step) -> None:
                 return
             assert step.target_sha is not None
             attempt = step.update_attempt(attempt.id, base_sha=step.target_sha)
-        if _retried_beside(step, 0):
-            continue
         report = batch_attempt.progress(step, attempt)
         if report.kind != "landed":
             _conclude_head(step, report)
