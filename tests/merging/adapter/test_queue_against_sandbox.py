@@ -2,7 +2,8 @@
 ``GitLabQueueRuntime`` (runner + GitLab port) and the sandbox over HTTP, on SQLite and
 PostgreSQL.
 
-Ten MRs (one only with the bot as reviewer), one breaking CI and a conflicting pair: every good
+Ten MRs (one only with the bot as reviewer), one breaking CI and a conflicting pair — under the
+single, batch and train strategies, also with a worker killed mid-flight: every good
 MR is merged, the bad ones rejected, ``main`` only moves to trees CI passed first, and what the
 API shows (``merge_requests``, history, batches, audit) agrees with GitLab.
 """
@@ -134,7 +135,7 @@ async def run_until_settled(
     raise AssertionError(f"the queue did not settle: {Counter(rows)} {states}")
 
 
-@pytest.mark.parametrize("strategy", ["single", "batch"])
+@pytest.mark.parametrize("strategy", ["single", "batch", "train"])
 async def test_the_queue_lands_good_mrs_and_rejects_bad_ones_with_the_database(
     app: object,
     sessions: async_sessionmaker[AsyncSession],
@@ -193,11 +194,14 @@ async def test_the_queue_lands_good_mrs_and_rejects_bad_ones_with_the_database(
     assert strict_green_main(sandbox) == []
     assert "merge_queue.merged" in audit
     assert "merge_queue.rejected" in audit
-    if strategy == "batch":
+    if strategy in ("batch", "train"):  # a train's cars are batch operations too
         assert batches
         assert {b.status for b in batches if not b.probe} & {"landed"}
     else:
         assert not batches
+    if strategy == "train":
+        cars = [e for e in history if e.event == "train_car_started"]
+        assert cars, [e.event for e in history]
 
 
 class Killed(Exception):
@@ -221,16 +225,20 @@ class DyingPort:
         return result
 
 
-@pytest.mark.parametrize("die_after", [3, 9, 15, 21])
+@pytest.mark.parametrize(
+    ("strategy", "die_after"),
+    [("batch", 3), ("batch", 9), ("batch", 15), ("batch", 21), ("train", 9), ("train", 21)],
+)
 async def test_a_worker_killed_mid_batch_is_finished_by_the_next_one(
     app: object,
     sessions: async_sessionmaker[AsyncSession],
     settings: Settings,
     sandbox: RunningSandbox,
+    strategy: str,
     die_after: int,
 ) -> None:
     res: AppResources = app.state.resources  # type: ignore[attr-defined]
-    project_id = await onboard(sessions, settings, strategy="batch")
+    project_id = await onboard(sessions, settings, strategy=strategy)
     first = GitLabQueueRuntime(res)
     client, git, bot = await first._connect()  # the first worker's own GitLab connection
 
