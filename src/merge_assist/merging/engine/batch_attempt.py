@@ -25,7 +25,7 @@ from merge_assist.merging.engine.observations import (
     Pipeline,
     PushResult,
 )
-from merge_assist.merging.engine.retries import retry_failed
+from merge_assist.merging.engine.retries import retries_left, retry_failed
 from merge_assist.merging.engine.state import Attempt
 from merge_assist.merging.engine.step import Step
 
@@ -266,10 +266,7 @@ def awaits_retry(step: Step, attempt: Attempt) -> bool:
     pipeline = step.pipelines.get(attempt.tested_sha)
     if pipeline is None or pipeline.status != "failed" or not _confirm_by_retry(step, attempt):
         return False
-    record = step.retries.get(pipeline.id)
-    if record is None:
-        return step.config.pipeline_retries > 0
-    return not record.refused and record.retries < step.config.pipeline_retries
+    return retries_left(step, pipeline)
 
 
 def _confirm_by_retry(step: Step, attempt: Attempt) -> bool:

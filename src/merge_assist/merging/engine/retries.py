@@ -34,6 +34,14 @@ def absorb_results(step: Step) -> None:
             step.note(f"pipeline #{result.pipeline_id} could not be retried: {result.message}")
 
 
+def retries_left(step: Step, pipeline: Pipeline) -> bool:
+    """``pipeline`` may still be retried: retries not used up, none refused by GitLab."""
+    record = step.retries.get(pipeline.id)
+    if record is None:
+        return step.config.pipeline_retries > 0
+    return not record.refused and record.retries < step.config.pipeline_retries
+
+
 def retries_of(step: Step, pipeline: Pipeline) -> int:
     """How often ``pipeline`` was retried so far."""
     record = step.retries.get(pipeline.id)
@@ -55,7 +63,7 @@ def retry_failed(step: Step, pipeline: Pipeline, *, iids: tuple[int, ...], subje
     record = step.retries.get(pipeline.id) or PipelineRetry(
         pipeline_id=pipeline.id, sha=pipeline.head_sha
     )
-    if record.refused or record.retries >= limit:
+    if not retries_left(step, pipeline):
         return False
     retry = record.retries + 1
     step.retries[pipeline.id] = record.model_copy(update={"retries": retry})

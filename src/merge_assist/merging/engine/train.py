@@ -325,9 +325,8 @@ def _retried_beside(step: Step, index: int) -> bool:
     it too, are rebuilt without it at once instead of failing with it). Its probe strikes it
     when the retry fails on a tree known to pass; a retry that passes clears it for a car."""
     attempt = step.attempts[step.train.cars[index]]
-    if not batch_attempt.awaits_retry(step, attempt):
-        return False
-    if sum(1 for m in attempt.members if m.status == "merged") != 1:
+    iids = tuple(m.iid for m in attempt.members if m.status == "merged")
+    if len(iids) != 1 or not batch_attempt.awaits_retry(step, attempt):
         return False
     _abort_from(step, index + 1, f"car {attempt.id} ahead failed and is retried beside the train")
     step.update_attempt(attempt.id, probe=True)
@@ -337,7 +336,6 @@ def _retried_beside(step: Step, index: int) -> bool:
         probes=(*step.train.probes, attempt.id),
         depth=max(1, depth(step) - 1),
     )
-    iids = tuple(m.iid for m in attempt.members if m.status == "merged")
     step.history(
         "train_car_failed", iids, f"train-car:{attempt.id}:failed", retry="beside the train"
     )
